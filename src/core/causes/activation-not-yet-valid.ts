@@ -1,0 +1,13 @@
+import { consequence, reissueToken, subjectPhrase, when, type Cause } from "./cause.js";
+
+export const activationNotYetValid: Cause = {
+  code: "activation_not_yet_valid",
+  status: "inactive",
+  title: "Activation token not yet valid",
+  explanation:
+    "The token's nbf (start) is in the future. The server refuses it when the importer is loaded and does not re-check when nbf passes: the import stays dead until the importer's JWT is pushed again.",
+  message: (ctx) =>
+    `${subjectPhrase(ctx)} has an activation token that is not valid before ${when(ctx.activation?.notBefore ?? 0)}, so ${consequence(ctx)}. ` +
+    `nats-server does not re-enable it by itself when that time comes; push the importer's JWT again then, or reissue the token now.`,
+  remediation: (ctx) => reissueToken(ctx),
+};

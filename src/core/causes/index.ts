@@ -1,0 +1,50 @@
+/** The registry of causes: one module each, looked up by code. */
+import type { CauseCode } from "../diagnosis.js";
+import type { Cause } from "./cause.js";
+import { accountExpired } from "./account-expired.js";
+import { accountJwtInvalid } from "./account-jwt-invalid.js";
+import { accountTokenPositionMismatch } from "./account-token-position-mismatch.js";
+import { activationExpired } from "./activation-expired.js";
+import { activationExpiringSoon } from "./activation-expiring-soon.js";
+import { activationInvalid } from "./activation-invalid.js";
+import { activationNotYetValid } from "./activation-not-yet-valid.js";
+import { activationRevoked } from "./activation-revoked.js";
+import { activationSignerUntrusted } from "./activation-signer-untrusted.js";
+import { exportNotFound } from "./export-not-found.js";
+import { exportTypeMismatch } from "./export-type-mismatch.js";
+import { importInvalid } from "./import-invalid.js";
+import { missingActivationToken } from "./missing-activation-token.js";
+import { pushRejected } from "./push-rejected.js";
+import { sourceAccountExpired } from "./source-account-expired.js";
+import { sourceAccountNotFound } from "./source-account-not-found.js";
+import { subjectMismatch } from "./subject-mismatch.js";
+
+export type { Cause, CauseContext } from "./cause.js";
+
+const ALL: Cause[] = [
+  missingActivationToken,
+  activationInvalid,
+  activationSignerUntrusted,
+  activationNotYetValid,
+  activationExpired,
+  activationRevoked,
+  activationExpiringSoon,
+  exportNotFound,
+  subjectMismatch,
+  exportTypeMismatch,
+  accountTokenPositionMismatch,
+  sourceAccountNotFound,
+  sourceAccountExpired,
+  pushRejected,
+  importInvalid,
+  accountJwtInvalid,
+  accountExpired,
+];
+
+export const CAUSES: ReadonlyMap<CauseCode, Cause> = new Map(ALL.map((c) => [c.code, c]));
+
+export function causeOf(code: CauseCode): Cause {
+  const cause = CAUSES.get(code);
+  if (!cause) throw new Error(`no cause module for ${code}`);
+  return cause;
+}

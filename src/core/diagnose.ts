@@ -1,0 +1,77 @@
+/** Turns evaluator findings into the ImportDiagnosis objects of the API (DESIGN.md §4). */
+import { causeOf, type CauseContext } from "./causes/index.js";
+import { subjectPhrase } from "./causes/cause.js";
+import type { AccountDirectory } from "./directory.js";
+import type { ImportDiagnosis, ImportStatus, TokenSummary } from "./diagnosis.js";
+import type { ActivationClaims } from "./jwt/claims.js";
+import { peekClaims } from "./jwt/decode.js";
+import { evaluate, iso, type EvaluationOptions, type Finding } from "./evaluate.js";
+import { exporterSubject } from "./validate.js";
+
+export function diagnose(dir: AccountDirectory, finding: Finding, now: number): ImportDiagnosis {
+  const { importer, imp } = finding;
+  const ctx: CauseContext = {
+    importer: { id: importer.id, name: importer.name },
+    exporter: { id: imp.account, name: dir.nameOf(imp.account) },
+    imp,
+    exporterSubject: exporterSubject(imp),
+    localSubject: imp.localSubject ?? exporterSubject(imp),
+    detail: finding.detail,
+    exportClaim: finding.exportClaim,
+    activation: finding.activation,
+    now,
+  };
+  const cause = finding.cause ? causeOf(finding.cause) : null;
+  const status: ImportStatus = cause ? cause.status : "active";
+  return {
+    account: importer.id,
+    account_name: importer.name,
+    name: imp.name,
+    type: imp.type === "service" ? "service" : "stream",
+    source_account: imp.account,
+    source_account_name: ctx.exporter.name,
+    subject: imp.subject,
+    local_subject: imp.localSubject,
+    status,
+    cause: finding.cause,
+    message: cause ? cause.message(ctx) : `${subjectPhrase(ctx)} is active.`,
+    remediation: cause ? cause.remediation(ctx) : [],
+    token: tokenSummary(finding.activation, imp.token),
+    server: null,
+  };
+}
+
+/** Token times for display; for a token that does not verify, what it claims (never the token itself). */
+function tokenSummary(act: ActivationClaims | null, token: string | null): TokenSummary | null {
+  if (act) return summary(act.issuer, act.issuerAccount, act.issuedAt, act.notBefore, act.expires);
+  if (!token) return null;
+  const claims = peekClaims(token);
+  if (!claims) return { issuer: "", issuer_account: null, issued_at: null, not_before: null, expires_at: null };
+  const n = (k: string) => (typeof claims[k] === "number" ? (claims[k] as number) : 0);
+  const nats = (claims["nats"] ?? {}) as Record<string, unknown>;
+  const ia = typeof nats["issuer_account"] === "string" ? (nats["issuer_account"] as string) : null;
+  return summary(typeof claims["iss"] === "string" ? claims["iss"] : "", ia, n("iat"), n("nbf"), n("exp"));
+}
+
+function summary(issuer: string, issuerAccount: string | null, iat: number, nbf: number, exp: number): TokenSummary {
+  const t = (s: number) => (s > 0 ? iso(s) : null);
+  return { issuer, issuer_account: issuerAccount, issued_at: t(iat), not_before: t(nbf), expires_at: t(exp) };
+}
+
+/** Evaluate and diagnose every import (or those of the given accounts). */
+export function diagnoseAll(dir: AccountDirectory, opts: EvaluationOptions, only?: Iterable<string>): ImportDiagnosis[] {
+  return evaluate(dir, opts, only).map((f) => diagnose(dir, f, opts.now));
+}
+
+export interface CheckSummary {
+  accounts: number;
+  imports: number;
+  active: number;
+  inactive: number;
+  warning: number;
+}
+
+export function summarize(accounts: number, diagnoses: ImportDiagnosis[]): CheckSummary {
+  const count = (s: ImportStatus) => diagnoses.filter((d) => d.status === s).length;
+  return { accounts, imports: diagnoses.length, active: count("active"), inactive: count("inactive"), warning: count("warning") };
+}

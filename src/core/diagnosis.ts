@@ -1,0 +1,57 @@
+/** The diagnosis of one declared import: the object replies and events carry (DESIGN.md §4). */
+
+export type ImportStatus = "active" | "inactive" | "warning";
+
+export const CAUSE_CODES = [
+  "missing_activation_token",
+  "activation_invalid",
+  "activation_signer_untrusted",
+  "activation_not_yet_valid",
+  "activation_expired",
+  "activation_revoked",
+  "activation_expiring_soon",
+  "export_not_found",
+  "subject_mismatch",
+  "export_type_mismatch",
+  "account_token_position_mismatch",
+  "source_account_not_found",
+  "source_account_expired",
+  "push_rejected",
+  "import_invalid",
+  "account_jwt_invalid",
+  "account_expired",
+] as const;
+
+export type CauseCode = (typeof CAUSE_CODES)[number];
+
+export interface TokenSummary {
+  issuer: string;
+  issuer_account: string | null;
+  issued_at: string | null;
+  not_before: string | null;
+  expires_at: string | null;
+}
+
+/** What the servers themselves report about the import (filled by the live service). */
+export interface ServerView {
+  servers: number;
+  registered: boolean;
+  invalid: boolean;
+}
+
+export interface ImportDiagnosis {
+  account: string;
+  account_name: string | null;
+  name: string | null;
+  type: "stream" | "service";
+  source_account: string;
+  source_account_name: string | null;
+  subject: string;
+  local_subject: string | null;
+  status: ImportStatus;
+  cause: CauseCode | null;
+  message: string;
+  remediation: string[];
+  token: TokenSummary | null;
+  server: ServerView | null;
+}

@@ -1,0 +1,197 @@
+/**
+ * The account directory: every account JWT known, checked the way nats-server checks it before it
+ * loads an account (decodes, signature, issuer trusted by the operator, non-time validation), with
+ * exports indexed for matching and a reverse index exporter → importers, so that a change to one
+ * account re-evaluates only the imports it can affect.
+ */
+import { parseAccount, parseOperator, type AccountClaims, type ExportClaim, type OperatorClaims } from "./jwt/claims.js";
+import { isPublicKey } from "./jwt/nkey.js";
+import { validateAccount, type AccountValidation } from "./validate.js";
+
+/** Why nats-server would refuse to load an account JWT, time apart. */
+export interface AccountProblem {
+  kind: "undecodable" | "untrusted_issuer" | "wrong_account" | "invalid";
+  message: string;
+}
+
+export interface AccountEntry {
+  id: string;
+  name: string | null;
+  token: string;
+  /** Null when the JWT does not decode. */
+  claims: AccountClaims | null;
+  validation: AccountValidation | null;
+  problem: AccountProblem | null;
+  /** The operator demands signing keys: the account's own key no longer counts as one. */
+  strictSigningKeys: boolean;
+}
+
+export interface ExportIndex {
+  /** Exports by type and exact subject. */
+  exact: Map<string, ExportClaim>;
+  all: ExportClaim[];
+}
+
+const exportKey = (type: string, subject: string) => `${type === "service" ? "service" : "stream"} ${subject}`;
+
+/** The keys that may sign account JWTs: the operators' identities and their signing keys. */
+export class OperatorTrust {
+  readonly operators: OperatorClaims[] = [];
+  private readonly keys = new Set<string>();
+
+  /** Add an operator JWT; throws with a one-line reason when it is not a valid operator JWT. */
+  addOperator(token: string): OperatorClaims {
+    const parsed = parseOperator(token.trim());
+    if (!parsed.ok) throw new Error(`operator JWT rejected: ${parsed.error}`);
+    const op = parsed.claims;
+    if (op.issuer !== op.subject) throw new Error("operator JWT rejected: it is not self-signed");
+    this.operators.push(op);
+    this.keys.add(op.subject);
+    for (const k of op.signingKeys) this.keys.add(k);
+    return op;
+  }
+
+  trusts(issuer: string): boolean {
+    return this.keys.has(issuer);
+  }
+
+  /** Does the operator that owns this issuer key demand strict signing-key usage? */
+  strictFor(issuer: string): boolean {
+    return this.operators.some((o) => o.strictSigningKeyUsage && (o.subject === issuer || o.signingKeys.includes(issuer)));
+  }
+
+  get systemAccount(): string | null {
+    return this.operators.find((o) => o.systemAccount)?.systemAccount ?? null;
+  }
+}
+
+export class AccountDirectory {
+  private readonly entries = new Map<string, AccountEntry>();
+  private readonly exportIndexes = new Map<string, ExportIndex>();
+  /** exporter id → ids of the accounts whose JWTs declare an import from it. */
+  private readonly importers = new Map<string, Set<string>>();
+
+  constructor(readonly trust: OperatorTrust) {}
+
+  /**
+   * Add or replace an account JWT. `filedUnder` is the id the source filed it under (resolver key,
+   * file name); when given it must match the JWT's subject. Returns the entry and the ids of all
+   * accounts whose import diagnoses may change.
+   */
+  upsert(token: string, filedUnder?: string): { entry: AccountEntry; affected: Set<string> } {
+    const entry = this.check(token.trim(), filedUnder);
+    const previous = this.entries.get(entry.id);
+    if (previous) this.unindex(previous);
+    this.entries.set(entry.id, entry);
+    this.index(entry);
+    return { entry, affected: this.affectedBy(entry.id) };
+  }
+
+  /** Forget an account; returns the ids whose diagnoses may change. */
+  remove(id: string): Set<string> {
+    const previous = this.entries.get(id);
+    if (previous) {
+      this.unindex(previous);
+      this.entries.delete(id);
+    }
+    return this.affectedBy(id);
+  }
+
+  get(id: string): AccountEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Accounts in a stable order (by id). */
+  accounts(): AccountEntry[] {
+    return [...this.entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** An account by public key or, failing that, by exact JWT name. */
+  resolve(keyOrName: string): AccountEntry | undefined {
+    return this.entries.get(keyOrName) ?? [...this.entries.values()].find((e) => e.name === keyOrName);
+  }
+
+  exportsOf(id: string): ExportIndex | undefined {
+    return this.exportIndexes.get(id);
+  }
+
+  importersOf(id: string): ReadonlySet<string> {
+    return this.importers.get(id) ?? new Set();
+  }
+
+  /** The account itself and every account importing from it. */
+  affectedBy(id: string): Set<string> {
+    return new Set([id, ...this.importersOf(id)]);
+  }
+
+  nameOf(id: string): string | null {
+    return this.entries.get(id)?.name ?? null;
+  }
+
+  private check(token: string, filedUnder?: string): AccountEntry {
+    const parsed = parseAccount(token);
+    if (!parsed.ok) {
+      const id = filedUnder ?? "";
+      if (!isPublicKey(id, "account")) throw new Error(`account JWT rejected: ${parsed.error}`);
+      const problem: AccountProblem = { kind: "undecodable", message: parsed.error };
+      return { id, name: null, token, claims: null, validation: null, problem, strictSigningKeys: false };
+    }
+    const claims = parsed.claims;
+    const id = claims.subject;
+    if (!isPublicKey(id, "account")) throw new Error(`account JWT rejected: its subject "${id}" is not an account public key`);
+    const entry: AccountEntry = {
+      id,
+      name: claims.name || null,
+      token,
+      claims,
+      validation: validateAccount(claims),
+      problem: null,
+      strictSigningKeys: this.trust.strictFor(claims.issuer),
+    };
+    entry.problem = this.problemOf(entry, filedUnder);
+    return entry;
+  }
+
+  private problemOf(entry: AccountEntry, filedUnder?: string): AccountProblem | null {
+    const claims = entry.claims!;
+    if (filedUnder !== undefined && filedUnder !== entry.id) {
+      return { kind: "wrong_account", message: `the JWT filed under ${filedUnder} is for account ${entry.id}` };
+    }
+    if (!this.trust.trusts(claims.issuer)) {
+      return { kind: "untrusted_issuer", message: `it is signed by ${claims.issuer}, which is neither a trusted operator nor one of its signing keys` };
+    }
+    const v = entry.validation!;
+    const first = v.other[0] ?? [...v.imports.values()][0]?.[0]?.message;
+    return first === undefined ? null : { kind: "invalid", message: first };
+  }
+
+  private index(entry: AccountEntry): void {
+    const claims = entry.claims;
+    if (!claims) return;
+    const exact = new Map<string, ExportClaim>();
+    for (const e of claims.exports) exact.set(exportKey(e.type, e.subject), e);
+    this.exportIndexes.set(entry.id, { exact, all: claims.exports });
+    for (const imp of claims.imports) {
+      let set = this.importers.get(imp.account);
+      if (!set) this.importers.set(imp.account, (set = new Set()));
+      set.add(entry.id);
+    }
+  }
+
+  private unindex(entry: AccountEntry): void {
+    this.exportIndexes.delete(entry.id);
+    for (const imp of entry.claims?.imports ?? []) {
+      const set = this.importers.get(imp.account);
+      set?.delete(entry.id);
+      if (set?.size === 0) this.importers.delete(imp.account);
+    }
+  }
+}
+
+export function exactExport(index: ExportIndex, type: string, subject: string): ExportClaim | undefined {
+  return index.exact.get(exportKey(type, subject));
+}

@@ -1,0 +1,216 @@
+/**
+ * The evaluator: for each import an account JWT declares, walk nats-server's decision procedure
+ * (DESIGN.md §2) in the server's order and stop at the first step that fails. Pure: the directory
+ * and the clock in, findings out.
+ */
+import type { AccountDirectory, AccountEntry } from "./directory.js";
+import { exactExport } from "./directory.js";
+import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
+import { parseActivation } from "./jwt/claims.js";
+import type { CauseCode } from "./diagnosis.js";
+import { isSubsetMatch, isValidSubject } from "./subject.js";
+import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
+
+export interface EvaluationOptions {
+  /** Unix seconds. */
+  now: number;
+  /** A valid token expiring within this many seconds is a warning. */
+  expiryWarningSeconds: number;
+}
+
+export const DEFAULT_EXPIRY_WARNING_SECONDS = 7 * 24 * 3600;
+
+/** The outcome of one import: no cause means active. */
+export interface Finding {
+  importer: AccountEntry;
+  imp: ImportClaim;
+  cause: CauseCode | null;
+  /** The precise reason, where the cause alone does not say it. */
+  detail: string | null;
+  exportClaim: ExportClaim | null;
+  activation: ActivationClaims | null;
+}
+
+type Verdict = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation">>;
+
+const pass = null;
+const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<Verdict> = {}): Verdict => ({
+  cause,
+  detail,
+  ...extra,
+});
+
+/** Evaluate every import of every account, or of the given accounts only. */
+export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: Iterable<string>): Finding[] {
+  const entries = only ? [...only].map((id) => dir.get(id)).filter((e): e is AccountEntry => !!e) : dir.accounts();
+  return entries.flatMap((importer) => (importer.claims?.imports ?? []).map((imp) => evaluateImport(dir, importer, imp, opts)));
+}
+
+export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
+  const activation = imp.token ? parsedActivation(imp.token) : null;
+  const verdict =
+    importerLoads(importer, imp, opts.now) ??
+    sourceAccountLoads(dir, imp, opts.now) ??
+    exportApproves(dir, importer, imp, opts);
+  return {
+    importer,
+    imp,
+    cause: verdict.cause,
+    detail: verdict.detail,
+    exportClaim: verdict.exportClaim ?? null,
+    activation: verdict.activation ?? activation,
+  };
+}
+
+function parsedActivation(token: string): ActivationClaims | null {
+  const parsed = parseActivation(token);
+  return parsed.ok ? parsed.claims : null;
+}
+
+/** Step A: the importer's own JWT must be loadable; a blocking error anywhere rejects it whole. */
+function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): Verdict | null {
+  const problem = importer.problem;
+  const ownIssues = importer.validation?.imports.get(imp.index) ?? [];
+  if (ownIssues.length > 0) {
+    const tokenIssue = ownIssues.find((i) => i.aboutToken);
+    const structural = ownIssues.find((i) => !i.aboutToken);
+    // Structural problems of the import itself come first: fixing the token would not save it.
+    return structural ? fail("import_invalid", structural.message) : fail("activation_invalid", tokenIssue!.message);
+  }
+  if (problem) return fail("account_jwt_invalid", problem.message);
+  const time = importer.claims && timeProblem(importer.claims, now);
+  if (time === "expired") return fail("account_expired", null);
+  if (time === "not_yet_valid") return fail("account_jwt_invalid", `the account JWT is not valid before ${iso(importer.claims!.notBefore)}`);
+  return pass;
+}
+
+/** Step B: the source account must be found and loadable. */
+function sourceAccountLoads(dir: AccountDirectory, imp: ImportClaim, now: number): Verdict | null {
+  const source = dir.get(imp.account);
+  if (!source) return fail("source_account_not_found", null);
+  if (source.problem) return fail("source_account_not_found", `its JWT is present but the server will not load it: ${source.problem.message}`);
+  const time = source.claims && timeProblem(source.claims, now);
+  if (time === "expired") return fail("source_account_expired", `its JWT expired at ${iso(source.claims!.expires)}`);
+  if (time === "not_yet_valid") return fail("source_account_expired", `its JWT is not valid before ${iso(source.claims!.notBefore)}`);
+  return pass;
+}
+
+/** Steps C–E: an export of the right type must approve the exporter-side subject. */
+function exportApproves(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict {
+  const subject = exporterSubject(imp);
+  const local = imp.localSubject ?? subject;
+  if (!isValidSubject(subject) || !isValidSubject(local)) {
+    return fail("import_invalid", `"${!isValidSubject(subject) ? subject : local}" is not a valid subject`);
+  }
+  const index = dir.exportsOf(imp.account)!;
+  const exact = exactExport(index, imp.type, subject);
+  // Like the server: an exact subject match decides alone; otherwise the first export whose
+  // subject contains the import's. Validation forbids overlapping exports of one type, so at
+  // most one such export remains in practice.
+  const exporter = dir.get(imp.account)!;
+  if (exact) return authorize(exact, exporter, importer, imp, null, opts);
+  const sameType = index.all.filter((e) => sameKind(e.type, imp.type));
+  const match = sameType.find((e) => isSubsetMatch(subject, e.subject));
+  if (match) return authorize(match, exporter, importer, imp, subject.split("."), opts);
+  return noExport(index.all, imp, subject);
+}
+
+const sameKind = (exportType: string, importType: string) => (exportType === "service") === (importType === "service");
+
+function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): Verdict {
+  const otherType = exports.find((e) => !sameKind(e.type, imp.type) && (e.subject === subject || isSubsetMatch(subject, e.subject)));
+  if (otherType) return fail("export_type_mismatch", null, { exportClaim: otherType });
+  const narrower = exports.find((e) => sameKind(e.type, imp.type) && overlaps(subject, e.subject));
+  if (narrower) return fail("subject_mismatch", null, { exportClaim: narrower });
+  return fail("export_not_found", null);
+}
+
+/** Does some subject match both? (the export is narrower than, or crosses, the import) */
+function overlaps(a: string, b: string): boolean {
+  const ta = a.split(".");
+  const tb = b.split(".");
+  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
+    const x = ta[i];
+    const y = tb[i];
+    if (x === ">" || y === ">") return x !== undefined && y !== undefined;
+    if (x === undefined || y === undefined) return false;
+    if (x !== y && x !== "*" && y !== "*") return false;
+  }
+  return true;
+}
+
+/** Steps D and E, in nats-server's checkAuth order. `tokens` is null for an exact match. */
+function authorize(
+  exp: ExportClaim,
+  exporter: AccountEntry,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  tokens: string[] | null,
+  opts: EvaluationOptions,
+): Verdict {
+  const found = { exportClaim: exp };
+  if (!exp.tokenReq && exp.accountTokenPosition === 0) return { cause: null, detail: null, ...found };
+  const pos = exp.accountTokenPosition;
+  if (pos > 0) {
+    // The server checks the position against the import's tokens; an exact match passes none.
+    const ok = tokens !== null && pos <= tokens.length && tokens[pos - 1] === importer.id;
+    return ok ? { cause: null, detail: null, ...found } : fail("account_token_position_mismatch", null, found);
+  }
+  return checkActivation(exp, exporter, importer, imp, opts);
+}
+
+/** Step E: nats-server's checkActivation, in its order. */
+function checkActivation(
+  exp: ExportClaim,
+  exporter: AccountEntry,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): Verdict {
+  const found = { exportClaim: exp };
+  if (!imp.token) return fail("missing_activation_token", null, found);
+  const parsed = parseActivation(imp.token);
+  if (!parsed.ok) return fail("activation_invalid", `the activation token does not decode: ${parsed.error}`, found);
+  const act = parsed.claims;
+  const withAct = { ...found, activation: act };
+  const issue = activationIssues(imp, act, importer.id)[0];
+  if (issue) return fail("activation_invalid", issue, withAct);
+  const untrusted = signerUntrusted(act, exporter);
+  if (untrusted) return fail("activation_signer_untrusted", untrusted, withAct);
+  const time = timeProblem(act, opts.now);
+  if (time === "not_yet_valid") return fail("activation_not_yet_valid", null, withAct);
+  if (time === "expired") return fail("activation_expired", null, withAct);
+  if (isRevoked(exp, importer.id, act.issuedAt)) return fail("activation_revoked", null, withAct);
+  if (act.expires > 0 && act.expires - opts.now <= opts.expiryWarningSeconds) {
+    return fail("activation_expiring_soon", null, withAct);
+  }
+  return { cause: null, detail: null, ...withAct };
+}
+
+/**
+ * nats-server's isIssuerClaimTrusted: a token without issuer_account was signed by the exporter
+ * itself (the import check already enforced that); one with issuer_account must name the exporter
+ * and be signed by one of its current signing keys.
+ */
+function signerUntrusted(act: ActivationClaims, exporter: AccountEntry): string | null {
+  if (act.issuerAccount === null) return null;
+  if (act.issuerAccount !== exporter.id) {
+    return `the token names issuer_account ${act.issuerAccount}, not the source account`;
+  }
+  // The server counts the account's own key among its signing keys, unless the operator
+  // demands strict signing-key usage.
+  const keys = exporter.claims!.signingKeys;
+  if (keys.has(act.issuer) || (act.issuer === exporter.id && !exporter.strictSigningKeys)) return null;
+  return `it is signed by ${act.issuer}, which is not one of the source account's current signing keys`;
+}
+
+function isRevoked(exp: ExportClaim, importerId: string, issuedAt: number): boolean {
+  const at = (key: string) => exp.revocations.get(key);
+  const own = at(importerId);
+  const all = at("*");
+  return (own !== undefined && own >= issuedAt) || (all !== undefined && all >= issuedAt);
+}
+
+export function iso(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString();
+}

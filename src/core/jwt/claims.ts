@@ -1,0 +1,231 @@
+/**
+ * Typed views of verified operator, account and activation claims. The payload of a verified JWT
+ * is still input: every field is checked for its type here, as Go's json.Unmarshal into the jwt
+ * structs would, and a wrongly typed field makes the whole JWT undecodable.
+ */
+import { decodeJwt, type VerifiedJwt } from "./decode.js";
+
+export type ExportType = "stream" | "service";
+
+export interface ImportClaim {
+  /** Position in the account's `imports` array; the identity of an import within its account. */
+  index: number;
+  name: string | null;
+  /** As declared; anything but "stream"/"service" is a validation error, kept for the report. */
+  type: string;
+  subject: string;
+  account: string;
+  token: string | null;
+  /** Deprecated `to`: for a service, the exporter-side subject; for a stream, a prefix. */
+  to: string | null;
+  localSubject: string | null;
+  share: boolean;
+  allowTrace: boolean;
+}
+
+export interface ExportClaim {
+  index: number;
+  name: string | null;
+  type: string;
+  subject: string;
+  tokenReq: boolean;
+  accountTokenPosition: number;
+  /** Importer public key (or "*") → unix seconds: tokens issued at or before it are revoked. */
+  revocations: ReadonlyMap<string, number>;
+  responseType: string | null;
+  allowTrace: boolean;
+}
+
+interface TimedClaims {
+  issuer: string;
+  subject: string;
+  name: string;
+  issuedAt: number;
+  /** Unix seconds, 0 when absent. */
+  expires: number;
+  notBefore: number;
+}
+
+export interface AccountClaims extends TimedClaims {
+  token: string;
+  /** The account's signing keys; `scoped` ones carry a user scope template. */
+  signingKeys: ReadonlyMap<string, "plain" | "scoped">;
+  imports: ImportClaim[];
+  exports: ExportClaim[];
+  limits: { imports: number; exports: number; wildcardExports: boolean };
+}
+
+export interface ActivationClaims extends TimedClaims {
+  token: string;
+  issuerAccount: string | null;
+  importSubject: string;
+  kind: string;
+}
+
+export interface OperatorClaims extends TimedClaims {
+  token: string;
+  signingKeys: string[];
+  systemAccount: string | null;
+  strictSigningKeyUsage: boolean;
+}
+
+export type Parsed<T> = { ok: true; claims: T } | { ok: false; error: string };
+
+/** A field of the wrong JSON type: the message names the field. */
+class ShapeError extends Error {}
+
+type Obj = Record<string, unknown>;
+
+function obj(value: unknown, field: string): Obj {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) throw new ShapeError(`${field} is not an object`);
+  return value as Obj;
+}
+function str(o: Obj, key: string, field: string): string {
+  const v = o[key];
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") throw new ShapeError(`${field}.${key} is not a string`);
+  return v;
+}
+function num(o: Obj, key: string, field: string): number {
+  const v = o[key];
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ShapeError(`${field}.${key} is not a number`);
+  return v;
+}
+function bool(o: Obj, key: string, field: string): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== "boolean") throw new ShapeError(`${field}.${key} is not a boolean`);
+  return v;
+}
+function arr(o: Obj, key: string, field: string): unknown[] {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ShapeError(`${field}.${key} is not an array`);
+  return v;
+}
+const orNull = (s: string): string | null => (s === "" ? null : s);
+
+function timed(p: Obj): TimedClaims {
+  return {
+    issuer: str(p, "iss", "jwt"),
+    subject: str(p, "sub", "jwt"),
+    name: str(p, "name", "jwt"),
+    issuedAt: num(p, "iat", "jwt"),
+    expires: num(p, "exp", "jwt"),
+    notBefore: num(p, "nbf", "jwt"),
+  };
+}
+
+function parseImport(value: unknown, index: number): ImportClaim {
+  const f = `imports[${index}]`;
+  const o = obj(value, f);
+  return {
+    index,
+    name: orNull(str(o, "name", f)),
+    type: str(o, "type", f),
+    subject: str(o, "subject", f),
+    account: str(o, "account", f),
+    token: orNull(str(o, "token", f)),
+    to: orNull(str(o, "to", f)),
+    localSubject: orNull(str(o, "local_subject", f)),
+    share: bool(o, "share", f),
+    allowTrace: bool(o, "allow_trace", f),
+  };
+}
+
+function parseRevocations(value: unknown, field: string): Map<string, number> {
+  const o = obj(value, field);
+  const out = new Map<string, number>();
+  for (const key of Object.keys(o)) out.set(key, num(o, key, field));
+  return out;
+}
+
+function parseExport(value: unknown, index: number): ExportClaim {
+  const f = `exports[${index}]`;
+  const o = obj(value, f);
+  const position = num(o, "account_token_position", f);
+  if (position < 0 || !Number.isInteger(position)) throw new ShapeError(`${f}.account_token_position is not a whole number`);
+  return {
+    index,
+    name: orNull(str(o, "name", f)),
+    type: str(o, "type", f),
+    subject: str(o, "subject", f),
+    tokenReq: bool(o, "token_req", f),
+    accountTokenPosition: position,
+    revocations: parseRevocations(o["revocations"], `${f}.revocations`),
+    responseType: orNull(str(o, "response_type", f)),
+    allowTrace: bool(o, "allow_trace", f),
+  };
+}
+
+function parseSigningKeys(values: unknown[]): Map<string, "plain" | "scoped"> {
+  const keys = new Map<string, "plain" | "scoped">();
+  values.forEach((v, i) => {
+    if (typeof v === "string") keys.set(v, "plain");
+    else {
+      const o = obj(v, `signing_keys[${i}]`);
+      if (o["kind"] !== "user_scope") throw new ShapeError(`signing_keys[${i}] has an unknown scope kind`);
+      keys.set(str(o, "key", `signing_keys[${i}]`), "scoped");
+    }
+  });
+  return keys;
+}
+
+function limitsOf(nats: Obj): AccountClaims["limits"] {
+  // Go decodes an absent field as zero, not as "no limit" (-1): an account JWT without limits
+  // allows no imports and no exports, and the server rejects it if it declares any.
+  const l = obj(nats["limits"], "nats.limits");
+  return {
+    imports: num(l, "imports", "nats.limits"),
+    exports: num(l, "exports", "nats.limits"),
+    wildcardExports: bool(l, "wildcards", "nats.limits"),
+  };
+}
+
+function parseWith<T>(token: string, kind: VerifiedJwt["kind"], build: (jwt: VerifiedJwt, nats: Obj) => T): Parsed<T> {
+  const decoded = decodeJwt(token);
+  if (!decoded.ok) return decoded;
+  if (decoded.jwt.kind !== kind) return { ok: false, error: `not ${kind} claims (${decoded.jwt.kind})` };
+  try {
+    return { ok: true, claims: build(decoded.jwt, obj(decoded.jwt.payload["nats"], "nats")) };
+  } catch (e) {
+    if (e instanceof ShapeError) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+export function parseAccount(token: string): Parsed<AccountClaims> {
+  return parseWith(token, "account", (jwt, nats) => ({
+    ...timed(jwt.payload),
+    token,
+    signingKeys: parseSigningKeys(arr(nats, "signing_keys", "nats")),
+    imports: arr(nats, "imports", "nats").map(parseImport),
+    exports: arr(nats, "exports", "nats").map(parseExport),
+    limits: limitsOf(nats),
+  }));
+}
+
+export function parseActivation(token: string): Parsed<ActivationClaims> {
+  return parseWith(token, "activation", (jwt, nats) => ({
+    ...timed(jwt.payload),
+    token,
+    issuerAccount: orNull(str(nats, "issuer_account", "nats")),
+    importSubject: str(nats, "subject", "nats"),
+    kind: str(nats, "kind", "nats"),
+  }));
+}
+
+export function parseOperator(token: string): Parsed<OperatorClaims> {
+  return parseWith(token, "operator", (jwt, nats) => ({
+    ...timed(jwt.payload),
+    token,
+    signingKeys: arr(nats, "signing_keys", "nats").map((k, i) => {
+      if (typeof k !== "string") throw new ShapeError(`nats.signing_keys[${i}] is not a string`);
+      return k;
+    }),
+    systemAccount: orNull(str(nats, "system_account", "nats")),
+    strictSigningKeyUsage: bool(nats, "strict_signing_key_usage", "nats"),
+  }));
+}

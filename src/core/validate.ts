@@ -1,0 +1,165 @@
+/**
+ * The non-time validation nats-server applies to a whole account JWT, on push (the resolver's
+ * claimValidate) and again at load (verifyAccountClaims): nats-io/jwt v2 `Account.Validate` for
+ * the parts that bear on imports and exports. A single blocking error rejects the whole JWT, so
+ * every import of that account is dead, not only the faulty one.
+ */
+import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
+import { parseActivation } from "./jwt/claims.js";
+import { isPublicKey } from "./jwt/nkey.js";
+import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
+
+export interface ImportIssue {
+  message: string;
+  /** True when the issue is about the import's activation token. */
+  aboutToken: boolean;
+}
+
+export interface AccountValidation {
+  /** Issues of each import, by import index. */
+  imports: Map<number, ImportIssue[]>;
+  /** Blocking issues elsewhere in the JWT (exports, limits, signing keys). */
+  other: string[];
+}
+
+const isExportType = (t: string) => t === "stream" || t === "service";
+
+/** The exporter-side subject of an import: what the export must approve. */
+export function exporterSubject(imp: ImportClaim): string {
+  return imp.type === "service" && imp.to ? imp.to : imp.subject;
+}
+
+/** nats-io/jwt Import.Validate without time checks: structural issues, then the token's. */
+export function importIssues(imp: ImportClaim, importerId: string): ImportIssue[] {
+  const issues: ImportIssue[] = [];
+  const add = (message: string, aboutToken = false) => issues.push({ message, aboutToken });
+  if (!isExportType(imp.type)) add(`invalid import type "${imp.type}"`);
+  if (imp.type === "service" && imp.allowTrace) add("allow_trace is only valid for a stream import");
+  if (imp.account === "") add("the account to import from is not specified");
+  for (const e of subjectErrors(imp.subject)) add(e);
+  if (imp.localSubject !== null) {
+    for (const e of subjectErrors(imp.localSubject)) add(`local_subject: ${e}`);
+    if (imp.to !== null) add("local_subject replaces to; both are set");
+  }
+  if (imp.share && imp.type !== "service") add("share (latency tracking) is only valid for a service import");
+  if (imp.token !== null) issues.push(...tokenIssues(imp, imp.token, importerId));
+  return issues;
+}
+
+function tokenIssues(imp: ImportClaim, token: string, importerId: string): ImportIssue[] {
+  const parsed = parseActivation(token);
+  if (!parsed.ok) return [{ message: `the activation token does not decode: ${parsed.error}`, aboutToken: true }];
+  return activationIssues(imp, parsed.claims, importerId).map((message) => ({ message, aboutToken: true }));
+}
+
+/** The checks an import makes of its (decoded) activation token, times excepted. */
+export function activationIssues(imp: ImportClaim, act: ActivationClaims, importerId: string): string[] {
+  const issues: string[] = [];
+  if (act.issuer !== imp.account && act.issuerAccount !== imp.account) {
+    issues.push(`the token was issued by ${act.issuerAccount ?? act.issuer}, not by the source account ${imp.account}`);
+  }
+  if (act.subject !== importerId) issues.push(`the token was issued to ${act.subject}, not to this account ${importerId}`);
+  if (act.kind !== imp.type) issues.push(`the token is for a ${act.kind || "(no kind)"} import, this import is a ${imp.type}`);
+  if (!isExportType(act.kind)) issues.push(`the token's kind "${act.kind}" is invalid`);
+  for (const e of subjectErrors(act.importSubject)) issues.push(`the token's subject: ${e}`);
+  if (act.issuerAccount !== null && !isPublicKey(act.issuerAccount, "account")) {
+    issues.push("the token's issuer_account is not an account public key");
+  }
+  const subject = exporterSubject(imp);
+  if (!isContainedIn(subject, act.importSubject)) {
+    issues.push(`the token grants "${act.importSubject}", which does not contain the import subject "${subject}"`);
+  }
+  return issues;
+}
+
+/** nats-io/jwt Imports.Validate: service imports from one account must not overlap locally. */
+function overlappingServiceImports(imports: ImportClaim[]): Map<number, string> {
+  const seen = new Map<string, { subject: string; index: number }[]>();
+  const out = new Map<number, string>();
+  for (const imp of imports) {
+    if (imp.type !== "service") continue;
+    const local = imp.to ?? imp.localSubject ?? imp.subject;
+    const others = seen.get(imp.account) ?? [];
+    for (const o of others) {
+      if (isContainedIn(local, o.subject) || isContainedIn(o.subject, local)) {
+        out.set(imp.index, `service import subject "${local}" overlaps "${o.subject}" imported from the same account`);
+      }
+    }
+    others.push({ subject: local, index: imp.index });
+    seen.set(imp.account, others);
+  }
+  return out;
+}
+
+function exportIssues(exp: ExportClaim): string[] {
+  const issues: string[] = [];
+  const where = `export "${exp.subject}"`;
+  if (!isExportType(exp.type)) issues.push(`${where}: invalid export type "${exp.type}"`);
+  const rt = exp.responseType;
+  if (exp.type === "service" && rt !== null && !["Singleton", "Stream", "Chunked"].includes(rt)) {
+    issues.push(`${where}: invalid response type "${rt}"`);
+  }
+  if (exp.type === "stream" && rt !== null) issues.push(`${where}: a stream export has no response type`);
+  if (exp.type === "stream" && exp.allowTrace) issues.push(`${where}: allow_trace is only valid for a service export`);
+  for (const e of subjectErrors(exp.subject)) issues.push(`${where}: ${e}`);
+  const pos = exp.accountTokenPosition;
+  if (pos > 0) {
+    const tokens = exp.subject.split(".");
+    if (!hasWildcard(exp.subject)) issues.push(`${where}: account_token_position needs a wildcard subject`);
+    else if (pos > tokens.length) issues.push(`${where}: account_token_position ${pos} exceeds the subject's length`);
+    else if (tokens[pos - 1] !== "*") issues.push(`${where}: account_token_position ${pos} must point at a '*'`);
+  }
+  return issues;
+}
+
+/** Exports of one type whose subjects contain each other (jwt's own containment test). */
+function overlappingExports(exports: ExportClaim[]): string[] {
+  const issues: string[] = [];
+  for (const type of ["service", "stream"]) {
+    const subjects = exports.filter((e) => (type === "service" ? e.type === "service" : e.type !== "service"));
+    subjects.forEach((a, i) =>
+      subjects.forEach((b, j) => {
+        if (i !== j && isContainedIn(a.subject, b.subject)) {
+          issues.push(`${type} export subject "${b.subject}" already exports "${a.subject}"`);
+        }
+      }),
+    );
+  }
+  return [...new Set(issues)];
+}
+
+export function validateAccount(account: AccountClaims): AccountValidation {
+  const imports = new Map<number, ImportIssue[]>();
+  const overlaps = overlappingServiceImports(account.imports);
+  for (const imp of account.imports) {
+    const issues = importIssues(imp, account.subject);
+    const overlap = overlaps.get(imp.index);
+    if (overlap) issues.unshift({ message: overlap, aboutToken: false });
+    if (issues.length > 0) imports.set(imp.index, issues);
+  }
+  const other = account.exports.flatMap(exportIssues).concat(overlappingExports(account.exports));
+  const { limits } = account;
+  // -1 is "no limit"; jwt checks both limits whenever they are not -1, so absent (zero) limits forbid any.
+  if (limits.imports !== -1 && account.imports.length > limits.imports) {
+    other.push(`the account has ${account.imports.length} imports, more than the operator allows (${limits.imports})`);
+  }
+  if (limits.exports !== -1 && account.exports.length > limits.exports) {
+    other.push(`the account has ${account.exports.length} exports, more than the operator allows (${limits.exports})`);
+  }
+  if (limits.exports !== -1 && !limits.wildcardExports && account.exports.some((e) => hasWildcard(e.subject))) {
+    other.push("the account has wildcard exports, which the operator does not allow");
+  }
+  for (const [key, kind] of account.signingKeys) {
+    if (kind === "plain" && !isPublicKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
+  }
+  return { imports, other };
+}
+
+export type TimeProblem = "expired" | "not_yet_valid" | null;
+
+/** Is a claim outside its validity window at `now` (unix seconds)? The server treats `exp` itself as expired. */
+export function timeProblem(claims: { expires: number; notBefore: number }, now: number): TimeProblem {
+  if (claims.expires > 0 && now >= claims.expires) return "expired";
+  if (claims.notBefore > 0 && claims.notBefore > now) return "not_yet_valid";
+  return null;
+}

@@ -1,0 +1,264 @@
+/**
+ * A catalogue of import scenarios, one per cause and per kind of active import. The same
+ * catalogue drives the engine's unit tests and the real-server tests, where message flow is the
+ * judge: each scenario makes its own exporter and importer accounts, says which JWTs exist (and
+ * so are pushed), what the engine must conclude, and which literal subjects carry a message.
+ */
+import type { CauseCode } from "../../src/core/index.js";
+import { activation, nowSec, type TestAccount, type TestOperator } from "./deployment.js";
+import { createAccount, createOperator, encodeAccount } from "@nats-io/jwt";
+
+export interface Built {
+  /** JWTs that exist, exporters first (the order they are pushed in). */
+  accounts: TestAccount[];
+  exporter: TestAccount;
+  importer: TestAccount;
+  type: "stream" | "service";
+  /** Stream: the exporter publishes here. Service: the exporter answers here. */
+  exporterSubject: string;
+  /** Stream: the importer subscribes here. Service: the importer sends requests here. */
+  importerSubject: string;
+}
+
+export interface Scenario {
+  name: string;
+  /** null: the import is active. */
+  cause: CauseCode | null;
+  /** The server refuses to store the importer's JWT on push (a blocking validation error). */
+  pushRejected?: boolean;
+  build(op: TestOperator): Promise<Built>;
+}
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+/** An exporter with one export and an importer with one import, built in that order. */
+async function pair(
+  op: TestOperator,
+  tag: string,
+  exp: { subject: string; type: "stream" | "service"; token_req?: boolean; account_token_position?: number; revocations?: Record<string, number> },
+  imp: (exporter: TestAccount, importerId: string) => Promise<Record<string, unknown>>,
+  opts: { exporterSigningKeys?: number; exporterExp?: number; importerExp?: number } = {},
+): Promise<{ exporter: TestAccount; importer: TestAccount }> {
+  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, ...exp }] as never }, {
+    signingKeys: opts.exporterSigningKeys ?? 0,
+    ...(opts.exporterExp !== undefined ? { exp: opts.exporterExp } : {}),
+  });
+  const importer = await op.account(`${tag}-IMP`);
+  const declared = await imp(exporter, importer.id);
+  await importer.reissue(
+    { imports: [{ name: tag, account: exporter.id, ...declared }] as never },
+    opts.importerExp !== undefined ? { exp: opts.importerExp } : {},
+  );
+  return { exporter, importer };
+}
+
+function built(p: { exporter: TestAccount; importer: TestAccount }, type: "stream" | "service", exporterSubject: string, importerSubject = exporterSubject, accounts = [p.exporter, p.importer]): Built {
+  return { ...p, accounts, type, exporterSubject, importerSubject };
+}
+
+/** Revoke, in the exporter's first export, tokens issued to `key` at or before `at`. */
+async function revoke(exporter: TestAccount, key: string, at: number): Promise<void> {
+  const claims = structuredClone(exporter.claims);
+  const first = claims.exports![0]!;
+  first.revocations = { ...(first.revocations ?? {}), [key]: at };
+  await exporter.reissue(claims);
+}
+
+const stream = (subject: string, extra: Record<string, unknown> = {}) => async () => ({ subject, type: "stream", ...extra });
+const service = (subject: string, extra: Record<string, unknown> = {}) => async () => ({ subject, type: "service", ...extra });
+
+/** An import of `subject` with a token from the exporter (or from `signer`). */
+function withToken(subject: string, type: "stream" | "service", tokenOpts: Parameters<typeof activation>[4] = {}, tokenSubject = subject) {
+  return async (exporter: TestAccount, importerId: string) => ({
+    subject,
+    type,
+    token: await activation(exporter, importerId, tokenSubject, type, tokenOpts),
+  });
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "public stream",
+    cause: null,
+    build: async (op) => built(await pair(op, "pubstream", { subject: "ps.>", type: "stream" }, stream("ps.data")), "stream", "ps.data"),
+  },
+  {
+    name: "public service with a local subject",
+    cause: null,
+    build: async (op) =>
+      built(await pair(op, "pubsvc", { subject: "svc.time", type: "service" }, service("svc.time", { local_subject: "time.now" })), "service", "svc.time", "time.now"),
+  },
+  {
+    name: "private stream with a valid token",
+    cause: null,
+    build: async (op) =>
+      built(await pair(op, "privstream", { subject: "orders.>", type: "stream", token_req: true }, withToken("orders.us", "stream", {}, "orders.>")), "stream", "orders.us"),
+  },
+  {
+    name: "private service with a token signed by a current signing key",
+    cause: null,
+    build: async (op) => {
+      const p = await pair(op, "privsvc", { subject: "rpc.add", type: "service", token_req: true }, async () => ({}), { exporterSigningKeys: 1 });
+      await p.importer.reissue({
+        imports: [{ name: "privsvc", account: p.exporter.id, subject: "rpc.add", type: "service", token: await activation(p.exporter, p.importer.id, "rpc.add", "service", { signer: p.exporter.signingKeys[0]! }) }] as never,
+      });
+      return built(p, "service", "rpc.add");
+    },
+  },
+  {
+    name: "private stream without a token",
+    cause: "missing_activation_token",
+    build: async (op) => built(await pair(op, "notoken", { subject: "nt.>", type: "stream", token_req: true }, stream("nt.x")), "stream", "nt.x"),
+  },
+  {
+    name: "private service without a token",
+    cause: "missing_activation_token",
+    build: async (op) => built(await pair(op, "notokensvc", { subject: "nts.q", type: "service", token_req: true }, service("nts.q")), "service", "nts.q"),
+  },
+  {
+    name: "expired token",
+    cause: "activation_expired",
+    build: async (op) =>
+      built(await pair(op, "expired", { subject: "ex.>", type: "stream", token_req: true }, withToken("ex.a", "stream", { exp: nowSec() - HOUR }, "ex.>")), "stream", "ex.a"),
+  },
+  {
+    name: "token not yet valid",
+    cause: "activation_not_yet_valid",
+    build: async (op) =>
+      built(await pair(op, "nbf", { subject: "nbf.q", type: "service", token_req: true }, withToken("nbf.q", "service", { nbf: nowSec() + HOUR })), "service", "nbf.q"),
+  },
+  {
+    name: "token signed by a rotated-out signing key",
+    cause: "activation_signer_untrusted",
+    build: async (op) => {
+      const p = await pair(op, "rotated", { subject: "rot.>", type: "stream", token_req: true }, async () => ({}), { exporterSigningKeys: 2 });
+      const [old, kept] = p.exporter.signingKeys as [never, never];
+      const token = await activation(p.exporter, p.importer.id, "rot.>", "stream", { signer: old });
+      await p.importer.reissue({ imports: [{ name: "rotated", account: p.exporter.id, subject: "rot.1", type: "stream", token }] as never });
+      await p.exporter.reissue(undefined, { signingKeys: [kept] }); // rotation: the old key is gone
+      return built(p, "stream", "rot.1");
+    },
+  },
+  {
+    name: "token revoked for this importer",
+    cause: "activation_revoked",
+    build: async (op) => {
+      const p = await pair(op, "revoked", { subject: "rev.>", type: "stream", token_req: true }, withToken("rev.a", "stream", {}, "rev.>"));
+      await revoke(p.exporter, p.importer.id, nowSec() + 60);
+      return built(p, "stream", "rev.a");
+    },
+  },
+  {
+    name: "token revoked for all importers",
+    cause: "activation_revoked",
+    build: async (op) => {
+      const p = await pair(op, "revall", { subject: "ra.q", type: "service", token_req: true }, withToken("ra.q", "service"));
+      await revoke(p.exporter, "*", nowSec() + 60);
+      return built(p, "service", "ra.q");
+    },
+  },
+  {
+    name: "token issued after its importer's revocation",
+    cause: null,
+    build: async (op) =>
+      built(
+        await pair(op, "reissued", { subject: "ri.>", type: "stream", token_req: true, revocations: { "*": nowSec() - DAY } }, withToken("ri.a", "stream", {}, "ri.>")),
+        "stream",
+        "ri.a",
+      ),
+  },
+  {
+    name: "token expiring within the warning window",
+    cause: "activation_expiring_soon",
+    build: async (op) =>
+      built(await pair(op, "soon", { subject: "soon.>", type: "stream", token_req: true }, withToken("soon.a", "stream", { exp: nowSec() + DAY }, "soon.>")), "stream", "soon.a"),
+  },
+  {
+    name: "no export of the subject",
+    cause: "export_not_found",
+    build: async (op) => built(await pair(op, "noexport", { subject: "other.>", type: "stream" }, stream("wanted.x")), "stream", "wanted.x"),
+  },
+  {
+    name: "import wider than the export",
+    cause: "subject_mismatch",
+    build: async (op) => built(await pair(op, "wider", { subject: "wd.us.>", type: "stream" }, stream("wd.>")), "stream", "wd.us.a", "wd.us.a"),
+  },
+  {
+    name: "stream import of a service export",
+    cause: "export_type_mismatch",
+    build: async (op) => built(await pair(op, "wrongtype", { subject: "wt.q", type: "service" }, stream("wt.q")), "stream", "wt.q"),
+  },
+  {
+    name: "account token position holds another account",
+    cause: "account_token_position_mismatch",
+    build: async (op) => {
+      const other = createAccount().getPublicKey();
+      return built(await pair(op, "atpbad", { subject: "atp.*.data", type: "stream", account_token_position: 2 }, stream(`atp.${other}.data`)), "stream", `atp.${other}.data`);
+    },
+  },
+  {
+    name: "account token position holds the importer",
+    cause: null,
+    build: async (op) => {
+      const exporter = await op.account("atpgood-EXP", { exports: [{ subject: "atg.*.data", type: "stream", account_token_position: 2 }] as never });
+      const importer = await op.account("atpgood-IMP");
+      const subject = `atg.${importer.id}.data`;
+      await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] as never });
+      return built({ exporter, importer }, "stream", subject);
+    },
+  },
+  {
+    name: "source account never pushed",
+    cause: "source_account_not_found",
+    build: async (op) => {
+      const p = await pair(op, "nosource", { subject: "ns.>", type: "stream" }, stream("ns.a"));
+      return built(p, "stream", "ns.a", "ns.a", [p.importer]);
+    },
+  },
+  {
+    name: "source account JWT expired",
+    cause: "source_account_expired",
+    build: async (op) =>
+      built(await pair(op, "srcexp", { subject: "se.>", type: "stream" }, stream("se.a"), { exporterExp: nowSec() - HOUR }), "stream", "se.a"),
+  },
+  {
+    name: "token issued to another account",
+    cause: "activation_invalid",
+    pushRejected: true,
+    build: async (op) => {
+      const stranger = createAccount().getPublicKey();
+      return built(
+        await pair(op, "wrongsub", { subject: "ws.>", type: "stream", token_req: true }, async (exporter) => ({
+          subject: "ws.a",
+          type: "stream",
+          token: await activation(exporter, stranger, "ws.>", "stream"),
+        })),
+        "stream",
+        "ws.a",
+      );
+    },
+  },
+  {
+    name: "share on a stream import",
+    cause: "import_invalid",
+    pushRejected: true,
+    build: async (op) => built(await pair(op, "share", { subject: "sh.>", type: "stream" }, stream("sh.a", { share: true })), "stream", "sh.a"),
+  },
+  {
+    name: "importer signed by an untrusted operator",
+    cause: "account_jwt_invalid",
+    build: async (op) => {
+      const p = await pair(op, "untrusted", { subject: "ut.>", type: "stream" }, stream("ut.a"));
+      const rogue = createOperator();
+      p.importer.jwt = await encodeAccount(p.importer.name, p.importer.key, { ...(structuredClone(p.importer.claims) as object), limits: { imports: -1, exports: -1, conn: -1, subs: -1, data: -1, payload: -1, wildcards: true, leaf: -1 } }, { signer: rogue });
+      return built(p, "stream", "ut.a");
+    },
+  },
+  {
+    name: "importer JWT expired",
+    cause: "account_expired",
+    build: async (op) => built(await pair(op, "impexp", { subject: "ie.>", type: "stream" }, stream("ie.a"), { importerExp: nowSec() - HOUR }), "stream", "ie.a"),
+  },
+];
+

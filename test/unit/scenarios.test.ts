@@ -1,0 +1,42 @@
+/**
+ * Every scenario of the shared catalogue through the engine alone. The same catalogue is judged
+ * by real message flow in test/integration/scenarios.test.ts.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, CAUSE_CODES } from "../../src/core/index.js";
+import { TestOperator, nowSec } from "../support/deployment.js";
+import { SCENARIOS, type Built } from "../support/scenarios.js";
+
+describe("engine on the scenario catalogue", () => {
+  let op: TestOperator;
+  const built = new Map<string, Built>();
+
+  beforeAll(async () => {
+    op = await TestOperator.create({ signingKey: true });
+    for (const s of SCENARIOS) built.set(s.name, await s.build(op));
+  });
+
+  it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s", (_name, scenario) => {
+    const b = built.get(scenario.name)!;
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    const dir = new AccountDirectory(trust);
+    for (const a of b.accounts) dir.upsert(a.jwt);
+    const [diagnosis, ...rest] = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]);
+    expect(rest).toHaveLength(0);
+    expect(diagnosis!.cause).toBe(scenario.cause);
+    expect(diagnosis!.status).toBe(scenario.cause === null ? "active" : scenario.cause === "activation_expiring_soon" ? "warning" : "inactive");
+    expect(diagnosis!.account).toBe(b.importer.id);
+    expect(diagnosis!.source_account).toBe(b.exporter.id);
+    expect(diagnosis!.message.length).toBeGreaterThan(20);
+    if (scenario.cause) expect(diagnosis!.remediation.length).toBeGreaterThan(0);
+    const importerEntry = dir.get(b.importer.id)!;
+    expect(importerEntry.problem?.kind === "invalid").toBe(scenario.pushRejected === true);
+  });
+
+  it("covers every cause code but push_rejected", () => {
+    const covered = new Set(SCENARIOS.map((s) => s.cause));
+    const missing = CAUSE_CODES.filter((c) => c !== "push_rejected" && !covered.has(c));
+    expect(missing).toEqual([]);
+  });
+});
