@@ -63,6 +63,21 @@ export function diagnoseAll(dir: AccountDirectory, opts: EvaluationOptions, only
   return evaluate(dir, opts, only).map((f) => diagnose(dir, f, opts.now));
 }
 
+/** An account JWT the server would not load, named so the operator can find it. */
+export interface AccountError {
+  account: string;
+  account_name: string | null;
+  error: string;
+}
+
+/** Accounts whose JWT the server would refuse to load (time checks apart). */
+export function accountErrors(dir: AccountDirectory): AccountError[] {
+  return dir
+    .accounts()
+    .filter((e) => e.problem)
+    .map((e) => ({ account: e.id, account_name: e.name, error: e.problem!.message }));
+}
+
 export interface CheckSummary {
   accounts: number;
   imports: number;
