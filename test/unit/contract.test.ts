@@ -1,0 +1,49 @@
+/** The published contract stays in step with the code: schema, cause registry and README. */
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { AccountDirectory, CAUSES, CAUSE_CODES, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
+import { TestOperator, nowSec } from "../support/deployment.js";
+import { SCENARIOS } from "../support/scenarios.js";
+
+const schema = JSON.parse(readFileSync(new URL("../../schemas/import-diagnosis.schema.json", import.meta.url), "utf8"));
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+
+describe("ImportDiagnosis contract", () => {
+  let diagnoses: ImportDiagnosis[];
+
+  beforeAll(async () => {
+    const op = await TestOperator.create();
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    const dir = new AccountDirectory(trust);
+    for (const s of SCENARIOS) for (const a of (await s.build(op)).accounts) dir.upsert(a.jwt);
+    diagnoses = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: 7 * 86400 });
+  });
+
+  it("every diagnosis of the catalogue validates against schemas/import-diagnosis.schema.json", () => {
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(schema);
+    expect(diagnoses.length).toBeGreaterThanOrEqual(SCENARIOS.length);
+    for (const d of diagnoses) expect(validate(d) ? null : validate.errors).toBeNull();
+  });
+
+  it("the schema's cause codes are exactly the registered causes", () => {
+    expect([...schema.$defs.cause.enum].sort()).toEqual([...CAUSE_CODES].sort());
+    expect([...CAUSES.keys()].sort()).toEqual([...CAUSE_CODES].sort());
+  });
+
+  it("the README documents every cause code", () => {
+    for (const code of CAUSE_CODES) expect(readme).toContain(`\`${code}\``);
+  });
+});
+
+describe("README cause table", () => {
+  it("is the one the cause modules generate", async () => {
+    const { causeTableMarkdown } = await import("../../src/core/causes/table.js");
+    const section = readme.split("<!-- causes:start -->")[1]!.split("<!-- causes:end -->")[0]!.trim();
+    expect(section).toBe(causeTableMarkdown());
+  });
+});
