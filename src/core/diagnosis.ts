@@ -20,6 +20,7 @@ export const CAUSE_CODES = [
   "import_invalid",
   "account_jwt_invalid",
   "account_expired",
+  "server_state_stale",
 ] as const;
 
 export type CauseCode = (typeof CAUSE_CODES)[number];

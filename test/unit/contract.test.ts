@@ -30,8 +30,12 @@ describe("ImportDiagnosis contract", () => {
     for (const d of diagnoses) expect(validate(d) ? null : validate.errors).toBeNull();
   });
 
-  it("the schema's cause codes are exactly the registered causes", () => {
+  it("the schemas' cause codes are exactly the registered causes", () => {
     expect([...schema.$defs.cause.enum].sort()).toEqual([...CAUSE_CODES].sort());
+    const request = JSON.parse(readFileSync(new URL("../../schemas/check-request.schema.json", import.meta.url), "utf8"));
+    const event = JSON.parse(readFileSync(new URL("../../schemas/import-event.schema.json", import.meta.url), "utf8"));
+    expect([...request.properties.cause.enum].sort()).toEqual([...CAUSE_CODES].sort());
+    expect([...event.properties.previous_cause.oneOf[1].enum].sort()).toEqual([...CAUSE_CODES].sort());
     expect([...CAUSES.keys()].sort()).toEqual([...CAUSE_CODES].sort());
   });
 

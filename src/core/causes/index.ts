@@ -15,6 +15,7 @@ import { exportTypeMismatch } from "./export-type-mismatch.js";
 import { importInvalid } from "./import-invalid.js";
 import { missingActivationToken } from "./missing-activation-token.js";
 import { pushRejected } from "./push-rejected.js";
+import { serverStateStale } from "./server-state-stale.js";
 import { sourceAccountExpired } from "./source-account-expired.js";
 import { sourceAccountNotFound } from "./source-account-not-found.js";
 import { subjectMismatch } from "./subject-mismatch.js";
@@ -39,6 +40,7 @@ const ALL: Cause[] = [
   importInvalid,
   accountJwtInvalid,
   accountExpired,
+  serverStateStale,
 ];
 
 export const CAUSES: ReadonlyMap<CauseCode, Cause> = new Map(ALL.map((c) => [c.code, c]));

@@ -1,0 +1,299 @@
+/**
+ * The live service: the imperative shell around the core. Data flows one way: the resolver
+ * ($SYS) → the monitor's directory → diagnoses → replies and events. Timers: the epoch (full
+ * resync and server cross-check) and the next instant at which time alone changes a verdict.
+ */
+import { readFileSync } from "node:fs";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import { credsAuthenticator } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { ServiceError, type Service } from "@nats-io/services";
+import type { Config } from "./config.js";
+import { ConfigError } from "./config.js";
+import { OperatorTrust } from "./core/directory.js";
+import type { ImportDiagnosis } from "./core/diagnosis.js";
+import { ImportMonitor, type ImportChange } from "./core/monitor.js";
+import { check, type CheckRequest } from "./service/check.js";
+import { registerService } from "./service/service.js";
+import { publishEvent } from "./shell/events.js";
+import { RateLimitedLog, type Logger } from "./shell/log.js";
+import { pushRefusal, readPush } from "./shell/pushes.js";
+import { ResolverClient, SUBJECTS } from "./shell/resolver.js";
+import { ServerViews } from "./shell/server-views.js";
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** Delays between LOOKUPs confirming a push: the server may store it just after we hear of it. */
+const CONFIRM_DELAYS_MS = [0, 100, 300, 700];
+/** Node timers overflow past ~24.8 days; wake up at least daily and re-arm. */
+const MAX_TIMER_MS = 24 * 3600 * 1000;
+
+export class InsightsApp {
+  readonly monitor: ImportMonitor;
+  private readonly resolver: ResolverClient;
+  private readonly badInput: RateLimitedLog;
+  private readonly views = new ServerViews();
+  /** key → the (status, cause) last published for the import. */
+  private readonly published = new Map<string, Pick<ImportDiagnosis, "status" | "cause">>();
+  private readonly subs: Subscription[] = [];
+  private readonly perAccount = new Map<string, Promise<void>>();
+  private service: Service | null = null;
+  private epochTimer: NodeJS.Timeout | null = null;
+  private boundaryTimer: NodeJS.Timeout | null = null;
+  private started = false;
+  private stopping = false;
+  private resyncing: Promise<void> | null = null;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    trust: OperatorTrust,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400);
+    this.resolver = new ResolverClient(nc, config.requestTimeoutMs);
+    this.badInput = new RateLimitedLog(log);
+  }
+
+  /** Connect, load, register and start watching. Configuration problems throw ConfigError. */
+  static async start(config: Config, log: Logger): Promise<InsightsApp> {
+    const nc = await connectToNats(config);
+    try {
+      const trust = await loadTrust(config, new ResolverClient(nc, config.requestTimeoutMs));
+      const app = new InsightsApp(nc, trust, config, log);
+      await app.run();
+      return app;
+    } catch (e) {
+      await nc.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  private async run(): Promise<void> {
+    this.watchConnection();
+    // Subscribe first: a push during the initial load is then queued, not missed.
+    for (const subject of SUBJECTS.updates) this.subs.push(this.nc.subscribe(subject, { callback: (_e, msg) => this.onPush(msg) }));
+    await this.resync("start");
+    this.service = await registerService(this.nc, [this.checkEndpoint()], (subject) => this.statsFor(subject));
+    this.started = true;
+    this.armEpoch();
+    this.log.info({ accounts: this.monitor.directory.size, imports: this.monitor.diagnosisCount(), server: this.nc.getServer() }, "insights service started");
+  }
+
+  /** Stop timers, the service and the subscriptions, then drain the connection. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.epochTimer) clearInterval(this.epochTimer);
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
+    await this.service?.stop().catch(() => {});
+    await Promise.allSettled([...this.perAccount.values()]);
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
+  }
+
+  /** Every diagnosis with the servers' own view filled in. */
+  diagnoses(): ImportDiagnosis[] {
+    return this.monitor.diagnoses().map((d) => this.views.apply(d));
+  }
+
+  private checkEndpoint() {
+    return {
+      name: "check",
+      subject: "insights.imports.check",
+      request: "check-request" as const,
+      response: "check-reply" as const,
+      description: "Every import of every account (or of one), with status, cause, message and remediation",
+      handle: (body: unknown) => {
+        const outcome = check(this.monitor.directory, this.diagnoses(), body as CheckRequest, new Date());
+        if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
+        return fitToPayload(outcome.reply, this.nc.info?.max_payload ?? 1024 * 1024);
+      },
+    };
+  }
+
+  private statsFor(_subject: string): unknown {
+    const all = this.monitor.diagnoses();
+    const count = (s: string) => all.filter((d) => d.status === s).length;
+    return { accounts: this.monitor.directory.size, imports: all.length, active: count("active"), inactive: count("inactive"), warning: count("warning") };
+  }
+
+  // ---- loading -------------------------------------------------------------------------------
+
+  /** Load every JWT the resolver stores and re-evaluate what changed; cross-check the servers. */
+  resync(reason: string): Promise<void> {
+    this.resyncing ??= this.doResync(reason).finally(() => (this.resyncing = null));
+    return this.resyncing;
+  }
+
+  private async doResync(reason: string): Promise<void> {
+    const started = Date.now();
+    const jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
+    this.monitor.replaceAll(jwts, nowSeconds());
+    await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
+    // A full pass: every import is compared with what was last published.
+    this.publishChanged(this.monitor.keyed());
+    this.prunePublished();
+    this.armBoundary();
+    this.log.info({ reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started }, "resync done");
+  }
+
+  private async crossCheck(): Promise<void> {
+    const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
+    await this.views.refresh(importers, (id: string) => this.resolver.accountInfo(id, Math.min(this.config.requestTimeoutMs, 500)));
+  }
+
+  // ---- pushes --------------------------------------------------------------------------------
+
+  private onPush(msg: Parameters<typeof readPush>[0]): void {
+    const hint = readPush(msg);
+    if (!hint.ok) {
+      this.badInput.warn(hint.reason, { subject: msg.subject });
+      return;
+    }
+    const id = hint.claims.subject;
+    // One confirmation at a time per account, in arrival order.
+    const next = (this.perAccount.get(id) ?? Promise.resolve())
+      .then(() => this.confirmPush(hint.claims, hint.jwt))
+      .catch((e: Error) => this.log.warn({ account: id, err: e.message }, "could not confirm a push"));
+    this.perAccount.set(id, next);
+    void next.finally(() => {
+      if (this.perAccount.get(id) === next) this.perAccount.delete(id);
+    });
+  }
+
+  private async confirmPush(claims: Parameters<ImportMonitor["recordRejectedPush"]>[0], jwt: string): Promise<void> {
+    const id = claims.subject;
+    let stored: string | null = null;
+    for (const delay of CONFIRM_DELAYS_MS) {
+      if (delay) await sleep(delay);
+      if (this.stopping) return;
+      stored = await this.resolver.lookup(id);
+      if (stored === jwt) break;
+    }
+    if (!this.started) return; // the initial load reads the resolver anyway
+    if (stored === jwt) {
+      this.log.info({ account: id, name: claims.name }, "push stored");
+      this.emit(this.monitor.applyAccount(id, stored, nowSeconds()));
+      return;
+    }
+    const reason = pushRefusal(claims) ?? "the server did not store it";
+    this.log.warn({ account: id, name: claims.name, reason }, "push rejected by the server");
+    this.emit(this.monitor.applyAccount(id, stored, nowSeconds()));
+    this.emit(this.monitor.recordRejectedPush(claims, reason, nowSeconds()));
+  }
+
+  // ---- events and timers -----------------------------------------------------------------------
+
+  /**
+   * Publish what changed. The monitor says which imports were re-evaluated; an event goes out when
+   * the final (status, cause), the servers' view applied, differs from the last one published.
+   */
+  private emit(changes: ImportChange[]): void {
+    const accounts = [...new Set(changes.map((c) => c.diagnosis.account))];
+    this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
+    this.prunePublished();
+    if (this.started && accounts.length > 0) {
+      // What the servers said of these accounts may be stale now: ask again, then publish what that changes.
+      this.views.forget(accounts);
+      void this.views
+        .refresh(accounts, (id: string) => this.resolver.accountInfo(id, 250), false)
+        .then(() => this.publishChanged(this.monitor.keyed(accounts)))
+        .catch(() => {});
+    }
+    this.armBoundary();
+  }
+
+  /** Forget imports no JWT declares any more. */
+  private prunePublished(): void {
+    for (const key of [...this.published.keys()]) if (!this.monitor.has(key)) this.published.delete(key);
+  }
+
+  private publishChanged(entries: [string, ImportDiagnosis][]): void {
+    for (const [key, computed] of entries) {
+      const diagnosis = this.views.apply(computed);
+      const previous = this.published.get(key) ?? null;
+      if (previous && previous.status === diagnosis.status && previous.cause === diagnosis.cause) continue;
+      this.published.set(key, { status: diagnosis.status, cause: diagnosis.cause });
+      // At start only what is not active is news; later every change is.
+      if ((!this.started && diagnosis.status === "active") || this.nc.isClosed()) continue;
+      publishEvent(this.nc, { ...diagnosis, previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null });
+      this.log.info({ account: diagnosis.account, subject: diagnosis.subject, status: diagnosis.status, cause: diagnosis.cause, previous_status: previous?.status ?? null }, "import changed");
+    }
+  }
+
+  private armEpoch(): void {
+    this.epochTimer = setInterval(() => {
+      void this.resync("epoch").catch((e: Error) => this.log.warn({ err: e.message }, "resync failed"));
+    }, this.config.epochSeconds * 1000);
+    this.epochTimer.unref?.();
+  }
+
+  /** Wake up at the next exp/nbf (or warning) instant, so expiry is reported when it happens. */
+  private armBoundary(): void {
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
+    const next = this.monitor.nextBoundary();
+    if (next === null || this.stopping) return;
+    const delay = Math.min(Math.max(0, next * 1000 - Date.now() + 5), MAX_TIMER_MS);
+    this.boundaryTimer = setTimeout(() => this.emit(this.monitor.tick(nowSeconds())), delay);
+  }
+
+  private watchConnection(): void {
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (s.type === "disconnect") this.log.warn({ server: s.server }, "disconnected from NATS; reconnecting");
+        if (s.type === "reconnect") {
+          this.log.info({ server: s.server }, "reconnected; resyncing");
+          void this.resync("reconnect").catch((e: Error) => this.log.warn({ err: e.message }, "resync after reconnect failed"));
+        }
+      }
+    })();
+  }
+}
+
+async function connectToNats(config: Config): Promise<NatsConnection> {
+  const authenticator = config.credsPath ? credsAuthenticator(readFileSync(config.credsPath)) : undefined;
+  try {
+    return await connect({
+      servers: config.natsUrl.split(",").map((s) => s.trim()),
+      name: "nats-insights",
+      ...(authenticator ? { authenticator } : {}),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 2000,
+      reconnectJitter: 1000,
+      timeout: 5000,
+    });
+  } catch (e) {
+    throw new ConfigError(`cannot connect to ${config.natsUrl}: ${(e as Error).message}`);
+  }
+}
+
+async function loadTrust(config: Config, resolver: ResolverClient): Promise<OperatorTrust> {
+  const trust = new OperatorTrust();
+  const jwts = config.operatorJwtPath ? [readFileSync(config.operatorJwtPath, "utf8")] : await resolver.operatorJwts().catch(() => []);
+  if (jwts.length === 0) {
+    throw new ConfigError("no operator JWT: the servers' VARZ lists none (are they in operator mode, and are these system-account creds?); give --operator-jwt");
+  }
+  for (const jwt of jwts) {
+    try {
+      trust.addOperator(jwt);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
+  return trust;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Keep a reply under the server's max_payload: drop diagnoses from the page and say so. */
+export function fitToPayload(reply: Record<string, unknown>, maxPayload: number): string {
+  let body = JSON.stringify(reply);
+  const imports = reply["imports"] as unknown[];
+  let keep = imports.length;
+  while (Buffer.byteLength(body) > maxPayload && keep > 0) {
+    keep = Math.floor(keep * Math.min(0.9, maxPayload / Buffer.byteLength(body)));
+    body = JSON.stringify({ ...reply, imports: imports.slice(0, keep), truncated: true });
+  }
+  return body;
+}

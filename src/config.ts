@@ -1,0 +1,92 @@
+/**
+ * Configuration from the environment, with flags of the same meaning (flags win). Every problem is
+ * a ConfigError with a one-line message; the entry point prints it and exits non-zero.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+export class ConfigError extends Error {}
+
+export interface Config {
+  natsUrl: string;
+  /** A system-account user's creds file; its contents are read once and never logged. */
+  credsPath: string | null;
+  /** Full resync period, seconds. */
+  epochSeconds: number;
+  /** A valid token expiring within this many days is a warning. */
+  expiryWarningDays: number;
+  /** An operator JWT file to trust; when absent, the servers' VARZ is asked. */
+  operatorJwtPath: string | null;
+  /** How long one $SYS request may take, milliseconds. */
+  requestTimeoutMs: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+/** name → [flag, env var, description, default] */
+const OPTIONS = {
+  natsUrl: ["nats-url", "NATS_URL", "server URL(s), comma-separated", "nats://127.0.0.1:4222"],
+  credsPath: ["creds", "NATS_CREDS", "system-account user creds file", ""],
+  epochSeconds: ["epoch", "INSIGHTS_EPOCH_SECONDS", "full resync period in seconds", "60"],
+  expiryWarningDays: ["expiry-warning-days", "INSIGHTS_EXPIRY_WARNING_DAYS", "warn about tokens expiring within this many days", "7"],
+  operatorJwtPath: ["operator-jwt", "INSIGHTS_OPERATOR_JWT", "operator JWT file (default: read from the servers' VARZ)", ""],
+  requestTimeoutMs: ["request-timeout-ms", "INSIGHTS_REQUEST_TIMEOUT_MS", "timeout of one $SYS request", "2000"],
+  logLevel: ["log-level", "LOG_LEVEL", "fatal|error|warn|info|debug|trace|silent", "info"],
+} as const;
+
+export function usage(): string {
+  const lines = Object.values(OPTIONS).map(([flag, env, text, def]) => `  --${flag.padEnd(22)} ${env.padEnd(30)} ${text}${def ? ` (default ${def})` : ""}`);
+  return ["Usage: nats-insights [options]   (each option can also be set by its environment variable)", ...lines].join("\n");
+}
+
+function positiveNumber(name: string, raw: string, { integer = false, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) {
+    throw new ConfigError(`${name} must be a positive ${integer ? "whole " : ""}number${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ""}, got "${raw}"`);
+  }
+  return n;
+}
+
+function readableFile(name: string, path: string): string {
+  if (!existsSync(path)) throw new ConfigError(`${name}: no such file: ${path}`);
+  try {
+    readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(`${name}: cannot read ${path}: ${(e as Error).message}`);
+  }
+  return path;
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.values(OPTIONS).map(([flag]) => [flag, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    throw new ConfigError((e as Error).message.split("\n")[0]!);
+  }
+  const get = (key: keyof typeof OPTIONS): string => {
+    const [flag, envName, , def] = OPTIONS[key];
+    return (flags[flag] as string | undefined) ?? env[envName] ?? def;
+  };
+  const url = get("natsUrl");
+  if (!/^(nats|tls|ws|wss):\/\/|^[A-Za-z0-9.-]+:\d+/.test(url)) throw new ConfigError(`NATS_URL is not a NATS URL: "${url}"`);
+  const creds = get("credsPath");
+  const operator = get("operatorJwtPath");
+  const level = get("logLevel");
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${level}"`);
+  }
+  return {
+    natsUrl: url,
+    credsPath: creds ? readableFile("NATS_CREDS", creds) : null,
+    epochSeconds: positiveNumber("INSIGHTS_EPOCH_SECONDS", get("epochSeconds"), { max: 86_400 }),
+    expiryWarningDays: positiveNumber("INSIGHTS_EXPIRY_WARNING_DAYS", get("expiryWarningDays"), { max: 3650 }),
+    operatorJwtPath: operator ? readableFile("INSIGHTS_OPERATOR_JWT", operator) : null,
+    requestTimeoutMs: positiveNumber("INSIGHTS_REQUEST_TIMEOUT_MS", get("requestTimeoutMs"), { integer: true, max: 60_000 }),
+    logLevel: level as Config["logLevel"],
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The state the live service keeps: the directory, the current diagnosis of every import, pushes
+ * the server rejected, and the next instant at which time alone changes a verdict. Still pure: the
+ * caller passes the clock in and acts on what comes back (events to publish, when to wake up).
+ */
+import { diagnose } from "./diagnose.js";
+import type { ImportDiagnosis } from "./diagnosis.js";
+import { AccountDirectory, type AccountEntry, type OperatorTrust } from "./directory.js";
+import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
+import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
+import { parseActivation } from "./jwt/claims.js";
+
+/** A change of an import's (status, cause), or its first appearance. */
+export interface ImportChange {
+  key: string;
+  diagnosis: ImportDiagnosis;
+  previous: ImportDiagnosis | null;
+}
+
+export interface RejectedPush {
+  claims: AccountClaims;
+  reason: string;
+}
+
+/** The identity of an import across JWT versions: what it imports, from whom, to where. */
+export function importKey(accountId: string, imp: Pick<ImportClaim, "type" | "account" | "subject" | "localSubject" | "to">): string {
+  return [accountId, imp.type, imp.account, imp.subject, imp.localSubject ?? imp.to ?? ""].join("|");
+}
+
+export class ImportMonitor {
+  readonly directory: AccountDirectory;
+  private readonly current = new Map<string, ImportDiagnosis>();
+  /** account id → the keys of its imports currently diagnosed. */
+  private readonly keysByAccount = new Map<string, string[]>();
+  private readonly rejected = new Map<string, RejectedPush>();
+  /** account id → the next instant (unix s) at which one of its verdicts may change by time alone. */
+  private readonly boundaries = new Map<string, number>();
+
+  constructor(
+    trust: OperatorTrust,
+    private readonly expiryWarningSeconds: number,
+  ) {
+    this.directory = new AccountDirectory(trust);
+  }
+
+  /** Every current diagnosis, in a stable order. */
+  diagnoses(): ImportDiagnosis[] {
+    return [...this.current.values()];
+  }
+
+  has(key: string): boolean {
+    return this.current.has(key);
+  }
+
+  /** The current diagnoses of these accounts (or of all), with their keys. */
+  keyed(accountIds?: Iterable<string>): [string, ImportDiagnosis][] {
+    if (!accountIds) return [...this.current];
+    return [...new Set(accountIds)].flatMap((id) => (this.keysByAccount.get(id) ?? []).map((k) => [k, this.current.get(k)!] as [string, ImportDiagnosis]));
+  }
+
+  diagnosisCount(): number {
+    return this.current.size;
+  }
+
+  /** Replace the whole set of account JWTs (an epoch resync); returns what changed. */
+  replaceAll(jwts: ReadonlyMap<string, string>, now: number): ImportChange[] {
+    const touched = new Set<string>();
+    for (const entry of this.directory.accounts()) {
+      if (!jwts.has(entry.id)) for (const id of this.directory.remove(entry.id)) touched.add(id);
+    }
+    for (const [id, jwt] of jwts) {
+      if (this.directory.get(id)?.token === jwt.trim()) continue;
+      for (const a of this.upsertSafely(jwt, id)) touched.add(a);
+    }
+    return this.reevaluate(touched, now);
+  }
+
+  /** A JWT the server confirmed it stores for `id` (or null: it has none). */
+  applyAccount(id: string, jwt: string | null, now: number): ImportChange[] {
+    const previous = this.directory.get(id);
+    if (jwt !== null && previous?.token === jwt.trim()) return [];
+    this.rejected.delete(id);
+    const affected = jwt === null ? this.directory.remove(id) : this.upsertSafely(jwt, id);
+    return this.reevaluate(affected, now);
+  }
+
+  /** The server did not store a pushed (verified) JWT: its imports are reported `push_rejected`. */
+  recordRejectedPush(claims: AccountClaims, reason: string, now: number): ImportChange[] {
+    this.rejected.set(claims.subject, { claims, reason });
+    return this.reevaluate([claims.subject], now);
+  }
+
+  rejectedPush(id: string): RejectedPush | undefined {
+    return this.rejected.get(id);
+  }
+
+  /** The earliest instant after `now` at which time alone may change a verdict, or null. */
+  nextBoundary(): number | null {
+    let next: number | null = null;
+    for (const t of this.boundaries.values()) if (next === null || t < next) next = t;
+    return next;
+  }
+
+  /** Re-evaluate every account whose time boundary has come. */
+  tick(now: number): ImportChange[] {
+    const due = [...this.boundaries].filter(([, t]) => t <= now).map(([id]) => id);
+    return this.reevaluate(due, now);
+  }
+
+  /** Re-evaluate the given accounts' imports; returns the changes of (status, cause). */
+  reevaluate(ids: Iterable<string>, now: number): ImportChange[] {
+    const opts: EvaluationOptions = { now, expiryWarningSeconds: this.expiryWarningSeconds };
+    const changes: ImportChange[] = [];
+    for (const id of new Set(ids)) {
+      const fresh = this.diagnoseAccount(id, opts);
+      const freshKeys = new Set(fresh.keys());
+      for (const old of this.keysByAccount.get(id) ?? []) if (!freshKeys.has(old)) this.current.delete(old);
+      for (const [key, diagnosis] of fresh) {
+        const previous = this.current.get(key) ?? null;
+        this.current.set(key, diagnosis);
+        if (!previous || previous.status !== diagnosis.status || previous.cause !== diagnosis.cause) {
+          changes.push({ key, diagnosis, previous });
+        }
+      }
+      if (fresh.size > 0) this.keysByAccount.set(id, [...freshKeys]);
+      else this.keysByAccount.delete(id);
+      this.updateBoundary(id, now);
+    }
+    return changes;
+  }
+
+  private diagnoseAccount(id: string, opts: EvaluationOptions): Map<string, ImportDiagnosis> {
+    const out = new Map<string, ImportDiagnosis>();
+    const entry = this.directory.get(id);
+    for (const imp of entry?.claims?.imports ?? []) {
+      out.set(uniqueKey(out, importKey(id, imp)), diagnose(this.directory, evaluateImport(this.directory, entry!, imp, opts), opts.now));
+    }
+    const rejected = this.rejected.get(id);
+    const storedImports = new Map((entry?.claims?.imports ?? []).map((imp) => [importKey(id, imp), imp]));
+    for (const imp of rejected?.claims.imports ?? []) {
+      const key = importKey(id, imp);
+      const stored = out.get(key);
+      if (!stored) {
+        out.set(key, this.pushRejectedDiagnosis(rejected!, imp, opts.now));
+      } else if (!sameDeclaration(storedImports.get(key)!, imp)) {
+        // The server serves the stored version: its verdict stands, with a word on the lost change.
+        const note = ` A changed version of this import was pushed, but the server rejected that JWT (${rejected!.reason}).`;
+        out.set(key, { ...stored, message: stored.message + note });
+      }
+    }
+    return out;
+  }
+
+  /** An import only the rejected JWT declares: it never became active. */
+  private pushRejectedDiagnosis(rejected: RejectedPush, imp: ImportClaim, now: number): ImportDiagnosis {
+    const activation = imp.token ? activationOrNull(imp.token) : null;
+    const importer = pseudoEntry(rejected.claims);
+    const finding = { importer, imp, cause: "push_rejected" as const, detail: rejected.reason, exportClaim: null, activation };
+    return diagnose(this.directory, finding, now);
+  }
+
+  private upsertSafely(jwt: string, id: string): Set<string> {
+    try {
+      return this.directory.upsert(jwt, id).affected;
+    } catch {
+      // Not even attributable to the key it was filed under: treat as absent.
+      return this.directory.remove(id);
+    }
+  }
+
+  private updateBoundary(id: string, now: number): void {
+    const entry = this.directory.get(id);
+    const times: number[] = [];
+    const addWindow = (c: { expires: number; notBefore: number } | null | undefined) => {
+      if (!c) return;
+      times.push(c.notBefore, c.expires);
+    };
+    addWindow(entry?.claims);
+    for (const imp of entry?.claims?.imports ?? []) {
+      addWindow(this.directory.get(imp.account)?.claims);
+      const act = imp.token ? activationOrNull(imp.token) : null;
+      if (act) {
+        addWindow(act);
+        if (act.expires > 0) times.push(act.expires - this.expiryWarningSeconds);
+      }
+    }
+    const next = times.filter((t) => t > now).reduce<number | null>((m, t) => (m === null || t < m ? t : m), null);
+    if (next === null) this.boundaries.delete(id);
+    else this.boundaries.set(id, next);
+  }
+}
+
+function sameDeclaration(a: ImportClaim, b: ImportClaim): boolean {
+  return a.token === b.token && a.name === b.name && a.share === b.share && a.allowTrace === b.allowTrace;
+}
+
+function uniqueKey(map: Map<string, unknown>, key: string): string {
+  let k = key;
+  for (let n = 2; map.has(k); n++) k = `${key}#${n}`;
+  return k;
+}
+
+function activationOrNull(token: string) {
+  const parsed = parseActivation(token);
+  return parsed.ok ? parsed.claims : null;
+}
+
+function pseudoEntry(claims: AccountClaims): AccountEntry {
+  return { id: claims.subject, name: claims.name || null, token: claims.token, claims, validation: null, problem: null, strictSigningKeys: false };
+}

@@ -1,0 +1,56 @@
+/**
+ * Where the servers' own view disagrees with the verdict from the JWTs and the clock, say so.
+ * The server can be stale both ways (DESIGN.md §2 F): it keeps honouring some imports whose token
+ * expired (a security exposure), and never re-enables others that became valid.
+ */
+import { causeOf, type CauseContext } from "./causes/index.js";
+import type { ImportDiagnosis } from "./diagnosis.js";
+
+/** What the servers that have the importing account loaded report about one import. */
+export interface ServerObservation {
+  /** Servers that have the importing account loaded. */
+  servers: number;
+  /** Of those, the ones that registered the import at all. */
+  registered: number;
+  /** Of those, the ones that honour it (registered and not invalid). */
+  honouring: number;
+}
+
+export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): ImportDiagnosis {
+  const server = { servers: obs.servers, registered: obs.registered > 0, invalid: obs.registered > 0 && obs.honouring === 0 };
+  if (obs.servers === 0) return { ...d, server };
+  if (d.status === "inactive" && obs.honouring > 0) {
+    const exposure =
+      ` Yet ${obs.honouring} of ${obs.servers} server(s) still honour this import: messages keep crossing although the JWTs and the clock` +
+      ` say they must not. That is a security exposure until the importing account is re-signed and pushed.`;
+    return { ...d, server, message: d.message + exposure };
+  }
+  if (d.status !== "inactive" && obs.honouring < obs.servers) {
+    const stale = causeOf("server_state_stale");
+    const ctx = contextOf(d, `${obs.servers - obs.honouring} of ${obs.servers} server(s)`);
+    return {
+      ...d,
+      server,
+      status: obs.honouring === 0 ? "inactive" : "warning",
+      cause: stale.code,
+      message: stale.message(ctx),
+      remediation: stale.remediation(ctx),
+    };
+  }
+  return { ...d, server };
+}
+
+function contextOf(d: ImportDiagnosis, detail: string): CauseContext {
+  const subject = d.subject;
+  return {
+    importer: { id: d.account, name: d.account_name },
+    exporter: { id: d.source_account, name: d.source_account_name },
+    imp: { index: -1, name: d.name, type: d.type, subject, account: d.source_account, token: null, to: null, localSubject: d.local_subject, share: false, allowTrace: false },
+    exporterSubject: subject,
+    localSubject: d.local_subject ?? subject,
+    detail,
+    exportClaim: null,
+    activation: null,
+    now: 0,
+  };
+}

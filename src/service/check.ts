@@ -1,0 +1,58 @@
+/**
+ * insights.imports.check: filter, sort and page the current diagnoses. Pure: the monitor's state
+ * and the request in, the reply body out.
+ */
+import { accountErrors, summarize } from "../core/diagnose.js";
+import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
+import type { AccountDirectory } from "../core/directory.js";
+
+export interface CheckRequest {
+  account?: string;
+  status?: ImportStatus;
+  cause?: CauseCode;
+  limit?: number;
+  offset?: number;
+}
+
+export const DEFAULT_LIMIT = 500;
+
+const SEVERITY: Record<ImportStatus, number> = { inactive: 0, warning: 1, active: 2 };
+
+function byReportOrder(a: ImportDiagnosis, b: ImportDiagnosis): number {
+  return (
+    SEVERITY[a.status] - SEVERITY[b.status] ||
+    (a.account_name ?? a.account).localeCompare(b.account_name ?? b.account) ||
+    a.account.localeCompare(b.account) ||
+    a.subject.localeCompare(b.subject) ||
+    a.source_account.localeCompare(b.source_account)
+  );
+}
+
+export type CheckOutcome = { ok: true; reply: Record<string, unknown> } | { ok: false; code: 404; message: string };
+
+export function check(dir: AccountDirectory, diagnoses: ImportDiagnosis[], req: CheckRequest, now: Date): CheckOutcome {
+  let accountId: string | null = null;
+  if (req.account !== undefined) {
+    const entry = dir.resolve(req.account);
+    if (!entry) return { ok: false, code: 404, message: `account: no account "${req.account}" is known (give a public key or a JWT name)` };
+    accountId = entry.id;
+  }
+  const matching = diagnoses
+    .filter((d) => (accountId === null || d.account === accountId) && (!req.status || d.status === req.status) && (!req.cause || d.cause === req.cause))
+    .sort(byReportOrder);
+  const offset = req.offset ?? 0;
+  const page = matching.slice(offset, offset + (req.limit ?? DEFAULT_LIMIT));
+  const accounts = accountId === null ? dir.size : 1;
+  return {
+    ok: true,
+    reply: {
+      checked_at: now.toISOString(),
+      summary: summarize(accounts, matching),
+      imports: page,
+      total: matching.length,
+      offset,
+      truncated: offset + page.length < matching.length,
+      account_errors: accountErrors(dir).filter((e) => accountId === null || e.account === accountId),
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The account resolver's $SYS API, as the service uses it: bulk load (CLAIMS.PACK, falling back to
+ * CLAIMS.LIST + LOOKUP), single lookups, the operator JWT from VARZ, and each server's own view of
+ * an account (ACCOUNT.<id>.INFO). Every reply is bounded and checked before use.
+ */
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import { isPublicKey } from "../core/jwt/nkey.js";
+import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
+
+export const SUBJECTS = {
+  pack: "$SYS.REQ.CLAIMS.PACK",
+  list: "$SYS.REQ.CLAIMS.LIST",
+  lookup: (id: string) => `$SYS.REQ.ACCOUNT.${id}.CLAIMS.LOOKUP`,
+  info: (id: string) => `$SYS.REQ.ACCOUNT.${id}.INFO`,
+  varz: "$SYS.REQ.SERVER.PING.VARZ",
+  /** What `nsc push` and older tools send; the server publishes none of them itself. */
+  updates: ["$SYS.REQ.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", "$SYS.ACCOUNT.*.CLAIMS.UPDATE"],
+} as const;
+
+/** More accounts than this in one deployment is treated as hostile input. */
+export const MAX_ACCOUNTS = 1_000_000;
+
+export interface ServerImportView {
+  /** Service: the subject the importer publishes to; stream: the exporter-side subject. */
+  subject: string;
+  account: string;
+  type: "stream" | "service";
+  invalid: boolean;
+}
+
+export interface AccountInfoReply {
+  server: string;
+  /** Imports the server registered (system imports excluded). */
+  imports: ServerImportView[];
+}
+
+const SYSTEM_IMPORTS = new Set(["$SYS.REQ.ACCOUNT.PING.CONNZ", "$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.STATZ"]);
+
+export class ResolverClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** The JWT the resolver stores for `id`, or null when it has none. */
+  async lookup(id: string): Promise<string | null> {
+    const msg = await this.nc.request(SUBJECTS.lookup(id), undefined, { timeout: this.timeoutMs });
+    const jwt = msg.string().trim();
+    return jwt === "" ? null : jwt;
+  }
+
+  /** Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served. */
+  async loadAll(onProgress: (loaded: number) => void = () => {}): Promise<Map<string, string>> {
+    try {
+      return await this.pack(onProgress);
+    } catch {
+      return await this.listAndLookup(onProgress);
+    }
+  }
+
+  /** CLAIMS.PACK: one `pubkey|jwt` message each, an empty message ends the stream. */
+  async pack(onProgress: (loaded: number) => void): Promise<Map<string, string>> {
+    const jwts = new Map<string, string>();
+    let ended = false;
+    // A hash that matches no store makes the server send everything.
+    const replies = await this.nc.requestMany(SUBJECTS.pack, "nats-insights", { strategy: "sentinel", maxWait: this.timeoutMs * 10 });
+    for await (const msg of replies) {
+      if (msg.data.length === 0) {
+        ended = true;
+        break;
+      }
+      addPackLine(jwts, msg);
+      if (jwts.size % 1000 === 0) onProgress(jwts.size);
+    }
+    if (!ended) throw new Error("CLAIMS.PACK did not end with an empty message");
+    return jwts;
+  }
+
+  async list(): Promise<string[]> {
+    const msg = await this.nc.request(SUBJECTS.list, undefined, { timeout: this.timeoutMs });
+    const body = msg.json<{ data?: unknown }>();
+    const ids = Array.isArray(body.data) ? body.data : [];
+    if (ids.length > MAX_ACCOUNTS) throw new Error(`CLAIMS.LIST returned ${ids.length} accounts, more than ${MAX_ACCOUNTS}`);
+    return ids.filter((id): id is string => isPublicKey(id, "account"));
+  }
+
+  private async listAndLookup(onProgress: (loaded: number) => void): Promise<Map<string, string>> {
+    const ids = await this.list();
+    const jwts = new Map<string, string>();
+    const CONCURRENCY = 16;
+    for (let i = 0; i < ids.length; i += CONCURRENCY) {
+      const batch = ids.slice(i, i + CONCURRENCY);
+      const found = await Promise.all(batch.map(async (id) => [id, await this.lookup(id)] as const));
+      for (const [id, jwt] of found) if (jwt) jwts.set(id, jwt);
+      onProgress(jwts.size);
+    }
+    return jwts;
+  }
+
+  /** The operator JWTs the servers trust, from VARZ (every server that answers in time). */
+  async operatorJwts(): Promise<string[]> {
+    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, { strategy: "timer", maxWait: Math.min(this.timeoutMs, 1000) });
+    const jwts = new Set<string>();
+    for await (const msg of replies) {
+      const list = (msg.json<{ data?: { trusted_operators_jwt?: unknown } }>().data?.trusted_operators_jwt ?? []) as unknown[];
+      for (const jwt of list) if (typeof jwt === "string" && jwt.length <= MAX_TOKEN_BYTES) jwts.add(jwt);
+    }
+    return [...jwts];
+  }
+
+  /** Each server's view of an account it has loaded (servers without it stay silent or say so). */
+  async accountInfo(id: string, maxWaitMs: number): Promise<AccountInfoReply[]> {
+    const replies = await this.nc.requestMany(SUBJECTS.info(id), undefined, { strategy: "timer", maxWait: maxWaitMs });
+    const out: AccountInfoReply[] = [];
+    for await (const msg of replies) {
+      const view = parseAccountInfo(msg);
+      if (view) out.push(view);
+    }
+    return out;
+  }
+}
+
+function addPackLine(jwts: Map<string, string>, msg: Msg): void {
+  for (const line of msg.string().split("\n")) {
+    const bar = line.indexOf("|");
+    const id = line.slice(0, bar);
+    const jwt = line.slice(bar + 1).trim();
+    if (bar > 0 && isPublicKey(id, "account") && jwt.length > 0 && jwt.length <= MAX_TOKEN_BYTES && jwts.size < MAX_ACCOUNTS) {
+      jwts.set(id, jwt);
+    }
+  }
+}
+
+/** The server's `imports` of a loaded account; null when this server has not loaded it. */
+export function parseAccountInfo(msg: Msg): AccountInfoReply | null {
+  let body: { server?: { name?: unknown; id?: unknown }; data?: { imports?: unknown }; error?: unknown };
+  try {
+    body = msg.json();
+  } catch {
+    return null;
+  }
+  if (body.error || !body.data) return null;
+  const server = String(body.server?.name ?? body.server?.id ?? "?");
+  const raw = Array.isArray(body.data.imports) ? body.data.imports : [];
+  const imports = raw
+    .filter((i): i is Record<string, unknown> => i !== null && typeof i === "object")
+    .map((i) => ({
+      subject: String(i["subject"] ?? ""),
+      account: String(i["account"] ?? ""),
+      type: i["type"] === "service" ? ("service" as const) : ("stream" as const),
+      invalid: i["invalid"] === true,
+    }))
+    .filter((i) => !SYSTEM_IMPORTS.has(i.subject));
+  return { server, imports };
+}

@@ -1,0 +1,202 @@
+/**
+ * The live service against a real nats-server: start-up load, events on pushes (breaking, fixing,
+ * rejected), expiry reported when it happens, the check endpoint and its 400s. The service runs in
+ * this process (InsightsApp) and talks to the server only over NATS, as `npm start` does.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { InsightsApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/shell/log.js";
+import { validator } from "../../src/service/schemas.js";
+import type { ImportEvent } from "../../src/shell/events.js";
+import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
+import { connectAs, connectSystem, pushAccount, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
+import { toolPath } from "../support/tools.js";
+
+/** Collects events; `next(pred)` resolves with the first (past or future) event matching. */
+class EventLog {
+  readonly events: { at: number; event: ImportEvent }[] = [];
+  private waiters: { pred: (e: ImportEvent) => boolean; resolve: (e: { at: number; event: ImportEvent }) => void }[] = [];
+  constructor(readonly sub: Subscription) {
+    sub.callback = (_err: unknown, msg: Msg) => {
+      const item = { at: Date.now(), event: msg.json<ImportEvent>() };
+      this.events.push(item);
+      this.waiters = this.waiters.filter((w) => (w.pred(item.event) ? (w.resolve(item), false) : true));
+    };
+  }
+  next(pred: (e: ImportEvent) => boolean, timeoutMs = 5000, after = 0): Promise<{ at: number; event: ImportEvent }> {
+    const seen = this.events.find((e) => e.at >= after && pred(e.event));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; saw ${JSON.stringify(this.events.map((e) => [e.event.subject, e.event.status, e.event.cause]))}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (e) => (clearTimeout(t), resolve(e)) });
+    });
+  }
+}
+
+describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", () => {
+  let op: TestOperator;
+  let server: RunningServer;
+  let app: InsightsApp;
+  let sys: NatsConnection;
+  let events: EventLog;
+  let dir: string;
+  let exporter: TestAccount;
+  let importer: TestAccount;
+  let brokenAtStart: TestAccount;
+  let wild: TestAccount;
+  let early: TestAccount;
+  const pinned: NatsConnection[] = [];
+  const expiresAt = nowSec() + 6;
+  let boundary = 0;
+
+  beforeAll(async () => {
+    op = await TestOperator.create({ signingKey: true });
+    server = await startServer(op);
+    exporter = await op.account("ORDERS", {
+      exports: [
+        { name: "orders", subject: "orders.>", type: "stream", token_req: true },
+        { name: "pub", subject: "pub.>", type: "stream" },
+      ],
+    });
+    importer = await op.account("SHIPPING");
+    await importer.reissue({
+      imports: [
+        { name: "orders", account: exporter.id, subject: "orders.eu", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream") },
+        { name: "short", account: exporter.id, subject: "orders.us", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream", { exp: expiresAt }) },
+        { name: "pub", account: exporter.id, subject: "pub.x", type: "stream" },
+      ],
+    });
+    brokenAtStart = await op.account("BILLING", { imports: [{ name: "missing", account: exporter.id, subject: "orders.billing", type: "stream" }] });
+    // The server's own quirks (test/integration/expiry.test.ts): it keeps honouring an expired
+    // wildcard token, and never enables an import whose token became valid after load.
+    boundary = nowSec() + 8;
+    wild = await op.account("WILD");
+    await wild.reissue({ imports: [{ name: "w", account: exporter.id, subject: "orders.w", type: "stream", token: await activation(exporter, wild.id, "orders.>", "stream", { exp: boundary }) }] });
+    early = await op.account("EARLY");
+    await early.reissue({ imports: [{ name: "e", account: exporter.id, subject: "orders.e", type: "stream", token: await activation(exporter, early.id, "orders.e", "stream", { nbf: boundary }) }] });
+    await pushAll(server, [exporter, importer, brokenAtStart, wild, early]);
+    // Clients keep both importers loaded on the server, so it has a view to cross-check.
+    for (const a of [exporter, wild, early]) pinned.push(await connectAs(server, a));
+
+    dir = mkdtempSync(join(tmpdir(), "insights-svc-"));
+    const creds = join(dir, "sys.creds");
+    writeFileSync(creds, await op.system.userCreds());
+    sys = await connectSystem(server, op);
+    events = new EventLog(sys.subscribe("insights.events.imports.>"));
+    await sys.flush();
+    const config = loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "30"], {});
+    app = await InsightsApp.start(config, createLogger(process.env.TEST_LOG ?? "silent"));
+  }, 60_000);
+
+  afterAll(async () => {
+    // Every event published during the run matches the published event schema.
+    const validEvent = validator("import-event");
+    for (const { event } of events?.events ?? []) expect(validEvent(event) ? null : validEvent.errors).toBeNull();
+    await app?.stop();
+    for (const nc of pinned) await nc.close();
+    await sys?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("publishes one event at start for each import that is not active", async () => {
+    await events.next((e) => e.subject === "orders.billing");
+    await events.next((e) => e.subject === "orders.us");
+    await events.next((e) => e.subject === "orders.w");
+    await events.next((e) => e.subject === "orders.e");
+    await sys.flush();
+    const atStart = events.events.filter((e) => e.event.previous_status === null);
+    const seen = atStart.map((e) => [e.event.account_name, e.event.subject, e.event.cause].join(" ")).sort();
+    expect(seen).toEqual([
+      "BILLING orders.billing missing_activation_token",
+      "EARLY orders.e activation_not_yet_valid",
+      "SHIPPING orders.us activation_expiring_soon",
+      "WILD orders.w activation_expiring_soon",
+    ]);
+  });
+
+  it("answers insights.imports.check with the contract's reply", async () => {
+    const reply = (await sys.request("insights.imports.check", "{}", { timeout: 3000 })).json<{ summary: Record<string, number>; imports: ImportEvent[]; total: number }>();
+    const validReply = validator("check-reply");
+    expect(validReply(reply) ? null : validReply.errors).toBeNull();
+    expect(reply.summary).toEqual({ accounts: 6, imports: 6, active: 2, inactive: 2, warning: 2 });
+    expect(reply.imports[0]!.status).toBe("inactive");
+    const one = (await sys.request("insights.imports.check", JSON.stringify({ account: "SHIPPING", status: "warning" }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
+    expect(one.imports.map((d) => d.subject)).toEqual(["orders.us"]);
+  });
+
+  it.each([
+    ['{"status":"broken"}', /^status: must be one of active, inactive, warning$/],
+    ['{"colour":"blue"}', /^unknown field "colour"$/],
+    ["not json", /^body: not JSON$/],
+    ['{"limit":0}', /^limit: must be >= 1$/],
+    ['{"account":"NOPE"}', /^account: no account "NOPE"/],
+  ])("a bad request %s gets a service error naming the field", async (body, message) => {
+    const reply = await sys.request("insights.imports.check", body, { timeout: 3000 });
+    const code = reply.headers?.get("Nats-Service-Error-Code");
+    expect(code === "400" || (code === "404" && body.includes("NOPE"))).toBe(true);
+    expect(reply.headers?.get("Nats-Service-Error")).toMatch(message);
+  });
+
+  it("a push that breaks an import gives an event within 1 s, and the fix a recovery event", async () => {
+    const claims = structuredClone(exporter.claims);
+    claims.exports = claims.exports!.filter((e) => e.subject !== "pub.>");
+    await exporter.reissue(claims);
+    const sent = Date.now();
+    expect((await pushAccount(server, op, exporter.jwt)).ok).toBe(true);
+    const broken = await events.next((e) => e.subject === "pub.x" && e.cause === "export_not_found", 3000, sent);
+    expect(broken.at - sent).toBeLessThan(1000);
+    expect(broken.event.previous_status).toBe("active");
+
+    claims.exports!.push({ name: "pub", subject: "pub.>", type: "stream" });
+    await exporter.reissue(claims);
+    const fixed = Date.now();
+    await pushAccount(server, op, exporter.jwt);
+    const recovered = await events.next((e) => e.subject === "pub.x" && e.status === "active", 3000, fixed);
+    expect(recovered.at - fixed).toBeLessThan(1000);
+    expect(recovered.event.previous_cause).toBe("export_not_found");
+  });
+
+  it("a rejected push gives push_rejected for the imports it declared", async () => {
+    const claims = structuredClone(importer.claims);
+    claims.imports = [...claims.imports!, { name: "bad", account: exporter.id, subject: "pub.y", type: "stream", share: true }];
+    const rejectedJwt = await importer.reissue(claims);
+    expect((await pushAccount(server, op, rejectedJwt)).ok).toBe(false);
+    const e = await events.next((ev) => ev.subject === "pub.y" && ev.cause === "push_rejected", 5000);
+    expect(e.event.message).toMatch(/share/);
+  });
+
+  it("a token expiring while the service runs gives an event within 1 s of its exp", async () => {
+    const e = await events.next((ev) => ev.subject === "orders.us" && ev.cause === "activation_expired", (expiresAt - nowSec() + 5) * 1000);
+    expect(e.at - expiresAt * 1000).toBeGreaterThanOrEqual(0);
+    expect(e.at - expiresAt * 1000).toBeLessThan(1000);
+  }, 20_000);
+
+  it("where a server still honours an expired token, the diagnosis says it is a security exposure", async () => {
+    const e = await events.next((ev) => ev.subject === "orders.w" && ev.cause === "activation_expired", (boundary - nowSec() + 5) * 1000);
+    expect(e.event.status).toBe("inactive");
+    // The exposure is spelled out once the server view is back (a refresh follows each change).
+    const deadline = Date.now() + 3000;
+    let d: ImportEvent | undefined;
+    while (Date.now() < deadline) {
+      const reply = (await sys.request("insights.imports.check", JSON.stringify({ account: "WILD" }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
+      d = reply.imports[0];
+      if (d?.server) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(d!.server).toEqual({ servers: 1, registered: true, invalid: false });
+    expect(d!.message).toMatch(/still honour this import.*security exposure/);
+  }, 20_000);
+
+  it("where the JWTs say valid but the server does not honour the import, it is server_state_stale", async () => {
+    const e = await events.next((ev) => ev.subject === "orders.e" && ev.cause === "server_state_stale", (boundary - nowSec() + 5) * 1000);
+    expect(e.event.status).toBe("inactive");
+    expect(e.event.server).toEqual({ servers: 1, registered: false, invalid: false });
+    expect(e.event.remediation.join("\n")).toContain("nsc push --account EARLY");
+  }, 20_000);
+});
