@@ -13,7 +13,7 @@ import { ConfigError } from "./config.js";
 import { OperatorTrust } from "./core/directory.js";
 import type { ImportDiagnosis } from "./core/diagnosis.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
-import { check, type CheckRequest } from "./service/check.js";
+import { check, fitToPayload, type CheckRequest } from "./service/check.js";
 import { registerService } from "./service/service.js";
 import { publishEvent } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
@@ -284,16 +284,4 @@ async function loadTrust(config: Config, resolver: ResolverClient): Promise<Oper
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Keep a reply under the server's max_payload: drop diagnoses from the page and say so. */
-export function fitToPayload(reply: Record<string, unknown>, maxPayload: number): string {
-  let body = JSON.stringify(reply);
-  const imports = reply["imports"] as unknown[];
-  let keep = imports.length;
-  while (Buffer.byteLength(body) > maxPayload && keep > 0) {
-    keep = Math.floor(keep * Math.min(0.9, maxPayload / Buffer.byteLength(body)));
-    body = JSON.stringify({ ...reply, imports: imports.slice(0, keep), truncated: true });
-  }
-  return body;
 }

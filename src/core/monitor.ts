@@ -77,9 +77,10 @@ export class ImportMonitor {
 
   /** A JWT the server confirmed it stores for `id` (or null: it has none). */
   applyAccount(id: string, jwt: string | null, now: number): ImportChange[] {
+    // A confirmed JWT is the latest word on the account: an earlier rejected push no longer counts.
+    const hadRejected = this.rejected.delete(id);
     const previous = this.directory.get(id);
-    if (jwt !== null && previous?.token === jwt.trim()) return [];
-    this.rejected.delete(id);
+    if (jwt !== null && previous?.token === jwt.trim()) return hadRejected ? this.reevaluate([id], now) : [];
     const affected = jwt === null ? this.directory.remove(id) : this.upsertSafely(jwt, id);
     return this.reevaluate(affected, now);
   }

@@ -56,3 +56,15 @@ export function check(dir: AccountDirectory, diagnoses: ImportDiagnosis[], req: 
     },
   };
 }
+
+/** Keep a reply under the server's max_payload: drop diagnoses from the page and say so. */
+export function fitToPayload(reply: Record<string, unknown>, maxPayload: number): string {
+  let body = JSON.stringify(reply);
+  const imports = reply["imports"] as unknown[];
+  let keep = imports.length;
+  while (Buffer.byteLength(body) > maxPayload && keep > 0) {
+    keep = Math.floor(keep * Math.min(0.9, maxPayload / Buffer.byteLength(body)));
+    body = JSON.stringify({ ...reply, imports: imports.slice(0, keep), truncated: true });
+  }
+  return body;
+}

@@ -1,0 +1,98 @@
+/** The live state, without NATS: what a change re-evaluates, what it reports, when time matters. */
+import { beforeAll, describe, expect, it } from "vitest";
+import { OperatorTrust } from "../../src/core/directory.js";
+import { ImportMonitor } from "../../src/core/monitor.js";
+import { parseAccount } from "../../src/core/jwt/claims.js";
+import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
+
+const WEEK = 7 * 86400;
+
+describe("ImportMonitor", () => {
+  let op: TestOperator;
+  let exporter: TestAccount;
+  let importers: TestAccount[];
+  let bystander: TestAccount;
+  let monitor: ImportMonitor;
+  const now = nowSec();
+
+  beforeAll(async () => {
+    op = await TestOperator.create();
+    exporter = await op.account("EXP", { exports: [{ name: "o", subject: "o.>", type: "stream", token_req: true }, { name: "p", subject: "p.>", type: "stream" }] });
+    importers = [];
+    for (let i = 0; i < 3; i++) {
+      const imp = await op.account(`IMP${i}`);
+      await imp.reissue({
+        imports: [
+          { name: "o", account: exporter.id, subject: `o.${i}`, type: "stream", token: await activation(exporter, imp.id, "o.>", "stream", { exp: now + 3600 * (i + 1) + WEEK }) },
+          { name: "p", account: exporter.id, subject: `p.${i}`, type: "stream" },
+        ],
+      });
+      importers.push(imp);
+    }
+    const other = await op.account("OTHER", { exports: [{ name: "x", subject: "x.>", type: "stream" }] });
+    bystander = await op.account("BYSTANDER", { imports: [{ name: "x", account: other.id, subject: "x.1", type: "stream" }] });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    monitor = new ImportMonitor(trust, WEEK);
+    const all = [exporter, ...importers, other, bystander];
+    const changes = monitor.replaceAll(new Map(all.map((a) => [a.id, a.jwt])), now);
+    expect(changes).toHaveLength(7);
+    expect(changes.every((c) => c.previous === null && c.diagnosis.status === "active")).toBe(true);
+  });
+
+  it("an exporter change re-evaluates its importers only, and reports what changed", async () => {
+    const claims = structuredClone(exporter.claims);
+    claims.exports = claims.exports!.filter((e) => e.subject !== "p.>");
+    await exporter.reissue(claims);
+    const changes = monitor.applyAccount(exporter.id, exporter.jwt, now);
+    expect(changes.map((c) => [c.diagnosis.account_name, c.diagnosis.subject, c.diagnosis.cause]).sort()).toEqual([
+      ["IMP0", "p.0", "export_not_found"],
+      ["IMP1", "p.1", "export_not_found"],
+      ["IMP2", "p.2", "export_not_found"],
+    ]);
+    expect(changes.every((c) => c.previous?.status === "active")).toBe(true);
+    expect(monitor.directory.affectedBy(exporter.id).has(bystander.id)).toBe(false);
+  });
+
+  it("the same JWT again changes nothing", () => {
+    expect(monitor.applyAccount(exporter.id, exporter.jwt, now)).toEqual([]);
+  });
+
+  it("time: the next boundary is the earliest warning instant, and tick reports it when due", () => {
+    const first = now + 3600 + WEEK - WEEK; // IMP0's token enters the warning window first
+    expect(monitor.nextBoundary()).toBe(first);
+    expect(monitor.tick(first - 1)).toEqual([]);
+    const changes = monitor.tick(first);
+    expect(changes.map((c) => [c.diagnosis.account_name, c.diagnosis.cause])).toEqual([["IMP0", "activation_expiring_soon"]]);
+    expect(monitor.nextBoundary()).toBeGreaterThan(first);
+  });
+
+  it("a rejected push reports push_rejected only for imports the stored JWT lacks", async () => {
+    const imp = importers[1]!;
+    const claims = structuredClone(imp.claims);
+    claims.imports = [...claims.imports!, { name: "bad", account: exporter.id, subject: "p.bad", type: "stream", share: true }];
+    const parsed = parseAccount(await imp.reissue(claims));
+    if (!parsed.ok) throw new Error(parsed.error);
+    const changes = monitor.recordRejectedPush(parsed.claims, "share on a stream import", now);
+    expect(changes.map((c) => [c.diagnosis.subject, c.diagnosis.cause])).toEqual([["p.bad", "push_rejected"]]);
+    expect(changes[0]!.diagnosis.message).toMatch(/share on a stream import/);
+    // The stored JWT's imports keep their own verdicts.
+    expect(monitor.diagnoses().find((d) => d.subject === "o.1")!.status).toBe("active");
+  });
+
+  it("a later stored JWT clears the rejected push", async () => {
+    const imp = importers[1]!;
+    const claims = structuredClone(imp.claims);
+    claims.imports = claims.imports!.filter((i) => i.subject !== "p.bad");
+    await imp.reissue(claims);
+    monitor.applyAccount(imp.id, imp.jwt, now);
+    expect(monitor.diagnoses().some((d) => d.subject === "p.bad")).toBe(false);
+  });
+
+  it("a resync without an account removes its imports and re-evaluates its importers", () => {
+    const jwts = new Map([exporter, ...importers].map((a) => [a.id, a.jwt]));
+    const changes = monitor.replaceAll(jwts, now);
+    expect(monitor.diagnoses().some((d) => d.account === bystander.id)).toBe(false);
+    expect(changes.every((c) => c.diagnosis.account !== bystander.id)).toBe(true);
+  });
+});
