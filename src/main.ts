@@ -1,31 +1,44 @@
 #!/usr/bin/env node
-/** `npm start`: run the live service until SIGINT/SIGTERM. */
-import { InsightsApp } from "./app.js";
-import { ConfigError, loadConfig, usage } from "./config.js";
-import { createLogger } from "./shell/log.js";
+/**
+ * The `nats-insights` command: `serve` (the default, what `npm start` runs) or `check` (the offline
+ * audit). Errors end with one line on stderr: exit 2 for usage and configuration, 1 otherwise.
+ */
+import { ConfigError, usage } from "./config.js";
+import { CHECK_USAGE, runCheck } from "./cli/check.js";
+import { runServe } from "./cli/serve.js";
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(usage());
-    return;
+const HELP = `Usage: nats-insights [serve] [options]    the live service (default)
+       nats-insights check [options]      the offline audit; exit 1 when an import is inactive
+
+${usage()}
+
+${CHECK_USAGE}`;
+
+async function main(argv: string[]): Promise<number | null> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "check":
+      return runCheck(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case "serve":
+      return runServe(rest);
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(HELP);
+      return 0;
+    default:
+      if (command !== undefined && !command.startsWith("-")) throw new ConfigError(`unknown command "${command}" (serve, check, help)`);
+      return runServe(argv);
   }
-  const config = loadConfig(argv, process.env);
-  const log = createLogger(config.logLevel);
-  const app = await InsightsApp.start(config, log);
-  const shutdown = (signal: string) => {
-    log.info({ signal }, "draining and stopping");
-    void app.stop().then(() => process.exit(0));
-  };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  void app.nc.closed().then((err) => {
-    if (err) log.error({ err: err.message }, "connection closed");
-  });
 }
 
-main().catch((e: unknown) => {
-  const message = e instanceof Error ? e.message : String(e);
-  console.error(`nats-insights: ${message.split("\n")[0]}`);
-  process.exit(e instanceof ConfigError ? 2 : 1);
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== null) process.exitCode = code;
+  },
+  (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`nats-insights: ${message.split("\n")[0]}`);
+    process.exit(e instanceof ConfigError ? 2 : 1);
+  },
+);

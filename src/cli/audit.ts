@@ -1,0 +1,57 @@
+/** The offline audit: deployments in, diagnoses and named account errors out. No I/O. */
+import { accountErrors, diagnoseAll, summarize, type AccountError, type CheckSummary } from "../core/diagnose.js";
+import type { ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
+import { AccountDirectory, OperatorTrust } from "../core/directory.js";
+import { ConfigError } from "../config.js";
+import type { Deployment } from "./sources.js";
+
+export interface AuditFilters {
+  account?: string;
+  status?: ImportStatus;
+}
+
+export interface AuditReport {
+  checked_at: string;
+  summary: CheckSummary;
+  imports: ImportDiagnosis[];
+  account_errors: AccountError[];
+}
+
+export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds: number, filters: AuditFilters = {}): AuditReport {
+  const diagnoses: ImportDiagnosis[] = [];
+  const errors: AccountError[] = [];
+  let accounts = 0;
+  for (const d of deployments) {
+    const dir = new AccountDirectory(trustOf(d));
+    for (const a of d.accounts) {
+      try {
+        dir.upsert(a.jwt, a.filedUnder ?? undefined);
+      } catch (e) {
+        errors.push({ account: a.filedUnder ?? a.file, account_name: null, error: (e as Error).message });
+      }
+    }
+    const only = filters.account ? matchingAccounts(dir, filters.account) : undefined;
+    accounts += only ? only.length : dir.size;
+    diagnoses.push(...diagnoseAll(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only));
+    errors.push(...accountErrors(dir).filter((e) => !only || only.includes(e.account)));
+  }
+  const shown = diagnoses.filter((d) => !filters.status || d.status === filters.status);
+  return { checked_at: now.toISOString(), summary: summarize(accounts, shown), imports: shown, account_errors: errors };
+}
+
+function trustOf(d: Deployment): OperatorTrust {
+  const trust = new OperatorTrust();
+  for (const jwt of d.operatorJwts) {
+    try {
+      trust.addOperator(jwt);
+    } catch (e) {
+      throw new ConfigError(`${d.origin}: ${(e as Error).message}`);
+    }
+  }
+  return trust;
+}
+
+function matchingAccounts(dir: AccountDirectory, keyOrName: string): string[] {
+  const entry = dir.resolve(keyOrName);
+  return entry ? [entry.id] : [];
+}
