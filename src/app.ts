@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { credsAuthenticator } from "@nats-io/nats-core";
+import { credsAuthenticator, NoRespondersError, RequestError } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { ServiceError, type Service } from "@nats-io/services";
 import type { Config } from "./config.js";
@@ -19,6 +19,7 @@ import { publishEvent } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { pushRefusal, readPush } from "./shell/pushes.js";
 import { ResolverClient, SUBJECTS } from "./shell/resolver.js";
+import { Metrics } from "./shell/metrics.js";
 import { ServerViews } from "./shell/server-views.js";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -32,6 +33,8 @@ export class InsightsApp {
   private readonly resolver: ResolverClient;
   private readonly badInput: RateLimitedLog;
   private readonly views = new ServerViews();
+  readonly metrics = new Metrics();
+  private metricsServer: import("node:http").Server | null = null;
   /** key → the (status, cause) last published for the import. */
   private readonly published = new Map<string, Pick<ImportDiagnosis, "status" | "cause">>();
   private readonly subs: Subscription[] = [];
@@ -42,6 +45,8 @@ export class InsightsApp {
   private started = false;
   private stopping = false;
   private resyncing: Promise<void> | null = null;
+  /** Servers in the deployment, counted each epoch. */
+  private servers = 1;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -60,7 +65,10 @@ export class InsightsApp {
     try {
       const trust = await loadTrust(config, new ResolverClient(nc, config.requestTimeoutMs));
       const app = new InsightsApp(nc, trust, config, log);
-      await app.run();
+      await app.run().catch(async (e: unknown) => {
+        await app.stop();
+        throw noResolverIsConfigError(e);
+      });
       return app;
     } catch (e) {
       await nc.close().catch(() => {});
@@ -73,7 +81,12 @@ export class InsightsApp {
     // Subscribe first: a push during the initial load is then queued, not missed.
     for (const subject of SUBJECTS.updates) this.subs.push(this.nc.subscribe(subject, { callback: (_e, msg) => this.onPush(msg) }));
     await this.resync("start");
-    this.service = await registerService(this.nc, [this.checkEndpoint()], (subject) => this.statsFor(subject));
+    this.service = await registerService(this.nc, [this.checkEndpoint()], () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
+    if (this.config.metricsPort !== null) {
+      this.metricsServer = await this.metrics.serve(this.config.metricsPort, this.config.metricsHost).catch((e: Error) => {
+        throw new ConfigError(`metrics: cannot listen on ${this.config.metricsHost}:${this.config.metricsPort}: ${e.message}`);
+      });
+    }
     this.started = true;
     this.armEpoch();
     this.log.info({ accounts: this.monitor.directory.size, imports: this.monitor.diagnosisCount(), server: this.nc.getServer() }, "insights service started");
@@ -86,6 +99,7 @@ export class InsightsApp {
     if (this.epochTimer) clearInterval(this.epochTimer);
     if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
     await this.service?.stop().catch(() => {});
+    this.metricsServer?.close();
     await Promise.allSettled([...this.perAccount.values()]);
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
   }
@@ -110,12 +124,6 @@ export class InsightsApp {
     };
   }
 
-  private statsFor(_subject: string): unknown {
-    const all = this.monitor.diagnoses();
-    const count = (s: string) => all.filter((d) => d.status === s).length;
-    return { accounts: this.monitor.directory.size, imports: all.length, active: count("active"), inactive: count("inactive"), warning: count("warning") };
-  }
-
   // ---- loading -------------------------------------------------------------------------------
 
   /** Load every JWT the resolver stores and re-evaluate what changed; cross-check the servers. */
@@ -127,7 +135,7 @@ export class InsightsApp {
   private async doResync(reason: string): Promise<void> {
     const started = Date.now();
     const jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
-    this.monitor.replaceAll(jwts, nowSeconds());
+    this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
     await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
     // A full pass: every import is compared with what was last published.
     this.publishChanged(this.monitor.keyed());
@@ -137,8 +145,13 @@ export class InsightsApp {
   }
 
   private async crossCheck(): Promise<void> {
+    this.servers = Math.max(1, await this.resolver.serverCount());
     const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
-    await this.views.refresh(importers, (id: string) => this.resolver.accountInfo(id, Math.min(this.config.requestTimeoutMs, 500)));
+    await this.views.refresh(importers, (id: string) => this.accountInfo(id));
+  }
+
+  private accountInfo(id: string) {
+    return this.resolver.accountInfo(id, this.servers, Math.min(this.config.requestTimeoutMs, 500));
   }
 
   // ---- pushes --------------------------------------------------------------------------------
@@ -146,6 +159,7 @@ export class InsightsApp {
   private onPush(msg: Parameters<typeof readPush>[0]): void {
     const hint = readPush(msg);
     if (!hint.ok) {
+      this.metrics.rejectedInput("push");
       this.badInput.warn(hint.reason, { subject: msg.subject });
       return;
     }
@@ -172,13 +186,12 @@ export class InsightsApp {
     if (!this.started) return; // the initial load reads the resolver anyway
     if (stored === jwt) {
       this.log.info({ account: id, name: claims.name }, "push stored");
-      this.emit(this.monitor.applyAccount(id, stored, nowSeconds()));
+      this.emit(this.metrics.timed("push_stored", () => this.monitor.applyAccount(id, stored, nowSeconds())));
       return;
     }
     const reason = pushRefusal(claims) ?? "the server did not store it";
     this.log.warn({ account: id, name: claims.name, reason }, "push rejected by the server");
-    this.emit(this.monitor.applyAccount(id, stored, nowSeconds()));
-    this.emit(this.monitor.recordRejectedPush(claims, reason, nowSeconds()));
+    this.emit(this.metrics.timed("push_rejected", () => [...this.monitor.applyAccount(id, stored, nowSeconds()), ...this.monitor.recordRejectedPush(claims, reason, nowSeconds())]));
   }
 
   // ---- events and timers -----------------------------------------------------------------------
@@ -191,11 +204,12 @@ export class InsightsApp {
     const accounts = [...new Set(changes.map((c) => c.diagnosis.account))];
     this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
     this.prunePublished();
+    this.metrics.setImports(this.published.values());
     if (this.started && accounts.length > 0) {
       // What the servers said of these accounts may be stale now: ask again, then publish what that changes.
       this.views.forget(accounts);
       void this.views
-        .refresh(accounts, (id: string) => this.resolver.accountInfo(id, 250), false)
+        .refresh(accounts, (id: string) => this.accountInfo(id), false)
         .then(() => this.publishChanged(this.monitor.keyed(accounts)))
         .catch(() => {});
     }
@@ -208,6 +222,11 @@ export class InsightsApp {
   }
 
   private publishChanged(entries: [string, ImportDiagnosis][]): void {
+    this.publishEach(entries);
+    this.metrics.setImports(this.published.values());
+  }
+
+  private publishEach(entries: [string, ImportDiagnosis][]): void {
     for (const [key, computed] of entries) {
       const diagnosis = this.views.apply(computed);
       const previous = this.published.get(key) ?? null;
@@ -233,7 +252,7 @@ export class InsightsApp {
     const next = this.monitor.nextBoundary();
     if (next === null || this.stopping) return;
     const delay = Math.min(Math.max(0, next * 1000 - Date.now() + 5), MAX_TIMER_MS);
-    this.boundaryTimer = setTimeout(() => this.emit(this.monitor.tick(nowSeconds())), delay);
+    this.boundaryTimer = setTimeout(() => this.emit(this.metrics.timed("time", () => this.monitor.tick(nowSeconds()))), delay);
   }
 
   private watchConnection(): void {
@@ -280,6 +299,13 @@ async function loadTrust(config: Config, resolver: ResolverClient): Promise<Oper
     }
   }
   return trust;
+}
+
+/** Nobody answering $SYS.REQ.CLAIMS.* at start means wrong creds or no resolver: a configuration problem. */
+function noResolverIsConfigError(e: unknown): unknown {
+  const noResponders = e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders());
+  if (!noResponders) return e;
+  return new ConfigError("no account resolver answers $SYS.REQ.CLAIMS.*: the creds must be a system-account user's, and the servers need a full or cache resolver");
 }
 
 function sleep(ms: number): Promise<void> {

@@ -20,6 +20,9 @@ export interface Config {
   /** How long one $SYS request may take, milliseconds. */
   requestTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Serve Prometheus metrics on this port; null: off. */
+  metricsPort: number | null;
+  metricsHost: string;
 }
 
 /** name → [flag, env var, description, default] */
@@ -31,6 +34,8 @@ const OPTIONS = {
   operatorJwtPath: ["operator-jwt", "INSIGHTS_OPERATOR_JWT", "operator JWT file (default: read from the servers' VARZ)", ""],
   requestTimeoutMs: ["request-timeout-ms", "INSIGHTS_REQUEST_TIMEOUT_MS", "timeout of one $SYS request", "2000"],
   logLevel: ["log-level", "LOG_LEVEL", "fatal|error|warn|info|debug|trace|silent", "info"],
+  metricsPort: ["metrics-port", "INSIGHTS_METRICS_PORT", "serve Prometheus metrics on this port (default: off)", ""],
+  metricsHost: ["metrics-host", "INSIGHTS_METRICS_HOST", "address the metrics endpoint listens on", "127.0.0.1"],
 } as const;
 
 export function usage(): string {
@@ -88,5 +93,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     operatorJwtPath: operator ? readableFile("INSIGHTS_OPERATOR_JWT", operator) : null,
     requestTimeoutMs: positiveNumber("INSIGHTS_REQUEST_TIMEOUT_MS", get("requestTimeoutMs"), { integer: true, max: 60_000 }),
     logLevel: level as Config["logLevel"],
+    metricsPort: get("metricsPort") ? positiveNumber("INSIGHTS_METRICS_PORT", get("metricsPort"), { integer: true, max: 65535 }) : null,
+    metricsHost: get("metricsHost"),
   };
 }

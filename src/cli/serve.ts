@@ -10,13 +10,15 @@ export async function runServe(argv: string[]): Promise<number | null> {
   }
   const config = loadConfig(argv, process.env);
   const log = createLogger(config.logLevel);
-  const app = await InsightsApp.start(config, log);
+  let app: InsightsApp | null = null;
+  // Installed before start-up, so a signal while loading still ends the process cleanly.
   const shutdown = (signal: string) => {
     log.info({ signal }, "draining and stopping");
-    void app.stop().then(() => process.exit(0));
+    void (app ? app.stop() : Promise.resolve()).then(() => process.exit(0));
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
+  app = await InsightsApp.start(config, log);
   void app.nc.closed().then((err) => {
     if (err) log.error({ err: err.message }, "connection closed");
   });

@@ -44,6 +44,7 @@ export async function registerService(
   nc: NatsConnection,
   endpoints: EndpointSpec[],
   statsData: (endpoint: string) => unknown,
+  onBadRequest: () => void = () => {},
 ): Promise<Service> {
   const service = await new Svcm(nc).add({
     name: SERVICE_NAME,
@@ -64,8 +65,13 @@ export async function registerService(
       },
       // Synchronous on purpose: a thrown ServiceError is answered with its code and counted in STATS.
       handler: (_err: Error | null, msg: ServiceMsg) => {
-        const reply = spec.handle(parseRequest(msg.data, spec.request));
-        msg.respond(typeof reply === "string" ? reply : JSON.stringify(reply));
+        try {
+          const reply = spec.handle(parseRequest(msg.data, spec.request));
+          msg.respond(typeof reply === "string" ? reply : JSON.stringify(reply));
+        } catch (e) {
+          if (e instanceof ServiceError && e.code < 500) onBadRequest();
+          throw e;
+        }
       },
     });
   }
@@ -74,9 +80,11 @@ export async function registerService(
 }
 
 /**
- * natscli validates STATS replies against the micro schema, which requires `last_error`; the
- * published @nats-io/services omits it until an error happens. The library answers STATS through
- * `service.stats()`, so an own-property wrapper is enough to always include it.
+ * The micro STATS schema (io.nats.micro.v1.stats_response) requires `last_error` on every endpoint;
+ * the published @nats-io/services omits it until an error happens. natscli v0.5.0 happens not to
+ * notice (it re-encodes replies through Go structs before validating), but clients that validate
+ * the raw reply do. The library answers STATS through `service.stats()`, so an own-property
+ * wrapper is enough to always include it.
  */
 function includeLastError(service: Service): void {
   const original = service.stats.bind(service);

@@ -13,6 +13,7 @@ export const SUBJECTS = {
   lookup: (id: string) => `$SYS.REQ.ACCOUNT.${id}.CLAIMS.LOOKUP`,
   info: (id: string) => `$SYS.REQ.ACCOUNT.${id}.INFO`,
   varz: "$SYS.REQ.SERVER.PING.VARZ",
+  ping: "$SYS.REQ.SERVER.PING",
   /** What `nsc push` and older tools send; the server publishes none of them itself. */
   updates: ["$SYS.REQ.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", "$SYS.ACCOUNT.*.CLAIMS.UPDATE"],
 } as const;
@@ -99,7 +100,8 @@ export class ResolverClient {
 
   /** The operator JWTs the servers trust, from VARZ (every server that answers in time). */
   async operatorJwts(): Promise<string[]> {
-    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, { strategy: "timer", maxWait: Math.min(this.timeoutMs, 1000) });
+    // Replies of a cluster come together; a 200 ms lull after the first ends the wait.
+    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
     const jwts = new Set<string>();
     for await (const msg of replies) {
       const list = (msg.json<{ data?: { trusted_operators_jwt?: unknown } }>().data?.trusted_operators_jwt ?? []) as unknown[];
@@ -108,9 +110,20 @@ export class ResolverClient {
     return [...jwts];
   }
 
-  /** Each server's view of an account it has loaded (servers without it stay silent or say so). */
-  async accountInfo(id: string, maxWaitMs: number): Promise<AccountInfoReply[]> {
-    const replies = await this.nc.requestMany(SUBJECTS.info(id), undefined, { strategy: "timer", maxWait: maxWaitMs });
+  /** How many servers answer a ping: each of them answers an ACCOUNT.<id>.INFO request too. */
+  async serverCount(): Promise<number> {
+    let n = 0;
+    const replies = await this.nc.requestMany(SUBJECTS.ping, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
+    for await (const _ of replies) n++;
+    return n;
+  }
+
+  /**
+   * Each server's view of an account it has loaded. Every server answers (with an error when it
+   * has not loaded the account), so the wait ends after `servers` replies, or at `maxWaitMs`.
+   */
+  async accountInfo(id: string, servers: number, maxWaitMs: number): Promise<AccountInfoReply[]> {
+    const replies = await this.nc.requestMany(SUBJECTS.info(id), undefined, { strategy: "count", maxMessages: Math.max(1, servers), maxWait: maxWaitMs });
     const out: AccountInfoReply[] = [];
     for await (const msg of replies) {
       const view = parseAccountInfo(msg);

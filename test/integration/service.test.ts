@@ -4,6 +4,7 @@
  * this process (InsightsApp) and talks to the server only over NATS, as `npm start` does.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +17,14 @@ import type { ImportEvent } from "../../src/shell/events.js";
 import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
 import { connectAs, connectSystem, pushAccount, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { toolPath } from "../support/tools.js";
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 /** Collects events; `next(pred)` resolves with the first (past or future) event matching. */
 class EventLog {
@@ -53,6 +62,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
   const pinned: NatsConnection[] = [];
   const expiresAt = nowSec() + 6;
   let boundary = 0;
+  let metricsPort = 0;
 
   beforeAll(async () => {
     op = await TestOperator.create({ signingKey: true });
@@ -89,7 +99,8 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     sys = await connectSystem(server, op);
     events = new EventLog(sys.subscribe("insights.events.imports.>"));
     await sys.flush();
-    const config = loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "30"], {});
+    metricsPort = await freePort();
+    const config = loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "30", "--metrics-port", String(metricsPort)], {});
     app = await InsightsApp.start(config, createLogger(process.env.TEST_LOG ?? "silent"));
   }, 60_000);
 
@@ -141,6 +152,17 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     const code = reply.headers?.get("Nats-Service-Error-Code");
     expect(code === "400" || (code === "404" && body.includes("NOPE"))).toBe(true);
     expect(reply.headers?.get("Nats-Service-Error")).toMatch(message);
+  });
+
+  it("serves Prometheus metrics and the same figures in the micro STATS data", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toMatch(/^insights_imports\{status="inactive",cause="missing_activation_token"\} 1$/m);
+    expect(text).toMatch(/^insights_imports\{status="active",cause="none"\} 2$/m);
+    expect(text).toMatch(/^insights_evaluation_seconds_count \d+$/m);
+    const stats = (await sys.request("$SRV.STATS.insights", "", { timeout: 3000 })).json<{ endpoints: { data: { imports: Record<string, number>; causes: Record<string, number> } }[] }>();
+    expect(stats.endpoints[0]!.data.imports).toEqual({ active: 2, inactive: 2, warning: 2 });
+    expect(stats.endpoints[0]!.data.causes["missing_activation_token"]).toBe(1);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
   });
 
   it("a push that breaks an import gives an event within 1 s, and the fix a recovery event", async () => {
