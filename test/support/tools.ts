@@ -19,7 +19,9 @@ const execFileP = promisify(execFile);
 export type ToolName = "nats-server" | "nats" | "nsc";
 
 /** The repository root (this file lives in `<repo>/test/support/`). */
-export const REPO_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// test/support/tools.ts, or dist/test/support/tools.js when compiled (the demo runs that way).
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT: string = resolve(HERE, "..", "..", ...(HERE.includes("/dist/test/") ? [".."] : []));
 
 const ENV_OVERRIDE: Record<ToolName, string> = {
   "nats-server": "NATS_SERVER_BIN",
