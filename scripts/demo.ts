@@ -41,13 +41,15 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stop());
 
   console.log(`nats-server ${server.version} (operator mode, full resolver) on ${server.url}`);
-  app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", creds, "--log-level", "error"], {}), createLogger("error"));
+  app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", creds, "--log-level", "error"], {}), createLogger(process.env["DEMO_LOG"] ?? "error"));
 
   // Pushed after the service started, so it sees the pushes the server rejects.
   const nc = await connectSystem(server, op);
   for (const scenario of SCENARIOS) for (const account of (await scenario.build(op)).accounts) await pushWith(nc, account.jwt);
+  await nc.flush();
   await nc.close();
-  await sleep(2000); // rejected pushes are confirmed after ~1 s of asking the resolver
+  await sleep(200); // the service hears the last pushes
+  await app.settled(); // rejected pushes are known after ~1 s of asking the resolver
 
   const imports = app.diagnoses();
   const errors = accountErrors(app.monitor.directory);

@@ -104,6 +104,11 @@ export class InsightsApp {
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
   }
 
+  /** Resolves once every push heard so far has been confirmed or found rejected. */
+  async settled(): Promise<void> {
+    while (this.perAccount.size > 0) await Promise.allSettled([...this.perAccount.values()]);
+  }
+
   /** Every diagnosis with the servers' own view filled in. */
   diagnoses(): ImportDiagnosis[] {
     return this.monitor.diagnoses().map((d) => this.views.apply(d));
@@ -180,7 +185,7 @@ export class InsightsApp {
     for (const delay of CONFIRM_DELAYS_MS) {
       if (delay) await sleep(delay);
       if (this.stopping) return;
-      stored = await this.resolver.lookup(id);
+      stored = await this.resolver.lookup(id, { timeoutMs: Math.min(this.config.requestTimeoutMs, 500), silenceIsNone: true });
       if (stored === jwt) break;
     }
     if (!this.started) return; // the initial load reads the resolver anyway

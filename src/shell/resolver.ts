@@ -3,7 +3,7 @@
  * CLAIMS.LIST + LOOKUP), single lookups, the operator JWT from VARZ, and each server's own view of
  * an account (ACCOUNT.<id>.INFO). Every reply is bounded and checked before use.
  */
-import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import { TimeoutError, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 
@@ -43,11 +43,20 @@ export class ResolverClient {
     private readonly timeoutMs: number,
   ) {}
 
-  /** The JWT the resolver stores for `id`, or null when it has none. */
-  async lookup(id: string): Promise<string | null> {
-    const msg = await this.nc.request(SUBJECTS.lookup(id), undefined, { timeout: this.timeoutMs });
-    const jwt = msg.string().trim();
-    return jwt === "" ? null : jwt;
+  /**
+   * The JWT the resolver stores for `id`, or null when it has none. Servers since 2.9.17 answer an
+   * unknown account with an empty reply; older ones do not answer, so with `silenceIsNone` a
+   * time-out also means none.
+   */
+  async lookup(id: string, { timeoutMs = this.timeoutMs, silenceIsNone = false } = {}): Promise<string | null> {
+    try {
+      const msg = await this.nc.request(SUBJECTS.lookup(id), undefined, { timeout: timeoutMs });
+      const jwt = msg.string().trim();
+      return jwt === "" ? null : jwt;
+    } catch (e) {
+      if (silenceIsNone && e instanceof TimeoutError) return null;
+      throw e;
+    }
   }
 
   /** Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served. */
