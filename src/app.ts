@@ -87,6 +87,8 @@ export class InsightsApp {
         throw new ConfigError(`metrics: cannot listen on ${this.config.metricsHost}:${this.config.metricsPort}: ${e.message}`);
       });
     }
+    // Once start() resolves the endpoints must answer: the server has to have our subscriptions.
+    await this.nc.flush();
     this.started = true;
     this.armEpoch();
     this.log.info({ accounts: this.monitor.directory.size, imports: this.monitor.diagnosisCount(), server: this.nc.getServer() }, "insights service started");

@@ -1,10 +1,11 @@
 /** pino, plus a rate limiter for reports of bad input so a flood cannot flood the log. */
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
 
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: "nats-insights" } });
+/** JSON logs on stdout, or on `destination` (tests read them). */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return destination ? pino({ level, base: { service: "nats-insights" } }, destination) : pino({ level, base: { service: "nats-insights" } });
 }
 
 /** Logs each distinct reason at most once per window, then how many were suppressed. */

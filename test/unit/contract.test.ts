@@ -51,3 +51,14 @@ describe("README cause table", () => {
     expect(section).toBe(causeTableMarkdown());
   });
 });
+
+describe("README least-privilege table", () => {
+  it("lists exactly the permissions the service needs", async () => {
+    const { REQUIRED_PERMISSIONS } = await import("../../src/shell/permissions.js");
+    const table = readme.split("| publish | subscribe |")[1]!.split("\n")[2]!;
+    const cells = table.split("|").filter((cell) => cell.includes("`"));
+    const [pub, sub] = cells.map((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    expect(pub).toEqual([...REQUIRED_PERMISSIONS.publish]);
+    expect(sub).toEqual([...REQUIRED_PERMISSIONS.subscribe]);
+  });
+});
