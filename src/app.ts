@@ -20,6 +20,7 @@ import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { pushRefusal, readPush } from "./shell/pushes.js";
 import { ResolverClient, SUBJECTS } from "./shell/resolver.js";
 import { Metrics } from "./shell/metrics.js";
+import { KvGate, LocalGate, type PublishGate, type Verdict } from "./shell/publish-gate.js";
 import { ServerViews } from "./shell/server-views.js";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -35,8 +36,10 @@ export class InsightsApp {
   private readonly views = new ServerViews();
   readonly metrics = new Metrics();
   private metricsServer: import("node:http").Server | null = null;
-  /** key → the (status, cause) last published for the import. */
-  private readonly published = new Map<string, Pick<ImportDiagnosis, "status" | "cause">>();
+  /** key → the final (status, cause) this instance last saw for the import. */
+  private readonly seen = new Map<string, Verdict>();
+  /** Claims and publications, one at a time, in the order changes were seen. */
+  private publishing: Promise<void> = Promise.resolve();
   private readonly subs: Subscription[] = [];
   private readonly perAccount = new Map<string, Promise<void>>();
   private service: Service | null = null;
@@ -53,6 +56,8 @@ export class InsightsApp {
     trust: OperatorTrust,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly gate: PublishGate,
+    private readonly stateNc: NatsConnection | null,
   ) {
     this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400);
     this.resolver = new ResolverClient(nc, config.requestTimeoutMs);
@@ -61,10 +66,13 @@ export class InsightsApp {
 
   /** Connect, load, register and start watching. Configuration problems throw ConfigError. */
   static async start(config: Config, log: Logger): Promise<InsightsApp> {
-    const nc = await connectToNats(config);
+    const nc = await connectToNats(config.natsUrl, config.credsPath, "nats-insights");
+    let stateNc: NatsConnection | null = null;
     try {
       const trust = await loadTrust(config, new ResolverClient(nc, config.requestTimeoutMs));
-      const app = new InsightsApp(nc, trust, config, log);
+      stateNc = config.stateCredsPath ? await connectToNats(config.stateUrl, config.stateCredsPath, "nats-insights-state") : null;
+      const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();
+      const app = new InsightsApp(nc, trust, config, log, gate, stateNc);
       await app.run().catch(async (e: unknown) => {
         await app.stop();
         throw noResolverIsConfigError(e);
@@ -72,6 +80,7 @@ export class InsightsApp {
       return app;
     } catch (e) {
       await nc.close().catch(() => {});
+      await stateNc?.close().catch(() => {});
       throw e;
     }
   }
@@ -103,7 +112,15 @@ export class InsightsApp {
     await this.service?.stop().catch(() => {});
     this.metricsServer?.close();
     await Promise.allSettled([...this.perAccount.values()]);
+    await this.publishing;
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
+    if (this.stateNc && !this.stateNc.isClosed()) await this.stateNc.drain().catch(() => {});
+  }
+
+  /** Requests this instance served (from its micro STATS). */
+  async statsSnapshot(): Promise<{ requests: number }> {
+    const stats = await this.service!.stats();
+    return { requests: (stats.endpoints ?? []).reduce((n, e) => n + e.num_requests, 0) };
   }
 
   /** Resolves once every push heard so far has been confirmed or found rejected. */
@@ -211,7 +228,7 @@ export class InsightsApp {
     const accounts = [...new Set(changes.map((c) => c.diagnosis.account))];
     this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
     this.prunePublished();
-    this.metrics.setImports(this.published.values());
+    this.metrics.setImports(this.seen.values());
     if (this.started && accounts.length > 0) {
       // What the servers said of these accounts may be stale now: ask again, then publish what that changes.
       this.views.forget(accounts);
@@ -225,25 +242,31 @@ export class InsightsApp {
 
   /** Forget imports no JWT declares any more. */
   private prunePublished(): void {
-    for (const key of [...this.published.keys()]) if (!this.monitor.has(key)) this.published.delete(key);
+    for (const key of [...this.seen.keys()]) if (!this.monitor.has(key)) this.seen.delete(key);
   }
 
   private publishChanged(entries: [string, ImportDiagnosis][]): void {
-    this.publishEach(entries);
-    this.metrics.setImports(this.published.values());
-  }
-
-  private publishEach(entries: [string, ImportDiagnosis][]): void {
     for (const [key, computed] of entries) {
       const diagnosis = this.views.apply(computed);
-      const previous = this.published.get(key) ?? null;
-      if (previous && previous.status === diagnosis.status && previous.cause === diagnosis.cause) continue;
-      this.published.set(key, { status: diagnosis.status, cause: diagnosis.cause });
-      // At start only what is not active is news; later every change is.
-      if ((!this.started && diagnosis.status === "active") || this.nc.isClosed()) continue;
-      publishEvent(this.nc, { ...diagnosis, previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null });
-      this.log.info({ account: diagnosis.account, subject: diagnosis.subject, status: diagnosis.status, cause: diagnosis.cause, previous_status: previous?.status ?? null }, "import changed");
+      const last = this.seen.get(key);
+      if (last && last.status === diagnosis.status && last.cause === diagnosis.cause) continue;
+      this.seen.set(key, { status: diagnosis.status, cause: diagnosis.cause });
+      const atStart = !this.started;
+      this.publishing = this.publishing
+        .then(() => this.claimAndPublish(key, diagnosis, atStart))
+        .catch((e: Error) => this.log.warn({ account: diagnosis.account, subject: diagnosis.subject, err: e.message }, "could not publish an event"));
     }
+    this.metrics.setImports(this.seen.values());
+  }
+
+  /** Publish the event unless another instance already did (the gate decides). */
+  private async claimAndPublish(key: string, diagnosis: ImportDiagnosis, atStart: boolean): Promise<void> {
+    const claim = await this.gate.claim(key, diagnosis);
+    // At start, an import first seen active is no news; every later change is.
+    if (!claim || (atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
+    const previous = claim.previous;
+    publishEvent(this.nc, { ...diagnosis, previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null });
+    this.log.info({ account: diagnosis.account, subject: diagnosis.subject, status: diagnosis.status, cause: diagnosis.cause, previous_status: previous?.status ?? null }, "import changed");
   }
 
   private armEpoch(): void {
@@ -275,12 +298,12 @@ export class InsightsApp {
   }
 }
 
-async function connectToNats(config: Config): Promise<NatsConnection> {
-  const authenticator = config.credsPath ? credsAuthenticator(readFileSync(config.credsPath)) : undefined;
+async function connectToNats(url: string, credsPath: string | null, name: string): Promise<NatsConnection> {
+  const authenticator = credsPath ? credsAuthenticator(readFileSync(credsPath)) : undefined;
   try {
     return await connect({
-      servers: config.natsUrl.split(",").map((s) => s.trim()),
-      name: "nats-insights",
+      servers: url.split(",").map((s) => s.trim()),
+      name,
       ...(authenticator ? { authenticator } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 2000,
@@ -288,7 +311,7 @@ async function connectToNats(config: Config): Promise<NatsConnection> {
       timeout: 5000,
     });
   } catch (e) {
-    throw new ConfigError(`cannot connect to ${config.natsUrl}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot connect to ${url}: ${(e as Error).message}`);
   }
 }
 
@@ -306,6 +329,14 @@ async function loadTrust(config: Config, resolver: ResolverClient): Promise<Oper
     }
   }
   return trust;
+}
+
+async function openKvGate(nc: NatsConnection, config: Config): Promise<PublishGate> {
+  try {
+    return await KvGate.open(nc, config.stateBucket, config.stateReplicas);
+  } catch (e) {
+    throw new ConfigError(`shared state: cannot open KV bucket "${config.stateBucket}" (is JetStream enabled for that account?): ${(e as Error).message}`);
+  }
 }
 
 /** Nobody answering $SYS.REQ.CLAIMS.* at start means wrong creds or no resolver: a configuration problem. */

@@ -20,6 +20,11 @@ export interface Config {
   /** How long one $SYS request may take, milliseconds. */
   requestTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Several instances: a JetStream-enabled account's user creds for the shared state; null: alone. */
+  stateCredsPath: string | null;
+  stateUrl: string;
+  stateBucket: string;
+  stateReplicas: number;
   /** Serve Prometheus metrics on this port; null: off. */
   metricsPort: number | null;
   metricsHost: string;
@@ -34,6 +39,10 @@ const OPTIONS = {
   operatorJwtPath: ["operator-jwt", "INSIGHTS_OPERATOR_JWT", "operator JWT file (default: read from the servers' VARZ)", ""],
   requestTimeoutMs: ["request-timeout-ms", "INSIGHTS_REQUEST_TIMEOUT_MS", "timeout of one $SYS request", "2000"],
   logLevel: ["log-level", "LOG_LEVEL", "fatal|error|warn|info|debug|trace|silent", "info"],
+  stateCredsPath: ["state-creds", "INSIGHTS_STATE_CREDS", "creds of a JetStream-enabled account's user: run several instances", ""],
+  stateUrl: ["state-url", "INSIGHTS_STATE_URL", "server URL(s) for the shared state (default: NATS_URL)", ""],
+  stateBucket: ["state-bucket", "INSIGHTS_STATE_BUCKET", "KV bucket of the shared state", "insights_imports"],
+  stateReplicas: ["state-replicas", "INSIGHTS_STATE_REPLICAS", "replicas of the KV bucket (1, 3 or 5)", "1"],
   metricsPort: ["metrics-port", "INSIGHTS_METRICS_PORT", "serve Prometheus metrics on this port (default: off)", ""],
   metricsHost: ["metrics-host", "INSIGHTS_METRICS_HOST", "address the metrics endpoint listens on", "127.0.0.1"],
 } as const;
@@ -59,6 +68,16 @@ function readableFile(name: string, path: string): string {
     throw new ConfigError(`${name}: cannot read ${path}: ${(e as Error).message}`);
   }
   return path;
+}
+
+function validBucket(name: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new ConfigError(`INSIGHTS_STATE_BUCKET must be letters, digits, _ or -, got "${name}"`);
+  return name;
+}
+
+function replicas(raw: string): number {
+  if (!["1", "3", "5"].includes(raw)) throw new ConfigError(`INSIGHTS_STATE_REPLICAS must be 1, 3 or 5, got "${raw}"`);
+  return Number(raw);
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
@@ -93,6 +112,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     operatorJwtPath: operator ? readableFile("INSIGHTS_OPERATOR_JWT", operator) : null,
     requestTimeoutMs: positiveNumber("INSIGHTS_REQUEST_TIMEOUT_MS", get("requestTimeoutMs"), { integer: true, max: 60_000 }),
     logLevel: level as Config["logLevel"],
+    stateCredsPath: get("stateCredsPath") ? readableFile("INSIGHTS_STATE_CREDS", get("stateCredsPath")) : null,
+    stateUrl: get("stateUrl") || url,
+    stateBucket: validBucket(get("stateBucket")),
+    stateReplicas: replicas(get("stateReplicas")),
     metricsPort: get("metricsPort") ? positiveNumber("INSIGHTS_METRICS_PORT", get("metricsPort"), { integer: true, max: 65535 }) : null,
     metricsHost: get("metricsHost"),
   };

@@ -1,0 +1,66 @@
+/**
+ * Who publishes an event. Every instance computes every change; the gate lets exactly one of them
+ * publish it. Alone, an in-memory record of the last published (status, cause) per import; with
+ * several instances, a JetStream KV bucket updated by compare-and-set, which also survives restarts.
+ */
+import { createHash } from "node:crypto";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { ImportDiagnosis } from "../core/diagnosis.js";
+
+export type Verdict = Pick<ImportDiagnosis, "status" | "cause">;
+
+export interface PublishGate {
+  /**
+   * Record `next` as published for `key`. Null: it already is (another instance published it);
+   * else the verdict published before (null when none ever was).
+   */
+  claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null>;
+}
+
+const same = (a: Verdict | null | undefined, b: Verdict) => !!a && a.status === b.status && a.cause === b.cause;
+
+export class LocalGate implements PublishGate {
+  private readonly last = new Map<string, Verdict>();
+
+  async claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null> {
+    const previous = this.last.get(key) ?? null;
+    if (same(previous, next)) return null;
+    this.last.set(key, next);
+    return { previous };
+  }
+}
+
+/** KV keys allow [-/_=.a-zA-Z0-9]: the importer's key, then a digest of the import's identity. */
+export function kvKey(importKey: string): string {
+  const account = importKey.split("|")[0] ?? "unknown";
+  return `${account}.${createHash("sha256").update(importKey).digest("hex").slice(0, 40)}`;
+}
+
+export class KvGate implements PublishGate {
+  private constructor(private readonly kv: KV) {}
+
+  static async open(nc: NatsConnection, bucket: string, replicas: number): Promise<KvGate> {
+    return new KvGate(await new Kvm(nc).create(bucket, { history: 1, replicas }));
+  }
+
+  async claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null> {
+    const k = kvKey(key);
+    const value = JSON.stringify({ status: next.status, cause: next.cause, import: key });
+    // Compare-and-set: when two instances race, one write wins and the other re-reads.
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const entry = await this.kv.get(k);
+      const previous = entry && entry.operation === "PUT" ? entry.json<Verdict>() : null;
+      if (same(previous, next)) return null;
+      try {
+        if (entry) await this.kv.update(k, value, entry.revision);
+        else await this.kv.create(k, value);
+        return { previous };
+      } catch (e) {
+        lastError = e; // most often: lost the race (wrong last sequence); look again
+      }
+    }
+    throw new Error(`could not record the state of ${k}: ${(lastError as Error).message}`);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Several instances on NATS itself: requests shared through the queue group, and each change
+ * published exactly once across instances through a JetStream KV bucket (compare-and-set per
+ * import), which also carries what was published across restarts. A real JetStream-enabled
+ * nats-server; the instances run in this process, each with its own connections.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import { InsightsApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/shell/log.js";
+import type { ImportEvent } from "../../src/shell/events.js";
+import { TestOperator, type TestAccount } from "../support/deployment.js";
+import { connectSystem, pushAll, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
+import { toolPath } from "../support/tools.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!toolPath("nats-server"))("several instances", () => {
+  let op: TestOperator;
+  let server: RunningServer;
+  let sys: NatsConnection;
+  let dir: string;
+  let exporter: TestAccount;
+  let importer: TestAccount;
+  const apps: InsightsApp[] = [];
+  const events: ImportEvent[] = [];
+
+  const start = async () => {
+    const args = ["--nats-url", server.url, "--creds", join(dir, "sys.creds"), "--state-creds", join(dir, "state.creds"), "--epoch", "60"];
+    const app = await InsightsApp.start(loadConfig(args, {}), createLogger("silent"));
+    apps.push(app);
+    return app;
+  };
+  const count = (subject: string, cause: string | null) => events.filter((e) => e.subject === subject && e.cause === cause).length;
+  const breakAndWait = async (subject: string, cause: string | null) => {
+    const deadline = Date.now() + 5000;
+    while (count(subject, cause) === 0 && Date.now() < deadline) await sleep(50);
+    await sleep(1500); // any duplicate would arrive by now
+  };
+  const setExports = async (exports: object[]) => {
+    await exporter.reissue({ exports: exports as never });
+    expect((await pushWith(sys, exporter.jwt)).ok).toBe(true);
+  };
+
+  beforeAll(async () => {
+    op = await TestOperator.create();
+    dir = mkdtempSync(join(tmpdir(), "ha-"));
+    server = await startServer(op, { extraConfig: `jetstream { store_dir: "${join(dir, "js")}" }` });
+    const state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } as never });
+    exporter = await op.account("EXP", { exports: [{ name: "a", subject: "a.>", type: "stream" }, { name: "b", subject: "b.>", type: "stream" }] });
+    importer = await op.account("IMP", {
+      imports: [
+        { name: "a", account: exporter.id, subject: "a.1", type: "stream" },
+        { name: "b", account: exporter.id, subject: "b.1", type: "stream" },
+        { name: "c", account: exporter.id, subject: "c.1", type: "stream" },
+      ],
+    });
+    await pushAll(server, [state, exporter, importer]);
+    writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
+    writeFileSync(join(dir, "state.creds"), await state.userCreds());
+    sys = await connectSystem(server, op);
+    sys.subscribe("insights.events.imports.>", { callback: (_e: unknown, m: Msg) => void events.push(m.json<ImportEvent>()) });
+    await sys.flush();
+    for (let i = 0; i < 3; i++) await start();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const app of apps) await app.stop().catch(() => {});
+    await sys?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("publishes the start events once, not once per instance", async () => {
+    await sleep(1000);
+    expect(count("c.1", "export_not_found")).toBe(1);
+    expect(events).toHaveLength(1);
+  });
+
+  it("shares requests through the queue group", async () => {
+    for (let i = 0; i < 60; i++) await sys.request("insights.imports.check", "{}", { timeout: 3000 });
+    const served = await Promise.all(apps.map(async (app) => (await app.statsSnapshot()).requests));
+    expect(served.reduce((a, b) => a + b, 0)).toBe(60);
+    expect(served.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("publishes each change exactly once across the instances", async () => {
+    await setExports([{ name: "b", subject: "b.>", type: "stream" }]);
+    await breakAndWait("a.1", "export_not_found");
+    expect(count("a.1", "export_not_found")).toBe(1);
+  });
+
+  it("loses no change when an instance dies", async () => {
+    const victim = apps.shift()!;
+    await victim.nc.close(); // no drain, no goodbye: as if killed
+    await setExports([{ name: "a", subject: "a.>", type: "stream" }, { name: "b", subject: "b.>", type: "stream" }]);
+    await breakAndWait("a.1", null);
+    expect(count("a.1", null)).toBe(1);
+    await victim.stop().catch(() => {});
+  });
+
+  it("keeps what was published across restarts of every instance", async () => {
+    while (apps.length) await apps.shift()!.stop();
+    // A change while no instance runs is published once by the next; what was published before is not repeated.
+    await setExports([{ name: "a", subject: "a.>", type: "stream" }]);
+    const before = events.length;
+    await start();
+    await start();
+    await breakAndWait("b.1", "export_not_found");
+    expect(count("b.1", "export_not_found")).toBe(1);
+    expect(events.length - before).toBe(1);
+  });
+});
