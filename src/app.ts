@@ -14,10 +14,15 @@ import { OperatorTrust } from "./core/directory.js";
 import type { ImportDiagnosis } from "./core/diagnosis.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
 import { check, fitToPayload, type CheckRequest } from "./service/check.js";
-import { registerService } from "./service/service.js";
+import { registerService, type EndpointSpec } from "./service/service.js";
+import { expiringEndpoint } from "./service/expiring.js";
+import { orphanedEndpoint } from "./service/orphaned.js";
+import { preflightEndpoint } from "./service/preflight.js";
+import { rotationEndpoint } from "./service/rotation.js";
 import { publishEvent } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
-import { pushRefusal, readPush } from "./shell/pushes.js";
+import { refusalOnPush } from "./core/push.js";
+import { readPush } from "./shell/pushes.js";
 import { ResolverClient, SUBJECTS } from "./shell/resolver.js";
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate, type Verdict } from "./shell/publish-gate.js";
@@ -90,7 +95,7 @@ export class InsightsApp {
     // Subscribe first: a push during the initial load is then queued, not missed.
     for (const subject of SUBJECTS.updates) this.subs.push(this.nc.subscribe(subject, { callback: (_e, msg) => this.onPush(msg) }));
     await this.resync("start");
-    this.service = await registerService(this.nc, [this.checkEndpoint()], () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
+    this.service = await registerService(this.nc, this.endpoints(), () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
     if (this.config.metricsPort !== null) {
       this.metricsServer = await this.metrics.serve(this.config.metricsPort, this.config.metricsHost).catch((e: Error) => {
         throw new ConfigError(`metrics: cannot listen on ${this.config.metricsHost}:${this.config.metricsPort}: ${e.message}`);
@@ -133,7 +138,20 @@ export class InsightsApp {
     return this.monitor.diagnoses().map((d) => this.views.apply(d));
   }
 
-  private checkEndpoint() {
+  private endpoints(): EndpointSpec[] {
+    const dir = () => this.monitor.directory;
+    const opts = () => ({ now: nowSeconds(), expiryWarningSeconds: this.config.expiryWarningDays * 86400 });
+    const maxPayload = () => this.nc.info?.max_payload ?? 1024 * 1024;
+    return [
+      this.checkEndpoint(),
+      preflightEndpoint(dir, opts, maxPayload),
+      rotationEndpoint(dir, opts, maxPayload),
+      expiringEndpoint(dir, opts, maxPayload),
+      orphanedEndpoint(dir, opts, maxPayload),
+    ];
+  }
+
+  private checkEndpoint(): EndpointSpec {
     return {
       name: "check",
       subject: "insights.imports.check",
@@ -213,7 +231,7 @@ export class InsightsApp {
       this.emit(this.metrics.timed("push_stored", () => this.monitor.applyAccount(id, stored, nowSeconds())));
       return;
     }
-    const reason = pushRefusal(claims) ?? "the server did not store it";
+    const reason = refusalOnPush(claims, this.monitor.directory.trust) ?? "the server did not store it";
     this.log.warn({ account: id, name: claims.name, reason }, "push rejected by the server");
     this.emit(this.metrics.timed("push_rejected", () => [...this.monitor.applyAccount(id, stored, nowSeconds()), ...this.monitor.recordRejectedPush(claims, reason, nowSeconds())]));
   }

@@ -5,20 +5,26 @@
  */
 import { ConfigError, usage } from "./config.js";
 import { CHECK_USAGE, runCheck } from "./cli/check.js";
+import { PREFLIGHT_USAGE, runPreflight } from "./cli/preflight.js";
 import { runServe } from "./cli/serve.js";
 
 const HELP = `Usage: nats-insights [serve] [options]    the live service (default)
        nats-insights check [options]      the offline audit; exit 1 when an import is inactive
+       nats-insights preflight FILE       what pushing an account JWT would change; exit 1 if it breaks
 
 ${usage()}
 
-${CHECK_USAGE}`;
+${CHECK_USAGE}
+
+${PREFLIGHT_USAGE}`;
 
 async function main(argv: string[]): Promise<number | null> {
   const [command, ...rest] = argv;
   switch (command) {
     case "check":
       return runCheck(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case "preflight":
+      return runPreflight(rest, { stdout: process.stdout, env: process.env });
     case "serve":
       return runServe(rest);
     case "help":
@@ -27,7 +33,7 @@ async function main(argv: string[]): Promise<number | null> {
       console.log(HELP);
       return 0;
     default:
-      if (command !== undefined && !command.startsWith("-")) throw new ConfigError(`unknown command "${command}" (serve, check, help)`);
+      if (command !== undefined && !command.startsWith("-")) throw new ConfigError(`unknown command "${command}" (serve, check, preflight, help)`);
       return runServe(argv);
   }
 }

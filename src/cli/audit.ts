@@ -21,15 +21,8 @@ export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds
   const diagnoses: ImportDiagnosis[] = [];
   const errors: AccountError[] = [];
   let accounts = 0;
-  for (const d of deployments) {
-    const dir = new AccountDirectory(trustOf(d));
-    for (const a of d.accounts) {
-      try {
-        dir.upsert(a.jwt, a.filedUnder ?? undefined);
-      } catch (e) {
-        errors.push({ account: a.filedUnder ?? a.file, account_name: null, error: (e as Error).message });
-      }
-    }
+  for (const { dir, errors: unreadable } of loadDirectories(deployments)) {
+    errors.push(...unreadable);
     const only = filters.account ? matchingAccounts(dir, filters.account) : undefined;
     accounts += only ? only.length : dir.size;
     diagnoses.push(...diagnoseAll(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only));
@@ -37,6 +30,22 @@ export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds
   }
   const shown = diagnoses.filter((d) => !filters.status || d.status === filters.status);
   return { checked_at: now.toISOString(), summary: summarize(accounts, shown), imports: shown, account_errors: errors };
+}
+
+/** One directory per deployment, with the JWTs that could not even be filed under an account. */
+export function loadDirectories(deployments: Deployment[]): { deployment: Deployment; dir: AccountDirectory; errors: AccountError[] }[] {
+  return deployments.map((deployment) => {
+    const dir = new AccountDirectory(trustOf(deployment));
+    const errors: AccountError[] = [];
+    for (const a of deployment.accounts) {
+      try {
+        dir.upsert(a.jwt, a.filedUnder ?? undefined);
+      } catch (e) {
+        errors.push({ account: a.filedUnder ?? a.file, account_name: null, error: (e as Error).message });
+      }
+    }
+    return { deployment, dir, errors };
+  });
 }
 
 function trustOf(d: Deployment): OperatorTrust {

@@ -59,16 +59,21 @@ export function exitCode(report: AuditReport): number {
   return report.summary.inactive > 0 || report.account_errors.length > 0 ? 1 : 0;
 }
 
+/** The options that name where JWTs are read from, shared by every offline command. */
+export const SOURCE_OPTIONS = {
+  "nsc-store": { type: "string" },
+  "jwt-dir": { type: "string" },
+  "operator-jwt": { type: "string" },
+  server: { type: "string" },
+  creds: { type: "string" },
+} as const;
+
 function parseCheckArgs(argv: string[]) {
   try {
     const parsed = parseArgs({
       args: argv,
       options: {
-        "nsc-store": { type: "string" },
-        "jwt-dir": { type: "string" },
-        "operator-jwt": { type: "string" },
-        server: { type: "string" },
-        creds: { type: "string" },
+        ...SOURCE_OPTIONS,
         account: { type: "string" },
         status: { type: "string" },
         "expiry-warning-days": { type: "string" },
@@ -77,8 +82,7 @@ function parseCheckArgs(argv: string[]) {
       strict: true,
       allowPositionals: false,
     });
-    const sources = ["nsc-store", "jwt-dir", "server"].filter((s) => parsed.values[s as keyof typeof parsed.values] !== undefined);
-    if (sources.length > 1) throw new ConfigError(`give one source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
+    oneSource(parsed.values);
     return parsed;
   } catch (e) {
     if (e instanceof ConfigError) throw e;
@@ -86,7 +90,12 @@ function parseCheckArgs(argv: string[]) {
   }
 }
 
-async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
+export function oneSource(values: Record<string, unknown>): void {
+  const sources = ["nsc-store", "jwt-dir", "server"].filter((s) => values[s] !== undefined);
+  if (sources.length > 1) throw new ConfigError(`give one source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
+}
+
+export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
   if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
   if (values["server"]) return [await readLive(values["server"] as string, values["creds"] as string | undefined, progress)];
   return readNscStore((values["nsc-store"] as string | undefined) ?? defaultNscStore(env));

@@ -8,9 +8,10 @@ import { peekClaims } from "./jwt/decode.js";
 import { evaluate, iso, type EvaluationOptions, type Finding } from "./evaluate.js";
 import { exporterSubject } from "./validate.js";
 
-export function diagnose(dir: AccountDirectory, finding: Finding, now: number): ImportDiagnosis {
+/** What the cause modules (and other command builders) may say about a finding. */
+export function causeContext(dir: AccountDirectory, finding: Finding, now: number): CauseContext {
   const { importer, imp } = finding;
-  const ctx: CauseContext = {
+  return {
     importer: { id: importer.id, name: importer.name },
     exporter: { id: imp.account, name: dir.nameOf(imp.account) },
     imp,
@@ -21,6 +22,11 @@ export function diagnose(dir: AccountDirectory, finding: Finding, now: number): 
     activation: finding.activation,
     now,
   };
+}
+
+export function diagnose(dir: AccountDirectory, finding: Finding, now: number): ImportDiagnosis {
+  const { importer, imp } = finding;
+  const ctx = causeContext(dir, finding, now);
   const cause = finding.cause ? causeOf(finding.cause) : null;
   const status: ImportStatus = cause ? cause.status : "active";
   return {
@@ -56,6 +62,16 @@ function tokenSummary(act: ActivationClaims | null, token: string | null): Token
 function summary(issuer: string, issuerAccount: string | null, iat: number, nbf: number, exp: number): TokenSummary {
   const t = (s: number) => (s > 0 ? iso(s) : null);
   return { issuer, issuer_account: issuerAccount, issued_at: t(iat), not_before: t(nbf), expires_at: t(exp) };
+}
+
+/** A stable order of diagnoses: by importing account (name, then key), subject, source account. */
+export function byImport(a: ImportDiagnosis, b: ImportDiagnosis): number {
+  return (
+    (a.account_name ?? a.account).localeCompare(b.account_name ?? b.account) ||
+    a.account.localeCompare(b.account) ||
+    a.subject.localeCompare(b.subject) ||
+    a.source_account.localeCompare(b.source_account)
+  );
 }
 
 /** Evaluate and diagnose every import (or those of the given accounts). */

@@ -46,7 +46,8 @@ export class OperatorTrust {
     const op = parsed.claims;
     if (op.issuer !== op.subject) throw new Error("operator JWT rejected: it is not self-signed");
     this.operators.push(op);
-    this.keys.add(op.subject);
+    // Like nats-server (server/jwt.go): a strict operator's own key signs no account, only its signing keys do.
+    if (!op.strictSigningKeyUsage) this.keys.add(op.subject);
     for (const k of op.signingKeys) this.keys.add(k);
     return op;
   }
@@ -85,6 +86,36 @@ export class AccountDirectory {
     this.entries.set(entry.id, entry);
     this.index(entry);
     return { entry, affected: this.affectedBy(entry.id) };
+  }
+
+  /**
+   * A copy to try changes on (what-if): upserts, removals and amendments to the copy leave this
+   * directory as it is. Entries and export indexes are shared, since nothing edits them in place;
+   * only the reverse index, whose sets are edited, is copied.
+   */
+  clone(): AccountDirectory {
+    const copy = new AccountDirectory(this.trust);
+    for (const [id, entry] of this.entries) copy.entries.set(id, entry);
+    for (const [id, index] of this.exportIndexes) copy.exportIndexes.set(id, index);
+    for (const [id, set] of this.importers) copy.importers.set(id, new Set(set));
+    return copy;
+  }
+
+  /**
+   * What-if only: file an edited copy of an account's claims (say, without one signing key) as if
+   * the edit had been signed and pushed, without a JWT for it; the entry keeps the old token
+   * string, so use this on a `clone()`. Returns the ids whose diagnoses may change.
+   */
+  amendClaims(id: string, edit: (claims: AccountClaims) => AccountClaims): Set<string> {
+    const previous = this.entries.get(id);
+    if (!previous?.claims) throw new Error(`no decodable account ${id} to amend`);
+    const claims = edit(previous.claims);
+    const entry: AccountEntry = { ...previous, claims, validation: validateAccount(claims) };
+    entry.problem = this.problemOf(entry);
+    this.unindex(previous);
+    this.entries.set(id, entry);
+    this.index(entry);
+    return this.affectedBy(id);
   }
 
   /** Forget an account; returns the ids whose diagnoses may change. */

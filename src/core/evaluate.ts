@@ -3,7 +3,7 @@
  * (DESIGN.md §2) in the server's order and stop at the first step that fails. Pure: the directory
  * and the clock in, findings out.
  */
-import type { AccountDirectory, AccountEntry } from "./directory.js";
+import type { AccountDirectory, AccountEntry, ExportIndex } from "./directory.js";
 import { exactExport } from "./directory.js";
 import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
 import { parseActivation } from "./jwt/claims.js";
@@ -103,21 +103,29 @@ function exportApproves(dir: AccountDirectory, importer: AccountEntry, imp: Impo
     return fail("import_invalid", `"${!isValidSubject(subject) ? subject : local}" is not a valid subject`);
   }
   const index = dir.exportsOf(imp.account)!;
-  const exact = exactExport(index, imp.type, subject);
-  // Like the server: an exact subject match decides alone; otherwise the first export whose
-  // subject contains the import's. Validation forbids overlapping exports of one type, so at
-  // most one such export remains in practice.
   const exporter = dir.get(imp.account)!;
-  if (exact) return authorize(exact, exporter, importer, imp, null, opts);
-  const sameType = index.all.filter((e) => sameKind(e.type, imp.type));
-  const match = sameType.find((e) => isSubsetMatch(subject, e.subject));
-  if (match) return authorize(match, exporter, importer, imp, subject.split("."), opts);
+  const match = matchExport(index, imp.type, subject);
+  if (match) return authorize(match.exportClaim, exporter, importer, imp, match.exact ? null : subject.split("."), opts);
   return noExport(index.all, imp, subject);
+}
+
+/**
+ * The export the server holds an import's exporter-side subject against. Like the server: an
+ * exact subject match decides alone; otherwise the first export of the same type whose subject
+ * contains the import's. Validation forbids overlapping exports of one type, so at most one such
+ * export remains in practice.
+ */
+export function matchExport(index: ExportIndex, type: string, subject: string): { exportClaim: ExportClaim; exact: boolean } | null {
+  const exact = exactExport(index, type, subject);
+  if (exact) return { exportClaim: exact, exact: true };
+  const match = index.all.find((e) => sameKind(e.type, type) && isSubsetMatch(subject, e.subject));
+  return match ? { exportClaim: match, exact: false } : null;
 }
 
 const sameKind = (exportType: string, importType: string) => (exportType === "service") === (importType === "service");
 
-function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): Verdict {
+/** Why no export approves the import: the other type, a narrower export, or none at all (with the export nearest to it). */
+export function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): Verdict {
   const otherType = exports.find((e) => !sameKind(e.type, imp.type) && (e.subject === subject || isSubsetMatch(subject, e.subject)));
   if (otherType) return fail("export_type_mismatch", null, { exportClaim: otherType });
   const narrower = exports.find((e) => sameKind(e.type, imp.type) && overlaps(subject, e.subject));
@@ -173,7 +181,10 @@ function checkActivation(
   if (!parsed.ok) return fail("activation_invalid", `the activation token does not decode: ${parsed.error}`, found);
   const act = parsed.claims;
   const withAct = { ...found, activation: act };
-  const issue = activationIssues(imp, act, importer.id)[0];
+  // The directory validated the importer's own imports (step A, which passed to get here), so a
+  // token check is only needed for an import that is not the one validated.
+  const validated = importer.validation !== null && importer.claims?.imports[imp.index] === imp;
+  const issue = validated ? undefined : activationIssues(imp, act, importer.id)[0];
   if (issue) return fail("activation_invalid", issue, withAct);
   const untrusted = signerUntrusted(act, exporter);
   if (untrusted) return fail("activation_signer_untrusted", untrusted, withAct);

@@ -7,3 +7,8 @@ export * from "./diagnosis.js";
 export { decodeJwt, type DecodeResult } from "./jwt/decode.js";
 export { parseAccount, parseActivation, parseOperator } from "./jwt/claims.js";
 export { isSubsetMatch, isContainedIn, isValidSubject } from "./subject.js";
+export { preflight, type PreflightOutcome, type PreflightResult } from "./whatif/preflight.js";
+export { rotation, type RotationOutcome, type RotationRequest, type RotationResult } from "./whatif/rotation.js";
+export { type PredictedChange } from "./whatif/changes.js";
+export { expiringTokens, DEFAULT_EXPIRING_DAYS, type ExpiringToken } from "./audit/expiring.js";
+export { orphanedExports, type OrphanedExport, type OrphanedReport } from "./audit/orphaned.js";

@@ -9,6 +9,7 @@ import { AccountDirectory, type AccountEntry, type OperatorTrust } from "./direc
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
 import { parseActivation } from "./jwt/claims.js";
+import { ParallelVerifier } from "./jwt/parallel.js";
 
 /** A change of an import's (status, cause), or its first appearance. */
 export interface ImportChange {
@@ -35,6 +36,7 @@ export class ImportMonitor {
   private readonly rejected = new Map<string, RejectedPush>();
   /** account id → the next instant (unix s) at which one of its verdicts may change by time alone. */
   private readonly boundaries = new Map<string, number>();
+  private evaluations = 0;
 
   constructor(
     trust: OperatorTrust,
@@ -62,15 +64,27 @@ export class ImportMonitor {
     return this.current.size;
   }
 
+  /** How many import evaluations the monitor has made so far (a work counter, for metrics and benchmarks). */
+  get importsEvaluated(): number {
+    return this.evaluations;
+  }
+
   /** Replace the whole set of account JWTs (an epoch resync); returns what changed. */
   replaceAll(jwts: ReadonlyMap<string, string>, now: number): ImportChange[] {
     const touched = new Set<string>();
     for (const entry of this.directory.accounts()) {
       if (!jwts.has(entry.id)) for (const id of this.directory.remove(entry.id)) touched.add(id);
     }
-    for (const [id, jwt] of jwts) {
-      if (this.directory.get(id)?.token === jwt.trim()) continue;
-      for (const a of this.upsertSafely(jwt, id)) touched.add(a);
+    const changed = [...jwts].map(([id, jwt]) => [id, jwt.trim()] as const).filter(([id, jwt]) => this.directory.get(id)?.token !== jwt);
+    // A large load (the first one) verifies signatures on the other cores too.
+    const verifier = ParallelVerifier.start(changed.map(([, jwt]) => jwt));
+    try {
+      changed.forEach(([id, jwt], i) => {
+        verifier?.settle(i);
+        for (const a of this.upsertSafely(jwt, id)) touched.add(a);
+      });
+    } finally {
+      verifier?.stop();
     }
     return this.reevaluate(touched, now);
   }
@@ -82,7 +96,8 @@ export class ImportMonitor {
     const previous = this.directory.get(id);
     if (jwt !== null && previous?.token === jwt.trim()) return hadRejected ? this.reevaluate([id], now) : [];
     const affected = jwt === null ? this.directory.remove(id) : this.upsertSafely(jwt, id);
-    return this.reevaluate(affected, now);
+    // Only this account's JWT changed: its importers' other imports cannot change verdict.
+    return this.reevaluate(affected, now, id);
   }
 
   /** The server did not store a pushed (verified) JWT: its imports are reported `push_rejected`. */
@@ -108,11 +123,16 @@ export class ImportMonitor {
     return this.reevaluate(due, now);
   }
 
-  /** Re-evaluate the given accounts' imports; returns the changes of (status, cause). */
-  reevaluate(ids: Iterable<string>, now: number): ImportChange[] {
+  /**
+   * Re-evaluate the given accounts' imports; returns the changes of (status, cause). With
+   * `changedSource` (the one account whose JWT changed), the other accounts re-evaluate only their
+   * imports from it: the work is proportional to the imports the change can affect.
+   */
+  reevaluate(ids: Iterable<string>, now: number, changedSource?: string): ImportChange[] {
     const opts: EvaluationOptions = { now, expiryWarningSeconds: this.expiryWarningSeconds };
     const changes: ImportChange[] = [];
     for (const id of new Set(ids)) {
+      if (changedSource !== undefined && id !== changedSource && this.reevaluateFrom(id, changedSource, opts, changes)) continue;
       const fresh = this.diagnoseAccount(id, opts);
       const freshKeys = new Set(fresh.keys());
       for (const old of this.keysByAccount.get(id) ?? []) if (!freshKeys.has(old)) this.current.delete(old);
@@ -130,10 +150,36 @@ export class ImportMonitor {
     return changes;
   }
 
+  /**
+   * Re-evaluate only the imports `id` declares from `source`, the account `id` itself unchanged.
+   * Its keys are then those of its last evaluation, in import order. False when that does not hold
+   * (a rejected push's imports are mixed in, or the account was never evaluated): evaluate it all.
+   */
+  private reevaluateFrom(id: string, source: string, opts: EvaluationOptions, changes: ImportChange[]): boolean {
+    const entry = this.directory.get(id);
+    const imports = entry?.claims?.imports;
+    const keys = this.keysByAccount.get(id);
+    if (!entry || !imports || !keys || keys.length !== imports.length || this.rejected.has(id)) return false;
+    for (let j = 0; j < imports.length; j++) {
+      const imp = imports[j]!;
+      if (imp.account !== source) continue;
+      const key = keys[j]!;
+      this.evaluations++;
+      const diagnosis = diagnose(this.directory, evaluateImport(this.directory, entry, imp, opts), opts.now);
+      const previous = this.current.get(key) ?? null;
+      this.current.set(key, diagnosis);
+      if (!previous || previous.status !== diagnosis.status || previous.cause !== diagnosis.cause) changes.push({ key, diagnosis, previous });
+    }
+    // The source's validity window is part of this account's next time boundary.
+    this.updateBoundary(id, opts.now);
+    return true;
+  }
+
   private diagnoseAccount(id: string, opts: EvaluationOptions): Map<string, ImportDiagnosis> {
     const out = new Map<string, ImportDiagnosis>();
     const entry = this.directory.get(id);
     for (const imp of entry?.claims?.imports ?? []) {
+      this.evaluations++;
       out.set(uniqueKey(out, importKey(id, imp)), diagnose(this.directory, evaluateImport(this.directory, entry!, imp, opts), opts.now));
     }
     const rejected = this.rejected.get(id);

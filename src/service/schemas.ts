@@ -8,7 +8,21 @@ import addFormats from "ajv-formats";
 
 import { packageFile } from "../paths.js";
 
-export const SCHEMA_FILES = ["import-diagnosis", "check-request", "check-reply", "import-event"] as const;
+export const SCHEMA_FILES = [
+  "import-diagnosis",
+  "check-request",
+  "check-reply",
+  "import-event",
+  "import-change",
+  "preflight-request",
+  "preflight-reply",
+  "rotation-request",
+  "rotation-reply",
+  "expiring-request",
+  "expiring-reply",
+  "orphaned-request",
+  "orphaned-reply",
+] as const;
 export type SchemaName = (typeof SCHEMA_FILES)[number];
 
 let ajv: Ajv2020 | null = null;

@@ -19,13 +19,15 @@ export interface EndpointSpec {
   request: SchemaName;
   response: SchemaName;
   description: string;
+  /** Larger request bodies are refused before parsing (default MAX_REQUEST_BYTES). */
+  maxRequestBytes?: number;
   /** Returns the reply body (an object, or JSON text already sized); throws ServiceError for a client error. */
   handle(body: unknown): unknown;
 }
 
 /** Parse and validate a request body; a ServiceError(400) names what is wrong. */
-export function parseRequest(data: Uint8Array, schema: SchemaName): unknown {
-  if (data.length > MAX_REQUEST_BYTES) throw new ServiceError(400, `body: ${data.length} bytes, more than the ${MAX_REQUEST_BYTES} allowed`);
+export function parseRequest(data: Uint8Array, schema: SchemaName, maxBytes = MAX_REQUEST_BYTES): unknown {
+  if (data.length > maxBytes) throw new ServiceError(400, `body: ${data.length} bytes, more than the ${maxBytes} allowed`);
   const text = new TextDecoder().decode(data).trim();
   let body: unknown = {};
   if (text !== "") {
@@ -66,7 +68,7 @@ export async function registerService(
       // Synchronous on purpose: a thrown ServiceError is answered with its code and counted in STATS.
       handler: (_err: Error | null, msg: ServiceMsg) => {
         try {
-          const reply = spec.handle(parseRequest(msg.data, spec.request));
+          const reply = spec.handle(parseRequest(msg.data, spec.request, spec.maxRequestBytes));
           msg.respond(typeof reply === "string" ? reply : JSON.stringify(reply));
         } catch (e) {
           if (e instanceof ServiceError && e.code < 500) onBadRequest();

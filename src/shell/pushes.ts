@@ -6,7 +6,6 @@
 import type { Msg } from "@nats-io/nats-core";
 import { parseAccount, type AccountClaims } from "../core/jwt/claims.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
-import { validateAccount } from "../core/validate.js";
 
 export type PushHint = { ok: true; claims: AccountClaims; jwt: string } | { ok: false; reason: string };
 
@@ -23,11 +22,4 @@ export function readPush(msg: Msg): PushHint {
     return { ok: false, reason: `pushed JWT is for ${parsed.claims.subject}, the subject names ${named}` };
   }
   return { ok: true, claims: parsed.claims, jwt };
-}
-
-/** Why the server would refuse to store this JWT on push (its claimValidate), or null. */
-export function pushRefusal(claims: AccountClaims): string | null {
-  const v = validateAccount(claims);
-  const first = [...v.imports.values()][0]?.[0]?.message ?? v.other[0];
-  return first ?? null;
 }

@@ -3,7 +3,7 @@
  * on an nsc store made with the real nsc, on a directory of JWTs, and on a live server.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -67,7 +67,7 @@ describe.skipIf(!toolPath("nsc"))("check on an nsc store made with the real nsc"
     const r = await cli(["check", "--nsc-store", join(nsc.env["XDG_DATA_HOME"]!, "nats", "nsc", "stores")]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('✗ inactive stream "pub.eu" from EXP  missing_activation_token');
-    expect(r.stdout).toMatch(/\$ nsc generate activation --account EXP --target-account A[A-Z0-9]{55} --subject 'pub\.>'/);
+    expect(r.stdout).toMatch(/\$ nsc generate activation --account EXP --target-account A[A-Z0-9]{55} --subject pub\.eu /);
     expect(r.stdout).toContain("$ nsc push --account IMP");
   });
 
@@ -86,12 +86,49 @@ describe.skipIf(!toolPath("nsc"))("check on an nsc store made with the real nsc"
     expect(other.code).toBe(0);
   });
 
+  it("its remediation, run verbatim with nsc, restores the import exactly as it was declared", async () => {
+    const store = join(nsc.env["XDG_DATA_HOME"]!, "nats", "nsc", "stores", "OP");
+    const before = JSON.parse((await cli(["check", "--nsc-store", store, "--json"])).stdout) as AuditReport;
+    const broken = before.imports.find((d) => d.subject === "pub.eu")!;
+    // No server here: everything but the push, which the live tests run.
+    for (const line of broken.remediation.filter((l) => !l.startsWith("#") && !l.startsWith("nsc push"))) await nsc.sh(line);
+    const after = await cli(["check", "--nsc-store", store, "--json"]);
+    expect(after.code).toBe(0);
+    const restored = (JSON.parse(after.stdout) as AuditReport).imports.find((d) => d.source_account === broken.source_account && d.subject === "pub.eu");
+    expect(restored).toMatchObject({ status: "active", local_subject: broken.local_subject, name: broken.name });
+  });
+
+  it("preflight: a proposed exporter JWT that breaks an import exits 1 and names it; a harmless one exits 0", async () => {
+    const stores = join(nsc.env["XDG_DATA_HOME"]!, "nats", "nsc", "stores");
+    const baseline = mkdtempSync(join(tmpdir(), "baseline-"));
+    try {
+      cpSync(stores, baseline, { recursive: true }); // what the servers have: the store before the edits
+      await nsc.run("add", "export", "--account", "EXP", "--subject", "extra.>");
+      writeFileSync(join(baseline, "harmless.jwt"), await nsc.accountJwt("EXP"));
+      const harmless = await cli(["preflight", join(baseline, "harmless.jwt"), "--nsc-store", baseline]);
+      expect(harmless.code).toBe(0);
+      expect(harmless.stdout).toContain("safe to push");
+      await nsc.run("delete", "export", "--account", "EXP", "--subject", "orders.>");
+      writeFileSync(join(baseline, "breaking.jwt"), await nsc.accountJwt("EXP"));
+      const breaking = await cli(["preflight", join(baseline, "breaking.jwt"), "--nsc-store", baseline]);
+      expect(breaking.code).toBe(1);
+      expect(breaking.stdout).toMatch(/✗ breaks IMP: stream "orders\.>" from EXP: active → inactive \(export_not_found\)/);
+      expect(breaking.stdout).toContain("do not push as is");
+      const json = JSON.parse((await cli(["preflight", join(baseline, "breaking.jwt"), "--nsc-store", baseline, "--json"])).stdout) as { breaks: boolean; changes: unknown[] };
+      expect(json).toMatchObject({ breaks: true });
+      expect(json.changes).toHaveLength(1);
+    } finally {
+      rmSync(baseline, { recursive: true, force: true });
+    }
+  });
+
   it("reads a directory of JWTs with the operator JWT beside them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "jwtdir-"));
     try {
       writeFileSync(join(dir, "operator.jwt"), await nsc.operatorJwt());
       for (const name of ["EXP", "IMP", "SYS"]) writeFileSync(join(dir, `${await nsc.accountId(name)}.jwt`), await nsc.accountJwt(name));
       const r = await cli(["check", "--jwt-dir", dir, "--json"]);
+      // Since the preflight test the store no longer exports orders.>: its import is inactive.
       expect(r.code).toBe(1);
       expect((JSON.parse(r.stdout) as AuditReport).summary).toEqual({ accounts: 3, imports: 2, active: 1, inactive: 1, warning: 0 });
     } finally {

@@ -165,6 +165,25 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
   });
 
+  it.each([
+    ["insights.imports.preflight", () => ({ jwt: importer.jwt }), "preflight-reply", { jwt: 7 }],
+    ["insights.imports.rotation", () => ({ account: "ORDERS", signing_key: exporter.id }), "rotation-reply", { account: "ORDERS" }],
+    ["insights.imports.expiring", () => ({ days: 30 }), "expiring-reply", { days: 0 }],
+    ["insights.exports.orphaned", () => ({}), "orphaned-reply", { limit: -1 }],
+  ] as const)("%s answers with its schema's reply, and a bad body gets a 400", async (subject, body, schema, bad) => {
+    const reply = await sys.request(subject, JSON.stringify(body()), { timeout: 3000 });
+    const code = reply.headers?.get("Nats-Service-Error-Code");
+    // rotation of the account's own identity key is a client error by design; the others answer.
+    if (subject === "insights.imports.rotation") expect(code).toBe("400");
+    else {
+      expect(code).toBeFalsy();
+      const valid = validator(schema);
+      expect(valid(reply.json()) ? null : valid.errors).toBeNull();
+    }
+    const rejected = await sys.request(subject, JSON.stringify(bad), { timeout: 3000 });
+    expect(rejected.headers?.get("Nats-Service-Error-Code")).toBe("400");
+  });
+
   it("a push that breaks an import gives an event within 1 s, and the fix a recovery event", async () => {
     const claims = structuredClone(exporter.claims);
     claims.exports = claims.exports!.filter((e) => e.subject !== "pub.>");

@@ -71,6 +71,18 @@ describe("bad account JWTs", () => {
     expect(entry.problem?.message).toContain(rogue.getPublicKey());
   });
 
+  it("under strict signing-key usage the operator's own key signs no account", async () => {
+    const strict = await TestOperator.create({ signingKey: true });
+    await strict.reissue({ strict_signing_key_usage: true } as never);
+    const t = new OperatorTrust();
+    t.addOperator(strict.jwt);
+    const bySigningKey = await strict.account("OK");
+    const byIdentity = await strict.account("NOT", {}, { issuer: strict.key });
+    const dir = new AccountDirectory(t);
+    expect(dir.upsert(bySigningKey.jwt).entry.problem).toBeNull();
+    expect(dir.upsert(byIdentity.jwt).entry.problem?.kind).toBe("untrusted_issuer");
+  });
+
   it("a garbage or self-signed operator JWT is a one-line error", async () => {
     expect(() => new OperatorTrust().addOperator("x.y.z")).toThrow(/^operator JWT rejected: /);
     const notSelfSigned = await signClaims({ sub: createOperator().getPublicKey(), nats: { type: "operator", version: 2 } }, createOperator());

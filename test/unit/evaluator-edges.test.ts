@@ -117,7 +117,7 @@ describe("remediation names real accounts", () => {
     const [d] = await evaluateOne(privateStream, async () => [{ subject: "p.a", type: "stream", local_subject: "mine.a" }]);
     expect(d!.cause).toBe("missing_activation_token");
     const script = d!.remediation.join("\n");
-    expect(script).toContain(`nsc generate activation --account EXP --target-account ${d!.account} --subject 'p.>'`);
+    expect(script).toContain(`nsc generate activation --account EXP --target-account ${d!.account} --subject p.a`);
     expect(script).toContain(`nsc delete import --account IMP --subject p.a --src-account ${d!.source_account}`);
     expect(script).toMatch(/nsc add import --account IMP --token \S+ --local-subject mine\.a/);
     expect(script).toContain("nsc push --account IMP");

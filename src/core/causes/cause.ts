@@ -65,10 +65,14 @@ export const push = (a: AccountRef): string => `nsc push --account ${arg(label(a
 export const tokenFile = (ctx: CauseContext): string =>
   `${label(ctx.importer)}-${ctx.exporterSubject}.activation.jwt`.replace(/[^A-Za-z0-9_.-]/g, "_");
 
+/**
+ * A token for exactly the subject the import names, not the whole export: `nsc add import --token`
+ * takes the import's subject from the token, so a wider token would widen the import.
+ */
 export function generateActivation(ctx: CauseContext, extra = ""): string {
   return (
     `nsc generate activation --account ${arg(label(ctx.exporter))} --target-account ${ctx.importer.id}` +
-    ` --subject ${arg(ctx.exportClaim?.subject ?? ctx.exporterSubject)} --output-file ${tokenFile(ctx)}${extra}`
+    ` --subject ${arg(ctx.exporterSubject)} --output-file ${tokenFile(ctx)}${extra}`
   );
 }
 

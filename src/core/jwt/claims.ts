@@ -207,14 +207,28 @@ export function parseAccount(token: string): Parsed<AccountClaims> {
   }));
 }
 
+/**
+ * Parsed activation claims per verified token. A token is read on every evaluation of its import
+ * (validation, the evaluator, the monitor's time boundaries), so the claims are built once; the
+ * entry lives as long as the decode memo keeps the verified JWT. The claims are frozen: shared.
+ */
+const activations = new WeakMap<VerifiedJwt, Parsed<ActivationClaims>>();
+
 export function parseActivation(token: string): Parsed<ActivationClaims> {
-  return parseWith(token, "activation", (jwt, nats) => ({
-    ...timed(jwt.payload),
-    token,
-    issuerAccount: orNull(str(nats, "issuer_account", "nats")),
-    importSubject: str(nats, "subject", "nats"),
-    kind: str(nats, "kind", "nats"),
-  }));
+  const decoded = decodeJwt(token);
+  const known = decoded.ok ? activations.get(decoded.jwt) : undefined;
+  if (known) return known;
+  const parsed = parseWith(token, "activation", (jwt, nats) =>
+    Object.freeze({
+      ...timed(jwt.payload),
+      token,
+      issuerAccount: orNull(str(nats, "issuer_account", "nats")),
+      importSubject: str(nats, "subject", "nats"),
+      kind: str(nats, "kind", "nats"),
+    }),
+  );
+  if (decoded.ok) activations.set(decoded.jwt, parsed);
+  return parsed;
 }
 
 export function parseOperator(token: string): Parsed<OperatorClaims> {

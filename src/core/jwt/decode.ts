@@ -74,7 +74,14 @@ function kindAndVersion(payload: Record<string, unknown>): { kind: ClaimKind; ve
   return { kind, version, type };
 }
 
-function decodeUncached(token: string): DecodeResult {
+/** Checks a signature: verifyEd25519, or a verdict already reached on another thread. */
+export type SignatureCheck = (issuer: string, raw: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean;
+
+/**
+ * Decode and verify without the memo. `check` verifies the signature once everything before it
+ * holds; it is not called for a token that fails earlier. (Verification threads pass their own.)
+ */
+export function decodeUncached(token: string, check: SignatureCheck = verifyEd25519): DecodeResult {
   if (typeof token !== "string") return { ok: false, error: "token is not a string" };
   if (token.length > MAX_TOKEN_BYTES) {
     return { ok: false, error: `token size ${token.length} exceeds maximum of ${MAX_TOKEN_BYTES} bytes` };
@@ -106,7 +113,7 @@ function decodeUncached(token: string): DecodeResult {
   const issuerRole = SIGNER_ROLES[kind].find((role) => rawPublicKey(issuer, role) !== null);
   const anyRole = issuerRole ?? (["operator", "account", "user", "server"] as KeyRole[]).find((r) => rawPublicKey(issuer, r));
   const raw = anyRole ? rawPublicKey(issuer, anyRole) : null;
-  if (!raw || !verifyEd25519(issuer, raw, Buffer.from(signed, "utf8"), signature)) {
+  if (!raw || !check(issuer, raw, Buffer.from(signed, "utf8"), signature)) {
     return { ok: false, error: `claim failed V${version <= 1 ? 1 : 2} signature verification` };
   }
   if (!issuerRole) {
@@ -124,7 +131,21 @@ const MAX_MEMO_TOKEN = 64 * 1024;
 export function decodeJwt(token: string): DecodeResult {
   const cached = memo.get(token);
   if (cached) return cached;
-  const result = decodeUncached(token);
+  return remember(token, decodeUncached(token));
+}
+
+/**
+ * Decode a JWT whose signature another thread has verified (`signatureValid` is what
+ * verifyEd25519 returned there, for this very token): everything else is checked here, and the
+ * result is memoised as decodeJwt's would be.
+ */
+export function decodeJwtVerified(token: string, signatureValid: boolean): DecodeResult {
+  const cached = memo.get(token);
+  if (cached) return cached;
+  return remember(token, decodeUncached(token, () => signatureValid));
+}
+
+function remember(token: string, result: DecodeResult): DecodeResult {
   if (typeof token === "string" && token.length <= MAX_MEMO_TOKEN) {
     if (memo.size >= MAX_MEMO) memo.delete(memo.keys().next().value as string);
     memo.set(token, result);

@@ -16,12 +16,24 @@ const PREFIX_OF: Record<KeyRole, Prefix> = {
 
 const encoder = new TextEncoder();
 
+/**
+ * Valid public keys already decoded (base32 + CRC16 is ~2 µs, and the same keys are checked on
+ * every evaluation): key → its role and raw bytes. Bounded; cleared when full.
+ */
+const decoded = new Map<string, { role: KeyRole; raw: Uint8Array }>();
+const MAX_DECODED = 200_000;
+
 /** The 32 raw key bytes if `key` is a valid public key of the given role, else null. */
 export function rawPublicKey(key: string, role: KeyRole): Uint8Array | null {
   if (typeof key !== "string" || key.length !== 56) return null;
+  const known = decoded.get(key);
+  if (known) return known.role === role ? known.raw : null;
   try {
     const raw = Codec.decode(PREFIX_OF[role], encoder.encode(key));
-    return raw.length === 32 ? raw : null;
+    if (raw.length !== 32) return null;
+    if (decoded.size >= MAX_DECODED) decoded.clear();
+    decoded.set(key, { role, raw });
+    return raw;
   } catch {
     return null;
   }

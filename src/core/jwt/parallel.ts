@@ -1,0 +1,174 @@
+/**
+ * Cold verification on every core. Loading a whole deployment is dominated by Ed25519 verification:
+ * one per account JWT and one per activation token inside it. While this thread upserts the account
+ * JWTs in order, worker threads verify the same JWTs and their tokens from the last account
+ * backwards. Each account (with its tokens) is done by exactly one side, claimed through shared
+ * memory; for the accounts a worker did, this thread decodes with the worker's verdict — what
+ * verifyEd25519 returned there for the very same bytes — and does not verify again. Results are
+ * therefore identical to a single-threaded load; only the wall time changes.
+ *
+ * It is an optimisation only: without a second core, below MIN_ACCOUNTS, when the compiled worker
+ * is absent (running from TypeScript sources), or if a worker fails, this thread verifies itself.
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { decodeJwtVerified } from "./decode.js";
+
+/** Per-account states in the shared array. */
+export const FREE = 0;
+export const OURS = 1;
+export const THEIRS = 2;
+export const DONE = 3;
+/** Shared Int32Array layout: [0] next account index for the workers (counting down), [1] stop flag, [2 + i] state of account i. */
+export const NEXT = 0;
+export const STOP = 1;
+export const HEADER = 2;
+
+/** Verdict bytes: the signature verified, it did not, or it was never checked (the JWT fails before). */
+export const VERDICT_FALSE = 0;
+export const VERDICT_TRUE = 1;
+export const VERDICT_NONE = 2;
+
+/** Below this many accounts a thread costs more than it saves. */
+export const MIN_ACCOUNTS = 64;
+/** How long to wait for a worker to finish an account before verifying it here instead. */
+const WAIT_MS = 2_000;
+
+let maxWorkers = Math.max(0, Math.min(availableParallelism() - 1, 3));
+
+/** How many verification threads a load may start (0: verify on the calling thread only). */
+export function setVerificationWorkers(n: number): void {
+  maxWorkers = Math.max(0, Math.floor(n));
+}
+
+/** The activation tokens of an account JWT's (decoded) claims, in declaration order. Both sides walk this list. */
+export function embeddedTokens(payload: Record<string, unknown>): string[] {
+  const nats = payload["nats"];
+  const imports = nats !== null && typeof nats === "object" ? (nats as Record<string, unknown>)["imports"] : undefined;
+  if (!Array.isArray(imports)) return [];
+  const tokens: string[] = [];
+  for (const imp of imports) {
+    const token = imp !== null && typeof imp === "object" ? (imp as Record<string, unknown>)["token"] : undefined;
+    if (typeof token === "string" && token !== "") tokens.push(token);
+  }
+  return tokens;
+}
+
+export interface VerifierInput {
+  jwts: readonly string[];
+  shared: Int32Array;
+  port: MessagePort;
+}
+
+/** One verified account, as a worker posts it: the account JWT's verdict, then each token's. */
+export interface VerifiedBundle {
+  i: number;
+  verdicts: Uint8Array;
+}
+
+export class ParallelVerifier {
+  private readonly received = new Map<number, Uint8Array>();
+  private stopped = false;
+
+  private constructor(
+    private readonly jwts: readonly string[],
+    private readonly shared: Int32Array,
+    private readonly ports: MessagePort[],
+    private readonly workers: Worker[],
+  ) {}
+
+  /**
+   * Start verifying `jwts` (account JWTs, exactly as they will be decoded, in the order they will
+   * be) on other threads; null when that would not pay or is not possible.
+   */
+  static start(jwts: readonly string[]): ParallelVerifier | null {
+    if (maxWorkers === 0 || jwts.length < MIN_ACCOUNTS) return null;
+    const url = new URL("./verify-worker.js", import.meta.url);
+    if (url.protocol !== "file:" || !existsSync(fileURLToPath(url))) return null;
+    const shared = new Int32Array(new SharedArrayBuffer(4 * (HEADER + jwts.length)));
+    shared[NEXT] = jwts.length;
+    const ports: MessagePort[] = [];
+    const workers: Worker[] = [];
+    try {
+      for (let n = 0; n < maxWorkers; n++) {
+        const { port1, port2 } = new MessageChannel();
+        const input: VerifierInput = { jwts, shared, port: port2 };
+        const worker = new Worker(url, { workerData: input, transferList: [port2] });
+        // A worker that fails only means this thread verifies more.
+        worker.on("error", () => {});
+        worker.unref();
+        ports.push(port1);
+        workers.push(worker);
+      }
+    } catch {
+      Atomics.store(shared, STOP, 1);
+      for (const w of workers) void w.terminate();
+      for (const p of ports) p.close();
+      return null;
+    }
+    return new ParallelVerifier(jwts, shared, ports, workers);
+  }
+
+  /**
+   * Call before account `i` is decoded on this thread. Either the account was not taken (this
+   * thread verifies it, as usual), or a worker has it: wait for its verdicts and put the decoded
+   * JWTs into the memo.
+   */
+  settle(i: number): void {
+    if (this.stopped) return;
+    const at = HEADER + i;
+    if (Atomics.compareExchange(this.shared, at, FREE, OURS) === FREE) return;
+    if (Atomics.load(this.shared, at) === THEIRS && Atomics.wait(this.shared, at, THEIRS, WAIT_MS) === "timed-out") {
+      this.stop();
+      return;
+    }
+    const verdicts = this.verdictsOf(i);
+    if (verdicts) this.apply(i, verdicts);
+  }
+
+  /** Stop the workers (idempotent); anything not settled yet is verified on this thread. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    Atomics.store(this.shared, STOP, 1);
+    for (const w of this.workers) void w.terminate();
+    for (const p of this.ports) p.close();
+    this.received.clear();
+  }
+
+  private verdictsOf(i: number): Uint8Array | undefined {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const known = this.received.get(i);
+      if (known) {
+        this.received.delete(i);
+        return known;
+      }
+      let drained = false;
+      for (const port of this.ports) {
+        for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+          const bundle = m.message as VerifiedBundle;
+          this.received.set(bundle.i, bundle.verdicts);
+          drained = true;
+        }
+      }
+      // A worker posts before it marks the account done, so this should never wait.
+      if (!drained) Atomics.wait(this.shared, STOP, 0, 1);
+    }
+    return undefined;
+  }
+
+  private apply(i: number, verdicts: Uint8Array): void {
+    const own = verdicts[0];
+    if (own !== VERDICT_TRUE && own !== VERDICT_FALSE) return;
+    const account = decodeJwtVerified(this.jwts[i]!, own === VERDICT_TRUE);
+    if (!account.ok) return;
+    const tokens = embeddedTokens(account.jwt.payload);
+    if (tokens.length !== verdicts.length - 1) return;
+    tokens.forEach((token, k) => {
+      const v = verdicts[k + 1];
+      if (v === VERDICT_TRUE || v === VERDICT_FALSE) decodeJwtVerified(token, v === VERDICT_TRUE);
+    });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * A verification thread of ParallelVerifier: takes accounts from the end of the list, one at a
+ * time, and posts the signature verdicts of each account JWT and of the activation tokens inside
+ * it. It stops when it reaches an account the loading thread has already taken, or when told to.
+ */
+import { workerData } from "node:worker_threads";
+import { decodeUncached, type SignatureCheck } from "./decode.js";
+import { verifyEd25519 } from "./ed25519.js";
+import { DONE, embeddedTokens, FREE, HEADER, NEXT, STOP, THEIRS, VERDICT_FALSE, VERDICT_NONE, VERDICT_TRUE, type VerifiedBundle, type VerifierInput } from "./parallel.js";
+
+const { jwts, shared, port } = workerData as VerifierInput;
+
+/** Decode as the loading thread will, recording what the signature check said (not memoised here). */
+function verdictOf(token: string): { verdict: number; payload: Record<string, unknown> | null } {
+  let verdict = VERDICT_NONE;
+  const check: SignatureCheck = (issuer, raw, data, signature) => {
+    const ok = verifyEd25519(issuer, raw, data, signature);
+    verdict = ok ? VERDICT_TRUE : VERDICT_FALSE;
+    return ok;
+  };
+  const result = decodeUncached(token, check);
+  return { verdict, payload: result.ok ? result.jwt.payload : null };
+}
+
+for (;;) {
+  if (Atomics.load(shared, STOP) !== 0) break;
+  const i = Atomics.sub(shared, NEXT, 1) - 1;
+  if (i < 0) break;
+  // The loading thread has come this far: everything before is its own.
+  if (Atomics.compareExchange(shared, HEADER + i, FREE, THEIRS) !== FREE) break;
+  const account = verdictOf(jwts[i]!);
+  const verdicts = [account.verdict];
+  for (const token of account.payload ? embeddedTokens(account.payload) : []) verdicts.push(verdictOf(token).verdict);
+  const bundle: VerifiedBundle = { i, verdicts: Uint8Array.from(verdicts) };
+  port.postMessage(bundle);
+  Atomics.store(shared, HEADER + i, DONE);
+  Atomics.notify(shared, HEADER + i);
+}
+port.close();

@@ -1,0 +1,78 @@
+/**
+ * Before and after: the diagnoses of the same imports in the deployment as it is and as it would
+ * be after a change (a what-if clone of the directory), matched by import identity, and the
+ * differences of (status, cause) — the same notion of change the live events use.
+ */
+import { byImport, diagnose } from "../diagnose.js";
+import type { CauseCode, ImportDiagnosis, ImportStatus } from "../diagnosis.js";
+import type { AccountDirectory } from "../directory.js";
+import { evaluateImport, type EvaluationOptions } from "../evaluate.js";
+import type { ImportClaim } from "../jwt/claims.js";
+import { importKey } from "../monitor.js";
+
+/** The diagnosis an import would have after the change, with the (status, cause) it has now. */
+export type PredictedChange = ImportDiagnosis & {
+  /** Null: the import is not declared today. */
+  previous_status: ImportStatus | null;
+  previous_cause: CauseCode | null;
+  /** It would stop working: inactive after, and working (or not yet declared) before. */
+  breaks: boolean;
+};
+
+export interface Comparison {
+  /** Imports whose (status, cause) would change, or that would be newly declared; breaks first. */
+  changes: PredictedChange[];
+  /** Imports declared today that would no longer be declared, with their diagnosis today. */
+  removed: ImportDiagnosis[];
+}
+
+/** An account's imports keyed by identity; a repeated declaration gets "#2", "#3", … like the monitor's. */
+export function keyedImports(accountId: string, imports: ImportClaim[]): [string, ImportClaim][] {
+  const seen = new Set<string>();
+  return imports.map((imp) => {
+    const base = importKey(accountId, imp);
+    let key = base;
+    for (let n = 2; seen.has(key); n++) key = `${base}#${n}`;
+    seen.add(key);
+    return [key, imp];
+  });
+}
+
+/** The diagnoses of these accounts' imports, keyed by import identity. */
+export function diagnosesByImport(dir: AccountDirectory, accountIds: Iterable<string>, opts: EvaluationOptions): Map<string, ImportDiagnosis> {
+  const out = new Map<string, ImportDiagnosis>();
+  for (const id of new Set(accountIds)) {
+    const entry = dir.get(id);
+    if (!entry?.claims) continue;
+    for (const [key, imp] of keyedImports(id, entry.claims.imports)) {
+      out.set(key, diagnose(dir, evaluateImport(dir, entry, imp, opts), opts.now));
+    }
+  }
+  return out;
+}
+
+export function predictedChange(after: ImportDiagnosis, before: ImportDiagnosis | null): PredictedChange {
+  return {
+    ...after,
+    previous_status: before?.status ?? null,
+    previous_cause: before?.cause ?? null,
+    breaks: after.status === "inactive" && before?.status !== "inactive",
+  };
+}
+
+export function compare(before: Map<string, ImportDiagnosis>, after: Map<string, ImportDiagnosis>): Comparison {
+  const changes: PredictedChange[] = [];
+  for (const [key, d] of after) {
+    const previous = before.get(key) ?? null;
+    if (previous && previous.status === d.status && previous.cause === d.cause) continue;
+    changes.push(predictedChange(d, previous));
+  }
+  const removed = [...before].filter(([key]) => !after.has(key)).map(([, d]) => d);
+  return { changes: changes.sort(byImpact), removed: removed.sort(byImport) };
+}
+
+/** What breaks first, then what else turns inactive, then the rest; by account and subject. */
+function byImpact(a: PredictedChange, b: PredictedChange): number {
+  const rank = (c: PredictedChange) => (c.breaks ? 0 : c.status === "inactive" ? 1 : 2);
+  return rank(a) - rank(b) || byImport(a, b);
+}
