@@ -20,6 +20,7 @@
  *    when a signer is given, and writes `nats.kind` (v2) — matching what nsc produces.
  */
 import { createHash } from "node:crypto";
+import { base32 } from "@nats-io/nkeys/lib/base32.js";
 import {
   Algorithms,
   createAccount,
@@ -51,22 +52,9 @@ function clone<T>(v: T): T {
 // Low-level signing
 // ---------------------------------------------------------------------------------------------
 
-const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
+/** RFC 4648 base32 without padding, as Go's jwt writes `jti` (the nkeys codec's own base32). */
 function base32NoPad(bytes: Uint8Array): string {
-  let out = "";
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
-  return out;
+  return new TextDecoder().decode(base32.encode(bytes));
 }
 
 export const V2_HEADER = Object.freeze({ typ: "JWT", alg: Algorithms.v2 as string });
