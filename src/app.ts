@@ -23,7 +23,7 @@ import { publishEvent } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { refusalOnPush } from "./core/push.js";
 import { readPush } from "./shell/pushes.js";
-import { ResolverClient, SUBJECTS } from "./shell/resolver.js";
+import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js";
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate, type Verdict } from "./shell/publish-gate.js";
 import { ServerViews } from "./shell/server-views.js";
@@ -53,6 +53,8 @@ export class InsightsApp {
   private started = false;
   private stopping = false;
   private resyncing: Promise<void> | null = null;
+  private resyncAgain: string | null = null;
+  private abandonLoad: (() => void) | null = null;
   /** Servers in the deployment, counted each epoch. */
   private servers = 1;
 
@@ -94,7 +96,7 @@ export class InsightsApp {
     this.watchConnection();
     // Subscribe first: a push during the initial load is then queued, not missed.
     for (const subject of SUBJECTS.updates) this.subs.push(this.nc.subscribe(subject, { callback: (_e, msg) => this.onPush(msg) }));
-    await this.resync("start");
+    await this.doResync("start"); // errors here end the start-up
     this.service = await registerService(this.nc, this.endpoints(), () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
     if (this.config.metricsPort !== null) {
       this.metricsServer = await this.metrics.serve(this.config.metricsPort, this.config.metricsHost).catch((e: Error) => {
@@ -117,6 +119,7 @@ export class InsightsApp {
     await this.service?.stop().catch(() => {});
     this.metricsServer?.close();
     await Promise.allSettled([...this.perAccount.values()]);
+    await this.resyncing;
     await this.publishing;
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
     if (this.stateNc && !this.stateNc.isClosed()) await this.stateNc.drain().catch(() => {});
@@ -168,15 +171,34 @@ export class InsightsApp {
 
   // ---- loading -------------------------------------------------------------------------------
 
-  /** Load every JWT the resolver stores and re-evaluate what changed; cross-check the servers. */
-  resync(reason: string): Promise<void> {
-    this.resyncing ??= this.doResync(reason).finally(() => (this.resyncing = null));
-    return this.resyncing;
+  /**
+   * Load every JWT the resolver stores and re-evaluate what changed; cross-check the servers.
+   * One at a time: asked while one runs, another runs right after it (once, whatever the number of
+   * asks), so a reconnect never just waits on a resync that started before the connection broke.
+   * Failures are logged here; the next epoch tries again.
+   */
+  resync(reason: string): void {
+    if (this.resyncing) {
+      this.resyncAgain ??= reason;
+      return;
+    }
+    this.resyncing = this.doResync(reason)
+      .catch((e: Error) => this.log.warn({ reason, err: e.message }, "resync failed"))
+      .finally(() => {
+        this.resyncing = null;
+        const again = this.resyncAgain;
+        this.resyncAgain = null;
+        if (again && !this.stopping) this.resync(again);
+      });
   }
 
   private async doResync(reason: string): Promise<void> {
     const started = Date.now();
-    const jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
+    // A reconnect abandons the load: replies to requests sent before it may never come.
+    const jwts = await new Promise<Map<string, string>>((resolve, reject) => {
+      this.abandonLoad = () => reject(new Error("the connection was re-established during the load"));
+      this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs")).then(resolve, reject);
+    }).finally(() => (this.abandonLoad = null));
     this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
     await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
     // A full pass: every import is compared with what was last published.
@@ -218,22 +240,40 @@ export class InsightsApp {
 
   private async confirmPush(claims: Parameters<ImportMonitor["recordRejectedPush"]>[0], jwt: string): Promise<void> {
     const id = claims.subject;
-    let stored: string | null = null;
+    const silentMeansNone = this.resolver.silentMeansNone();
+    let answer: LookupAnswer = { kind: "silent" };
+    let heard = false;
     for (const delay of CONFIRM_DELAYS_MS) {
       if (delay) await sleep(delay);
       if (this.stopping) return;
-      stored = await this.resolver.lookup(id, { timeoutMs: Math.min(this.config.requestTimeoutMs, 500), silenceIsNone: true });
-      if (stored === jwt) break;
+      answer = await this.resolver.ask(id, Math.min(this.config.requestTimeoutMs, 500));
+      if (answer.kind === "silent" && silentMeansNone) answer = { kind: "none" };
+      heard ||= answer.kind !== "silent";
+      if (answer.kind === "jwt" && answer.jwt === jwt) break;
     }
     if (!this.started) return; // the initial load reads the resolver anyway
-    if (stored === jwt) {
+    if (!heard) {
+      // No answer is no verdict: replies were lost or the resolver is slow. Read everything again.
+      this.log.warn({ account: id, name: claims.name }, "could not confirm a push: the resolver did not answer; resyncing");
+      this.resync("unconfirmed push");
+      return;
+    }
+    if (answer.kind === "jwt" && answer.jwt === jwt) {
       this.log.info({ account: id, name: claims.name }, "push stored");
-      this.emit(this.metrics.timed("push_stored", () => this.monitor.applyAccount(id, stored, nowSeconds())));
+      this.emit(this.metrics.timed("push_stored", () => this.monitor.applyAccount(id, jwt, nowSeconds())));
       return;
     }
     const reason = refusalOnPush(claims, this.monitor.directory.trust) ?? "the server did not store it";
     this.log.warn({ account: id, name: claims.name, reason }, "push rejected by the server");
-    this.emit(this.metrics.timed("push_rejected", () => [...this.monitor.applyAccount(id, stored, nowSeconds()), ...this.monitor.recordRejectedPush(claims, reason, nowSeconds())]));
+    // What the resolver holds instead (a JWT, or none for an account it never had) is the truth;
+    // a known account is never dropped on the strength of one answer.
+    const stored = answer.kind === "jwt" ? answer.jwt : this.monitor.directory.get(id) ? undefined : null;
+    this.emit(
+      this.metrics.timed("push_rejected", () => [
+        ...(stored === undefined ? [] : this.monitor.applyAccount(id, stored, nowSeconds())),
+        ...this.monitor.recordRejectedPush(claims, reason, nowSeconds()),
+      ]),
+    );
   }
 
   // ---- events and timers -----------------------------------------------------------------------
@@ -289,7 +329,7 @@ export class InsightsApp {
 
   private armEpoch(): void {
     this.epochTimer = setInterval(() => {
-      void this.resync("epoch").catch((e: Error) => this.log.warn({ err: e.message }, "resync failed"));
+      this.resync("epoch");
     }, this.config.epochSeconds * 1000);
     this.epochTimer.unref?.();
   }
@@ -309,7 +349,8 @@ export class InsightsApp {
         if (s.type === "disconnect") this.log.warn({ server: s.server }, "disconnected from NATS; reconnecting");
         if (s.type === "reconnect") {
           this.log.info({ server: s.server }, "reconnected; resyncing");
-          void this.resync("reconnect").catch((e: Error) => this.log.warn({ err: e.message }, "resync after reconnect failed"));
+          this.abandonLoad?.();
+          this.resync("reconnect");
         }
       }
     })();

@@ -21,6 +21,13 @@ export const SUBJECTS = {
 /** More accounts than this in one deployment is treated as hostile input. */
 export const MAX_ACCOUNTS = 1_000_000;
 
+export type LookupAnswer = { kind: "jwt"; jwt: string } | { kind: "none" } | { kind: "silent" };
+
+function versionBelow(version: string, [major, minor, patch]: [number, number, number]): boolean {
+  const [a = 0, b = 0, c = 0] = version.split(/[.-]/).map(Number);
+  return a !== major ? a < major : b !== minor ? b < minor : c < patch;
+}
+
 export interface ServerImportView {
   /** Service: the subject the importer publishes to; stream: the exporter-side subject. */
   subject: string;
@@ -43,20 +50,32 @@ export class ResolverClient {
     private readonly timeoutMs: number,
   ) {}
 
+  /** The JWT the resolver stores for `id`, or null when it has none (or an old server stays silent). */
+  async lookup(id: string): Promise<string | null> {
+    const answer = await this.ask(id, this.timeoutMs);
+    if (answer.kind === "silent") throw new TimeoutError();
+    return answer.kind === "jwt" ? answer.jwt : null;
+  }
+
   /**
-   * The JWT the resolver stores for `id`, or null when it has none. Servers since 2.9.17 answer an
-   * unknown account with an empty reply; older ones do not answer, so with `silenceIsNone` a
-   * time-out also means none.
+   * What the resolver says of `id` within `timeoutMs`: its JWT, that it has none (servers since
+   * 2.9.17 answer an unknown account with an empty reply), or nothing at all. Silence is not
+   * "none": replies get lost, and a server may be slow; `silentMeansNone` says if it can be.
    */
-  async lookup(id: string, { timeoutMs = this.timeoutMs, silenceIsNone = false } = {}): Promise<string | null> {
+  async ask(id: string, timeoutMs: number): Promise<LookupAnswer> {
     try {
       const msg = await this.nc.request(SUBJECTS.lookup(id), undefined, { timeout: timeoutMs });
       const jwt = msg.string().trim();
-      return jwt === "" ? null : jwt;
+      return jwt === "" ? { kind: "none" } : { kind: "jwt", jwt };
     } catch (e) {
-      if (silenceIsNone && e instanceof TimeoutError) return null;
+      if (e instanceof TimeoutError) return { kind: "silent" };
       throw e;
     }
+  }
+
+  /** Before 2.9.17 a server does not answer a LOOKUP of an account it lacks. */
+  silentMeansNone(): boolean {
+    return versionBelow(this.nc.info?.version ?? "0.0.0", [2, 9, 17]);
   }
 
   /** Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served. */
@@ -72,8 +91,9 @@ export class ResolverClient {
   async pack(onProgress: (loaded: number) => void): Promise<Map<string, string>> {
     const jwts = new Map<string, string>();
     let ended = false;
-    // A hash that matches no store makes the server send everything.
-    const replies = await this.nc.requestMany(SUBJECTS.pack, "nats-insights", { strategy: "sentinel", maxWait: this.timeoutMs * 10 });
+    // A hash that matches no store makes the server send everything. The pack streams without
+    // pauses; a pause as long as the request time-out means the rest was lost.
+    const replies = await this.nc.requestMany(SUBJECTS.pack, "nats-insights", { strategy: "stall", stall: this.timeoutMs, maxWait: this.timeoutMs * 2 });
     for await (const msg of replies) {
       if (msg.data.length === 0) {
         ended = true;

@@ -158,7 +158,13 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       expect(json.code, json.stderr).toBe(0);
       const list = JSON.parse(json.stdout) as { name: string; version: string; endpoints: { subject: string; queue_group: string }[] }[];
       expect(list.map((s) => [s.name, s.version])).toEqual([["insights", VERSION]]);
-      expect(list[0]!.endpoints.map((e) => [e.subject, e.queue_group])).toEqual([["insights.imports.check", "insights"]]);
+      expect(list[0]!.endpoints.map((e) => [e.subject, e.queue_group])).toEqual([
+        ["insights.imports.check", "insights"],
+        ["insights.imports.preflight", "insights"],
+        ["insights.imports.rotation", "insights"],
+        ["insights.imports.expiring", "insights"],
+        ["insights.exports.orphaned", "insights"],
+      ]);
     });
 
     it("`nats micro info insights` shows the endpoint, its queue group and its metadata", async () => {
