@@ -1,8 +1,8 @@
 /**
  * Several instances on NATS itself: requests shared through the queue group, and each change
  * published exactly once across instances through a JetStream KV bucket (compare-and-set per
- * import), which also carries what was published across restarts. A real JetStream-enabled
- * nats-server; the instances run in this process, each with its own connections.
+ * import, three replicas), which also carries what was published across restarts. A real 3-node
+ * JetStream cluster; three instances run in this process, each connected to its own node.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,14 +14,14 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/shell/log.js";
 import type { ImportEvent } from "../../src/shell/events.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
-import { connectSystem, pushAll, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
+import { startCluster, type Cluster } from "../support/cluster.js";
 import { toolPath } from "../support/tools.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!toolPath("nats-server"))("several instances", () => {
   let op: TestOperator;
-  let server: RunningServer;
+  let cluster: Cluster;
   let sys: NatsConnection;
   let dir: string;
   let exporter: TestAccount;
@@ -29,8 +29,12 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
   const apps: InsightsApp[] = [];
   const events: ImportEvent[] = [];
 
+  let next = 0;
   const start = async () => {
-    const args = ["--nats-url", server.url, "--creds", join(dir, "sys.creds"), "--state-creds", join(dir, "state.creds"), "--epoch", "60"];
+    // Each instance prefers its own node (the rest of the list is for failover).
+    const i = next++ % 3;
+    const urls = [cluster.url(i), ...cluster.urls.filter((_, j) => j !== i)].join(",");
+    const args = ["--nats-url", urls, "--creds", join(dir, "sys.creds"), "--state-creds", join(dir, "state.creds"), "--state-replicas", "3", "--epoch", "60"];
     const app = await InsightsApp.start(loadConfig(args, {}), createLogger("silent"));
     apps.push(app);
     return app;
@@ -43,13 +47,13 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
   };
   const setExports = async (exports: object[]) => {
     await exporter.reissue({ exports: exports as never });
-    expect((await pushWith(sys, exporter.jwt)).ok).toBe(true);
+    expect((await cluster.push(1, exporter.jwt)).ok).toBe(true);
   };
 
   beforeAll(async () => {
     op = await TestOperator.create();
     dir = mkdtempSync(join(tmpdir(), "ha-"));
-    server = await startServer(op, { extraConfig: `jetstream { store_dir: "${join(dir, "js")}" }` });
+    cluster = await startCluster(op, { nodes: 3, jetstream: true });
     const state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } as never });
     exporter = await op.account("EXP", { exports: [{ name: "a", subject: "a.>", type: "stream" }, { name: "b", subject: "b.>", type: "stream" }] });
     importer = await op.account("IMP", {
@@ -59,19 +63,19 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
         { name: "c", account: exporter.id, subject: "c.1", type: "stream" },
       ],
     });
-    await pushAll(server, [state, exporter, importer]);
+    await cluster.pushAll(0, [state, exporter, importer]);
     writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
     writeFileSync(join(dir, "state.creds"), await state.userCreds());
-    sys = await connectSystem(server, op);
+    sys = await cluster.connect(2);
     sys.subscribe("insights.events.imports.>", { callback: (_e: unknown, m: Msg) => void events.push(m.json<ImportEvent>()) });
     await sys.flush();
     for (let i = 0; i < 3; i++) await start();
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     for (const app of apps) await app.stop().catch(() => {});
     await sys?.close();
-    await server?.stop();
+    await cluster?.stopAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -81,7 +85,8 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     expect(events).toHaveLength(1);
   });
 
-  it("shares requests through the queue group", async () => {
+  it("shares requests through the queue group, with the instances on different nodes", async () => {
+    expect(new Set(apps.map((a) => cluster.indexOf(a.nc.getServer()))).size).toBe(3);
     for (let i = 0; i < 60; i++) await sys.request("insights.imports.check", "{}", { timeout: 3000 });
     const served = await Promise.all(apps.map(async (app) => (await app.statsSnapshot()).requests));
     expect(served.reduce((a, b) => a + b, 0)).toBe(60);
