@@ -19,13 +19,13 @@ import { expiringEndpoint } from "./service/expiring.js";
 import { orphanedEndpoint } from "./service/orphaned.js";
 import { preflightEndpoint } from "./service/preflight.js";
 import { rotationEndpoint } from "./service/rotation.js";
-import { publishEvent } from "./shell/events.js";
+import { EventPublisher } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { refusalOnPush } from "./core/push.js";
 import { readPush } from "./shell/pushes.js";
 import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js";
 import { Metrics } from "./shell/metrics.js";
-import { KvGate, LocalGate, type PublishGate, type Verdict } from "./shell/publish-gate.js";
+import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
 import { ServerViews } from "./shell/server-views.js";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -41,10 +41,7 @@ export class InsightsApp {
   private readonly views = new ServerViews();
   readonly metrics = new Metrics();
   private metricsServer: import("node:http").Server | null = null;
-  /** key → the final (status, cause) this instance last saw for the import. */
-  private readonly seen = new Map<string, Verdict>();
-  /** Claims and publications, one at a time, in the order changes were seen. */
-  private publishing: Promise<void> = Promise.resolve();
+  private readonly events: EventPublisher;
   private readonly subs: Subscription[] = [];
   private readonly perAccount = new Map<string, Promise<void>>();
   private service: Service | null = null;
@@ -63,12 +60,13 @@ export class InsightsApp {
     trust: OperatorTrust,
     private readonly config: Config,
     private readonly log: Logger,
-    private readonly gate: PublishGate,
+    gate: PublishGate,
     private readonly stateNc: NatsConnection | null,
   ) {
     this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400);
     this.resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.badInput = new RateLimitedLog(log);
+    this.events = new EventPublisher(nc, gate, log);
   }
 
   /** Connect, load, register and start watching. Configuration problems throw ConfigError. */
@@ -120,7 +118,7 @@ export class InsightsApp {
     this.metricsServer?.close();
     await Promise.allSettled([...this.perAccount.values()]);
     await this.resyncing;
-    await this.publishing;
+    await this.events.drained();
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
     if (this.stateNc && !this.stateNc.isClosed()) await this.stateNc.drain().catch(() => {});
   }
@@ -203,7 +201,7 @@ export class InsightsApp {
     await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
     // A full pass: every import is compared with what was last published.
     this.publishChanged(this.monitor.keyed());
-    this.prunePublished();
+    this.events.prune((key) => this.monitor.has(key));
     this.armBoundary();
     this.log.info({ reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started }, "resync done");
   }
@@ -285,8 +283,7 @@ export class InsightsApp {
   private emit(changes: ImportChange[]): void {
     const accounts = [...new Set(changes.map((c) => c.diagnosis.account))];
     this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
-    this.prunePublished();
-    this.metrics.setImports(this.seen.values());
+    this.events.prune((key) => this.monitor.has(key));
     if (this.started && accounts.length > 0) {
       // What the servers said of these accounts may be stale now: ask again, then publish what that changes.
       this.views.forget(accounts);
@@ -298,33 +295,10 @@ export class InsightsApp {
     this.armBoundary();
   }
 
-  /** Forget imports no JWT declares any more. */
-  private prunePublished(): void {
-    for (const key of [...this.seen.keys()]) if (!this.monitor.has(key)) this.seen.delete(key);
-  }
-
+  /** Offer every import's final verdict, the servers' view applied, to the event publisher. */
   private publishChanged(entries: [string, ImportDiagnosis][]): void {
-    for (const [key, computed] of entries) {
-      const diagnosis = this.views.apply(computed);
-      const last = this.seen.get(key);
-      if (last && last.status === diagnosis.status && last.cause === diagnosis.cause) continue;
-      this.seen.set(key, { status: diagnosis.status, cause: diagnosis.cause });
-      const atStart = !this.started;
-      this.publishing = this.publishing
-        .then(() => this.claimAndPublish(key, diagnosis, atStart))
-        .catch((e: Error) => this.log.warn({ account: diagnosis.account, subject: diagnosis.subject, err: e.message }, "could not publish an event"));
-    }
-    this.metrics.setImports(this.seen.values());
-  }
-
-  /** Publish the event unless another instance already did (the gate decides). */
-  private async claimAndPublish(key: string, diagnosis: ImportDiagnosis, atStart: boolean): Promise<void> {
-    const claim = await this.gate.claim(key, diagnosis);
-    // At start, an import first seen active is no news; every later change is.
-    if (!claim || (atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
-    const previous = claim.previous;
-    publishEvent(this.nc, { ...diagnosis, previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null });
-    this.log.info({ account: diagnosis.account, subject: diagnosis.subject, status: diagnosis.status, cause: diagnosis.cause, previous_status: previous?.status ?? null }, "import changed");
+    this.events.offer(entries.map(([key, d]) => [key, this.views.apply(d)]), !this.started);
+    this.metrics.setImports(this.events.verdicts());
   }
 
   private armEpoch(): void {
