@@ -160,7 +160,8 @@ export class InsightsApp {
       response: "check-reply" as const,
       description: "Every import of every account (or of one), with status, cause, message and remediation",
       handle: (body: unknown) => {
-        const outcome = check(this.monitor.directory, this.diagnoses(), body as CheckRequest, new Date());
+        const diagnosesOf = (id: string | null) => (id === null ? this.diagnoses() : this.monitor.keyed([id]).map(([, d]) => this.views.apply(d)));
+        const outcome = check(this.monitor.directory, diagnosesOf, body as CheckRequest, new Date());
         if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
         return fitToPayload(outcome.reply, this.nc.info?.max_payload ?? 1024 * 1024);
       },

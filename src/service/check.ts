@@ -2,7 +2,7 @@
  * insights.imports.check: filter, sort and page the current diagnoses. Pure: the monitor's state
  * and the request in, the reply body out.
  */
-import { accountErrors, summarize } from "../core/diagnose.js";
+import { accountErrors, summarize, type AccountError } from "../core/diagnose.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 
@@ -28,17 +28,26 @@ function byReportOrder(a: ImportDiagnosis, b: ImportDiagnosis): number {
   );
 }
 
+function accountErrorOf(dir: AccountDirectory, id: string): AccountError[] {
+  const entry = dir.get(id);
+  return entry?.problem ? [{ account: id, account_name: entry.name, error: entry.problem.message }] : [];
+}
+
 export type CheckOutcome = { ok: true; reply: Record<string, unknown> } | { ok: false; code: 404; message: string };
 
-export function check(dir: AccountDirectory, diagnoses: ImportDiagnosis[], req: CheckRequest, now: Date): CheckOutcome {
+/**
+ * `diagnosesOf(id)` gives one account's diagnoses (null: everyone's), so that a question about one
+ * account costs what that account has, not what the deployment has.
+ */
+export function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) => ImportDiagnosis[], req: CheckRequest, now: Date): CheckOutcome {
   let accountId: string | null = null;
   if (req.account !== undefined) {
     const entry = dir.resolve(req.account);
     if (!entry) return { ok: false, code: 404, message: `account: no account "${req.account}" is known (give a public key or a JWT name)` };
     accountId = entry.id;
   }
-  const matching = diagnoses
-    .filter((d) => (accountId === null || d.account === accountId) && (!req.status || d.status === req.status) && (!req.cause || d.cause === req.cause))
+  const matching = diagnosesOf(accountId)
+    .filter((d) => (!req.status || d.status === req.status) && (!req.cause || d.cause === req.cause))
     .sort(byReportOrder);
   const offset = req.offset ?? 0;
   const page = matching.slice(offset, offset + (req.limit ?? DEFAULT_LIMIT));
@@ -52,7 +61,7 @@ export function check(dir: AccountDirectory, diagnoses: ImportDiagnosis[], req: 
       total: matching.length,
       offset,
       truncated: offset + page.length < matching.length,
-      account_errors: accountErrors(dir).filter((e) => accountId === null || e.account === accountId),
+      account_errors: accountId === null ? accountErrors(dir) : accountErrorOf(dir, accountId),
     },
   };
 }
