@@ -29,8 +29,11 @@ import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
 import { ServerViews } from "./shell/server-views.js";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-/** Delays between LOOKUPs confirming a push: the server may store it just after we hear of it. */
-const CONFIRM_DELAYS_MS = [0, 100, 300, 700];
+/**
+ * Delays between LOOKUPs confirming a push: we often hear a push before the server has stored it
+ * (measured: the first LOOKUP returned the previous JWT 251 times in 400), so look again soon.
+ */
+const CONFIRM_DELAYS_MS = [0, 5, 25, 100, 300, 700];
 /** Node timers overflow past ~24.8 days; wake up at least daily and re-arm. */
 const MAX_TIMER_MS = 24 * 3600 * 1000;
 
@@ -39,7 +42,7 @@ export class InsightsApp {
   private readonly resolver: ResolverClient;
   private readonly badInput: RateLimitedLog;
   private readonly views = new ServerViews();
-  readonly metrics = new Metrics();
+  readonly metrics = new Metrics(() => this.events.verdicts());
   private metricsServer: import("node:http").Server | null = null;
   private readonly events: EventPublisher;
   private readonly subs: Subscription[] = [];
@@ -119,8 +122,8 @@ export class InsightsApp {
     await Promise.allSettled([...this.perAccount.values()]);
     await this.resyncing;
     await this.events.drained();
-    if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
-    if (this.stateNc && !this.stateNc.isClosed()) await this.stateNc.drain().catch(() => {});
+    await drainOrClose(this.nc);
+    if (this.stateNc) await drainOrClose(this.stateNc);
   }
 
   /** Requests this instance served (from its micro STATS). */
@@ -202,7 +205,7 @@ export class InsightsApp {
     await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
     // A full pass: every import is compared with what was last published.
     this.publishChanged(this.monitor.keyed());
-    this.events.prune((key) => this.monitor.has(key));
+    this.forgetRemoved();
     this.armBoundary();
     this.log.info({ reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started }, "resync done");
   }
@@ -284,7 +287,7 @@ export class InsightsApp {
   private emit(changes: ImportChange[]): void {
     const accounts = [...new Set(changes.map((c) => c.diagnosis.account))];
     this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
-    this.events.prune((key) => this.monitor.has(key));
+    this.forgetRemoved();
     if (this.started && accounts.length > 0) {
       // What the servers said of these accounts may be stale now: ask again, then publish what that changes.
       this.views.forget(accounts);
@@ -299,7 +302,13 @@ export class InsightsApp {
   /** Offer every import's final verdict, the servers' view applied, to the event publisher. */
   private publishChanged(entries: [string, ImportDiagnosis][]): void {
     this.events.offer(entries.map(([key, d]) => [key, this.views.apply(d)]), !this.started);
-    this.metrics.setImports(this.events.verdicts());
+  }
+
+  /** Imports no JWT declares any more: the monitor names them, or (after very many) everything is compared. */
+  private forgetRemoved(): void {
+    const removed = this.monitor.takeRemovedKeys();
+    if (removed) this.events.forget(removed);
+    else this.events.prune((key) => this.monitor.has(key));
   }
 
   private armEpoch(): void {
@@ -378,6 +387,13 @@ function noResolverIsConfigError(e: unknown): unknown {
   const noResponders = e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders());
   if (!noResponders) return e;
   return new ConfigError("no account resolver answers $SYS.REQ.CLAIMS.*: the creds must be a system-account user's, and the servers need a full or cache resolver");
+}
+
+/** Drain, but never wait on a connection that cannot drain (reconnecting to a server that is gone). */
+async function drainOrClose(nc: NatsConnection, limitMs = 3000): Promise<void> {
+  if (nc.isClosed()) return;
+  await Promise.race([nc.drain().catch(() => {}), sleep(limitMs)]);
+  if (!nc.isClosed()) await nc.close().catch(() => {});
 }
 
 function sleep(ms: number): Promise<void> {

@@ -47,9 +47,16 @@ export function diagnose(dir: AccountDirectory, finding: Finding, now: number): 
   };
 }
 
+/** Summaries of verified tokens, made once per token (three ISO dates each) and shared: frozen. */
+const summaries = new WeakMap<ActivationClaims, TokenSummary>();
+
 /** Token times for display; for a token that does not verify, what it claims (never the token itself). */
 function tokenSummary(act: ActivationClaims | null, token: string | null): TokenSummary | null {
-  if (act) return summary(act.issuer, act.issuerAccount, act.issuedAt, act.notBefore, act.expires);
+  if (act) {
+    let known = summaries.get(act);
+    if (!known) summaries.set(act, (known = Object.freeze(summary(act.issuer, act.issuerAccount, act.issuedAt, act.notBefore, act.expires))));
+    return known;
+  }
   if (!token) return null;
   const claims = peekClaims(token);
   if (!claims) return { issuer: "", issuer_account: null, issued_at: null, not_before: null, expires_at: null };
@@ -86,12 +93,10 @@ export interface AccountError {
   error: string;
 }
 
-/** Accounts whose JWT the server would refuse to load (time checks apart). */
-export function accountErrors(dir: AccountDirectory): AccountError[] {
-  return dir
-    .accounts()
-    .filter((e) => e.problem)
-    .map((e) => ({ account: e.id, account_name: e.name, error: e.problem!.message }));
+/** Accounts whose JWT the server would refuse to load (time checks apart); of one account only, given its id. */
+export function accountErrors(dir: AccountDirectory, only?: string): AccountError[] {
+  const entries = only === undefined ? dir.accounts() : [dir.get(only)].filter((e): e is NonNullable<typeof e> => e !== undefined);
+  return entries.filter((e) => e.problem).map((e) => ({ account: e.id, account_name: e.name, error: e.problem!.message }));
 }
 
 export interface CheckSummary {

@@ -32,6 +32,7 @@ export interface ExportIndex {
   all: ExportClaim[];
 }
 
+const NO_EXPORTS: Map<string, ExportClaim> = new Map();
 const exportKey = (type: string, subject: string) => `${type === "service" ? "service" : "stream"} ${subject}`;
 
 /** The keys that may sign account JWTs: the operators' identities and their signing keys. */
@@ -71,6 +72,8 @@ export class AccountDirectory {
   private readonly exportIndexes = new Map<string, ExportIndex>();
   /** exporter id → ids of the accounts whose JWTs declare an import from it. */
   private readonly importers = new Map<string, Set<string>>();
+  /** The ids in order, kept until an account is added or removed (accounts() is called per request). */
+  private sortedIds: string[] | null = null;
 
   constructor(readonly trust: OperatorTrust) {}
 
@@ -83,6 +86,7 @@ export class AccountDirectory {
     const entry = this.check(token.trim(), filedUnder);
     const previous = this.entries.get(entry.id);
     if (previous) this.unindex(previous);
+    else this.sortedIds = null;
     this.entries.set(entry.id, entry);
     this.index(entry);
     return { entry, affected: this.affectedBy(entry.id) };
@@ -124,6 +128,7 @@ export class AccountDirectory {
     if (previous) {
       this.unindex(previous);
       this.entries.delete(id);
+      this.sortedIds = null;
     }
     return this.affectedBy(id);
   }
@@ -134,7 +139,8 @@ export class AccountDirectory {
 
   /** Accounts in a stable order (by id). */
   accounts(): AccountEntry[] {
-    return [...this.entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.sortedIds ??= [...this.entries.keys()].sort();
+    return this.sortedIds.map((id) => this.entries.get(id)!);
   }
 
   get size(): number {
@@ -203,7 +209,8 @@ export class AccountDirectory {
   private index(entry: AccountEntry): void {
     const claims = entry.claims;
     if (!claims) return;
-    const exact = new Map<string, ExportClaim>();
+    // Most accounts export nothing: they share one empty index (nothing edits an index in place).
+    const exact = claims.exports.length === 0 ? NO_EXPORTS : new Map<string, ExportClaim>();
     for (const e of claims.exports) exact.set(exportKey(e.type, e.subject), e);
     this.exportIndexes.set(entry.id, { exact, all: claims.exports });
     for (const imp of claims.imports) {

@@ -28,6 +28,9 @@ export function importKey(accountId: string, imp: Pick<ImportClaim, "type" | "ac
   return [accountId, imp.type, imp.account, imp.subject, imp.localSubject ?? imp.to ?? ""].join("|");
 }
 
+/** Removed keys kept for takeRemovedKeys() before it gives up and says "compare everything". */
+export const MAX_REMOVED_KEYS = 100_000;
+
 export class ImportMonitor {
   readonly directory: AccountDirectory;
   private readonly current = new Map<string, ImportDiagnosis>();
@@ -37,6 +40,8 @@ export class ImportMonitor {
   /** account id → the next instant (unix s) at which one of its verdicts may change by time alone. */
   private readonly boundaries = new Map<string, number>();
   private evaluations = 0;
+  /** Keys of imports no JWT declares any more, since the last takeRemovedKeys(); null once too many piled up. */
+  private removed: Set<string> | null = new Set();
 
   constructor(
     trust: OperatorTrust,
@@ -62,6 +67,18 @@ export class ImportMonitor {
 
   diagnosisCount(): number {
     return this.current.size;
+  }
+
+  /**
+   * The keys of imports that disappeared (their account's JWT no longer declares them, or the
+   * account is gone) since the last call: what a caller keeping per-import state should forget,
+   * without scanning everything it keeps. Null when more than MAX_REMOVED_KEYS piled up untaken:
+   * then compare everything with has().
+   */
+  takeRemovedKeys(): string[] | null {
+    const keys = this.removed ? [...this.removed] : null;
+    this.removed = new Set();
+    return keys;
   }
 
   /** How many import evaluations the monitor has made so far (a work counter, for metrics and benchmarks). */
@@ -135,8 +152,13 @@ export class ImportMonitor {
       if (changedSource !== undefined && id !== changedSource && this.reevaluateFrom(id, changedSource, opts, changes)) continue;
       const fresh = this.diagnoseAccount(id, opts);
       const freshKeys = new Set(fresh.keys());
-      for (const old of this.keysByAccount.get(id) ?? []) if (!freshKeys.has(old)) this.current.delete(old);
+      for (const old of this.keysByAccount.get(id) ?? []) {
+        if (freshKeys.has(old)) continue;
+        this.current.delete(old);
+        if (this.removed && this.removed.add(old).size > MAX_REMOVED_KEYS) this.removed = null;
+      }
       for (const [key, diagnosis] of fresh) {
+        this.removed?.delete(key);
         const previous = this.current.get(key) ?? null;
         this.current.set(key, diagnosis);
         if (!previous || previous.status !== diagnosis.status || previous.cause !== diagnosis.cause) {

@@ -18,22 +18,43 @@ const PWC = "*";
  * a `*` wildcard; that quirk is kept.
  */
 export function isSubsetMatch(subject: string, test: string): boolean {
-  const tokens = subject.split(".");
-  const testTokens = test.split(".");
-  for (let i = 0; i < testTokens.length; i++) {
-    const t2 = testTokens[i]!;
-    if (i >= tokens.length) return false;
-    if (t2.length === 0) return false;
-    if (t2 === FWC) return true;
-    const t1 = tokens[i]!;
-    if (t1.length === 0 || t1 === FWC) return false;
-    if (t1 === PWC) {
-      if (t2 !== PWC) return false;
-      continue;
+  // Token by token without splitting (it runs for every import on every evaluation): [i, ie) is
+  // the subject's current token, [j, je) the test's; i > n once the subject has no token left.
+  const n = subject.length;
+  const m = test.length;
+  let i = 0;
+  for (let j = 0; j <= m; ) {
+    let je = test.indexOf(".", j);
+    if (je < 0) je = m;
+    if (i > n) return false;
+    const t2len = je - j;
+    if (t2len === 0) return false;
+    const t2c = test.charCodeAt(j);
+    if (t2len === 1 && t2c === FWC_CODE) return true;
+    let ie = subject.indexOf(".", i);
+    if (ie < 0) ie = n;
+    const t1len = ie - i;
+    if (t1len === 0) return false;
+    const t1c = subject.charCodeAt(i);
+    if (t1len === 1 && t1c === FWC_CODE) return false;
+    if (t1len === 1 && t1c === PWC_CODE) {
+      if (!(t2len === 1 && t2c === PWC_CODE)) return false;
+    } else if (t2c !== PWC_CODE && !sameToken(subject, i, t1len, test, j, t2len)) {
+      return false;
     }
-    if (t2[0] !== PWC && t1 !== t2) return false;
+    i = ie + 1;
+    j = je + 1;
   }
-  return tokens.length === testTokens.length;
+  return i > n;
+}
+
+const FWC_CODE = 62; // ">"
+const PWC_CODE = 42; // "*"
+
+function sameToken(a: string, ai: number, alen: number, b: string, bj: number, blen: number): boolean {
+  if (alen !== blen) return false;
+  for (let k = 0; k < alen; k++) if (a.charCodeAt(ai + k) !== b.charCodeAt(bj + k)) return false;
+  return true;
 }
 
 /** The jwt library's Subject.IsContainedIn, used for the activation-token subject check. */
@@ -53,10 +74,19 @@ export function isContainedIn(subject: string, other: string): boolean {
 
 /** nats-server's IsValidSubject (non-strict): non-empty tokens, no whitespace, `>` only last. */
 export function isValidSubject(subject: string): boolean {
-  if (subject === "" || /[\t\n\f\r ]/.test(subject)) return false;
-  const tokens = subject.split(".");
-  // A lone `>` must be the last token; `>abc` is an ordinary token.
-  return tokens.every((t, i) => t.length > 0 && (t !== FWC || i === tokens.length - 1));
+  if (subject === "") return false;
+  // One pass: no whitespace, no empty token, and a lone `>` only as the last token (`>abc` is an
+  // ordinary token).
+  let start = 0;
+  for (let k = 0; k <= subject.length; k++) {
+    const c = k < subject.length ? subject.charCodeAt(k) : 46;
+    if (c === 32 || c === 9 || c === 10 || c === 12 || c === 13) return false;
+    if (c !== 46) continue;
+    if (k === start) return false;
+    if (k < subject.length && k - start === 1 && subject.charCodeAt(start) === FWC_CODE) return false;
+    start = k + 1;
+  }
+  return true;
 }
 
 /** The jwt library's Subject.Validate: the reasons a subject in a JWT is rejected, if any. */

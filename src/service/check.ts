@@ -2,7 +2,7 @@
  * insights.imports.check: filter, sort and page the current diagnoses. Pure: the monitor's state
  * and the request in, the reply body out.
  */
-import { accountErrors, summarize, type AccountError } from "../core/diagnose.js";
+import { accountErrors, summarize } from "../core/diagnose.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 
@@ -26,11 +26,6 @@ function byReportOrder(a: ImportDiagnosis, b: ImportDiagnosis): number {
     a.subject.localeCompare(b.subject) ||
     a.source_account.localeCompare(b.source_account)
   );
-}
-
-function accountErrorOf(dir: AccountDirectory, id: string): AccountError[] {
-  const entry = dir.get(id);
-  return entry?.problem ? [{ account: id, account_name: entry.name, error: entry.problem.message }] : [];
 }
 
 export type CheckOutcome = { ok: true; reply: Record<string, unknown> } | { ok: false; code: 404; message: string };
@@ -61,7 +56,7 @@ export function check(dir: AccountDirectory, diagnosesOf: (accountId: string | n
       total: matching.length,
       offset,
       truncated: offset + page.length < matching.length,
-      account_errors: accountId === null ? accountErrors(dir) : accountErrorOf(dir, accountId),
+      account_errors: accountErrors(dir, accountId ?? undefined),
     },
   };
 }

@@ -43,7 +43,12 @@ export class EventPublisher {
     }
   }
 
-  /** Forget imports no JWT declares any more. */
+  /** Forget these imports: no JWT declares them any more. */
+  forget(keys: Iterable<string>): void {
+    for (const key of keys) this.seen.delete(key);
+  }
+
+  /** Forget every import no JWT declares any more (a full comparison). */
   prune(stillDeclared: (key: string) => boolean): void {
     for (const key of [...this.seen.keys()]) if (!stillDeclared(key)) this.seen.delete(key);
   }

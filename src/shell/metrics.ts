@@ -10,7 +10,7 @@ export type UpdateKind = "resync" | "push_stored" | "push_rejected" | "time";
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly imports = new Gauge({ name: "insights_imports", help: "Imports by status and cause (cause \"none\" when active)", labelNames: ["status", "cause"], registers: [this.registry] });
+  private readonly imports: Gauge<"status" | "cause">;
   private readonly evaluation = new Histogram({
     name: "insights_evaluation_seconds",
     help: "Time to re-evaluate the imports a change affects",
@@ -20,7 +20,26 @@ export class Metrics {
   private readonly updates = new Counter({ name: "insights_updates_total", help: "Changes applied, by kind", labelNames: ["kind"], registers: [this.registry] });
   private readonly rejected = new Counter({ name: "insights_rejected_inputs_total", help: "Inputs rejected (bad pushed JWTs, bad requests)", labelNames: ["kind"], registers: [this.registry] });
   private readonly totals = { updates: {} as Record<string, number>, rejected: {} as Record<string, number>, evaluations: 0, evaluationMs: 0 };
-  private byStatusCause = new Map<string, number>();
+  /** Label sets once reported: a gauge that fell to zero must say so, not vanish. */
+  private readonly reported = new Set<string>();
+
+  /** `verdicts` gives every import's current (status, cause); counted when metrics are read, not per change. */
+  constructor(private readonly verdicts: () => Iterable<Pick<ImportDiagnosis, "status" | "cause">>) {
+    const self = this;
+    this.imports = new Gauge({
+      name: "insights_imports",
+      help: 'Imports by status and cause (cause "none" when active)',
+      labelNames: ["status", "cause"],
+      registers: [this.registry],
+      collect() {
+        self.imports.reset();
+        for (const [key, n] of self.counts()) {
+          const [status, cause] = key.split("|") as [string, string];
+          self.imports.set({ status, cause }, n);
+        }
+      },
+    });
+  }
 
   /** Time a re-evaluation and count it as an update of the given kind. */
   timed<T>(kind: UpdateKind, fn: () => T): T {
@@ -42,27 +61,24 @@ export class Metrics {
     this.totals.rejected[kind] = (this.totals.rejected[kind] ?? 0) + 1;
   }
 
-  /** Recount imports by (status, cause). */
-  setImports(diagnoses: Iterable<Pick<ImportDiagnosis, "status" | "cause">>): void {
+  /** Imports by "status|cause", including zeros for label sets reported before. */
+  private counts(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const d of diagnoses) {
+    for (const d of this.verdicts()) {
       const key = `${d.status}|${d.cause ?? "none"}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    for (const key of this.byStatusCause.keys()) if (!counts.has(key)) counts.set(key, 0); // a gauge that fell to zero says so
-    this.imports.reset();
-    for (const [key, n] of counts) {
-      const [status, cause] = key.split("|") as [string, string];
-      this.imports.set({ status, cause }, n);
-    }
-    this.byStatusCause = new Map([...counts].filter(([, n]) => n > 0));
+    for (const key of counts.keys()) this.reported.add(key);
+    for (const key of this.reported) if (!counts.has(key)) counts.set(key, 0);
+    return counts;
   }
 
   /** The same figures for the micro STATS `data`. */
   snapshot(): Record<string, unknown> {
     const byStatus: Record<string, number> = { active: 0, inactive: 0, warning: 0 };
     const byCause: Record<string, number> = {};
-    for (const [key, n] of this.byStatusCause) {
+    for (const [key, n] of this.counts()) {
+      if (n === 0) continue;
       const [status, cause] = key.split("|") as [string, string];
       byStatus[status] = (byStatus[status] ?? 0) + n;
       if (cause !== "none") byCause[cause] = (byCause[cause] ?? 0) + n;

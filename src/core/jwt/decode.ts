@@ -74,14 +74,36 @@ function kindAndVersion(payload: Record<string, unknown>): { kind: ClaimKind; ve
   return { kind, version, type };
 }
 
-/** Checks a signature: verifyEd25519, or a verdict already reached on another thread. */
-export type SignatureCheck = (issuer: string, raw: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean;
+/**
+ * Checks a signature over the signing input (header.claims, or the claims alone for v1):
+ * verifyEd25519, or a verdict already reached on another thread.
+ */
+export type SignatureCheck = (issuer: string, raw: Uint8Array, signed: string, signature: Uint8Array) => boolean;
+
+const verifySigned: SignatureCheck = (issuer, raw, signed, signature) => verifyEd25519(issuer, raw, Buffer.from(signed, "utf8"), signature);
+
+/**
+ * The verdict on a header chunk (null: fine, else the error). Every JWT of a deployment carries one
+ * of very few headers, so they are decoded once; the bound keeps hostile input from growing it.
+ */
+const headers = new Map<string, string | null>();
+const MAX_HEADERS = 64;
+
+function headerChunkError(chunk: string): string | null {
+  const known = headers.get(chunk);
+  if (known !== undefined) return known;
+  const bytes = decodeChunk(chunk);
+  const header = bytes && parseJsonObject(bytes);
+  const error = header ? headerError(header) : "header is not base64url-encoded JSON";
+  if (headers.size < MAX_HEADERS && chunk.length <= 256) headers.set(chunk, error);
+  return error;
+}
 
 /**
  * Decode and verify without the memo. `check` verifies the signature once everything before it
  * holds; it is not called for a token that fails earlier. (Verification threads pass their own.)
  */
-export function decodeUncached(token: string, check: SignatureCheck = verifyEd25519): DecodeResult {
+export function decodeUncached(token: string, check: SignatureCheck = verifySigned): DecodeResult {
   if (typeof token !== "string") return { ok: false, error: "token is not a string" };
   if (token.length > MAX_TOKEN_BYTES) {
     return { ok: false, error: `token size ${token.length} exceeds maximum of ${MAX_TOKEN_BYTES} bytes` };
@@ -90,10 +112,7 @@ export function decodeUncached(token: string, check: SignatureCheck = verifyEd25
   if (chunks.length !== 3) return { ok: false, error: "expected 3 chunks" };
   const [headerChunk, payloadChunk, sigChunk] = chunks as [string, string, string];
 
-  const headerBytes = decodeChunk(headerChunk);
-  const header = headerBytes && parseJsonObject(headerBytes);
-  if (!header) return { ok: false, error: "header is not base64url-encoded JSON" };
-  const badHeader = headerError(header);
+  const badHeader = headerChunkError(headerChunk);
   if (badHeader) return { ok: false, error: badHeader };
 
   const payloadBytes = decodeChunk(payloadChunk);
@@ -113,13 +132,46 @@ export function decodeUncached(token: string, check: SignatureCheck = verifyEd25
   const issuerRole = SIGNER_ROLES[kind].find((role) => rawPublicKey(issuer, role) !== null);
   const anyRole = issuerRole ?? (["operator", "account", "user", "server"] as KeyRole[]).find((r) => rawPublicKey(issuer, r));
   const raw = anyRole ? rawPublicKey(issuer, anyRole) : null;
-  if (!raw || !check(issuer, raw, Buffer.from(signed, "utf8"), signature)) {
+  if (!raw || !check(issuer, raw, signed, signature)) {
     return { ok: false, error: `claim failed V${version <= 1 ? 1 : 2} signature verification` };
   }
   if (!issuerRole) {
     return { ok: false, error: `a ${kind} JWT cannot be signed by ${issuer} (expected a key of role ${SIGNER_ROLES[kind].join(" or ")})` };
   }
-  return { ok: true, jwt: { token, kind, version, payload, issuer } };
+  return { ok: true, jwt: new Verified(token, kind, version, payload, issuer) };
+}
+
+/**
+ * A verified JWT as the memo keeps it. The parsed claim set is held only until the typed claims are
+ * built from it (releasePayload): the memo outlives that, and at 10,000 accounts the parsed JSON
+ * trees are tens of MB that nothing reads again. A later read parses the claims chunk again
+ * (already verified: no signature check).
+ */
+class Verified implements VerifiedJwt {
+  #payload: Record<string, unknown> | null;
+
+  constructor(
+    readonly token: string,
+    readonly kind: ClaimKind,
+    readonly version: number,
+    payload: Record<string, unknown>,
+    readonly issuer: string,
+  ) {
+    this.#payload = payload;
+  }
+
+  get payload(): Record<string, unknown> {
+    return this.#payload ?? peekClaims(this.token) ?? {};
+  }
+
+  release(): void {
+    this.#payload = null;
+  }
+}
+
+/** Drop the parsed claim set a memoised JWT holds (its typed claims have been built). */
+export function releasePayload(jwt: VerifiedJwt): void {
+  if (jwt instanceof Verified) jwt.release();
 }
 
 const memo = new Map<string, DecodeResult>();

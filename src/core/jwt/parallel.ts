@@ -71,6 +71,8 @@ export interface VerifiedBundle {
 export class ParallelVerifier {
   private readonly received = new Map<number, Uint8Array>();
   private stopped = false;
+  /** Accounts whose verdicts came from a worker. */
+  private fromWorkers = 0;
 
   private constructor(
     private readonly jwts: readonly string[],
@@ -125,7 +127,15 @@ export class ParallelVerifier {
       return;
     }
     const verdicts = this.verdictsOf(i);
-    if (verdicts) this.apply(i, verdicts);
+    if (verdicts) {
+      this.fromWorkers++;
+      this.apply(i, verdicts);
+    }
+  }
+
+  /** How the work was shared: accounts in all, and those verified by a worker. */
+  get share(): { accounts: number; byWorkers: number; workers: number } {
+    return { accounts: this.jwts.length, byWorkers: this.fromWorkers, workers: this.workers.length };
   }
 
   /** Stop the workers (idempotent); anything not settled yet is verified on this thread. */

@@ -13,8 +13,8 @@ const { jwts, shared, port } = workerData as VerifierInput;
 /** Decode as the loading thread will, recording what the signature check said (not memoised here). */
 function verdictOf(token: string): { verdict: number; payload: Record<string, unknown> | null } {
   let verdict = VERDICT_NONE;
-  const check: SignatureCheck = (issuer, raw, data, signature) => {
-    const ok = verifyEd25519(issuer, raw, data, signature);
+  const check: SignatureCheck = (issuer, raw, signed, signature) => {
+    const ok = verifyEd25519(issuer, raw, Buffer.from(signed, "utf8"), signature);
     verdict = ok ? VERDICT_TRUE : VERDICT_FALSE;
     return ok;
   };

@@ -1,0 +1,370 @@
+/**
+ * The live measurements: a real nats-server (operator mode, full resolver) whose resolver directory
+ * is filled with every account JWT before it starts, and the real service (`node dist/src/main.js`,
+ * a child process) that loads them all. Then:
+ *
+ *  - push → event: the hub exporter's JWT is pushed on `$SYS.REQ.CLAIMS.UPDATE` (each version
+ *    revokes the token of another of its 100 importers); the time from the push to the matching
+ *    `insights.events.imports.<importer>` event (cause `activation_revoked`);
+ *  - check: `insights.imports.check` for one account, open loop at a fixed rate (1,000 requests/s),
+ *    bounded in count and time; the latency of each request from the moment it was sent;
+ *  - the service's RSS once it has loaded everything (and its peak).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import type { Deployment } from "./generate.js";
+
+export interface LiveOptions {
+  nodeBin: string;
+  mainJs: string;
+  serverBin: string;
+  pushes: number;
+  checkRate: number;
+  checkCount: number;
+  /** Stop sending check requests after this long, whatever the count. */
+  checkMaxMs: number;
+  /** The service's --request-timeout-ms (its server cross-check waits min(this, 500) ms per batch of 16 accounts). */
+  serviceRequestTimeoutMs: number;
+  /** Give up waiting for the service to load after this long. */
+  startTimeoutMs: number;
+  /** How long to watch the idle service's RSS settle after its load. */
+  settleMs: number;
+  /** Extra node flags for the service (e.g. --cpu-prof, to see where its time goes). */
+  serviceNodeArgs?: string[];
+  /** Working directory of the service (where --cpu-prof writes). */
+  serviceCwd?: string;
+  log: (line: string) => void;
+}
+
+export interface LiveResult {
+  /** Accounts and imports the service loaded: the resolver does not serve expired account JWTs. */
+  service_accounts: number;
+  service_imports: number;
+  /** From spawning the service to its first check reply (it registers after the full load). */
+  service_start_ms: number;
+  /** Once settled: the lowest RSS while the service sat idle after its load (at most settleMs). */
+  rss_mb: number;
+  /** Right after the load, and the peak (VmHWM). */
+  rss_ready_mb: number;
+  rss_peak_mb: number;
+  push_event_p50_ms: number;
+  push_event_p99_ms: number;
+  push_event_max_ms: number;
+  pushes: number;
+  /** Pushes whose event took longer than 50 ms. */
+  push_event_over_50ms: number;
+  check_p50_ms: number;
+  check_p99_ms: number;
+  check_max_ms: number;
+  check_sent: number;
+  /** Requests without a reply in time (counted at the timeout in the percentiles) or answered with an error. */
+  check_failed: number;
+  /** The achieved send rate, requests/s. */
+  check_rate: number;
+  /** One request at a time: the median service time of a single check. */
+  check_serial_p50_ms: number;
+}
+
+const CHECK_TIMEOUT_MS = 5_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** Children of this process, killed if the benchmark dies. */
+const children = new Set<ChildProcess>();
+let hooked = false;
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", () => {
+    for (const c of children) c.kill("SIGKILL");
+  });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      for (const c of children) c.kill("SIGKILL");
+      process.exit(130);
+    });
+  }
+}
+
+async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+  if (!done) {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+interface Server {
+  url: string;
+  dir: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** nats-server with a full resolver whose directory already holds every account JWT (`<dir>/<id>.jwt`). */
+export async function startServer(bin: string, d: Deployment): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), "nats-insights-bench-"));
+  const jwtDir = join(dir, "jwt");
+  mkdirSync(jwtDir);
+  for (const a of d.accounts) writeFileSync(join(jwtDir, `${a.id}.jwt`), a.jwt);
+  const q = JSON.stringify;
+  writeFileSync(
+    join(dir, "nats-server.conf"),
+    `server_name: "insights-bench"
+listen: "127.0.0.1:-1"
+ports_file_dir: ${q(dir)}
+log_file: ${q(join(dir, "nats-server.log"))}
+operator: ${q(d.operator.jwt)}
+system_account: ${d.system.id}
+resolver: { type: full, dir: ${q(jwtDir)}, allow_delete: false, interval: "2m", timeout: "1.9s" }
+resolver_preload: { ${d.system.id}: ${q(d.system.jwt)} }
+`,
+  );
+  const child = spawn(bin, ["-c", join(dir, "nats-server.conf")], { cwd: dir, stdio: "ignore" });
+  track(child);
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const ports = readdirSync(dir).find((f) => f.endsWith(".ports"));
+    if (ports) {
+      try {
+        const url = (JSON.parse(readFileSync(join(dir, ports), "utf8")) as { nats: string[] }).nats[0]!;
+        return { url, dir, child, stop };
+      } catch {
+        /* partially written */
+      }
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      let log = "";
+      try {
+        log = readFileSync(join(dir, "nats-server.log"), "utf8").slice(-2000);
+      } catch {
+        /* none */
+      }
+      await stop();
+      throw new Error(`nats-server did not start\n${log}`);
+    }
+    await sleep(20);
+  }
+}
+
+/** The service's resident set size and its peak, MB (Linux /proc; `ps` elsewhere, without the peak). */
+function rssOf(pid: number): { rss: number; peak: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+  } catch {
+    return { rss: Number.NaN, peak: Number.NaN };
+  }
+}
+
+function claimsOf(jwt: string): { exp?: number; nats?: { imports?: unknown[] } } {
+  return JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { exp?: number; nats?: { imports?: unknown[] } };
+}
+const expiredJwt = (jwt: string, now: number) => {
+  const exp = claimsOf(jwt).exp ?? 0;
+  return exp > 0 && exp <= now;
+};
+const importCount = (jwt: string) => claimsOf(jwt).nats?.imports?.length ?? 0;
+
+function isError(msg: Msg): boolean {
+  return msg.headers?.get("Nats-Service-Error-Code") !== undefined && msg.headers?.get("Nats-Service-Error-Code") !== "";
+}
+
+export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveResult> {
+  const server = await startServer(opts.serverBin, d);
+  const work = mkdtempSync(join(tmpdir(), "nats-insights-bench-svc-"));
+  const credsPath = join(work, "sys.creds");
+  writeFileSync(credsPath, d.systemCreds, { mode: 0o600 });
+  let service: ChildProcess | null = null;
+  let nc: NatsConnection | null = null;
+  try {
+    nc = await connect({ servers: server.url, authenticator: credsAuthenticator(new TextEncoder().encode(d.systemCreds)), reconnect: false, timeout: 5_000, name: "insights-bench" });
+    const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 });
+    // The full resolver does not serve JWTs that have already expired: those accounts do not exist for the service.
+    const listed = new Set(list.json<{ data?: string[] }>().data ?? []);
+    const served = d.accounts.filter((a) => listed.has(a.id));
+    const expired = d.accounts.filter((a) => !listed.has(a.id) && expiredJwt(a.jwt, Date.now() / 1000));
+    if (served.length + expired.length !== d.accounts.length) {
+      throw new Error(`the resolver lists ${listed.size} accounts; ${d.accounts.length} were written to its directory, ${expired.length} of them expired`);
+    }
+    const servedImports = served.reduce((n, a) => n + importCount(a.jwt), 0);
+
+    // The service, as `npm start` runs it. No epoch during the run: the measurements stay apart from resyncs.
+    const args = [opts.mainJs, "--nats-url", server.url, "--creds", credsPath, "--epoch", "86400", "--log-level", "warn", "--request-timeout-ms", String(opts.serviceRequestTimeoutMs)];
+    const t0 = performance.now();
+    service = spawn(opts.nodeBin, [...(opts.serviceNodeArgs ?? []), ...args], { stdio: ["ignore", "pipe", "pipe"], ...(opts.serviceCwd ? { cwd: opts.serviceCwd } : {}) });
+    track(service);
+    let output = "";
+    const keep = (b: Buffer) => (output = (output + b.toString()).slice(-8_000));
+    service.stdout!.on("data", keep);
+    service.stderr!.on("data", keep);
+
+    const checkBody = JSON.stringify({ account: d.checkAccount });
+    for (;;) {
+      if (service.exitCode !== null) throw new Error(`the service exited (${service.exitCode}) while loading:\n${output}`);
+      if (performance.now() - t0 > opts.startTimeoutMs) throw new Error(`the service did not answer within ${opts.startTimeoutMs} ms:\n${output}`);
+      const reply = await nc.request("insights.imports.check", checkBody, { timeout: 1_000 }).catch(() => null);
+      if (reply && !isError(reply)) break;
+      await sleep(100);
+    }
+    const serviceStartMs = performance.now() - t0;
+    opts.log(`    service loaded ${served.length} accounts in ${(serviceStartMs / 1000).toFixed(1)} s`);
+    const all = (await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: 30_000 })).json<{ summary: { imports: number } }>();
+    if (all.summary.imports !== servedImports) throw new Error(`the service reports ${all.summary.imports} imports, the resolver's accounts declare ${servedImports}`);
+    // V8 keeps the garbage of the load until its memory reducer runs, once the process has been
+    // quiet for a while (~20-30 s here): RSS right after the load and once settled both count.
+    const readyRss = rssOf(service.pid!);
+    let settled = readyRss.rss;
+    for (let waited = 0, stable = 0; waited < opts.settleMs && stable < 3; waited += 1_000) {
+      await sleep(1_000);
+      const now = rssOf(service.pid!).rss;
+      stable = now < readyRss.rss * 0.85 && Math.abs(now - settled) < 2 ? stable + 1 : 0;
+      settled = Math.min(settled, now);
+    }
+    const rss = { rss: settled, ready: readyRss.rss, peak: rssOf(service.pid!).peak };
+
+    const push = await measurePushes(nc, d, opts.pushes);
+    if (push.slow.length > 0) opts.log(`    pushes slower than 50 ms: ${push.slow.map((x) => x.toFixed(0)).join(", ")} ms`);
+    // The service refreshes the servers' view of each pushed account in the background (≤ 250 ms).
+    await sleep(1_000);
+    const serial = await measureSerialChecks(nc, checkBody, 50);
+    const check = await measureChecks(nc, checkBody, opts);
+    return {
+      service_accounts: served.length,
+      service_imports: servedImports,
+      service_start_ms: serviceStartMs,
+      rss_mb: rss.rss,
+      rss_ready_mb: rss.ready,
+      rss_peak_mb: rss.peak,
+      push_event_p50_ms: push.push_event_p50_ms,
+      push_event_p99_ms: push.push_event_p99_ms,
+      push_event_max_ms: push.push_event_max_ms,
+      pushes: push.pushes,
+      push_event_over_50ms: push.slow.length,
+      ...check,
+      check_serial_p50_ms: serial,
+    };
+  } finally {
+    if (service) await stopChild(service);
+    await nc?.close().catch(() => {});
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Push hub versions one after another; each must produce the revoked event of its importer. */
+async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
+  let waiting: { account: string; resolve: (at: number) => void } | null = null;
+  const sub = nc.subscribe("insights.events.imports.>", {
+    callback: (_err, msg) => {
+      if (!waiting) return;
+      const at = performance.now();
+      const e = msg.json<{ account: string; cause: string | null }>();
+      if (e.account === waiting.account && e.cause === "activation_revoked") waiting.resolve(at);
+    },
+  });
+  await nc.flush();
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const v = i % d.hub.variants.length;
+      const account = d.hub.importers[v]!;
+      const event = new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no activation_revoked event for ${account} within 10 s of push ${i}`)), 10_000);
+        waiting = { account, resolve: (at) => (clearTimeout(timer), resolve(at)) };
+      });
+      const t = performance.now();
+      const reply = nc.request("$SYS.REQ.CLAIMS.UPDATE", d.hub.variants[v]!, { timeout: 10_000 });
+      const at = await event;
+      const r = (await reply).json<{ error?: { description?: string } }>();
+      if (r.error) throw new Error(`push rejected: ${r.error.description ?? JSON.stringify(r.error)}`);
+      latencies.push(at - t);
+      waiting = null;
+      await sleep(20);
+    }
+  } finally {
+    sub.unsubscribe();
+  }
+  const slow = latencies.filter((x) => x > 50);
+  latencies.sort((a, b) => a - b);
+  return {
+    slow,
+    push_event_p50_ms: percentile(latencies, 50),
+    push_event_p99_ms: percentile(latencies, 99),
+    push_event_max_ms: latencies[latencies.length - 1] ?? Number.NaN,
+    pushes: latencies.length,
+  };
+}
+
+async function measureSerialChecks(nc: NatsConnection, body: string, count: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await nc.request("insights.imports.check", body, { timeout: CHECK_TIMEOUT_MS });
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return percentile(times, 50);
+}
+
+/** Open loop: requests leave on a fixed schedule whether or not earlier ones were answered. */
+async function measureChecks(nc: NatsConnection, body: string, opts: LiveOptions) {
+  const interval = 1000 / opts.checkRate;
+  const latencies: number[] = [];
+  let failed = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  let sent = 0;
+  while (sent < opts.checkCount && performance.now() - start < opts.checkMaxMs) {
+    const now = performance.now();
+    // Send everything whose time has come, then sleep until the next slot.
+    while (sent < opts.checkCount && start + sent * interval <= now) {
+      const t = performance.now();
+      pending.push(
+        nc.request("insights.imports.check", body, { timeout: CHECK_TIMEOUT_MS }).then(
+          (msg) => {
+            if (isError(msg)) failed++;
+            latencies.push(performance.now() - t);
+          },
+          () => {
+            failed++;
+            latencies.push(CHECK_TIMEOUT_MS);
+          },
+        ),
+      );
+      sent++;
+    }
+    const next = start + sent * interval - performance.now();
+    await sleep(Math.max(0, next));
+  }
+  const sendMs = performance.now() - start;
+  await Promise.all(pending);
+  latencies.sort((a, b) => a - b);
+  return {
+    check_p50_ms: percentile(latencies, 50),
+    check_p99_ms: percentile(latencies, 99),
+    check_max_ms: latencies[latencies.length - 1] ?? Number.NaN,
+    check_sent: sent,
+    check_failed: failed,
+    check_rate: (sent / sendMs) * 1000,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The benchmark's smoke mode (`npm run bench -- --smoke --json`): a 200-account deployment through
+ * every measurement the full benchmark makes, real nats-server and real nsc included where they are
+ * installed. It checks the report's shape only — every figure present and finite, every cause the
+ * offline engine can find represented — never a timing: CI machines are not benchmark machines.
+ *
+ * The benchmark runs from dist (it starts worker threads and the built service), so dist is built
+ * here when it is missing or older than a source file.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CAUSE_CODES } from "../../src/core/diagnosis.js";
+import { RESULT_KEYS, TARGETS } from "../../bench/report.js";
+import { REPO_ROOT, toolPath } from "../support/tools.js";
+
+const RUN_JS = join(REPO_ROOT, "dist", "bench", "run.js");
+const LIVE_KEYS = ["push_event_p50_ms", "push_event_p99_ms", "check_p50_ms", "check_p99_ms", "rss_mb"];
+const NSC_KEYS = ["nsc_validate_ms", "vs_nsc"];
+/** Causes only the live service can find (it sees pushes and the servers' own view). */
+const LIVE_ONLY_CAUSES = ["push_rejected", "server_state_stale"];
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** True when some src/ or bench/ .ts file has no dist .js at least as new. */
+function distIsStale(): boolean {
+  if (!existsSync(RUN_JS)) return true;
+  const mtime = (p: string) => statSync(p).mtimeMs;
+  if (mtime(join(REPO_ROOT, "tsconfig.json")) > mtime(RUN_JS)) return true;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return ["src", "bench"].flatMap((d) => walk(join(REPO_ROOT, d))).some((ts) => {
+    const js = join(REPO_ROOT, "dist", ts.slice(REPO_ROOT.length + 1).replace(/\.ts$/, ".js"));
+    return !existsSync(js) || mtime(ts) > mtime(js);
+  });
+}
+
+describe("npm run bench -- --smoke", () => {
+  let report: {
+    smoke: boolean;
+    machine: Record<string, unknown>;
+    targets: Record<string, { target: string; met: boolean | null }>;
+    results: Record<string, unknown>[];
+  };
+  let stderr = "";
+
+  beforeAll(async () => {
+    if (distIsStale()) {
+      const build = await run("npm", ["run", "--silent", "build"], 120_000);
+      // tsc emits despite type errors elsewhere; a missing or stale dist is what would break this test.
+      if (distIsStale()) throw new Error(`npm run build left dist missing or stale (${build.code}):\n${build.stdout}${build.stderr}`);
+    }
+    const bench = await run(process.execPath, [RUN_JS, "--smoke", "--json"], 170_000);
+    stderr = bench.stderr;
+    if (bench.code !== 0) throw new Error(`the smoke benchmark exited ${bench.code}:\n${bench.stderr}`);
+    report = JSON.parse(bench.stdout) as typeof report;
+  }, 300_000);
+
+  it("reports one size, with every figure a finite number", () => {
+    expect(report.smoke).toBe(true);
+    expect(report.results).toHaveLength(1);
+    const result = report.results[0]!;
+    const missingTool = (key: string) => (LIVE_KEYS.includes(key) && !toolPath("nats-server")) || (NSC_KEYS.includes(key) && !toolPath("nsc"));
+    for (const key of RESULT_KEYS) {
+      if (missingTool(key)) expect(result[key], key).toBeNull();
+      else expect(Number.isFinite(result[key]), `${key} = ${String(result[key])}\n${stderr}`).toBe(true);
+    }
+  });
+
+  it("generates a deployment in which every offline cause is present", () => {
+    const causes = report.results[0]!["causes"] as Record<string, number>;
+    for (const code of CAUSE_CODES.filter((c) => !LIVE_ONLY_CAUSES.includes(c))) expect(causes[code], code).toBeGreaterThan(0);
+    expect(causes["active"]).toBeGreaterThan(0);
+  });
+
+  it("names the machine and judges every target", () => {
+    expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
+    expect(Object.keys(report.targets).sort()).toEqual(Object.keys(TARGETS).sort());
+  });
+});
