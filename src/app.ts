@@ -117,7 +117,8 @@ export class InsightsApp {
     this.stopping = true;
     if (this.epochTimer) clearInterval(this.epochTimer);
     if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
-    await this.service?.stop().catch(() => {});
+    // The service says goodbye over the connection; a broken one must not hold the stop.
+    await Promise.race([this.service?.stop().catch(() => {}), sleep(1000)]);
     this.metricsServer?.close();
     await Promise.allSettled([...this.perAccount.values()]);
     await this.resyncing;

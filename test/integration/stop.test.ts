@@ -22,7 +22,8 @@ describe.skipIf(!toolPath("nats-server"))("stop", () => {
       await new Promise((r) => setTimeout(r, 200)); // the client notices and starts reconnecting
       const started = Date.now();
       await app.stop();
-      expect(Date.now() - started).toBeLessThan(5000);
+      // Bounded by design (1 s for the service's goodbye, 3 s for the drain), not by luck.
+      expect(Date.now() - started).toBeLessThan(8000);
       expect(app.nc.isClosed()).toBe(true);
     } finally {
       await server.stop();
