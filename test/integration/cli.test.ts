@@ -11,7 +11,7 @@
  * `orders.eu` WITHOUT a token (inactive: missing_activation_token) and `pub.x` (active). With the
  * system account that is 3 accounts and 2 imports.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -76,7 +76,6 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("the compose's nat
   });
 
   it("serves the service started as the compose starts it", async () => {
-    const data = join(dir, "data");
     cpSync(join(dir, "deploy"), join(dir, "etc"), { recursive: true });
     // The compose's config, on 127.0.0.1 and a port of the server's choosing instead of 0.0.0.0:4222.
     const server = spawn(toolPath("nats-server")!, ["-c", join(dir, "etc/nats/nats-server.conf"), "-a", "127.0.0.1", "-p", "-1", "-m", "0", "--ports_file_dir", dir], { cwd: dir, stdio: "ignore" });

@@ -191,7 +191,6 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       await sleep(300);
       expect(events.since(0).map((e) => key(e.event))).toEqual([]); // everything active at start
 
-      const t0 = Date.now();
       const m0 = events.mark();
       await cluster.stop(0);
       // While it is down, the JWT it will load on restart no longer exports pub.>.

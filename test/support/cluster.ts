@@ -26,7 +26,7 @@
  *    dir when the test process ends, so no server outlives it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer, connect as tcpConnect, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -35,6 +35,7 @@ import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
 import { pushWith, type PushResult } from "./nats-server.js";
+import { trackDir, trackProcess, untrackDir } from "./leftovers.js";
 import { toolPath } from "./tools.js";
 
 export interface ClusterOptions {
@@ -126,35 +127,6 @@ export interface Cluster {
 // ---------------------------------------------------------------------------------------------
 // Safety net: no server outlives the test process.
 // ---------------------------------------------------------------------------------------------
-
-const liveChildren = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function killAllSync(): void {
-  for (const child of liveChildren) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-  liveChildren.clear();
-  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  liveDirs.clear();
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", killAllSync);
-  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-    process.once(sig, () => {
-      killAllSync();
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    });
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -284,14 +256,13 @@ ${opts.extraConfig ?? ""}
 export async function startCluster(op: TestOperator, opts: ClusterOptions = {}): Promise<Cluster> {
   const bin = toolPath("nats-server");
   if (!bin) throw new Error("nats-server binary not found (set NATS_SERVER_BIN or run scripts/setup.sh)");
-  installExitHook();
   const count = opts.nodes ?? 1;
   const readyMs = opts.readyTimeoutMs ?? 15_000;
   const clusterName = `c${process.pid}-${Date.now().toString(36)}`;
   const nodes: Node[] = [];
   for (let i = 0; i < count; i++) {
     const dir = mkdtempSync(join(tmpdir(), "nats-insights-cluster-"));
-    liveDirs.add(dir);
+    trackDir(dir);
     nodes.push(new Node(i, `${clusterName}-n${i}`, dir));
   }
   const node = (i: number): Node => {
@@ -308,7 +279,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
   const spawnNode = async (n: Node): Promise<void> => {
     if (n.child) throw new Error(`node ${n.index} is already running`);
     const child = spawn(bin, ["-c", n.configPath], { cwd: n.dir, stdio: ["ignore", "pipe", "pipe"] });
-    liveChildren.add(child);
+    trackProcess(child);
     n.child = child;
     n.paused = false;
     let output = "";
@@ -324,7 +295,6 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
       child.once("exit", (code, signal) => {
         gone = true;
         exitInfo = `code=${code} signal=${signal}`;
-        liveChildren.delete(child);
         if (n.child === child) {
           n.child = null;
           n.paused = false;
@@ -375,6 +345,17 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
 
   const connectTo = (n: Node, account: TestAccount, opts: Partial<ConnectionOptions> = {}) => connectAccount(n.url, account, opts);
 
+  /** Does this node know the JetStream meta leader (JSZ through the system account)? */
+  const hasMetaLeader = async (nc: NatsConnection): Promise<boolean> => {
+    try {
+      const reply = await nc.request("$SYS.REQ.SERVER.PING.JSZ", "", { timeout: 1000 });
+      const jsz = reply.json<{ data?: { meta_cluster?: { leader?: string } } }>();
+      return !!jsz.data?.meta_cluster?.leader;
+    } catch {
+      return false;
+    }
+  };
+
   const waitForCluster = async (timeoutMs = readyMs): Promise<void> => {
     const running = nodes.filter((n) => n.running && !n.paused);
     const deadline = Date.now() + timeoutMs;
@@ -384,8 +365,10 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
       try {
         for (;;) {
           const seen = await pingCount(nc, running.length);
-          if (seen >= running.length) break;
-          last = `node ${n.index} sees ${seen} of ${running.length} servers`;
+          // With JetStream, formed means a meta leader too: before it, every JetStream request times out.
+          const leader = !opts.jetstream || running.length < 2 || (await hasMetaLeader(nc));
+          if (seen >= running.length && leader) break;
+          last = `node ${n.index} sees ${seen} of ${running.length} servers${leader ? "" : ", no JetStream meta leader yet"}`;
           if (Date.now() > deadline) throw new Error(`cluster did not form: ${last}`);
           await sleep(100);
         }
@@ -417,7 +400,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
       await Promise.all(nodes.map((n) => killNode(n).catch(() => {})));
       for (const n of nodes) {
         await rm(n.dir, { recursive: true, force: true }).catch(() => {});
-        liveDirs.delete(n.dir);
+        untrackDir(n.dir);
       }
     })();
     return stopped;

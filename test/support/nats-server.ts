@@ -8,8 +8,8 @@
  * `<dir>/nats-server_<pid>.ports` (JSON `{"nats":["nats://127.0.0.1:PORT"], "monitoring":[...]}`)
  * once all its listeners are up. We wait for that file and then for a TCP connect to succeed.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
+import { trackDir, trackedDirs, trackProcess, untrackDir } from "./leftovers.js";
 import { serverVersion, toolPath } from "./tools.js";
 
 export interface RunningServer {
@@ -50,51 +51,6 @@ export interface StartOptions {
   /** How long to wait for the server to accept connections (default 10 s). */
   readyTimeoutMs?: number;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Safety net: no server outlives the test process.
-// ---------------------------------------------------------------------------------------------
-
-const live = new Map<ChildProcess, string>();
-let exitHookInstalled = false;
-
-function killAllSync(): void {
-  for (const [child, dir] of live) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      /* already gone */
-    }
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      /* best effort */
-    }
-  }
-  live.clear();
-}
-
-/**
- * 'exit' covers normal termination and process.exit(). Vitest stops its fork workers with SIGTERM
- * (then SIGKILL after 500 ms), and 'exit' is NOT emitted when a signal's default action kills the
- * process — so we also catch SIGTERM/SIGINT/SIGHUP once, clean up synchronously, and re-raise the
- * signal if nobody else handles it (restoring the default behaviour). A SIGKILLed test process
- * cannot clean up; its servers would survive (they are not detached, but nats-server has no
- * parent-death option).
- */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", killAllSync);
-  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-    process.once(sig, () => {
-      killAllSync();
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -150,7 +106,6 @@ export async function startServer(op: TestOperator, opts: StartOptions = {}): Pr
   const bin = toolPath("nats-server");
   if (!bin) throw new Error("nats-server binary not found (set NATS_SERVER_BIN or run scripts/setup.sh)");
   const version = await serverVersion();
-  installExitHook();
 
   const dir = mkdtempSync(join(tmpdir(), "nats-insights-test-"));
   await mkdir(join(dir, "jwt"));
@@ -159,7 +114,8 @@ export async function startServer(op: TestOperator, opts: StartOptions = {}): Pr
   writeFileSync(configPath, buildConfig(op, dir, opts));
 
   const child = spawn(bin, ["-c", configPath], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  live.set(child, dir);
+  trackProcess(child);
+  trackDir(dir);
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
@@ -169,7 +125,6 @@ export async function startServer(op: TestOperator, opts: StartOptions = {}): Pr
     child.once("exit", (code, signal) => {
       exited = true;
       exitInfo = `code=${code} signal=${signal}`;
-      live.delete(child);
       resolve();
     });
   });
@@ -200,6 +155,7 @@ export async function startServer(op: TestOperator, opts: StartOptions = {}): Pr
         }
         removed = true;
         await rm(dir, { recursive: true, force: true });
+        untrackDir(dir);
       })();
     }
     return stopping;
@@ -410,7 +366,7 @@ export async function accountInfo(
 
 /** Lists the leftover server temp dirs of this process (for tests of the harness itself). */
 export function liveServerDirs(): string[] {
-  return [...live.values()];
+  return trackedDirs().filter((d) => d.includes("nats-insights-test-"));
 }
 
 /** Sanity helper: the entries of a server's resolver store (account ids with a stored JWT). */

@@ -1,4 +1,4 @@
-import { consequence, deleteImport, label, push, subjectPhrase, type Cause } from "./cause.js";
+import { consequence, deleteImport, push, subjectPhrase, type Cause } from "./cause.js";
 
 export const sourceAccountNotFound: Cause = {
   code: "source_account_not_found",
