@@ -28,13 +28,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { createServer, connect as tcpConnect, type AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
-import { pushWith, type PushResult } from "./nats-server.js";
+import { pushWith, tcpProbe, type PushResult } from "./nats-server.js";
 import { trackDir, trackProcess, untrackDir } from "./leftovers.js";
 import { toolPath } from "./tools.js";
 
@@ -145,19 +145,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function tcpProbe(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = tcpConnect({ host: "127.0.0.1", port });
-    const done = (ok: boolean) => {
-      sock.removeAllListeners();
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(500, () => done(false));
-    sock.once("connect", () => done(true));
-    sock.once("error", () => done(false));
-  });
-}
 
 class AddressInUse extends Error {}
 
@@ -317,7 +304,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
         await killNode(n);
         throw new Error(`node ${n.index} did not become ready in time\n${tail(n)}`);
       }
-      if (existsSync(portsFile) && (await tcpProbe(n.port))) return;
+      if (existsSync(portsFile) && (await tcpProbe("127.0.0.1", n.port))) return;
       await sleep(20);
     }
   };

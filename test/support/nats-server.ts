@@ -58,7 +58,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function tcpProbe(host: string, port: number): Promise<boolean> {
+/** Does something accept TCP connections on host:port? */
+export function tcpProbe(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = tcpConnect({ host, port });
     const done = (ok: boolean): void => {
