@@ -6,7 +6,7 @@
 import type { AccountDirectory, AccountEntry, ExportIndex } from "./directory.js";
 import { exactExport } from "./directory.js";
 import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
-import { parseActivation } from "./jwt/claims.js";
+import { activationOrNull, parseActivation } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";
 import { isSubsetMatch, isValidSubject } from "./subject.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
@@ -47,7 +47,7 @@ export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: 
 }
 
 export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
-  const activation = imp.token ? parsedActivation(imp.token) : null;
+  const activation = activationOrNull(imp.token);
   const verdict =
     importerLoads(importer, imp, opts.now) ??
     sourceAccountLoads(dir, imp, opts.now) ??
@@ -62,10 +62,6 @@ export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, im
   };
 }
 
-function parsedActivation(token: string): ActivationClaims | null {
-  const parsed = parseActivation(token);
-  return parsed.ok ? parsed.claims : null;
-}
 
 /** Step A: the importer's own JWT must be loadable; a blocking error anywhere rejects it whole. */
 function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): Verdict | null {

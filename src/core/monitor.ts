@@ -8,7 +8,7 @@ import type { ImportDiagnosis } from "./diagnosis.js";
 import { AccountDirectory, type AccountEntry, type OperatorTrust } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
-import { parseActivation } from "./jwt/claims.js";
+import { activationOrNull } from "./jwt/claims.js";
 import { ParallelVerifier } from "./jwt/parallel.js";
 
 /** A change of an import's (status, cause), or its first appearance. */
@@ -222,7 +222,7 @@ export class ImportMonitor {
 
   /** An import only the rejected JWT declares: it never became active. */
   private pushRejectedDiagnosis(rejected: RejectedPush, imp: ImportClaim, now: number): ImportDiagnosis {
-    const activation = imp.token ? activationOrNull(imp.token) : null;
+    const activation = activationOrNull(imp.token);
     const importer = pseudoEntry(rejected.claims);
     const finding = { importer, imp, cause: "push_rejected" as const, detail: rejected.reason, exportClaim: null, activation };
     return diagnose(this.directory, finding, now);
@@ -247,7 +247,7 @@ export class ImportMonitor {
     addWindow(entry?.claims);
     for (const imp of entry?.claims?.imports ?? []) {
       addWindow(this.directory.get(imp.account)?.claims);
-      const act = imp.token ? activationOrNull(imp.token) : null;
+      const act = activationOrNull(imp.token);
       if (act) {
         addWindow(act);
         if (act.expires > 0) times.push(act.expires - this.expiryWarningSeconds);
@@ -269,10 +269,6 @@ function uniqueKey(map: Map<string, unknown>, key: string): string {
   return k;
 }
 
-function activationOrNull(token: string) {
-  const parsed = parseActivation(token);
-  return parsed.ok ? parsed.claims : null;
-}
 
 function pseudoEntry(claims: AccountClaims): AccountEntry {
   return { id: claims.subject, name: claims.name || null, token: claims.token, claims, validation: null, problem: null, strictSigningKeys: false };

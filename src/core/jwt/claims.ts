@@ -241,6 +241,13 @@ export function parseActivation(token: string): Parsed<ActivationClaims> {
   return parsed;
 }
 
+/** The activation claims of a token, or null when it does not decode (the reason is not wanted). */
+export function activationOrNull(token: string | null): ActivationClaims | null {
+  if (!token) return null;
+  const parsed = parseActivation(token);
+  return parsed.ok ? parsed.claims : null;
+}
+
 export function parseOperator(token: string): Parsed<OperatorClaims> {
   return parseWith(token, "operator", (jwt, nats) => Object.assign(timed(jwt.payload), {
     token,

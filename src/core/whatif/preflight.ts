@@ -14,7 +14,7 @@ import { causeContext, diagnose } from "../diagnose.js";
 import type { ImportDiagnosis } from "../diagnosis.js";
 import type { AccountDirectory, AccountEntry } from "../directory.js";
 import { iso, type EvaluationOptions, type Finding } from "../evaluate.js";
-import { parseAccount, parseActivation, type AccountClaims, type ImportClaim } from "../jwt/claims.js";
+import { activationOrNull, parseAccount, type AccountClaims, type ImportClaim } from "../jwt/claims.js";
 import { isPublicKey } from "../jwt/nkey.js";
 import { refusalOnPush } from "../push.js";
 import { timeProblem, validateAccount } from "../validate.js";
@@ -97,8 +97,7 @@ function refused(dir: AccountDirectory, claims: AccountClaims, refusal: string, 
 
 /** An import of a refused JWT: it would never take effect as declared. */
 function refusedImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, detail: string, hasStored: boolean, now: number): ImportDiagnosis {
-  const act = imp.token ? parseActivation(imp.token) : null;
-  const finding: Finding = { importer, imp, cause: "push_rejected", detail, exportClaim: null, activation: act?.ok ? act.claims : null };
+  const finding: Finding = { importer, imp, cause: "push_rejected", detail, exportClaim: null, activation: activationOrNull(imp.token) };
   const d = diagnose(dir, finding, now);
   const ctx = causeContext(dir, finding, now);
   const keeps = hasStored ? `keep serving the stored version of ${label(ctx.importer)}` : `have no JWT for ${label(ctx.importer)}`;
