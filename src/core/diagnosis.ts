@@ -21,6 +21,7 @@ export const CAUSE_CODES = [
   "account_jwt_invalid",
   "account_expired",
   "server_state_stale",
+  "duplicate_import",
 ] as const;
 
 export type CauseCode = (typeof CAUSE_CODES)[number];

@@ -48,10 +48,12 @@ export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: 
 
 export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
   const activation = activationOrNull(imp.token);
-  const verdict =
+  const approved = (verdict: Verdict) => verdict.cause === null || verdict.cause === "activation_expiring_soon";
+  let verdict =
     importerLoads(importer, imp, opts.now) ??
     sourceAccountLoads(dir, imp, opts.now) ??
     exportApproves(dir, importer, imp, opts);
+  if (approved(verdict)) verdict = duplicateOf(dir, importer, imp, opts) ?? verdict;
   return {
     importer,
     imp,
@@ -62,6 +64,24 @@ export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, im
   };
 }
 
+
+/**
+ * After approval, nats-server refuses a second stream import of the same subject from the same
+ * account (isStreamImportDuplicate), whatever its local subject: only the first one it added counts.
+ */
+function duplicateOf(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict | null {
+  if (imp.type === "service") return null;
+  const earlier = (importer.claims?.imports ?? []).filter(
+    (other) => other.index < imp.index && other.type !== "service" && other.account === imp.account && other.subject === imp.subject,
+  );
+  for (const other of earlier) {
+    const first = evaluateImport(dir, importer, other, opts);
+    if (first.cause === null || first.cause === "activation_expiring_soon") {
+      return fail("duplicate_import", `it repeats import #${other.index + 1}${other.name ? ` ("${other.name}")` : ""}, which the server keeps`);
+    }
+  }
+  return null;
+}
 
 /** Step A: the importer's own JWT must be loadable; a blocking error anywhere rejects it whole. */
 function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): Verdict | null {

@@ -21,6 +21,7 @@ export interface Built {
 }
 
 export interface Scenario {
+  /** The import under test is the importer's last one; any before it are set-up. */
   name: string;
   /** null: the import is active. */
   cause: CauseCode | null;
@@ -253,6 +254,20 @@ export const SCENARIOS: Scenario[] = [
       const rogue = createOperator();
       p.importer.jwt = await encodeAccount(p.importer.name, p.importer.key, { ...(structuredClone(p.importer.claims) as object), limits: { imports: -1, exports: -1, conn: -1, subs: -1, data: -1, payload: -1, wildcards: true, leaf: -1 } }, { signer: rogue });
       return built(p, "stream", "ut.a");
+    },
+  },
+  {
+    name: "the same stream imported twice (the second, under another local subject)",
+    cause: "duplicate_import",
+    build: async (op) => {
+      const exporter = await op.account("dup-EXP", { exports: [{ name: "d", subject: "dup.>", type: "stream" }] as never });
+      const importer = await op.account("dup-IMP", {
+        imports: [
+          { name: "first", account: exporter.id, subject: "dup.a", type: "stream" },
+          { name: "second", account: exporter.id, subject: "dup.a", type: "stream", local_subject: "copy.a" },
+        ] as never,
+      });
+      return built({ exporter, importer }, "stream", "dup.a", "copy.a");
     },
   },
   {

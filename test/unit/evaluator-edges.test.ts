@@ -112,6 +112,33 @@ describe("matching quirks of the server", () => {
   });
 });
 
+describe("duplicate stream imports", () => {
+  it("the second import of a subject from one account is refused only if the first was added", async () => {
+    const twice = async (first: Partial<Import>) =>
+      (await evaluateOne(privateStream, async (exporter, id) => [
+        { ...first, subject: "p.a", type: "stream" },
+        { subject: "p.a", type: "stream", local_subject: "copy.a", token: await activation(exporter, id, "p.>", "stream") },
+      ])).map((d) => d.cause);
+    // The first has no token: the server never adds it, so the second is no duplicate.
+    expect(await twice({ token: undefined } as Partial<Import>)).toEqual(["missing_activation_token", null]);
+  });
+  it("a service import is never a duplicate (overlaps are a validation error instead)", async () => {
+    const exports = [{ subject: "svc.>", type: "service" }] as Partial<Export>[];
+    const causes = (await evaluateOne(exports, async () => [{ subject: "svc.a", type: "service" }, { subject: "svc.b", type: "service" }])).map((d) => d.cause);
+    expect(causes).toEqual([null, null]);
+  });
+  it("an approved first import makes the second a duplicate", async () => {
+    const causes = (await evaluateOne(privateStream, async (exporter, id) => {
+      const token = await activation(exporter, id, "p.>", "stream");
+      return [
+        { subject: "p.a", type: "stream", token },
+        { subject: "p.a", type: "stream", local_subject: "copy.a", token },
+      ];
+    })).map((d) => d.cause);
+    expect(causes).toEqual([null, "duplicate_import"]);
+  });
+});
+
 describe("remediation names real accounts", () => {
   it("missing token: the commands name the exporter, the importer key, the subject and a push", async () => {
     const [d] = await evaluateOne(privateStream, async () => [{ subject: "p.a", type: "stream", local_subject: "mine.a" }]);

@@ -10,6 +10,7 @@ import { activationInvalid } from "./activation-invalid.js";
 import { activationNotYetValid } from "./activation-not-yet-valid.js";
 import { activationRevoked } from "./activation-revoked.js";
 import { activationSignerUntrusted } from "./activation-signer-untrusted.js";
+import { duplicateImport } from "./duplicate-import.js";
 import { exportNotFound } from "./export-not-found.js";
 import { exportTypeMismatch } from "./export-type-mismatch.js";
 import { importInvalid } from "./import-invalid.js";
@@ -41,6 +42,7 @@ const ALL: Cause[] = [
   accountJwtInvalid,
   accountExpired,
   serverStateStale,
+  duplicateImport,
 ];
 
 export const CAUSES: ReadonlyMap<CauseCode, Cause> = new Map(ALL.map((c) => [c.code, c]));
