@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 const DAY = 86_400;
 export const HUB_IMPORTERS = 100;
@@ -122,7 +122,7 @@ interface PlannedImport {
   /** Hub import (a valid private stream import from exporter 0). */
   hub?: boolean;
   /** This import carries the account-level fault of its profile. */
-  fault?: "share" | "wrong_token_subject";
+  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second";
 }
 
 /** Keys from a hash of (seed, label): independent of the order they are made in. */
@@ -204,6 +204,11 @@ export function generate(size: number, seed: number, base: number): Deployment {
       }
     }
     if (acc.profile === "import_invalid") list.push({ kind: "public_stream", exporter: pickUnused(rng, liveExporters, used), fault: "share" });
+    // One account in fifty imports the same stream twice; the server keeps the first only.
+    if (acc.profile === "normal" && acc.index % 50 === 7) {
+      const exporter = pickUnused(rng, liveExporters, used);
+      list.push({ kind: "public_stream", exporter, fault: "duplicate_first" }, { kind: "public_stream", exporter, fault: "duplicate_second" });
+    }
     if (acc.profile === "activation_invalid") list.push({ kind: "private_stream", exporter: pickUnused(rng, liveExporters, used), fault: "wrong_token_subject" });
     plans.set(acc.index, list);
   }
@@ -247,6 +252,8 @@ export function generate(size: number, seed: number, base: number): Deployment {
     const service = (subject: string, extra: Record<string, unknown> = {}) => ({ name: subject, account: ex.key.publicKey, subject, type: "service", ...extra });
     if (p.hub) return stream(`${e}.priv.${u}`, { token: token(ex, me, `${e}.priv.>`, "stream", { signer: ex.signingKeys[0]! }) });
     if (p.fault === "share") return stream(`${e}.pub.${u}`, { share: true });
+    if (p.fault === "duplicate_first") return stream(`${e}.pub.${u}.twice`);
+    if (p.fault === "duplicate_second") return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
     if (p.fault === "wrong_token_subject") {
       const stranger = accounts[(acc.index + 1) % n]!.key.publicKey;
       return stream(`${e}.priv.${u}`, { token: token(ex, stranger, `${e}.priv.>`, "stream", {}) });
