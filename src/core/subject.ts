@@ -101,11 +101,6 @@ export function subjectErrors(subject: string): string[] {
   return errors;
 }
 
-/** Do two subjects overlap: is there a literal subject both match? (one-way subset either way is enough for jwt) */
-export function subjectsOverlapForJwt(a: string, b: string): boolean {
-  return isContainedIn(a, b) || isContainedIn(b, a);
-}
-
 /** Does the subject contain a wildcard token? */
 export function hasWildcard(subject: string): boolean {
   return subject.split(".").some((t) => t === PWC || t === FWC);

@@ -53,8 +53,3 @@ export function trackDir(dir: string): void {
 export function untrackDir(dir: string): void {
   dirs.delete(dir);
 }
-
-/** The temp dirs still tracked (for tests of the harnesses themselves). */
-export function trackedDirs(): string[] {
-  return [...dirs];
-}

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
-import { trackDir, trackedDirs, trackProcess, untrackDir } from "./leftovers.js";
+import { trackDir, trackProcess, untrackDir } from "./leftovers.js";
 import { serverVersion, toolPath } from "./tools.js";
 
 export interface RunningServer {
@@ -363,11 +363,6 @@ export async function accountInfo(
     const r = JSON.parse(msg.string()) as { data?: Record<string, unknown> | null };
     return r.data ?? null;
   });
-}
-
-/** Lists the leftover server temp dirs of this process (for tests of the harness itself). */
-export function liveServerDirs(): string[] {
-  return trackedDirs().filter((d) => d.includes("nats-insights-test-"));
 }
 
 /** Sanity helper: the entries of a server's resolver store (account ids with a stored JWT). */

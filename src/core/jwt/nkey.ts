@@ -43,10 +43,3 @@ export function isPublicKey(key: unknown, role: KeyRole): key is string {
   return typeof key === "string" && rawPublicKey(key, role) !== null;
 }
 
-/** The role of a public key, or null when it is none of them. */
-export function roleOf(key: string): KeyRole | null {
-  for (const role of Object.keys(PREFIX_OF) as KeyRole[]) {
-    if (rawPublicKey(key, role)) return role;
-  }
-  return null;
-}
