@@ -5,6 +5,9 @@
 set -euo pipefail
 
 NATS_SERVER_VERSION=v2.15.2
+# Older server lines the scenario catalogue is also judged on (docs/servers.md): the oldest and a
+# middle supported line. Each lands in .tools/servers/<version>/nats-server.
+OLDER_SERVER_VERSIONS="v2.10.29 v2.12.15"
 NATSCLI_VERSION=v0.5.0
 NSC_VERSION=v2.12.2   # pinned in tools/nsc/go.mod, with its go.sum
 
@@ -28,6 +31,15 @@ if command -v go >/dev/null 2>&1; then
     GOBIN="$bin" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
     echo "$NATS_SERVER_VERSION" >"$bin/.nats-server.version"
   fi
+  for v in $OLDER_SERVER_VERSIONS; do
+    dir="$root/.tools/servers/$v"
+    if [ ! -x "$dir/nats-server" ] || [ "$(cat "$dir/.version" 2>/dev/null)" != "$v" ]; then
+      echo "==> go install nats-server $v"
+      mkdir -p "$dir"
+      GOBIN="$dir" go install "github.com/nats-io/nats-server/v2@$v"
+      echo "$v" >"$dir/.version"
+    fi
+  done
   if ! have nats "$NATSCLI_VERSION"; then
     echo "==> go install natscli $NATSCLI_VERSION"
     GOBIN="$bin" go install "github.com/nats-io/natscli/nats@$NATSCLI_VERSION"
@@ -55,6 +67,7 @@ fi
 
 echo "==> tools in $bin"
 "$bin/nats-server" --version
+for d in "$root"/.tools/servers/*/; do [ -x "$d/nats-server" ] && "$d/nats-server" --version; done
 [ -x "$bin/nats" ] && echo "nats $("$bin/nats" --version)"
 [ -x "$bin/nsc" ] && "$bin/nsc" --version
 echo "set-up done"
