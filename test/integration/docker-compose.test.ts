@@ -71,7 +71,8 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("the compose's nat
   });
 
   it("passes nats-server's configuration test", async () => {
-    const { stderr } = await execFileP(toolPath("nats-server")!, ["-t", "-c", join(dir, "deploy/nats/nats-server.conf")]);
+    // In dir: checking the configuration makes the resolver's directory, relative to the working directory.
+    const { stderr } = await execFileP(toolPath("nats-server")!, ["-t", "-c", join(dir, "deploy/nats/nats-server.conf")], { cwd: dir });
     expect(stderr).toMatch(/^nats-server: configuration file \S+nats-server\.conf is valid/);
   });
 
