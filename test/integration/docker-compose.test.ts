@@ -39,6 +39,19 @@ describe("docker-compose.yml and Dockerfile", () => {
     expect(compose.services["nats"]!.image).toBe(`nats:${pinned}-alpine`);
   });
 
+  it("builds on the Node the suite runs on first, and package.json agrees with the lines tested", () => {
+    const setup = read("scripts/setup.sh");
+    const versions = /^NODE_VERSIONS="([^"]+)"/m.exec(setup)![1]!.split(" ");
+    const bases = [...read("Dockerfile").matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(bases).toEqual([`node:${versions[0]}-alpine`, `node:${versions[0]}-alpine`]);
+    const pkg = JSON.parse(read("package.json")) as { engines: { node: string }; devDependencies: Record<string, string> };
+    const majors = versions.map((v) => Number(v.split(".")[0])).sort((a, b) => a - b);
+    // Types of the oldest line tested, so no newer API slips in; engines start at that line.
+    expect(Number(pkg.devDependencies["@types/node"]!.split(".")[0])).toBe(majors[0]);
+    expect(pkg.engines.node).toMatch(new RegExp(`^\\^${majors[0]}\\.`));
+    for (const v of versions) expect(setup).toMatch(new RegExp(`\\[${v.replaceAll(".", "\\.")}\\]=sha512-`));
+  });
+
   it("builds from files that exist and starts the entry point the build makes", () => {
     const dockerfile = read("Dockerfile");
     const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(" "));
