@@ -5,7 +5,7 @@
  * before returning. They throw if a connection cannot be made (e.g. the account is unknown to the
  * server) — that is a broken test set-up, not "no flow".
  */
-import { nuid, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { RequestError, TimeoutError, nuid, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import type { TestAccount } from "./deployment.js";
 import { connectAs, type RunningServer } from "./nats-server.js";
 
@@ -19,9 +19,16 @@ async function closeAll(...ncs: (NatsConnection | undefined)[]): Promise<void> {
 
 /**
  * Stream import oracle. The importer subscribes to `subscribeSubject` (its local subject, after
- * any `local_subject` mapping), then the exporter publishes on `publishSubject` — repeatedly,
- * every ~50 ms, until a message with our marker arrives or `timeoutMs` passes.
+ * any `local_subject` mapping), then the exporter publishes on `publishSubject` — at least once,
+ * then every ~50 ms until a message with our marker arrives or `timeoutMs` passes.
  * True iff at least one of the exporter's messages reached the importer.
+ *
+ * On ONE server the first round is conclusive whatever the load: the subscription (and the
+ * shadow subscription an import puts in the exporter's account) is in place once the importer's
+ * flush returns, the server routes a published message before it answers the exporter's flush,
+ * and it queues the importer's PONG behind anything already routed to it. So `timeoutMs = 0`
+ * (one round) decides "no flow" on one server without waiting for time; a window is only for
+ * clusters, where interest reaches the other nodes later.
  */
 export async function streamFlows(
   server: RunningServer,
@@ -46,14 +53,14 @@ export async function streamFlows(
     });
     await ncImp.flush();
     const deadline = Date.now() + timeoutMs;
-    while (!received && Date.now() < deadline) {
+    do {
       ncExp.publish(publishSubject, marker);
       await ncExp.flush();
       // round-trip on the importer too, so anything already routed to it has been delivered
       await ncImp.flush();
       if (received) break;
       await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
-    }
+    } while (Date.now() < deadline);
     return received;
   } finally {
     sub?.unsubscribe();
@@ -61,12 +68,29 @@ export async function streamFlows(
   }
 }
 
+/** Longest a single request may take: generous, so a busy machine is not read as "no flow". */
+const REQUEST_TIMEOUT_MS = 5_000;
+
+/** nats.js v3: a request answered "no responders" rejects with a RequestError whose cause is a NoRespondersError. */
+function isNoResponders(err: unknown): boolean {
+  return err instanceof RequestError && err.isNoResponders();
+}
+
+/** A request that got no reply in time (nats.js v3: TimeoutError, possibly wrapped in a RequestError). */
+function isTimeout(err: unknown): boolean {
+  return err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError);
+}
+
 /**
  * Service import oracle. The exporter runs a responder on `exportSubject` (may contain
- * wildcards); the importer requests on `requestSubject` (its local subject). Requests are retried
- * while the server answers "no responders" (503 — the usual answer when the import is not active,
- * as nobody in the importer's account listens on that subject) until `timeoutMs` passes.
- * True iff a reply carrying our marker comes back. A timeout or no-responders means false.
+ * wildcards); the importer requests on `requestSubject` (its local subject). The server answers
+ * "no responders" (503) at once when the import is not active (nobody in the importer's account
+ * listens on that subject); requests are retried on 503 or on a timeout until `timeoutMs` passes
+ * (on one server the first answer is already conclusive; the retries are for clusters, where
+ * interest reaches other nodes later). Each request may take REQUEST_TIMEOUT_MS whatever the
+ * window, so a slow machine does not turn a reply into "no flow".
+ * True iff a reply carrying our marker comes back. Any other error (permissions, a closed
+ * connection, a failed connect) is a broken set-up, not "no flow", and is thrown.
  */
 export async function serviceFlows(
   server: RunningServer,
@@ -90,26 +114,37 @@ export async function serviceFlows(
     });
     await ncExp.flush();
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const remaining = Math.max(1, deadline - Date.now());
+    do {
       try {
-        const reply = await ncImp.request(requestSubject, "ping", { timeout: remaining });
+        const reply = await ncImp.request(requestSubject, "ping", { timeout: REQUEST_TIMEOUT_MS });
         if (reply.string() === marker) return true;
         // some other responder answered (should not happen): not our flow; keep trying
       } catch (err) {
-        // nats.js v3: no responders → RequestError whose cause is NoRespondersError
-        // (err.isNoResponders()); timeout → TimeoutError. Anything else (permissions, closed
-        // connection, ...) is also "no flow", but keep retrying until the deadline only on 503.
-        const isNoResponders =
-          typeof (err as { isNoResponders?: () => boolean }).isNoResponders === "function" &&
-          (err as { isNoResponders: () => boolean }).isNoResponders();
-        if (!isNoResponders) return false;
-        await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+        if (!isNoResponders(err) && !isTimeout(err)) throw err;
       }
-    }
+      await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+    } while (Date.now() < deadline);
     return false;
   } finally {
     sub?.unsubscribe();
     await closeAll(ncImp, ncExp);
+  }
+}
+
+/**
+ * For an import whose exporter cannot connect (so nobody can answer): a request from a fresh user
+ * of the importer on `requestSubject`. True iff the server answers "no responders"; a reply (from
+ * anyone) is false; any other error is thrown.
+ */
+export async function serviceRefusedFrom(server: RunningServer, importer: TestAccount, requestSubject: string): Promise<boolean> {
+  const nc = await connectAs(server, importer);
+  try {
+    await nc.request(requestSubject, "ping", { timeout: REQUEST_TIMEOUT_MS });
+    return false;
+  } catch (err) {
+    if (isNoResponders(err)) return true;
+    throw err;
+  } finally {
+    await closeAll(nc);
   }
 }

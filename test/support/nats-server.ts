@@ -87,6 +87,11 @@ debug: true
 operator: ${q(op.jwt)}
 system_account: ${op.system.id}
 
+# A client's CONNECT must arrive within this. The 2 s default is shorter than a test process
+# gets the CPU when ~7 test runs share 2 cores (seen: "Authentication Timeout" at load 10); no
+# test is about this timeout, so a slow machine must not turn into a refused user.
+authorization: { timeout: 10 }
+
 resolver: {
     type: full
     dir: ${q(join(dir, "jwt"))}

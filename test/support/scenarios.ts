@@ -18,6 +18,11 @@ export interface Built {
   exporterSubject: string;
   /** Stream: the importer subscribes here. Service: the importer sends requests here. */
   importerSubject: string;
+  /**
+   * JWTs the server holds before `accounts` are pushed: an earlier version of an account that the
+   * server keeps when it rejects the push of a later one (so its users still connect).
+   */
+  earlier?: string[];
 }
 
 export interface Scenario {
@@ -27,6 +32,13 @@ export interface Scenario {
   cause: CauseCode | null;
   /** The server refuses to store the importer's JWT on push (a blocking validation error). */
   pushRejected?: boolean;
+  /**
+   * The side whose users the server refuses (`Authorization Violation`: it cannot load that
+   * account — never pushed, push rejected, expired, untrusted signer). Absent: both sides connect
+   * and message flow judges the import; present: the judge checks exactly this refusal and the
+   * server's own account INFO decides (see test/support/judge.ts).
+   */
+  unreachable?: "importer" | "exporter";
   build(op: TestOperator): Promise<Built>;
 }
 
@@ -212,6 +224,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "source account never pushed",
     cause: "source_account_not_found",
+    unreachable: "exporter",
     build: async (op) => {
       const p = await pair(op, "nosource", { subject: "ns.>", type: "stream" }, stream("ns.a"));
       return built(p, "stream", "ns.a", "ns.a", [p.importer]);
@@ -220,35 +233,38 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "source account JWT expired",
     cause: "source_account_expired",
+    unreachable: "exporter",
     build: async (op) =>
       built(await pair(op, "srcexp", { subject: "se.>", type: "stream" }, stream("se.a"), { exporterExp: nowSec() - HOUR }), "stream", "se.a"),
   },
   {
-    name: "token issued to another account",
+    name: "token issued to another account (the server keeps the importer's earlier JWT)",
     cause: "activation_invalid",
     pushRejected: true,
     build: async (op) => {
       const stranger = createAccount().getPublicKey();
-      return built(
-        await pair(op, "wrongsub", { subject: "ws.>", type: "stream", token_req: true }, async (exporter) => ({
-          subject: "ws.a",
-          type: "stream",
-          token: await activation(exporter, stranger, "ws.>", "stream"),
-        })),
-        "stream",
-        "ws.a",
-      );
+      const p = await pair(op, "wrongsub", { subject: "ws.>", type: "stream", token_req: true }, async (exporter) => ({
+        subject: "ws.a",
+        type: "stream",
+        token: await activation(exporter, stranger, "ws.>", "stream"),
+      }));
+      const withImport = structuredClone(p.importer.claims);
+      const earlier = [await p.importer.reissue({})]; // the version already on the server: no imports
+      await p.importer.reissue(withImport);
+      return { ...built(p, "stream", "ws.a"), earlier };
     },
   },
   {
     name: "share on a stream import",
     cause: "import_invalid",
+    unreachable: "importer",
     pushRejected: true,
     build: async (op) => built(await pair(op, "share", { subject: "sh.>", type: "stream" }, stream("sh.a", { share: true })), "stream", "sh.a"),
   },
   {
     name: "importer signed by an untrusted operator",
     cause: "account_jwt_invalid",
+    unreachable: "importer",
     build: async (op) => {
       const p = await pair(op, "untrusted", { subject: "ut.>", type: "stream" }, stream("ut.a"));
       const rogue = createOperator();
@@ -273,6 +289,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "importer JWT expired",
     cause: "account_expired",
+    unreachable: "importer",
     build: async (op) => built(await pair(op, "impexp", { subject: "ie.>", type: "stream" }, stream("ie.a"), { importerExp: nowSec() - HOUR }), "stream", "ie.a"),
   },
 ];
