@@ -42,7 +42,7 @@ export class InsightsApp {
   private readonly resolver: ResolverClient;
   private readonly badInput: RateLimitedLog;
   private readonly views = new ServerViews();
-  readonly metrics = new Metrics(() => this.events.verdicts());
+  readonly metrics: Metrics;
   private metricsServer: import("node:http").Server | null = null;
   private readonly events: EventPublisher;
   private readonly subs: Subscription[] = [];
@@ -57,6 +57,8 @@ export class InsightsApp {
   private abandonLoad: (() => void) | null = null;
   /** Servers in the deployment, counted each epoch. */
   private servers = 1;
+  /** False from a disconnect until the reconnect. */
+  private connectionUp = true;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -70,6 +72,8 @@ export class InsightsApp {
     this.resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.badInput = new RateLimitedLog(log);
     this.events = new EventPublisher(nc, gate, log);
+    const imports = () => this.monitor.keyed().map(([key, d]): [string, ImportDiagnosis] => [key, this.views.apply(d)]);
+    this.metrics = new Metrics({ imports, connected: () => this.connectionUp && !nc.isClosed() }, { importSeries: config.metricsImports });
   }
 
   /** Connect, load, register and start watching. Configuration problems throw ConfigError. */
@@ -186,7 +190,10 @@ export class InsightsApp {
       return;
     }
     this.resyncing = this.doResync(reason)
-      .catch((e: Error) => this.log.warn({ reason, err: e.message }, "resync failed"))
+      .catch((e: Error) => {
+        this.metrics.resyncFailed();
+        this.log.warn({ reason, err: e.message }, "resync failed");
+      })
       .finally(() => {
         this.resyncing = null;
         const again = this.resyncAgain;
@@ -208,6 +215,7 @@ export class InsightsApp {
     this.publishChanged(this.monitor.keyed());
     this.forgetRemoved();
     this.armBoundary();
+    this.metrics.resynced();
     this.log.info({ reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started }, "resync done");
   }
 
@@ -331,8 +339,12 @@ export class InsightsApp {
   private watchConnection(): void {
     void (async () => {
       for await (const s of this.nc.status()) {
-        if (s.type === "disconnect") this.log.warn({ server: s.server }, "disconnected from NATS; reconnecting");
+        if (s.type === "disconnect") {
+          this.connectionUp = false;
+          this.log.warn({ server: s.server }, "disconnected from NATS; reconnecting");
+        }
         if (s.type === "reconnect") {
+          this.connectionUp = true;
           this.log.info({ server: s.server }, "reconnected; resyncing");
           this.abandonLoad?.();
           this.resync("reconnect");

@@ -28,7 +28,12 @@ export interface Config {
   /** Serve Prometheus metrics on this port; null: off. */
   metricsPort: number | null;
   metricsHost: string;
+  /** Per-import metrics for at most this many imports; null: none. */
+  metricsImports: number | null;
 }
+
+/** The highest bound on per-import metrics: each import is two series, and a scrape must stay small. */
+export const MAX_IMPORT_SERIES = 10_000;
 
 /** name → [flag, env var, description, default] */
 const OPTIONS = {
@@ -45,6 +50,7 @@ const OPTIONS = {
   stateReplicas: ["state-replicas", "INSIGHTS_STATE_REPLICAS", "replicas of the KV bucket (1, 3 or 5)", "1"],
   metricsPort: ["metrics-port", "INSIGHTS_METRICS_PORT", "serve Prometheus metrics on this port (default: off)", ""],
   metricsHost: ["metrics-host", "INSIGHTS_METRICS_HOST", "address the metrics endpoint listens on", "127.0.0.1"],
+  metricsImports: ["metrics-imports", "INSIGHTS_METRICS_IMPORTS", "per-import metrics for at most this many imports (default: off)", ""],
 } as const;
 
 export function usage(): string {
@@ -104,6 +110,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${level}"`);
   }
+  if (get("metricsImports") && !get("metricsPort")) throw new ConfigError("INSIGHTS_METRICS_IMPORTS needs INSIGHTS_METRICS_PORT: per-import metrics are served on the metrics endpoint only");
   return {
     natsUrl: url,
     credsPath: creds ? readableFile("NATS_CREDS", creds) : null,
@@ -118,5 +125,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     stateReplicas: replicas(get("stateReplicas")),
     metricsPort: get("metricsPort") ? positiveNumber("INSIGHTS_METRICS_PORT", get("metricsPort"), { integer: true, max: 65535 }) : null,
     metricsHost: get("metricsHost"),
+    metricsImports: get("metricsImports") ? positiveNumber("INSIGHTS_METRICS_IMPORTS", get("metricsImports"), { integer: true, max: MAX_IMPORT_SERIES }) : null,
   };
 }

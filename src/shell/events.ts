@@ -26,11 +26,6 @@ export class EventPublisher {
     private readonly log: Logger,
   ) {}
 
-  /** Every import's last seen verdict (for metrics). */
-  verdicts(): Iterable<Verdict> {
-    return this.seen.values();
-  }
-
   /** Queue an event for each import whose verdict differs from the last one seen. */
   offer(entries: Iterable<[string, ImportDiagnosis]>, atStart: boolean): void {
     for (const [key, diagnosis] of entries) {

@@ -1,16 +1,59 @@
 /**
  * Metrics, for Prometheus (opt-in HTTP endpoint) and for the micro STATS `data`: imports by status
- * and cause, evaluation time, updates applied and inputs rejected.
+ * and cause, the soonest activation-token expiry, the connection, the last resync, evaluation time,
+ * updates applied and inputs rejected; with the endpoint, the process's own (CPU, memory, event
+ * loop). Per-import series are opt-in and bounded (`importSeries`): past the bound an import gets
+ * none, inactive and warning imports are kept first, and insights_import_series_omitted counts the
+ * rest, so a scrape never grows with the deployment unannounced.
  */
 import { createServer, type Server } from "node:http";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 
 export type UpdateKind = "resync" | "push_stored" | "push_rejected" | "time";
 
+/** What the metrics are read from, when they are read (a scrape, a STATS request). */
+export interface MetricsSource {
+  /** Every import's key (see importKey) and final diagnosis, the servers' view applied. */
+  imports(): Iterable<[string, ImportDiagnosis]>;
+  /** Is the NATS connection up? */
+  connected(): boolean;
+}
+
+export interface MetricsOptions {
+  /** Per-import series for at most this many imports; null: none. */
+  importSeries: number | null;
+}
+
+/** Importance for the per-import series: the imports kept when there are too many. */
+const STATUS_RANK: Record<ImportDiagnosis["status"], number> = { inactive: 0, warning: 1, active: 2 };
+
+/**
+ * The imports that get per-import series: at most `limit`, inactive first, then warnings, then
+ * active, each group in key order (so the set is stable from one scrape to the next).
+ */
+export function importsWithSeries<T extends [string, Pick<ImportDiagnosis, "status">]>(entries: Iterable<T>, limit: number): { kept: T[]; omitted: number } {
+  const all = [...entries].sort(([ka, a], [kb, b]) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (ka < kb ? -1 : ka > kb ? 1 : 0));
+  return { kept: all.slice(0, limit), omitted: Math.max(0, all.length - limit) };
+}
+
+/**
+ * The `import` label: what the import brings in, from whom, to where (the key without the
+ * importing account, which has its own label), so it is unique within the account.
+ */
+export function importLabel(key: string): string {
+  const [, type, source, subject, local] = key.split("|");
+  return `${type} ${subject} from ${source}${local ? ` to ${local}` : ""}`;
+}
+
+/** Unix seconds of a token summary's expiry, or null. */
+function expirySeconds(d: Pick<ImportDiagnosis, "token">): number | null {
+  const at = d.token?.expires_at;
+  return at ? Math.floor(Date.parse(at) / 1000) : null;
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  private readonly imports: Gauge<"status" | "cause">;
   private readonly evaluation = new Histogram({
     name: "insights_evaluation_seconds",
     help: "Time to re-evaluate the imports a change affects",
@@ -19,25 +62,93 @@ export class Metrics {
   });
   private readonly updates = new Counter({ name: "insights_updates_total", help: "Changes applied, by kind", labelNames: ["kind"], registers: [this.registry] });
   private readonly rejected = new Counter({ name: "insights_rejected_inputs_total", help: "Inputs rejected (bad pushed JWTs, bad requests)", labelNames: ["kind"], registers: [this.registry] });
-  private readonly totals = { updates: {} as Record<string, number>, rejected: {} as Record<string, number>, evaluations: 0, evaluationMs: 0 };
+  private readonly resyncFailures = new Counter({ name: "insights_resync_failures_total", help: "Full resyncs that failed (the next epoch tries again)", registers: [this.registry] });
+  private readonly lastResync = new Gauge({ name: "insights_last_resync_timestamp_seconds", help: "When the last full resync finished (unix seconds; 0: none yet)", registers: [this.registry] });
+  private readonly totals = { updates: {} as Record<string, number>, rejected: {} as Record<string, number>, evaluations: 0, evaluationMs: 0, resyncFailures: 0 };
   /** Label sets once reported: a gauge that fell to zero must say so, not vanish. */
   private readonly reported = new Set<string>();
+  private lastResyncAt: number | null = null;
 
-  /** `verdicts` gives every import's current (status, cause); counted when metrics are read, not per change. */
-  constructor(private readonly verdicts: () => Iterable<Pick<ImportDiagnosis, "status" | "cause">>) {
+  constructor(
+    private readonly source: MetricsSource,
+    private readonly options: MetricsOptions = { importSeries: null },
+  ) {
+    // Each gauge below is computed from the source when scraped, not kept up to date per change.
     const self = this;
-    this.imports = new Gauge({
+    const imports = new Gauge({
       name: "insights_imports",
       help: 'Imports by status and cause (cause "none" when active)',
       labelNames: ["status", "cause"],
       registers: [this.registry],
       collect() {
-        self.imports.reset();
+        imports.reset();
         for (const [key, n] of self.counts()) {
           const [status, cause] = key.split("|") as [string, string];
-          self.imports.set({ status, cause }, n);
+          imports.set({ status, cause }, n);
         }
       },
+    });
+    const nextExpiry = new Gauge({
+      name: "insights_next_token_expiry_timestamp_seconds",
+      help: "The soonest expiry (unix seconds) of an activation token an import holds that has not expired yet; +Inf: none expires",
+      registers: [this.registry],
+      collect() {
+        nextExpiry.set(self.nextTokenExpiry() ?? Infinity);
+      },
+    });
+    const connected = new Gauge({
+      name: "insights_connected",
+      help: "1 while the service's NATS connection is up, else 0",
+      registers: [this.registry],
+      collect() {
+        connected.set(self.source.connected() ? 1 : 0);
+      },
+    });
+    const sinceResync = new Gauge({
+      name: "insights_seconds_since_last_resync",
+      help: "Seconds since the last full resync finished (+Inf: none yet)",
+      registers: [this.registry],
+      collect() {
+        sinceResync.set(self.lastResyncAt === null ? Infinity : (Date.now() - self.lastResyncAt) / 1000);
+      },
+    });
+    if (this.options.importSeries !== null) this.registerImportSeries(this.options.importSeries);
+  }
+
+  /** insights_import_status, insights_import_token_expiry_timestamp_seconds and their bound. */
+  private registerImportSeries(limit: number): void {
+    const self = this;
+    const labelNames = ["account", "account_name", "import"] as const;
+    // Registered first: a scrape reads the metrics in registration order, and this one's collect
+    // sets the two after it, from one reading of the imports.
+    new Gauge({
+      name: "insights_import_status",
+      help: 'One series per import, value 1, labelled with its status and cause (cause "none" when active)',
+      labelNames: [...labelNames, "status", "cause"],
+      registers: [this.registry],
+      collect() {
+        this.reset(); // series of imports that are gone, or whose verdict changed, vanish
+        expiry.reset();
+        const { kept, omitted: left } = importsWithSeries(self.source.imports(), limit);
+        for (const [key, d] of kept) {
+          const labels = { account: d.account, account_name: d.account_name ?? "", import: importLabel(key) };
+          this.set({ ...labels, status: d.status, cause: d.cause ?? "none" }, 1);
+          const exp = expirySeconds(d);
+          if (exp !== null) expiry.set(labels, exp);
+        }
+        omitted.set(left);
+      },
+    });
+    const expiry = new Gauge({
+      name: "insights_import_token_expiry_timestamp_seconds",
+      help: "When the import's activation token expires (unix seconds); only imports with such a token",
+      labelNames,
+      registers: [this.registry],
+    });
+    const omitted = new Gauge({
+      name: "insights_import_series_omitted",
+      help: `Imports left without per-import series, past the bound of ${limit} (inactive and warning imports are kept first)`,
+      registers: [this.registry],
     });
   }
 
@@ -61,16 +172,36 @@ export class Metrics {
     this.totals.rejected[kind] = (this.totals.rejected[kind] ?? 0) + 1;
   }
 
+  resynced(at: number = Date.now()): void {
+    this.lastResyncAt = at;
+    this.lastResync.set(at / 1000);
+  }
+
+  resyncFailed(): void {
+    this.resyncFailures.inc();
+    this.totals.resyncFailures++;
+  }
+
   /** Imports by "status|cause", including zeros for label sets reported before. */
   private counts(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const d of this.verdicts()) {
+    for (const [, d] of this.source.imports()) {
       const key = `${d.status}|${d.cause ?? "none"}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     for (const key of counts.keys()) this.reported.add(key);
     for (const key of this.reported) if (!counts.has(key)) counts.set(key, 0);
     return counts;
+  }
+
+  /** The soonest expiry (unix seconds) of a token not expired yet, or null. */
+  private nextTokenExpiry(now: number = Date.now() / 1000): number | null {
+    let next: number | null = null;
+    for (const [, d] of this.source.imports()) {
+      const exp = expirySeconds(d);
+      if (exp !== null && exp > now && (next === null || exp < next)) next = exp;
+    }
+    return next;
   }
 
   /** The same figures for the micro STATS `data`. */
@@ -83,6 +214,7 @@ export class Metrics {
       byStatus[status] = (byStatus[status] ?? 0) + n;
       if (cause !== "none") byCause[cause] = (byCause[cause] ?? 0) + n;
     }
+    const next = this.nextTokenExpiry();
     return {
       imports: byStatus,
       causes: byCause,
@@ -90,11 +222,15 @@ export class Metrics {
       rejected_inputs: { ...this.totals.rejected },
       evaluations: this.totals.evaluations,
       evaluation_ms_total: Math.round(this.totals.evaluationMs * 1000) / 1000,
+      last_resync: this.lastResyncAt === null ? null : new Date(this.lastResyncAt).toISOString(),
+      resync_failures: this.totals.resyncFailures,
+      next_token_expiry: next === null ? null : new Date(next * 1000).toISOString(),
     };
   }
 
-  /** Serve /metrics over HTTP; resolves once listening. */
+  /** Serve /metrics over HTTP, with the process's own metrics; resolves once listening. */
   async serve(port: number, host: string): Promise<Server> {
+    collectDefaultMetrics({ register: this.registry });
     const server = createServer((req, res) => {
       if (req.url !== "/metrics") {
         res.writeHead(404).end();

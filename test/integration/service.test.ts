@@ -159,6 +159,9 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     expect(text).toMatch(/^insights_imports\{status="inactive",cause="missing_activation_token"\} 1$/m);
     expect(text).toMatch(/^insights_imports\{status="active",cause="none"\} 2$/m);
     expect(text).toMatch(/^insights_evaluation_seconds_count \d+$/m);
+    // Per-import series are opt-in: this service was started without --metrics-imports.
+    expect(text).not.toMatch(/^insights_import_/m);
+    expect(text).toMatch(/^insights_connected 1$/m);
     const stats = (await sys.request("$SRV.STATS.insights", "", { timeout: 3000 })).json<{ endpoints: { data: { imports: Record<string, number>; causes: Record<string, number> } }[] }>();
     expect(stats.endpoints[0]!.data.imports).toEqual({ active: 2, inactive: 2, warning: 2 });
     expect(stats.endpoints[0]!.data.causes["missing_activation_token"]).toBe(1);

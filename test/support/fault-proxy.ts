@@ -7,6 +7,7 @@
  *    that is a resolver (and any other $SYS responder) that does not answer in time.
  *  - `drop = "all"`: every MSG/HMSG is dropped: the client hears nothing and does not know it.
  *  - `disconnect()` cuts every connection (the client sees a disconnect and reconnects).
+ *  - `refuse = true`: every new connection is closed at once, so a client stays disconnected.
  *  - `published` lists the subjects the clients published to (PUB/HPUB), with times, so a test can
  *    wait for a request to have been sent.
  *
@@ -24,6 +25,8 @@ export interface FaultProxy {
   drop: "none" | "replies" | "all";
   /** Subjects the clients published to, in order (the last 1000). */
   readonly published: { subject: string; at: number }[];
+  /** Close every new connection at once (the server looks down) while true. */
+  refuse: boolean;
   /** Cut every current connection. */
   disconnect(): void;
   /** How many replies were dropped so far. */
@@ -36,10 +39,14 @@ const CRLF = Buffer.from("\r\n");
 export async function startFaultProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   let dropped = 0;
-  const state: { drop: FaultProxy["drop"] } = { drop: "none" };
+  const state: { drop: FaultProxy["drop"]; refuse: boolean } = { drop: "none", refuse: false };
   const published: { subject: string; at: number }[] = [];
 
   const server = createServer((client) => {
+    if (state.refuse) {
+      client.destroy();
+      return;
+    }
     const upstream = tcpConnect({ host: targetHost, port: targetPort });
     sockets.add(client).add(upstream);
     const closeBoth = () => {
@@ -100,6 +107,12 @@ export async function startFaultProxy(targetPort: number, targetHost = "127.0.0.
     },
     set drop(mode: FaultProxy["drop"]) {
       state.drop = mode;
+    },
+    get refuse() {
+      return state.refuse;
+    },
+    set refuse(on: boolean) {
+      state.refuse = on;
     },
     published,
     disconnect: () => {
