@@ -5,8 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import { credsAuthenticator, NoRespondersError, RequestError } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
+import { NoRespondersError, RequestError } from "@nats-io/nats-core";
 import { ServiceError, type Service } from "@nats-io/services";
 import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
@@ -27,6 +26,7 @@ import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
 import { ServerViews } from "./shell/server-views.js";
+import { connectWithRetry } from "./shell/connection.js";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 /**
@@ -36,6 +36,13 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const CONFIRM_DELAYS_MS = [0, 5, 25, 100, 300, 700];
 /** Node timers overflow past ~24.8 days; wake up at least daily and re-arm. */
 const MAX_TIMER_MS = 24 * 3600 * 1000;
+
+/** The service was told to stop while it waited for a server. */
+export class StartAbandoned extends Error {
+  constructor() {
+    super("stopped while waiting for a server");
+  }
+}
 
 export class InsightsApp {
   readonly monitor: ImportMonitor;
@@ -76,13 +83,19 @@ export class InsightsApp {
     this.metrics = new Metrics({ imports, connected: () => this.connectionUp && !nc.isClosed() }, { importSeries: config.metricsImports });
   }
 
-  /** Connect, load, register and start watching. Configuration problems throw ConfigError. */
-  static async start(config: Config, log: Logger): Promise<InsightsApp> {
-    const nc = await connectToNats(config.natsUrl, config.credsPath, "nats-insights");
+  /**
+   * Connect (waiting for servers that are not up yet), load, register and start watching.
+   * Configuration problems throw ConfigError; `stopped` resolving while it waits throws StartAbandoned.
+   */
+  static async start(config: Config, log: Logger, stopped: Promise<void> = new Promise(() => {})): Promise<InsightsApp> {
+    const retry = { initialDelayMs: 1000, maxDelayMs: 30_000, log, stopped };
+    const nc = await connectWithRetry(config.connection, "nats-insights", retry);
+    if (!nc) throw new StartAbandoned();
     let stateNc: NatsConnection | null = null;
     try {
       const trust = await loadTrust(config, new ResolverClient(nc, config.requestTimeoutMs));
-      stateNc = config.stateCredsPath ? await connectToNats(config.stateUrl, config.stateCredsPath, "nats-insights-state") : null;
+      stateNc = config.stateConnection ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry) : null;
+      if (config.stateConnection && !stateNc) throw new StartAbandoned();
       const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();
       const app = new InsightsApp(nc, trust, config, log, gate, stateNc);
       await app.run().catch(async (e: unknown) => {
@@ -351,23 +364,6 @@ export class InsightsApp {
         }
       }
     })();
-  }
-}
-
-async function connectToNats(url: string, credsPath: string | null, name: string): Promise<NatsConnection> {
-  const authenticator = credsPath ? credsAuthenticator(readFileSync(credsPath)) : undefined;
-  try {
-    return await connect({
-      servers: url.split(",").map((s) => s.trim()),
-      name,
-      ...(authenticator ? { authenticator } : {}),
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 2000,
-      reconnectJitter: 1000,
-      timeout: 5000,
-    });
-  } catch (e) {
-    throw new ConfigError(`cannot connect to ${url}: ${(e as Error).message}`);
   }
 }
 

@@ -2,14 +2,18 @@
  * Configuration from the environment, with flags of the same meaning (flags win). Every problem is
  * a ConfigError with a one-line message; the entry point prints it and exits non-zero.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { ConfigError } from "./config-error.js";
+import { readable, resolveConnection, yesNo, type ConnectionSettings } from "./shell/connection.js";
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 export interface Config {
+  /** Where the service connects, how it authenticates (a system-account user) and its TLS. */
+  connection: ConnectionSettings;
+  /** The server URLs of `connection`, comma-separated (for messages). */
   natsUrl: string;
-  /** A system-account user's creds file; its contents are read once and never logged. */
+  /** A system-account user's creds file, when given as one; its contents are never logged. */
   credsPath: string | null;
   /** Full resync period, seconds. */
   epochSeconds: number;
@@ -23,6 +27,8 @@ export interface Config {
   /** Several instances: a JetStream-enabled account's user creds for the shared state; null: alone. */
   stateCredsPath: string | null;
   stateUrl: string;
+  /** The state connection: `stateUrl`, `stateCredsPath`, and the main connection's TLS settings. */
+  stateConnection: ConnectionSettings | null;
   stateBucket: string;
   stateReplicas: number;
   /** Serve Prometheus metrics on this port; null: off. */
@@ -38,7 +44,16 @@ export const MAX_IMPORT_SERIES = 10_000;
 /** name → [flag, env var, description, default] */
 const OPTIONS = {
   natsUrl: ["nats-url", "NATS_URL", "server URL(s), comma-separated", "nats://127.0.0.1:4222"],
+  context: ["context", "NATS_CONTEXT", "a natscli context (name or .json file) for what is not set here", ""],
   credsPath: ["creds", "NATS_CREDS", "system-account user creds file", ""],
+  nkey: ["nkey", "NATS_NKEY", "or: an nkey seed file", ""],
+  user: ["user", "NATS_USER", "or: user name (with NATS_PASSWORD)", ""],
+  password: ["password", "NATS_PASSWORD", "password (prefer the variable to the flag)", ""],
+  token: ["token", "NATS_TOKEN", "or: an authentication token", ""],
+  tlsCa: ["tls-ca", "NATS_CA", "CA certificate(s) to trust for the servers' TLS", ""],
+  tlsCert: ["tls-cert", "NATS_CERT", "client certificate (servers with verify: true)", ""],
+  tlsKey: ["tls-key", "NATS_KEY", "its private key", ""],
+  tlsFirst: ["tls-first", "NATS_TLS_FIRST", "TLS handshake before the server's greeting (handshake_first)", "false"],
   epochSeconds: ["epoch", "INSIGHTS_EPOCH_SECONDS", "full resync period in seconds", "60"],
   expiryWarningDays: ["expiry-warning-days", "INSIGHTS_EXPIRY_WARNING_DAYS", "warn about tokens expiring within this many days", "7"],
   operatorJwtPath: ["operator-jwt", "INSIGHTS_OPERATOR_JWT", "operator JWT file (default: read from the servers' VARZ)", ""],
@@ -54,7 +69,7 @@ const OPTIONS = {
 } as const;
 
 export function usage(): string {
-  const lines = Object.values(OPTIONS).map(([flag, env, text, def]) => `  --${flag.padEnd(22)} ${env.padEnd(30)} ${text}${def ? ` (default ${def})` : ""}`);
+  const lines = Object.values(OPTIONS).map(([flag, env, text, def]) => `  --${flag.padEnd(22)} ${env.padEnd(30)} ${text}${def && def !== "false" ? ` (default ${def})` : ""}`);
   return ["Usage: nats-insights [options]   (each option can also be set by its environment variable)", ...lines].join("\n");
 }
 
@@ -64,16 +79,6 @@ function positiveNumber(name: string, raw: string, { integer = false, max = Numb
     throw new ConfigError(`${name} must be a positive ${integer ? "whole " : ""}number${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ""}, got "${raw}"`);
   }
   return n;
-}
-
-function readableFile(name: string, path: string): string {
-  if (!existsSync(path)) throw new ConfigError(`${name}: no such file: ${path}`);
-  try {
-    readFileSync(path);
-  } catch (e) {
-    throw new ConfigError(`${name}: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return path;
 }
 
 function validBucket(name: string): string {
@@ -91,36 +96,65 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   try {
     flags = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.values(OPTIONS).map(([flag]) => [flag, { type: "string" as const }])),
+      // --tls-first is a switch (NATS_TLS_FIRST=true in the environment); every other flag takes a value.
+      options: Object.fromEntries(Object.values(OPTIONS).map(([flag]) => [flag, { type: flag === "tls-first" ? ("boolean" as const) : ("string" as const) }])),
       strict: true,
       allowPositionals: false,
     }).values;
   } catch (e) {
     throw new ConfigError((e as Error).message.split("\n")[0]!);
   }
-  const get = (key: keyof typeof OPTIONS): string => {
-    const [flag, envName, , def] = OPTIONS[key];
-    return (flags[flag] as string | undefined) ?? env[envName] ?? def;
+  const given = (key: keyof typeof OPTIONS): string | undefined => {
+    const [flag, envName] = OPTIONS[key];
+    const f = flags[flag];
+    const v = typeof f === "boolean" ? String(f) : (f ?? env[envName]);
+    return v === "" ? undefined : v;
   };
-  const url = get("natsUrl");
-  if (!/^(nats|tls|ws|wss):\/\/|^[A-Za-z0-9.-]+:\d+/.test(url)) throw new ConfigError(`NATS_URL is not a NATS URL: "${url}"`);
-  const creds = get("credsPath");
+  const get = (key: keyof typeof OPTIONS): string => given(key) ?? OPTIONS[key][3];
+  const connection = resolveConnection(
+    {
+      url: given("natsUrl"),
+      context: given("context"),
+      creds: given("credsPath"),
+      nkey: given("nkey"),
+      user: given("user"),
+      password: given("password"),
+      token: given("token"),
+      tlsCa: given("tlsCa"),
+      tlsCert: given("tlsCert"),
+      tlsKey: given("tlsKey"),
+      tlsFirst: yesNo("NATS_TLS_FIRST", given("tlsFirst")),
+    },
+    env,
+  );
+  const url = connection.servers.join(",");
   const operator = get("operatorJwtPath");
   const level = get("logLevel");
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${level}"`);
   }
   if (get("metricsImports") && !get("metricsPort")) throw new ConfigError("INSIGHTS_METRICS_IMPORTS needs INSIGHTS_METRICS_PORT: per-import metrics are served on the metrics endpoint only");
+  const stateCreds = given("stateCredsPath");
+  const stateUrl = get("stateUrl") || url;
   return {
+    connection,
     natsUrl: url,
-    credsPath: creds ? readableFile("NATS_CREDS", creds) : null,
+    credsPath: connection.auth.kind === "creds" && "path" in connection.auth.secret ? connection.auth.secret.path : null,
     epochSeconds: positiveNumber("INSIGHTS_EPOCH_SECONDS", get("epochSeconds"), { max: 86_400 }),
     expiryWarningDays: positiveNumber("INSIGHTS_EXPIRY_WARNING_DAYS", get("expiryWarningDays"), { max: 3650 }),
-    operatorJwtPath: operator ? readableFile("INSIGHTS_OPERATOR_JWT", operator) : null,
+    operatorJwtPath: operator ? readable("INSIGHTS_OPERATOR_JWT", operator) : null,
     requestTimeoutMs: positiveNumber("INSIGHTS_REQUEST_TIMEOUT_MS", get("requestTimeoutMs"), { integer: true, max: 60_000 }),
     logLevel: level as Config["logLevel"],
-    stateCredsPath: get("stateCredsPath") ? readableFile("INSIGHTS_STATE_CREDS", get("stateCredsPath")) : null,
-    stateUrl: get("stateUrl") || url,
+    stateCredsPath: stateCreds ? readable("INSIGHTS_STATE_CREDS", stateCreds) : null,
+    stateUrl,
+    // Same TLS as the main connection (from the options, variables or context); its own creds.
+    stateConnection: stateCreds
+      ? resolveConnection(
+          { url: stateUrl, context: given("context"), creds: stateCreds, tlsCa: given("tlsCa"), tlsCert: given("tlsCert"), tlsKey: given("tlsKey"), tlsFirst: yesNo("NATS_TLS_FIRST", given("tlsFirst")) },
+          env,
+          "INSIGHTS_STATE_URL",
+        )
+      : null,
     stateBucket: validBucket(get("stateBucket")),
     stateReplicas: replicas(get("stateReplicas")),
     metricsPort: get("metricsPort") ? positiveNumber("INSIGHTS_METRICS_PORT", get("metricsPort"), { integer: true, max: 65535 }) : null,

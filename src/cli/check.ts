@@ -3,11 +3,9 @@
  * Exit 0: every import active (warnings allowed); 1: an import is inactive or an account JWT would
  * not load; 2: usage or configuration error.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { credsAuthenticator } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import { ConfigError } from "../config.js";
+import { connectOrFail, resolveConnection, yesNo, type ConnectionSettings } from "../shell/connection.js";
 import type { ImportStatus } from "../core/diagnosis.js";
 import { ResolverClient } from "../shell/resolver.js";
 import { audit, type AuditReport } from "./audit.js";
@@ -20,13 +18,17 @@ Sources (default: the nsc store at nsc's default location):
   --jwt-dir DIR            a directory of account JWTs, e.g. a full resolver's directory
     --operator-jwt FILE    the operator JWT to trust (else an operator JWT in DIR)
   --server URL             a live deployment, through $SYS (system-account credentials)
-    --creds FILE           the system-account user's creds file
+  --context NAME|FILE      a live deployment through a natscli context ($NATS_CONTEXT fills gaps)
+    --creds FILE           the system-account user's creds file ($NATS_CREDS)
+    --nkey FILE | --user U --password P | --token T    other credentials ($NATS_NKEY, ...)
+    --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-first    TLS ($NATS_CA, $NATS_CERT, $NATS_KEY)
 Filters and output:
   --account KEY|NAME       only this importing account
   --status active|inactive|warning
   --expiry-warning-days N  warn about tokens expiring within N days (default 7)
   --json                   the report as JSON (the same ImportDiagnosis objects as the service)
-Exit status: 0 all imports active, 1 an import is inactive or an account JWT is unusable, 2 usage error.`;
+Exit status: 0 all imports active, 1 an import is inactive or an account JWT is unusable,
+2 a usage, configuration, connection or credential error (no verdict).`;
 
 const STATUSES = ["active", "inactive", "warning"];
 
@@ -65,7 +67,16 @@ export const SOURCE_OPTIONS = {
   "jwt-dir": { type: "string" },
   "operator-jwt": { type: "string" },
   server: { type: "string" },
+  context: { type: "string" },
   creds: { type: "string" },
+  nkey: { type: "string" },
+  user: { type: "string" },
+  password: { type: "string" },
+  token: { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-first": { type: "boolean" },
 } as const;
 
 function parseCheckArgs(argv: string[]) {
@@ -92,33 +103,56 @@ function parseCheckArgs(argv: string[]) {
 
 export function oneSource(values: Record<string, unknown>): void {
   const sources = ["nsc-store", "jwt-dir", "server"].filter((s) => values[s] !== undefined);
+  if (values["context"] !== undefined && values["server"] === undefined) sources.push("context");
   if (sources.length > 1) throw new ConfigError(`give one source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
+}
+
+/** A live deployment is read when --server or --context names one; else JWTs at rest. */
+export function isLive(values: Record<string, unknown>): boolean {
+  return values["server"] !== undefined || values["context"] !== undefined;
 }
 
 export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
   if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
-  if (values["server"]) return [await readLive(values["server"] as string, values["creds"] as string | undefined, progress)];
+  if (isLive(values)) return [await readLive(liveConnection(values, env), progress)];
   return readNscStore((values["nsc-store"] as string | undefined) ?? defaultNscStore(env));
 }
 
-async function readLive(url: string, credsPath: string | undefined, progress: (t: string) => unknown): Promise<Deployment> {
-  let creds: Uint8Array | undefined;
-  if (credsPath) {
-    try {
-      creds = readFileSync(credsPath);
-    } catch {
-      throw new ConfigError(`--creds: cannot read ${credsPath}`);
-    }
-  }
-  const nc = await connect({ servers: url, name: "nats-insights-check", maxReconnectAttempts: 0, ...(creds ? { authenticator: credsAuthenticator(creds) } : {}) }).catch((e: Error) => {
-    throw new ConfigError(`cannot connect to ${url}: ${e.message}`);
-  });
+/** Options first, then the NATS_* variables natscli also reads, then the context for the rest. */
+export function liveConnection(values: Record<string, unknown>, env: NodeJS.ProcessEnv): ConnectionSettings {
+  const opt = (flag: string, variable: string): string | undefined => (values[flag] as string | undefined) || env[variable] || undefined;
+  return resolveConnection(
+    {
+      url: values["server"] as string | undefined,
+      context: opt("context", "NATS_CONTEXT"),
+      creds: opt("creds", "NATS_CREDS"),
+      nkey: opt("nkey", "NATS_NKEY"),
+      user: opt("user", "NATS_USER"),
+      password: opt("password", "NATS_PASSWORD"),
+      token: opt("token", "NATS_TOKEN"),
+      tlsCa: opt("tls-ca", "NATS_CA"),
+      tlsCert: opt("tls-cert", "NATS_CERT"),
+      tlsKey: opt("tls-key", "NATS_KEY"),
+      tlsFirst: values["tls-first"] === true ? true : yesNo("NATS_TLS_FIRST", env["NATS_TLS_FIRST"]),
+    },
+    env,
+    "--server",
+  );
+}
+
+async function readLive(settings: ConnectionSettings, progress: (t: string) => unknown): Promise<Deployment> {
+  const url = settings.servers.join(",");
+  const nc = await connectOrFail(settings, "nats-insights-check");
   try {
     const resolver = new ResolverClient(nc, 2000);
-    const operatorJwts = await resolver.operatorJwts();
+    const operatorJwts = await resolver.operatorJwts().catch((e: Error) => {
+      throw new ConfigError(`${url}: cannot read the operator JWT from the servers' VARZ: ${e.message}`);
+    });
     if (operatorJwts.length === 0) throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
-    const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`));
-    return { origin: url, operatorJwts, accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })) };
+    const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`)).catch((e: Error) => {
+      throw new ConfigError(`${url}: cannot load the account JWTs through $SYS (system-account creds and a full or cache resolver are needed): ${e.message}`);
+    });
+    return { origin: `live servers ${url}`, operatorJwts, accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })) };
   } finally {
     await nc.close();
   }
