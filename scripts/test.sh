@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: the whole suite on Node 24, then the unit tests and the live-service and CLI tests on
+# `npm test`: the whole suite on Node 24, then the unit tests and the live-service, metrics and CLI tests on
 # Node 22 (docs/decisions.md, "Node"). Each Node comes from .tools/node/v<major> (scripts/setup.sh).
 # Arguments go to the first run alone: `npm test -- test/unit` runs the unit tests on Node 24.
 set -euo pipefail
@@ -18,7 +18,10 @@ on_node() {
   PATH="$bin:$PATH" INSIGHTS_TEST_NODE_LINE=$major "$vitest" run "$@"
 }
 
-on_node 24 "$@"
+# Both runs, whatever the first gives; the status is the first failure's.
+status=0
+on_node 24 "$@" || status=$?
 if [ $# -eq 0 ]; then
-  on_node 22 test/unit test/integration/service.test.ts test/integration/check-cli.test.ts test/integration/cli.test.ts
+  on_node 22 test/unit test/integration/service.test.ts test/integration/metrics.test.ts test/integration/check-cli.test.ts test/integration/cli.test.ts || [ "$status" -ne 0 ] || status=$?
 fi
+exit "$status"
