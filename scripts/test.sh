@@ -22,6 +22,6 @@ on_node() {
 status=0
 on_node 24 "$@" || status=$?
 if [ $# -eq 0 ]; then
-  on_node 22 test/unit test/integration/service.test.ts test/integration/metrics.test.ts test/integration/check-cli.test.ts test/integration/cli.test.ts || [ "$status" -ne 0 ] || status=$?
+  on_node 22 test/unit test/integration/service.test.ts test/integration/metrics.test.ts test/integration/check-cli.test.ts test/integration/cli.test.ts || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
 fi
 exit "$status"
