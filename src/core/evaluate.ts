@@ -9,6 +9,7 @@ import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js
 import { activationOrNull, parseActivation } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";
 import { isSubsetMatch, isValidSubject } from "./subject.js";
+import { NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 
 export interface EvaluationOptions {
@@ -96,7 +97,7 @@ function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): V
   if (problem) return fail("account_jwt_invalid", problem.message);
   const time = importer.claims && timeProblem(importer.claims, now);
   if (time === "expired") return fail("account_expired", null);
-  if (time === "not_yet_valid") return fail("account_jwt_invalid", `the account JWT is not valid before ${iso(importer.claims!.notBefore)}`);
+  if (time === "not_yet_valid") return fail("account_jwt_invalid", `${NOT_YET_VALID_ACCOUNT} ${iso(importer.claims!.notBefore)}`);
   return pass;
 }
 

@@ -58,6 +58,7 @@ describe("each token", () => {
   it("renews for as long as it lasted, signed by the key that signed it", () => {
     const priv = expiringTokens(dir, opts(), 30).find((t) => t.subject === "priv.b")!;
     expect(priv.renewal).toEqual([
+      `# the token is written to ./IMP2-priv.b.activation.jwt in the current directory, where nsc add import reads it`,
       `nsc generate activation --account EXP --target-account ${fx.imp2.id} --subject priv.b --output-file IMP2-priv.b.activation.jwt --private-key ${fx.sk0.getPublicKey()} --expiry 10d`,
       `nsc delete import --account IMP2 --subject priv.b --src-account ${fx.exp.id}`,
       `nsc add import --account IMP2 --token IMP2-priv.b.activation.jwt --name priv`,
@@ -73,6 +74,6 @@ describe("each token", () => {
     await gone.reissue({ imports: [{ name: "p", account: other.id, subject: "p.1", type: "stream", token }] as never });
     const [t] = expiringTokens(directoryOf(fx.op, [other, gone]), opts(), 30);
     // sk0 is EXP's key, not X's: X does not trust the token; renew it with X's own signing key
-    expect(t!.renewal[0]).toMatch(new RegExp(`--private-key ${other.signingKeys[0]!.getPublicKey()} --expiry 1d$`));
+    expect(t!.renewal[1]).toMatch(new RegExp(`--private-key ${other.signingKeys[0]!.getPublicKey()} --expiry 1d$`));
   });
 });

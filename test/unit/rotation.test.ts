@@ -43,13 +43,14 @@ describe("the tokens a key signed", () => {
     const priv = r.tokens.find((t) => t.subject === "priv.b")!;
     const expiry = nscTime(fx.now + 10 * DAY);
     expect(priv.reissue).toEqual([
+      `# the token is written to ./IMP2-priv.b.activation.jwt in the current directory, where nsc add import reads it`,
       `nsc generate activation --account EXP --target-account ${fx.imp2.id} --subject priv.b --output-file IMP2-priv.b.activation.jwt --private-key ${key(fx.sk1)} --expiry '${expiry}'`,
       `nsc delete import --account IMP2 --subject priv.b --src-account ${fx.exp.id}`,
       `nsc add import --account IMP2 --token IMP2-priv.b.activation.jwt --name priv`,
       `nsc push --account IMP2`,
     ]);
     // no expiry on the old token: none on the new one
-    expect(r.tokens.find((t) => t.subject === "svc.a")!.reissue[0]).toMatch(new RegExp(`--private-key ${key(fx.sk1)}$`));
+    expect(r.tokens.find((t) => t.subject === "svc.a")!.reissue[1]).toMatch(new RegExp(`--private-key ${key(fx.sk1)}$`));
   });
 
   it("with no other signing key, signs with the identity key and says so", async () => {
@@ -58,7 +59,7 @@ describe("the tokens a key signed", () => {
     onlyOne.upsert(await proposal(fx.exp, claims, { signingKeys: [fx.sk0] }));
     const r = run("EXP", key(fx.sk0), false, onlyOne);
     expect(r.reissue_signer).toBe(fx.exp.id);
-    expect(r.tokens[0]!.reissue[0]).toMatch(new RegExp(`--private-key ${fx.exp.id}$`));
+    expect(r.tokens[0]!.reissue[1]).toMatch(new RegExp(`--private-key ${fx.exp.id}$`));
     expect(r.notes.join(" ")).toMatch(/no other signing key/);
   });
 
@@ -80,7 +81,7 @@ describe("the tokens a key signed", () => {
     const d = directoryOf(fx.op, [...fx.all, imp]);
     const t = run("EXP", key(fx.sk0), false, d).tokens.find((x) => x.account === imp.id)!;
     expect(t.cause).toBe("activation_expired");
-    expect(t.reissue[0]).toMatch(/--private-key \w+ --expiry 30d$/);
+    expect(t.reissue[1]).toMatch(/--private-key \w+ --expiry 30d$/);
   });
 });
 

@@ -37,6 +37,9 @@ export interface Cause {
   remediation(ctx: CauseContext): string[];
 }
 
+/** How the detail of a not-yet-valid importer JWT begins (the evaluator writes it, a cause reads it). */
+export const NOT_YET_VALID_ACCOUNT = "the account JWT is not valid before";
+
 /** How the account is known to nsc: its name where the JWT has one. */
 export const label = (a: AccountRef): string => a.name ?? a.id;
 
@@ -76,6 +79,10 @@ export function generateActivation(ctx: CauseContext, extra = ""): string {
   );
 }
 
+/** Where the token file goes: nsc writes a relative --output-file in the current directory. */
+export const tokenFileNote = (ctx: CauseContext): string =>
+  `# the token is written to ./${tokenFile(ctx)} in the current directory, where nsc add import reads it`;
+
 export const deleteImport = (ctx: CauseContext): string =>
   `nsc delete import --account ${arg(label(ctx.importer))} --subject ${arg(ctx.imp.subject)} --src-account ${ctx.exporter.id}`;
 
@@ -100,7 +107,40 @@ function keepLocal(ctx: CauseContext): string {
 
 /** The full sequence that gives an import a fresh token from the exporter. */
 export function reissueToken(ctx: CauseContext, extra = ""): string[] {
-  return [generateActivation(ctx, extra), deleteImport(ctx), addImportWithToken(ctx), push(ctx.importer)];
+  return [tokenFileNote(ctx), generateActivation(ctx, extra), deleteImport(ctx), addImportWithToken(ctx), push(ctx.importer)];
+}
+
+/**
+ * Re-sign the importer's JWT and push it. nats-server adds an import only when the importer's JWT
+ * is loaded or changes: an import it refused (no export, a dead token, a missing source account)
+ * stays refused after the exporter is fixed and pushed, and pushing the identical JWT again does
+ * nothing. Adding and removing a tag changes nothing but the JWT's issue time.
+ */
+export function reloadImporter(ctx: CauseContext): string[] {
+  const name = arg(label(ctx.importer));
+  return [
+    `# re-sign ${label(ctx.importer)} and push it, so the server adds the import again (a push of the same JWT does nothing):`,
+    `nsc edit account --name ${name} --tag insights-reload`,
+    `nsc edit account --name ${name} --rm-tag insights-reload`,
+    push(ctx.importer),
+  ];
+}
+
+/**
+ * Export what the import asks for from the exporter: private when the import carries a token (the
+ * export it was made for was private), for the token's subject when it has one (what was exported).
+ */
+export function addExportForImport(ctx: CauseContext): string {
+  const subject = ctx.activation?.importSubject || ctx.exporterSubject;
+  return (
+    `nsc add export --account ${arg(label(ctx.exporter))} --subject ${arg(subject)}` +
+    `${kindOf(ctx) === "service" ? " --service" : ""}${ctx.imp.token ? " --private" : ""}`
+  );
+}
+
+/** The fix on the exporter's side: its change pushed, then the importer reloaded. */
+export function fixOnExporter(ctx: CauseContext, ...commands: string[]): string[] {
+  return [...commands, push(ctx.exporter), ...reloadImporter(ctx)];
 }
 
 export const when = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();

@@ -1,4 +1,4 @@
-import { arg, consequence, deleteImport, kindOf, label, push, subjectPhrase, type Cause } from "./cause.js";
+import { addExportForImport, consequence, deleteImport, fixOnExporter, kindOf, label, push, subjectPhrase, type Cause } from "./cause.js";
 
 export const exportNotFound: Cause = {
   code: "export_not_found",
@@ -9,8 +9,7 @@ export const exportNotFound: Cause = {
     `${subjectPhrase(ctx)} matches no ${kindOf(ctx)} export of ${label(ctx.exporter)}, so ${consequence(ctx)}.`,
   remediation: (ctx) => [
     `# either export it from ${label(ctx.exporter)}:`,
-    `nsc add export --account ${arg(label(ctx.exporter))} --subject ${arg(ctx.exporterSubject)}${kindOf(ctx) === "service" ? " --service" : ""}`,
-    push(ctx.exporter),
+    ...fixOnExporter(ctx, addExportForImport(ctx)),
     `# or remove the import:`,
     deleteImport(ctx),
     push(ctx.importer),

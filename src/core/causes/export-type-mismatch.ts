@@ -1,4 +1,6 @@
-import { addPublicImport, consequence, deleteImport, kindOf, label, push, subjectPhrase, type Cause } from "./cause.js";
+import { addExportForImport, addPublicImport, consequence, deleteImport, fixOnExporter, kindOf, label, push, subjectPhrase, type Cause } from "./cause.js";
+
+const otherKind = (kind: "stream" | "service") => (kind === "stream" ? "service" : "stream");
 
 export const exportTypeMismatch: Cause = {
   code: "export_type_mismatch",
@@ -6,14 +8,26 @@ export const exportTypeMismatch: Cause = {
   title: "Export is of the other type",
   explanation: "Only an export of the same type counts: a stream import cannot use a service export, nor the reverse.",
   message: (ctx) => {
-    const other = kindOf(ctx) === "stream" ? "service" : "stream";
-    return `${subjectPhrase(ctx)} matches only a ${other} export of ${label(ctx.exporter)}, so ${consequence(ctx)}. Import it as a ${other}.`;
+    const other = otherKind(kindOf(ctx));
+    return (
+      `${subjectPhrase(ctx)} matches only a ${other} export of ${label(ctx.exporter)}, so ${consequence(ctx)}. ` +
+      `Export it as a ${kindOf(ctx)} from ${label(ctx.exporter)}, or import it as a ${other}.`
+    );
   },
+  // The import says what the importer uses; an export of that type gone missing (deleted, or
+  // re-added as the other type) is the likely story, so restoring it comes first.
   remediation: (ctx) => {
-    const other = kindOf(ctx) === "stream" ? "service" : "stream";
-    const reAdd = ctx.exportClaim?.tokenReq
-      ? [`# the export is private: ask ${label(ctx.exporter)} for a ${other} token and add the import with it`]
+    const other = otherKind(kindOf(ctx));
+    const reImport = ctx.exportClaim?.tokenReq
+      ? [`# the ${other} export is private: ask ${label(ctx.exporter)} for a ${other} token and add the import with it`]
       : [addPublicImport(ctx, ctx.exporterSubject, other)];
-    return [deleteImport(ctx), ...reAdd, push(ctx.importer)];
+    return [
+      `# either export it as a ${kindOf(ctx)} from ${label(ctx.exporter)}:`,
+      ...fixOnExporter(ctx, addExportForImport(ctx)),
+      `# or import it as a ${other}:`,
+      deleteImport(ctx),
+      ...reImport,
+      push(ctx.importer),
+    ];
   },
 };

@@ -1,4 +1,4 @@
-import { arg, consequence, label, push, subjectPhrase, type Cause } from "./cause.js";
+import { consequence, label, reloadImporter, subjectPhrase, type Cause } from "./cause.js";
 
 export const serverStateStale: Cause = {
   code: "server_state_stale",
@@ -9,9 +9,5 @@ export const serverStateStale: Cause = {
   message: (ctx) =>
     `${subjectPhrase(ctx)} is valid by its JWTs, but ${ctx.detail ?? "the servers"} that have ${label(ctx.importer)} loaded do not honour it, so ${consequence(ctx)} there. ` +
     `Re-sign ${label(ctx.importer)}'s JWT and push it so the servers evaluate it again.`,
-  remediation: (ctx) => [
-    `nsc edit account --name ${arg(label(ctx.importer))} --tag insights-reload`,
-    `nsc edit account --name ${arg(label(ctx.importer))} --rm-tag insights-reload`,
-    push(ctx.importer),
-  ],
+  remediation: (ctx) => reloadImporter(ctx),
 };

@@ -1,4 +1,4 @@
-import { consequence, deleteImport, push, subjectPhrase, type Cause } from "./cause.js";
+import { consequence, deleteImport, fixOnExporter, push, subjectPhrase, type Cause } from "./cause.js";
 
 export const sourceAccountNotFound: Cause = {
   code: "source_account_not_found",
@@ -10,7 +10,7 @@ export const sourceAccountNotFound: Cause = {
     `${subjectPhrase(ctx)} names a source account the server cannot load${ctx.detail ? ` (${ctx.detail})` : ""}, so ${consequence(ctx)}.`,
   remediation: (ctx) => [
     `# push the source account, if it exists in your nsc store:`,
-    push(ctx.exporter),
+    ...fixOnExporter(ctx),
     `# or remove the import:`,
     deleteImport(ctx),
     push(ctx.importer),
