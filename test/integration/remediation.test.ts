@@ -326,16 +326,22 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("every cause's rem
   it("server_state_stale: a token that became valid after the importer was loaded", async () => {
     const c = await pair("STALE");
     await nsc.run("add", "export", "--account", c.E, "--subject", "st.>", "--private");
-    // nsc takes an absolute start to the second; a few seconds from now, after the set-up
-    const nbf = Math.floor(Date.now() / 1000) + 4;
-    const start = new Date(nbf * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
-    await nsc.run("generate", "activation", "--account", c.E, "--target-account", c.impId, "--subject", "st.x", "--output-file", "stale.jwt", "--start", start);
-    await nsc.run("add", "import", "--account", c.I, "--token", "stale.jwt");
     await push(c.E, c.I);
-    expect((await only(c.E, c.I)).cause).toBe("activation_not_yet_valid");
-    expect(await flow(c.E, c.I, "stream", "st.x", "st.x", NEGATIVE_MS)).toBe("dead"); // loads the importer
-    // Wait for the clock (not for an order of events): the token's nbf must have passed.
-    while (Date.now() < (nbf + 1) * 1000) await new Promise((r) => setTimeout(r, 100));
+    const loaded = await connectAs(server, await account(c.I)); // the importer is loaded from here on
+    try {
+      // nsc takes an absolute start to the second: a few seconds from now, after the push below.
+      const nbf = Math.floor(Date.now() / 1000) + 5;
+      const start = new Date(nbf * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+      await nsc.run("generate", "activation", "--account", c.E, "--target-account", c.impId, "--subject", "st.x", "--output-file", "stale.jwt", "--start", start);
+      await nsc.run("add", "import", "--account", c.I, "--token", "stale.jwt");
+      await push(c.I); // the server evaluates the import now, before nbf
+      expect(Date.now(), "the push must land before the token's nbf").toBeLessThan(nbf * 1000);
+      expect((await only(c.E, c.I)).cause).toBe("activation_not_yet_valid");
+      // Wait for the clock (not for an order of events): the token's nbf must have passed.
+      while (Date.now() < (nbf + 1) * 1000) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await loaded.close();
+    }
     const byJwts = await only(c.E, c.I);
     expect(byJwts.status).toBe("active");
     const info = (await accountInfo(server, op, c.impId)) as { imports?: { subject?: string; account?: string; invalid?: boolean }[] } | null;
