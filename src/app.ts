@@ -25,7 +25,7 @@ import { readPush } from "./shell/pushes.js";
 import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js";
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
-import { ServerViews } from "./shell/server-views.js";
+import { CONFIRM_MS, ServerViews, type VerdictBasis } from "./shell/server-views.js";
 import { connectWithRetry } from "./shell/connection.js";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -34,6 +34,13 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * (measured: the first LOOKUP returned the previous JWT 251 times in 400), so look again soon.
  */
 const CONFIRM_DELAYS_MS = [0, 5, 25, 100, 300, 700];
+/**
+ * After a change, the servers' view of the accounts it touched is asked for again before their
+ * verdicts are published; while a server still shows other JWTs than the resolver's, it is asked
+ * again after these delays, within FRESH_VIEW_BOUND_MS in all (then its view is left out).
+ */
+const FRESH_VIEW_DELAYS_MS = [25, 75, 150, 300, 450];
+const FRESH_VIEW_BOUND_MS = 1000;
 /** Node timers overflow past ~24.8 days; wake up at least daily and re-arm. */
 const MAX_TIMER_MS = 24 * 3600 * 1000;
 
@@ -49,6 +56,20 @@ export class InsightsApp {
   private readonly resolver: ResolverClient;
   private readonly badInput: RateLimitedLog;
   private readonly views = new ServerViews();
+  /** What the servers' view is compared with: the directory's JWTs and time boundaries. */
+  private readonly basis: VerdictBasis = {
+    token: (id) => this.monitor.directory.get(id)?.token ?? null,
+    instants: (d) => {
+      const account = (id: string) => this.monitor.directory.get(id)?.claims;
+      const times = [d.token?.not_before, d.token?.expires_at].map((t) => (t ? Date.parse(t) / 1000 : 0));
+      for (const c of [account(d.account), account(d.source_account)]) if (c) times.push(c.notBefore, c.expires);
+      return times.filter((t) => t > 0);
+    },
+    sources: (id) => new Set((this.monitor.directory.get(id)?.claims?.imports ?? []).map((i) => i.account)),
+  };
+  /** Accounts whose verdicts wait for a fresh server view before they are published (count of waits). */
+  private readonly held = new Map<string, number>();
+  private readonly viewWork = new Set<Promise<void>>();
   readonly metrics: Metrics;
   private metricsServer: import("node:http").Server | null = null;
   private readonly events: EventPublisher;
@@ -79,7 +100,7 @@ export class InsightsApp {
     this.resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.badInput = new RateLimitedLog(log);
     this.events = new EventPublisher(nc, gate, log);
-    const imports = () => this.monitor.keyed().map(([key, d]): [string, ImportDiagnosis] => [key, this.views.apply(d)]);
+    const imports = () => this.monitor.keyed().map(([key, d]): [string, ImportDiagnosis] => [key, this.views.apply(key, d, this.basis)]);
     this.metrics = new Metrics({ imports, connected: () => this.connectionUp && !nc.isClosed() }, { importSeries: config.metricsImports });
   }
 
@@ -139,6 +160,7 @@ export class InsightsApp {
     this.metricsServer?.close();
     await Promise.allSettled([...this.perAccount.values()]);
     await this.resyncing;
+    await Promise.allSettled([...this.viewWork]);
     await this.events.drained();
     await drainOrClose(this.nc);
     if (this.stateNc) await drainOrClose(this.stateNc);
@@ -150,14 +172,20 @@ export class InsightsApp {
     return { requests: (stats.endpoints ?? []).reduce((n, e) => n + e.num_requests, 0) };
   }
 
-  /** Resolves once every push heard so far has been confirmed or found rejected. */
+  /**
+   * Resolves once every push heard so far has been confirmed or found rejected, the servers' view
+   * asked for after each change has come back and the verdicts it held have been published, and no
+   * resync runs.
+   */
   async settled(): Promise<void> {
-    while (this.perAccount.size > 0) await Promise.allSettled([...this.perAccount.values()]);
+    while (this.perAccount.size > 0 || this.viewWork.size > 0 || this.resyncing) {
+      await Promise.allSettled([...this.perAccount.values(), ...this.viewWork, this.resyncing]);
+    }
   }
 
   /** Every diagnosis with the servers' own view filled in. */
   diagnoses(): ImportDiagnosis[] {
-    return this.monitor.diagnoses().map((d) => this.views.apply(d));
+    return this.monitor.keyed().map(([key, d]) => this.views.apply(key, d, this.basis));
   }
 
   private endpoints(): EndpointSpec[] {
@@ -181,7 +209,7 @@ export class InsightsApp {
       response: "check-reply" as const,
       description: "Every import of every account (or of one), with status, cause, message and remediation",
       handle: (body: unknown) => {
-        const diagnosesOf = (id: string | null) => (id === null ? this.diagnoses() : this.monitor.keyed([id]).map(([, d]) => this.views.apply(d)));
+        const diagnosesOf = (id: string | null) => (id === null ? this.diagnoses() : this.monitor.keyed([id]).map(([key, d]) => this.views.apply(key, d, this.basis)));
         const outcome = check(this.monitor.directory, diagnosesOf, body as CheckRequest, new Date());
         if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
         return fitToPayload(outcome.reply, this.nc.info?.max_payload ?? 1024 * 1024);
@@ -222,7 +250,9 @@ export class InsightsApp {
       this.abandonLoad = () => reject(new Error("the connection was re-established during the load"));
       this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs")).then(resolve, reject);
     }).finally(() => (this.abandonLoad = null));
-    this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
+    const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
+    // Before the first cross-check no server was asked anything: nothing to discount.
+    if (this.started) this.views.judged(changes.map((c) => c.key));
     await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
     // A full pass: every import is compared with what was last published.
     this.publishChanged(this.monitor.keyed());
@@ -235,7 +265,33 @@ export class InsightsApp {
   private async crossCheck(): Promise<void> {
     this.servers = Math.max(1, await this.resolver.serverCount());
     const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
-    await this.views.refresh(importers, (id: string) => this.accountInfo(id));
+    await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
+    await this.confirmExposures(importers);
+  }
+
+  /** Where a server honours an import the JWTs say is dead, look once more: a late server timer is no exposure. */
+  private async confirmExposures(accounts: string[]): Promise<void> {
+    const pending = this.views.unconfirmed(this.monitor.keyed(accounts), this.basis);
+    if (pending.length === 0 || this.stopping) return;
+    await sleep(CONFIRM_MS + 20);
+    await this.views.refresh(pending, (id: string) => this.accountInfo(id), this.basis, false);
+  }
+
+  /**
+   * Ask the servers about these accounts until each shows the resolver's JWTs, within a bound. At a
+   * time instant (an exp or nbf), first let the servers' own timers fire.
+   */
+  private async freshViews(accounts: string[]): Promise<void> {
+    const quiet = this.views.quietAfter(this.monitor.keyed(accounts), this.basis) - Date.now();
+    if (quiet > 0) await sleep(quiet);
+    const deadline = Date.now() + FRESH_VIEW_BOUND_MS;
+    await this.views.refresh(accounts, (id: string) => this.accountInfo(id), this.basis, false);
+    for (const delay of FRESH_VIEW_DELAYS_MS) {
+      const behind = this.views.behind(accounts, this.basis);
+      if (behind.length === 0 || this.stopping || Date.now() + delay > deadline) return;
+      await sleep(delay);
+      await this.views.refresh(behind, (id: string) => this.accountInfo(id), this.basis, false);
+    }
   }
 
   private accountInfo(id: string) {
@@ -284,7 +340,8 @@ export class InsightsApp {
     }
     if (answer.kind === "jwt" && answer.jwt === jwt) {
       this.log.info({ account: id, name: claims.name }, "push stored");
-      this.emit(this.metrics.timed("push_stored", () => this.monitor.applyAccount(id, jwt, nowSeconds())));
+      const changes = this.metrics.timed("push_stored", () => this.monitor.applyAccount(id, jwt, nowSeconds()));
+      this.emit(changes, [id, ...this.monitor.directory.importersOf(id)]);
       return;
     }
     const reason = refusalOnPush(claims, this.monitor.directory.trust) ?? "the server did not store it";
@@ -305,32 +362,58 @@ export class InsightsApp {
   /**
    * Publish what changed. The monitor says which imports were re-evaluated; an event goes out when
    * the final (status, cause), the servers' view applied, differs from the last one published.
+   * A verdict is never combined with a server view older than it: the accounts touched (those with
+   * a changed verdict, and `touched`, whose JWTs changed) are held back until their servers have
+   * been asked again (bounded by FRESH_VIEW_BOUND_MS), then published once.
    */
-  private emit(changes: ImportChange[]): void {
-    const accounts = [...new Set(changes.map((c) => c.diagnosis.account))];
-    this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
+  private emit(changes: ImportChange[], touched: string[] = []): void {
+    this.views.judged(changes.map((c) => c.key));
+    const accounts = [...new Set([...changes.map((c) => c.diagnosis.account), ...touched])];
+    if (!this.started || accounts.length === 0) this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
+    else this.holdFor(accounts, () => this.freshViews(accounts));
     this.forgetRemoved();
-    if (this.started && accounts.length > 0) {
-      // What the servers said of these accounts may be stale now: ask again, then publish what that changes.
-      this.views.forget(accounts);
-      void this.views
-        .refresh(accounts, (id: string) => this.accountInfo(id), false)
-        .then(() => this.publishChanged(this.monitor.keyed(accounts)))
-        .catch(() => {});
-    }
     this.armBoundary();
   }
 
-  /** Offer every import's final verdict, the servers' view applied, to the event publisher. */
+  /** Hold back these accounts' verdicts while `work` runs; then publish them, and confirm any exposure. */
+  private holdFor(accounts: string[], work: () => Promise<void>): void {
+    for (const id of accounts) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+    const done = work()
+      .catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their view"))
+      .then(() => {
+        const released = accounts.filter((id) => {
+          const n = (this.held.get(id) ?? 1) - 1;
+          if (n > 0) this.held.set(id, n);
+          else this.held.delete(id);
+          return n <= 0;
+        });
+        this.publishChanged(this.monitor.keyed(released));
+        return this.confirmExposures(released);
+      })
+      .catch((e: Error) => this.log.warn({ err: e.message }, "could not confirm a server's view"))
+      .finally(() => this.viewWork.delete(done));
+    this.viewWork.add(done);
+  }
+
+  /** Offer the final verdicts, the servers' view applied, to the event publisher; held accounts wait. */
   private publishChanged(entries: [string, ImportDiagnosis][]): void {
-    this.events.offer(entries.map(([key, d]) => [key, this.views.apply(d)]), !this.started);
+    const free = this.held.size === 0 ? entries : entries.filter(([, d]) => !this.held.has(d.account));
+    this.events.offer(
+      free.map(([key, d]) => [key, this.views.apply(key, d, this.basis)]),
+      !this.started,
+    );
   }
 
   /** Imports no JWT declares any more: the monitor names them, or (after very many) everything is compared. */
   private forgetRemoved(): void {
     const removed = this.monitor.takeRemovedKeys();
-    if (removed) this.events.forget(removed);
-    else this.events.prune((key) => this.monitor.has(key));
+    if (removed) {
+      this.events.forget(removed);
+      this.views.forgetKeys(removed);
+    } else {
+      this.events.prune((key) => this.monitor.has(key));
+      this.views.prune((key) => this.monitor.has(key));
+    }
   }
 
   private armEpoch(): void {

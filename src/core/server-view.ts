@@ -6,7 +6,10 @@
 import { causeOf, type CauseContext } from "./causes/index.js";
 import type { ImportDiagnosis } from "./diagnosis.js";
 
-/** What the servers that have the importing account loaded report about one import. */
+/**
+ * What the servers that have the importing account loaded report about one import, counting only
+ * the servers whose view speaks to this verdict (same JWTs, asked after it was made).
+ */
 export interface ServerObservation {
   /** Servers that have the importing account loaded. */
   servers: number;
@@ -14,14 +17,16 @@ export interface ServerObservation {
   registered: number;
   /** Of those, the ones that honour it (registered and not invalid). */
   honouring: number;
+  /** Of those, the ones that honour it on two looks far enough apart (what an exposure needs). */
+  exposing: number;
 }
 
 export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): ImportDiagnosis {
   const server = { servers: obs.servers, registered: obs.registered > 0, invalid: obs.registered > 0 && obs.honouring === 0 };
   if (obs.servers === 0) return { ...d, server };
-  if (d.status === "inactive" && obs.honouring > 0) {
+  if (d.status === "inactive" && obs.exposing > 0) {
     const exposure =
-      ` Yet ${obs.honouring} of ${obs.servers} server(s) still honour this import: messages keep crossing although the JWTs and the clock` +
+      ` Yet ${obs.exposing} of ${obs.servers} server(s) still honour this import: messages keep crossing although the JWTs and the clock` +
       ` say they must not. That is a security exposure until the importing account is re-signed and pushed.`;
     return { ...d, server, message: d.message + exposure };
   }

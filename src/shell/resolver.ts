@@ -38,6 +38,8 @@ export interface ServerImportView {
 
 export interface AccountInfoReply {
   server: string;
+  /** The account JWT this server has applied (set only once an update is complete); null: not loaded. */
+  jwt: string | null;
   /** Imports the server registered (system imports excluded). */
   imports: ServerImportView[];
 }
@@ -148,8 +150,8 @@ export class ResolverClient {
   }
 
   /**
-   * Each server's view of an account it has loaded. Every server answers (with an error when it
-   * has not loaded the account), so the wait ends after `servers` replies, or at `maxWaitMs`.
+   * Each server's view of the account (see parseAccountInfo). Every server answers (with an error
+   * when it has not loaded the account), so the wait ends after `servers` replies, or at `maxWaitMs`.
    */
   async accountInfo(id: string, servers: number, maxWaitMs: number): Promise<AccountInfoReply[]> {
     const replies = await this.nc.requestMany(SUBJECTS.info(id), undefined, { strategy: "count", maxMessages: Math.max(1, servers), maxWait: maxWaitMs });
@@ -173,17 +175,26 @@ function addPackLine(jwts: Map<string, string>, msg: Msg): void {
   }
 }
 
-/** The server's `imports` of a loaded account; null when this server has not loaded it. */
+/**
+ * One server's answer: the account's JWT and `imports` if it has the account loaded, else `jwt`
+ * null and no imports; null when the reply is not an INFO reply at all. Not loaded are: an account
+ * the server does not know ("does not exist"; INFO never loads one), the stand-in a route creates
+ * for an unknown account it sees interest in (expired, incomplete, no JWT, no imports: the first
+ * client of that account makes the server fetch and load it, so it never carries a message through
+ * an import), and an expired account (it serves no client).
+ */
 export function parseAccountInfo(msg: Msg): AccountInfoReply | null {
-  let body: { server?: { name?: unknown; id?: unknown }; data?: { imports?: unknown }; error?: unknown };
+  let body: { server?: { name?: unknown; id?: unknown }; data?: { imports?: unknown; jwt?: unknown; expired?: unknown }; error?: unknown };
   try {
     body = msg.json();
   } catch {
     return null;
   }
-  if (body.error || !body.data) return null;
+  if (!body || typeof body !== "object" || (!body.error && !body.data)) return null;
   const server = String(body.server?.name ?? body.server?.id ?? "?");
-  const raw = Array.isArray(body.data.imports) ? body.data.imports : [];
+  const jwt = typeof body.data?.jwt === "string" ? body.data.jwt.trim() : "";
+  if (body.error || jwt === "" || jwt.length > MAX_TOKEN_BYTES || body.data?.expired === true) return { server, jwt: null, imports: [] };
+  const raw = Array.isArray(body.data!.imports) ? body.data!.imports : [];
   const imports = raw
     .filter((i): i is Record<string, unknown> => i !== null && typeof i === "object")
     .map((i) => ({
@@ -193,5 +204,5 @@ export function parseAccountInfo(msg: Msg): AccountInfoReply | null {
       invalid: i["invalid"] === true,
     }))
     .filter((i) => !SYSTEM_IMPORTS.has(i.subject));
-  return { server, imports };
+  return { server, jwt, imports };
 }

@@ -1,47 +1,179 @@
 /**
  * The servers' own view of each import (ACCOUNT.<id>.INFO from every server that has the account
  * loaded), kept beside the computed diagnoses and applied to them by core/server-view.ts.
+ *
+ * A server's view is only compared with a verdict made from the same JWTs: each look records the
+ * importer's JWT the server has applied and, asked just before, the JWT of each account it imports
+ * from (the server sets an account's JWT only once the update, importers re-checked, is complete).
+ * A look from another JWT version, or older than the verdict, is left out; so is a look taken
+ * within a second of an instant at which time changes the import (the server's own timers may fire
+ * before ours, or after). A server that honours an import the JWTs say is dead must say so on two looks at least
+ * CONFIRM_MS apart, so a server timer that fires a little late is no exposure.
  */
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import { applyServerView } from "../core/server-view.js";
-import type { AccountInfoReply } from "./resolver.js";
+import type { AccountInfoReply, ServerImportView } from "./resolver.js";
 
 const CONCURRENCY = 16;
+/** An exposure is reported only when a server shows it on looks at least this far apart. */
+export const CONFIRM_MS = 500;
+/** Looks this close to an instant at which the import changes by time may see the server's timers before ours, or after. */
+export const BOUNDARY_MARGIN_MS = 300;
+/** Look times kept per server and run of identical looks. */
+const TIMES_KEPT = 8;
+
+/** What the app knows of each account: the JWT its verdicts are made from, and the clock's part. */
+export interface VerdictBasis {
+  /** The account JWT the directory holds, or null. */
+  token(id: string): string | null;
+  /** The instants (unix s) at which time alone changes this import: its token's and accounts' nbf and exp. */
+  instants(d: ImportDiagnosis): number[];
+  /** The accounts an importer imports from. */
+  sources(id: string): Iterable<string>;
+}
+
+export type InfoFetch = (id: string) => Promise<AccountInfoReply[]>;
+
+interface ServerLook {
+  /** Times (ms) of the looks in the current run of identical answers, oldest first (bounded). */
+  times: number[];
+  importerJwt: string;
+  /** Source account → the JWT this server had applied for it just before (null: not loaded). */
+  sourceJwts: ReadonlyMap<string, string | null>;
+  imports: ServerImportView[];
+  fingerprint: string;
+}
 
 export class ServerViews {
-  private readonly byAccount = new Map<string, AccountInfoReply[]>();
+  /** importer id → server name → its latest look. */
+  private readonly byAccount = new Map<string, Map<string, ServerLook>>();
+  /** import key → when its verdict from the JWTs last changed (ms): older looks do not count. */
+  private readonly judgedFrom = new Map<string, number>();
 
-  /** Ask about each account; an account no server has loaded has no view. `all`: forget the rest. */
-  async refresh(ids: string[], fetch: (id: string) => Promise<AccountInfoReply[]>, all = true): Promise<void> {
-    const fresh = new Map<string, AccountInfoReply[]>();
+  /**
+   * Ask every server about each account (its sources first, then the account); an account no
+   * server has loaded has no view. `all`: forget every account not asked about.
+   */
+  async refresh(ids: string[], fetch: InfoFetch, basis: VerdictBasis, all = true): Promise<void> {
+    const fresh = new Map<string, Map<string, ServerLook>>();
     for (let i = 0; i < ids.length; i += CONCURRENCY) {
       const batch = ids.slice(i, i + CONCURRENCY);
+      const sources = [...new Set(batch.flatMap((id) => [...basis.sources(id)]))];
+      const sourceJwts = new Map<string, Map<string, string | null>>();
+      for (let j = 0; j < sources.length; j += CONCURRENCY) {
+        const some = sources.slice(j, j + CONCURRENCY);
+        for (const [id, replies] of await Promise.all(some.map(async (id) => [id, await fetch(id).catch(() => null)] as const))) {
+          if (replies) sourceJwts.set(id, new Map(replies.map((r) => [r.server, r.jwt])));
+        }
+      }
+      const at = Date.now();
       const replies = await Promise.all(batch.map(async (id) => [id, await fetch(id).catch(() => [])] as const));
-      for (const [id, views] of replies) fresh.set(id, views);
+      for (const [id, views] of replies) fresh.set(id, this.looksOf(id, views, basis, sourceJwts, at));
     }
     if (all) this.byAccount.clear();
-    for (const [id, v] of fresh) {
-      if (v.length > 0) this.byAccount.set(id, v);
+    for (const [id, looks] of fresh) {
+      if (looks.size > 0) this.byAccount.set(id, looks);
       else this.byAccount.delete(id);
     }
   }
 
-  /** Drop what is known of these accounts: after a change it may be stale, and a stale view lies. */
-  forget(ids: Iterable<string>): void {
-    for (const id of ids) this.byAccount.delete(id);
+  /** These imports' verdicts changed now: what servers said before does not speak to them. */
+  judged(keys: Iterable<string>, at = Date.now()): void {
+    for (const key of keys) this.judgedFrom.set(key, at);
   }
 
-  /** The diagnosis with `server` filled in, where a server has the account loaded. */
-  apply(d: ImportDiagnosis): ImportDiagnosis {
-    const views = this.byAccount.get(d.account);
-    if (!views) return d;
+  /** Forget these imports: no JWT declares them any more. */
+  forgetKeys(keys: Iterable<string>): void {
+    for (const key of keys) this.judgedFrom.delete(key);
+  }
+
+  /** Forget every import no JWT declares any more. */
+  prune(stillDeclared: (key: string) => boolean): void {
+    for (const key of [...this.judgedFrom.keys()]) if (!stillDeclared(key)) this.judgedFrom.delete(key);
+  }
+
+  /** Accounts some server has loaded with other JWTs than the directory's: ask again soon. */
+  behind(ids: Iterable<string>, basis: VerdictBasis): string[] {
+    return [...ids].filter((id) => [...(this.byAccount.get(id)?.values() ?? [])].some((look) => !sameJwts(look, id, basis)));
+  }
+
+  /** When a look at these imports can count again: past the margin of any time instant around now. */
+  quietAfter(entries: Iterable<[string, ImportDiagnosis]>, basis: VerdictBasis, now = Date.now()): number {
+    let at = now;
+    for (const [, d] of entries) {
+      for (const t of basis.instants(d)) if (Math.abs(now - t * 1000) < BOUNDARY_MARGIN_MS) at = Math.max(at, t * 1000 + BOUNDARY_MARGIN_MS);
+    }
+    return at;
+  }
+
+  /** Of these imports, the accounts where a server shows an exposure not yet confirmed by a later look. */
+  unconfirmed(entries: Iterable<[string, ImportDiagnosis]>, basis: VerdictBasis): string[] {
+    const out = new Set<string>();
+    for (const [key, d] of entries) if (this.observe(key, d, basis)?.unconfirmed) out.add(d.account);
+    return [...out];
+  }
+
+  /** The diagnosis with `server` filled in from the looks that speak to it (none: left as it is). */
+  apply(key: string, d: ImportDiagnosis, basis: VerdictBasis): ImportDiagnosis {
+    const obs = this.observe(key, d, basis);
+    return obs ? applyServerView(d, obs) : d;
+  }
+
+  private observe(key: string, d: ImportDiagnosis, basis: VerdictBasis) {
+    const looks = this.byAccount.get(d.account);
+    if (!looks) return null;
+    const from = this.judgedFrom.get(key) ?? 0;
+    const instants = basis.instants(d).map((t) => t * 1000);
+    const nearInstant = (t: number) => instants.some((i) => Math.abs(t - i) < BOUNDARY_MARGIN_MS);
+    const usable = [...looks.values()].filter((l) => last(l) >= from && !nearInstant(last(l)) && sameJwts(l, d.account, basis, d.source_account));
+    if (usable.length === 0) return null;
     // Servers since 2.9.17 report the exporter-side subject; older ones a service's local subject.
     const wanted = new Set([d.type === "service" && d.local_subject ? d.local_subject : d.subject, d.subject]);
-    const matching = (v: AccountInfoReply) => v.imports.filter((i) => i.account === d.source_account && i.type === d.type && wanted.has(i.subject));
-    return applyServerView(d, {
-      servers: views.length,
-      registered: views.filter((v) => matching(v).length > 0).length,
-      honouring: views.filter((v) => matching(v).some((i) => !i.invalid)).length,
-    });
+    const matching = (l: ServerLook) => l.imports.filter((i) => i.account === d.source_account && i.type === d.type && wanted.has(i.subject));
+    const honours = (l: ServerLook) => matching(l).some((i) => !i.invalid);
+    const exposing = d.status === "inactive" ? usable.filter(honours) : [];
+    const confirmed = exposing.filter((l) => last(l) - (l.times.find((t) => t >= from) ?? Infinity) >= CONFIRM_MS);
+    return {
+      servers: usable.length,
+      registered: usable.filter((l) => matching(l).length > 0).length,
+      honouring: usable.filter(honours).length,
+      exposing: confirmed.length,
+      unconfirmed: confirmed.length < exposing.length,
+    };
   }
+
+  private looksOf(id: string, replies: AccountInfoReply[], basis: VerdictBasis, sourceJwts: Map<string, Map<string, string | null>>, at: number): Map<string, ServerLook> {
+    const previous = this.byAccount.get(id);
+    const looks = new Map<string, ServerLook>();
+    for (const r of replies) {
+      if (r.jwt === null) continue;
+      // A source whose answer from this server is missing stays unknown: the look cannot be judged on it.
+      const sources = new Map([...basis.sources(id)].flatMap((s) => (sourceJwts.get(s)?.has(r.server) ? [[s, sourceJwts.get(s)!.get(r.server)!] as const] : [])));
+      const imports = [...r.imports].sort((a, b) => (a.account + a.type + a.subject < b.account + b.type + b.subject ? -1 : 1));
+      const fingerprint = JSON.stringify([r.jwt, [...sources].sort(), imports]);
+      const before = previous?.get(r.server);
+      const times = before && before.fingerprint === fingerprint ? [...before.times, at].slice(-TIMES_KEPT) : [at];
+      looks.set(r.server, { times, importerJwt: r.jwt, sourceJwts: sources, imports, fingerprint });
+    }
+    return looks;
+  }
+}
+
+function last(l: ServerLook): number {
+  return l.times[l.times.length - 1]!;
+}
+
+/**
+ * Was the look made from the JWTs the directory holds? The importer's must be the same; a source's
+ * too, unless the server has not loaded the source at all (then it failed to find it when it loaded
+ * the importer, and nats-server never tries again: that view is current).
+ */
+function sameJwts(l: ServerLook, id: string, basis: VerdictBasis, source?: string): boolean {
+  if (l.importerJwt !== basis.token(id)) return false;
+  const sources = source === undefined ? [...l.sourceJwts.keys()] : [source];
+  return sources.every((s) => {
+    if (!l.sourceJwts.has(s)) return false;
+    const jwt = l.sourceJwts.get(s)!;
+    return jwt === null || jwt === basis.token(s);
+  });
 }

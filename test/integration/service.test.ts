@@ -16,6 +16,7 @@ import { validator } from "../../src/service/schemas.js";
 import type { ImportEvent } from "../../src/shell/events.js";
 import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
 import { connectAs, connectSystem, pushAccount, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
+import { streamFlows } from "../support/flow.js";
 import { toolPath } from "../support/tools.js";
 
 async function freePort(): Promise<number> {
@@ -58,6 +59,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
   let importer: TestAccount;
   let brokenAtStart: TestAccount;
   let wild: TestAccount;
+  let depot: TestAccount;
   let early: TestAccount;
   const pinned: NatsConnection[] = [];
   const expiresAt = nowSec() + 6;
@@ -71,6 +73,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
       exports: [
         { name: "orders", subject: "orders.>", type: "stream", token_req: true },
         { name: "pub", subject: "pub.>", type: "stream" },
+        { name: "wsvc", subject: "wsvc.>", type: "service", token_req: true },
       ],
     });
     importer = await op.account("SHIPPING");
@@ -83,15 +86,26 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     });
     brokenAtStart = await op.account("BILLING", { imports: [{ name: "missing", account: exporter.id, subject: "orders.billing", type: "stream" }] });
     // The server's own quirks (test/integration/expiry.test.ts): it keeps honouring an expired
-    // wildcard token, and never enables an import whose token became valid after load.
+    // service import with a local subject after its token expired (every line since 2.10), and
+    // never enables an import whose token became valid after load.
     boundary = nowSec() + 8;
     wild = await op.account("WILD");
-    await wild.reissue({ imports: [{ name: "w", account: exporter.id, subject: "orders.w", type: "stream", token: await activation(exporter, wild.id, "orders.>", "stream", { exp: boundary }) }] });
+    const expiring = await activation(exporter, wild.id, "wsvc.w", "service", { exp: boundary });
+    await wild.reissue({ imports: [{ name: "w", account: exporter.id, subject: "wsvc.w", local_subject: "wloc.w", type: "service", token: expiring } as never] });
+    // DEPOT's imports break and get fixed below; it has no token that expires during the run (on
+    // 2.10 an expiring token of an account can invalidate another stream import of that account).
+    depot = await op.account("DEPOT");
+    await depot.reissue({
+      imports: [
+        { name: "orders", account: exporter.id, subject: "orders.depot", type: "stream", token: await activation(exporter, depot.id, "orders.>", "stream") },
+        { name: "pub", account: exporter.id, subject: "pub.d", type: "stream" },
+      ],
+    });
     early = await op.account("EARLY");
     await early.reissue({ imports: [{ name: "e", account: exporter.id, subject: "orders.e", type: "stream", token: await activation(exporter, early.id, "orders.e", "stream", { nbf: boundary }) }] });
-    await pushAll(server, [exporter, importer, brokenAtStart, wild, early]);
-    // Clients keep both importers loaded on the server, so it has a view to cross-check.
-    for (const a of [exporter, wild, early]) pinned.push(await connectAs(server, a));
+    await pushAll(server, [exporter, importer, brokenAtStart, wild, early, depot]);
+    // Clients keep the importers loaded on the server, so it has a view to cross-check.
+    for (const a of [exporter, wild, early, depot]) pinned.push(await connectAs(server, a));
 
     dir = mkdtempSync(join(tmpdir(), "insights-svc-"));
     const creds = join(dir, "sys.creds");
@@ -118,7 +132,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
   it("publishes one event at start for each import that is not active", async () => {
     await events.next((e) => e.subject === "orders.billing");
     await events.next((e) => e.subject === "orders.us");
-    await events.next((e) => e.subject === "orders.w");
+    await events.next((e) => e.subject === "wsvc.w");
     await events.next((e) => e.subject === "orders.e");
     await sys.flush();
     const atStart = events.events.filter((e) => e.event.previous_status === null);
@@ -127,7 +141,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
       "BILLING orders.billing missing_activation_token",
       "EARLY orders.e activation_not_yet_valid",
       "SHIPPING orders.us activation_expiring_soon",
-      "WILD orders.w activation_expiring_soon",
+      "WILD wsvc.w activation_expiring_soon",
     ]);
   });
 
@@ -135,7 +149,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     const reply = (await sys.request("insights.imports.check", "{}", { timeout: 3000 })).json<{ summary: Record<string, number>; imports: ImportEvent[]; total: number }>();
     const validReply = validator("check-reply");
     expect(validReply(reply) ? null : validReply.errors).toBeNull();
-    expect(reply.summary).toEqual({ accounts: 6, imports: 6, active: 2, inactive: 2, warning: 2 });
+    expect(reply.summary).toEqual({ accounts: 7, imports: 8, active: 4, inactive: 2, warning: 2 });
     expect(reply.imports[0]!.status).toBe("inactive");
     const one = (await sys.request("insights.imports.check", JSON.stringify({ account: "SHIPPING", status: "warning" }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
     expect(one.imports.map((d) => d.subject)).toEqual(["orders.us"]);
@@ -157,13 +171,13 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
   it("serves Prometheus metrics and the same figures in the micro STATS data", async () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(text).toMatch(/^insights_imports\{status="inactive",cause="missing_activation_token"\} 1$/m);
-    expect(text).toMatch(/^insights_imports\{status="active",cause="none"\} 2$/m);
+    expect(text).toMatch(/^insights_imports\{status="active",cause="none"\} 4$/m);
     expect(text).toMatch(/^insights_evaluation_seconds_count \d+$/m);
     // Per-import series are opt-in: this service was started without --metrics-imports.
     expect(text).not.toMatch(/^insights_import_/m);
     expect(text).toMatch(/^insights_connected 1$/m);
     const stats = (await sys.request("$SRV.STATS.insights", "", { timeout: 3000 })).json<{ endpoints: { data: { imports: Record<string, number>; causes: Record<string, number> } }[] }>();
-    expect(stats.endpoints[0]!.data.imports).toEqual({ active: 2, inactive: 2, warning: 2 });
+    expect(stats.endpoints[0]!.data.imports).toEqual({ active: 4, inactive: 2, warning: 2 });
     expect(stats.endpoints[0]!.data.causes["missing_activation_token"]).toBe(1);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
   });
@@ -187,23 +201,81 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     expect(rejected.headers?.get("Nats-Service-Error-Code")).toBe("400");
   });
 
-  it("a push that breaks an import gives an event within 1 s, and the fix a recovery event", async () => {
+  /** The (status, cause) of every event about `subject` since `from`. */
+  const sequence = (subject: string, from: number) => events.events.filter((e) => e.at >= from && e.event.subject === subject).map((e) => [e.event.status, e.event.cause]);
+  const checked = async (account: string, subject: string) => {
+    const reply = (await sys.request("insights.imports.check", JSON.stringify({ account }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
+    return reply.imports.find((d) => d.subject === subject)!;
+  };
+  const pushExporter = async (edit: (claims: typeof exporter.claims) => void) => {
     const claims = structuredClone(exporter.claims);
-    claims.exports = claims.exports!.filter((e) => e.subject !== "pub.>");
+    edit(claims);
     await exporter.reissue(claims);
     const sent = Date.now();
     expect((await pushAccount(server, op, exporter.jwt)).ok).toBe(true);
-    const broken = await events.next((e) => e.subject === "pub.x" && e.cause === "export_not_found", 3000, sent);
-    expect(broken.at - sent).toBeLessThan(1000);
-    expect(broken.event.previous_status).toBe("active");
+    return sent;
+  };
 
-    claims.exports!.push({ name: "pub", subject: "pub.>", type: "stream" });
-    await exporter.reissue(claims);
-    const fixed = Date.now();
-    await pushAccount(server, op, exporter.jwt);
-    const recovered = await events.next((e) => e.subject === "pub.x" && e.status === "active", 3000, fixed);
+  it("a removed export, then put back: exactly inactive/export_not_found then active, each within 1 s, no exposure claimed", async () => {
+    const from = await pushExporter((c) => (c.exports = c.exports!.filter((e) => e.subject !== "pub.>")));
+    const broken = await events.next((e) => e.subject === "pub.d" && e.cause === "export_not_found", 3000, from);
+    expect(broken.at - from).toBeLessThan(1000);
+    expect(broken.event.previous_status).toBe("active");
+    // Judged on the server's view after the push: it no longer honours the import, and says so.
+    expect(broken.event.server).toEqual({ servers: 1, registered: true, invalid: true });
+    expect(broken.event.message).not.toMatch(/still honour/);
+    expect(await streamFlows(server, exporter, depot, "pub.d", "pub.d")).toBe(false);
+
+    const fixed = await pushExporter((c) => c.exports!.push({ name: "pub", subject: "pub.>", type: "stream" }));
+    const recovered = await events.next((e) => e.subject === "pub.d" && e.status === "active", 3000, fixed);
     expect(recovered.at - fixed).toBeLessThan(1000);
     expect(recovered.event.previous_cause).toBe("export_not_found");
+    expect(recovered.event.server).toEqual({ servers: 1, registered: true, invalid: false });
+    expect(await streamFlows(server, exporter, depot, "pub.d", "pub.d")).toBe(true);
+    await app.settled();
+    await sys.flush();
+    expect(sequence("pub.d", from)).toEqual([
+      ["inactive", "export_not_found"],
+      ["active", null],
+    ]);
+  });
+
+  it("a revoked token, then the revocation lifted: exactly inactive/activation_revoked then active, no exposure claimed", async () => {
+    const from = await pushExporter((c) => (c.exports!.find((e) => e.subject === "orders.>")!.revocations = { [depot.id]: nowSec() }));
+    const revoked = await events.next((e) => e.subject === "orders.depot" && e.cause === "activation_revoked", 3000, from);
+    expect(revoked.at - from).toBeLessThan(1000);
+    expect(revoked.event.message).not.toMatch(/still honour/);
+    expect(await streamFlows(server, exporter, depot, "orders.depot", "orders.depot")).toBe(false);
+    await app.settled();
+    expect((await checked("DEPOT", "orders.depot")).server).toEqual({ servers: 1, registered: true, invalid: true });
+
+    const lifted = await pushExporter((c) => delete c.exports!.find((e) => e.subject === "orders.>")!.revocations);
+    const active = await events.next((e) => e.subject === "orders.depot" && e.status === "active", 3000, lifted);
+    expect(active.at - lifted).toBeLessThan(1000);
+    expect(await streamFlows(server, exporter, depot, "orders.depot", "orders.depot")).toBe(true);
+    await app.settled();
+    await sys.flush();
+    expect(sequence("orders.depot", from)).toEqual([
+      ["inactive", "activation_revoked"],
+      ["active", null],
+    ]);
+  });
+
+  it("a new working import gives exactly one event: active, judged on the server's view of the new JWT", async () => {
+    const claims = structuredClone(depot.claims);
+    claims.imports = [...claims.imports!, { name: "new", account: exporter.id, subject: "pub.new", type: "stream" }];
+    await depot.reissue(claims);
+    const from = Date.now();
+    expect((await pushAccount(server, op, depot.jwt)).ok).toBe(true);
+    const added = await events.next((e) => e.subject === "pub.new", 3000, from);
+    expect(added.at - from).toBeLessThan(1000);
+    expect([added.event.status, added.event.previous_status, added.event.server]).toEqual(["active", null, { servers: 1, registered: true, invalid: false }]);
+    expect(await streamFlows(server, exporter, depot, "pub.new", "pub.new")).toBe(true);
+    await app.settled();
+    await sys.flush();
+    expect(sequence("pub.new", from)).toEqual([["active", null]]);
+    // The other imports of the re-signed account did not move.
+    expect(events.events.filter((e) => e.at >= from && e.event.account === depot.id).map((e) => e.event.subject)).toEqual(["pub.new"]);
   });
 
   it("a rejected push gives push_rejected for the imports it declared", async () => {
@@ -222,15 +294,16 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
   }, 20_000);
 
   it("where a server still honours an expired token, the diagnosis says it is a security exposure", async () => {
-    const e = await events.next((ev) => ev.subject === "orders.w" && ev.cause === "activation_expired", (boundary - nowSec() + 5) * 1000);
+    const e = await events.next((ev) => ev.subject === "wsvc.w" && ev.cause === "activation_expired", (boundary - nowSec() + 5) * 1000);
     expect(e.event.status).toBe("inactive");
-    // The exposure is spelled out once the server view is back (a refresh follows each change).
+    // The exposure is spelled out once the server has shown it on two looks (a refresh follows
+    // each change, and a second look confirms an exposure, so a late server timer is none).
     const deadline = Date.now() + 3000;
     let d: ImportEvent | undefined;
     while (Date.now() < deadline) {
       const reply = (await sys.request("insights.imports.check", JSON.stringify({ account: "WILD" }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
       d = reply.imports[0];
-      if (d?.server) break;
+      if (d?.message.includes("security exposure")) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(d!.server).toEqual({ servers: 1, registered: true, invalid: false });

@@ -7,7 +7,18 @@
  */
 import { RequestError, TimeoutError, nuid, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import type { TestAccount } from "./deployment.js";
-import { connectAs, type RunningServer } from "./nats-server.js";
+import { connectAs, type Reachable } from "./nats-server.js";
+
+/**
+ * Where the two sides connect: one server, or (in a cluster) the exporter to one node and the
+ * importer to another, so that the flow through the importer's node is what is measured. Across
+ * nodes one round proves nothing (interest has to cross the routes first): give a window.
+ */
+export type FlowPlaces = Reachable | { exporter: Reachable; importer: Reachable };
+
+function placesOf(at: FlowPlaces): { exporter: Reachable; importer: Reachable } {
+  return "exporter" in at ? at : { exporter: at, importer: at };
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -31,7 +42,7 @@ async function closeAll(...ncs: (NatsConnection | undefined)[]): Promise<void> {
  * clusters, where interest reaches the other nodes later.
  */
 export async function streamFlows(
-  server: RunningServer,
+  at: FlowPlaces,
   exporter: TestAccount,
   importer: TestAccount,
   publishSubject: string,
@@ -43,8 +54,8 @@ export async function streamFlows(
   let ncExp: NatsConnection | undefined;
   let sub: Subscription | undefined;
   try {
-    ncImp = await connectAs(server, importer);
-    ncExp = await connectAs(server, exporter);
+    ncImp = await connectAs(placesOf(at).importer, importer);
+    ncExp = await connectAs(placesOf(at).exporter, exporter);
     let received = false;
     sub = ncImp.subscribe(subscribeSubject, {
       callback: (err, msg) => {
@@ -93,7 +104,7 @@ function isTimeout(err: unknown): boolean {
  * connection, a failed connect) is a broken set-up, not "no flow", and is thrown.
  */
 export async function serviceFlows(
-  server: RunningServer,
+  at: FlowPlaces,
   exporter: TestAccount,
   importer: TestAccount,
   exportSubject: string,
@@ -105,8 +116,8 @@ export async function serviceFlows(
   let ncExp: NatsConnection | undefined;
   let sub: Subscription | undefined;
   try {
-    ncExp = await connectAs(server, exporter);
-    ncImp = await connectAs(server, importer);
+    ncExp = await connectAs(placesOf(at).exporter, exporter);
+    ncImp = await connectAs(placesOf(at).importer, importer);
     sub = ncExp.subscribe(exportSubject, {
       callback: (err, msg) => {
         if (!err && msg.reply) msg.respond(marker);
@@ -136,7 +147,7 @@ export async function serviceFlows(
  * of the importer on `requestSubject`. True iff the server answers "no responders"; a reply (from
  * anyone) is false; any other error is thrown.
  */
-export async function serviceRefusedFrom(server: RunningServer, importer: TestAccount, requestSubject: string): Promise<boolean> {
+export async function serviceRefusedFrom(server: Reachable, importer: TestAccount, requestSubject: string): Promise<boolean> {
   const nc = await connectAs(server, importer);
   try {
     await nc.request(requestSubject, "ping", { timeout: REQUEST_TIMEOUT_MS });

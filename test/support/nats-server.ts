@@ -43,6 +43,9 @@ export interface RunningServer {
   readonly exited: boolean;
 }
 
+/** Anything a client can connect to: a server, or one node of a cluster. */
+export type Reachable = Pick<RunningServer, "url">;
+
 export interface StartOptions {
   /** Appended verbatim to the generated config (e.g. `http: 127.0.0.1:-1`). */
   extraConfig?: string;
@@ -243,7 +246,7 @@ export async function startServer(op: TestOperator, opts: StartOptions = {}): Pr
  * The account must already be known to the server (pushed or preloaded).
  */
 export async function connectAs(
-  server: RunningServer,
+  server: Reachable,
   account: TestAccount,
   opts: Partial<ConnectionOptions> = {},
 ): Promise<NatsConnection> {

@@ -1,0 +1,149 @@
+/**
+ * When a server's view may speak to a verdict (test/integration/cluster-views.test.ts and
+ * service.test.ts show each rule on real servers): only a loaded account's view, only from the
+ * JWTs the verdict was made from, only after the verdict, not right at a time instant; a server
+ * that does not honour a valid import is stale at once, one that honours a dead import must do so
+ * on two looks CONFIRM_MS apart before it is called an exposure.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Msg } from "@nats-io/nats-core";
+import type { ImportDiagnosis } from "../../src/core/diagnosis.js";
+import { parseAccountInfo, type AccountInfoReply } from "../../src/shell/resolver.js";
+import { CONFIRM_MS, ServerViews, type VerdictBasis } from "../../src/shell/server-views.js";
+
+const IMP = "A".repeat(56);
+const EXP = "B".repeat(56);
+const KEY = "k";
+
+function diagnosis(status: ImportDiagnosis["status"]): ImportDiagnosis {
+  return {
+    account: IMP,
+    account_name: "IMP",
+    name: null,
+    type: "stream",
+    source_account: EXP,
+    source_account_name: "EXP",
+    subject: "a.b",
+    local_subject: null,
+    status,
+    cause: status === "inactive" ? "export_not_found" : null,
+    message: "m",
+    remediation: [],
+    token: null,
+    server: null,
+  };
+}
+
+/** The resolver holds jwt "imp-1" and "exp-1"; no time instants unless given. */
+function basis(tokens: Record<string, string> = { [IMP]: "imp-1", [EXP]: "exp-1" }, instants: number[] = []): VerdictBasis {
+  return { token: (id) => tokens[id] ?? null, instants: () => instants, sources: (id) => (id === IMP ? [EXP] : []) };
+}
+
+/** Servers' answers: importer views by server, and the exporter's JWT by server (null: not loaded). */
+function fetcher(imp: Record<string, { jwt: string | null; invalid?: boolean; registered?: boolean }>, exp: Record<string, string | null>) {
+  return async (id: string): Promise<AccountInfoReply[]> => {
+    if (id === EXP) return Object.entries(exp).map(([server, jwt]) => ({ server, jwt, imports: [] }));
+    return Object.entries(imp).map(([server, v]) => ({
+      server,
+      jwt: v.jwt,
+      imports: v.jwt === null || v.registered === false ? [] : [{ subject: "a.b", account: EXP, type: "stream" as const, invalid: v.invalid ?? false }],
+    }));
+  };
+}
+
+describe("ServerViews", () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_000_000, toFake: ["Date"] }));
+  afterEach(() => vi.useRealTimers());
+
+  it("counts only servers that have the account loaded", async () => {
+    const v = new ServerViews();
+    await v.refresh([IMP], fetcher({ n0: { jwt: null }, n1: { jwt: "imp-1" }, n2: { jwt: null } }, { n0: null, n1: "exp-1", n2: null }), basis());
+    expect(v.apply(KEY, diagnosis("active"), basis())).toMatchObject({ status: "active", server: { servers: 1, registered: true, invalid: false } });
+  });
+
+  it("a valid import a server does not honour is server_state_stale at once, naming how many servers", async () => {
+    const v = new ServerViews();
+    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1", invalid: true }, n1: { jwt: "imp-1" } }, { n0: "exp-1", n1: "exp-1" }), basis());
+    const d = v.apply(KEY, diagnosis("active"), basis());
+    expect([d.status, d.cause]).toEqual(["warning", "server_state_stale"]);
+    expect(d.message).toContain("1 of 2 server(s)");
+  });
+
+  it("leaves out a look from another importer JWT, another exporter JWT, or an unknown exporter state", async () => {
+    for (const [imp, exp] of [
+      ["imp-0", "exp-1"],
+      ["imp-1", "exp-0"],
+    ] as const) {
+      const v = new ServerViews();
+      await v.refresh([IMP], fetcher({ n0: { jwt: imp, invalid: true } }, { n0: exp }), basis());
+      expect(v.apply(KEY, diagnosis("active"), basis())).toEqual(diagnosis("active"));
+      expect(v.behind([IMP], basis())).toEqual([IMP]);
+    }
+    const v = new ServerViews();
+    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1", invalid: true } }, {}), basis());
+    expect(v.apply(KEY, diagnosis("active"), basis())).toEqual(diagnosis("active"));
+  });
+
+  it("a server that never loaded the exporter has a current view: it will not retry the lookup", async () => {
+    const v = new ServerViews();
+    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1", registered: false } }, { n0: null }), basis());
+    expect(v.apply(KEY, diagnosis("active"), basis())).toMatchObject({ status: "inactive", cause: "server_state_stale", server: { servers: 1, registered: false } });
+    expect(v.behind([IMP], basis())).toEqual([]);
+  });
+
+  it("leaves out a look older than the verdict, and a look within the margin of a time instant", async () => {
+    const v = new ServerViews();
+    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1", invalid: true } }, { n0: "exp-1" }), basis());
+    vi.setSystemTime(1_000_100);
+    v.judged([KEY]);
+    expect(v.apply(KEY, diagnosis("active"), basis()).server).toBeNull();
+    expect(v.apply("other", diagnosis("active"), basis()).cause).toBe("server_state_stale");
+    const atInstant = basis(undefined, [1_000]);
+    expect(v.apply("other", diagnosis("active"), atInstant).server).toBeNull();
+    expect(v.quietAfter([["other", diagnosis("active")]], atInstant)).toBeGreaterThan(Date.now());
+  });
+
+  it("an exposure needs two identical looks at least CONFIRM_MS apart, after the verdict", async () => {
+    const v = new ServerViews();
+    const fetch = fetcher({ n0: { jwt: "imp-1" } }, { n0: "exp-1" });
+    const dead = diagnosis("inactive");
+    v.judged([KEY]);
+    await v.refresh([IMP], fetch, basis());
+    expect(v.apply(KEY, dead, basis()).message).toBe("m");
+    expect(v.unconfirmed([[KEY, dead]], basis())).toEqual([IMP]);
+    vi.setSystemTime(1_000_000 + CONFIRM_MS - 1);
+    await v.refresh([IMP], fetch, basis());
+    expect(v.apply(KEY, dead, basis()).message).toBe("m");
+    vi.setSystemTime(1_000_000 + CONFIRM_MS);
+    await v.refresh([IMP], fetch, basis());
+    expect(v.apply(KEY, dead, basis()).message).toMatch(/^m Yet 1 of 1 server\(s\) still honour this import/);
+    expect(v.unconfirmed([[KEY, dead]], basis())).toEqual([]);
+    // A changed answer starts over.
+    vi.setSystemTime(1_000_000 + 2 * CONFIRM_MS);
+    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1" }, n1: { jwt: "imp-1", invalid: true } }, { n0: "exp-1", n1: "exp-1" }), basis());
+    expect(v.apply(KEY, dead, basis()).message).toMatch(/Yet 1 of 2/);
+  });
+});
+
+describe("parseAccountInfo", () => {
+  const msg = (body: unknown) => ({ json: () => body }) as unknown as Msg;
+  const server = { name: "n1" };
+
+  it("a loaded account: its JWT and its imports", () => {
+    const reply = parseAccountInfo(msg({ server, data: { jwt: "eyJ.x.y", expired: false, imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }] } }));
+    expect(reply).toEqual({ server: "n1", jwt: "eyJ.x.y", imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }] });
+  });
+
+  it.each([
+    ["an unknown account", { server, error: { code: 500, description: "Account X does not exist" } }],
+    ["a route's stand-in (expired, incomplete, no JWT)", { server, data: { expired: true, complete: false, imports: [] } }],
+    ["an expired account", { server, data: { jwt: "eyJ.x.y", expired: true, imports: [{ subject: "a.b", account: EXP, type: "stream" }] } }],
+  ])("%s is not loaded", (_name, body) => {
+    expect(parseAccountInfo(msg(body))).toEqual({ server: "n1", jwt: null, imports: [] });
+  });
+
+  it("something else is no reply", () => {
+    expect(parseAccountInfo({ json: () => { throw new Error("not JSON"); } } as unknown as Msg)).toBeNull();
+    expect(parseAccountInfo(msg({ server }))).toBeNull();
+  });
+});
