@@ -347,7 +347,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("every cause's rem
     const info = (await accountInfo(server, op, c.impId)) as { imports?: { subject?: string; account?: string; invalid?: boolean }[] } | null;
     const registered = (info?.imports ?? []).filter((i) => i.subject === "st.x" && i.account === c.expId);
     const honouring = registered.filter((i) => !i.invalid).length;
-    const stale = applyServerView(byJwts, { servers: info ? 1 : 0, registered: registered.length, honouring });
+    const stale = applyServerView(byJwts, { servers: info ? 1 : 0, registered: registered.length, honouring, exposing: 0 });
     expect(stale.cause).toBe("server_state_stale");
     expect(await flow(c.E, c.I, "stream", "st.x", "st.x", NEGATIVE_MS)).toBe("dead");
     await remediate(stale);
