@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `nats-insights` command: `serve` (the default, what `npm start` runs) or `check` (the offline
- * audit). Errors end with one line on stderr: exit 2 for usage and configuration, 1 otherwise.
+ * The `nats-insights` command: `serve` (the default, what `npm start` runs), `check` (the offline
+ * audit) or `preflight`. Errors end with one line on stderr and exit 2: for `check` and `preflight`
+ * exit 1 means only "an import is broken", so every other failure (usage, configuration, connection,
+ * credentials, anything unexpected) is 2; the service exits 1 only on an unexpected error.
  */
 import { ConfigError, usage } from "./config.js";
 import { CHECK_USAGE, runCheck } from "./cli/check.js";
@@ -17,6 +19,9 @@ ${usage()}
 ${CHECK_USAGE}
 
 ${PREFLIGHT_USAGE}`;
+
+/** Commands whose exit 1 is a verdict: any failure to reach one is 2. */
+const GATES = new Set(["check", "preflight"]);
 
 async function main(argv: string[]): Promise<number | null> {
   const [command, ...rest] = argv;
@@ -45,6 +50,6 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
     console.error(`nats-insights: ${message.split("\n")[0]}`);
-    process.exit(e instanceof ConfigError ? 2 : 1);
+    process.exit(e instanceof ConfigError || GATES.has(process.argv[2] ?? "") ? 2 : 1);
   },
 );

@@ -10,10 +10,10 @@ import type { ImportStatus } from "../core/diagnosis.js";
 import { ResolverClient } from "../shell/resolver.js";
 import { audit, type AuditReport } from "./audit.js";
 import { painter, renderReport } from "./render.js";
-import { defaultNscStore, readJwtDir, readNscStore, type Deployment } from "./sources.js";
+import { nscStore, readJwtDir, readNscStore, type Deployment } from "./sources.js";
 
 export const CHECK_USAGE = `Usage: nats-insights check [source] [filters] [--json]
-Sources (default: the nsc store at nsc's default location):
+Sources (default: the nsc store nsc is configured with, as \`nsc env\` shows it):
   --nsc-store DIR          an nsc store (the stores directory, or one operator's directory)
   --jwt-dir DIR            a directory of account JWTs, e.g. a full resolver's directory
     --operator-jwt FILE    the operator JWT to trust (else an operator JWT in DIR)
@@ -115,7 +115,7 @@ export function isLive(values: Record<string, unknown>): boolean {
 export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
   if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
   if (isLive(values)) return [await readLive(liveConnection(values, env), progress)];
-  return readNscStore((values["nsc-store"] as string | undefined) ?? defaultNscStore(env));
+  return readNscStore((values["nsc-store"] as string | undefined) ?? nscStore(env));
 }
 
 /** Options first, then the NATS_* variables natscli also reads, then the context for the rest. */
@@ -146,7 +146,7 @@ async function readLive(settings: ConnectionSettings, progress: (t: string) => u
   try {
     const resolver = new ResolverClient(nc, 2000);
     const operatorJwts = await resolver.operatorJwts().catch((e: Error) => {
-      throw new ConfigError(`${url}: cannot read the operator JWT from the servers' VARZ: ${e.message}`);
+      throw new ConfigError(`${url}: cannot read the operator JWT from the servers' VARZ (are these system-account creds?): ${e.message}`);
     });
     if (operatorJwts.length === 0) throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
     const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`)).catch((e: Error) => {

@@ -27,6 +27,31 @@ export function defaultNscStore(env: NodeJS.ProcessEnv): string {
   return join(data, "nats", "nsc", "stores");
 }
 
+/**
+ * The store nsc itself uses: `store_root` of its nsc.json (what `nsc env -s DIR` records), else its
+ * default location. nsc.json lives in $NSC_HOME, else $XDG_CONFIG_HOME/nats/nsc (~/.config/nats/nsc),
+ * else the pre-XDG ~/.nsc; the stores likewise fall back to ~/.nsc/nats when only that exists.
+ */
+export function nscStore(env: NodeJS.ProcessEnv): string {
+  const home = env["HOME"] || homedir();
+  const xdgConfig = join(env["XDG_CONFIG_HOME"] || join(home, ".config"), "nats", "nsc");
+  const legacy = join(home, ".nsc");
+  const configDir = env["NSC_HOME"] || (!existsSync(join(xdgConfig, "nsc.json")) && existsSync(join(legacy, "nsc.json")) ? legacy : xdgConfig);
+  const file = join(configDir, "nsc.json");
+  if (existsSync(file) && statSync(file).size < 64 * 1024) {
+    let root: unknown;
+    try {
+      root = (JSON.parse(readFileSync(file, "utf8")) as { store_root?: unknown }).store_root;
+    } catch {
+      throw new ConfigError(`nsc's configuration ${file} is not JSON; give --nsc-store DIR`);
+    }
+    if (typeof root === "string" && root !== "") return root;
+  }
+  const fallback = defaultNscStore(env);
+  const legacyStores = join(legacy, "nats");
+  return !existsSync(fallback) && isDir(legacyStores) ? legacyStores : fallback;
+}
+
 function readJwtFile(path: string): string {
   if (statSync(path).size > MAX_JWT_FILE) throw new ConfigError(`${path} is larger than any JWT can be`);
   return readFileSync(path, "utf8").trim();

@@ -253,6 +253,9 @@ export function explainConnectError(e: unknown, settings: ConnectionSettings): C
     return { permanent: true, message: `the server refused the credentials (${text}): check NATS_CREDS, NATS_NKEY, NATS_USER/NATS_PASSWORD or NATS_TOKEN` };
   }
   if (/doesn't exist/.test(text)) return { permanent: true, message: text };
+  if (/unable to parse credentials|invalid (seed|nkey|credentials)|bad seed/i.test(text)) {
+    return { permanent: true, message: `the credentials cannot be used (${text}): is NATS_CREDS a creds file, NATS_NKEY a seed file?` };
+  }
   if (/undefined error/.test(text) && !first) {
     // The server said nothing and hung up: a TLS-first server waits for a handshake we never send;
     // a server that is starting up or a proxy in front of it does the same, so it is not fatal.

@@ -3,7 +3,7 @@
  * on an nsc store made with the real nsc, on a directory of JWTs, and on a live server.
  */
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -14,6 +14,7 @@ import { Nsc } from "../support/nsc.js";
 import { TestOperator, activation } from "../support/deployment.js";
 import { pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { REPO_ROOT, toolPath } from "../support/tools.js";
+import { ensureFreshDist } from "../support/dist.js";
 
 const execFileP = promisify(execFile);
 const CLI = join(REPO_ROOT, "dist", "src", "main.js");
@@ -29,8 +30,8 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 }
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) await execFileP("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT });
-}, 120_000);
+  await ensureFreshDist(); // never test a stale dist
+}, 130_000);
 
 describe.skipIf(!toolPath("nsc"))("check on an nsc store made with the real nsc", () => {
   let nsc: Nsc;
