@@ -1,0 +1,289 @@
+/**
+ * The fuzzer's deployments: a plain, JSON-serialisable description of an operator's accounts, their
+ * exports, imports, tokens and keys — everything the server reads for imports — and a seeded
+ * generator of random ones. Times are relative to the moment a deployment is realised (signed), so a
+ * scenario file replays the same way whenever it runs. Account keys are derived from the seed.
+ *
+ * Subjects may hold two placeholders, replaced by `realize.ts`: `%IMPORTER%` (the public key of the
+ * importing account, for account token positions) and `%OTHER%` (a key of no account).
+ */
+
+export type Kind = "stream" | "service";
+
+export interface FuzzToken {
+  /** Who signs: the exporter's identity key, or its signing key #n (possibly scoped or removed). */
+  signer: "identity" | number;
+  /** The subject the token grants. */
+  subject: string;
+  /** `sub` of the token: the importer itself, or some other account (the resolver rejects that). */
+  to: "importer" | "stranger";
+  /** Seconds relative to the realisation time. */
+  exp?: number;
+  nbf?: number;
+}
+
+export interface FuzzImport {
+  name: string;
+  /** Index of the source account in `accounts`, or the operator's system account. */
+  from: number | "system";
+  type: Kind;
+  subject: string;
+  local_subject?: string;
+  /** The deprecated `to`: a prefix for streams, the exporter-side subject for services. */
+  to?: string;
+  share?: boolean;
+  token?: FuzzToken;
+}
+
+export interface FuzzRevocation {
+  /** `*` or the index of the revoked importer. */
+  who: "*" | number;
+  /** Revoked at a time before or after the tokens' `iat`. */
+  at: "before" | "after";
+}
+
+export interface FuzzExport {
+  type: Kind;
+  subject: string;
+  token_req?: boolean;
+  account_token_position?: number;
+  response_type?: "Singleton" | "Stream" | "Chunked";
+  latency?: boolean;
+  revocations?: FuzzRevocation[];
+}
+
+export interface FuzzSigningKey {
+  /** Listed as a scoped signing key (user_scope) rather than a plain one. */
+  scoped: boolean;
+  /** Used to sign tokens, but no longer listed in the account JWT (a rotated-out key). */
+  removed: boolean;
+}
+
+export interface FuzzAccount {
+  name: string;
+  /** Never pushed: its importers' source account is missing. */
+  pushed: boolean;
+  /** Account JWT `exp` / `nbf`, seconds relative to the realisation time. */
+  exp?: number;
+  nbf?: number;
+  /** `limits.imports` (absent: unlimited). */
+  import_limit?: number;
+  signing_keys: FuzzSigningKey[];
+  exports: FuzzExport[];
+  imports: FuzzImport[];
+}
+
+export interface FuzzDeployment {
+  /** Exports added to the system account's JWT (pushed when non-empty). */
+  system_exports: FuzzExport[];
+  accounts: FuzzAccount[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeded randomness
+// ---------------------------------------------------------------------------------------------
+
+/** mulberry32: small, fast, good enough to pick shapes; the same seed gives the same sequence. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+  bytes(n: number): Uint8Array {
+    return Uint8Array.from({ length: n }, () => this.int(256));
+  }
+}
+
+/** The seed of deployment `index` of a run: each deployment can be replayed alone. */
+export function deploymentSeed(runSeed: number, index: number): number {
+  let h = (runSeed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generator
+// ---------------------------------------------------------------------------------------------
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+const WORDS = ["a", "b", "c"];
+
+/** Local subjects come from a wider vocabulary: colliding ones make the whole JWT invalid too often. */
+const localWord = (r: Rng) => `${r.pick(WORDS)}${r.int(20)}`;
+
+/** An export subject: 1–3 tokens from a tiny vocabulary, so that exports and imports collide. */
+function exportSubject(r: Rng, withAtp: boolean): { subject: string; atp?: number } {
+  const depth = 1 + r.int(3);
+  const tokens = Array.from({ length: depth }, () => r.pick(WORDS));
+  if (withAtp) {
+    const pos = 1 + r.int(depth + 1);
+    tokens.splice(pos - 1, 0, "*");
+    return { subject: `x.${tokens.join(".")}`, atp: pos + 1 };
+  }
+  if (r.chance(0.35)) tokens[r.int(depth)] = "*";
+  if (r.chance(0.35)) tokens[depth - 1] = ">";
+  return { subject: tokens.join(".") };
+}
+
+/** An import subject related to `exp` (narrower, equal, wider, crossing) or unrelated. */
+function importSubject(r: Rng, exp: FuzzExport | undefined): string {
+  if (!exp || r.chance(0.1)) return exportSubject(r, false).subject;
+  const tokens = exp.subject.split(".");
+  const roll = r.next();
+  const out = tokens.map((t, i) => {
+    if (exp.account_token_position === i + 1) return roll < 0.6 ? "%IMPORTER%" : roll < 0.8 ? "%OTHER%" : "*";
+    if (t === "*") return roll < 0.55 ? r.pick(WORDS) : "*";
+    if (t === ">") return roll < 0.5 ? `${r.pick(WORDS)}${r.chance(0.5) ? ".>" : ""}` : ">";
+    return roll > 0.92 ? r.pick([...WORDS, "*"]) : t;
+  });
+  if (roll > 0.96 && out.at(-1) !== ">") out.push(">");
+  return out.join(".");
+}
+
+/** Wildcard tokens of a pattern in order (`*` and `>`). */
+export function wildcards(subject: string): string[] {
+  return subject.split(".").filter((t) => t === "*" || t === ">");
+}
+
+/** A stream local subject: `$N` references to the subject's wildcards, or a literal. */
+function streamLocal(r: Rng, subject: string): string {
+  const wc = wildcards(subject);
+  if (wc.length === 0) return `l.${localWord(r)}`;
+  const refs = wc.map((w, i) => (w === ">" ? ">" : r.chance(0.5) ? `$${i + 1}` : "*"));
+  if (r.chance(0.08)) refs.reverse(); // `$2.$1`, or a `>` out of place (the server must refuse that)
+  return ["l", localWord(r), ...refs].join(".");
+}
+
+/** A service local subject with the same wildcards, in the same order, as the exporter-side subject. */
+function serviceLocal(r: Rng, subject: string): string {
+  const wc = wildcards(subject);
+  return ["l", localWord(r), ...wc].join(".");
+}
+
+function relTime(r: Rng): number {
+  return r.pick([-HOUR, HOUR, 30 * DAY, DAY]);
+}
+
+function genExport(r: Rng, type: Kind, withAtp: boolean, accounts: number): FuzzExport {
+  const { subject, atp } = exportSubject(r, withAtp);
+  const e: FuzzExport = { type, subject };
+  if (atp !== undefined) e.account_token_position = atp;
+  else if (r.chance(0.35)) e.token_req = true;
+  if (type === "service") {
+    if (r.chance(0.4)) e.response_type = r.pick(["Singleton", "Stream", "Chunked"] as const);
+    if (r.chance(0.2)) e.latency = true;
+  }
+  if (e.token_req && r.chance(0.4)) {
+    e.revocations = [{ who: r.chance(0.4) ? "*" : r.int(accounts), at: r.chance(0.5) ? "before" : "after" }];
+  }
+  return e;
+}
+
+/** The subjects the system account exports by itself, and some it does not. */
+const SYSTEM_SUBJECTS = [
+  "$SYS.REQ.ACCOUNT.%IMPORTER%.CONNZ",
+  "$SYS.REQ.ACCOUNT.%IMPORTER%.STATZ",
+  "$SYS.REQ.ACCOUNT.%OTHER%.CONNZ",
+  "$SYS.REQ.ACCOUNT.*.STATZ",
+  "$SYS.REQ.SERVER.PING.STATZ",
+];
+
+function genImport(r: Rng, d: FuzzDeployment, self: number, n: number): FuzzImport {
+  const name = `i${n}`;
+  if (r.chance(0.06)) {
+    return { name, from: "system", type: "service", subject: r.pick(SYSTEM_SUBJECTS) };
+  }
+  const fromSystem = d.system_exports.length > 0 && r.chance(0.08);
+  let from: number | "system" = fromSystem ? "system" : r.int(d.accounts.length);
+  if (from === self) from = (self + 1) % d.accounts.length;
+  const source = from === "system" ? d.system_exports : d.accounts[from]!.exports;
+  const exp = source.length > 0 ? r.pick(source) : undefined;
+  const type: Kind = exp && r.chance(0.93) ? exp.type : r.pick(["stream", "service"] as const);
+  const imp: FuzzImport = { name, from, type, subject: importSubject(r, exp) };
+  const roll = r.next();
+  if (type === "stream") {
+    if (roll < 0.3) imp.local_subject = streamLocal(r, imp.subject);
+    else if (roll < 0.4) imp.to = `pfx.${r.pick(WORDS)}`;
+  } else if (roll < 0.3) {
+    imp.local_subject = serviceLocal(r, imp.subject);
+  } else if (roll < 0.4) {
+    // deprecated `to` on a service: `subject` is the local subject, `to` the exporter's
+    imp.to = imp.subject;
+    imp.subject = serviceLocal(r, imp.subject);
+  }
+  if (r.chance(type === "service" ? 0.2 : 0.01)) imp.share = true;
+  const wantsToken = exp?.token_req ? r.chance(0.9) : r.chance(0.08);
+  if (wantsToken) imp.token = genToken(r, exp, imp, from === "system" ? [] : d.accounts[from]!.signing_keys);
+  return imp;
+}
+
+function genToken(r: Rng, exp: FuzzExport | undefined, imp: FuzzImport, keys: FuzzSigningKey[]): FuzzToken {
+  const exporterSide = imp.type === "service" && imp.to ? imp.to : imp.subject;
+  const t: FuzzToken = {
+    signer: keys.length > 0 && r.chance(0.6) ? r.int(keys.length) : "identity",
+    subject: r.chance(0.5) && exp ? exp.subject : r.chance(0.93) ? exporterSide : exportSubject(r, false).subject,
+    to: r.chance(0.02) ? "stranger" : "importer",
+  };
+  if (r.chance(0.3)) t.exp = relTime(r);
+  if (r.chance(0.15)) t.nbf = r.pick([-HOUR, HOUR]);
+  return t;
+}
+
+/** A random deployment: 2–5 accounts, a few exports and imports each, every feature in the mix. */
+export function generate(seed: number): FuzzDeployment {
+  const r = new Rng(seed);
+  const count = 2 + r.int(4);
+  const d: FuzzDeployment = { system_exports: [], accounts: [] };
+  if (r.chance(0.15)) d.system_exports.push(genExport(r, r.pick(["stream", "service"] as const), false, count));
+  for (let i = 0; i < count; i++) {
+    const keys = r.chance(0.4)
+      ? Array.from({ length: 1 + r.int(2) }, () => ({ scoped: r.chance(0.3), removed: r.chance(0.25) }))
+      : [];
+    const exports = Array.from({ length: r.int(4) }, () => genExport(r, r.pick(["stream", "service"] as const), r.chance(0.12), count));
+    const acc: FuzzAccount = { name: `A${i}`, pushed: r.chance(0.96), signing_keys: keys, exports, imports: [] };
+    if (r.chance(0.06)) acc.exp = r.pick([-HOUR, 30 * DAY]);
+    if (r.chance(0.03)) acc.nbf = r.pick([-HOUR, HOUR]);
+    d.accounts.push(acc);
+  }
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    const acc = d.accounts[i]!;
+    const imports = r.int(5);
+    for (let k = 0; k < imports; k++) acc.imports.push(genImport(r, d, i, n++));
+    // duplicates: the same import again, perhaps under another local subject
+    const streams = acc.imports.filter((imp) => imp.type === "stream");
+    if (streams.length > 0 && r.chance(0.15)) {
+      const dup: FuzzImport = { ...structuredClone(r.pick(streams)), name: `i${n++}` };
+      if (r.chance(0.6)) {
+        delete dup.to;
+        dup.local_subject = streamLocal(r, dup.subject);
+      }
+      acc.imports.push(dup);
+    }
+    if (r.chance(0.03)) acc.import_limit = r.int(Math.max(1, acc.imports.length));
+  }
+  return d;
+}
+
+/** Every import of a deployment with its account index, in JWT order. */
+export function importsOf(d: FuzzDeployment): { account: number; index: number; imp: FuzzImport }[] {
+  return d.accounts.flatMap((a, account) => a.imports.map((imp, index) => ({ account, index, imp })));
+}

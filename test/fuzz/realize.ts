@@ -1,0 +1,109 @@
+/**
+ * Turns a fuzz deployment into real, signed JWTs with the test deployment builder: account keys
+ * derived from the seed, tokens signed by the identity key or a (scoped, plain or removed) signing
+ * key, revocations before or after the tokens' `iat`, `exp`/`nbf` relative to now.
+ */
+import { Codec } from "@nats-io/nkeys/lib/codec.js";
+import { Prefix, fromSeed, type KeyPair } from "@nats-io/nkeys";
+import type { Account } from "@nats-io/jwt";
+import { TestAccount, TestOperator, activation, nowSec } from "../support/deployment.js";
+import { fast } from "../support/fast-keys.js";
+import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport } from "./model.js";
+
+/** Revocations are this far from the tokens' `iat`, so that signing time never decides. */
+const REVOCATION_MARGIN = 600;
+
+export interface RealizedImport {
+  account: number;
+  index: number;
+  /** The import as declared in the JWT, placeholders replaced. */
+  claim: { type: "stream" | "service"; subject: string; local_subject?: string; to?: string; share?: boolean };
+  /** The source account (the system account for `from: "system"`). */
+  exporter: TestAccount;
+  importer: TestAccount;
+}
+
+export interface Realized {
+  op: TestOperator;
+  accounts: TestAccount[];
+  /** Accounts to push, in order (the system account is preloaded instead). */
+  pushed: TestAccount[];
+  imports: RealizedImport[];
+  /** Unix seconds the relative times were resolved against. */
+  now: number;
+}
+
+function keyFrom(r: Rng): KeyPair {
+  return fast(fromSeed(Codec.encodeSeed(Prefix.Account, r.bytes(32))));
+}
+
+function fill(subject: string, importerId: string, other: string): string {
+  return subject.replaceAll("%IMPORTER%", importerId).replaceAll("%OTHER%", other);
+}
+
+export async function realize(d: FuzzDeployment, seed: number): Promise<Realized> {
+  const r = new Rng(seed ^ 0x5bd1e995);
+  const now = nowSec();
+  const op = await TestOperator.create({ signingKey: true });
+  const other = keyFrom(r).getPublicKey();
+  const accounts = d.accounts.map((a) => new TestAccount(op, a.name, keyFrom(r)));
+  const signingKeys = d.accounts.map((a) => a.signing_keys.map(() => keyFrom(r)));
+  const stranger = keyFrom(r).getPublicKey();
+  const sourceOf = (imp: FuzzImport) => (imp.from === "system" ? op.system : accounts[imp.from]!);
+
+  const exportClaims = (exports: FuzzExport[]) =>
+    exports.map((e, i) => {
+      const claim: Record<string, unknown> = { name: `e${i}`, type: e.type, subject: e.subject };
+      if (e.token_req) claim["token_req"] = true;
+      if (e.account_token_position !== undefined) claim["account_token_position"] = e.account_token_position;
+      if (e.response_type) claim["response_type"] = e.response_type;
+      if (e.latency) claim["latency"] = { sampling: 100, results: `latency.e${i}` };
+      if (e.revocations) {
+        claim["revocations"] = Object.fromEntries(
+          e.revocations.map((v) => [v.who === "*" ? "*" : (accounts[v.who] ?? op.system).id, now + (v.at === "after" ? REVOCATION_MARGIN : -REVOCATION_MARGIN)]),
+        );
+      }
+      return claim;
+    });
+
+  if (d.system_exports.length > 0) await op.system.reissue({ exports: exportClaims(d.system_exports) as never });
+
+  const imports: RealizedImport[] = [];
+  for (const [i, a] of d.accounts.entries()) {
+    const importer = accounts[i]!;
+    const claims: Record<string, unknown>[] = [];
+    for (const [index, imp] of a.imports.entries()) {
+      const exporter = sourceOf(imp);
+      const claim: RealizedImport["claim"] = { type: imp.type, subject: fill(imp.subject, importer.id, other) };
+      if (imp.local_subject !== undefined) claim.local_subject = fill(imp.local_subject, importer.id, other);
+      if (imp.to !== undefined) claim.to = fill(imp.to, importer.id, other);
+      if (imp.share) claim.share = true;
+      const jwtImport: Record<string, unknown> = { name: imp.name, account: exporter.id, ...claim };
+      if (imp.token) {
+        const t = imp.token;
+        const keys = imp.from === "system" ? [] : signingKeys[imp.from]!;
+        const signer = t.signer === "identity" ? undefined : keys[t.signer];
+        jwtImport["token"] = await activation(exporter, t.to === "importer" ? importer.id : stranger, fill(t.subject, importer.id, other), imp.type, {
+          ...(signer ? { signer } : {}),
+          ...(t.exp !== undefined ? { exp: now + t.exp } : {}),
+          ...(t.nbf !== undefined ? { nbf: now + t.nbf } : {}),
+        });
+      }
+      claims.push(jwtImport);
+      imports.push({ account: i, index, claim, exporter, importer });
+    }
+    const listed = a.signing_keys.flatMap((k, n) => {
+      if (k.removed) return [];
+      const pk = signingKeys[i]![n]!.getPublicKey();
+      return [k.scoped ? { kind: "user_scope", key: pk, role: "fuzz", template: {} } : pk];
+    });
+    const nats: Partial<Account> = { exports: exportClaims(a.exports) as never, imports: claims as never };
+    if (listed.length > 0) nats.signing_keys = listed as never;
+    if (a.import_limit !== undefined) nats.limits = { imports: a.import_limit };
+    await importer.reissue(nats, {
+      ...(a.exp !== undefined ? { exp: now + a.exp } : {}),
+      ...(a.nbf !== undefined ? { nbf: now + a.nbf } : {}),
+    });
+  }
+  return { op, accounts, pushed: accounts.filter((_, i) => d.accounts[i]!.pushed), imports, now };
+}

@@ -1,0 +1,171 @@
+/**
+ * One fuzz deployment end to end: realise it, start a real server (or 3-node cluster), push the
+ * JWTs, measure the truth of every import by message flow on every node, ask the engine (offline,
+ * over the JWTs that were pushed) and the live service (in-process, over NATS) for their verdicts,
+ * and list every disagreement.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InsightsApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
+import { createLogger } from "../../src/shell/log.js";
+import { startCluster, type Cluster } from "../support/cluster.js";
+import type { FuzzDeployment, FuzzImport } from "./model.js";
+import { realize, type Realized, type RealizedImport } from "./realize.js";
+import { measure, type NodeTruth } from "./truth.js";
+
+export interface RunOptions {
+  nodes: 1 | 3;
+  /** Ask the live service too (an in-process InsightsApp on node 0). */
+  live: boolean;
+  /** How long a message may take to flow, per node. */
+  windowMs: number;
+}
+
+export interface Verdict {
+  status: ImportDiagnosis["status"] | "unknown";
+  cause: string | null;
+  message: string | null;
+}
+
+export interface ImportOutcome {
+  account: number;
+  index: number;
+  imp: FuzzImport;
+  truth: NodeTruth[];
+  engine: Verdict;
+  live: Verdict | null;
+}
+
+export type Judge = "engine" | "live" | "nodes";
+
+export interface Disagreement {
+  judge: Judge;
+  account: number;
+  index: number;
+  imp: FuzzImport;
+  /** Flows by node, with how each was established. */
+  truth: NodeTruth[];
+  verdict: Verdict;
+}
+
+export interface DeploymentResult {
+  imports: ImportOutcome[];
+  disagreements: Disagreement[];
+  pushRejected: number;
+}
+
+const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
+
+function engineVerdicts(r: Realized): Verdict[][] {
+  const trust = new OperatorTrust();
+  trust.addOperator(r.op.jwt);
+  const dir = new AccountDirectory(trust);
+  dir.upsert(r.op.system.jwt);
+  for (const a of r.pushed) dir.upsert(a.jwt);
+  const opts = { now: Math.floor(Date.now() / 1000), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS };
+  return r.accounts.map((a) => {
+    if (!dir.get(a.id)) return [];
+    return diagnoseAll(dir, opts, [a.id]).map((d) => ({ status: d.status, cause: d.cause, message: d.message }));
+  });
+}
+
+/** The live service's check reply for every importer, matched to the imports in JWT order. */
+async function liveVerdicts(cluster: Cluster, r: Realized): Promise<Verdict[][]> {
+  const dir = mkdtempSync(join(tmpdir(), "insights-fuzz-"));
+  let app: InsightsApp | null = null;
+  const sys = await cluster.connect(0);
+  try {
+    const creds = join(dir, "sys.creds");
+    writeFileSync(creds, await r.op.system.userCreds());
+    const config = loadConfig(["--nats-url", cluster.url(0), "--creds", creds], {});
+    app = await InsightsApp.start(config, createLogger("silent"));
+    const out: Verdict[][] = [];
+    for (const a of r.accounts) {
+      const reply = await sys.request("insights.imports.check", JSON.stringify({ account: a.id, limit: 1000 }), { timeout: 5_000 });
+      const body = reply.headers?.get("Nats-Service-Error-Code") ? { imports: [] } : reply.json<{ imports: ImportDiagnosis[] }>();
+      const pool = [...body.imports];
+      out.push(
+        r.imports
+          .filter((i) => i.importer === a)
+          .map((i) => {
+            const k = pool.findIndex((d) => sameImport(d, i));
+            if (k < 0) return { status: "unknown", cause: null, message: null };
+            const [d] = pool.splice(k, 1);
+            return { status: d!.status, cause: d!.cause, message: d!.message };
+          }),
+      );
+    }
+    return out;
+  } finally {
+    await app?.stop();
+    await sys.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function sameImport(d: ImportDiagnosis, i: RealizedImport): boolean {
+  return d.type === i.claim.type && d.source_account === i.exporter.id && d.subject === i.claim.subject && (d.local_subject ?? undefined) === i.claim.local_subject;
+}
+
+export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOptions): Promise<DeploymentResult> {
+  const r = await realize(d, seed);
+  const cluster = await startCluster(r.op, { nodes: opts.nodes, debug: false, resolverTimeout: "0.5s" });
+  try {
+    let pushRejected = 0;
+    for (const a of r.pushed) if (!(await cluster.push(0, a.jwt)).ok) pushRejected++;
+    if (opts.nodes > 1) await waitForReplication(cluster, r);
+    const truths = await measure(cluster, r.imports, opts.windowMs);
+    const engine = engineVerdicts(r);
+    const live = opts.live ? await liveVerdicts(cluster, r) : null;
+    const imports: ImportOutcome[] = r.imports.map((imp, k) => {
+      const a = r.accounts.indexOf(imp.importer);
+      const nth = r.imports.filter((o, j) => j < k && o.importer === imp.importer).length;
+      return {
+        account: a,
+        index: imp.index,
+        imp: d.accounts[a]!.imports[imp.index]!,
+        truth: truths[k]!,
+        engine: engine[a]![nth] ?? { status: "unknown", cause: null, message: "the engine has no JWT for this account" },
+        live: live ? (live[a]![nth] ?? null) : null,
+      };
+    });
+    return {
+      imports,
+      disagreements: imports.flatMap(disagreementsOf),
+      pushRejected,
+    };
+  } finally {
+    await cluster.stopAll();
+  }
+}
+
+/** A push reaches every node's resolver asynchronously: wait until each stores what node 0 took. */
+async function waitForReplication(cluster: Cluster, r: Realized): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  const expected = r.pushed.filter((a) => cluster.storedJwt(0, a.id) === a.jwt);
+  while (Date.now() < deadline) {
+    if (cluster.servers.every((_, i) => expected.every((a) => cluster.storedJwt(i, a.id) === a.jwt))) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+function disagreementsOf(o: ImportOutcome): Disagreement[] {
+  const base = { account: o.account, index: o.index, imp: o.imp, truth: o.truth };
+  const out: Disagreement[] = [];
+  // Identical imports the server lists once: which of them it kept is not observable.
+  if (o.truth.some((t) => t.basis === "undecidable")) return [];
+  const flows = new Set(o.truth.map((t) => t.flows));
+  if (flows.size > 1) out.push({ ...base, judge: "nodes", verdict: o.engine });
+  const truth = o.truth[0]!.flows;
+  // An engine without the importer's JWT says nothing; nothing can flow for an unknown account.
+  const engineFlows = o.engine.status === "unknown" ? false : flowsPerVerdict(o.engine);
+  if (flows.size === 1 && engineFlows !== truth) out.push({ ...base, judge: "engine", verdict: o.engine });
+  if (o.live) {
+    const liveFlows = o.live.status === "unknown" ? false : flowsPerVerdict(o.live);
+    if (flows.size === 1 && liveFlows !== truth) out.push({ ...base, judge: "live", verdict: o.live });
+  }
+  return out;
+}

@@ -1,0 +1,269 @@
+/**
+ * The truth of every import of a deployment, measured on real servers.
+ *
+ * For each import a probe is made: a literal subject the exporter publishes (stream) or answers
+ * (service) on, and the literal subject that reaches the importer through this import only. Then,
+ * on every node, the importer's client (on that node) and the exporter's client (on the next node,
+ * so cluster runs cross a route) send a marked message through it, again and again until it
+ * arrives or the time is up.
+ *
+ * Honesty rules: an importer that cannot connect has no client that an import could serve, so its
+ * imports are inactive (with that reason). When the exporter cannot connect, or no literal subject
+ * isolates the import (another import of the importer could carry the same message, a mapping we do
+ * not model), the server's own account view (`/accountz?acc=`) is asked instead: the import is
+ * registered and not marked invalid.
+ */
+import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import { nuid } from "@nats-io/nats-core";
+import type { Cluster } from "../support/cluster.js";
+import type { TestAccount } from "../support/deployment.js";
+import { isSubsetMatch, isValidSubject } from "../../src/core/subject.js";
+import type { RealizedImport } from "./realize.js";
+
+/** `undecidable`: the server lists one import where the importer declares several identical ones. */
+export type Basis = "flow" | "account-info" | "importer-cannot-connect" | "undecidable";
+
+export interface NodeTruth {
+  node: number;
+  flows: boolean;
+  basis: Basis;
+  /** Why flow could not be used, or what the server said. */
+  note: string | null;
+}
+
+interface Probe {
+  imp: RealizedImport;
+  /** The exporter-side and importer-side subject patterns, as the server reads the claim. */
+  exporterPattern: string;
+  localPattern: string;
+  /** Literal subjects, or null when no probe isolates this import (see `note`). */
+  publish: string | null;
+  receive: string | null;
+  /** A service the server itself answers (imports from the system account's `$SYS.` subjects). */
+  serverAnswers: boolean;
+  note: string | null;
+}
+
+/** The exporter-side and local subject patterns, the way nats-server reads an import claim. */
+export function patterns(c: RealizedImport["claim"]): { exporter: string; local: string } {
+  if (c.type === "service") {
+    if (c.local_subject !== undefined) return { exporter: c.subject, local: c.local_subject };
+    return { exporter: c.to ?? c.subject, local: c.subject };
+  }
+  if (c.local_subject !== undefined) return { exporter: c.subject, local: c.local_subject };
+  return { exporter: c.subject, local: c.to ? `${c.to.endsWith(".") ? c.to.slice(0, -1) : c.to}.${c.subject}` : c.subject };
+}
+
+/** Fill the wildcards of `pattern` with fresh tokens; returns the literal and the values in order. */
+function instantiate(pattern: string): { literal: string; values: string[] } {
+  const values: string[] = [];
+  const literal = pattern
+    .split(".")
+    .map((t) => {
+      if (t !== "*" && t !== ">") return t;
+      const v = `p${nuid.next().slice(-8).toLowerCase()}`;
+      values.push(v);
+      return v;
+    })
+    .join(".");
+  return { literal, values };
+}
+
+/** Apply a mapping destination (`$N` references, or `*`/`>` taking the source's wildcards in order). */
+function mapTo(dest: string, values: string[], sourceWildcards: number): string | null {
+  let next = 0;
+  const out: string[] = [];
+  for (const t of dest.split(".")) {
+    const ref = /^\$(\d+)$/.exec(t);
+    if (ref) {
+      const v = values[Number(ref[1]) - 1];
+      if (v === undefined) return null;
+      out.push(v);
+    } else if (t === "*" || t === ">") {
+      const v = values[next++];
+      if (v === undefined) return null;
+      out.push(v);
+    } else out.push(t);
+  }
+  // Every wildcard of the source must be used, and only in ways we model.
+  const refs = dest.split(".").filter((t) => /^\$\d+$/.test(t) || t === "*" || t === ">").length;
+  return refs === sourceWildcards || (refs === 0 && sourceWildcards === 0) ? out.join(".") : null;
+}
+
+const countWildcards = (s: string) => s.split(".").filter((t) => t === "*" || t === ">").length;
+
+function makeProbe(imp: RealizedImport, siblings: RealizedImport[]): Probe {
+  const { exporter: x, local: l } = patterns(imp.claim);
+  const base = { imp, exporterPattern: x, localPattern: l, serverAnswers: false };
+  const none = (note: string): Probe => ({ ...base, publish: null, receive: null, note });
+  if (!isValidSubject(x) || !isValidSubject(l)) return none("not a valid subject");
+  let publish: string;
+  let receive: string;
+  if (imp.claim.type === "stream") {
+    const inst = instantiate(x);
+    publish = inst.literal;
+    if (imp.claim.local_subject !== undefined) {
+      const mapped = mapTo(l, inst.values, countWildcards(x));
+      if (mapped === null) return none("a local subject mapping the probe does not model");
+      receive = mapped;
+    } else receive = imp.claim.to ? `${imp.claim.to.replace(/\.$/, "")}.${publish}` : publish;
+  } else {
+    const inst = instantiate(l);
+    receive = inst.literal;
+    if (x === l) publish = receive;
+    else {
+      const mapped = mapTo(x, inst.values, countWildcards(l));
+      if (mapped === null) return none("a service subject mapping the probe does not model");
+      publish = mapped;
+    }
+  }
+  const serverAnswers = imp.exporter === imp.importer.operator.system && x.startsWith("$SYS.");
+  if (serverAnswers && countWildcards(l) > 0) return none("a wildcard import of a server service");
+  // Another import of the same importer that could deliver to the same subject makes flow ambiguous.
+  const rival = siblings.find(
+    (o) => o !== imp && o.claim.type === imp.claim.type && isValidSubject(patterns(o.claim).local) && isSubsetMatch(receive, patterns(o.claim).local),
+  );
+  if (rival) return none(`import #${rival.index + 1} of the importer could carry the same message`);
+  return { ...base, publish, receive, serverAnswers, note: null };
+}
+
+export function probes(imports: RealizedImport[]): Probe[] {
+  return imports.map((imp) => makeProbe(imp, imports.filter((o) => o.importer === imp.importer)));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** One connection per (account, node), opened once; a failure is remembered with its message. */
+class Connections {
+  private readonly open = new Map<string, Promise<NatsConnection | string>>();
+  constructor(private readonly cluster: Cluster) {}
+  get(account: TestAccount, node: number): Promise<NatsConnection | string> {
+    const key = `${account.id}@${node}`;
+    let c = this.open.get(key);
+    if (!c) {
+      c = this.cluster.connect(node, account, { timeout: 10_000 }).catch((e: unknown) => (e as Error).message.split("\n")[0]!);
+      this.open.set(key, c);
+    }
+    return c;
+  }
+  async closeAll(): Promise<void> {
+    const all = await Promise.all(this.open.values());
+    await Promise.allSettled(all.map((c) => (typeof c === "string" || c.isClosed() ? Promise.resolve() : c.close())));
+  }
+}
+
+interface ServerImport {
+  subject?: string;
+  account?: string;
+  local_subject?: string;
+  type?: string;
+  invalid?: boolean;
+}
+
+/** The node's own view of an account's imports (`/accountz?acc=`), or null if it has none. */
+async function accountImports(cluster: Cluster, node: number, accountId: string): Promise<ServerImport[] | null> {
+  const res = await fetch(`${cluster.servers[node]!.monitorUrl}/accountz?acc=${accountId}`);
+  if (!res.ok) return null;
+  const body = (await res.json()) as { account_detail?: { imports?: ServerImport[] } };
+  return body.account_detail ? (body.account_detail.imports ?? []) : null;
+}
+
+function registered(list: ServerImport[], p: Probe): ServerImport | undefined {
+  const untokenize = (s: string) => s.replace(/\$\d+/g, "*");
+  return list.find(
+    (s) =>
+      s.account === p.imp.exporter.id &&
+      s.type === p.imp.claim.type &&
+      s.subject === p.exporterPattern &&
+      untokenize(s.local_subject ?? "") === untokenize(p.localPattern),
+  );
+}
+
+/** Measure every probe on node `node`; `windowMs` is how long a message may take to flow. */
+async function measureOnNode(cluster: Cluster, all: Probe[], node: number, windowMs: number, conns: Connections): Promise<NodeTruth[]> {
+  const n = cluster.servers.length;
+  const exporterNode = (node + 1) % n;
+  const out: (NodeTruth | null)[] = all.map(() => null);
+  const active: { i: number; p: Probe; imp: NatsConnection; exp: NatsConnection | null; marker: string; got: boolean }[] = [];
+  const byInfo: number[] = [];
+  for (const [i, p] of all.entries()) {
+    const imp = await conns.get(p.imp.importer, node);
+    if (typeof imp === "string") {
+      out[i] = { node, flows: false, basis: "importer-cannot-connect", note: imp };
+      continue;
+    }
+    if (p.publish === null || p.receive === null) {
+      byInfo.push(i);
+      continue;
+    }
+    const exp = p.serverAnswers ? null : await conns.get(p.imp.exporter, exporterNode);
+    if (typeof exp === "string") {
+      all[i] = { ...p, note: `the exporter cannot connect: ${exp}` };
+      byInfo.push(i);
+      continue;
+    }
+    active.push({ i, p, imp, exp, marker: `fuzz-${nuid.next()}`, got: false });
+  }
+  // Listeners first, then a round-trip on every connection so the server has them all.
+  const subs = active.map((a) => {
+    if (a.p.imp.claim.type === "stream") {
+      return a.imp.subscribe(a.p.receive!, { callback: (_e, m: Msg) => void (m.string() === a.marker && (a.got = true)) });
+    }
+    // Responders echo the request: several importers' probes may share the exporter's subject.
+    return a.exp?.subscribe(a.p.publish!, { callback: (_e, m: Msg) => void (m.reply && m.respond(m.data)) });
+  });
+  const used = new Set<NatsConnection>(active.flatMap((a) => (a.exp ? [a.imp, a.exp] : [a.imp])));
+  await Promise.all([...used].map((c) => c.flush()));
+  const deadline = Date.now() + windowMs;
+  while (Date.now() < deadline && active.some((a) => !a.got)) {
+    await Promise.all(
+      active
+        .filter((a) => !a.got)
+        .map(async (a) => {
+          if (a.p.imp.claim.type === "stream") {
+            a.exp!.publish(a.p.publish!, a.marker);
+            return;
+          }
+          try {
+            const reply = await a.imp.request(a.p.receive!, a.marker, { timeout: Math.max(50, Math.min(400, deadline - Date.now())) });
+            if (a.p.serverAnswers ? reply.data.length > 0 : reply.string() === a.marker) a.got = true;
+          } catch {
+            /* no responders or timeout: not (yet) flowing */
+          }
+        }),
+    );
+    await Promise.all([...used].map((c) => c.flush().catch(() => undefined)));
+    if (active.some((a) => !a.got)) await sleep(60);
+  }
+  for (const s of subs) s?.unsubscribe();
+  for (const a of active) out[a.i] = { node, flows: a.got, basis: "flow", note: null };
+  if (byInfo.length > 0) {
+    const views = new Map<string, ServerImport[] | null>();
+    for (const i of byInfo) {
+      const p = all[i]!;
+      if (!views.has(p.imp.importer.id)) views.set(p.imp.importer.id, await accountImports(cluster, node, p.imp.importer.id));
+      const view = views.get(p.imp.importer.id) ?? null;
+      const found = view ? registered(view, p) : undefined;
+      const twins = all.filter((o) => o !== p && o.imp.importer === p.imp.importer && view && registered(view, o) === found);
+      const basis = found && twins.length > 0 ? "undecidable" : "account-info";
+      out[i] = { node, flows: !!found && !found.invalid, basis, note: p.note };
+    }
+  }
+  return out.map((t) => t!);
+}
+
+/**
+ * The truth of every import on every node. `windowMs` bounds how long one node's measurement waits
+ * for messages that do not come (each inactive import costs that once per node, concurrently).
+ */
+export async function measure(cluster: Cluster, imports: RealizedImport[], windowMs: number): Promise<NodeTruth[][]> {
+  const all = probes(imports);
+  const perNode: NodeTruth[][] = [];
+  const conns = new Connections(cluster);
+  try {
+    for (let node = 0; node < cluster.servers.length; node++) perNode.push(await measureOnNode(cluster, all, node, windowMs, conns));
+  } finally {
+    await conns.closeAll();
+  }
+  return all.map((_, i) => perNode.map((row) => row[i]!));
+}
