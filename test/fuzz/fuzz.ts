@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serverVersion } from "../support/tools.js";
 import { deploymentSeed, generate, type FuzzDeployment } from "./model.js";
-import { openClassOf } from "./open-classes.js";
+import { openClassOf, openScenario } from "./open-classes.js";
 import { runDeployment, type Disagreement, type RunOptions } from "./run.js";
 import { reductions, type Target } from "./shrink.js";
 
@@ -37,6 +37,8 @@ export interface ReportedDisagreement {
   /** The documented open class it belongs to, or null: a new finding. */
   open_class: string | null;
   scenario: string | null;
+  /** Whether a second run of the deployment showed it again (null: not tried, e.g. an open class). */
+  reproduced: boolean | null;
 }
 
 export interface FuzzReport {
@@ -136,6 +138,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     disagreements: [],
   };
   const scenarios = new Map<string, string | null>();
+  const reproduced = new Map<string, boolean | null>();
   for (let n = 0; Date.now() < deadline && (o.only === undefined || n === 0); n++) {
     const seed = o.only ?? deploymentSeed(o.seed, n);
     const d = generate(seed);
@@ -158,6 +161,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     for (const dis of result.disagreements) {
       const sig = signature(dis);
       const open = openClassOf(dis, d);
+      if (open) scenarios.set(sig, join("test", "fuzz", "scenarios", openScenario(open)));
       if (!scenarios.has(sig)) {
         scenarios.set(sig, null);
         const target = { account: dis.account, name: dis.imp.name };
@@ -180,6 +184,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         const path = join(o.outDir, `${file.name}.json`);
         writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
         scenarios.set(sig, path);
+        reproduced.set(sig, o.shrinkTries > 0 ? small.reproduced : null);
         log(`  -> ${path}${small.reproduced ? "" : " (did not reproduce)"}`);
       }
       report.disagreements.push({
@@ -191,6 +196,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         verdict: dis.verdict,
         open_class: open,
         scenario: scenarios.get(sig) ?? null,
+        reproduced: reproduced.get(sig) ?? null,
       });
     }
   }

@@ -8,6 +8,8 @@
  * importing account, for account token positions) and `%OTHER%` (a key of no account).
  */
 
+import { isContainedIn } from "../../src/core/subject.js";
+
 export type Kind = "stream" | "service";
 
 export interface FuzzToken {
@@ -158,6 +160,8 @@ function importSubject(r: Rng, exp: FuzzExport | undefined): string {
   return out.join(".");
 }
 
+const overlap = (a: string, b: string) => isContainedIn(a, b) || isContainedIn(b, a);
+
 /** Wildcard tokens of a pattern in order (`*` and `>`). */
 export function wildcards(subject: string): string[] {
   return subject.split(".").filter((t) => t === "*" || t === ">");
@@ -257,7 +261,12 @@ export function generate(seed: number): FuzzDeployment {
     const keys = r.chance(0.4)
       ? Array.from({ length: 1 + r.int(2) }, () => ({ scoped: r.chance(0.3), removed: r.chance(0.25) }))
       : [];
-    const exports = Array.from({ length: r.int(4) }, () => genExport(r, r.pick(["stream", "service"] as const), r.chance(0.12), count));
+    // Overlapping exports of one type make the server reject the whole JWT: only now and then.
+    const exports: FuzzExport[] = [];
+    for (let e = r.int(4); e > 0; e--) {
+      const exp = genExport(r, r.pick(["stream", "service"] as const), r.chance(0.12), count);
+      if (!exports.some((o) => o.type === exp.type && overlap(o.subject, exp.subject)) || r.chance(0.1)) exports.push(exp);
+    }
     const acc: FuzzAccount = { name: `A${i}`, pushed: r.chance(0.96), signing_keys: keys, exports, imports: [] };
     if (r.chance(0.06)) acc.exp = r.pick([-HOUR, 30 * DAY]);
     if (r.chance(0.03)) acc.nbf = r.pick([-HOUR, HOUR]);
@@ -267,7 +276,13 @@ export function generate(seed: number): FuzzDeployment {
   for (let i = 0; i < count; i++) {
     const acc = d.accounts[i]!;
     const imports = r.int(5);
-    for (let k = 0; k < imports; k++) acc.imports.push(genImport(r, d, i, n++));
+    for (let k = 0; k < imports; k++) {
+      const imp = genImport(r, d, i, n++);
+      // So do overlapping service imports from one account (jwt's Imports.Validate).
+      const local = (x: FuzzImport) => x.to ?? x.local_subject ?? x.subject;
+      const clash = imp.type === "service" && acc.imports.some((o) => o.type === "service" && o.from === imp.from && overlap(local(o), local(imp)));
+      if (!clash || r.chance(0.1)) acc.imports.push(imp);
+    }
     // duplicates: the same import again, perhaps under another local subject
     const streams = acc.imports.filter((imp) => imp.type === "stream");
     if (streams.length > 0 && r.chance(0.15)) {

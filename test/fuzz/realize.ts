@@ -16,6 +16,7 @@ const REVOCATION_MARGIN = 600;
 export interface RealizedImport {
   account: number;
   index: number;
+  name: string;
   /** The import as declared in the JWT, placeholders replaced. */
   claim: { type: "stream" | "service"; subject: string; local_subject?: string; to?: string; share?: boolean };
   /** The source account (the system account for `from: "system"`). */
@@ -90,7 +91,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
         });
       }
       claims.push(jwtImport);
-      imports.push({ account: i, index, claim, exporter, importer });
+      imports.push({ account: i, index, name: imp.name, claim, exporter, importer });
     }
     const listed = a.signing_keys.flatMap((k, n) => {
       if (k.removed) return [];

@@ -106,8 +106,9 @@ async function liveVerdicts(cluster: Cluster, r: Realized): Promise<Verdict[][]>
   }
 }
 
+/** Import names are unique in a fuzz deployment; the reply is sorted by status, not in JWT order. */
 function sameImport(d: ImportDiagnosis, i: RealizedImport): boolean {
-  return d.type === i.claim.type && d.source_account === i.exporter.id && d.subject === i.claim.subject && (d.local_subject ?? undefined) === i.claim.local_subject;
+  return d.name === i.name && d.type === i.claim.type && d.source_account === i.exporter.id && d.subject === i.claim.subject && (d.local_subject ?? undefined) === i.claim.local_subject;
 }
 
 export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOptions): Promise<DeploymentResult> {

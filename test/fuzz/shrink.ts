@@ -59,6 +59,7 @@ export function* reductions(d: FuzzDeployment, target: Target): Generator<{ d: F
     yield { d: { ...d, system_exports: d.system_exports.filter((_, j) => j !== e) }, target, what: `drop system export ${e}` };
   }
   for (const [k, a] of d.accounts.entries()) {
+    for (const [n] of a.signing_keys.entries()) yield { d: withoutSigningKey(d, k, n), target, what: `drop signing key ${n} of ${a.name}` };
     if (a.exp !== undefined || a.nbf !== undefined) yield { d: mapAccount(d, k, ({ exp: _e, nbf: _n, ...x }) => x), target, what: `no exp/nbf on ${a.name}` };
     if (a.import_limit !== undefined) yield { d: mapAccount(d, k, ({ import_limit: _l, ...x }) => x), target, what: `no import limit on ${a.name}` };
     if (!a.pushed) yield { d: mapAccount(d, k, (x) => ({ ...x, pushed: true })), target, what: `push ${a.name}` };
@@ -98,4 +99,17 @@ function omit<T extends object, K extends keyof T>(o: T, k: K): T {
   const copy = { ...o };
   delete copy[k];
   return copy;
+}
+
+/** Drop signing key `n` of account `k`: tokens it signed are signed by the identity key instead. */
+function withoutSigningKey(d: FuzzDeployment, k: number, n: number): FuzzDeployment {
+  const signer = (s: "identity" | number): "identity" | number => (s === "identity" || s === n ? "identity" : s > n ? s - 1 : s);
+  return {
+    ...d,
+    accounts: d.accounts.map((a, i) => ({
+      ...a,
+      signing_keys: i === k ? a.signing_keys.filter((_, j) => j !== n) : a.signing_keys,
+      imports: a.imports.map((imp) => (imp.from === k && imp.token ? { ...imp, token: { ...imp.token, signer: signer(imp.token.signer) } } : imp)),
+    })),
+  };
 }

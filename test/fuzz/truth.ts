@@ -18,6 +18,7 @@ import { nuid } from "@nats-io/nats-core";
 import type { Cluster } from "../support/cluster.js";
 import type { TestAccount } from "../support/deployment.js";
 import { isSubsetMatch, isValidSubject } from "../../src/core/subject.js";
+import { wildcards } from "./model.js";
 import type { RealizedImport } from "./realize.js";
 
 /** `undecidable`: the server lists one import where the importer declares several identical ones. */
@@ -69,25 +70,29 @@ function instantiate(pattern: string): { literal: string; values: string[] } {
   return { literal, values };
 }
 
-/** Apply a mapping destination (`$N` references, or `*`/`>` taking the source's wildcards in order). */
-function mapTo(dest: string, values: string[], sourceWildcards: number): string | null {
-  let next = 0;
+/**
+ * Apply a mapping destination the way the server's transform does: `$N` is the source's N-th
+ * wildcard, the i-th `*` of the destination stands for `$i`, and `>` for the source's `>`.
+ * Null when the mapping is not one every source wildcard takes part in (the server refuses those).
+ */
+function mapTo(dest: string, values: string[], source: string): string | null {
+  const wc = wildcards(source);
+  let stars = 0;
+  const used = new Set<number>();
   const out: string[] = [];
   for (const t of dest.split(".")) {
     const ref = /^\$(\d+)$/.exec(t);
-    if (ref) {
-      const v = values[Number(ref[1]) - 1];
-      if (v === undefined) return null;
-      out.push(v);
-    } else if (t === "*" || t === ">") {
-      const v = values[next++];
-      if (v === undefined) return null;
-      out.push(v);
-    } else out.push(t);
+    const n = ref ? Number(ref[1]) - 1 : t === "*" ? stars++ : t === ">" ? wc.lastIndexOf(">") : null;
+    if (n === null) {
+      out.push(t);
+      continue;
+    }
+    const v = values[n];
+    if (v === undefined || (t === ">" && n !== wc.length - 1)) return null;
+    used.add(n);
+    out.push(v);
   }
-  // Every wildcard of the source must be used, and only in ways we model.
-  const refs = dest.split(".").filter((t) => /^\$\d+$/.test(t) || t === "*" || t === ">").length;
-  return refs === sourceWildcards || (refs === 0 && sourceWildcards === 0) ? out.join(".") : null;
+  return used.size === wc.length ? out.join(".") : null;
 }
 
 const countWildcards = (s: string) => s.split(".").filter((t) => t === "*" || t === ">").length;
@@ -103,7 +108,7 @@ function makeProbe(imp: RealizedImport, siblings: RealizedImport[]): Probe {
     const inst = instantiate(x);
     publish = inst.literal;
     if (imp.claim.local_subject !== undefined) {
-      const mapped = mapTo(l, inst.values, countWildcards(x));
+      const mapped = mapTo(l, inst.values, x);
       if (mapped === null) return none("a local subject mapping the probe does not model");
       receive = mapped;
     } else receive = imp.claim.to ? `${imp.claim.to.replace(/\.$/, "")}.${publish}` : publish;
@@ -112,7 +117,7 @@ function makeProbe(imp: RealizedImport, siblings: RealizedImport[]): Probe {
     receive = inst.literal;
     if (x === l) publish = receive;
     else {
-      const mapped = mapTo(x, inst.values, countWildcards(l));
+      const mapped = mapTo(x, inst.values, l);
       if (mapped === null) return none("a service subject mapping the probe does not model");
       publish = mapped;
     }

@@ -1,0 +1,41 @@
+/**
+ * The bounded differential fuzz of CI: random deployments from a fixed seed, then from a random
+ * one (both printed), each on a real nats-server for a fixed time, together under 2 minutes. It
+ * fails on any disagreement between the real server's message flow and the engine or the live
+ * service that shows again on a second run and is not a documented open class
+ * (test/fuzz/open-classes.ts). Reproduce one with `npm run fuzz -- --deployment-seed <seed>`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomInt } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { fuzz, type ReportedDisagreement } from "../fuzz/fuzz.js";
+import { toolPath } from "../support/tools.js";
+
+const FIXED_SEED = 20261201;
+const SECONDS_PER_SEED = 35;
+
+describe.skipIf(!toolPath("nats-server"))("bounded differential fuzz against a real nats-server", () => {
+  const out = mkdtempSync(join(tmpdir(), "insights-fuzz-ci-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it.each([
+    ["fixed", FIXED_SEED],
+    ["random", randomInt(0, 2 ** 32 - 1)],
+  ] as const)(
+    "%s seed %i: no unexplained disagreement",
+    async (_kind, seed) => {
+      console.log(`fuzz seed ${seed} (npm run fuzz -- --seed ${seed} --seconds ${SECONDS_PER_SEED})`);
+      const report = await fuzz({ seed, seconds: SECONDS_PER_SEED, cluster: false, clusterShare: 0.2, live: true, outDir: out, shrinkTries: 1 });
+      console.log(
+        `fuzz seed ${seed}, nats-server ${report.server_version}: ${report.deployments} deployments, ${report.imports} imports, ` +
+          `${report.disagreements.length} disagreements (${report.disagreements.filter((d) => d.open_class).length} of open classes)`,
+      );
+      expect(report.deployments).toBeGreaterThan(0);
+      const unexplained = report.disagreements.filter((d: ReportedDisagreement) => !d.open_class && d.reproduced !== false);
+      expect(unexplained.map((d) => ({ seed: d.deployment_seed, judge: d.judge, import: d.import, truth: d.truth, verdict: d.verdict }))).toEqual([]);
+    },
+    SECONDS_PER_SEED * 1000 + 20_000,
+  );
+});
