@@ -293,6 +293,13 @@ export function generate(seed: number): FuzzDeployment {
       }
       acc.imports.push(dup);
     }
+    // Cycles: the source imports back what this account exports.
+    const back = acc.imports.filter((imp) => imp.from !== "system" && imp.from !== i);
+    if (back.length > 0 && acc.exports.length > 0 && r.chance(0.15)) {
+      const imp = r.pick(back);
+      const exp = r.pick(acc.exports);
+      d.accounts[imp.from as number]!.imports.push({ name: `i${n++}`, from: i, type: exp.type, subject: importSubject(r, exp) });
+    }
     if (r.chance(0.03)) acc.import_limit = r.int(Math.max(1, acc.imports.length));
   }
   return d;

@@ -32,6 +32,21 @@ export const OPEN_CLASSES: OpenClass[] = [
     scenario: "open-server-view-service-to.json",
     matches: (d) => d.judge === "live" && d.imp.type === "service" && d.imp.to !== undefined && d.verdict.cause === "server_state_stale",
   },
+  {
+    id: "stream-import-cycle",
+    description:
+      "Two accounts import each other's streams on overlapping subjects: the server refuses the stream import that would " +
+      "close the cycle (streamImportFormsCycle), i.e. the import of whichever account it loads second; the engine calls " +
+      "both active. Which one dies depends on load order.",
+    scenario: "open-stream-import-cycle.json",
+    matches: (d, deployment) =>
+      d.judge !== "nodes" &&
+      d.imp.type === "stream" &&
+      d.imp.from !== "system" &&
+      !d.truth[0]!.flows &&
+      d.verdict.status !== "inactive" &&
+      (deployment.accounts[d.imp.from]?.imports ?? []).some((back) => back.type === "stream" && back.from === d.account),
+  },
 ];
 
 export function openClassOf(d: Disagreement, deployment: FuzzDeployment): string | null {
