@@ -9,7 +9,7 @@ import { NoRespondersError, RequestError } from "@nats-io/nats-core";
 import { ServiceError, type Service } from "@nats-io/services";
 import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
-import { OperatorTrust } from "./core/directory.js";
+import { importSources, OperatorTrust } from "./core/directory.js";
 import type { ImportDiagnosis } from "./core/diagnosis.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
 import { check, fitToPayload, type CheckRequest } from "./service/check.js";
@@ -246,9 +246,10 @@ export class InsightsApp {
   private async doResync(reason: string): Promise<void> {
     const started = Date.now();
     // A reconnect abandons the load: replies to requests sent before it may never come.
+    const known = this.monitor.directory.accounts().map((e) => e.id);
     const jwts = await new Promise<Map<string, string>>((resolve, reject) => {
       this.abandonLoad = () => reject(new Error("the connection was re-established during the load"));
-      this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs")).then(resolve, reject);
+      this.loadStored(known).then(resolve, reject);
     }).finally(() => (this.abandonLoad = null));
     const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
     // Before the first cross-check no server was asked anything: nothing to discount.
@@ -260,6 +261,26 @@ export class InsightsApp {
     this.armBoundary();
     this.metrics.resynced();
     this.log.info({ reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started }, "resync done");
+  }
+
+  /**
+   * Every JWT the resolver stores: what it lists, plus those it stores but leaves out of its lists
+   * because they expired (docs/servers.md): the accounts known before, and the source accounts the
+   * JWTs name, looked up by key, until no new one turns up.
+   */
+  private async loadStored(known: string[]): Promise<Map<string, string>> {
+    const jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
+    const asked = new Set<string>(jwts.keys());
+    const unasked = (ids: Iterable<string>) => [...new Set(ids)].filter((id) => !asked.has(id));
+    let candidates = unasked([...known, ...[...jwts.values()].flatMap(importSources)]);
+    // An account found this way may name further sources; a chain of them ends within a few rounds.
+    for (let round = 0; round < 8 && candidates.length > 0; round++) {
+      for (const id of candidates) asked.add(id);
+      const found = await this.resolver.addUnlisted(jwts, candidates);
+      if (found.length > 0) this.log.info({ accounts: found.length }, "found stored JWTs the resolver does not list (expired)");
+      candidates = unasked(found.flatMap((id) => importSources(jwts.get(id)!)));
+    }
+    return jwts;
   }
 
   private async crossCheck(): Promise<void> {

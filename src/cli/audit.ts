@@ -26,7 +26,7 @@ export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds
     const only = filters.account ? matchingAccounts(dir, filters.account) : undefined;
     accounts += only ? only.length : dir.size;
     diagnoses.push(...diagnoseAll(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only));
-    errors.push(...accountErrors(dir).filter((e) => !only || only.includes(e.account)));
+    errors.push(...accountErrors(dir, undefined, Math.floor(now.getTime() / 1000)).filter((e) => !only || only.includes(e.account)));
   }
   const shown = diagnoses.filter((d) => !filters.status || d.status === filters.status);
   return { checked_at: now.toISOString(), summary: summarize(accounts, shown), imports: shown, account_errors: errors };

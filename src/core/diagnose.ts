@@ -1,7 +1,8 @@
 /** Turns evaluator findings into the ImportDiagnosis objects of the API (DESIGN.md §4). */
 import { causeOf, type CauseContext } from "./causes/index.js";
 import { subjectPhrase } from "./causes/cause.js";
-import type { AccountDirectory } from "./directory.js";
+import type { AccountDirectory, AccountEntry } from "./directory.js";
+import { timeProblem } from "./validate.js";
 import type { ImportDiagnosis, ImportStatus, TokenSummary } from "./diagnosis.js";
 import type { ActivationClaims } from "./jwt/claims.js";
 import { peekClaims } from "./jwt/decode.js";
@@ -40,7 +41,7 @@ export function diagnose(dir: AccountDirectory, finding: Finding, now: number): 
     local_subject: imp.localSubject,
     status,
     cause: finding.cause,
-    message: cause ? cause.message(ctx) : `${subjectPhrase(ctx)} is active.`,
+    message: cause ? cause.message(ctx) : `${subjectPhrase(ctx)} is active${finding.detail ? ` (${finding.detail})` : ""}.`,
     remediation: cause ? cause.remediation(ctx) : [],
     token: tokenSummary(finding.activation, imp.token),
     server: null,
@@ -93,10 +94,24 @@ export interface AccountError {
   error: string;
 }
 
-/** Accounts whose JWT the server would refuse to load (time checks apart); of one account only, given its id. */
-export function accountErrors(dir: AccountDirectory, only?: string): AccountError[] {
+/**
+ * Accounts whose JWT the server would refuse to load; of one account only, given its id. With
+ * `now` (unix seconds), also those whose JWT is outside its validity window: the resolver still
+ * stores an expired JWT, but the server loads none of it.
+ */
+export function accountErrors(dir: AccountDirectory, only?: string, now?: number): AccountError[] {
   const entries = only === undefined ? dir.accounts() : [dir.get(only)].filter((e): e is NonNullable<typeof e> => e !== undefined);
-  return entries.filter((e) => e.problem).map((e) => ({ account: e.id, account_name: e.name, error: e.problem!.message }));
+  return entries.flatMap((e) => {
+    const error = e.problem?.message ?? (now === undefined ? null : timeError(e, now));
+    return error === null ? [] : [{ account: e.id, account_name: e.name, error }];
+  });
+}
+
+function timeError(e: AccountEntry, now: number): string | null {
+  const time = e.claims && timeProblem(e.claims, now);
+  if (time === "expired") return `its JWT expired at ${iso(e.claims!.expires)}`;
+  if (time === "not_yet_valid") return `its JWT is not valid before ${iso(e.claims!.notBefore)}`;
+  return null;
 }
 
 export interface CheckSummary {

@@ -6,7 +6,9 @@
  */
 import { parseAccount, parseOperator, type AccountClaims, type ExportClaim, type OperatorClaims } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
+import { peekClaims } from "./jwt/decode.js";
 import { validateAccount, type AccountValidation } from "./validate.js";
+import { withSystemExports } from "./system-account.js";
 
 /** Why nats-server would refuse to load an account JWT, time apart. */
 export interface AccountProblem {
@@ -75,7 +77,14 @@ export class AccountDirectory {
   /** The ids in order, kept until an account is added or removed (accounts() is called per request). */
   private sortedIds: string[] | null = null;
 
-  constructor(readonly trust: OperatorTrust) {}
+  /**
+   * @param jetStreamApi the servers run JetStream or a cluster, so the system account also exports
+   * `$JS.API.>` (see system-account.ts).
+   */
+  constructor(
+    readonly trust: OperatorTrust,
+    readonly jetStreamApi = false,
+  ) {}
 
   /**
    * Add or replace an account JWT. `filedUnder` is the id the source filed it under (resolver key,
@@ -98,7 +107,7 @@ export class AccountDirectory {
    * only the reverse index, whose sets are edited, is copied.
    */
   clone(): AccountDirectory {
-    const copy = new AccountDirectory(this.trust);
+    const copy = new AccountDirectory(this.trust, this.jetStreamApi);
     for (const [id, entry] of this.entries) copy.entries.set(id, entry);
     for (const [id, index] of this.exportIndexes) copy.exportIndexes.set(id, index);
     for (const [id, set] of this.importers) copy.importers.set(id, new Set(set));
@@ -209,10 +218,12 @@ export class AccountDirectory {
   private index(entry: AccountEntry): void {
     const claims = entry.claims;
     if (!claims) return;
+    // The server gives the system account exports its JWT need not declare.
+    const exports = entry.id === this.trust.systemAccount ? withSystemExports(claims.exports, this.jetStreamApi) : claims.exports;
     // Most accounts export nothing: they share one empty index (nothing edits an index in place).
-    const exact = claims.exports.length === 0 ? NO_EXPORTS : new Map<string, ExportClaim>();
-    for (const e of claims.exports) exact.set(exportKey(e.type, e.subject), e);
-    this.exportIndexes.set(entry.id, { exact, all: claims.exports });
+    const exact = exports.length === 0 ? NO_EXPORTS : new Map<string, ExportClaim>();
+    for (const e of exports) exact.set(exportKey(e.type, e.subject), e);
+    this.exportIndexes.set(entry.id, { exact, all: exports });
     for (const imp of claims.imports) {
       let set = this.importers.get(imp.account);
       if (!set) this.importers.set(imp.account, (set = new Set()));
@@ -232,4 +243,15 @@ export class AccountDirectory {
 
 export function exactExport(index: ExportIndex, type: string, subject: string): ExportClaim | undefined {
   return index.exact.get(exportKey(type, subject));
+}
+
+/** The source accounts an account JWT's imports name, read without verifying it (only to know whom to look up). */
+export function importSources(token: string): string[] {
+  const nats = peekClaims(token)?.["nats"];
+  const imports = nats !== null && typeof nats === "object" ? (nats as Record<string, unknown>)["imports"] : undefined;
+  if (!Array.isArray(imports)) return [];
+  return imports.flatMap((i) => {
+    const account = i !== null && typeof i === "object" ? (i as Record<string, unknown>)["account"] : undefined;
+    return typeof account === "string" && isPublicKey(account, "account") ? [account] : [];
+  });
 }

@@ -11,6 +11,7 @@ import type { CauseCode } from "./diagnosis.js";
 import { isSubsetMatch, isValidSubject } from "./subject.js";
 import { NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
+import { implicitlyImported } from "./system-account.js";
 
 export interface EvaluationOptions {
   /** Unix seconds. */
@@ -52,6 +53,7 @@ export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, im
   const approved = (verdict: Verdict) => verdict.cause === null || verdict.cause === "activation_expiring_soon";
   let verdict =
     importerLoads(importer, imp, opts.now) ??
+    importedByTheServer(dir, imp) ??
     sourceAccountLoads(dir, imp, opts.now) ??
     exportApproves(dir, importer, imp, opts);
   if (approved(verdict)) verdict = duplicateOf(dir, importer, imp, opts) ?? verdict;
@@ -99,6 +101,14 @@ function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): V
   if (time === "expired") return fail("account_expired", null);
   if (time === "not_yet_valid") return fail("account_jwt_invalid", `${NOT_YET_VALID_ACCOUNT} ${iso(importer.claims!.notBefore)}`);
   return pass;
+}
+
+/**
+ * The server imports a few system-account services into every account itself (registerSystemImports):
+ * requests on those subjects reach the system account whatever becomes of the declared import.
+ */
+function importedByTheServer(dir: AccountDirectory, imp: ImportClaim): Verdict | null {
+  return implicitlyImported(imp, dir.trust.systemAccount) ? { cause: null, detail: "the server imports this subject into every account itself" } : null;
 }
 
 /** Step B: the source account must be found and loadable. */

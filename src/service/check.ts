@@ -56,7 +56,7 @@ export function check(dir: AccountDirectory, diagnosesOf: (accountId: string | n
       total: matching.length,
       offset,
       truncated: offset + page.length < matching.length,
-      account_errors: accountErrors(dir, accountId ?? undefined),
+      account_errors: accountErrors(dir, accountId ?? undefined, Math.floor(now.getTime() / 1000)),
     },
   };
 }

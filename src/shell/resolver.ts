@@ -108,6 +108,29 @@ export class ResolverClient {
     return jwts;
   }
 
+  /**
+   * JWTs the resolver stores but does not list. The full resolver leaves a JWT that has expired out
+   * of CLAIMS.LIST and CLAIMS.PACK, yet still answers its LOOKUP (every supported line, see
+   * docs/servers.md), so the only way to see it is to ask for it by key. Adds what it finds to
+   * `jwts`; returns the ids found.
+   */
+  async addUnlisted(jwts: Map<string, string>, candidates: Iterable<string>): Promise<string[]> {
+    const ids = [...new Set(candidates)].filter((id) => !jwts.has(id) && isPublicKey(id, "account"));
+    const found: string[] = [];
+    const CONCURRENCY = 16;
+    for (let i = 0; i < ids.length; i += CONCURRENCY) {
+      const batch = ids.slice(i, i + CONCURRENCY);
+      const answers = await Promise.all(batch.map(async (id) => [id, await this.ask(id, this.timeoutMs)] as const));
+      for (const [id, answer] of answers) {
+        if (answer.kind === "jwt" && answer.jwt.length <= MAX_TOKEN_BYTES && jwts.size < MAX_ACCOUNTS) {
+          jwts.set(id, answer.jwt);
+          found.push(id);
+        }
+      }
+    }
+    return found;
+  }
+
   async list(): Promise<string[]> {
     const msg = await this.nc.request(SUBJECTS.list, undefined, { timeout: this.timeoutMs });
     const body = msg.json<{ data?: unknown }>();

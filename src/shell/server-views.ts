@@ -12,6 +12,7 @@
  */
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import { applyServerView } from "../core/server-view.js";
+import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
 import type { AccountInfoReply, ServerImportView } from "./resolver.js";
 
 const CONCURRENCY = 16;
@@ -121,7 +122,7 @@ export class ServerViews {
 
   private observe(key: string, d: ImportDiagnosis, basis: VerdictBasis) {
     const looks = this.byAccount.get(d.account);
-    if (!looks) return null;
+    if (!looks || importedByTheServer(d)) return null;
     const from = this.judgedFrom.get(key) ?? 0;
     const instants = basis.instants(d).map((t) => t * 1000);
     const nearInstant = (t: number) => instants.some((i) => Math.abs(t - i) < BOUNDARY_MARGIN_MS);
@@ -176,4 +177,12 @@ function sameJwts(l: ServerLook, id: string, basis: VerdictBasis, source?: strin
     const jwt = l.sourceJwts.get(s)!;
     return jwt === null || jwt === basis.token(s);
   });
+}
+
+/**
+ * An active service import of a subject the server imports into every account itself: the servers
+ * list their own import, not the declared one, and the subject works either way.
+ */
+function importedByTheServer(d: ImportDiagnosis): boolean {
+  return d.status === "active" && d.type === "service" && SYSTEM_IMPORT_SUBJECTS.has(d.local_subject ?? d.subject);
 }

@@ -159,3 +159,27 @@ export async function serviceRefusedFrom(server: Reachable, importer: TestAccoun
     await closeAll(nc);
   }
 }
+
+/**
+ * Service oracle for services nats-server answers itself (the system account's): a fresh user of
+ * the importer requests on `requestSubject`. True iff any reply comes back; "no responders" (the
+ * import is not there) is retried until `timeoutMs` passes, then false. Any other error is thrown.
+ */
+export async function serviceAnswered(server: RunningServer, importer: TestAccount, requestSubject: string, timeoutMs = 0): Promise<boolean> {
+  const nc = await connectAs(server, importer);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    do {
+      try {
+        await nc.request(requestSubject, "", { timeout: REQUEST_TIMEOUT_MS });
+        return true;
+      } catch (err) {
+        if (!isNoResponders(err) && !isTimeout(err)) throw err;
+      }
+      await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+    } while (Date.now() < deadline);
+    return false;
+  } finally {
+    await closeAll(nc);
+  }
+}

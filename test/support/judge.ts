@@ -16,7 +16,7 @@
  */
 import { AuthorizationError, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount } from "./deployment.js";
-import { serviceFlows, serviceRefusedFrom, streamFlows } from "./flow.js";
+import { serviceAnswered, serviceFlows, serviceRefusedFrom, streamFlows } from "./flow.js";
 import { accountInfo, connectAs, type RunningServer } from "./nats-server.js";
 import type { Built, Scenario } from "./scenarios.js";
 
@@ -94,8 +94,9 @@ export async function judge(server: RunningServer, b: Built): Promise<Verdict> {
   const verdict: Verdict = { refused, flows: null, listed: await serverListsImport(server, b.importer, importUnderTest(b.importer)) };
   if (refused.length === 0) {
     // One server: a single round is conclusive (see flow.ts), so no time window is waited out.
-    verdict.flows =
-      b.type === "stream"
+    verdict.flows = b.serverAnswers
+      ? await serviceAnswered(server, b.importer, b.importerSubject)
+      : b.type === "stream"
         ? await streamFlows(server, b.exporter, b.importer, b.exporterSubject, b.importerSubject, 0)
         : await serviceFlows(server, b.exporter, b.importer, b.exporterSubject, b.importerSubject, 0);
   } else if (refused.length === 1 && refused[0] === "exporter" && b.type === "service") {

@@ -18,7 +18,7 @@ import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
 import { trackDir, trackProcess, untrackDir } from "./leftovers.js";
-import { serverVersion, toolPath } from "./tools.js";
+import { serverVersion, serverVersionOf, toolPath } from "./tools.js";
 
 export interface RunningServer {
   /** nats://127.0.0.1:<port> */
@@ -60,6 +60,8 @@ export interface StartOptions {
   plainConfig?: string;
   /** Listen on this port instead of one the server picks (a test that starts a client first). */
   port?: number;
+  /** Another nats-server binary (an older pinned line, see pinnedServers()); default the newest. */
+  bin?: string;
 }
 
 const q = (s: string): string => JSON.stringify(s);
@@ -121,9 +123,9 @@ ${opts.extraConfig ?? ""}
 }
 
 export async function startServer(op: TestOperator, opts: StartOptions = {}): Promise<RunningServer> {
-  const bin = toolPath("nats-server");
+  const bin = opts.bin ?? toolPath("nats-server");
   if (!bin) throw new Error("nats-server binary not found (set NATS_SERVER_BIN or run scripts/setup.sh)");
-  const version = await serverVersion();
+  const version = opts.bin ? await serverVersionOf(opts.bin) : await serverVersion();
 
   const dir = mkdtempSync(join(tmpdir(), "nats-insights-test-"));
   await mkdir(join(dir, "jwt"));

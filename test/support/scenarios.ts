@@ -23,6 +23,8 @@ export interface Built {
    * server keeps when it rejects the push of a later one (so its users still connect).
    */
   earlier?: string[];
+  /** Service: nats-server itself answers in the exporter (the system account): any reply is flow. */
+  serverAnswers?: boolean;
 }
 
 export interface Scenario {
@@ -88,6 +90,13 @@ function withToken(subject: string, type: "stream" | "service", tokenOpts: Param
     type,
     token: await activation(exporter, importerId, tokenSubject, type, tokenOpts),
   });
+}
+
+/** An ordinary account importing a service of the system account the server adds by itself. */
+async function systemImport(op: TestOperator, tag: string, subject: (importerId: string) => string, localSubject: string): Promise<Built> {
+  const importer = await op.account(`${tag}-IMP`);
+  await importer.reissue({ imports: [{ name: tag, account: op.system.id, subject: subject(importer.id), type: "service", local_subject: localSubject }] as never });
+  return { exporter: op.system, importer, accounts: [op.system, importer], type: "service", exporterSubject: subject(importer.id), importerSubject: localSubject, serverAnswers: true };
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -292,5 +301,27 @@ export const SCENARIOS: Scenario[] = [
     unreachable: "importer",
     build: async (op) => built(await pair(op, "impexp", { subject: "ie.>", type: "stream" }, stream("ie.a"), { importerExp: nowSec() - HOUR }), "stream", "ie.a"),
   },
+  {
+    name: "system account: the importer's own CONNZ, an export the server adds (account token position 4)",
+    cause: null,
+    build: (op) => systemImport(op, "sysconnz", (id) => `$SYS.REQ.ACCOUNT.${id}.CONNZ`, "my.connz"),
+  },
+  {
+    name: "system account: another account's CONNZ",
+    cause: "account_token_position_mismatch",
+    build: (op) => {
+      const other = createAccount().getPublicKey();
+      return systemImport(op, "sysother", () => `$SYS.REQ.ACCOUNT.${other}.CONNZ`, "their.connz");
+    },
+  },
+  {
+    name: "system account: user info, a public export the server adds",
+    cause: null,
+    build: (op) => systemImport(op, "sysuser", (id) => `$SYS.REQ.USER.${id}.INFO`, "who.am.i"),
+  },
+  {
+    name: "system account: a server ping subject the server imports into every account itself",
+    cause: null,
+    build: (op) => systemImport(op, "sysping", () => "$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.SERVER.PING.CONNZ"),
+  },
 ];
-

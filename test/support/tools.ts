@@ -52,6 +52,38 @@ export function toolPath(name: ToolName): string | null {
 
 let cachedVersion: Promise<string> | undefined;
 
+/** The server lines the project supports, oldest first (docs/servers.md); the newest is .tools/bin's. */
+export const PINNED_SERVER_VERSIONS = ["2.10.29", "2.12.15", "2.15.2"] as const;
+
+export interface PinnedServer {
+  version: string;
+  /** The binary, or null when scripts/setup.sh has not installed this line. */
+  bin: string | null;
+}
+
+/**
+ * Every pinned server line with its binary: older lines in .tools/servers/v<version>/, the newest
+ * is the default nats-server (.tools/bin, or NATS_SERVER_BIN). A line whose binary is absent has
+ * bin null, so a test can skip it and say so.
+ */
+export function pinnedServers(): PinnedServer[] {
+  const newest = PINNED_SERVER_VERSIONS[PINNED_SERVER_VERSIONS.length - 1]!;
+  return PINNED_SERVER_VERSIONS.map((version) => {
+    if (version === newest) return { version, bin: toolPath("nats-server") };
+    const p = join(REPO_ROOT, ".tools", "servers", `v${version}`, "nats-server");
+    return { version, bin: isExecutableFile(p) ? p : null };
+  });
+}
+
+/** The version a given nats-server binary reports, without "v". */
+export async function serverVersionOf(bin: string): Promise<string> {
+  const { stdout, stderr } = await execFileP(bin, ["--version"], { timeout: 10_000 });
+  const text = `${stdout}\n${stderr}`;
+  const m = /v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)/.exec(text);
+  if (!m || !m[1]) throw new Error(`cannot parse nats-server version from: ${text.trim()}`);
+  return m[1];
+}
+
 /**
  * The nats-server version without the leading "v", e.g. "2.15.2"
  * (parsed from `nats-server --version`, which prints `nats-server: v2.15.2`). Cached per process.
