@@ -6,6 +6,7 @@
 import { TimeoutError, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
+import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
 
 export const SUBJECTS = {
   pack: "$SYS.REQ.CLAIMS.PACK",
@@ -44,7 +45,6 @@ export interface AccountInfoReply {
   imports: ServerImportView[];
 }
 
-const SYSTEM_IMPORTS = new Set(["$SYS.REQ.ACCOUNT.PING.CONNZ", "$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.STATZ"]);
 
 export class ResolverClient {
   constructor(
@@ -220,12 +220,14 @@ export function parseAccountInfo(msg: Msg): AccountInfoReply | null {
   const raw = Array.isArray(body.data!.imports) ? body.data!.imports : [];
   const imports = raw
     .filter((i): i is Record<string, unknown> => i !== null && typeof i === "object")
+    // The server's own imports from the system account: old servers name them by their local
+    // subject, new ones by the account's own request subject (with the local one beside it).
+    .filter((i) => !SYSTEM_IMPORT_SUBJECTS.has(String(i["local_subject"] ?? i["to"] ?? i["subject"] ?? "")) && !SYSTEM_IMPORT_SUBJECTS.has(String(i["subject"] ?? "")))
     .map((i) => ({
       subject: String(i["subject"] ?? ""),
       account: String(i["account"] ?? ""),
       type: i["type"] === "service" ? ("service" as const) : ("stream" as const),
       invalid: i["invalid"] === true,
-    }))
-    .filter((i) => !SYSTEM_IMPORTS.has(i.subject));
+    }));
   return { server, jwt, imports };
 }

@@ -72,15 +72,18 @@ interface InfoImport {
 
 /**
  * Is `imp` among the imports the server's INFO lists for the importer (and not marked invalid)?
+ * With `anyRemote`, any import of its local subject from its source account counts: for the
+ * system account's services the server imports into every account itself, its own import (to the
+ * account's own request subject) is what carries the requests.
  * Entries are matched on exporter, type, remote subject and local subject (the server writes the
  * local subject even when the JWT has none). null: the server has no INFO (account not loaded).
  */
-export async function serverListsImport(server: RunningServer, importer: TestAccount, imp: DeclaredImport): Promise<boolean | null> {
+export async function serverListsImport(server: RunningServer, importer: TestAccount, imp: DeclaredImport, anyRemote = false): Promise<boolean | null> {
   const info = await accountInfo(server, server.operator, importer.id);
   if (!info) return null;
   const local = imp.local_subject || imp.subject;
   const listed = ((info["imports"] ?? []) as InfoImport[]).filter(
-    (i) => i.account === imp.account && i.type === imp.type && i.subject === imp.subject && (i.local_subject ?? i.subject) === local,
+    (i) => i.account === imp.account && i.type === imp.type && (anyRemote || i.subject === imp.subject) && (i.local_subject ?? i.subject) === local,
   );
   return listed.some((i) => i.invalid !== true);
 }
@@ -91,7 +94,7 @@ export async function judge(server: RunningServer, b: Built): Promise<Verdict> {
   // Connecting loads the account, so this comes before INFO is read.
   if (await refusesUser(server, b.importer)) refused.push("importer");
   if (await refusesUser(server, b.exporter)) refused.push("exporter");
-  const verdict: Verdict = { refused, flows: null, listed: await serverListsImport(server, b.importer, importUnderTest(b.importer)) };
+  const verdict: Verdict = { refused, flows: null, listed: await serverListsImport(server, b.importer, importUnderTest(b.importer), b.serverAnswers) };
   if (refused.length === 0) {
     // One server: a single round is conclusive (see flow.ts), so no time window is waited out.
     verdict.flows = b.serverAnswers
