@@ -14,7 +14,7 @@ describe("engine on the scenario catalogue", () => {
   beforeAll(async () => {
     op = await TestOperator.create({ signingKey: true });
     for (const s of SCENARIOS) built.set(s.name, await s.build(op));
-  });
+  }, 120_000); // signing the whole catalogue's JWTs is CPU work: on 2 busy cores it can pass 30 s
 
   it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s", (_name, scenario) => {
     const b = built.get(scenario.name)!;
