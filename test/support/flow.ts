@@ -165,7 +165,7 @@ export async function serviceRefusedFrom(server: Reachable, importer: TestAccoun
  * the importer requests on `requestSubject`. True iff any reply comes back; "no responders" (the
  * import is not there) is retried until `timeoutMs` passes, then false. Any other error is thrown.
  */
-export async function serviceAnswered(server: RunningServer, importer: TestAccount, requestSubject: string, timeoutMs = 0): Promise<boolean> {
+export async function serviceAnswered(server: Reachable, importer: TestAccount, requestSubject: string, timeoutMs = 0): Promise<boolean> {
   const nc = await connectAs(server, importer);
   try {
     const deadline = Date.now() + timeoutMs;
