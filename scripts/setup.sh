@@ -112,10 +112,30 @@ else
   ln -sf "$(command -v nats-server)" "$bin/nats-server"
 fi
 
+# Debian tools some tests drive: openssl makes the TLS tests' CA and certificates
+# (test/support/tls.ts); systemd-analyze checks the systemd unit (deploy/systemd).
+missing=""
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+if [ -n "$missing" ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "==> apt-get install$missing"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing
+    else
+      sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends $missing
+    fi
+  else
+    echo "!! no apt-get: install$missing yourself, or the tests that need them are skipped"
+  fi
+fi
+
 echo "==> tools in $root/.tools"
 for d in "$root"/.tools/node/*/; do [ -x "$d/bin/node" ] && echo "node $("$d/bin/node" --version)"; done
 "$bin/nats-server" --version
 for d in "$root"/.tools/servers/*/; do [ -x "$d/nats-server" ] && "$d/nats-server" --version; done
 [ -x "$bin/nats" ] && echo "nats $("$bin/nats" --version)"
 [ -x "$bin/nsc" ] && "$bin/nsc" --version
+if command -v openssl >/dev/null 2>&1; then openssl version; fi
+if command -v systemd-analyze >/dev/null 2>&1; then systemd-analyze --version | head -1; fi
 echo "set-up done"

@@ -27,6 +27,7 @@ import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
 import { CONFIRM_MS, ServerViews, type VerdictBasis } from "./shell/server-views.js";
 import { connectWithRetry } from "./shell/connection.js";
+import { HttpEndpoint, type Readiness } from "./shell/http.js";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 /**
@@ -71,7 +72,8 @@ export class InsightsApp {
   private readonly held = new Map<string, number>();
   private readonly viewWork = new Set<Promise<void>>();
   readonly metrics: Metrics;
-  private metricsServer: import("node:http").Server | null = null;
+  /** The HTTP port (/healthz, /readyz, /metrics), when configured. */
+  private http: HttpEndpoint | null = null;
   private readonly events: EventPublisher;
   private readonly subs: Subscription[] = [];
   private readonly perAccount = new Map<string, Promise<void>>();
@@ -109,26 +111,42 @@ export class InsightsApp {
    * Configuration problems throw ConfigError; `stopped` resolving while it waits throws StartAbandoned.
    */
   static async start(config: Config, log: Logger, stopped: Promise<void> = new Promise(() => {})): Promise<InsightsApp> {
+    // The HTTP port answers /healthz and /readyz while we wait for a server, too.
+    const http = config.metricsPort !== null ? await HttpEndpoint.listen(config.metricsPort, config.metricsHost) : null;
+    let phase = "waiting for a NATS server";
+    http?.setReadiness(() => ({ ready: false, reason: phase }));
     const retry = { initialDelayMs: 1000, maxDelayMs: 30_000, log, stopped };
-    const nc = await connectWithRetry(config.connection, "nats-insights", retry);
-    if (!nc) throw new StartAbandoned();
+    let nc: NatsConnection | null = null;
     let stateNc: NatsConnection | null = null;
     try {
+      nc = await connectWithRetry(config.connection, "nats-insights", retry);
+      if (!nc) throw new StartAbandoned();
+      phase = "loading account JWTs";
       const trust = await loadTrust(config, new ResolverClient(nc, config.requestTimeoutMs));
       stateNc = config.stateConnection ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry) : null;
       if (config.stateConnection && !stateNc) throw new StartAbandoned();
       const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();
       const app = new InsightsApp(nc, trust, config, log, gate, stateNc);
+      app.http = http;
       await app.run().catch(async (e: unknown) => {
         await app.stop();
         throw noResolverIsConfigError(e);
       });
       return app;
     } catch (e) {
-      await nc.close().catch(() => {});
+      http?.close();
+      await nc?.close().catch(() => {});
       await stateNc?.close().catch(() => {});
       throw e;
     }
+  }
+
+  /** Ready: started, not stopping, and connected (not between a disconnect and a reconnect). */
+  private readiness(): Readiness {
+    if (this.stopping) return { ready: false, reason: "stopping" };
+    if (!this.started) return { ready: false, reason: "loading account JWTs" };
+    if (!this.connectionUp || this.nc.isClosed()) return { ready: false, reason: "disconnected from NATS; reconnecting" };
+    return { ready: true };
   }
 
   private async run(): Promise<void> {
@@ -137,11 +155,8 @@ export class InsightsApp {
     for (const subject of SUBJECTS.updates) this.subs.push(this.nc.subscribe(subject, { callback: (_e, msg) => this.onPush(msg) }));
     await this.doResync("start"); // errors here end the start-up
     this.service = await registerService(this.nc, this.endpoints(), () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
-    if (this.config.metricsPort !== null) {
-      this.metricsServer = await this.metrics.serve(this.config.metricsPort, this.config.metricsHost).catch((e: Error) => {
-        throw new ConfigError(`metrics: cannot listen on ${this.config.metricsHost}:${this.config.metricsPort}: ${e.message}`);
-      });
-    }
+    this.http?.serveMetrics(this.metrics);
+    this.http?.setReadiness(() => this.readiness());
     // Once start() resolves the endpoints must answer: the server has to have our subscriptions.
     await this.nc.flush();
     this.started = true;
@@ -157,7 +172,7 @@ export class InsightsApp {
     if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
     // The service says goodbye over the connection; a broken one must not hold the stop.
     await Promise.race([this.service?.stop().catch(() => {}), sleep(1000)]);
-    this.metricsServer?.close();
+    this.http?.close();
     await Promise.allSettled([...this.perAccount.values()]);
     await this.resyncing;
     await Promise.allSettled([...this.viewWork]);

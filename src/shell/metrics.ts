@@ -6,7 +6,6 @@
  * none, inactive and warning imports are kept first, and insights_import_series_omitted counts the
  * rest, so a scrape never grows with the deployment unannounced.
  */
-import { createServer, type Server } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 
@@ -54,6 +53,7 @@ function expirySeconds(d: Pick<ImportDiagnosis, "token">): number | null {
 
 export class Metrics {
   readonly registry = new Registry();
+  private processMetrics = false;
   private readonly evaluation = new Histogram({
     name: "insights_evaluation_seconds",
     help: "Time to re-evaluate the imports a change affects",
@@ -228,17 +228,12 @@ export class Metrics {
     };
   }
 
-  /** Serve /metrics over HTTP, with the process's own metrics; resolves once listening. */
-  async serve(port: number, host: string): Promise<Server> {
-    collectDefaultMetrics({ register: this.registry });
-    const server = createServer((req, res) => {
-      if (req.url !== "/metrics") {
-        res.writeHead(404).end();
-        return;
-      }
-      void this.registry.metrics().then((text) => res.writeHead(200, { "Content-Type": this.registry.contentType }).end(text));
-    });
-    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
-    return server;
+  /** The Prometheus text, with the process's own metrics (collected from the first call on). */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    if (!this.processMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      this.processMetrics = true;
+    }
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 }

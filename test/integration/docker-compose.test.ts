@@ -6,6 +6,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,8 +18,18 @@ import { REPO_ROOT, toolPath } from "../support/tools.js";
 const execFileP = promisify(execFile);
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), "utf8");
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject).listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 interface Compose {
-  services: Record<string, { image?: string; build?: string; volumes?: string[]; environment?: Record<string, string>; secrets?: string[] }>;
+  services: Record<string, { image?: string; build?: string; volumes?: string[]; environment?: Record<string, string>; secrets?: string[]; healthcheck?: { test: string[] } }>;
   secrets: Record<string, { file: string }>;
 }
 
@@ -101,7 +112,12 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("the compose's nat
         if (ports) url = (JSON.parse(readFileSync(join(dir, ports), "utf8")) as { nats: string[] }).nats[0]!;
       }
       expect(url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
-      const env = { PATH: process.env["PATH"] ?? "", NATS_URL: url, NATS_CREDS: join(dir, "deploy/insights/sys.creds"), LOG_LEVEL: "error" };
+      const metricsPort = await freePort();
+      const env = { PATH: process.env["PATH"] ?? "", NATS_URL: url, NATS_CREDS: join(dir, "deploy/insights/sys.creds"), LOG_LEVEL: "error", INSIGHTS_METRICS_PORT: String(metricsPort), INSIGHTS_METRICS_HOST: "127.0.0.1" };
+      // The compose's healthcheck command, run as Docker runs it: in the service's environment.
+      const [cmd, ...args] = (parse(read("docker-compose.yml")) as Compose).services["insights"]!.healthcheck!.test.slice(1) as [string, ...string[]];
+      const healthcheck = () => execFileP(cmd === "node" ? process.execPath : cmd, args, { env, timeout: 10_000 }).then(() => 0, (e: { code: number }) => e.code);
+      expect(await healthcheck()).toBe(1); // nothing listens yet
       const service = spawn(process.execPath, [join(REPO_ROOT, "dist/src/main.js"), "serve"], { env, stdio: "ignore" });
       try {
         let reply = "";
@@ -112,6 +128,10 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("the compose's nat
             .catch(() => "");
         }
         expect(JSON.parse(reply)).toMatchObject({ summary: { accounts: 1, imports: 0 } });
+        // Ready follows the registration by a moment; Docker retries the check, so may we.
+        let health = await healthcheck();
+        for (let i = 0; i < 20 && health !== 0; i++) health = await healthcheck();
+        expect(health).toBe(0);
       } finally {
         service.kill("SIGTERM");
       }
