@@ -4,6 +4,7 @@
  * resync and server cross-check) and the next instant at which time alone changes a verdict.
  */
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { NoRespondersError, RequestError } from "@nats-io/nats-core";
 import { ServiceError, type Service } from "@nats-io/services";
@@ -18,10 +19,11 @@ import { expiringEndpoint } from "./service/expiring.js";
 import { orphanedEndpoint } from "./service/orphaned.js";
 import { preflightEndpoint } from "./service/preflight.js";
 import { rotationEndpoint } from "./service/rotation.js";
-import { EventPublisher } from "./shell/events.js";
+import { EventPublisher, type RemovalReason } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { refusalOnPush } from "./core/push.js";
 import { readPush } from "./shell/pushes.js";
+import { readDelete } from "./shell/deletes.js";
 import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js";
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
@@ -153,6 +155,7 @@ export class InsightsApp {
     this.watchConnection();
     // Subscribe first: a push during the initial load is then queued, not missed.
     for (const subject of SUBJECTS.updates) this.subs.push(this.nc.subscribe(subject, { callback: (_e, msg) => this.onPush(msg) }));
+    this.subs.push(this.nc.subscribe(SUBJECTS.deletes, { callback: (_e, msg) => this.onDelete(msg) }));
     await this.doResync("start"); // errors here end the start-up
     this.service = await registerService(this.nc, this.endpoints(), () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
     this.http?.serveMetrics(this.metrics);
@@ -260,6 +263,7 @@ export class InsightsApp {
 
   private async doResync(reason: string): Promise<void> {
     const started = Date.now();
+    await this.refreshTrust();
     // A reconnect abandons the load: replies to requests sent before it may never come.
     const known = this.monitor.directory.accounts().map((e) => e.id);
     const jwts = await new Promise<Map<string, string>>((resolve, reject) => {
@@ -296,6 +300,23 @@ export class InsightsApp {
       candidates = unasked(found.flatMap((id) => importSources(jwts.get(id)!)));
     }
     return jwts;
+  }
+
+  /**
+   * The operators the servers trust change only with a restart (a reload refuses it), which the
+   * service sees as a reconnect; read them again on every resync. No answer is no verdict: the
+   * current trust stays.
+   */
+  private async refreshTrust(): Promise<void> {
+    const path = this.config.operatorJwtPath;
+    const jwts = await (path ? readFile(path, "utf8").then((jwt) => [jwt]) : this.resolver.operatorJwts()).catch(() => [] as string[]);
+    if (jwts.length === 0) return;
+    try {
+      const changes = this.monitor.retrust(jwts, nowSeconds());
+      if (changes) this.log.warn({ operators: this.monitor.directory.trust.operators.map((o) => o.subject), changed: changes.length }, "the trusted operators changed; every account checked again");
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, "the servers' operator JWT is not usable; keeping the current trust");
+    }
   }
 
   private async crossCheck(): Promise<void> {
@@ -343,15 +364,50 @@ export class InsightsApp {
       this.badInput.warn(hint.reason, { subject: msg.subject });
       return;
     }
-    const id = hint.claims.subject;
-    // One confirmation at a time per account, in arrival order.
+    this.confirmInTurn(hint.claims.subject, () => this.confirmPush(hint.claims, hint.jwt));
+  }
+
+  /** One confirmation (push or delete) at a time per account, in arrival order. */
+  private confirmInTurn(id: string, confirm: () => Promise<void>): void {
     const next = (this.perAccount.get(id) ?? Promise.resolve())
-      .then(() => this.confirmPush(hint.claims, hint.jwt))
-      .catch((e: Error) => this.log.warn({ account: id, err: e.message }, "could not confirm a push"));
+      .then(confirm)
+      .catch((e: Error) => this.log.warn({ account: id, err: e.message }, "could not confirm a change"));
     this.perAccount.set(id, next);
     void next.finally(() => {
       if (this.perAccount.get(id) === next) this.perAccount.delete(id);
     });
+  }
+
+  /** An operator's delete request: each account we know is confirmed gone with the resolver. */
+  private onDelete(msg: Parameters<typeof readDelete>[0]): void {
+    const hint = readDelete(msg, this.monitor.directory.trust);
+    if (!hint.ok) {
+      this.metrics.rejectedInput("delete");
+      this.badInput.warn(hint.reason, { subject: msg.subject });
+      return;
+    }
+    for (const id of hint.accounts) if (this.monitor.directory.get(id)) this.confirmInTurn(id, () => this.confirmDelete(id));
+  }
+
+  private async confirmDelete(id: string): Promise<void> {
+    let answer: LookupAnswer = { kind: "silent" };
+    for (const delay of CONFIRM_DELAYS_MS) {
+      if (delay) await sleep(delay);
+      if (this.stopping) return;
+      answer = await this.resolver.ask(id, Math.min(this.config.requestTimeoutMs, 500));
+      if (answer.kind === "silent" && this.resolver.silentMeansNone()) answer = { kind: "none" };
+      if (answer.kind === "none") break;
+    }
+    if (!this.started) return; // the initial load reads the resolver anyway
+    if (answer.kind === "silent") {
+      this.log.warn({ account: id }, "could not confirm a delete: the resolver did not answer; resyncing");
+      this.resync("unconfirmed delete");
+    } else if (answer.kind === "jwt") {
+      this.log.info({ account: id }, "delete not carried out: the resolver still stores the account (is allow_delete set?)");
+    } else {
+      this.log.info({ account: id, name: this.monitor.directory.nameOf(id) }, "account deleted");
+      this.emit(this.metrics.timed("account_deleted", () => this.monitor.applyAccount(id, null, nowSeconds())));
+    }
   }
 
   private async confirmPush(claims: Parameters<ImportMonitor["recordRejectedPush"]>[0], jwt: string): Promise<void> {
@@ -440,14 +496,18 @@ export class InsightsApp {
     );
   }
 
-  /** Imports no JWT declares any more: the monitor names them, or (after very many) everything is compared. */
+  /**
+   * Imports no JWT declares any more (or whose account is gone): the monitor names them, or (after
+   * very many) everything is compared. Each gets a removal event, so no consumer keeps it.
+   */
   private forgetRemoved(): void {
     const removed = this.monitor.takeRemovedKeys();
+    const why = (id: string): RemovalReason => (this.monitor.directory.get(id) ? "import_removed" : "account_deleted");
     if (removed) {
-      this.events.forget(removed);
+      this.events.removed(removed, why);
       this.views.forgetKeys(removed);
     } else {
-      this.events.prune((key) => this.monitor.has(key));
+      this.events.prune((key) => this.monitor.has(key), why);
       this.views.prune((key) => this.monitor.has(key));
     }
   }

@@ -59,6 +59,19 @@ export class OperatorTrust {
     return this.keys.has(issuer);
   }
 
+  /** Do both trust the same operator JWTs (byte for byte, in any order)? */
+  sameAs(other: OperatorTrust): boolean {
+    const tokens = (t: OperatorTrust) => t.operators.map((o) => o.token).sort().join("\n");
+    return tokens(this) === tokens(other);
+  }
+
+  /** Trust exactly what `other` trusts from now on (an operator changed: a server restarted with another). */
+  replaceWith(other: OperatorTrust): void {
+    this.operators.splice(0, this.operators.length, ...other.operators);
+    this.keys.clear();
+    for (const k of other.keys) this.keys.add(k);
+  }
+
   /** Does the operator that owns this issuer key demand strict signing-key usage? */
   strictFor(issuer: string): boolean {
     return this.operators.some((o) => o.strictSigningKeyUsage && (o.subject === issuer || o.signingKeys.includes(issuer)));

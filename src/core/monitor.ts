@@ -5,7 +5,7 @@
  */
 import { diagnose } from "./diagnose.js";
 import type { ImportDiagnosis } from "./diagnosis.js";
-import { AccountDirectory, type AccountEntry, type OperatorTrust } from "./directory.js";
+import { AccountDirectory, OperatorTrust, type AccountEntry } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
 import { activationOrNull } from "./jwt/claims.js";
@@ -104,6 +104,24 @@ export class ImportMonitor {
       verifier?.stop();
     }
     return this.reevaluate(touched, now);
+  }
+
+  /**
+   * The operators the servers trust now. Null when they are the ones already trusted; else every
+   * account is checked again against them (an account signed by a key no operator has any more no
+   * longer loads) and every import re-evaluated: the changes come back.
+   */
+  retrust(operatorJwts: string[], now: number): ImportChange[] | null {
+    const next = new OperatorTrust();
+    for (const jwt of operatorJwts) next.addOperator(jwt);
+    if (this.directory.trust.sameAs(next)) return null;
+    this.directory.trust.replaceWith(next);
+    const ids = this.directory.accounts().map((e) => [e.id, e.token] as const);
+    for (const [id, token] of ids) this.upsertSafely(token, id);
+    return this.reevaluate(
+      ids.map(([id]) => id),
+      now,
+    );
   }
 
   /** A JWT the server confirmed it stores for `id` (or null: it has none). */

@@ -1,23 +1,33 @@
 /**
  * Diagnostic events on `insights.events.imports.<importer>`: one per change of an import's final
- * (status, cause), and once at start for every import that is not active. The publish gate decides,
- * across instances, who publishes a change; claims and publications run one at a time, in order.
+ * (status, cause), once at start for every import that is not active, and one when an import
+ * disappears (its JWT no longer declares it, or its account was deleted) so a consumer keeping a
+ * view drops it. The publish gate decides, across instances, who publishes a change; claims and
+ * publications run one at a time, in order.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import type { Logger } from "./log.js";
-import type { PublishGate, Verdict } from "./publish-gate.js";
+import type { PublishGate } from "./publish-gate.js";
 
 export const EVENT_PREFIX = "insights.events.imports";
 
 export interface ImportEvent extends ImportDiagnosis {
   previous_status: ImportDiagnosis["status"] | null;
   previous_cause: ImportDiagnosis["cause"];
+  /**
+   * Null for a change; for an import that disappeared, why: "import_removed" (its account's JWT
+   * no longer declares it) or "account_deleted" (the account is gone from the resolver). A removal
+   * repeats the import's last diagnosis, with previous_* equal to its status and cause.
+   */
+  removed: RemovalReason | null;
 }
 
+export type RemovalReason = "import_removed" | "account_deleted";
+
 export class EventPublisher {
-  /** key → the final (status, cause) this instance last saw for the import. */
-  private readonly seen = new Map<string, Verdict>();
+  /** key → the final diagnosis this instance last saw for the import. */
+  private readonly seen = new Map<string, ImportDiagnosis>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -31,21 +41,29 @@ export class EventPublisher {
     for (const [key, diagnosis] of entries) {
       const last = this.seen.get(key);
       if (last && last.status === diagnosis.status && last.cause === diagnosis.cause) continue;
-      this.seen.set(key, { status: diagnosis.status, cause: diagnosis.cause });
+      this.seen.set(key, diagnosis);
       this.queue = this.queue
         .then(() => this.claimAndPublish(key, diagnosis, atStart))
         .catch((e: Error) => this.log.warn({ account: diagnosis.account, subject: diagnosis.subject, err: e.message }, "could not publish an event"));
     }
   }
 
-  /** Forget these imports: no JWT declares them any more. */
-  forget(keys: Iterable<string>): void {
-    for (const key of keys) this.seen.delete(key);
+  /** These imports disappeared: forget them and publish their removal. */
+  removed(keys: Iterable<string>, why: (accountId: string) => RemovalReason): void {
+    for (const key of keys) {
+      const last = this.seen.get(key);
+      if (!last) continue;
+      this.seen.delete(key);
+      const reason = why(last.account);
+      this.queue = this.queue
+        .then(() => this.releaseAndPublish(key, last, reason))
+        .catch((e: Error) => this.log.warn({ account: last.account, subject: last.subject, err: e.message }, "could not publish a removal"));
+    }
   }
 
-  /** Forget every import no JWT declares any more (a full comparison). */
-  prune(stillDeclared: (key: string) => boolean): void {
-    for (const key of [...this.seen.keys()]) if (!stillDeclared(key)) this.seen.delete(key);
+  /** Every import no JWT declares any more (a full comparison): forget it and publish its removal. */
+  prune(stillDeclared: (key: string) => boolean, why: (accountId: string) => RemovalReason): void {
+    this.removed([...this.seen.keys()].filter((key) => !stillDeclared(key)), why);
   }
 
   /** Resolves when every queued event has been published (or given up). */
@@ -58,8 +76,27 @@ export class EventPublisher {
     // At start, an import first seen active is no news; every later change is.
     if (!claim || (atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
     const previous = claim.previous;
-    const event: ImportEvent = { ...diagnosis, previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null };
+    const event: ImportEvent = { ...diagnosis, previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null, removed: null };
     this.nc.publish(`${EVENT_PREFIX}.${event.account}`, JSON.stringify(event));
     this.log.info({ account: event.account, subject: event.subject, status: event.status, cause: event.cause, previous_status: event.previous_status }, "import changed");
+  }
+
+  private async releaseAndPublish(key: string, last: ImportDiagnosis, reason: RemovalReason): Promise<void> {
+    const released = await this.gate.release(key);
+    if (!released || this.nc.isClosed()) return;
+    const { status, cause } = released.previous;
+    const gone = reason === "account_deleted" ? `its account ${last.account_name ?? last.account} was deleted` : "its account's JWT no longer declares it";
+    const event: ImportEvent = {
+      ...last,
+      status,
+      cause,
+      message: `${last.type === "service" ? "Service" : "Stream"} import of "${last.subject}" from ${last.source_account_name ?? last.source_account} is gone: ${gone}.`,
+      remediation: [],
+      previous_status: status,
+      previous_cause: cause,
+      removed: reason,
+    };
+    this.nc.publish(`${EVENT_PREFIX}.${event.account}`, JSON.stringify(event));
+    this.log.info({ account: event.account, subject: event.subject, removed: reason }, "import removed");
   }
 }

@@ -9,7 +9,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 
-export type UpdateKind = "resync" | "push_stored" | "push_rejected" | "time";
+export type UpdateKind = "resync" | "push_stored" | "push_rejected" | "account_deleted" | "time";
 
 /** What the metrics are read from, when they are read (a scrape, a STATS request). */
 export interface MetricsSource {
@@ -167,7 +167,7 @@ export class Metrics {
     }
   }
 
-  rejectedInput(kind: "push" | "request"): void {
+  rejectedInput(kind: "push" | "delete" | "request"): void {
     this.rejected.inc({ kind });
     this.totals.rejected[kind] = (this.totals.rejected[kind] ?? 0) + 1;
   }

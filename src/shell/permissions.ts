@@ -17,6 +17,7 @@ export const REQUIRED_PERMISSIONS = {
     "$SYS.REQ.CLAIMS.UPDATE", // pushes (nsc push)
     "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", // pushes (older tools)
     "$SYS.ACCOUNT.*.CLAIMS.UPDATE", // pushes (oldest tools)
+    "$SYS.REQ.CLAIMS.DELETE", // account deletes (nsc push --prune)
     "_INBOX.>", // replies to its own requests
     "insights.>", // its endpoints
     "$SRV.*", // micro discovery: PING, INFO, STATS of all services

@@ -16,6 +16,11 @@ export interface PublishGate {
    * else the verdict published before (null when none ever was).
    */
   claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null>;
+  /**
+   * Drop the record of `key`: no JWT declares the import any more. Null: there is none (never
+   * recorded, or another instance dropped it and published the removal); else the verdict it held.
+   */
+  release(key: string): Promise<{ previous: Verdict } | null>;
 }
 
 const same = (a: Verdict | null | undefined, b: Verdict) => !!a && a.status === b.status && a.cause === b.cause;
@@ -27,6 +32,13 @@ export class LocalGate implements PublishGate {
     const previous = this.last.get(key) ?? null;
     if (same(previous, next)) return null;
     this.last.set(key, next);
+    return { previous };
+  }
+
+  async release(key: string): Promise<{ previous: Verdict } | null> {
+    const previous = this.last.get(key);
+    if (!previous) return null;
+    this.last.delete(key);
     return { previous };
   }
 }
@@ -62,5 +74,18 @@ export class KvGate implements PublishGate {
       }
     }
     throw new Error(`could not record the state of ${k}: ${(lastError as Error).message}`);
+  }
+
+  async release(key: string): Promise<{ previous: Verdict } | null> {
+    const k = kvKey(key);
+    const entry = await this.kv.get(k);
+    if (!entry || entry.operation !== "PUT") return null;
+    try {
+      // Only the instance whose delete follows the revision it read publishes the removal.
+      await this.kv.delete(k, { previousSeq: entry.revision });
+    } catch {
+      return null; // another instance changed or dropped it first
+    }
+    return { previous: entry.json<Verdict>() };
   }
 }

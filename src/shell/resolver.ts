@@ -17,6 +17,8 @@ export const SUBJECTS = {
   ping: "$SYS.REQ.SERVER.PING",
   /** What `nsc push` and older tools send; the server publishes none of them itself. */
   updates: ["$SYS.REQ.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", "$SYS.ACCOUNT.*.CLAIMS.UPDATE"],
+  /** What `nsc push --prune` sends: an operator-signed list of accounts to delete. */
+  deletes: "$SYS.REQ.CLAIMS.DELETE",
 } as const;
 
 /** More accounts than this in one deployment is treated as hostile input. */

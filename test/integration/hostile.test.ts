@@ -102,19 +102,30 @@ describe.skipIf(!toolPath("nats-server"))("hostile input and least privilege", (
     const bad = [garbage, truncated, oversized, forged, userJwt, mistyped];
     const subjects = ["$SYS.REQ.CLAIMS.UPDATE", `$SYS.REQ.ACCOUNT.${importer.id}.CLAIMS.UPDATE`, `$SYS.ACCOUNT.${importer.id}.CLAIMS.UPDATE`];
     for (const subject of subjects) for (const jwt of bad) sys.publish(subject, jwt);
+    // Delete requests the server would refuse: garbage, signed by an account, and by a trusted
+    // operator key but not self-signed. Heard (the permission holds), logged, nothing removed.
+    const byAccount = await signClaims({ sub: importer.id, nats: { version: 2, accounts: [importer.id] } }, importer.key);
+    const notSelfSigned = await signClaims({ sub: importer.id, nats: { version: 2, accounts: [importer.id] } }, op.key);
+    for (const request of [garbage, byAccount, notSelfSigned]) sys.publish("$SYS.REQ.CLAIMS.DELETE", request);
     await sys.flush();
     await new Promise((r) => setTimeout(r, 500));
     await app.settled();
     expect(await stateOf()).toEqual(before);
     expect(published.length).toBe(eventsBefore);
-    const warnings = logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40 && l.msg.startsWith("pushed JWT"));
-    const reasons = warnings.map((w) => w.msg);
+    const warnings = logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40 && (l.msg.startsWith("pushed JWT") || l.msg.startsWith("delete request")));
+    const reasons = warnings.map((w) => w.msg).filter((m) => m.startsWith("pushed JWT"));
     expect(new Set(reasons).size).toBe(reasons.length); // once per reason, however often it came
     expect(reasons.length).toBeGreaterThanOrEqual(4);
     expect(reasons.join("\n")).toMatch(/does not decode: expected 3 chunks/);
     expect(reasons.join("\n")).toMatch(/signature verification/);
     expect(reasons.join("\n")).toMatch(/not account claims \(user\)/);
     expect(reasons.join("\n")).toMatch(/nats\.imports is not an array/);
+    const deleteReasons = warnings.map((w) => w.msg).filter((m) => m.startsWith("delete request"));
+    expect(deleteReasons.sort()).toEqual([
+      "delete request does not decode: expected 3 chunks",
+      "delete request is not self-signed",
+      `delete request is signed by ${importer.id}, not a trusted operator key`,
+    ].sort());
   });
 
   it("bad requests get 400s and the service keeps answering", async () => {

@@ -51,6 +51,8 @@ export interface StartOptions {
   extraConfig?: string;
   /** Account JWTs put into `resolver_preload` in addition to the system account. */
   preload?: TestAccount[];
+  /** The full resolver's `allow_delete` (default false): whether `$SYS.REQ.CLAIMS.DELETE` removes accounts. */
+  allowDelete?: boolean;
   /** How long to wait for the server to accept connections (default 10 s). */
   readyTimeoutMs?: number;
   /**
@@ -109,7 +111,7 @@ authorization: { timeout: 10 }
 resolver: {
     type: full
     dir: ${q(join(dir, "jwt"))}
-    allow_delete: false
+    allow_delete: ${opts.allowDelete ?? false}
     interval: "2m"
     timeout: "1.9s"
 }
