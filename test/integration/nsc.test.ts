@@ -73,6 +73,21 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     return ran;
   }
 
+  /** Runs, verbatim with the real nsc, the commands of the remediation's alternative that starts with `header`. */
+  async function remediateWith(d: ImportDiagnosis, header: string): Promise<string[]> {
+    const lines = d.remediation.map((l) => l.trim());
+    const start = lines.indexOf(header);
+    expect(start, `"${header}" in ${JSON.stringify(d.remediation)}`).toBeGreaterThanOrEqual(0);
+    const ran: string[] = [];
+    for (const cmd of lines.slice(start + 1)) {
+      if (cmd.startsWith("#")) break;
+      if (cmd === "") continue;
+      await nsc.sh(cmd);
+      ran.push(cmd);
+    }
+    return ran;
+  }
+
   beforeAll(async () => {
     const t0 = Date.now();
     nsc = Nsc.create();
@@ -190,5 +205,20 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     const d = find(await diagnose(), "stream", "pub.>");
     expect({ status: d.status, cause: d.cause }).toEqual({ status: "active", cause: null });
     expect(await pubFlow(3_000)).toBe(true);
+  });
+  it("5. a token revoked with `nsc revocations add_activation`: activation_revoked, and the remediation that lifts the revocation restores the flow", async () => {
+    expect(await helpFlow(3_000)).toBe(true);
+    await nsc.run("revocations", "add_activation", "--account", "EXP", "--subject", "help.>", "--target-account", imp.id, "--service");
+    await nsc.run("push", "-a", "EXP");
+
+    const broken = find(await diagnose(), "service", "help.>");
+    expect({ status: broken.status, cause: broken.cause }).toEqual({ status: "inactive", cause: "activation_revoked" });
+    expect(await helpFlow(NEGATIVE_MS)).toBe(false);
+
+    const ran = await remediateWith(broken, "# if it is not:");
+    expect(ran.map((c) => c.split(" ").slice(0, 3).join(" "))).toEqual(["nsc revocations delete_activation", "nsc push --account"]);
+    const d = find(await diagnose(), "service", "help.>");
+    expect({ status: d.status, cause: d.cause }).toEqual({ status: "active", cause: null });
+    expect(await helpFlow(3_000)).toBe(true);
   });
 });

@@ -3,6 +3,10 @@
  * with @nats-io/jwt — no nsc. Everything here is real key material and real signatures; tests can
  * also craft unusual JWTs with `signClaims`.
  *
+ * Every key made here signs through node:crypto (fast-keys.ts): the same signatures, without the
+ * milliseconds per signature of the pure-JS signer, so building a catalogue does not depend on how
+ * busy the machine is.
+ *
  * Notes on @nats-io/jwt 0.0.11 (read from node_modules/@nats-io/jwt/lib/jwt.js):
  *  - `encode()` always overwrites `iss` (signer public key) and `iat` (`Math.floor(Date.now()/1000)`,
  *    i.e. whole seconds), then sets `jti` = standard base64 (with `+/=`) of SHA-512 over the JSON of
@@ -36,6 +40,8 @@ import {
   type Operator,
   type User,
 } from "@nats-io/jwt";
+
+import { fast } from "./fast-keys.js";
 
 export type { Account, KeyPair } from "@nats-io/jwt";
 
@@ -155,7 +161,7 @@ export class TestAccount {
   nbf: number | undefined;
 
   /** @internal use `TestOperator.account()` */
-  constructor(operator: TestOperator, name: string, key: KeyPair = createAccount()) {
+  constructor(operator: TestOperator, name: string, key: KeyPair = fast(createAccount())) {
     this.operator = operator;
     this.name = name;
     this.key = key;
@@ -172,7 +178,7 @@ export class TestAccount {
     if (opts.signingKeys !== undefined) {
       this.signingKeys =
         typeof opts.signingKeys === "number"
-          ? Array.from({ length: opts.signingKeys }, () => createAccount())
+          ? Array.from({ length: opts.signingKeys }, () => fast(createAccount()))
           : [...opts.signingKeys];
     }
     if ("exp" in opts) this.exp = opts.exp;
@@ -199,11 +205,13 @@ export class TestAccount {
   /**
    * A creds file (text) for a fresh user of this account, without permission restrictions.
    * `signer`: one of this account's signing keys (then `issuer_account` is set), default the
-   * account key itself.
+   * account key itself (its first signing key under a strict operator).
    */
   async userCreds(opts: { signer?: KeyPair; name?: string; user?: Partial<User> } = {}): Promise<string> {
     const ukp = createUser();
-    const encOpts = opts.signer ? { signer: opts.signer } : {};
+    // A strict operator's server trusts no account's identity key for users: sign with a signing key.
+    const signer = opts.signer ?? (this.operator.strict ? this.signingKeys[0] : undefined);
+    const encOpts = signer ? { signer } : {};
     const jwt = await encodeUser(opts.name ?? `${this.name}-user`, ukp, this.key, clone(opts.user ?? {}), encOpts);
     return new TextDecoder().decode(fmtCreds(jwt, ukp));
   }
@@ -218,6 +226,8 @@ export class TestOperator {
   jwt = "";
   /** The system account "SYS". */
   system!: TestAccount;
+  /** The operator JWT demands strict signing-key usage (set by `reissue`). */
+  strict = false;
 
   private constructor(name: string, key: KeyPair, signingKey: KeyPair | null) {
     this.name = name;
@@ -227,7 +237,7 @@ export class TestOperator {
   }
 
   static async create(opts: { signingKey?: boolean; name?: string } = {}): Promise<TestOperator> {
-    const op = new TestOperator(opts.name ?? "TEST_OP", createOperator(), opts.signingKey ? createOperator() : null);
+    const op = new TestOperator(opts.name ?? "TEST_OP", fast(createOperator()), opts.signingKey ? fast(createOperator()) : null);
     op.system = await op.account("SYS");
     await op.reissue();
     return op;
@@ -241,6 +251,7 @@ export class TestOperator {
   /** Re-signs the operator JWT (system_account + signing key), optionally with extra claims. */
   async reissue(extra: Partial<Operator> = {}): Promise<string> {
     const claims: Partial<Operator> = { system_account: this.system.id, ...clone(extra) };
+    this.strict = (extra as { strict_signing_key_usage?: boolean }).strict_signing_key_usage === true;
     if (this.signingKey) {
       const sks = [...(claims.signing_keys ?? [])];
       if (!sks.includes(this.signingKey.getPublicKey())) sks.push(this.signingKey.getPublicKey());
@@ -250,10 +261,13 @@ export class TestOperator {
     return this.jwt;
   }
 
-  /** Creates a new account signed by this operator (not pushed anywhere yet). */
+  /**
+   * Creates a new account signed by this operator (not pushed anywhere yet). Under a strict
+   * operator it gets one signing key unless told otherwise, so its users can connect.
+   */
   async account(name: string, claims: Partial<Account> = {}, opts: AccountOptions = {}): Promise<TestAccount> {
     const acc = new TestAccount(this, name);
-    await acc.reissue(claims, { ...opts, signingKeys: opts.signingKeys ?? 0 });
+    await acc.reissue(claims, { ...opts, signingKeys: opts.signingKeys ?? (this.strict ? 1 : 0) });
     return acc;
   }
 }

@@ -53,11 +53,12 @@ async function pair(
   tag: string,
   exp: { subject: string; type: "stream" | "service"; token_req?: boolean; account_token_position?: number; revocations?: Record<string, number> },
   imp: (exporter: TestAccount, importerId: string) => Promise<Record<string, unknown>>,
-  opts: { exporterSigningKeys?: number; exporterExp?: number; importerExp?: number } = {},
+  opts: { exporterSigningKeys?: number; exporterExp?: number; exporterNbf?: number; importerExp?: number } = {},
 ): Promise<{ exporter: TestAccount; importer: TestAccount }> {
   const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, ...exp }] as never }, {
-    signingKeys: opts.exporterSigningKeys ?? 0,
+    ...(opts.exporterSigningKeys !== undefined ? { signingKeys: opts.exporterSigningKeys } : {}),
     ...(opts.exporterExp !== undefined ? { exp: opts.exporterExp } : {}),
+    ...(opts.exporterNbf !== undefined ? { nbf: opts.exporterNbf } : {}),
   });
   const importer = await op.account(`${tag}-IMP`);
   const declared = await imp(exporter, importer.id);
@@ -78,6 +79,14 @@ async function revoke(exporter: TestAccount, key: string, at: number): Promise<v
   const first = claims.exports![0]!;
   first.revocations = { ...(first.revocations ?? {}), [key]: at };
   await exporter.reissue(claims);
+}
+
+/** Re-sign the importer without imports first: the JWT the server holds before a rejected push. */
+async function earlierWithoutImports(importer: TestAccount): Promise<string[]> {
+  const current = structuredClone(importer.claims);
+  const earlier = await importer.reissue({});
+  await importer.reissue(current);
+  return [earlier];
 }
 
 const stream = (subject: string, extra: Record<string, unknown> = {}) => async () => ({ subject, type: "stream", ...extra });
@@ -257,10 +266,7 @@ export const SCENARIOS: Scenario[] = [
         type: "stream",
         token: await activation(exporter, stranger, "ws.>", "stream"),
       }));
-      const withImport = structuredClone(p.importer.claims);
-      const earlier = [await p.importer.reissue({})]; // the version already on the server: no imports
-      await p.importer.reissue(withImport);
-      return { ...built(p, "stream", "ws.a"), earlier };
+      return { ...built(p, "stream", "ws.a"), earlier: await earlierWithoutImports(p.importer) };
     },
   },
   {
@@ -323,5 +329,85 @@ export const SCENARIOS: Scenario[] = [
     name: "system account: a server ping subject the server imports into every account itself",
     cause: null,
     build: (op) => systemImport(op, "sysping", () => "$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.SERVER.PING.CONNZ"),
+  },
+  {
+    name: "revoked token that also expires within the warning window",
+    cause: "activation_revoked",
+    build: async (op) => {
+      const p = await pair(op, "revsoon", { subject: "rs.>", type: "stream", token_req: true }, withToken("rs.a", "stream", { exp: nowSec() + DAY }, "rs.>"));
+      await revoke(p.exporter, p.importer.id, nowSec() + 60);
+      return built(p, "stream", "rs.a");
+    },
+  },
+  {
+    name: "expired token signed by a rotated-out signing key",
+    cause: "activation_signer_untrusted",
+    build: async (op) => {
+      const p = await pair(op, "rotexp", { subject: "rx.q", type: "service", token_req: true }, async () => ({}), { exporterSigningKeys: 2 });
+      const [old, kept] = p.exporter.signingKeys as [never, never];
+      const token = await activation(p.exporter, p.importer.id, "rx.q", "service", { signer: old, exp: nowSec() - HOUR });
+      await p.importer.reissue({ imports: [{ name: "rotexp", account: p.exporter.id, subject: "rx.q", type: "service", token }] as never });
+      await p.exporter.reissue(undefined, { signingKeys: [kept] });
+      return built(p, "service", "rx.q");
+    },
+  },
+  {
+    name: "token signed by the exporter's own key, naming it as issuer_account",
+    cause: null,
+    build: async (op) => {
+      const p = await pair(op, "selfsig", { subject: "self.q", type: "service", token_req: true }, async () => ({}));
+      const token = await activation(p.exporter, p.importer.id, "self.q", "service", { signer: p.exporter.key });
+      await p.importer.reissue({ imports: [{ name: "selfsig", account: p.exporter.id, subject: "self.q", type: "service", token }] as never });
+      return built(p, "service", "self.q");
+    },
+  },
+  {
+    name: "account token position at the subject's last token",
+    cause: null,
+    build: async (op) => {
+      const exporter = await op.account("atplast-EXP", { exports: [{ subject: "atl.*", type: "stream", account_token_position: 2 }] as never });
+      const importer = await op.account("atplast-IMP");
+      const subject = `atl.${importer.id}`;
+      await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] as never });
+      return built({ exporter, importer }, "stream", subject);
+    },
+  },
+  {
+    name: "service imports from one account overlapping locally (the server keeps the importer's earlier JWT)",
+    cause: "import_invalid",
+    pushRejected: true,
+    build: async (op) => {
+      const exporter = await op.account("overlap-EXP", { exports: [{ subject: "ov.>", type: "service" }] as never });
+      const importer = await op.account("overlap-IMP", {
+        imports: [
+          { name: "wide", account: exporter.id, subject: "ov.>", type: "service" },
+          { name: "narrow", account: exporter.id, subject: "ov.a", type: "service" },
+        ] as never,
+      });
+      return { ...built({ exporter, importer }, "service", "ov.a"), earlier: await earlierWithoutImports(importer) };
+    },
+  },
+  {
+    name: "source account JWT not yet valid",
+    cause: "source_account_expired",
+    unreachable: "exporter",
+    build: async (op) =>
+      built(await pair(op, "srcnbf", { subject: "sn.q", type: "service" }, service("sn.q"), { exporterNbf: nowSec() + HOUR }), "service", "sn.q"),
+  },
+  {
+    name: "importer with more imports than its limits allow (the server keeps its earlier JWT)",
+    cause: "account_jwt_invalid",
+    pushRejected: true,
+    build: async (op) => {
+      const exporter = await op.account("implimit-EXP", { exports: [{ subject: "il.>", type: "stream" }] as never });
+      const importer = await op.account("implimit-IMP", {
+        limits: { imports: 1 },
+        imports: [
+          { name: "one", account: exporter.id, subject: "il.a", type: "stream" },
+          { name: "two", account: exporter.id, subject: "il.b", type: "stream" },
+        ] as never,
+      });
+      return { ...built({ exporter, importer }, "stream", "il.b"), earlier: await earlierWithoutImports(importer) };
+    },
   },
 ];
