@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Fails the run if it leaves anything in the checkout (test/support/checkout-clean.ts).
-    globalSetup: ["test/support/checkout-clean.ts"],
+    // Rebuilds dist, so tests of the built code test the sources as they are (fresh-dist.ts), and
+    // fails the run if it leaves anything in the checkout (checkout-clean.ts).
+    globalSetup: ["test/support/fresh-dist.ts", "test/support/checkout-clean.ts"],
     // Integration tests start real nats-server processes; two cores, so keep forks modest.
     pool: "forks",
     maxWorkers: 2,

@@ -4,11 +4,10 @@
  * installed. It checks the report's shape only — every figure present and finite, every cause the
  * offline engine can find represented — never a timing: CI machines are not benchmark machines.
  *
- * The benchmark runs from dist (it starts worker threads and the built service), so dist is built
- * here when it is missing or older than a source file.
+ * The benchmark runs from dist (it starts worker threads and the built service), which the run's
+ * global set-up has just rebuilt (test/support/fresh-dist.ts).
  */
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CAUSE_CODES } from "../../src/core/diagnosis.js";
@@ -36,18 +35,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
-/** True when some src/ or bench/ .ts file has no dist .js at least as new. */
-function distIsStale(): boolean {
-  if (!existsSync(RUN_JS)) return true;
-  const mtime = (p: string) => statSync(p).mtimeMs;
-  if (mtime(join(REPO_ROOT, "tsconfig.json")) > mtime(RUN_JS)) return true;
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
-  return ["src", "bench"].flatMap((d) => walk(join(REPO_ROOT, d))).some((ts) => {
-    const js = join(REPO_ROOT, "dist", ts.slice(REPO_ROOT.length + 1).replace(/\.ts$/, ".js"));
-    return !existsSync(js) || mtime(ts) > mtime(js);
-  });
-}
 
 describe("npm run bench -- --smoke", () => {
   let report: {
@@ -59,11 +46,6 @@ describe("npm run bench -- --smoke", () => {
   let stderr = "";
 
   beforeAll(async () => {
-    if (distIsStale()) {
-      const build = await run("npm", ["run", "--silent", "build"], 120_000);
-      // tsc emits despite type errors elsewhere; a missing or stale dist is what would break this test.
-      if (distIsStale()) throw new Error(`npm run build left dist missing or stale (${build.code}):\n${build.stdout}${build.stderr}`);
-    }
     const bench = await run(process.execPath, [RUN_JS, "--smoke", "--json"], 170_000);
     stderr = bench.stderr;
     if (bench.code !== 0) throw new Error(`the smoke benchmark exited ${bench.code}:\n${bench.stderr}`);

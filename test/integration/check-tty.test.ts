@@ -21,7 +21,6 @@ describe.skipIf(!hasScript)("check on a terminal", () => {
   let dir: string;
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) await execFileP("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT });
     dir = mkdtempSync(join(tmpdir(), "tty-"));
     const op = await TestOperator.create();
     writeFileSync(join(dir, "operator.jwt"), op.jwt);

@@ -3,7 +3,7 @@
  *  1. the REAL natscli (`nats micro ls|info|stats`, `nats req`) talks to the service running in
  *     this process; natscli is isolated from the user's contexts (explicit `-s`/`--creds`,
  *     `--no-context`, HOME and XDG_CONFIG_HOME in a temp dir, no other environment);
- *  2. the built entry point `node dist/src/main.js` (built here when dist is missing or stale),
+ *  2. the built entry point `node dist/src/main.js` (rebuilt before the run: test/support/fresh-dist.ts),
  *     configured by NATS_URL/NATS_CREDS, stops cleanly on SIGTERM and never logs secrets;
  *  3. bad configuration ends with one `nats-insights: ...` line on stderr and a non-zero exit.
  *
@@ -12,7 +12,7 @@
  * system account that is 3 accounts and 2 imports.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,18 +62,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
   });
 }
 
-/** True when some src/*.ts has no dist/src/*.js at least as new, or tsconfig changed since. */
-function distIsStale(): boolean {
-  if (!existsSync(MAIN)) return true;
-  const mtime = (p: string) => statSync(p).mtimeMs;
-  if (mtime(join(REPO_ROOT, "tsconfig.json")) > mtime(MAIN)) return true;
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
-  return walk(join(REPO_ROOT, "src")).some((ts) => {
-    const js = join(REPO_ROOT, "dist", ts.slice(REPO_ROOT.length + 1).replace(/\.ts$/, ".js"));
-    return !existsSync(js) || mtime(ts) > mtime(js);
-  });
-}
 
 describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built process, bad configuration)", () => {
   let op: TestOperator;
@@ -236,14 +224,6 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
   });
 
   describe("the built entry point, node dist/src/main.js", () => {
-    beforeAll(async () => {
-      if (!distIsStale()) return;
-      const build = await run("npm", ["run", "--silent", "build"], process.env, 120_000);
-      // tsc emits despite type errors; type errors are `npm run typecheck`'s business, a missing
-      // or stale dist is ours.
-      if (distIsStale()) throw new Error(`npm run build left dist missing or stale (${build.code ?? build.signal}):\n${build.stdout}${build.stderr}`);
-      if (build.code !== 0) console.warn(`npm run build exited ${build.code}; dist was emitted, testing it:\n${build.stdout}${build.stderr}`);
-    }, 130_000);
 
     function node(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<Run> {
       return run(process.execPath, [MAIN, ...args], { PATH: process.env["PATH"] ?? "", HOME: home, ...env }, timeoutMs);

@@ -16,7 +16,6 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
   let exit: Promise<number | null>;
 
   beforeAll(async () => {
-    if (!existsSync(DEMO)) await execFileP("npm", ["run", "--silent", "build"], { cwd: REPO_ROOT });
     child = spawn(process.execPath, [DEMO], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     exit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
