@@ -10,8 +10,8 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./tools.js";
 
-/** Installed or generated wholesale, never by a test: not compared. */
-const SKIPPED = new Set([".git", "node_modules", ".tools", "dist"]);
+/** Installed or generated wholesale, never by a test (`.stryker-tmp`, `reports`: npm run mutate): not compared. */
+const SKIPPED = new Set([".git", "node_modules", ".tools", "dist", ".stryker-tmp", "reports"]);
 
 /** Every path under root (directories end in "/"), and `git status` of tracked files. */
 export function checkoutEntries(root: string = REPO_ROOT): Set<string> {

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * The tests Stryker runs against each mutant of src/core (npm run mutate): the engine's own tests,
+ * which need no server and no build. The real-server scenarios judge the surviving mutants
+ * separately (docs/decisions.md, "Mutation testing").
+ */
+export default defineConfig({
+  test: {
+    include: ["test/unit/**/*.test.ts"],
+    // Instrumented code with per-test coverage runs several times slower than npm test's.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+  },
+});
