@@ -62,24 +62,30 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
   let depot: TestAccount;
   let early: TestAccount;
   const pinned: NatsConnection[] = [];
-  const expiresAt = nowSec() + 6;
+  // Instants are computed when the tokens are made, not before the start-up work above them.
+  let expiresAt = 0;
   let boundary = 0;
   let metricsPort = 0;
 
   beforeAll(async () => {
     op = await TestOperator.create({ signingKey: true });
     server = await startServer(op);
-    exporter = await op.account("ORDERS", {
-      exports: [
-        { name: "orders", subject: "orders.>", type: "stream", token_req: true },
-        { name: "pub", subject: "pub.>", type: "stream" },
-        { name: "wsvc", subject: "wsvc.>", type: "service", token_req: true },
-      ],
-    });
+    exporter = await op.account(
+      "ORDERS",
+      {
+        exports: [
+          { name: "orders", subject: "orders.>", type: "stream", token_req: true },
+          { name: "pub", subject: "pub.>", type: "stream" },
+          { name: "wsvc", subject: "wsvc.>", type: "service", token_req: true },
+        ],
+      },
+      { signingKeys: 1 },
+    );
     importer = await op.account("SHIPPING");
+    expiresAt = nowSec() + 6;
     await importer.reissue({
       imports: [
-        { name: "orders", account: exporter.id, subject: "orders.eu", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream") },
+        { name: "orders", account: exporter.id, subject: "orders.eu", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream", { signer: exporter.signingKeys[0]! }) },
         { name: "short", account: exporter.id, subject: "orders.us", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream", { exp: expiresAt }) },
         { name: "pub", account: exporter.id, subject: "pub.x", type: "stream" },
       ],
@@ -116,6 +122,8 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     metricsPort = await freePort();
     const config = loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "30", "--metrics-port", String(metricsPort)], {});
     app = await InsightsApp.start(config, createLogger(process.env.TEST_LOG ?? "silent"));
+    // The tests below observe the service crossing these instants: it must be up before them.
+    if (nowSec() >= expiresAt) throw new Error(`set-up took until ${nowSec()}, past the token's exp ${expiresAt}: nothing below would be observed`);
   }, 60_000);
 
   afterAll(async () => {
@@ -199,6 +207,18 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     }
     const rejected = await sys.request(subject, JSON.stringify(bad), { timeout: 3000 });
     expect(rejected.headers?.get("Nats-Service-Error-Code")).toBe("400");
+  });
+
+  it("insights.imports.rotation answers over NATS: removing the signing key breaks the token it signed", async () => {
+    const sk = exporter.signingKeys[0]!.getPublicKey();
+    const reply = await sys.request("insights.imports.rotation", JSON.stringify({ account: "ORDERS", signing_key: sk, remove: true }), { timeout: 3000 });
+    expect(reply.headers?.get("Nats-Service-Error-Code") ?? null).toBeNull();
+    const body = reply.json<{ account: string; current: boolean; tokens: { account_name: string; subject: string }[]; changes: { account_name: string; subject: string; cause: string | null }[] }>();
+    const valid = validator("rotation-reply");
+    expect(valid(body) ? null : valid.errors).toBeNull();
+    expect({ account: body.account, current: body.current }).toEqual({ account: exporter.id, current: true });
+    expect(body.tokens.map((t) => [t.account_name, t.subject])).toEqual([["SHIPPING", "orders.eu"]]);
+    expect(body.changes.map((c) => [c.account_name, c.subject, c.cause])).toEqual([["SHIPPING", "orders.eu", "activation_signer_untrusted"]]);
   });
 
   /** The (status, cause) of every event about `subject` since `from`. */
