@@ -73,15 +73,18 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     return ran;
   }
 
-  /** Runs, verbatim with the real nsc, the commands of the remediation's alternative that starts with `header`. */
+  /**
+   * Runs, verbatim with the real nsc, the commands of one alternative of the remediation: from the
+   * comment line that starts with `header` to the next alternative ("# or, ...").
+   */
   async function remediateWith(d: ImportDiagnosis, header: string): Promise<string[]> {
     const lines = d.remediation.map((l) => l.trim());
-    const start = lines.indexOf(header);
+    const start = lines.findIndex((l) => l.startsWith(header));
     expect(start, `"${header}" in ${JSON.stringify(d.remediation)}`).toBeGreaterThanOrEqual(0);
     const ran: string[] = [];
     for (const cmd of lines.slice(start + 1)) {
-      if (cmd.startsWith("#")) break;
-      if (cmd === "") continue;
+      if (cmd.startsWith("# or")) break;
+      if (cmd === "" || cmd.startsWith("#")) continue;
       await nsc.sh(cmd);
       ran.push(cmd);
     }
@@ -215,8 +218,8 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     expect({ status: broken.status, cause: broken.cause }).toEqual({ status: "inactive", cause: "activation_revoked" });
     expect(await helpFlow(NEGATIVE_MS)).toBe(false);
 
-    const ran = await remediateWith(broken, "# if it is not:");
-    expect(ran.map((c) => c.split(" ").slice(0, 3).join(" "))).toEqual(["nsc revocations delete_activation", "nsc push --account"]);
+    const ran = await remediateWith(broken, "# if the revocation is not intended");
+    expect(ran[0]).toBe(`nsc revocations delete_activation --account EXP --subject 'help.>' --target-account ${imp.id} --service`);
     const d = find(await diagnose(), "service", "help.>");
     expect({ status: d.status, cause: d.cause }).toEqual({ status: "active", cause: null });
     expect(await helpFlow(3_000)).toBe(true);
