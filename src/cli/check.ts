@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
-import { connectOrFail, resolveConnection, yesNo, type ConnectionSettings } from "../shell/connection.js";
+import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
 import type { ImportStatus } from "../core/diagnosis.js";
 import { ResolverClient } from "../shell/resolver.js";
 import { audit, type AuditReport } from "./audit.js";
@@ -141,7 +141,7 @@ export function liveConnection(values: Record<string, unknown>, env: NodeJS.Proc
 }
 
 async function readLive(settings: ConnectionSettings, progress: (t: string) => unknown): Promise<Deployment> {
-  const url = settings.servers.join(",");
+  const url = shownServers(settings);
   const nc = await connectOrFail(settings, "nats-insights-check");
   try {
     const resolver = new ResolverClient(nc, 2000);

@@ -65,7 +65,9 @@ export function resolveConnection(inputs: ConnectionInputs, env: NodeJS.ProcessE
   const url = inputs.url ?? ctx?.url ?? DEFAULT_URL;
   const servers = url.split(",").map((s) => s.trim()).filter((s) => s !== "");
   for (const s of servers) {
-    if (!/^(nats|tls|ws|wss):\/\/[^\s/]+$|^[A-Za-z0-9.[\]:-]+:\d+$/.test(s)) throw new ConfigError(`${label === "NATS" ? "NATS_URL" : label} is not a NATS URL: "${url}"`);
+    if (!/^(nats|tls|ws|wss):\/\/[^\s/]+$|^[A-Za-z0-9.[\]:-]+:\d+$/.test(s)) {
+      throw new ConfigError(`${label === "NATS" ? "NATS_URL" : label} is not a NATS URL: "${s.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1***@")}"`);
+    }
   }
   if (servers.length === 0) throw new ConfigError(`NATS_URL is empty`);
   const given = [inputs.creds, inputs.nkey, inputs.user, inputs.password, inputs.token].some((v) => v !== undefined && v !== "");
@@ -126,6 +128,11 @@ export function readable(name: string, path: string): string {
     throw new ConfigError(`${name}: cannot read ${path}: ${(e as Error).message}`);
   }
   return path;
+}
+
+/** The server URLs for messages and logs: a user or password in a URL (`nats://u:p@host`) is hidden. */
+export function shownServers(settings: ConnectionSettings): string {
+  return settings.servers.map((s) => s.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1***@")).join(",");
 }
 
 /** Parses a yes/no setting (NATS_TLS_FIRST). */
@@ -294,7 +301,7 @@ export async function connectOrFail(settings: ConnectionSettings, name: string):
     return await connectOnce(settings, name, { reconnect: false });
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError(`cannot connect to ${settings.servers.join(",")}: ${explainConnectError(e, settings).message}`);
+    throw new ConfigError(`cannot connect to ${shownServers(settings)}: ${explainConnectError(e, settings).message}`);
   }
 }
 
@@ -332,9 +339,9 @@ export async function connectWithRetry(settings: ConnectionSettings, name: strin
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       const failure = explainConnectError(e, settings);
-      if (failure.permanent) throw new ConfigError(`cannot connect to ${settings.servers.join(",")}: ${failure.message}`);
+      if (failure.permanent) throw new ConfigError(`cannot connect to ${shownServers(settings)}: ${failure.message}`);
       const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
-      policy.log.warn({ connection: name, servers: settings.servers, attempt, err: failure.message, retry_in_ms: wait }, "cannot connect yet; retrying");
+      policy.log.warn({ connection: name, servers: shownServers(settings), attempt, err: failure.message, retry_in_ms: wait }, "cannot connect yet; retrying");
       if (stopped) return null;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, wait))), policy.stopped]);

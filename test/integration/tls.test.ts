@@ -112,6 +112,10 @@ describe.skipIf(!toolPath("nats-server") || !hasOpenssl())("TLS with a private C
   });
 
   it("the service against verify: true: the CA alone is refused as 'requires a client certificate', with the client certificate it runs", async () => {
+    // A client certificate from a CA the server does not trust: refused, and said so.
+    const stranger = await startApp(["--nats-url", mtls.url, "--creds", sysCreds, "--tls-ca", pki.caCert, "--tls-cert", pki.strangerCert, "--tls-key", pki.strangerKey]).catch((e: Error) => e);
+    expect(stranger).toBeInstanceOf(ConfigError);
+    expect((stranger as Error).message).toMatch(/TLS: (the server refused the client certificate|the server closed the connection after the handshake).*(must be signed by a CA the server trusts|does it trust the CA that signed NATS_CERT)/);
     const noCert = await startApp(["--nats-url", mtls.url, "--creds", sysCreds, "--tls-ca", pki.caCert]).catch((e: Error) => e);
     expect(noCert).toBeInstanceOf(ConfigError);
     // The server's alert, or (TLS 1.3: it races our CONNECT) only the reset that follows it.

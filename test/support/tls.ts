@@ -17,6 +17,9 @@ export interface TestPki {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** A client certificate signed by the other CA, which the servers do not trust. */
+  strangerCert: string;
+  strangerKey: string;
   /** The nats-server `tls {}` block; `verify` demands a client certificate, `handshakeFirst` TLS before INFO. */
   serverTlsBlock(opts?: { verify?: boolean; handshakeFirst?: boolean }): string;
   remove(): void;
@@ -40,15 +43,16 @@ export function makePki(): TestPki {
   const ca = (name: string) => {
     ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f(`${name}-key.pem`), "-out", f(`${name}.pem`), "-days", "2", "-subj", `/CN=${name}`);
   };
-  const leaf = (name: string, ext: string) => {
+  const leaf = (name: string, ext: string, signer = "ca") => {
     writeFileSync(f(`${name}.ext`), ext);
     ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f(`${name}-key.pem`), "-out", f(`${name}.csr`), "-subj", `/CN=${name}`);
-    ssl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca-key.pem"), "-CAcreateserial", "-out", f(`${name}.pem`), "-days", "2", "-extfile", f(`${name}.ext`));
+    ssl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f(`${signer}.pem`), "-CAkey", f(`${signer}-key.pem`), "-CAcreateserial", "-out", f(`${name}.pem`), "-days", "2", "-extfile", f(`${name}.ext`));
   };
   ca("ca");
   ca("other-ca");
   leaf("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   leaf("client", "extendedKeyUsage=clientAuth\n");
+  leaf("stranger", "extendedKeyUsage=clientAuth\n", "other-ca");
   const q = JSON.stringify;
   return {
     dir,
@@ -58,6 +62,8 @@ export function makePki(): TestPki {
     serverKey: f("server-key.pem"),
     clientCert: f("client.pem"),
     clientKey: f("client-key.pem"),
+    strangerCert: f("stranger.pem"),
+    strangerKey: f("stranger-key.pem"),
     serverTlsBlock({ verify = false, handshakeFirst = false } = {}) {
       return `tls {\n  cert_file: ${q(f("server.pem"))}\n  key_file: ${q(f("server-key.pem"))}\n  ca_file: ${q(f("ca.pem"))}\n  verify: ${verify}\n  ${handshakeFirst ? "handshake_first: true\n" : ""}  timeout: 2\n}\n`;
     },
