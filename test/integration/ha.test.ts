@@ -118,4 +118,14 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     expect(count("b.1", "export_not_found")).toBe(1);
     expect(events.length - before).toBe(1);
   });
+
+  it("publishes an import's removal exactly once across the instances", async () => {
+    const before = events.length;
+    await importer.reissue({ imports: importer.claims.imports!.filter((i) => i.subject !== "c.1") });
+    expect((await cluster.push(1, importer.jwt)).ok).toBe(true);
+    const deadline = Date.now() + 5000;
+    while (!events.some((e) => e.removed) && Date.now() < deadline) await sleep(50);
+    await sleep(1500); // any duplicate would arrive by now
+    expect(events.slice(before).map((e) => `${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual(["c.1 inactive export_not_found import_removed"]);
+  });
 });
