@@ -22,6 +22,7 @@ export function causeContext(dir: AccountDirectory, finding: Finding, now: numbe
     exportClaim: finding.exportClaim,
     activation: finding.activation,
     now,
+    ...(finding.cycle ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) } : {}),
   };
 }
 

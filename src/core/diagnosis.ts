@@ -22,6 +22,7 @@ export const CAUSE_CODES = [
   "account_expired",
   "server_state_stale",
   "duplicate_import",
+  "import_cycle",
 ] as const;
 
 export type CauseCode = (typeof CAUSE_CODES)[number];

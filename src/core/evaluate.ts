@@ -12,6 +12,7 @@ import { isSubsetMatch, isValidSubject } from "./subject.js";
 import { NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 import { implicitlyImported } from "./system-account.js";
+import { cycleOf, type CycleStep } from "./cycle.js";
 
 export interface EvaluationOptions {
   /** Unix seconds. */
@@ -31,9 +32,11 @@ export interface Finding {
   detail: string | null;
   exportClaim: ExportClaim | null;
   activation: ActivationClaims | null;
+  /** For import_cycle: the imports forming the cycle, this one first. */
+  cycle?: CycleStep[] | null;
 }
 
-type Verdict = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation">>;
+type Verdict = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle">>;
 
 const pass = null;
 const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<Verdict> = {}): Verdict => ({
@@ -50,13 +53,9 @@ export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: 
 
 export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
   const activation = activationOrNull(imp.token);
-  const approved = (verdict: Verdict) => verdict.cause === null || verdict.cause === "activation_expiring_soon";
-  let verdict =
-    importerLoads(importer, imp, opts.now) ??
-    importedByTheServer(dir, imp) ??
-    sourceAccountLoads(dir, imp, opts.now) ??
-    exportApproves(dir, importer, imp, opts);
-  if (approved(verdict)) verdict = duplicateOf(dir, importer, imp, opts) ?? verdict;
+  let verdict = authorized(dir, importer, imp, opts);
+  // After authorization the server refuses an import that closes a cycle, then a duplicate stream.
+  if (approved(verdict)) verdict = cycleVerdict(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? verdict;
   return {
     importer,
     imp,
@@ -64,7 +63,29 @@ export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, im
     detail: verdict.detail,
     exportClaim: verdict.exportClaim ?? null,
     activation: verdict.activation ?? activation,
+    cycle: verdict.cycle ?? null,
   };
+}
+
+const approved = (verdict: Verdict) => verdict.cause === null || verdict.cause === "activation_expiring_soon";
+
+/** Every check up to the export's approval of this import. */
+function authorized(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict {
+  return (
+    importerLoads(importer, imp, opts.now) ??
+    importedByTheServer(dir, imp) ??
+    sourceAccountLoads(dir, imp, opts.now) ??
+    exportApproves(dir, importer, imp, opts)
+  );
+}
+
+/** nats-server refuses an import that would close a cycle of imports (see cycle.ts). */
+function cycleVerdict(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict | null {
+  if (importedByTheServer(dir, imp)) return null;
+  const cycle = cycleOf(dir, importer, imp, (account, other) => approved(authorized(dir, account, other, opts)));
+  if (!cycle) return null;
+  const detail = cycle.map((s) => `${s.account.name ?? s.account.id} imports ${s.imp.type} "${exporterSubject(s.imp)}" from ${dir.nameOf(s.imp.account) ?? s.imp.account}`).join(", ");
+  return fail("import_cycle", detail, { cycle });
 }
 
 

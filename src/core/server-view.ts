@@ -24,6 +24,7 @@ export interface ServerObservation {
 export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): ImportDiagnosis {
   const server = { servers: obs.servers, registered: obs.registered > 0, invalid: obs.registered > 0 && obs.honouring === 0 };
   if (obs.servers === 0) return { ...d, server };
+  if (d.cause === "import_cycle" && obs.honouring > 0) return cycleHonoured(d, obs, server);
   if (d.status === "inactive" && obs.exposing > 0) {
     const exposure =
       ` Yet ${obs.exposing} of ${obs.servers} server(s) still honour this import: messages keep crossing although the JWTs and the clock` +
@@ -43,6 +44,17 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
     };
   }
   return { ...d, server };
+}
+
+/**
+ * A server that loaded the accounts of a cycle in another order refused another of its imports,
+ * not this one: here it works (a warning: another load order, after a restart, can kill it).
+ */
+function cycleHonoured(d: ImportDiagnosis, obs: ServerObservation, server: ImportDiagnosis["server"]): ImportDiagnosis {
+  const note =
+    ` ${obs.honouring} of ${obs.servers} server(s) loaded the accounts in another order and honour this import: there another import of the cycle is the refused one.` +
+    ` Loaded in this order again (a restart), this import dies.`;
+  return { ...d, server, status: "warning", message: d.message + note };
 }
 
 function contextOf(d: ImportDiagnosis, detail: string): CauseContext {

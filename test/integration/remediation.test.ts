@@ -323,6 +323,31 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("every cause's rem
     await fixes(c, "account_jwt_invalid", "stream", "an.x", "an.x", "refused");
   });
 
+  it("import_cycle: two accounts import the same stream from each other; re-pushing the refused one does not help, the remediation does", async () => {
+    const c = await pair("CYCLE");
+    await nsc.run("add", "export", "--account", c.E, "--subject", "cy.>");
+    await nsc.run("add", "export", "--account", c.I, "--subject", "cy.>");
+    await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "cy.>");
+    await nsc.run("add", "import", "--account", c.E, "--src-account", c.impId, "--remote-subject", "cy.>");
+    await push(c.E, c.I);
+    // The importer is loaded first, so its import is the one that would close the cycle.
+    const loaded = await connectAs(server, await account(c.I));
+    try {
+      const broken = await only(c.E, c.I);
+      expect(broken.cause).toBe("import_cycle");
+      expect(await flow(c.E, c.I, "stream", "cy.x", "cy.x", NEGATIVE_MS)).toBe("dead");
+      // What was advised before (server_state_stale's re-sign and push) changes nothing.
+      await nsc.run("edit", "account", "--name", c.I, "--tag", "retry");
+      await push(c.I);
+      expect(await flow(c.E, c.I, "stream", "cy.x", "cy.x", NEGATIVE_MS)).toBe("dead");
+      await remediate(await only(c.E, c.I));
+    } finally {
+      await loaded.close();
+    }
+    expect(await only(c.E, c.I)).toMatchObject({ status: "active", cause: null });
+    expect(await flow(c.E, c.I, "stream", "cy.x", "cy.x", POSITIVE_MS)).toBe("flows");
+  });
+
   it("server_state_stale: a token that became valid after the importer was loaded", async () => {
     const c = await pair("STALE");
     await nsc.run("add", "export", "--account", c.E, "--subject", "st.>", "--private");

@@ -108,6 +108,19 @@ async function systemImport(op: TestOperator, tag: string, subject: (importerId:
   return { exporter: op.system, importer, accounts: [op.system, importer], type: "service", exporterSubject: subject(importer.id), importerSubject: localSubject, serverAnswers: true };
 }
 
+/**
+ * Two accounts that each export `subject` and import it from the other: a cycle. The importer is
+ * pushed last and loaded first (the judge connects its users first), so its import is the one the
+ * server refuses.
+ */
+async function cycle(op: TestOperator, tag: string, type: "stream" | "service", subject: string, literal: string): Promise<Built> {
+  const exporter = await op.account(`${tag}-EXP`);
+  const importer = await op.account(`${tag}-IMP`);
+  await exporter.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: `${tag}-back`, account: importer.id, subject, type }] } as never);
+  await importer.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: tag, account: exporter.id, subject, type }] } as never);
+  return built({ exporter, importer }, type, literal);
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: "public stream",
@@ -409,5 +422,15 @@ export const SCENARIOS: Scenario[] = [
       });
       return { ...built({ exporter, importer }, "stream", "il.b"), earlier: await earlierWithoutImports(importer) };
     },
+  },
+  {
+    name: "stream import closing a cycle (the source imports the same subjects back)",
+    cause: "import_cycle",
+    build: (op) => cycle(op, "cycstream", "stream", "cyc.>", "cyc.a"),
+  },
+  {
+    name: "service import closing a cycle",
+    cause: "import_cycle",
+    build: (op) => cycle(op, "cycsvc", "service", "cys.>", "cys.q"),
   },
 ];

@@ -24,6 +24,8 @@ export interface CauseContext {
   activation: ActivationClaims | null;
   /** Unix seconds. */
   now: number;
+  /** For import_cycle: the imports forming the cycle, this one first. */
+  cycle?: { account: AccountRef; imp: ImportClaim }[];
 }
 
 export interface Cause {

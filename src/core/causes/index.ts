@@ -13,6 +13,7 @@ import { activationSignerUntrusted } from "./activation-signer-untrusted.js";
 import { duplicateImport } from "./duplicate-import.js";
 import { exportNotFound } from "./export-not-found.js";
 import { exportTypeMismatch } from "./export-type-mismatch.js";
+import { importCycle } from "./import-cycle.js";
 import { importInvalid } from "./import-invalid.js";
 import { missingActivationToken } from "./missing-activation-token.js";
 import { pushRejected } from "./push-rejected.js";
@@ -43,6 +44,7 @@ const ALL: Cause[] = [
   accountExpired,
   serverStateStale,
   duplicateImport,
+  importCycle,
 ];
 
 export const CAUSES: ReadonlyMap<CauseCode, Cause> = new Map(ALL.map((c) => [c.code, c]));
