@@ -22,6 +22,7 @@ import { rotationEndpoint } from "./service/rotation.js";
 import { EventPublisher, type RemovalReason } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { refusalOnPush } from "./core/push.js";
+import { rulesFor } from "./core/validate.js";
 import { readPush } from "./shell/pushes.js";
 import { readDelete } from "./shell/deletes.js";
 import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js";
@@ -125,6 +126,8 @@ export class InsightsApp {
       if (!nc) throw new StartAbandoned();
       phase = "loading account JWTs";
       const trust = await loadTrust(config, new ResolverClient(nc, config.requestTimeoutMs));
+      // Validation differs between server lines; judge by the rules of the server we talk to.
+      trust.rules = rulesFor(nc.info?.version);
       stateNc = config.stateConnection ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry) : null;
       if (config.stateConnection && !stateNc) throw new StartAbandoned();
       const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();

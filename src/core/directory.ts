@@ -7,7 +7,7 @@
 import { parseAccount, parseOperator, type AccountClaims, type ExportClaim, type OperatorClaims } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { peekClaims } from "./jwt/decode.js";
-import { validateAccount, type AccountValidation } from "./validate.js";
+import { CURRENT_RULES, validateAccount, type AccountValidation, type ServerRules } from "./validate.js";
 import { withSystemExports } from "./system-account.js";
 
 /** Why nats-server would refuse to load an account JWT, time apart. */
@@ -54,6 +54,9 @@ export class OperatorTrust {
     for (const k of op.signingKeys) this.keys.add(k);
     return op;
   }
+
+  /** The validation rules of the servers the JWTs are judged for (see `rulesFor`): the newest by default. */
+  rules: ServerRules = CURRENT_RULES;
 
   trusts(issuer: string): boolean {
     return this.keys.has(issuer);
@@ -136,7 +139,7 @@ export class AccountDirectory {
     const previous = this.entries.get(id);
     if (!previous?.claims) throw new Error(`no decodable account ${id} to amend`);
     const claims = edit(previous.claims);
-    const entry: AccountEntry = { ...previous, claims, validation: validateAccount(claims) };
+    const entry: AccountEntry = { ...previous, claims, validation: validateAccount(claims, this.trust.rules) };
     entry.problem = this.problemOf(entry);
     this.unindex(previous);
     this.entries.set(id, entry);
@@ -207,7 +210,7 @@ export class AccountDirectory {
       name: claims.name || null,
       token,
       claims,
-      validation: validateAccount(claims),
+      validation: validateAccount(claims, this.trust.rules),
       problem: null,
       strictSigningKeys: this.trust.strictFor(claims.issuer),
     };

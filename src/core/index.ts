@@ -7,6 +7,7 @@ export * from "./diagnosis.js";
 export { decodeJwt, type DecodeResult } from "./jwt/decode.js";
 export { parseAccount, parseActivation, parseOperator } from "./jwt/claims.js";
 export { isSubsetMatch, isContainedIn, isValidSubject } from "./subject.js";
+export { CURRENT_RULES, rulesFor, type ServerRules } from "./validate.js";
 export { preflight, type PreflightOutcome, type PreflightResult } from "./whatif/preflight.js";
 export { rotation, type RotationOutcome, type RotationRequest, type RotationResult } from "./whatif/rotation.js";
 export { type PredictedChange } from "./whatif/changes.js";

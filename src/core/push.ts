@@ -14,6 +14,6 @@ export function refusalOnPush(claims: AccountClaims, trust: OperatorTrust): stri
   if (trust.operators.some((o) => o.strictSigningKeyUsage && o.subject === claims.issuer)) {
     return "operator requires issuer to be a signing key";
   }
-  const v = validateAccount(claims);
+  const v = validateAccount(claims, trust.rules);
   return [...v.imports.values()][0]?.[0]?.message ?? v.other[0] ?? null;
 }

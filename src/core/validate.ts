@@ -72,21 +72,45 @@ export function activationIssues(imp: ImportClaim, act: ActivationClaims, import
   return issues;
 }
 
-/** nats-io/jwt Imports.Validate: service imports from one account must not overlap locally. */
-function overlappingServiceImports(imports: ImportClaim[]): Map<number, string> {
+/**
+ * What differs between the server lines in the validation they run (their nats-io/jwt version).
+ * Measured by the differential fuzzer: nats-server 2.10.29 (jwt v2.7.4) refuses service imports
+ * that overlap whatever account they come from; 2.12.15 and 2.15.2 (jwt v2.8.x, nats-server#6704)
+ * only those from the same account.
+ */
+export interface ServerRules {
+  /** True: only service imports from the same source account may not overlap (jwt >= v2.8). */
+  serviceOverlapPerSourceAccount: boolean;
+}
+
+export const CURRENT_RULES: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: true });
+const BEFORE_2_12: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: false });
+
+/** The rules of a server version ("2.10.29", "v2.12.1-RC.2"); unknown or unparsable: the current ones. */
+export function rulesFor(version: string | null | undefined): ServerRules {
+  const m = version ? /^v?(\d+)\.(\d+)\./.exec(version) : null;
+  if (!m) return CURRENT_RULES;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major < 2 || (major === 2 && minor < 12) ? BEFORE_2_12 : CURRENT_RULES;
+}
+
+/** nats-io/jwt Imports.Validate: service imports must not overlap locally (from one account, on jwt >= v2.8). */
+function overlappingServiceImports(imports: ImportClaim[], rules: ServerRules): Map<number, string> {
   const seen = new Map<string, { subject: string; index: number }[]>();
   const out = new Map<number, string>();
   for (const imp of imports) {
     if (imp.type !== "service") continue;
     const local = imp.to ?? imp.localSubject ?? imp.subject;
-    const others = seen.get(imp.account) ?? [];
+    const group = rules.serviceOverlapPerSourceAccount ? imp.account : "";
+    const others = seen.get(group) ?? [];
     for (const o of others) {
       if (isContainedIn(local, o.subject) || isContainedIn(o.subject, local)) {
-        out.set(imp.index, `service import subject "${local}" overlaps "${o.subject}" imported from the same account`);
+        const from = rules.serviceOverlapPerSourceAccount ? "imported from the same account" : "imported by the same account (servers before 2.12 refuse that whatever the source)";
+        out.set(imp.index, `service import subject "${local}" overlaps "${o.subject}" ${from}`);
       }
     }
     others.push({ subject: local, index: imp.index });
-    seen.set(imp.account, others);
+    seen.set(group, others);
   }
   return out;
 }
@@ -128,9 +152,9 @@ function overlappingExports(exports: ExportClaim[]): string[] {
   return [...new Set(issues)];
 }
 
-export function validateAccount(account: AccountClaims): AccountValidation {
+export function validateAccount(account: AccountClaims, rules: ServerRules = CURRENT_RULES): AccountValidation {
   const imports = new Map<number, ImportIssue[]>();
-  const overlaps = overlappingServiceImports(account.imports);
+  const overlaps = overlappingServiceImports(account.imports, rules);
   for (const imp of account.imports) {
     const issues = importIssues(imp, account.subject);
     const overlap = overlaps.get(imp.index);

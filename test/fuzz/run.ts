@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InsightsApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
+import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, rulesFor, type ImportDiagnosis } from "../../src/core/index.js";
 import { createLogger } from "../../src/shell/log.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
+import { serverVersion } from "../support/tools.js";
 import type { FuzzDeployment, FuzzImport } from "./model.js";
 import { realize, type Realized, type RealizedImport } from "./realize.js";
 import { measure, type NodeTruth } from "./truth.js";
@@ -59,9 +60,10 @@ export interface DeploymentResult {
 
 const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
 
-function engineVerdicts(r: Realized): Verdict[][] {
+function engineVerdicts(r: Realized, version: string): Verdict[][] {
   const trust = new OperatorTrust();
   trust.addOperator(r.op.jwt);
+  trust.rules = rulesFor(version);
   const dir = new AccountDirectory(trust);
   dir.upsert(r.op.system.jwt);
   for (const a of r.pushed) dir.upsert(a.jwt);
@@ -119,7 +121,7 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     for (const a of r.pushed) if (!(await cluster.push(0, a.jwt)).ok) pushRejected++;
     if (opts.nodes > 1) await waitForReplication(cluster, r);
     const truths = await measure(cluster, r.imports, opts.windowMs);
-    const engine = engineVerdicts(r);
+    const engine = engineVerdicts(r, await serverVersion());
     const live = opts.live ? await liveVerdicts(cluster, r) : null;
     const imports: ImportOutcome[] = r.imports.map((imp, k) => {
       const a = r.accounts.indexOf(imp.importer);

@@ -3,7 +3,7 @@
  * second a token expires, revocation at the token's own iat, the quirks of the server's matching.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { AccountDirectory, OperatorTrust, diagnoseAll, type CauseCode, type ImportDiagnosis } from "../../src/core/index.js";
+import { AccountDirectory, OperatorTrust, diagnoseAll, rulesFor, type CauseCode, type ImportDiagnosis } from "../../src/core/index.js";
 import { TestOperator, activation, nowSec, signClaims, type TestAccount } from "../support/deployment.js";
 import type { Export, Import } from "@nats-io/jwt";
 
@@ -148,5 +148,36 @@ describe("remediation names real accounts", () => {
     expect(script).toContain(`nsc delete import --account IMP --subject p.a --src-account ${d!.source_account}`);
     expect(script).toMatch(/nsc add import --account IMP --token \S+ --local-subject mine\.a/);
     expect(script).toContain("nsc push --account IMP");
+  });
+});
+
+describe("validation by server line (found by the differential fuzzer)", () => {
+  /** Two exporters of svc.>, one importer importing svc.> from the first and svc.a from the second. */
+  async function overlapping(version: string | null) {
+    const a = await op.account("SVC-A", { exports: [{ subject: "svc.>", type: "service" }] as Export[] });
+    const b = await op.account("SVC-B", { exports: [{ subject: "svc.>", type: "service" }] as Export[] });
+    const importer = await op.account("IMP", {
+      imports: [
+        { account: a.id, subject: "svc.>", type: "service" },
+        { account: b.id, subject: "svc.a", type: "service" },
+      ] as Import[],
+    });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    trust.rules = rulesFor(version);
+    const dir = new AccountDirectory(trust);
+    for (const acc of [a, b, importer]) dir.upsert(acc.jwt);
+    return diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: WEEK }, [importer.id]);
+  }
+  it.each([
+    ["2.10.29", ["account_jwt_invalid", "import_invalid"]],
+    ["v2.11.9", ["account_jwt_invalid", "import_invalid"]],
+    ["2.12.15", [null, null]],
+    ["2.15.2", [null, null]],
+    [null, [null, null]],
+  ] as const)("overlapping service imports from two accounts on %s", async (version, causes) => {
+    const ds = await overlapping(version);
+    expect(ds.map((d) => d.cause)).toEqual(causes);
+    if (causes[1]) expect(ds[1]!.message).toMatch(/overlaps "svc\.>"/);
   });
 });

@@ -74,7 +74,7 @@ function stored(dir: AccountDirectory, token: string, claims: AccountClaims, opt
 }
 
 function refused(dir: AccountDirectory, claims: AccountClaims, refusal: string, opts: EvaluationOptions): PreflightResult {
-  const issues = validateAccount(claims).imports;
+  const issues = validateAccount(claims, dir.trust.rules).imports;
   const importer = proposedEntry(claims);
   const hasStored = dir.get(claims.subject) !== undefined;
   const refused_imports = claims.imports.map((imp) => {
