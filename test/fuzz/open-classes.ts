@@ -16,14 +16,6 @@ export interface OpenClass {
 
 export const OPEN_CLASSES: OpenClass[] = [
   {
-    id: "system-account-implicit-exports",
-    description:
-      "Service imports of the system account's $SYS.REQ.ACCOUNT.<own id>.CONNZ/STATZ flow: the server exports them itself " +
-      "(addSystemAccountExports, account token position 4) although no JWT declares them; the engine reports export_not_found.",
-    scenario: "open-system-account-implicit-exports.json",
-    matches: (d) => d.imp.from === "system" && d.imp.subject.startsWith("$SYS."),
-  },
-  {
     id: "server-view-service-to",
     description:
       "A service import with the deprecated `to` (subject = local, to = exporter side): the server lists it under its " +
