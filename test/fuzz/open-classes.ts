@@ -25,19 +25,17 @@ export const OPEN_CLASSES: OpenClass[] = [
     matches: (d) => d.judge === "live" && d.imp.type === "service" && d.imp.to !== undefined && d.verdict.cause === "server_state_stale",
   },
   {
-    id: "stream-import-cycle",
+    id: "import-cycle-load-order",
     description:
-      "Two accounts import each other's streams on overlapping subjects: the server refuses the stream import that would " +
-      "close the cycle (streamImportFormsCycle), i.e. the import of whichever account it loads second; the engine calls " +
-      "both active. Which one dies depends on load order.",
-    scenario: "open-stream-import-cycle.json",
+      "Two accounts import each other's streams or services on overlapping subjects: the server refuses the import " +
+      "that would close the cycle, i.e. that of the account it loads second, and the other one flows. Which one dies " +
+      "depends on load order, which the JWTs do not say; the engine calls both import_cycle (inactive).",
+    scenario: "open-import-cycle-load-order.json",
     matches: (d, deployment) =>
       d.judge !== "nodes" &&
-      d.imp.type === "stream" &&
       d.imp.from !== "system" &&
-      !d.truth[0]!.flows &&
-      d.verdict.status !== "inactive" &&
-      (deployment.accounts[d.imp.from]?.imports ?? []).some((back) => back.type === "stream" && back.from === d.account),
+      (d.verdict.cause === "import_cycle" ? d.truth[0]!.flows : !d.truth[0]!.flows && d.verdict.status !== "inactive") &&
+      (deployment.accounts[d.imp.from]?.imports ?? []).some((back) => back.type === d.imp.type && back.from === d.account),
   },
 ];
 
