@@ -188,7 +188,11 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
     it("reconnects, resyncs and publishes exactly one event for the broken import; check answers", async () => {
       const { cluster, app, events, exporter, collector } = h;
       const status = watchStatus(app.nc);
-      await sleep(300);
+      // Whatever the service published so far has reached the collector (one server: its flush
+      // orders the service's messages before the collector's PONG).
+      await app.settled();
+      await app.nc.flush();
+      await collector.flush();
       expect(events.since(0).map((e) => key(e.event))).toEqual([]); // everything active at start
 
       const m0 = events.mark();
@@ -196,7 +200,7 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       // While it is down, the JWT it will load on restart no longer exports pub.>.
       const jwt = await exporter.reissue({ exports: exportsOf(false) });
       cluster.writeJwt(0, exporter.id, jwt);
-      await sleep(500);
+      await until("the service to notice its server is gone", () => status.find((s) => s.type === "disconnect"), 8000);
       await cluster.start(0);
       const restarted = Date.now();
 
