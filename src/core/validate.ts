@@ -39,11 +39,36 @@ export function importIssues(imp: ImportClaim, importerId: string): ImportIssue[
   for (const e of subjectErrors(imp.subject)) add(e);
   if (imp.localSubject !== null) {
     for (const e of subjectErrors(imp.localSubject)) add(`local_subject: ${e}`);
+    for (const e of renamingErrors(imp.localSubject, imp.subject)) add(`local_subject: ${e}`);
     if (imp.to !== null) add("local_subject replaces to; both are set");
   }
   if (imp.share && imp.type !== "service") add("share (latency tracking) is only valid for a service import");
   if (imp.token !== null) issues.push(...tokenIssues(imp, imp.token, importerId));
   return issues;
+}
+
+/**
+ * nats-io/jwt RenamingSubject.Validate (beyond Subject.Validate): the local subject and the subject
+ * both end in `>` or neither does, and the local subject uses each `*` of the subject exactly once
+ * in number, as a `*` or a `$N` reference to an existing one. Found by the differential fuzzer: the
+ * server rejects the whole JWT (e.g. `l.>.*` for `*.c.>`).
+ */
+function renamingErrors(local: string, subject: string): string[] {
+  const errors: string[] = [];
+  const endsInFwc = (x: string) => x === ">" || x.endsWith(".>");
+  if (endsInFwc(local) !== endsInFwc(subject)) errors.push(`"${local}" and the subject "${subject}" must both end in > or both not`);
+  const stars = subject === "*" ? 1 : subject.split(".").filter((t) => t === "*").length;
+  let refs = 0;
+  for (const t of local.split(".")) {
+    if (t === "*") refs++;
+    // Go's strconv.Atoi: an optional sign, then digits.
+    if (t.length < 2 || t[0] !== "$" || !/^[+-]?\d+$/.test(t.slice(1))) continue;
+    const n = Number(t.slice(1));
+    if (n > stars) errors.push(`reference ${t} in "${local}" names a * that "${subject}" does not have`);
+    else refs++;
+  }
+  if (refs !== stars) errors.push(`"${local}" does not refer to each * of "${subject}" (with * or $N)`);
+  return errors;
 }
 
 function tokenIssues(imp: ImportClaim, token: string, importerId: string): ImportIssue[] {

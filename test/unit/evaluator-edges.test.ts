@@ -181,3 +181,26 @@ describe("validation by server line (found by the differential fuzzer)", () => {
     if (causes[1]) expect(ds[1]!.message).toMatch(/overlaps "svc\.>"/);
   });
 });
+
+describe("local subjects the jwt library refuses (found by the differential fuzzer)", () => {
+  const exports = [{ subject: "s.>", type: "stream" }, { subject: "q.*.*", type: "stream" }] as Partial<Export>[];
+  it.each([
+    ["s.>", "l.>", null],
+    ["s.a", "l.a", null],
+    ["q.*.*", "l.$2.$1", null],
+    ["q.*.*", "l.*.*", null],
+    ["s.>", "l.>.x", "import_invalid"], // `>` not last: the subject is not even valid
+    ["s.>", "l.a", "import_invalid"], // one ends in >, the other does not
+    ["q.*.*", "l.$1", "import_invalid"], // the second * is not used
+    ["q.*.*", "l.$3.$1.$2", "import_invalid"], // $3 does not exist
+    ["q.*.*", "l.*.*.*", "import_invalid"], // one * too many
+  ] as const)("%s as %s", async (subject, local, cause) => {
+    const ds = await evaluateOne(exports, async () => [
+      { subject: "s.other", type: "stream" },
+      { subject, type: "stream", local_subject: local },
+    ]);
+    expect(ds[1]!.cause).toBe(cause);
+    // One blocking error rejects the whole JWT: the sound import goes with it.
+    expect(ds[0]!.cause).toBe(cause ? "account_jwt_invalid" : null);
+  });
+});
