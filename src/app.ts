@@ -12,7 +12,7 @@ import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
 import { importSources, OperatorTrust } from "./core/directory.js";
 import type { ImportDiagnosis } from "./core/diagnosis.js";
-import { ImportMonitor, type ImportChange } from "./core/monitor.js";
+import { ImportMonitor, importOfKey, type ImportChange } from "./core/monitor.js";
 import { check, fitToPayload, type CheckRequest } from "./service/check.js";
 import { registerService, type EndpointSpec } from "./service/service.js";
 import { expiringEndpoint } from "./service/expiring.js";
@@ -160,6 +160,10 @@ export class InsightsApp {
     for (const subject of SUBJECTS.updates) this.subs.push(this.nc.subscribe(subject, { callback: (_e, msg) => this.onPush(msg) }));
     this.subs.push(this.nc.subscribe(SUBJECTS.deletes, { callback: (_e, msg) => this.onDelete(msg) }));
     await this.doResync("start"); // errors here end the start-up
+    // Imports that disappeared while no instance ran (the shared record outlives instances).
+    void this.events
+      .removeUndeclared((key) => this.monitor.has(key), (id) => this.removalReason(id), (key) => this.describeGone(key))
+      .catch((e: Error) => this.log.warn({ err: e.message }, "could not read the record of published imports"));
     this.service = await registerService(this.nc, this.endpoints(), () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
     this.http?.serveMetrics(this.metrics);
     this.http?.setReadiness(() => this.readiness());
@@ -505,7 +509,7 @@ export class InsightsApp {
    */
   private forgetRemoved(): void {
     const removed = this.monitor.takeRemovedKeys();
-    const why = (id: string): RemovalReason => (this.monitor.directory.get(id) ? "import_removed" : "account_deleted");
+    const why = (id: string): RemovalReason => this.removalReason(id);
     if (removed) {
       this.events.removed(removed, why);
       this.views.forgetKeys(removed);
@@ -513,6 +517,18 @@ export class InsightsApp {
       this.events.prune((key) => this.monitor.has(key), why);
       this.views.prune((key) => this.monitor.has(key));
     }
+  }
+
+  private removalReason(accountId: string): RemovalReason {
+    return this.monitor.directory.get(accountId) ? "import_removed" : "account_deleted";
+  }
+
+  /** An import known only by its key (it disappeared while no instance ran), for its removal event. */
+  private describeGone(key: string): ImportDiagnosis | null {
+    const imp = importOfKey(key);
+    if (!imp) return null;
+    const names = this.monitor.directory;
+    return { ...imp, account_name: names.nameOf(imp.account), name: null, source_account_name: names.nameOf(imp.source_account), status: "inactive", cause: null, message: "", remediation: [], token: null, server: null };
   }
 
   private armEpoch(): void {

@@ -28,6 +28,16 @@ export function importKey(accountId: string, imp: Pick<ImportClaim, "type" | "ac
   return [accountId, imp.type, imp.account, imp.subject, imp.localSubject ?? imp.to ?? ""].join("|");
 }
 
+/**
+ * What an import key alone says of an import (for one no JWT declares any more): who imports what
+ * from whom; names, verdict and message are the caller's to fill in. Null for a key not made by importKey.
+ */
+export function importOfKey(key: string): Pick<ImportDiagnosis, "account" | "type" | "source_account" | "subject" | "local_subject"> | null {
+  const [account, type, source, subject, local] = key.replace(/#\d+$/, "").split("|");
+  if (!account || !source || !subject || (type !== "stream" && type !== "service")) return null;
+  return { account, type, source_account: source, subject, local_subject: local || null };
+}
+
 /** Removed keys kept for takeRemovedKeys() before it gives up and says "compare everything". */
 export const MAX_REMOVED_KEYS = 100_000;
 

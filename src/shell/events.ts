@@ -66,6 +66,23 @@ export class EventPublisher {
     this.removed([...this.seen.keys()].filter((key) => !stillDeclared(key)), why);
   }
 
+  /**
+   * At start, with a record that outlives instances: publish the removal of every recorded import
+   * no JWT declares any more (it disappeared while no instance ran). `describe` gives what is
+   * known of such an import from its key alone.
+   */
+  async removeUndeclared(stillDeclared: (key: string) => boolean, why: (accountId: string) => RemovalReason, describe: (key: string) => ImportDiagnosis | null): Promise<void> {
+    for (const key of await this.gate.recorded()) {
+      if (stillDeclared(key) || this.seen.has(key)) continue;
+      const last = describe(key);
+      if (!last) continue;
+      const reason = why(last.account);
+      this.queue = this.queue
+        .then(() => this.releaseAndPublish(key, last, reason))
+        .catch((e: Error) => this.log.warn({ account: last.account, subject: last.subject, err: e.message }, "could not publish a removal"));
+    }
+  }
+
   /** Resolves when every queued event has been published (or given up). */
   drained(): Promise<void> {
     return this.queue;

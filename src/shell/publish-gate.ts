@@ -21,6 +21,8 @@ export interface PublishGate {
    * recorded, or another instance dropped it and published the removal); else the verdict it held.
    */
   release(key: string): Promise<{ previous: Verdict } | null>;
+  /** The import keys it holds a record of: what was published, by this instance or an earlier one. */
+  recorded(): Promise<string[]>;
 }
 
 const same = (a: Verdict | null | undefined, b: Verdict) => !!a && a.status === b.status && a.cause === b.cause;
@@ -40,6 +42,10 @@ export class LocalGate implements PublishGate {
     if (!previous) return null;
     this.last.delete(key);
     return { previous };
+  }
+
+  async recorded(): Promise<string[]> {
+    return [...this.last.keys()];
   }
 }
 
@@ -87,5 +93,16 @@ export class KvGate implements PublishGate {
       return null; // another instance changed or dropped it first
     }
     return { previous: entry.json<Verdict>() };
+  }
+
+  async recorded(): Promise<string[]> {
+    const keys: string[] = [];
+    // The bucket keeps one revision per key: its history is every key's last operation, then it ends.
+    for await (const entry of await this.kv.history()) {
+      if (entry.operation !== "PUT") continue;
+      const value = entry.json<{ import?: unknown }>();
+      if (typeof value.import === "string") keys.push(value.import);
+    }
+    return keys;
   }
 }

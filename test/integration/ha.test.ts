@@ -128,4 +128,19 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     await sleep(1500); // any duplicate would arrive by now
     expect(events.slice(before).map((e) => `${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual(["c.1 inactive export_not_found import_removed"]);
   });
+
+  it("publishes the removal of an import that disappeared while no instance ran, once", async () => {
+    while (apps.length) await apps.shift()!.stop();
+    const before = events.length;
+    await importer.reissue({ imports: importer.claims.imports!.filter((i) => i.subject !== "b.1") });
+    expect((await cluster.push(1, importer.jwt)).ok).toBe(true);
+    await start();
+    await start();
+    const deadline = Date.now() + 5000;
+    while (!events.slice(before).some((e) => e.removed) && Date.now() < deadline) await sleep(50);
+    await sleep(1500); // any duplicate would arrive by now
+    expect(events.slice(before).map((e) => `${e.account_name} ${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual([
+      "IMP b.1 inactive export_not_found import_removed",
+    ]);
+  });
 });
