@@ -7,7 +7,10 @@
  * interest of an account it has not loaded over a route keeps a stand-in (expired, incomplete, no
  * JWT, no imports) that carries no import, so it is not a server "that does not honour" the import.
  * A node that loaded the importer before its token's nbf keeps the import dead while a node that
- * loads it afterwards honours it; likewise with an expired wildcard token the other way round.
+ * loads it afterwards honours it; an expired token on a service import with a local subject the
+ * other way round; a node that loaded the importer before its source existed never registers the
+ * import (until the importer's JWT changes), and a push turns a node's stand-in into a loaded
+ * account. Each on 2.10.29, 2.12.15 and 2.15.2.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,6 +69,17 @@ async function epochs(app: InsightsApp, sys: NatsConnection, n = 2): Promise<voi
     await app.settled();
   }
   await sys.flush();
+}
+
+/** The first truthy value of `probe`, polled until `timeoutMs`. */
+async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
 }
 
 function diagnosisOf(app: InsightsApp, account: TestAccount, subject: string): ImportDiagnosis {
@@ -203,6 +217,61 @@ describe.skipIf(!toolPath("nats-server"))("the servers' view on a 3-node cluster
     const d = diagnosisOf(app, wild, "tsvc.w");
     expect([d.status, d.cause]).toEqual(["inactive", "activation_expired"]);
     expect(d.message).toContain("Yet 1 of 2 server(s) still honour this import");
+  }, 30_000);
+});
+
+describe.skipIf(!toolPath("nats-server"))("the servers' view on a cluster when the exporter is pushed after the importer was loaded", () => {
+  let op: TestOperator;
+  let cluster: Cluster;
+  let dir: string;
+  let app: InsightsApp;
+  let sys: NatsConnection;
+  let events: ImportEvent[];
+  const pinned: NatsConnection[] = [];
+
+  beforeAll(async () => {
+    op = await TestOperator.create();
+    dir = mkdtempSync(join(tmpdir(), "cluster-late-"));
+    cluster = await startCluster(op, { nodes: 3, resolverTimeout: "500ms" });
+    ({ app, sys, events } = await startApp(cluster, op, 0, dir));
+  }, 90_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    for (const nc of pinned) await nc.close().catch(() => {});
+    await sys?.close().catch(() => {});
+    await cluster?.stopAll();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the node that loaded the importer first, and the others, agree with the flow through each", async () => {
+    const exp = await op.account("LATE_EXP", { exports: [{ name: "svc", subject: "late.>", type: "service" }] });
+    const imp = await op.account("LATE_IMP", { imports: [{ name: "svc", account: exp.id, subject: "late.x", type: "service" }] });
+    await cluster.pushAll(0, [imp]);
+    pinned.push(await cluster.connect(1, imp)); // loaded on node 1 while its source is unknown
+    await cluster.pushAll(0, [exp]);
+    await app.settled();
+    const at = (i: number) => ({ exporter: { url: cluster.url(0) }, importer: { url: cluster.url(i) } });
+    const flows = [];
+    for (const i of [1, 2]) flows.push(await serviceFlows(at(i), exp, imp, "late.>", "late.x", FLOW_MS));
+    // Node 1 found no source when it loaded the importer and never looks again; node 2 loads both now.
+    expect(flows).toEqual([false, true]);
+    await epochs(app, sys);
+    const d = diagnosisOf(app, imp, "late.x");
+    expect([d.status, d.cause]).toEqual(["warning", "server_state_stale"]);
+    expect(d.message).toContain("1 of 2 server(s)");
+    expect(events.filter((e) => e.account === imp.id).map((e) => e.status)).not.toContain("active");
+
+    // The remediation it gives (re-sign the importer and push it) makes node 1 evaluate it again.
+    await imp.reissue({ ...imp.claims, tags: ["insights-reload"] });
+    const pushed = Date.now();
+    await cluster.pushAll(0, [imp]);
+    const fixed = await waitFor(() => events.find((e) => e.account === imp.id && e.status === "active"));
+    expect(Date.now() - pushed).toBeLessThan(2000);
+    // The push also turned node 0's stand-in (from the reply interest above) into a loaded account.
+    expect(fixed.server).toEqual({ servers: 3, registered: true, invalid: false });
+    expect((await infoByNode(cluster, sys, imp.id)).map((x) => typeof x.jwt === "string" && x.expired === false)).toEqual([true, true, true]);
+    for (const i of [1, 2]) expect(await serviceFlows(at(i), exp, imp, "late.>", "late.x", FLOW_MS)).toBe(true);
   }, 30_000);
 });
 
