@@ -22,7 +22,7 @@ import { rotationEndpoint } from "./service/rotation.js";
 import { EventPublisher, type RemovalReason } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { refusalOnPush } from "./core/push.js";
-import { rulesFor } from "./core/validate.js";
+import { exporterSubject, rulesFor } from "./core/validate.js";
 import { readPush } from "./shell/pushes.js";
 import { readDelete } from "./shell/deletes.js";
 import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js";
@@ -70,6 +70,11 @@ export class InsightsApp {
       return times.filter((t) => t > 0);
     },
     sources: (id) => new Set((this.monitor.directory.get(id)?.claims?.imports ?? []).map((i) => i.account)),
+    exporterSubject: (d) => {
+      if (d.type !== "service" || d.local_subject !== null) return d.subject;
+      const declared = this.monitor.directory.get(d.account)?.claims?.imports?.find((i) => i.type === "service" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null);
+      return declared ? exporterSubject(declared) : d.subject;
+    },
   };
   /** Accounts whose verdicts wait for a fresh server view before they are published (count of waits). */
   private readonly held = new Map<string, number>();

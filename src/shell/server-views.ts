@@ -31,6 +31,8 @@ export interface VerdictBasis {
   instants(d: ImportDiagnosis): number[];
   /** The accounts an importer imports from. */
   sources(id: string): Iterable<string>;
+  /** The subject the exporter sees (a service import's deprecated `to`, else its subject). */
+  exporterSubject(d: ImportDiagnosis): string;
 }
 
 export type InfoFetch = (id: string) => Promise<AccountInfoReply[]>;
@@ -129,7 +131,7 @@ export class ServerViews {
     const usable = [...looks.values()].filter((l) => last(l) >= from && !nearInstant(last(l)) && sameJwts(l, d.account, basis, d.source_account));
     if (usable.length === 0) return null;
     // Servers since 2.9.17 report the exporter-side subject; older ones a service's local subject.
-    const wanted = new Set([d.type === "service" && d.local_subject ? d.local_subject : d.subject, d.subject]);
+    const wanted = new Set([d.type === "service" && d.local_subject ? d.local_subject : d.subject, basis.exporterSubject(d)]);
     const matching = (l: ServerLook) => l.imports.filter((i) => i.account === d.source_account && i.type === d.type && wanted.has(i.subject));
     const honours = (l: ServerLook) => matching(l).some((i) => !i.invalid);
     const exposing = d.status === "inactive" ? usable.filter(honours) : [];

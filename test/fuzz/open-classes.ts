@@ -16,15 +16,6 @@ export interface OpenClass {
 
 export const OPEN_CLASSES: OpenClass[] = [
   {
-    id: "server-view-service-to",
-    description:
-      "A service import with the deprecated `to` (subject = local, to = exporter side): the server lists it under its " +
-      "exporter-side subject, the live service looks for the declared subject, finds nothing and reports server_state_stale " +
-      "although the import flows.",
-    scenario: "open-server-view-service-to.json",
-    matches: (d) => d.judge === "live" && d.imp.type === "service" && d.imp.to !== undefined && d.verdict.cause === "server_state_stale",
-  },
-  {
     id: "import-cycle-load-order",
     description:
       "Two accounts import each other's streams or services on overlapping subjects: the server refuses the import " +

@@ -36,7 +36,7 @@ function diagnosis(status: ImportDiagnosis["status"]): ImportDiagnosis {
 
 /** The resolver holds jwt "imp-1" and "exp-1"; no time instants unless given. */
 function basis(tokens: Record<string, string> = { [IMP]: "imp-1", [EXP]: "exp-1" }, instants: number[] = []): VerdictBasis {
-  return { token: (id) => tokens[id] ?? null, instants: () => instants, sources: (id) => (id === IMP ? [EXP] : []) };
+  return { token: (id) => tokens[id] ?? null, instants: () => instants, sources: (id) => (id === IMP ? [EXP] : []), exporterSubject: (d) => d.subject };
 }
 
 /** Servers' answers: importer views by server, and the exporter's JWT by server (null: not loaded). */
@@ -67,6 +67,16 @@ describe("ServerViews", () => {
     const d = v.apply(KEY, diagnosis("active"), basis());
     expect([d.status, d.cause]).toEqual(["warning", "server_state_stale"]);
     expect(d.message).toContain("1 of 2 server(s)");
+  });
+
+  it("finds a service import declared with the deprecated `to` under its exporter-side subject", async () => {
+    const v = new ServerViews();
+    const svc: ImportDiagnosis = { ...diagnosis("active"), type: "service", subject: "l.x" };
+    const fetch = async (id: string): Promise<AccountInfoReply[]> =>
+      id === EXP ? [{ server: "n0", jwt: "exp-1", imports: [] }] : [{ server: "n0", jwt: "imp-1", imports: [{ subject: "b.x", account: EXP, type: "service", invalid: false }] }];
+    await v.refresh([IMP], fetch, basis());
+    expect(v.apply(KEY, svc, { ...basis(), exporterSubject: () => "b.x" })).toMatchObject({ status: "active", server: { registered: true, invalid: false } });
+    expect(v.apply(KEY, svc, basis()).cause).toBe("server_state_stale");
   });
 
   it("leaves out a look from another importer JWT, another exporter JWT, or an unknown exporter state", async () => {
