@@ -76,7 +76,7 @@ export class InsightsApp {
       return declared ? exporterSubject(declared) : d.subject;
     },
   };
-  /** Accounts whose verdicts wait for a fresh server view before they are published (count of waits). */
+  /** Imports whose verdicts wait for a fresh server view before they are published (count of waits). */
   private readonly held = new Map<string, number>();
   private readonly viewWork = new Set<Promise<void>>();
   readonly metrics: Metrics;
@@ -466,42 +466,48 @@ export class InsightsApp {
   /**
    * Publish what changed. The monitor says which imports were re-evaluated; an event goes out when
    * the final (status, cause), the servers' view applied, differs from the last one published.
-   * A verdict is never combined with a server view older than it: the accounts touched (those with
-   * a changed verdict, and `touched`, whose JWTs changed) are held back until their servers have
-   * been asked again (bounded by FRESH_VIEW_BOUND_MS), then published once.
+   * A verdict is never combined with a server view older than it. An inactive verdict goes out at
+   * once: a server can add an exposure to its message, never change its (status, cause). The other
+   * imports of the accounts touched (those with a changed verdict, and `touched`, whose JWTs
+   * changed) are held back until their servers have been asked again (bounded by
+   * FRESH_VIEW_BOUND_MS), then published once.
    */
   private emit(changes: ImportChange[], touched: string[] = []): void {
     this.views.judged(changes.map((c) => c.key));
     const accounts = [...new Set([...changes.map((c) => c.diagnosis.account), ...touched])];
     if (!this.started || accounts.length === 0) this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
-    else this.holdFor(accounts, () => this.freshViews(accounts));
+    else {
+      const entries = this.monitor.keyed(accounts);
+      const waiting = entries.filter(([, d]) => d.status !== "inactive").map(([key]) => key);
+      if (waiting.length > 0) this.holdFor(waiting, accounts, () => this.freshViews(accounts));
+      this.publishChanged(entries);
+    }
     this.forgetRemoved();
     this.armBoundary();
   }
 
-  /** Hold back these accounts' verdicts while `work` runs; then publish them, and confirm any exposure. */
-  private holdFor(accounts: string[], work: () => Promise<void>): void {
-    for (const id of accounts) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+  /** Hold back these imports' verdicts while `work` runs; then publish the accounts' verdicts, and confirm any exposure. */
+  private holdFor(keys: string[], accounts: string[], work: () => Promise<void>): void {
+    for (const key of keys) this.held.set(key, (this.held.get(key) ?? 0) + 1);
     const done = work()
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their view"))
       .then(() => {
-        const released = accounts.filter((id) => {
-          const n = (this.held.get(id) ?? 1) - 1;
-          if (n > 0) this.held.set(id, n);
-          else this.held.delete(id);
-          return n <= 0;
-        });
-        this.publishChanged(this.monitor.keyed(released));
-        return this.confirmExposures(released);
+        for (const key of keys) {
+          const n = (this.held.get(key) ?? 1) - 1;
+          if (n > 0) this.held.set(key, n);
+          else this.held.delete(key);
+        }
+        this.publishChanged(this.monitor.keyed(accounts));
+        return this.confirmExposures(accounts);
       })
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not confirm a server's view"))
       .finally(() => this.viewWork.delete(done));
     this.viewWork.add(done);
   }
 
-  /** Offer the final verdicts, the servers' view applied, to the event publisher; held accounts wait. */
+  /** Offer the final verdicts, the servers' view applied, to the event publisher; held imports wait. */
   private publishChanged(entries: [string, ImportDiagnosis][]): void {
-    const free = this.held.size === 0 ? entries : entries.filter(([, d]) => !this.held.has(d.account));
+    const free = this.held.size === 0 ? entries : entries.filter(([key]) => !this.held.has(key));
     this.events.offer(
       free.map(([key, d]) => [key, this.views.apply(key, d, this.basis)]),
       !this.started,
