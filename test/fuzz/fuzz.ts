@@ -159,8 +159,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
     report.push_rejected += result.pushRejected;
     for (const dis of result.disagreements) {
-      const sig = signature(dis);
       const open = openClassOf(dis, d);
+      const sig = `${signature(dis)}|${open ?? "new"}`;
       if (open) scenarios.set(sig, join("test", "fuzz", "scenarios", openScenario(open)));
       if (!scenarios.has(sig)) {
         scenarios.set(sig, null);
