@@ -369,15 +369,23 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
 
   const connectTo = (n: Node, account: TestAccount, opts: Partial<ConnectionOptions> = {}) => connectAccount(n.url, account, opts);
 
-  /** Does this node know the JetStream meta leader (JSZ through the system account)? */
-  const hasMetaLeader = async (nc: NatsConnection): Promise<boolean> => {
+  /**
+   * Is the JetStream meta group whole: a leader that sees every other running node as a current,
+   * online peer? A leader alone is not enough: an R3 stream placed before its peers catch up is
+   * refused ("no suitable peers for placement"). Only the leader's JSZ lists the replicas.
+   */
+  const metaGroupWhole = async (nc: NatsConnection, size: number): Promise<boolean> => {
+    type Jsz = { data?: { meta_cluster?: { leader?: string; replicas?: { current?: boolean; offline?: boolean }[] } } };
     try {
-      const reply = await nc.request("$SYS.REQ.SERVER.PING.JSZ", "", { timeout: 1000 });
-      const jsz = reply.json<{ data?: { meta_cluster?: { leader?: string } } }>();
-      return !!jsz.data?.meta_cluster?.leader;
+      const replies = await nc.requestMany("$SYS.REQ.SERVER.PING.JSZ", "", { strategy: "count", maxMessages: size, maxWait: 1000 });
+      for await (const reply of replies) {
+        const replicas = reply.json<Jsz>().data?.meta_cluster?.replicas;
+        if (replicas) return replicas.length >= size - 1 && replicas.every((r) => r.current === true && r.offline !== true);
+      }
     } catch {
-      return false;
+      /* no responders yet */
     }
+    return false;
   };
 
   const waitForCluster = async (timeoutMs = readyMs): Promise<void> => {
@@ -389,10 +397,10 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
       try {
         for (;;) {
           const seen = await pingCount(nc, running.length);
-          // With JetStream, formed means a meta leader too: before it, every JetStream request times out.
-          const leader = !opts.jetstream || running.length < 2 || (await hasMetaLeader(nc));
-          if (seen >= running.length && leader) break;
-          last = `node ${n.index} sees ${seen} of ${running.length} servers${leader ? "" : ", no JetStream meta leader yet"}`;
+          // With JetStream, formed means a whole meta group too: before it, JetStream requests time out or are refused.
+          const meta = !opts.jetstream || running.length < 2 || (await metaGroupWhole(nc, running.length));
+          if (seen >= running.length && meta) break;
+          last = `node ${n.index} sees ${seen} of ${running.length} servers${meta ? "" : ", JetStream meta group not whole yet"}`;
           if (Date.now() > deadline) throw new Error(`cluster did not form: ${last}`);
           await sleep(100);
         }
