@@ -11,7 +11,8 @@ import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagno
 import { TestOperator, nowSec } from "../support/deployment.js";
 import { expectedVerdict, judge, mapLimit, type Verdict } from "../support/judge.js";
 import { connectSystem, lookupAccount, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
-import { SCENARIOS, type Built } from "../support/scenarios.js";
+import { SCENARIOS, scenarioOn, type Built } from "../support/scenarios.js";
+import { rulesFor } from "../../src/core/validate.js";
 import { pinnedServers } from "../support/tools.js";
 
 interface Outcome {
@@ -35,6 +36,7 @@ for (const { version, bin } of pinnedServers()) {
 
       const trust = new OperatorTrust();
       trust.addOperator(op.jwt);
+      trust.rules = rulesFor(version);
       const dir = new AccountDirectory(trust);
       const pushed = new Map<string, boolean>();
       const nc = await connectSystem(server, op);
@@ -63,10 +65,11 @@ for (const { version, bin } of pinnedServers()) {
       await server?.stop();
     });
 
-    it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s", (name, scenario) => {
+    it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s", (name, catalogued) => {
       const o = outcomes.get(name)!;
       const b = builds.get(name)!;
       expect(o.diagnosis.account).toBe(b.importer.id);
+      const scenario = scenarioOn(catalogued, version);
       expect(o.diagnosis.cause).toBe(scenario.cause);
       const engineSaysFlowing = o.diagnosis.status !== "inactive";
       const { importerProbeRefused, ...verdict } = o.verdict;

@@ -41,7 +41,16 @@ export interface Scenario {
    * server's own account INFO decides (see test/support/judge.ts).
    */
   unreachable?: "importer" | "exporter";
+  /** Where an older server line decides otherwise (docs/servers.md): by line ("2.10"). */
+  byLine?: Record<string, Pick<Scenario, "cause" | "pushRejected" | "unreachable">>;
   build(op: TestOperator): Promise<Built>;
+}
+
+/** The scenario as a given server version ("2.10.29") must judge it. */
+export function scenarioOn(scenario: Scenario, version: string): Scenario {
+  const line = version.split(".").slice(0, 2).join(".");
+  const own = scenario.byLine?.[line];
+  return own ? { ...scenario, cause: own.cause, pushRejected: own.pushRejected, unreachable: own.unreachable } : scenario;
 }
 
 const HOUR = 3600;
@@ -432,5 +441,22 @@ export const SCENARIOS: Scenario[] = [
     name: "service import closing a cycle",
     cause: "import_cycle",
     build: (op) => cycle(op, "cycsvc", "service", "cys.>", "cys.q"),
+  },
+  {
+    name: "service imports from two accounts overlapping locally (2.10 refuses the JWT, later lines accept it)",
+    cause: null,
+    byLine: { "2.10": { cause: "import_invalid", pushRejected: true } },
+    build: async (op) => {
+      const narrow = await op.account("ovany-EXP2", { exports: [{ subject: "shared.a", type: "service" }] as never });
+      const exporter = await op.account("ovany-EXP", { exports: [{ subject: "shared.>", type: "service" }] as never });
+      const importer = await op.account("ovany-IMP", {
+        imports: [
+          { name: "narrow", account: narrow.id, subject: "shared.a", type: "service" },
+          { name: "wide", account: exporter.id, subject: "shared.>", type: "service" },
+        ] as never,
+      });
+      const earlier = await earlierWithoutImports(importer);
+      return { ...built({ exporter, importer }, "service", "shared.b", "shared.b", [narrow, exporter, importer]), earlier };
+    },
   },
 ];
