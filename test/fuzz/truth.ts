@@ -97,7 +97,8 @@ function mapTo(dest: string, values: string[], source: string): string | null {
 
 const countWildcards = (s: string) => s.split(".").filter((t) => t === "*" || t === ">").length;
 
-function makeProbe(imp: RealizedImport, siblings: RealizedImport[]): Probe {
+function makeProbe(imp: RealizedImport, all: RealizedImport[]): Probe {
+  const siblings = all.filter((o) => o.importer === imp.importer);
   const { exporter: x, local: l } = patterns(imp.claim);
   const base = { imp, exporterPattern: x, localPattern: l, serverAnswers: false };
   const none = (note: string): Probe => ({ ...base, publish: null, receive: null, note });
@@ -129,11 +130,31 @@ function makeProbe(imp: RealizedImport, siblings: RealizedImport[]): Probe {
     (o) => o !== imp && o.claim.type === imp.claim.type && isValidSubject(patterns(o.claim).local) && isSubsetMatch(receive, patterns(o.claim).local),
   );
   if (rival) return none(`import #${rival.index + 1} of the importer could carry the same message`);
+  if (imp.claim.type === "stream") {
+    // A message published in the exporter also leaves it through the exporter's service imports,
+    // and through other accounts' stream imports, from where it may reach the importer.
+    const matches = (o: RealizedImport, subject: string, side: "local" | "exporter") => {
+      const pattern = patterns(o.claim)[side];
+      return isValidSubject(pattern) && isSubsetMatch(subject, pattern);
+    };
+    const detour =
+      all.find((o) => o.importer === imp.exporter && o.claim.type === "service" && matches(o, publish, "local")) ??
+      all.find(
+        (o) =>
+          o !== imp &&
+          o.exporter === imp.exporter &&
+          o.importer !== imp.importer &&
+          o.claim.type === "stream" &&
+          matches(o, publish, "exporter") &&
+          all.some((back) => back.importer === imp.importer && back.exporter === o.importer),
+      );
+    if (detour) return none(`the message could reach the importer another way (${detour.importer.name}'s import #${detour.index + 1})`);
+  }
   return { ...base, publish, receive, serverAnswers, note: null };
 }
 
 export function probes(imports: RealizedImport[]): Probe[] {
-  return imports.map((imp) => makeProbe(imp, imports.filter((o) => o.importer === imp.importer)));
+  return imports.map((imp) => makeProbe(imp, imports));
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
