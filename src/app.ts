@@ -133,6 +133,8 @@ export class InsightsApp {
       const trust = await loadTrust(config, new ResolverClient(nc, config.requestTimeoutMs));
       // Validation differs between server lines; judge by the rules of the server we talk to.
       trust.rules = rulesFor(nc.info?.version);
+      // And the system account exports the JetStream API only where the servers run it (or a cluster).
+      trust.jetStreamApi = await new ResolverClient(nc, config.requestTimeoutMs).jetStreamApiExported().catch(() => false);
       stateNc = config.stateConnection ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry) : null;
       if (config.stateConnection && !stateNc) throw new StartAbandoned();
       const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();

@@ -58,6 +58,12 @@ export class OperatorTrust {
   /** The validation rules of the servers the JWTs are judged for (see `rulesFor`): the newest by default. */
   rules: ServerRules = CURRENT_RULES;
 
+  /**
+   * The servers run JetStream or are clustered, so the system account also exports `$JS.API.>`
+   * (system-account.ts). Set before JWTs are added to a directory.
+   */
+  jetStreamApi = false;
+
   trusts(issuer: string): boolean {
     return this.keys.has(issuer);
   }
@@ -93,14 +99,7 @@ export class AccountDirectory {
   /** The ids in order, kept until an account is added or removed (accounts() is called per request). */
   private sortedIds: string[] | null = null;
 
-  /**
-   * @param jetStreamApi the servers run JetStream or a cluster, so the system account also exports
-   * `$JS.API.>` (see system-account.ts).
-   */
-  constructor(
-    readonly trust: OperatorTrust,
-    readonly jetStreamApi = false,
-  ) {}
+  constructor(readonly trust: OperatorTrust) {}
 
   /**
    * Add or replace an account JWT. `filedUnder` is the id the source filed it under (resolver key,
@@ -123,7 +122,7 @@ export class AccountDirectory {
    * only the reverse index, whose sets are edited, is copied.
    */
   clone(): AccountDirectory {
-    const copy = new AccountDirectory(this.trust, this.jetStreamApi);
+    const copy = new AccountDirectory(this.trust);
     for (const [id, entry] of this.entries) copy.entries.set(id, entry);
     for (const [id, index] of this.exportIndexes) copy.exportIndexes.set(id, index);
     for (const [id, set] of this.importers) copy.importers.set(id, new Set(set));
@@ -235,7 +234,7 @@ export class AccountDirectory {
     const claims = entry.claims;
     if (!claims) return;
     // The server gives the system account exports its JWT need not declare.
-    const exports = entry.id === this.trust.systemAccount ? withSystemExports(claims.exports, this.jetStreamApi) : claims.exports;
+    const exports = entry.id === this.trust.systemAccount ? withSystemExports(claims.exports, this.trust.jetStreamApi) : claims.exports;
     // Most accounts export nothing: they share one empty index (nothing edits an index in place).
     const exact = exports.length === 0 ? NO_EXPORTS : new Map<string, ExportClaim>();
     for (const e of exports) exact.set(exportKey(e.type, e.subject), e);

@@ -25,7 +25,7 @@ function serviceExport(subject: string, accountTokenPosition: number, responseTy
 /**
  * The service exports the server gives the system account. The per-account request subjects carry
  * the importing account's key as token 4; the others are public. (`$JS.API.>` is exported too when
- * the server runs JetStream or is clustered: see jetStreamApiExport.)
+ * the server runs JetStream or is clustered: see JETSTREAM_API_EXPORT.)
  */
 export const SYSTEM_EXPORTS: readonly ExportClaim[] = Object.freeze([
   serviceExport("$SYS.REQ.ACCOUNT.*.CONNZ", 4, "Stream"),

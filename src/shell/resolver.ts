@@ -166,6 +166,20 @@ export class ResolverClient {
     return [...jwts];
   }
 
+  /**
+   * Does any server run JetStream, or belong to a cluster or super-cluster? Then the system account
+   * exports `$JS.API.>` (nats-server's checkJetStreamExports); from each server's VARZ.
+   */
+  async jetStreamApiExported(): Promise<boolean> {
+    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
+    let exported = false;
+    for await (const msg of replies) {
+      const data = msg.json<{ data?: { jetstream?: { config?: unknown }; cluster?: { name?: unknown; addr?: unknown }; gateway?: { name?: unknown } } }>().data;
+      if (data?.jetstream?.config || data?.cluster?.name || data?.cluster?.addr || data?.gateway?.name) exported = true;
+    }
+    return exported;
+  }
+
   /** How many servers answer a ping: each of them answers an ACCOUNT.<id>.INFO request too. */
   async serverCount(): Promise<number> {
     let n = 0;

@@ -15,7 +15,8 @@ beforeAll(async () => {
 function directory(accounts: TestAccount[], jetStreamApi = false): AccountDirectory {
   const trust = new OperatorTrust();
   trust.addOperator(op.jwt);
-  const dir = new AccountDirectory(trust, jetStreamApi);
+  trust.jetStreamApi = jetStreamApi;
+  const dir = new AccountDirectory(trust);
   for (const a of accounts) dir.upsert(a.jwt);
   return dir;
 }
