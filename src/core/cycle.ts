@@ -81,7 +81,11 @@ function walk(
     const { from, to } = serverSubjects(other);
     if (!subjectsCollide(subject, to) || !added(account, other)) continue;
     const step = [...path, { account, imp: other }];
-    if (visited.has(other.account)) return step;
+    if (other.account === path[0]!.account.id) return step;
+    // Back into an account on the way, but not to the importer: a cycle the import only leads into.
+    // The server has refused one import of that cycle already (whichever it added last), so this
+    // walk does not get round it, and the import is added.
+    if (visited.has(other.account)) continue;
     const next = dir.get(other.account);
     if (!next) continue;
     visited.add(account.id);

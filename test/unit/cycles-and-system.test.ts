@@ -111,3 +111,14 @@ describe("the system account's own exports", () => {
     expect(diagnoses(dir, importer.id)[0]!.cause).toBe("missing_activation_token");
   });
 });
+
+describe("an import that only leads into a cycle", () => {
+  it("is not import_cycle: the server has already broken that cycle, whichever way it was loaded", async () => {
+    const [b, c] = await ring(["B", "C"], "l.>", "stream");
+    const a = await op.account("A");
+    await a.reissue({ exports: [{ subject: "l.>", type: "stream" }], imports: [{ account: b!.id, subject: "l.>", type: "stream" }] } as never);
+    const dir = directory([a, b!, c!]);
+    expect(diagnoses(dir, a.id).map((d) => d.cause)).toEqual([null]);
+    expect([...diagnoses(dir, b!.id), ...diagnoses(dir, c!.id)].map((d) => d.cause)).toEqual(["import_cycle", "import_cycle"]);
+  });
+});
