@@ -23,6 +23,7 @@ import { EventPublisher, type RemovalReason } from "./shell/events.js";
 import { RateLimitedLog, type Logger } from "./shell/log.js";
 import { refusalOnPush } from "./core/push.js";
 import { exporterSubject, rulesFor } from "./core/validate.js";
+import { serverViewCanChange } from "./core/server-view.js";
 import { readPush } from "./shell/pushes.js";
 import { readDelete } from "./shell/deletes.js";
 import { ResolverClient, SUBJECTS, type LookupAnswer } from "./shell/resolver.js";
@@ -468,8 +469,9 @@ export class InsightsApp {
   /**
    * Publish what changed. The monitor says which imports were re-evaluated; an event goes out when
    * the final (status, cause), the servers' view applied, differs from the last one published.
-   * A verdict is never combined with a server view older than it. An inactive verdict goes out at
-   * once: a server can add an exposure to its message, never change its (status, cause). The other
+   * A verdict is never combined with a server view older than it. A verdict no server view can
+   * change (an inactive one, but for a cycle: a server can only add an exposure to its message)
+   * goes out at once. The other
    * imports of the accounts touched (those with a changed verdict, and `touched`, whose JWTs
    * changed) are held back until their servers have been asked again (bounded by
    * FRESH_VIEW_BOUND_MS), then published once.
@@ -480,7 +482,7 @@ export class InsightsApp {
     if (!this.started || accounts.length === 0) this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
     else {
       const entries = this.monitor.keyed(accounts);
-      const waiting = entries.filter(([, d]) => d.status !== "inactive").map(([key]) => key);
+      const waiting = entries.filter(([, d]) => serverViewCanChange(d)).map(([key]) => key);
       if (waiting.length > 0) this.holdFor(waiting, accounts, () => this.freshViews(accounts));
       this.publishChanged(entries);
     }

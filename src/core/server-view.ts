@@ -21,6 +21,14 @@ export interface ServerObservation {
   exposing: number;
 }
 
+/**
+ * Can the servers' view change this verdict's (status, cause)? A valid import can turn out stale,
+ * an import on a cycle honoured; any other dead import only gains the exposure sentence.
+ */
+export function serverViewCanChange(d: ImportDiagnosis): boolean {
+  return d.status !== "inactive" || d.cause === "import_cycle";
+}
+
 export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): ImportDiagnosis {
   const server = { servers: obs.servers, registered: obs.registered > 0, invalid: obs.registered > 0 && obs.honouring === 0 };
   if (obs.servers === 0) return { ...d, server };

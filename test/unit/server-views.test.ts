@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Msg } from "@nats-io/nats-core";
 import type { ImportDiagnosis } from "../../src/core/diagnosis.js";
+import { applyServerView, serverViewCanChange } from "../../src/core/server-view.js";
 import { parseAccountInfo, type AccountInfoReply } from "../../src/shell/resolver.js";
 import { CONFIRM_MS, ServerViews, type VerdictBasis } from "../../src/shell/server-views.js";
 
@@ -132,6 +133,19 @@ describe("ServerViews", () => {
     vi.setSystemTime(1_000_000 + 2 * CONFIRM_MS);
     await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1" }, n1: { jwt: "imp-1", invalid: true } }, { n0: "exp-1", n1: "exp-1" }), basis());
     expect(v.apply(KEY, dead, basis()).message).toMatch(/Yet 1 of 2/);
+  });
+});
+
+describe("serverViewCanChange (what an event may go out without waiting for the servers)", () => {
+  const honoured = { servers: 1, registered: 1, honouring: 1, exposing: 1 };
+  const refused = { servers: 1, registered: 0, honouring: 0, exposing: 0 };
+  const statusCause = (d: ImportDiagnosis) => [d.status, d.cause];
+  it("is false exactly when no server view changes (status, cause)", () => {
+    const cycle: ImportDiagnosis = { ...diagnosis("inactive"), cause: "import_cycle" };
+    for (const d of [diagnosis("active"), diagnosis("warning"), diagnosis("inactive"), cycle]) {
+      const changes = [honoured, refused].some((obs) => JSON.stringify(statusCause(applyServerView(d, obs))) !== JSON.stringify(statusCause(d)));
+      expect(serverViewCanChange(d), `${d.status}/${d.cause}`).toBe(changes);
+    }
   });
 });
 
