@@ -459,4 +459,14 @@ export const SCENARIOS: Scenario[] = [
       return { ...built({ exporter, importer }, "service", "shared.b", "shared.b", [narrow, exporter, importer]), earlier };
     },
   },
+  {
+    name: "stream import that only leads into a cycle of two other accounts (that cycle is already broken)",
+    cause: null,
+    build: async (op) => {
+      const ring = await cycle(op, "cycinto", "stream", "cin.>", "cin.a");
+      const importer = await op.account("cycinto-OUT");
+      await importer.reissue({ imports: [{ name: "into", account: ring.exporter.id, subject: "cin.>", type: "stream" }] } as never);
+      return { ...ring, importer, accounts: [...ring.accounts, importer] };
+    },
+  },
 ];
