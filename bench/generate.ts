@@ -3,7 +3,8 @@
  * `size - 1` accounts, of which about a tenth export. Every account imports 3–7 subjects (5 on
  * average) from distinct exporters; about half of the imports are private with an activation token;
  * every cause the offline engine can find is present (the live-only `push_rejected` and
- * `server_state_stale` apart). Exporters have three signing keys and have rotated a fourth out.
+ * `server_state_stale` apart; two exporters import from each other, an import cycle). Exporters
+ * have three signing keys and have rotated a fourth out.
  *
  * Same (size, seed, day) → byte-identical JWTs: keys come from hashes of the seed, the layout from a
  * seeded PRNG, and every time in the JWTs is relative to the start of the current UTC day (so the
@@ -20,7 +21,7 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 
 const DAY = 86_400;
 export const HUB_IMPORTERS = 100;
@@ -122,7 +123,7 @@ interface PlannedImport {
   /** Hub import (a valid private stream import from exporter 0). */
   hub?: boolean;
   /** This import carries the account-level fault of its profile. */
-  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second";
+  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second" | "cycle_into" | "cycle_back";
 }
 
 /** Keys from a hash of (seed, label): independent of the order they are made in. */
@@ -212,6 +213,10 @@ export function generate(size: number, seed: number, base: number): Deployment {
     if (acc.profile === "activation_invalid") list.push({ kind: "private_stream", exporter: pickUnused(rng, liveExporters, used), fault: "wrong_token_subject" });
     plans.set(acc.index, list);
   }
+  // Two exporters import a stream from each other on colliding subjects: an import cycle.
+  const [cycleX, cycleY] = [liveExporters[0]!, liveExporters[1]!];
+  plans.get(cycleX)!.push({ kind: "public_stream", exporter: cycleY, fault: "cycle_into" });
+  plans.get(cycleY)!.push({ kind: "public_stream", exporter: cycleX, fault: "cycle_back" });
 
   const exportsOf = (acc: Keyed, extraRevoked: number[] = []) => {
     const e = `e${acc.index}`;
@@ -254,6 +259,8 @@ export function generate(size: number, seed: number, base: number): Deployment {
     if (p.fault === "share") return stream(`${e}.pub.${u}`, { share: true });
     if (p.fault === "duplicate_first") return stream(`${e}.pub.${u}.twice`);
     if (p.fault === "duplicate_second") return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
+    if (p.fault === "cycle_into") return stream(`${e}.pub.cyc`, { name: "cycle" });
+    if (p.fault === "cycle_back") return stream(`${e}.pub.cyc`, { name: "cycle-back", local_subject: `e${acc.index}.pub.cyc` });
     if (p.fault === "wrong_token_subject") {
       const stranger = accounts[(acc.index + 1) % n]!.key.publicKey;
       return stream(`${e}.priv.${u}`, { token: token(ex, stranger, `${e}.priv.>`, "stream", {}) });
