@@ -167,15 +167,19 @@ describe.skipIf(!toolPath("nats-server"))("the servers' view on a 3-node cluster
       }
       expect(infos[1]).toMatchObject({ expired: false, complete: true });
       expect(infos[1]!.imports!.filter((i) => i.subject === "svc.b")).toEqual([expect.objectContaining({ invalid: false })]);
-      for (const stand of [infos[0]!, infos[2]!]) {
+      // Nodes 0 and 2 hold stand-ins (once, under heavy load, one of them had LONE loaded for real:
+      // then it is judged like any loaded server, and the count below follows).
+      const stands = [infos[0]!, infos[2]!].filter((x) => x.jwt === undefined);
+      expect(stands.length).toBeGreaterThan(0);
+      for (const stand of stands) {
         expect(stand).toMatchObject({ expired: true, complete: false });
-        expect(stand.jwt).toBeUndefined();
         expect((stand.imports ?? []).filter((i) => i.subject === "svc.b")).toEqual([]);
       }
+      const loaded = infos.filter((x) => typeof x.jwt === "string" && x.expired === false).length;
       await epochs(app, sys);
       const d = diagnosisOf(app, lone, "svc.b");
       expect([d.status, d.cause]).toEqual(["active", null]);
-      expect(d.server).toEqual({ servers: 1, registered: true, invalid: false });
+      expect(d.server).toEqual({ servers: loaded, registered: true, invalid: false });
       expect(events.filter((e) => e.account === lone.id)).toEqual([]);
     } finally {
       await user.close();
