@@ -28,19 +28,6 @@ export const OPEN_CLASSES: OpenClass[] = [
       (d.verdict.cause === "import_cycle" ? d.truth[0]!.flows : !d.truth[0]!.flows && d.verdict.status !== "inactive") &&
       (deployment.accounts[d.imp.from]?.imports ?? []).some((back) => back.type === d.imp.type && back.from === d.account),
   },
-  {
-    id: "import-cycle-downstream",
-    description:
-      "An import from an account that is itself part of an import cycle (A2 imports b.* from A4, while A4 and A3 import " +
-      "each other's streams) flows, but the engine reports import_cycle for it too: it reaches the cycle, it does not close it.",
-    scenario: "open-import-cycle-downstream.json",
-    matches: (d, deployment) =>
-      d.judge !== "nodes" &&
-      d.imp.from !== "system" &&
-      d.verdict.cause === "import_cycle" &&
-      d.truth[0]!.flows &&
-      !(deployment.accounts[d.imp.from]?.imports ?? []).some((back) => back.type === d.imp.type && back.from === d.account),
-  },
 ];
 
 export function openClassOf(d: Disagreement, deployment: FuzzDeployment): string | null {
