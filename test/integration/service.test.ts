@@ -82,7 +82,8 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
       { signingKeys: 1 },
     );
     importer = await op.account("SHIPPING");
-    expiresAt = nowSec() + 8;
+    // Far enough ahead that the tests reading the start state run before it, even on busy cores.
+    expiresAt = nowSec() + 20;
     await importer.reissue({
       imports: [
         { name: "orders", account: exporter.id, subject: "orders.eu", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream", { signer: exporter.signingKeys[0]! }) },
@@ -94,7 +95,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     // The server's own quirks (test/integration/expiry.test.ts): it keeps honouring an expired
     // service import with a local subject after its token expired (every line since 2.10), and
     // never enables an import whose token became valid after load.
-    boundary = nowSec() + 10;
+    boundary = nowSec() + 22;
     wild = await op.account("WILD");
     const expiring = await activation(exporter, wild.id, "wsvc.w", "service", { exp: boundary });
     await wild.reissue({ imports: [{ name: "w", account: exporter.id, subject: "wsvc.w", local_subject: "wloc.w", type: "service", token: expiring } as never] });
