@@ -9,7 +9,7 @@
  */
 import type { AccountDirectory, AccountEntry } from "./directory.js";
 import type { ImportClaim } from "./jwt/claims.js";
-import { isSubsetMatch } from "./subject.js";
+import { isSubsetMatch, subjectsCollide } from "./subject.js";
 
 export interface CycleStep {
   account: AccountEntry;
@@ -25,20 +25,6 @@ export function serverSubjects(imp: ImportClaim): { from: string; to: string } {
   if (imp.localSubject) return { from: imp.subject, to: imp.localSubject };
   // The deprecated stream `to` is a prefix.
   return { from: imp.subject, to: imp.to ? `${imp.to.replace(/\.$/, "")}.${imp.subject}` : imp.subject };
-}
-
-/** Does some subject match both (nats-server's SubjectsCollide)? */
-export function subjectsCollide(a: string, b: string): boolean {
-  const ta = a.split(".");
-  const tb = b.split(".");
-  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
-    const x = ta[i];
-    const y = tb[i];
-    if (x === ">" || y === ">") return x !== undefined && y !== undefined;
-    if (x === undefined || y === undefined) return false;
-    if (x !== y && x !== "*" && y !== "*") return false;
-  }
-  return true;
 }
 
 /**

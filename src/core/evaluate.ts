@@ -8,7 +8,7 @@ import { exactExport } from "./directory.js";
 import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
 import { activationOrNull, parseActivation } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";
-import { isSubsetMatch, isValidSubject } from "./subject.js";
+import { isSubsetMatch, isValidSubject, subjectsCollide } from "./subject.js";
 import { NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 import { implicitlyImported } from "./system-account.js";
@@ -176,23 +176,9 @@ const sameKind = (exportType: string, importType: string) => (exportType === "se
 export function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): Verdict {
   const otherType = exports.find((e) => !sameKind(e.type, imp.type) && (e.subject === subject || isSubsetMatch(subject, e.subject)));
   if (otherType) return fail("export_type_mismatch", null, { exportClaim: otherType });
-  const narrower = exports.find((e) => sameKind(e.type, imp.type) && overlaps(subject, e.subject));
+  const narrower = exports.find((e) => sameKind(e.type, imp.type) && subjectsCollide(subject, e.subject));
   if (narrower) return fail("subject_mismatch", null, { exportClaim: narrower });
   return fail("export_not_found", null);
-}
-
-/** Does some subject match both? (the export is narrower than, or crosses, the import) */
-function overlaps(a: string, b: string): boolean {
-  const ta = a.split(".");
-  const tb = b.split(".");
-  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
-    const x = ta[i];
-    const y = tb[i];
-    if (x === ">" || y === ">") return x !== undefined && y !== undefined;
-    if (x === undefined || y === undefined) return false;
-    if (x !== y && x !== "*" && y !== "*") return false;
-  }
-  return true;
 }
 
 /** Steps D and E, in nats-server's checkAuth order. `tokens` is null for an exact match. */

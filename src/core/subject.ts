@@ -105,3 +105,17 @@ export function subjectErrors(subject: string): string[] {
 export function hasWildcard(subject: string): boolean {
   return subject.split(".").some((t) => t === PWC || t === FWC);
 }
+
+/** Does some subject match both (nats-server's SubjectsCollide)? */
+export function subjectsCollide(a: string, b: string): boolean {
+  const ta = a.split(".");
+  const tb = b.split(".");
+  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
+    const x = ta[i];
+    const y = tb[i];
+    if (x === ">" || y === ">") return x !== undefined && y !== undefined;
+    if (x === undefined || y === undefined) return false;
+    if (x !== y && x !== "*" && y !== "*") return false;
+  }
+  return true;
+}
