@@ -5,6 +5,7 @@
  * import of one of them works although the system account's JWT exports nothing of the kind.
  */
 import type { ExportClaim, ImportClaim } from "./jwt/claims.js";
+import { isSubsetMatch } from "./subject.js";
 
 const NO_REVOCATIONS: ReadonlyMap<string, number> = new Map();
 
@@ -39,13 +40,17 @@ export const JETSTREAM_API_EXPORT: ExportClaim = serviceExport("$JS.API.>", 0, n
 
 /**
  * The exports the server actually holds for the system account: the declared ones, plus each of
- * its own whose subject the JWT does not declare as a service export (a declared export of the
- * same subject replaces the server's when the claims are applied).
+ * its own that no declared service export covers. The server adds its own only where none of the
+ * account's service exports matches it (hasServiceExportMatching: equal or wider, so a declared
+ * public `>` keeps the per-account subjects public); `$JS.API.>` only where that exact subject is
+ * not exported (checkJetStreamExports).
  */
 export function withSystemExports(declared: ExportClaim[], jetStream: boolean): ExportClaim[] {
+  const services = declared.filter((e) => e.type === "service");
+  const covered = (own: ExportClaim) =>
+    own === JETSTREAM_API_EXPORT ? services.some((e) => e.subject === own.subject) : services.some((e) => isSubsetMatch(own.subject, e.subject));
   const own = jetStream ? [...SYSTEM_EXPORTS, JETSTREAM_API_EXPORT] : SYSTEM_EXPORTS;
-  const declaredServices = new Set(declared.filter((e) => e.type === "service").map((e) => e.subject));
-  return [...declared, ...own.filter((e) => !declaredServices.has(e.subject))];
+  return [...declared, ...own.filter((e) => !covered(e))];
 }
 
 /**

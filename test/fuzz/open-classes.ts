@@ -28,19 +28,6 @@ export const OPEN_CLASSES: OpenClass[] = [
       (d.verdict.cause === "import_cycle" ? d.truth[0]!.flows : !d.truth[0]!.flows && d.verdict.status !== "inactive") &&
       (deployment.accounts[d.imp.from]?.imports ?? []).some((back) => back.type === d.imp.type && back.from === d.account),
   },
-  {
-    id: "system-export-declared-wider",
-    description:
-      "The system account's JWT declares a service export wider than one the server would add by itself (e.g. `>`): the " +
-      "server then does not add its own `$SYS.REQ.ACCOUNT.*.STATZ` export (account token position 4), so the declared " +
-      "public export approves an import of `$SYS.REQ.ACCOUNT.*.STATZ`; the engine still holds it to token position 4.",
-    scenario: "open-system-export-declared-wider.json",
-    matches: (d, deployment) =>
-      d.imp.from === "system" &&
-      d.truth[0]!.flows &&
-      d.verdict.cause === "account_token_position_mismatch" &&
-      deployment.system_exports.some((e) => e.type === "service" && !e.token_req && !e.account_token_position),
-  },
 ];
 
 export function openClassOf(d: Disagreement, deployment: FuzzDeployment): string | null {

@@ -110,6 +110,24 @@ describe("the system account's own exports", () => {
     dir.upsert(importer.jwt);
     expect(diagnoses(dir, importer.id)[0]!.cause).toBe("missing_activation_token");
   });
+
+  it("a wider declared service export keeps the server from adding its own; $JS.API.> only by its exact subject", async () => {
+    const other = await TestOperator.create({ name: "WIDE" });
+    await other.system.reissue({ exports: [{ subject: ">", type: "service" }] } as never);
+    const stranger = await other.account("STRANGER");
+    const foreign = `$SYS.REQ.ACCOUNT.${other.system.id}.STATZ`;
+    await stranger.reissue({ imports: [{ account: other.system.id, subject: foreign, type: "service", local_subject: "theirs" }] } as never);
+    const trust = new OperatorTrust();
+    trust.addOperator(other.jwt);
+    trust.jetStreamApi = true;
+    const dir = new AccountDirectory(trust);
+    dir.upsert(other.system.jwt);
+    dir.upsert(stranger.jwt);
+    // The declared public `>` approves it: no token position applies (fuzz scenario fixed-system-export-declared-wider).
+    expect(diagnoses(dir, stranger.id)[0]!.cause).toBeNull();
+    const held = dir.exportsOf(other.system.id)!.all.map((e) => e.subject);
+    expect(held).toEqual([">", "$JS.API.>"]);
+  });
 });
 
 describe("an import that only leads into a cycle", () => {
