@@ -314,7 +314,22 @@ export class InsightsApp {
       if (found.length > 0) this.log.info({ accounts: found.length }, "found stored JWTs the resolver does not list (expired)");
       candidates = unasked(found.flatMap((id) => importSources(jwts.get(id)!)));
     }
+    this.keepExpired(jwts, known);
     return jwts;
+  }
+
+  /**
+   * The full resolver's store deletes a JWT within a minute of its `exp` (its expiry sweep), after
+   * which no request finds it. An account seen to expire stays reported as expired (it is still
+   * declared, and still broken) until a push or a delete says otherwise.
+   */
+  private keepExpired(jwts: Map<string, string>, known: string[]): void {
+    const now = nowSeconds();
+    for (const id of known) {
+      const entry = this.monitor.directory.get(id);
+      const expired = entry?.claims && entry.claims.expires > 0 && entry.claims.expires <= now;
+      if (!jwts.has(id) && expired) jwts.set(id, entry.token);
+    }
   }
 
   /**

@@ -95,6 +95,8 @@ function mapTo(dest: string, values: string[], source: string): string | null {
   return used.size === wc.length ? out.join(".") : null;
 }
 
+const matchesPattern = (subject: string, pattern: string) => isValidSubject(pattern) && isSubsetMatch(subject, pattern);
+
 const countWildcards = (s: string) => s.split(".").filter((t) => t === "*" || t === ">").length;
 
 function makeProbe(imp: RealizedImport, all: RealizedImport[]): Probe {
@@ -130,6 +132,12 @@ function makeProbe(imp: RealizedImport, all: RealizedImport[]): Probe {
     (o) => o !== imp && o.claim.type === imp.claim.type && isValidSubject(patterns(o.claim).local) && isSubsetMatch(receive, patterns(o.claim).local),
   );
   if (rival) return none(`import #${rival.index + 1} of the importer could carry the same message`);
+  if (imp.claim.type === "service") {
+    // Responders echo any request: one the importer runs itself, as the exporter of another
+    // service import of that subject, would answer this probe without the import.
+    const own = all.find((o) => o !== imp && o.exporter === imp.importer && o.claim.type === "service" && matchesPattern(receive, patterns(o.claim).exporter));
+    if (own) return none(`the importer answers the subject itself, for ${own.importer.name}'s import #${own.index + 1}`);
+  }
   if (imp.claim.type === "stream") {
     // A message published in the exporter also leaves it through the exporter's service imports,
     // and through other accounts' stream imports, from where it may reach the importer.
