@@ -6,7 +6,6 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -14,19 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { Nsc } from "../support/nsc.js";
 import { REPO_ROOT, toolPath } from "../support/tools.js";
+import { freePort } from "../support/cluster.js";
 
 const execFileP = promisify(execFile);
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), "utf8");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject).listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Compose {
   services: Record<string, { image?: string; build?: string; volumes?: string[]; environment?: Record<string, string>; secrets?: string[]; healthcheck?: { test: string[] } }>;

@@ -6,7 +6,6 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,20 +14,12 @@ import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
 import { ensureFreshDist } from "../support/dist.js";
 import { REPO_ROOT, toolPath } from "../support/tools.js";
+import { freePort } from "../support/cluster.js";
 
 const execFileP = promisify(execFile);
 const NATS = toolPath("nats");
 
 /** A port nothing listens on right now (the kernel's choice, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject).listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, log: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,6 @@
  * deploy/ queries only metrics a real scrape has.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,14 +17,8 @@ import { TestOperator, activation, nowSec, type TestAccount } from "../support/d
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { connectSystem, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { REPO_ROOT, toolPath } from "../support/tools.js";
+import { freePort } from "../support/cluster.js";
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface Sample {
   name: string;

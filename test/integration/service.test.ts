@@ -4,7 +4,6 @@
  * this process (InsightsApp) and talks to the server only over NATS, as `npm start` does.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,14 +17,8 @@ import { TestOperator, activation, nowSec, type TestAccount } from "../support/d
 import { connectAs, connectSystem, pushAccount, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { streamFlows } from "../support/flow.js";
 import { toolPath } from "../support/tools.js";
+import { freePort } from "../support/cluster.js";
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Collects events; `next(pred)` resolves with the first (past or future) event matching. */
 class EventLog {
