@@ -130,6 +130,20 @@ if [ -n "$missing" ]; then
   fi
 fi
 
+# promtool checks and unit-tests the alert rules (deploy/prometheus). Only the binary is taken out of
+# Debian's prometheus package: installing the package would enable a Prometheus server on the machine.
+PROMETHEUS_DEB_VERSION="2.42.0+ds-5+deb12u1"
+if [ ! -x "$bin/promtool" ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
+  echo "==> promtool from Debian's prometheus $PROMETHEUS_DEB_VERSION (the binary only)"
+  deb=$(mktemp -d)
+  if ! (cd "$deb" && apt-get download -qq "prometheus=$PROMETHEUS_DEB_VERSION" 2>/dev/null); then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi
+    (cd "$deb" && apt-get download -qq "prometheus=$PROMETHEUS_DEB_VERSION")
+  fi
+  dpkg-deb -x "$deb"/prometheus_*.deb "$deb/x" && cp "$deb/x/usr/bin/promtool" "$bin/promtool"
+  rm -rf "$deb"
+fi
+
 echo "==> tools in $root/.tools"
 for d in "$root"/.tools/node/*/; do [ -x "$d/bin/node" ] && echo "node $("$d/bin/node" --version)"; done
 "$bin/nats-server" --version
@@ -138,4 +152,5 @@ for d in "$root"/.tools/servers/*/; do [ -x "$d/nats-server" ] && "$d/nats-serve
 [ -x "$bin/nsc" ] && "$bin/nsc" --version
 if command -v openssl >/dev/null 2>&1; then openssl version; fi
 if command -v systemd-analyze >/dev/null 2>&1; then systemd-analyze --version | head -1; fi
+[ -x "$bin/promtool" ] && "$bin/promtool" --version 2>&1 | head -1
 echo "set-up done"

@@ -9,7 +9,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 
-export type UpdateKind = "resync" | "push_stored" | "push_rejected" | "account_deleted" | "time";
+const UPDATE_KINDS = ["resync", "push_stored", "push_rejected", "account_deleted", "time"] as const;
+export type UpdateKind = (typeof UPDATE_KINDS)[number];
+const REJECTED_KINDS = ["push", "delete", "request"] as const;
+type RejectedKind = (typeof REJECTED_KINDS)[number];
 
 /** What the metrics are read from, when they are read (a scrape, a STATS request). */
 export interface MetricsSource {
@@ -113,6 +116,10 @@ export class Metrics {
       },
     });
     if (this.options.importSeries !== null) this.registerImportSeries(this.options.importSeries);
+    // Every counter series exists from the start at 0, so increase() sees the first event
+    // (deploy/prometheus/alerts.yml alerts on the first rejected push).
+    for (const kind of UPDATE_KINDS) this.updates.inc({ kind }, 0);
+    for (const kind of REJECTED_KINDS) this.rejected.inc({ kind }, 0);
   }
 
   /** insights_import_status, insights_import_token_expiry_timestamp_seconds and their bound. */
@@ -167,7 +174,7 @@ export class Metrics {
     }
   }
 
-  rejectedInput(kind: "push" | "delete" | "request"): void {
+  rejectedInput(kind: RejectedKind): void {
     this.rejected.inc({ kind });
     this.totals.rejected[kind] = (this.totals.rejected[kind] ?? 0) + 1;
   }

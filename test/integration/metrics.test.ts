@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { InsightsApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
@@ -204,6 +205,19 @@ describe.skipIf(!toolPath("nats-server"))("metrics of the live service, scraped"
     for (const name of ours) expect([...queried].some((q) => q === name || q.startsWith(`${name}_`)), `${name} on the dashboard`).toBe(true);
     expect([...queried].filter((n) => !s.names.has(n))).toEqual([]);
     expect(queried.size).toBeGreaterThan(10);
+  });
+
+  it("the alert rules read only metrics a real scrape has, and the counters they watch start at 0", async () => {
+    const rules = parseYaml(readFileSync(join(REPO_ROOT, "deploy/prometheus/alerts.yml"), "utf8")) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const exprs = rules.groups.flatMap((g) => g.rules.map((r) => r.expr));
+    const read = new Set(exprs.flatMap(metricNamesIn));
+    read.delete("up"); // Prometheus's own, per scrape target
+    const s = await scrape();
+    expect([...read].filter((n) => !s.names.has(n))).toEqual([]);
+    expect(read.size).toBeGreaterThanOrEqual(6);
+    // increase() cannot see a counter's first event unless the series existed before it.
+    const pushRejected = s.samples.find((x) => x.name === "insights_updates_total" && x.labels.kind === "push_rejected");
+    expect(pushRejected?.value).toBe(0);
   });
 });
 
