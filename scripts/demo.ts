@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { InsightsApp } from "../src/app.js";
 import { painter, renderReport } from "../src/cli/render.js";
 import { loadConfig } from "../src/config.js";
-import { accountErrors, summarize } from "../src/core/diagnose.js";
+import { accountErrors, summarize } from "../src/core/report.js";
 import { createLogger } from "../src/shell/log.js";
 import { TestOperator } from "../test/support/deployment.js";
 import { connectSystem, pushWith, startServer } from "../test/support/nats-server.js";

@@ -1,5 +1,5 @@
 /** The offline audit: deployments in, diagnoses and named account errors out. No I/O. */
-import { accountErrors, diagnoseAll, summarize, type AccountError, type CheckSummary } from "../core/diagnose.js";
+import { accountErrors, diagnoseAll, summarize, type AccountError, type CheckSummary } from "../core/report.js";
 import type { ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import { AccountDirectory, OperatorTrust } from "../core/directory.js";
 import { ConfigError } from "../config.js";

@@ -3,7 +3,7 @@
  * the server rejected, and the next instant at which time alone changes a verdict. Still pure: the
  * caller passes the clock in and acts on what comes back (events to publish, when to wake up).
  */
-import { diagnose } from "./diagnose.js";
+import { diagnose } from "./report.js";
 import type { ImportDiagnosis } from "./diagnosis.js";
 import { AccountDirectory, OperatorTrust, type AccountEntry } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";

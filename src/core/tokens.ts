@@ -5,7 +5,7 @@
  * the import's subject, so that `nsc add import --token` recreates the same import.
  */
 import { arg, reissueToken } from "./causes/cause.js";
-import { causeContext } from "./diagnose.js";
+import { causeContext } from "./report.js";
 import type { AccountDirectory, AccountEntry } from "./directory.js";
 import type { Finding } from "./evaluate.js";
 import { parseActivation, type ActivationClaims, type ImportClaim } from "./jwt/claims.js";

@@ -2,7 +2,7 @@
  * insights.imports.check: filter, sort and page the current diagnoses. Pure: the monitor's state
  * and the request in, the reply body out.
  */
-import { accountErrors, summarize } from "../core/diagnose.js";
+import { accountErrors, summarize } from "../core/report.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 

@@ -1,6 +1,6 @@
 /**
  * The servers' own view of each import (ACCOUNT.<id>.INFO from every server that has the account
- * loaded), kept beside the computed diagnoses and applied to them by core/server-view.ts.
+ * loaded), kept beside the computed diagnoses and applied to them by core/server-observation.ts.
  *
  * A server's view is only compared with a verdict made from the same JWTs: each look records the
  * importer's JWT the server has applied and, asked just before, the JWT of each account it imports
@@ -11,7 +11,7 @@
  * CONFIRM_MS apart, so a server timer that fires a little late is no exposure.
  */
 import type { ImportDiagnosis } from "../core/diagnosis.js";
-import { applyServerView } from "../core/server-view.js";
+import { applyServerView } from "../core/server-observation.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
 import type { AccountInfoReply, ServerImportView } from "./resolver.js";
 

@@ -26,7 +26,7 @@ import {
   diagnoseAll,
   type ImportDiagnosis,
 } from "../../src/core/index.js";
-import { applyServerView } from "../../src/core/server-view.js";
+import { applyServerView } from "../../src/core/server-observation.js";
 import { decodeUnverified, type TestAccount, type TestOperator } from "../support/deployment.js";
 import { serviceFlows, streamFlows } from "../support/flow.js";
 import { accountInfo, connectAs, lookupAccount, startServer, type RunningServer } from "../support/nats-server.js";

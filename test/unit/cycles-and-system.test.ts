@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { AccountDirectory, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
-import { applyServerView } from "../../src/core/server-view.js";
+import { applyServerView } from "../../src/core/server-observation.js";
 import { TestOperator, nowSec, type TestAccount } from "../support/deployment.js";
 
 let op: TestOperator;

@@ -5,7 +5,7 @@
  * with another thread's signature verdict — behaves like what it replaces.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { accountErrors } from "../../src/core/diagnose.js";
+import { accountErrors } from "../../src/core/report.js";
 import { OperatorTrust } from "../../src/core/directory.js";
 import { parseActivation } from "../../src/core/jwt/claims.js";
 import { decodeJwt, decodeJwtVerified, decodeUncached } from "../../src/core/jwt/decode.js";

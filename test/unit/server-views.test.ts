@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Msg } from "@nats-io/nats-core";
 import type { ImportDiagnosis } from "../../src/core/diagnosis.js";
-import { applyServerView, serverViewCanChange } from "../../src/core/server-view.js";
+import { applyServerView, serverViewCanChange } from "../../src/core/server-observation.js";
 import { parseAccountInfo, type AccountInfoReply } from "../../src/shell/resolver.js";
 import { CONFIRM_MS, ServerViews, type VerdictBasis } from "../../src/shell/server-views.js";
 

@@ -6,7 +6,7 @@ import type { Export, Import } from "@nats-io/jwt";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ActivationClaims } from "../../src/core/jwt/claims.js";
 import { parseAccount } from "../../src/core/jwt/claims.js";
-import { refusalOnPush } from "../../src/core/push.js";
+import { refusalOnPush } from "../../src/core/push-refusal.js";
 import { keptValidity, nscTime, renewedExpiry, signerThatStays } from "../../src/core/tokens.js";
 import { OperatorTrust } from "../../src/core/index.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";

@@ -5,7 +5,7 @@
  * the check reports them (`activation_expired`).
  */
 import { causeOf } from "../causes/index.js";
-import { byImport, diagnose } from "../diagnose.js";
+import { byImport, diagnose } from "../report.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../diagnosis.js";
 import type { AccountDirectory } from "../directory.js";
 import { evaluateImport, type EvaluationOptions } from "../evaluate.js";

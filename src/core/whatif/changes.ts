@@ -3,7 +3,7 @@
  * be after a change (a what-if clone of the directory), matched by import identity, and the
  * differences of (status, cause) — the same notion of change the live events use.
  */
-import { byImport, diagnose } from "../diagnose.js";
+import { byImport, diagnose } from "../report.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../diagnosis.js";
 import type { AccountDirectory } from "../directory.js";
 import { evaluateImport, type EvaluationOptions } from "../evaluate.js";

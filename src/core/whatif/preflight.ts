@@ -10,13 +10,13 @@
  * the servers' own view and pushes they rejected earlier are the live check's business.
  */
 import { subjectPhrase, label } from "../causes/cause.js";
-import { causeContext, diagnose } from "../diagnose.js";
+import { causeContext, diagnose } from "../report.js";
 import type { ImportDiagnosis } from "../diagnosis.js";
 import type { AccountDirectory, AccountEntry } from "../directory.js";
 import { iso, type EvaluationOptions, type Finding } from "../evaluate.js";
 import { activationOrNull, parseAccount, type AccountClaims, type ImportClaim } from "../jwt/claims.js";
 import { isPublicKey } from "../jwt/nkey.js";
-import { refusalOnPush } from "../push.js";
+import { refusalOnPush } from "../push-refusal.js";
 import { timeProblem, validateAccount } from "../validate.js";
 import { compare, diagnosesByImport, type PredictedChange } from "./changes.js";
 

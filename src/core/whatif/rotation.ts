@@ -6,7 +6,7 @@
  * The removal is tried on a what-if copy of the directory: the exporter's claims without the key.
  */
 import { arg, push } from "../causes/cause.js";
-import { byImport, diagnose } from "../diagnose.js";
+import { byImport, diagnose } from "../report.js";
 import type { ImportDiagnosis } from "../diagnosis.js";
 import type { AccountDirectory, AccountEntry } from "../directory.js";
 import { evaluateImport, type EvaluationOptions } from "../evaluate.js";
