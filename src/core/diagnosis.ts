@@ -42,6 +42,17 @@ export interface ServerView {
   invalid: boolean;
 }
 
+/**
+ * An import's verdict: its (status, cause). A change of verdict is what the live service publishes
+ * as an event and what a what-if reports; anything else in a diagnosis may change silently.
+ */
+export type Verdict = Pick<ImportDiagnosis, "status" | "cause">;
+
+/** Do both hold the same verdict? False when either is missing. */
+export function sameVerdict(a: Verdict | null | undefined, b: Verdict | null | undefined): boolean {
+  return !!a && !!b && a.status === b.status && a.cause === b.cause;
+}
+
 export interface ImportDiagnosis {
   account: string;
   account_name: string | null;

@@ -23,7 +23,7 @@ export interface EvaluationOptions {
 
 export const DEFAULT_EXPIRY_WARNING_SECONDS = 7 * 24 * 3600;
 
-/** The outcome of one import: no cause means active. */
+/** What the evaluator finds for one import: no cause means active. */
 export interface Finding {
   importer: AccountEntry;
   imp: ImportClaim;
@@ -36,10 +36,11 @@ export interface Finding {
   cycle?: CycleStep[] | null;
 }
 
-type Verdict = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle">>;
+/** What one step of the procedure concludes (no cause: this step passes); not an import's Verdict. */
+type StepOutcome = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle">>;
 
 const pass = null;
-const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<Verdict> = {}): Verdict => ({
+const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<StepOutcome> = {}): StepOutcome => ({
   cause,
   detail,
   ...extra,
@@ -53,24 +54,24 @@ export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: 
 
 export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
   const activation = activationOrNull(imp.token);
-  let verdict = authorized(dir, importer, imp, opts);
+  let outcome = authorized(dir, importer, imp, opts);
   // After authorization the server refuses an import that closes a cycle, then a duplicate stream.
-  if (approved(verdict)) verdict = cycleVerdict(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? verdict;
+  if (approved(outcome)) outcome = cycleOutcome(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? outcome;
   return {
     importer,
     imp,
-    cause: verdict.cause,
-    detail: verdict.detail,
-    exportClaim: verdict.exportClaim ?? null,
-    activation: verdict.activation ?? activation,
-    cycle: verdict.cycle ?? null,
+    cause: outcome.cause,
+    detail: outcome.detail,
+    exportClaim: outcome.exportClaim ?? null,
+    activation: outcome.activation ?? activation,
+    cycle: outcome.cycle ?? null,
   };
 }
 
-const approved = (verdict: Verdict) => verdict.cause === null || verdict.cause === "activation_expiring_soon";
+const approved = (outcome: StepOutcome) => outcome.cause === null || outcome.cause === "activation_expiring_soon";
 
 /** Every check up to the export's approval of this import. */
-function authorized(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict {
+function authorized(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome {
   return (
     importerLoads(importer, imp, opts.now) ??
     importedByTheServer(dir, imp) ??
@@ -80,7 +81,7 @@ function authorized(dir: AccountDirectory, importer: AccountEntry, imp: ImportCl
 }
 
 /** nats-server refuses an import that would close a cycle of imports (see cycle.ts). */
-function cycleVerdict(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict | null {
+function cycleOutcome(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome | null {
   if (importedByTheServer(dir, imp)) return null;
   const cycle = cycleOf(dir, importer, imp, (account, other) => approved(authorized(dir, account, other, opts)));
   if (!cycle) return null;
@@ -93,7 +94,7 @@ function cycleVerdict(dir: AccountDirectory, importer: AccountEntry, imp: Import
  * After approval, nats-server refuses a second stream import of the same subject from the same
  * account (isStreamImportDuplicate), whatever its local subject: only the first one it added counts.
  */
-function duplicateOf(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict | null {
+function duplicateOf(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome | null {
   if (imp.type === "service") return null;
   const earlier = (importer.claims?.imports ?? []).filter(
     (other) => other.index < imp.index && other.type !== "service" && other.account === imp.account && other.subject === imp.subject,
@@ -108,7 +109,7 @@ function duplicateOf(dir: AccountDirectory, importer: AccountEntry, imp: ImportC
 }
 
 /** Step A: the importer's own JWT must be loadable; a blocking error anywhere rejects it whole. */
-function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): Verdict | null {
+function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): StepOutcome | null {
   const problem = importer.problem;
   const ownIssues = importer.validation?.imports.get(imp.index) ?? [];
   if (ownIssues.length > 0) {
@@ -128,12 +129,12 @@ function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): V
  * The server imports a few system-account services into every account itself (registerSystemImports):
  * requests on those subjects reach the system account whatever becomes of the declared import.
  */
-function importedByTheServer(dir: AccountDirectory, imp: ImportClaim): Verdict | null {
+function importedByTheServer(dir: AccountDirectory, imp: ImportClaim): StepOutcome | null {
   return implicitlyImported(imp, dir.trust.systemAccount) ? { cause: null, detail: "the server imports this subject into every account itself" } : null;
 }
 
 /** Step B: the source account must be found and loadable. */
-function sourceAccountLoads(dir: AccountDirectory, imp: ImportClaim, now: number): Verdict | null {
+function sourceAccountLoads(dir: AccountDirectory, imp: ImportClaim, now: number): StepOutcome | null {
   const source = dir.get(imp.account);
   if (!source) return fail("source_account_not_found", null);
   if (source.problem) return fail("source_account_not_found", `its JWT is present but the server will not load it: ${source.problem.message}`);
@@ -144,7 +145,7 @@ function sourceAccountLoads(dir: AccountDirectory, imp: ImportClaim, now: number
 }
 
 /** Steps C–E: an export of the right type must approve the exporter-side subject. */
-function exportApproves(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Verdict {
+function exportApproves(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome {
   const subject = exporterSubject(imp);
   const local = imp.localSubject ?? subject;
   if (!isValidSubject(subject) || !isValidSubject(local)) {
@@ -173,7 +174,7 @@ export function matchExport(index: ExportIndex, type: string, subject: string): 
 const sameKind = (exportType: string, importType: string) => (exportType === "service") === (importType === "service");
 
 /** Why no export approves the import: the other type, a narrower export, or none at all (with the export nearest to it). */
-export function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): Verdict {
+export function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): StepOutcome {
   const otherType = exports.find((e) => !sameKind(e.type, imp.type) && (e.subject === subject || isSubsetMatch(subject, e.subject)));
   if (otherType) return fail("export_type_mismatch", null, { exportClaim: otherType });
   const narrower = exports.find((e) => sameKind(e.type, imp.type) && subjectsCollide(subject, e.subject));
@@ -189,7 +190,7 @@ function authorize(
   imp: ImportClaim,
   tokens: string[] | null,
   opts: EvaluationOptions,
-): Verdict {
+): StepOutcome {
   const found = { exportClaim: exp };
   if (!exp.tokenReq && exp.accountTokenPosition === 0) return { cause: null, detail: null, ...found };
   const pos = exp.accountTokenPosition;
@@ -208,7 +209,7 @@ function checkActivation(
   importer: AccountEntry,
   imp: ImportClaim,
   opts: EvaluationOptions,
-): Verdict {
+): StepOutcome {
   const found = { exportClaim: exp };
   if (!imp.token) return fail("missing_activation_token", null, found);
   const parsed = parseActivation(imp.token);

@@ -4,9 +4,10 @@
  * caller passes the clock in and acts on what comes back (events to publish, when to wake up).
  */
 import { diagnose } from "./report.js";
-import type { ImportDiagnosis } from "./diagnosis.js";
+import { sameVerdict, type ImportDiagnosis } from "./diagnosis.js";
 import { AccountDirectory, OperatorTrust, type AccountEntry } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
+import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
 import { activationOrNull } from "./jwt/claims.js";
 import { ParallelVerifier } from "./jwt/parallel.js";
@@ -21,21 +22,6 @@ export interface ImportChange {
 export interface RejectedPush {
   claims: AccountClaims;
   reason: string;
-}
-
-/** The identity of an import across JWT versions: what it imports, from whom, to where. */
-export function importKey(accountId: string, imp: Pick<ImportClaim, "type" | "account" | "subject" | "localSubject" | "to">): string {
-  return [accountId, imp.type, imp.account, imp.subject, imp.localSubject ?? imp.to ?? ""].join("|");
-}
-
-/**
- * What an import key alone says of an import (for one no JWT declares any more): who imports what
- * from whom; names, verdict and message are the caller's to fill in. Null for a key not made by importKey.
- */
-export function importOfKey(key: string): Pick<ImportDiagnosis, "account" | "type" | "source_account" | "subject" | "local_subject"> | null {
-  const [account, type, source, subject, local] = key.replace(/#\d+$/, "").split("|");
-  if (!account || !source || !subject || (type !== "stream" && type !== "service")) return null;
-  return { account, type, source_account: source, subject, local_subject: local || null };
 }
 
 /** Removed keys kept for takeRemovedKeys() before it gives up and says "compare everything". */
@@ -189,7 +175,7 @@ export class ImportMonitor {
         this.removed?.delete(key);
         const previous = this.current.get(key) ?? null;
         this.current.set(key, diagnosis);
-        if (!previous || previous.status !== diagnosis.status || previous.cause !== diagnosis.cause) {
+        if (!sameVerdict(previous, diagnosis)) {
           changes.push({ key, diagnosis, previous });
         }
       }
@@ -218,7 +204,7 @@ export class ImportMonitor {
       const diagnosis = diagnose(this.directory, evaluateImport(this.directory, entry, imp, opts), opts.now);
       const previous = this.current.get(key) ?? null;
       this.current.set(key, diagnosis);
-      if (!previous || previous.status !== diagnosis.status || previous.cause !== diagnosis.cause) changes.push({ key, diagnosis, previous });
+      if (!sameVerdict(previous, diagnosis)) changes.push({ key, diagnosis, previous });
     }
     // The source's validity window is part of this account's next time boundary.
     this.updateBoundary(id, opts.now);
@@ -228,9 +214,9 @@ export class ImportMonitor {
   private diagnoseAccount(id: string, opts: EvaluationOptions): Map<string, ImportDiagnosis> {
     const out = new Map<string, ImportDiagnosis>();
     const entry = this.directory.get(id);
-    for (const imp of entry?.claims?.imports ?? []) {
+    for (const [key, imp] of keyedImports(id, entry?.claims?.imports ?? [])) {
       this.evaluations++;
-      out.set(uniqueKey(out, importKey(id, imp)), diagnose(this.directory, evaluateImport(this.directory, entry!, imp, opts), opts.now));
+      out.set(key, diagnose(this.directory, evaluateImport(this.directory, entry!, imp, opts), opts.now));
     }
     const rejected = this.rejected.get(id);
     const storedImports = new Map((entry?.claims?.imports ?? []).map((imp) => [importKey(id, imp), imp]));
@@ -289,12 +275,6 @@ export class ImportMonitor {
 
 function sameDeclaration(a: ImportClaim, b: ImportClaim): boolean {
   return a.token === b.token && a.name === b.name && a.share === b.share && a.allowTrace === b.allowTrace;
-}
-
-function uniqueKey(map: Map<string, unknown>, key: string): string {
-  let k = key;
-  for (let n = 2; map.has(k); n++) k = `${key}#${n}`;
-  return k;
 }
 
 

@@ -6,7 +6,7 @@
  * publications run one at a time, in order.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { ImportDiagnosis } from "../core/diagnosis.js";
+import { sameVerdict, type ImportDiagnosis } from "../core/diagnosis.js";
 import type { Logger } from "./log.js";
 import type { PublishGate } from "./publish-gate.js";
 
@@ -40,7 +40,7 @@ export class EventPublisher {
   offer(entries: Iterable<[string, ImportDiagnosis]>, atStart: boolean): void {
     for (const [key, diagnosis] of entries) {
       const last = this.seen.get(key);
-      if (last && last.status === diagnosis.status && last.cause === diagnosis.cause) continue;
+      if (sameVerdict(last, diagnosis)) continue;
       this.seen.set(key, diagnosis);
       this.queue = this.queue
         .then(() => this.claimAndPublish(key, diagnosis, atStart))

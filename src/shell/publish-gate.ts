@@ -6,9 +6,7 @@
 import { createHash } from "node:crypto";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Kvm, type KV } from "@nats-io/kv";
-import type { ImportDiagnosis } from "../core/diagnosis.js";
-
-export type Verdict = Pick<ImportDiagnosis, "status" | "cause">;
+import { sameVerdict, type Verdict } from "../core/diagnosis.js";
 
 export interface PublishGate {
   /**
@@ -25,14 +23,12 @@ export interface PublishGate {
   recorded(): Promise<string[]>;
 }
 
-const same = (a: Verdict | null | undefined, b: Verdict) => !!a && a.status === b.status && a.cause === b.cause;
-
 export class LocalGate implements PublishGate {
   private readonly last = new Map<string, Verdict>();
 
   async claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null> {
     const previous = this.last.get(key) ?? null;
-    if (same(previous, next)) return null;
+    if (sameVerdict(previous, next)) return null;
     this.last.set(key, next);
     return { previous };
   }
@@ -70,7 +66,7 @@ export class KvGate implements PublishGate {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(k);
       const previous = entry && entry.operation === "PUT" ? entry.json<Verdict>() : null;
-      if (same(previous, next)) return null;
+      if (sameVerdict(previous, next)) return null;
       try {
         if (entry) await this.kv.update(k, value, entry.revision);
         else await this.kv.create(k, value);

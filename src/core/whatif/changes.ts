@@ -4,11 +4,10 @@
  * differences of (status, cause) — the same notion of change the live events use.
  */
 import { byImport, diagnose } from "../report.js";
-import type { CauseCode, ImportDiagnosis, ImportStatus } from "../diagnosis.js";
+import { sameVerdict, type CauseCode, type ImportDiagnosis, type ImportStatus } from "../diagnosis.js";
 import type { AccountDirectory } from "../directory.js";
 import { evaluateImport, type EvaluationOptions } from "../evaluate.js";
-import type { ImportClaim } from "../jwt/claims.js";
-import { importKey } from "../monitor.js";
+import { keyedImports } from "../import-key.js";
 
 /** The diagnosis an import would have after the change, with the (status, cause) it has now. */
 export type PredictedChange = ImportDiagnosis & {
@@ -24,18 +23,6 @@ export interface Comparison {
   changes: PredictedChange[];
   /** Imports declared today that would no longer be declared, with their diagnosis today. */
   removed: ImportDiagnosis[];
-}
-
-/** An account's imports keyed by identity; a repeated declaration gets "#2", "#3", … like the monitor's. */
-export function keyedImports(accountId: string, imports: ImportClaim[]): [string, ImportClaim][] {
-  const seen = new Set<string>();
-  return imports.map((imp) => {
-    const base = importKey(accountId, imp);
-    let key = base;
-    for (let n = 2; seen.has(key); n++) key = `${base}#${n}`;
-    seen.add(key);
-    return [key, imp];
-  });
 }
 
 /** The diagnoses of these accounts' imports, keyed by import identity. */
@@ -64,7 +51,7 @@ export function compare(before: Map<string, ImportDiagnosis>, after: Map<string,
   const changes: PredictedChange[] = [];
   for (const [key, d] of after) {
     const previous = before.get(key) ?? null;
-    if (previous && previous.status === d.status && previous.cause === d.cause) continue;
+    if (sameVerdict(previous, d)) continue;
     changes.push(predictedChange(d, previous));
   }
   const removed = [...before].filter(([key]) => !after.has(key)).map(([, d]) => d);
