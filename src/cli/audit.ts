@@ -3,6 +3,7 @@ import { accountErrors, diagnoseAll, summarize, type AccountError, type CheckSum
 import type { ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import { AccountDirectory, OperatorTrust } from "../core/directory.js";
 import { ConfigError } from "../config.js";
+import { directoryBasis, ServerViews } from "../shell/server-views.js";
 import type { Deployment } from "./sources.js";
 
 export interface AuditFilters {
@@ -21,15 +22,29 @@ export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds
   const diagnoses: ImportDiagnosis[] = [];
   const errors: AccountError[] = [];
   let accounts = 0;
-  for (const { dir, errors: unreadable } of loadDirectories(deployments)) {
+  for (const { deployment, dir, errors: unreadable } of loadDirectories(deployments)) {
     errors.push(...unreadable);
     const only = filters.account ? matchingAccounts(dir, filters.account) : undefined;
     accounts += only ? only.length : dir.size;
-    diagnoses.push(...diagnoseAll(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only));
+    const found = diagnoseAll(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only);
+    diagnoses.push(...(deployment.serverViews ? withServerViews(found, dir, deployment.serverViews, now) : found));
     errors.push(...accountErrors(dir, undefined, Math.floor(now.getTime() / 1000)).filter((e) => !only || only.includes(e.account)));
   }
   const shown = diagnoses.filter((d) => !filters.status || d.status === filters.status);
   return { checked_at: now.toISOString(), summary: summarize(accounts, shown), imports: shown, account_errors: errors };
+}
+
+/**
+ * The servers' views recorded with the JWTs, applied as the live service applies its own: only a
+ * server that had applied the same JWTs speaks to a verdict. One snapshot is one look, so a server
+ * still honouring a dead import is not yet called an exposure (that takes two looks); a server that
+ * refuses a valid import makes it server_state_stale.
+ */
+function withServerViews(found: ImportDiagnosis[], dir: AccountDirectory, snapshot: NonNullable<Deployment["serverViews"]>, at: Date): ImportDiagnosis[] {
+  const views = new ServerViews();
+  const basis = directoryBasis(dir);
+  views.record(snapshot.replies, snapshot.servers, basis, at.getTime());
+  return found.map((d) => views.apply(`${d.account} ${d.type} ${d.source_account} ${d.subject} ${d.local_subject ?? ""}`, d, basis));
 }
 
 /** One directory per deployment, with the JWTs that could not even be filed under an account. */

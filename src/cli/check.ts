@@ -9,6 +9,7 @@ import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionS
 import type { ImportStatus } from "../core/diagnosis.js";
 import { ResolverClient } from "../shell/resolver.js";
 import { audit, type AuditReport } from "./audit.js";
+import { readAuditArchive } from "./audit-archive.js";
 import { painter, renderReport } from "./render.js";
 import { nscStore, readJwtDir, readNscStore, type Deployment } from "./sources.js";
 
@@ -17,6 +18,8 @@ Sources (default: the nsc store nsc is configured with, as \`nsc env\` shows it)
   --nsc-store DIR          an nsc store (the stores directory, or one operator's directory)
   --jwt-dir DIR            a directory of account JWTs, e.g. a full resolver's directory
     --operator-jwt FILE    the operator JWT to trust (else an operator JWT in DIR)
+  --audit-archive FILE     an archive \`nats audit gather\` wrote: its account JWTs and the servers'
+                           views of them, judged as of its capture
   --server URL             a live deployment, through $SYS (system-account credentials)
   --context NAME|FILE      a live deployment through a natscli context ($NATS_CONTEXT fills gaps)
     --creds FILE           the system-account user's creds file ($NATS_CREDS)
@@ -48,7 +51,7 @@ export async function runCheck(argv: string[], io: Io): Promise<number> {
   const deployments = await readSource(values, io.env, progress);
   const accounts = deployments.reduce((n, d) => n + d.accounts.length, 0);
   if (accounts >= 1000) progress(`evaluating ${accounts} accounts…`);
-  const report = audit(deployments, new Date(), days * 86400, {
+  const report = audit(deployments, deployments[0]?.asOf ?? new Date(), days * 86400, {
     ...(values["account"] ? { account: values["account"] as string } : {}),
     ...(status ? { status: status as ImportStatus } : {}),
   });
@@ -65,6 +68,7 @@ export function exitCode(report: AuditReport): number {
 export const SOURCE_OPTIONS = {
   "nsc-store": { type: "string" },
   "jwt-dir": { type: "string" },
+  "audit-archive": { type: "string" },
   "operator-jwt": { type: "string" },
   server: { type: "string" },
   context: { type: "string" },
@@ -102,7 +106,7 @@ function parseCheckArgs(argv: string[]) {
 }
 
 export function oneSource(values: Record<string, unknown>): void {
-  const sources = ["nsc-store", "jwt-dir", "server"].filter((s) => values[s] !== undefined);
+  const sources = ["nsc-store", "jwt-dir", "audit-archive", "server"].filter((s) => values[s] !== undefined);
   if (values["context"] !== undefined && values["server"] === undefined) sources.push("context");
   if (sources.length > 1) throw new ConfigError(`give one source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
 }
@@ -113,6 +117,7 @@ export function isLive(values: Record<string, unknown>): boolean {
 }
 
 export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
+  if (values["audit-archive"]) return [readAuditArchive(values["audit-archive"] as string)];
   if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
   if (isLive(values)) return [await readLive(liveConnection(values, env), progress)];
   return readNscStore((values["nsc-store"] as string | undefined) ?? nscStore(env));

@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import { ConfigError } from "../config.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
+import type { AccountInfoReply } from "../shell/resolver.js";
 
 export interface Deployment {
   /** What it was read from, for messages. */
@@ -16,6 +17,10 @@ export interface Deployment {
   operatorJwts: string[];
   /** Account JWTs by the key they were filed under (null: only the JWT itself names it). */
   accounts: { filedUnder: string | null; jwt: string; file: string }[];
+  /** The instant the JWTs were read as of (an audit archive's capture), else now. */
+  asOf?: Date;
+  /** The servers' own views of the accounts taken with the JWTs (an audit archive's). */
+  serverViews?: { servers: string[]; replies: ReadonlyMap<string, AccountInfoReply[]> };
 }
 
 /** JWT files larger than this are not read (a JWT is at most 1 MiB). */

@@ -223,12 +223,16 @@ function addPackLine(jwts: Map<string, string>, msg: Msg): void {
  * an import), and an expired account (it serves no client).
  */
 export function parseAccountInfo(msg: Msg): AccountInfoReply | null {
-  let body: { server?: { name?: unknown; id?: unknown }; data?: { imports?: unknown; jwt?: unknown; expired?: unknown }; error?: unknown };
   try {
-    body = msg.json();
+    return parseAccountInfoBody(msg.json());
   } catch {
     return null;
   }
+}
+
+/** The same from the reply's decoded JSON (as an audit archive keeps it). */
+export function parseAccountInfoBody(json: unknown): AccountInfoReply | null {
+  const body = json as { server?: { name?: unknown; id?: unknown }; data?: { imports?: unknown; jwt?: unknown; expired?: unknown }; error?: unknown };
   if (!body || typeof body !== "object" || (!body.error && !body.data)) return null;
   const server = String(body.server?.name ?? body.server?.id ?? "?");
   const jwt = typeof body.data?.jwt === "string" ? body.data.jwt.trim() : "";

@@ -12,7 +12,9 @@
  */
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import { applyServerView } from "../core/server-observation.js";
+import type { AccountDirectory } from "../core/directory.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
+import { exporterSubject } from "../core/validate.js";
 import type { AccountInfoReply, ServerImportView } from "./resolver.js";
 
 const CONCURRENCY = 16;
@@ -77,6 +79,19 @@ export class ServerViews {
     for (const [id, looks] of fresh) {
       if (looks.size > 0) this.byAccount.set(id, looks);
       else this.byAccount.delete(id);
+    }
+  }
+
+  /**
+   * Looks all taken at one instant `at` (ms), as an audit archive holds them: each account's
+   * replies from `servers`. A server missing from an account's replies had not loaded it.
+   */
+  record(replies: ReadonlyMap<string, AccountInfoReply[]>, servers: Iterable<string>, basis: VerdictBasis, at: number): void {
+    const names = [...servers];
+    const sourceJwts = new Map([...replies].map(([id, rs]) => [id, new Map(names.map((s) => [s, rs.find((r) => r.server === s)?.jwt ?? null]))]));
+    for (const [id, rs] of replies) {
+      const looks = this.looksOf(id, rs, basis, sourceJwts, at);
+      if (looks.size > 0) this.byAccount.set(id, looks);
     }
   }
 
@@ -160,6 +175,25 @@ export class ServerViews {
     }
     return looks;
   }
+}
+
+/** The basis of verdicts made from a directory alone (no pushes pending): its JWTs and their instants. */
+export function directoryBasis(dir: AccountDirectory): VerdictBasis {
+  const claims = (id: string) => dir.get(id)?.claims;
+  return {
+    token: (id) => dir.get(id)?.token ?? null,
+    instants: (d) => {
+      const times = [d.token?.not_before, d.token?.expires_at].map((t) => (t ? Date.parse(t) / 1000 : 0));
+      for (const c of [claims(d.account), claims(d.source_account)]) if (c) times.push(c.notBefore, c.expires);
+      return times.filter((t) => t > 0);
+    },
+    sources: (id) => new Set((claims(id)?.imports ?? []).map((i) => i.account)),
+    exporterSubject: (d) => {
+      if (d.type !== "service" || d.local_subject !== null) return d.subject;
+      const declared = claims(d.account)?.imports?.find((i) => i.type === "service" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null);
+      return declared ? exporterSubject(declared) : d.subject;
+    },
+  };
 }
 
 function last(l: ServerLook): number {

@@ -1,0 +1,115 @@
+/**
+ * Reading an audit archive that the real natscli would not write: damaged, hostile or oversized
+ * archives are refused with one message, and a JWT that fails verification is reported, never
+ * trusted. (An archive the real natscli gathered is read in test/integration/audit-archive.test.ts.)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { audit } from "../../src/cli/audit.js";
+import { ARCHIVE_LIMITS, readAuditArchive } from "../../src/cli/audit-archive.js";
+import { ConfigError } from "../../src/config.js";
+import { TestOperator, activation, forgeSignature, type TestAccount } from "../support/deployment.js";
+import { writeZip, type ZipInput } from "../support/zip.js";
+
+const SERVER = "n1";
+let dir: string;
+let op: TestOperator;
+let exp: TestAccount;
+let imp: TestAccount;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "archive-unit-"));
+  op = await TestOperator.create();
+  exp = await op.account("EXP", { exports: [{ name: "o", subject: "o.>", type: "stream", token_req: true }] });
+  imp = await op.account("IMP");
+  await imp.reissue({ imports: [{ name: "o", account: exp.id, subject: "o.1", type: "stream", token: await activation(exp, imp.id, "o.>", "stream") }] });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The entries gather writes for these accounts' INFO replies, one server, with a manifest. */
+function archive(accounts: { id: string; jwt: string; imports?: unknown[] }[], extra: ZipInput[] = []): ZipInput[] {
+  const entries: ZipInput[] = [];
+  const manifest: Record<string, { Name: string; Value: string }[]> = {};
+  const add = (name: string, body: unknown, tags: [string, string][]) => {
+    entries.push({ name, data: JSON.stringify(body, null, 2) });
+    manifest[name] = tags.map(([Name, Value]) => ({ Name, Value }));
+  };
+  add(`capture/clusters/unclustered/${SERVER}/variables/0001.json`, { server: { name: SERVER }, data: { trusted_operators_jwt: [op.jwt] } }, [["cluster", "unclustered"], ["server", SERVER], ["artifact_type", "variables"]]);
+  for (const a of accounts) {
+    add(`capture/accounts/${a.id}/servers/unclustered__${SERVER}/account_info/0001.json`, { server: { name: SERVER }, data: { account_name: a.id, jwt: a.jwt, imports: a.imports ?? [] } }, [
+      ["account", a.id],
+      ["server", SERVER],
+      ["cluster", "unclustered"],
+      ["artifact_type", "account_info"],
+    ]);
+  }
+  add("capture/misc/audit_gather_metadata.json", { capture_timestamp: "2026-01-02T03:04:05Z" }, [["special", "audit_gather_metadata"]]);
+  return [...entries, ...extra, { name: "capture/misc/manifest.json", data: JSON.stringify(manifest) }];
+}
+
+function file(name: string, bytes: Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+const refusal = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("not refused");
+};
+
+describe("an audit archive", () => {
+  it("yields the operator, the account JWTs, the servers' views, and the capture instant", () => {
+    const d = readAuditArchive(file("ok.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: false }] }]))));
+    expect(d.operatorJwts).toEqual([op.jwt]);
+    expect(d.accounts.map((a) => a.filedUnder).sort()).toEqual([exp.id, imp.id].sort());
+    expect(d.asOf?.toISOString()).toBe("2026-01-02T03:04:05.000Z");
+    const report = audit([d], d.asOf!, 7 * 86400);
+    expect(report.imports).toMatchObject([{ subject: "o.1", status: "active", server: { servers: 1, registered: true, invalid: false } }]);
+  });
+
+  it("a server that refuses a valid import makes it server_state_stale, as the live service would", () => {
+    const d = readAuditArchive(file("stale.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: true }] }]))));
+    expect(audit([d], d.asOf!, 7 * 86400).imports).toMatchObject([{ status: "inactive", cause: "server_state_stale" }]);
+  });
+
+  it("reports an account JWT that fails verification, and trusts nothing in it", () => {
+    const forged = forgeSignature(imp.jwt);
+    const d = readAuditArchive(file("forged.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: forged }]))));
+    const report = audit([d], d.asOf!, 7 * 86400);
+    expect(report.account_errors.map((e) => e.account)).toEqual([imp.id]);
+    expect(report.account_errors[0]!.error).toMatch(/signature/i);
+    expect(report.imports.filter((i) => i.status === "active")).toEqual([]);
+  });
+
+  it("ignores an INFO entry tagged with something that is not an account key (a path cannot smuggle one in)", () => {
+    const d = readAuditArchive(file("tags.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: "$G", jwt: imp.jwt }]))));
+    expect(d.accounts.map((a) => a.filedUnder)).toEqual([exp.id]);
+  });
+
+  it("refuses what is no audit archive, a damaged file, and archives beyond its bounds", () => {
+    expect(refusal(() => readAuditArchive(file("plain.zip", writeZip([{ name: "a.txt", data: "x" }]))))).toMatch(/no audit archive/);
+    expect(refusal(() => readAuditArchive(file("garbage.zip", Buffer.from("not a zip at all"))))).toMatch(/no end of central directory/);
+    const good = writeZip(archive([{ id: exp.id, jwt: exp.jwt }]));
+    expect(refusal(() => readAuditArchive(file("cut.zip", good.subarray(0, good.length - 30))))).toMatch(/not a readable ZIP|no end of central directory/);
+    expect(refusal(() => readAuditArchive(file("many.zip", good), { ...ARCHIVE_LIMITS, maxEntries: 3 }))).toMatch(/4 entries, more than the 3/);
+    expect(refusal(() => readAuditArchive(file("big.zip", good), { ...ARCHIVE_LIMITS, maxFileBytes: 100 }))).toMatch(/more than the 100 read/);
+    expect(refusal(() => readAuditArchive(file("reply.zip", good), { ...ARCHIVE_LIMITS, maxReplyBytes: 50 }))).toMatch(/more than the 50 read/);
+    expect(refusal(() => readAuditArchive(file("total.zip", good), { ...ARCHIVE_LIMITS, maxTotalBytes: 1000 }))).toMatch(/more than 1000 bytes to inflate/);
+    expect(refusal(() => readAuditArchive(file("accounts.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt }]))), { ...ARCHIVE_LIMITS, maxAccounts: 1 }))).toMatch(/more than 1 accounts/);
+  });
+
+  it("does not believe an entry's declared size: one that inflates past it is refused", () => {
+    const entries = archive([{ id: exp.id, jwt: exp.jwt }]);
+    const lying = entries.map((e) => (e.name.includes("variables") ? { ...e, declaredSize: 10 } : e));
+    expect(refusal(() => readAuditArchive(file("liar.zip", writeZip(lying))))).toMatch(/does not inflate within 10 bytes|fails its size or CRC check/);
+  });
+});
