@@ -19,8 +19,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Prefix } from "@nats-io/nkeys";
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import { OperatorTrust } from "../src/core/directory.js";
-import { setVerificationWorkers } from "../src/core/jwt/parallel.js";
 import { ImportMonitor } from "../src/core/monitor.js";
+import { ParallelVerifier, setVerificationWorkers } from "../src/shell/verify-threads.js";
 import type { Deployment } from "./generate.js";
 
 export interface ColdInput {
@@ -59,7 +59,7 @@ function measureFull(d: Deployment, now: number): FullResult {
   const t0 = performance.now();
   const trust = new OperatorTrust();
   trust.addOperator(d.operator.jwt);
-  const monitor = new ImportMonitor(trust, 7 * 86_400);
+  const monitor = new ImportMonitor(trust, 7 * 86_400, (batch) => ParallelVerifier.start(batch));
   monitor.replaceAll(jwts, now);
   const fullMs = performance.now() - t0;
 

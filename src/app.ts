@@ -13,6 +13,7 @@ import { ConfigError } from "./config.js";
 import { importSources, OperatorTrust } from "./core/directory.js";
 import type { ImportDiagnosis } from "./core/diagnosis.js";
 import { importOfKey } from "./core/import-key.js";
+import { ParallelVerifier } from "./shell/verify-threads.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
 import { check, fitToPayload, type CheckRequest } from "./service/check.js";
 import { registerService, type EndpointSpec } from "./service/service.js";
@@ -108,7 +109,7 @@ export class InsightsApp {
     gate: PublishGate,
     private readonly stateNc: NatsConnection | null,
   ) {
-    this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400);
+    this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts) => ParallelVerifier.start(jwts));
     this.resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.badInput = new RateLimitedLog(log);
     this.events = new EventPublisher(nc, gate, log);

@@ -10,7 +10,7 @@ import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
 import { activationOrNull } from "./jwt/claims.js";
-import { ParallelVerifier } from "./jwt/parallel.js";
+import type { StartAheadVerifier } from "./jwt/decode.js";
 
 /** A change of an import's (status, cause), or its first appearance. */
 export interface ImportChange {
@@ -39,9 +39,14 @@ export class ImportMonitor {
   /** Keys of imports no JWT declares any more, since the last takeRemovedKeys(); null once too many piled up. */
   private removed: Set<string> | null = new Set();
 
+  /**
+   * `startVerifier`: how a large load may verify signatures ahead on other threads (the shell's
+   * ParallelVerifier.start); without it, this thread verifies everything.
+   */
   constructor(
     trust: OperatorTrust,
     private readonly expiryWarningSeconds: number,
+    private readonly startVerifier: StartAheadVerifier = () => null,
   ) {
     this.directory = new AccountDirectory(trust);
   }
@@ -89,8 +94,8 @@ export class ImportMonitor {
       if (!jwts.has(entry.id)) for (const id of this.directory.remove(entry.id)) touched.add(id);
     }
     const changed = [...jwts].map(([id, jwt]) => [id, jwt.trim()] as const).filter(([id, jwt]) => this.directory.get(id)?.token !== jwt);
-    // A large load (the first one) verifies signatures on the other cores too.
-    const verifier = ParallelVerifier.start(changed.map(([, jwt]) => jwt));
+    // A large load (the first one) may verify signatures on the other cores too.
+    const verifier = this.startVerifier(changed.map(([, jwt]) => jwt));
     try {
       changed.forEach(([id, jwt], i) => {
         verifier?.settle(i);

@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as DirectoryModule from "../../src/core/directory.js";
-import type * as ParallelModule from "../../src/core/jwt/parallel.js";
+import type * as ParallelModule from "../../src/shell/verify-threads.js";
 import type * as MonitorModule from "../../src/core/monitor.js";
 import { TestOperator, activation, forgeSignature, nowSec, type TestAccount } from "../support/deployment.js";
 import { distModule } from "../support/fresh-dist.js";
@@ -31,7 +31,7 @@ describe("signature verification on worker threads (built code, as in production
   let forgedAccountJwt: string;
 
   beforeAll(async () => {
-    parallel = await distModule<typeof ParallelModule>("src/core/jwt/parallel.js");
+    parallel = await distModule<typeof ParallelModule>("src/shell/verify-threads.js");
     const { ImportMonitor } = await distModule<typeof MonitorModule>("src/core/monitor.js");
     const { OperatorTrust } = await distModule<typeof DirectoryModule>("src/core/directory.js");
 
@@ -57,9 +57,8 @@ describe("signature verification on worker threads (built code, as in production
 
     const trust = new OperatorTrust();
     trust.addOperator(op.jwt);
-    monitor = new ImportMonitor(trust, 7 * 24 * 3600);
     parallel.setVerificationWorkers(2);
-    holdLoadingThreadUntilTailVerified(parallel, jwts.size, (s) => (share = s));
+    monitor = new ImportMonitor(trust, 7 * 24 * 3600, startHoldingLoadingThreadUntilTailVerified(parallel, jwts.size, (s) => (share = s)));
     monitor.replaceAll(jwts, nowSec());
   }, 120_000);
 
@@ -94,16 +93,17 @@ describe("signature verification on worker threads (built code, as in production
 });
 
 /**
- * Wraps ParallelVerifier.start once: the verifier it returns holds the loading thread at its first
- * account until the threads have marked the last TAIL accounts done, then reports how the work was
- * shared when the load ends.
+ * ParallelVerifier.start, as the monitor is given it: the verifier it returns holds the loading
+ * thread at its first account until the threads have marked the last TAIL accounts done, then
+ * reports how the work was shared when the load ends.
  */
-function holdLoadingThreadUntilTailVerified(parallel: typeof ParallelModule, accounts: number, report: (share: { accounts: number; byWorkers: number; workers: number }) => void): void {
-  const Verifier = parallel.ParallelVerifier;
-  const start = Verifier.start.bind(Verifier);
-  Verifier.start = (jwts) => {
-    Verifier.start = start;
-    const verifier = start(jwts);
+function startHoldingLoadingThreadUntilTailVerified(
+  parallel: typeof ParallelModule,
+  accounts: number,
+  report: (share: { accounts: number; byWorkers: number; workers: number }) => void,
+): (jwts: readonly string[]) => ReturnType<typeof ParallelModule.ParallelVerifier.start> {
+  return (jwts) => {
+    const verifier = parallel.ParallelVerifier.start(jwts);
     if (!verifier) throw new Error("ParallelVerifier.start did not start threads for a load of the built code");
     const shared = (verifier as unknown as { shared: Int32Array }).shared;
     const settle = verifier.settle.bind(verifier);

@@ -9,7 +9,7 @@ import { accountErrors } from "../../src/core/report.js";
 import { OperatorTrust } from "../../src/core/directory.js";
 import { parseActivation } from "../../src/core/jwt/claims.js";
 import { decodeJwt, decodeJwtVerified, decodeUncached } from "../../src/core/jwt/decode.js";
-import { embeddedTokens, ParallelVerifier } from "../../src/core/jwt/parallel.js";
+import { embeddedTokens, ParallelVerifier } from "../../src/shell/verify-threads.js";
 import { ImportMonitor } from "../../src/core/monitor.js";
 import { TestOperator, activation, decodeUnverified, forgeSignature, nowSec, signClaims, type TestAccount } from "../support/deployment.js";
 

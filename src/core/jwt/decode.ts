@@ -179,6 +179,20 @@ const MAX_MEMO = 200_000;
 // Real account JWTs and tokens are a few KB; huge ones (hostile or not) are not worth keeping.
 const MAX_MEMO_TOKEN = 64 * 1024;
 
+/**
+ * Verifies a batch of account JWTs (and the activation tokens inside them) ahead of their
+ * decoding, elsewhere — the shell's worker threads — and files each result with
+ * decodeJwtVerified. The core calls settle(i) just before it decodes the i-th JWT of the batch and
+ * stop() when the batch is done; results are the same with or without one, only faster.
+ */
+export interface AheadVerifier {
+  settle(i: number): void;
+  stop(): void;
+}
+
+/** Starts an AheadVerifier for a batch, or returns null when that would not pay. */
+export type StartAheadVerifier = (jwts: readonly string[]) => AheadVerifier | null;
+
 /** Decode and verify a JWT; memoised per token string (bounded, oldest first out). */
 export function decodeJwt(token: string): DecodeResult {
   const cached = memo.get(token);

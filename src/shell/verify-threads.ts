@@ -7,6 +7,9 @@
  * verifyEd25519 returned there for the very same bytes — and does not verify again. Results are
  * therefore identical to a single-threaded load; only the wall time changes.
  *
+ * It lives in the shell (threads are I/O the core does not do) and reaches the core only through
+ * the AheadVerifier interface the monitor is given, and decodeJwtVerified.
+ *
  * It is an optimisation only: without a second core, below MIN_ACCOUNTS, when the compiled worker
  * is absent (running from TypeScript sources), or if a worker fails, this thread verifies itself.
  */
@@ -14,7 +17,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { decodeJwtVerified } from "./decode.js";
+import { decodeJwtVerified, type AheadVerifier } from "../core/jwt/decode.js";
 
 /** Per-account states in the shared array. */
 export const FREE = 0;
@@ -26,7 +29,7 @@ export const NEXT = 0;
 export const STOP = 1;
 export const HEADER = 2;
 
-/** Verdict bytes: the signature verified, it did not, or it was never checked (the JWT fails before). */
+/** Signature result bytes: the signature verified, it did not, or it was never checked (the JWT fails before). */
 export const VERDICT_FALSE = 0;
 export const VERDICT_TRUE = 1;
 export const VERDICT_NONE = 2;
@@ -68,7 +71,7 @@ export interface VerifiedBundle {
   verdicts: Uint8Array;
 }
 
-export class ParallelVerifier {
+export class ParallelVerifier implements AheadVerifier {
   private readonly received = new Map<number, Uint8Array>();
   private stopped = false;
   /** Accounts whose verdicts came from a worker. */
