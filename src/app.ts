@@ -40,7 +40,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * Delays between LOOKUPs confirming a push: we often hear a push before the server has stored it
  * (measured: the first LOOKUP returned the previous JWT 251 times in 400), so look again soon.
  */
-const CONFIRM_DELAYS_MS = [0, 5, 25, 100, 300, 700];
+export const CONFIRM_DELAYS_MS = [0, 5, 25, 100, 300, 700];
 /**
  * After a change, the servers' view of the accounts it touched is asked for again before their
  * verdicts are published; while a server still shows other JWTs than the resolver's, it is asked
@@ -82,6 +82,8 @@ export class InsightsApp {
   /** Imports whose verdicts wait for a fresh server view before they are published (count of waits). */
   private readonly held = new Map<string, number>();
   private readonly viewWork = new Set<Promise<void>>();
+  /** The start-up's removal of imports that disappeared while no instance ran. */
+  private startRemovals: Promise<void> = Promise.resolve();
   readonly metrics: Metrics;
   /** The HTTP port (/healthz, /readyz, /metrics), when configured. */
   private http: HttpEndpoint | null = null;
@@ -171,7 +173,7 @@ export class InsightsApp {
     this.subs.push(this.nc.subscribe(SUBJECTS.deletes, { callback: (_e, msg) => this.onDelete(msg) }));
     await this.doResync("start"); // errors here end the start-up
     // Imports that disappeared while no instance ran (the shared record outlives instances).
-    void this.events
+    this.startRemovals = this.events
       .removeUndeclared((key) => this.monitor.has(key), (id) => this.removalReason(id), (key) => this.describeGone(key))
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not read the record of published imports"));
     this.service = await registerService(this.nc, this.endpoints(), () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
@@ -209,13 +211,16 @@ export class InsightsApp {
 
   /**
    * Resolves once every push heard so far has been confirmed or found rejected, the servers' view
-   * asked for after each change has come back and the verdicts it held have been published, and no
-   * resync runs.
+   * asked for after each change has come back, no resync runs, and every event this instance
+   * decided on (the start-up's removals too) has been published on its connection or found
+   * published by another instance. A test that flushes `nc` after this has seen all it will say.
    */
   async settled(): Promise<void> {
     while (this.perAccount.size > 0 || this.viewWork.size > 0 || this.resyncing) {
       await Promise.allSettled([...this.perAccount.values(), ...this.viewWork, this.resyncing]);
     }
+    await this.startRemovals;
+    await this.events.drained();
   }
 
   /** Every diagnosis with the servers' own view filled in. */

@@ -20,8 +20,8 @@ import { streamFlows } from "../support/flow.js";
 import { connectAs, connectSystem, lookupAccount, startServer, type RunningServer } from "../support/nats-server.js";
 import { Nsc } from "../support/nsc.js";
 import { toolPath } from "../support/tools.js";
+import { caughtUp, type Instance } from "../support/caught-up.js";
 
-const SETTLE_MS = 1_500;
 const note = (...args: unknown[]) => process.env["ACCOUNT_CHANGES_VERBOSE"] && console.log("[account-changes]", ...args);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -37,11 +37,14 @@ class Events {
   mark(): number {
     return this.items.length;
   }
-  /** Waits until `count` events arrived from `mark`, then the settle period; the events since `mark`. */
-  async since(mark: number, count: number, timeoutMs = 8_000): Promise<{ at: number; event: ImportEvent }[]> {
+  /**
+   * Waits until `count` events arrived from `mark`, then until `app` has settled and all it
+   * published has reached `collector` (nothing more will come); the events since `mark`.
+   */
+  async since(mark: number, count: number, app: Instance, collector: NatsConnection, timeoutMs = 8_000): Promise<{ at: number; event: ImportEvent }[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.items.length - mark < count && Date.now() < deadline) await sleep(20);
-    await sleep(SETTLE_MS); // nothing more may come
+    await caughtUp(app, collector);
     return this.items.slice(mark);
   }
 }
@@ -99,14 +102,14 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("imports that disa
 
   it("at start every import is active: no event", async () => {
     expect(await streamFlows(server, exp, imp, "pub.x", "pub.x", 3_000)).toBe(true);
-    expect((await events.since(0, 0)).map((e) => show(e.event))).toEqual([]);
+    expect((await events.since(0, 0, app, sys)).map((e) => show(e.event))).toEqual([]);
   });
 
   it("an import deleted from its JWT is published as removed", async () => {
     const m = events.mark();
     await nsc.run("delete", "import", "--account", "IMP", "--subject", "keep.x");
     await nsc.run("push", "--account", "IMP");
-    const seen = await events.since(m, 1);
+    const seen = await events.since(m, 1, app, sys);
     expect(seen.map((e) => show(e.event))).toEqual(["IMP keep.x active none removed:import_removed"]);
     expect(seen[0]!.event).toMatchObject({ previous_status: "active", previous_cause: null, remediation: [] });
   });
@@ -119,7 +122,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("imports that disa
     expect(pruned.stdout + pruned.stderr).toMatch(/deleted 1 accounts/);
     expect(deletesSeen).toHaveLength(1);
     expect(await lookupAccount(server, op, exp.id)).toBeNull();
-    const seen = await events.since(m, 1);
+    const seen = await events.since(m, 1, app, sys);
     expect(seen.map((e) => show(e.event))).toEqual(["IMP pub.x inactive source_account_not_found"]);
     note("exporter deleted: event", seen[0]!.at - sent, "ms after nsc's delete request");
     expect(seen[0]!.at - sent).toBeLessThan(1_000);
@@ -134,7 +137,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("imports that disa
     await nsc.run("push", "--prune");
     expect(deletesSeen.length).toBe(heard + 1);
     const sent = deletesSeen.at(-1)!;
-    const seen = await events.since(m, 1);
+    const seen = await events.since(m, 1, app, sys);
     expect(seen.map((e) => show(e.event))).toEqual(["IMP pub.x inactive source_account_not_found removed:account_deleted"]);
     note("importer deleted: event", seen[0]!.at - sent, "ms after nsc's delete request");
     expect(seen[0]!.at - sent).toBeLessThan(1_000);
@@ -179,7 +182,7 @@ describe.skipIf(!toolPath("nats-server"))("the operator's signing key removed ac
     const url = node.url;
     const server = { url } as RunningServer;
     expect(await streamFlows(server, exp, imp, "pub.x", "pub.x", 3_000)).toBe(true);
-    expect((await events.since(0, 0)).map((e) => show(e.event))).toEqual([]);
+    expect((await events.since(0, 0, app, sys)).map((e) => show(e.event))).toEqual([]);
 
     const m = events.mark();
     await cluster.stop(0);
@@ -189,7 +192,7 @@ describe.skipIf(!toolPath("nats-server"))("the operator's signing key removed ac
     await cluster.start(0);
     const restarted = Date.now();
 
-    const seen = await events.since(m, 1, 15_000);
+    const seen = await events.since(m, 1, app, sys, 15_000);
     expect(seen.map((e) => show(e.event))).toEqual(["IMP pub.x inactive source_account_not_found"]);
     expect(seen[0]!.event.message).toMatch(/will not load it/);
     note("operator changed: event", seen[0]!.at - restarted, "ms after the server restarted");

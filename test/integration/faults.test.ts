@@ -5,15 +5,16 @@
  * not come in time (LOOKUPs lost, the service's node paused); an account missing from the resolver.
  * Each time: no change missed, no event lost or duplicated. The service runs in this process and
  * talks to the servers only over NATS, as `npm start` does; events are collected on
- * `insights.events.imports.>` and counted per (account, subject, status, cause) over a settle
- * period after the last expected one.
+ * `insights.events.imports.>` and counted per (account, subject, status, cause) once the service
+ * has settled and a marker it sent after its events has reached the collector
+ * (test/support/caught-up.ts): no window of time is waited out.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
-import { InsightsApp } from "../../src/app.js";
+import { CONFIRM_DELAYS_MS, InsightsApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/shell/log.js";
 import type { ImportEvent } from "../../src/shell/events.js";
@@ -23,8 +24,8 @@ import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { streamFlows } from "../support/flow.js";
 import type { RunningServer } from "../support/nats-server.js";
 import { toolPath } from "../support/tools.js";
+import { caughtUp, markerThrough } from "../support/caught-up.js";
 
-const SETTLE_MS = 2_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -62,9 +63,9 @@ class EventLog {
       this.waiters.push({ pred, from: mark, resolve: (e) => (clearTimeout(t), resolve(e)) });
     });
   }
-  /** Wait the settle period, then: the events from `mark` on, as sorted keys. */
-  async settledSince(mark: number): Promise<string[]> {
-    await sleep(SETTLE_MS);
+  /** Once `app` has settled and all it published has reached `collector`: the events from `mark` on, as sorted keys. */
+  async settledSince(mark: number, app: InsightsApp, collector: NatsConnection): Promise<string[]> {
+    await caughtUp(app, collector);
     return this.since(mark).map((e) => key(e.event)).sort();
   }
 }
@@ -76,6 +77,18 @@ function watchStatus(nc: NatsConnection): { type: string; at: number; server: st
     for await (const s of nc.status()) seen.push({ type: s.type, at: Date.now(), server: nc.getServer() });
   })();
   return seen;
+}
+
+/** Resolves once a whole resync has run after the call: the second to finish from then on (one runs at a time). */
+async function aResyncAfter(app: InsightsApp, timeoutMs: number): Promise<void> {
+  const last = () => app.metrics.snapshot().last_resync as string | null;
+  const before = last();
+  const finished = new Set<string>();
+  await until("a whole resync to run", () => {
+    const t = last();
+    if (t !== null && t !== before) finished.add(t);
+    return finished.size >= 2;
+  }, timeoutMs);
 }
 
 async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
@@ -211,7 +224,7 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       expect(e.event.previous_status).toBe("active");
       expect(e.event.status).toBe("inactive");
 
-      expect(await events.settledSince(m0)).toEqual(["IMP pub.x inactive export_not_found"]);
+      expect(await events.settledSince(m0, app, collector)).toEqual(["IMP pub.x inactive export_not_found"]);
       const reply = await check(collector, { account: "IMP" });
       expect(reply.imports.map((d) => `${d.subject} ${d.status} ${d.cause ?? "none"}`).sort()).toEqual(["keep.x active none", "pub.x inactive export_not_found"]);
     }, 30_000);
@@ -251,7 +264,7 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
         expect(now).not.toBe(serviceNode);
         expect(cluster.servers[now]!.running).toBe(true);
         expect(e.event.previous_status).toBe("active");
-        expect(await log2.settledSince(m0)).toEqual(["IMP pub.x inactive export_not_found"]);
+        expect(await log2.settledSince(m0, app, collector2)).toEqual(["IMP pub.x inactive export_not_found"]);
 
         await cluster.start(serviceNode);
         await cluster.waitForCluster();
@@ -262,9 +275,9 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
         const back = await log2.next(recovered, 5000, m1);
         log("b fix:", { eventAfterPushMs: back.at - t1 });
         expect(back.event.previous_cause).toBe("export_not_found");
-        // A settle period of at least one epoch (3 s): a resync must not publish anything again.
-        await sleep(1500);
-        expect(await log2.settledSince(m1)).toEqual(["IMP pub.x active none"]);
+        // A whole epoch resync after the recovery must not publish anything again.
+        await aResyncAfter(app, 15_000);
+        expect(await log2.settledSince(m1, app, collector2)).toEqual(["IMP pub.x active none"]);
         const reply = await check(collector2, { account: "IMP" });
         expect(reply.imports.map((d) => `${d.subject} ${d.status}`).sort()).toEqual(["keep.x active", "pub.x active"]);
       } finally {
@@ -294,41 +307,50 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
     });
 
     it("a push heard while every LOOKUP reply is lost: no wrong event, one event once the fault clears", async () => {
-      const { cluster, events, exporter, collector } = h;
+      const { cluster, app, events, exporter, collector } = h;
       const m0 = events.mark();
       proxy.drop = "replies";
+      const t0 = Date.now();
       const jwt = await exporter.reissue({ exports: exportsOf(false) });
       expect((await cluster.push(1, jwt)).ok).toBe(true);
-      // Longer than the service's whole confirmation (4 LOOKUPs of 500 ms, 1.1 s of delays) and an epoch.
-      await sleep(3500);
+      // The service's whole confirmation goes unanswered (every LOOKUP it makes), then the resync it
+      // falls back on fails too: the fault lasts through every path that could give a verdict.
+      const lookup = `$SYS.REQ.ACCOUNT.${exporter.id}.CLAIMS.LOOKUP`;
+      await until("every confirming LOOKUP to be sent", () => proxy.published.filter((p) => p.at >= t0 && p.subject === lookup).length >= CONFIRM_DELAYS_MS.length, 15_000);
+      const failures = app.metrics.snapshot().resync_failures as number;
+      await until("a resync to fail for want of replies", () => (app.metrics.snapshot().resync_failures as number) > failures, 15_000);
       proxy.drop = "none";
       const cleared = Date.now();
       log("c1: replies dropped", proxy.dropped);
       expect(proxy.dropped).toBeGreaterThan(0);
       const e = await events.next(broken, 8000, m0);
       log("c1:", { eventAfterClearMs: e.at - cleared, events: events.since(m0).map((x) => key(x.event)) });
-      expect(await events.settledSince(m0)).toEqual(["IMP pub.x inactive export_not_found"]);
+      expect(await events.settledSince(m0, app, collector)).toEqual(["IMP pub.x inactive export_not_found"]);
       expect(e.at - cleared).toBeLessThan(5000);
       const reply = await check(collector, { account: "IMP" });
       expect(reply.imports.map((d) => `${d.subject} ${d.status} ${d.cause ?? "none"}`).sort()).toEqual(["keep.x active none", "pub.x inactive export_not_found"]);
     }, 30_000);
 
-    it("a push while the service's node is paused (SIGSTOP 1.5 s): exactly one event after it resumes", async () => {
-      const { cluster, events, exporter } = h;
+    it("a push while the service's node is paused (SIGSTOP): exactly one event after it resumes", async () => {
+      const { cluster, app, events, exporter, collector } = h;
       const m0 = events.mark();
       cluster.pause(0);
+      const paused = Date.now();
       let resumed = 0;
       try {
         const fix = await exporter.reissue({ exports: exportsOf(true) });
         expect((await cluster.push(1, fix)).ok).toBe(true);
-        await sleep(1500);
+        // The pause lasts until the rest of the cluster has the fix and the service has asked its
+        // frozen node for something (an epoch resync's PACK) that cannot be answered.
+        await until("the running nodes to store the fix", () => cluster.storedJwt(1, exporter.id) === fix && cluster.storedJwt(2, exporter.id) === fix, 10_000);
+        await until("the service to ask its paused node", () => proxy.published.some((p) => p.at >= paused && p.subject === "$SYS.REQ.CLAIMS.PACK"), 10_000);
       } finally {
         cluster.resume(0);
         resumed = Date.now();
       }
       const e = await events.next(recovered, 8000, m0);
       log("c2:", { eventAfterResumeMs: e.at - resumed });
-      expect(await events.settledSince(m0)).toEqual(["IMP pub.x active none"]);
+      expect(await events.settledSince(m0, app, collector)).toEqual(["IMP pub.x active none"]);
       expect(e.at - resumed).toBeLessThan(5000);
     }, 30_000);
   });
@@ -352,7 +374,7 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
     });
 
     it("an import broken while the service heard nothing is reported within a few seconds of the reconnect", async () => {
-      const { cluster, app, events, exporter } = h;
+      const { cluster, app, events, exporter, collector } = h;
       const status = watchStatus(app.nc);
       const t0 = Date.now();
       const m0 = events.mark();
@@ -360,8 +382,12 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       proxy.drop = "all";
       await until("an epoch resync to send CLAIMS.PACK", () => proxy.published.some((p) => p.at >= t0 && p.subject === "$SYS.REQ.CLAIMS.PACK"), 5000);
       const jwt = await exporter.reissue({ exports: exportsOf(false) });
+      const pushed = Date.now();
       expect((await cluster.push(0, jwt)).ok).toBe(true);
-      await sleep(200);
+      // The push reached the service's connection and was lost; a marker the service sends after
+      // that arrives after anything it published before: nothing.
+      await until("the push to the service to be lost", () => proxy.droppedMessages.some((m) => m.at >= pushed && m.subject.endsWith("CLAIMS.UPDATE")), 5000);
+      await markerThrough(app.nc, collector);
       expect(events.since(m0)).toEqual([]);
       // The connection breaks; the service reconnects (through the proxy, which now passes everything).
       proxy.drop = "none";
@@ -372,7 +398,7 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       log("c reconnect:", { reconnectAfterCutMs: reconnect.at - cut, eventAfterReconnectMs: e instanceof Error ? null : e.at - reconnect.at });
       if (e instanceof Error) throw e;
       expect(e.at - reconnect.at).toBeLessThan(3000);
-      expect(await events.settledSince(m0)).toEqual(["IMP pub.x inactive export_not_found"]);
+      expect(await events.settledSince(m0, app, collector)).toEqual(["IMP pub.x inactive export_not_found"]);
     }, 30_000);
   });
 
@@ -397,7 +423,7 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
     afterAll(() => h?.cleanup());
 
     it("importers of a never-pushed account are source_account_not_found; pushing it gives exactly one recovery each", async () => {
-      const { cluster, events } = h;
+      const { cluster, app, collector, events } = h;
       const atStart = await events.next((e) => e.account_name === "EARLY", 3000);
       expect([key(atStart.event), atStart.event.previous_status]).toEqual(["EARLY src.a inactive source_account_not_found", null]);
 
@@ -405,13 +431,13 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       expect((await cluster.push(0, late.jwt)).ok).toBe(true);
       const lateEvent = await events.next((e) => e.account_name === "LATE", 3000, m0);
       expect(lateEvent.event.previous_status).toBeNull();
-      expect(await events.settledSince(m0)).toEqual(["LATE src.b inactive source_account_not_found"]);
+      expect(await events.settledSince(m0, app, collector)).toEqual(["LATE src.b inactive source_account_not_found"]);
 
       const m1 = events.mark();
       expect((await cluster.push(0, source.jwt)).ok).toBe(true);
       await events.next((e) => e.account_name === "EARLY" && e.status === "active", 3000, m1);
       await events.next((e) => e.account_name === "LATE" && e.status === "active", 3000, m1);
-      expect(await events.settledSince(m1)).toEqual(["EARLY src.a active none", "LATE src.b active none"]);
+      expect(await events.settledSince(m1, app, collector)).toEqual(["EARLY src.a active none", "LATE src.b active none"]);
       for (const e of events.since(m1)) expect(e.event.previous_cause).toBe("source_account_not_found");
 
       // The server agrees: messages cross both imports now.

@@ -16,8 +16,17 @@ import type { ImportEvent } from "../../src/shell/events.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { toolPath } from "../support/tools.js";
+import { allCaughtUp } from "../support/caught-up.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
 
 describe.skipIf(!toolPath("nats-server"))("several instances", () => {
   let op: TestOperator;
@@ -39,10 +48,21 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     return app;
   };
   const count = (subject: string, cause: string | null) => events.filter((e) => e.subject === subject && e.cause === cause).length;
+  const verdictOf = (app: InsightsApp, subject: string) => app.diagnoses().find((d) => d.account === importer.id && d.subject === subject);
+  /**
+   * Every running instance holds this verdict for IMP's import of `subject` (or no longer has the
+   * import: "removed"), so each has heard the change and decided whether to publish it, and what
+   * each published has reached `sys`: a duplicate would be among the events by then.
+   */
+  const allDecided = async (subject: string, verdict: string | null | "removed") => {
+    for (const [i, app] of apps.entries()) {
+      await until(`instance ${i} to hold ${subject} ${verdict}`, () => (verdict === "removed" ? !verdictOf(app, subject) : verdictOf(app, subject)?.cause === verdict));
+    }
+    await allCaughtUp(apps, sys);
+  };
   const breakAndWait = async (subject: string, cause: string | null) => {
-    const deadline = Date.now() + 5000;
-    while (count(subject, cause) === 0 && Date.now() < deadline) await sleep(50);
-    await sleep(1500); // any duplicate would arrive by now
+    await until(`an event for ${subject} ${cause}`, () => count(subject, cause) > 0);
+    await allDecided(subject, cause);
   };
   const setExports = async (exports: object[]) => {
     await exporter.reissue({ exports: exports as never });
@@ -79,7 +99,7 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
   });
 
   it("publishes the start events once, not once per instance", async () => {
-    await sleep(1000);
+    await allCaughtUp(apps, sys);
     expect(count("c.1", "export_not_found")).toBe(1);
     expect(events).toHaveLength(1);
   });
@@ -123,9 +143,8 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     const before = events.length;
     await importer.reissue({ imports: importer.claims.imports!.filter((i) => i.subject !== "c.1") });
     expect((await cluster.push(1, importer.jwt)).ok).toBe(true);
-    const deadline = Date.now() + 5000;
-    while (!events.some((e) => e.removed) && Date.now() < deadline) await sleep(50);
-    await sleep(1500); // any duplicate would arrive by now
+    await until("a removal event", () => events.some((e) => e.removed));
+    await allDecided("c.1", "removed");
     expect(events.slice(before).map((e) => `${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual(["c.1 inactive export_not_found import_removed"]);
   });
 
@@ -136,9 +155,8 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     expect((await cluster.push(1, importer.jwt)).ok).toBe(true);
     await start();
     await start();
-    const deadline = Date.now() + 5000;
-    while (!events.slice(before).some((e) => e.removed) && Date.now() < deadline) await sleep(50);
-    await sleep(1500); // any duplicate would arrive by now
+    await until("a removal event", () => events.slice(before).some((e) => e.removed));
+    await allDecided("b.1", "removed");
     expect(events.slice(before).map((e) => `${e.account_name} ${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual([
       "IMP b.1 inactive export_not_found import_removed",
     ]);

@@ -18,8 +18,9 @@ describe.skipIf(!toolPath("nats-server"))("stop", () => {
     try {
       writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
       const app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", join(dir, "sys.creds")], {}), createLogger("silent"));
+      const statuses = app.nc.status();
       await server.stop();
-      await new Promise((r) => setTimeout(r, 200)); // the client notices and starts reconnecting
+      for await (const s of statuses) if (s.type === "disconnect") break; // the client noticed and reconnects
       const started = Date.now();
       await app.stop();
       // Bounded by design (1 s for the service's goodbye, 3 s for the drain), not by luck.

@@ -9,7 +9,8 @@
  *  - `disconnect()` cuts every connection (the client sees a disconnect and reconnects).
  *  - `refuse = true`: every new connection is closed at once, so a client stays disconnected.
  *  - `published` lists the subjects the clients published to (PUB/HPUB), with times, so a test can
- *    wait for a request to have been sent.
+ *    wait for a request to have been sent; `droppedMessages` the subjects of the messages dropped,
+ *    so a test can wait for the client to have missed a given one.
  *
  * Client → server bytes are forwarded untouched. The client may learn other servers' URLs from
  * INFO `connect_urls` (a cluster) and reach them directly after a reconnect; use it against one
@@ -29,8 +30,10 @@ export interface FaultProxy {
   refuse: boolean;
   /** Cut every current connection. */
   disconnect(): void;
-  /** How many replies were dropped so far. */
+  /** How many messages were dropped so far. */
   readonly dropped: number;
+  /** Subjects of the messages dropped, in order (the last 1000). */
+  readonly droppedMessages: { subject: string; at: number }[];
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export async function startFaultProxy(targetPort: number, targetHost = "127.0.0.
   let dropped = 0;
   const state: { drop: FaultProxy["drop"]; refuse: boolean } = { drop: "none", refuse: false };
   const published: { subject: string; at: number }[] = [];
+  const droppedMessages: { subject: string; at: number }[] = [];
 
   const server = createServer((client) => {
     if (state.refuse) {
@@ -86,6 +90,8 @@ export async function startFaultProxy(targetPort: number, targetHost = "127.0.0.
           if (buf.length < end) break;
           if (state.drop === "all" || (state.drop === "replies" && parts[1]!.startsWith("_INBOX."))) {
             dropped++;
+            droppedMessages.push({ subject: parts[1]!, at: Date.now() });
+            if (droppedMessages.length > 1000) droppedMessages.splice(0, droppedMessages.length - 1000);
             buf = buf.subarray(end);
             continue;
           }
@@ -115,6 +121,7 @@ export async function startFaultProxy(targetPort: number, targetHost = "127.0.0.
       state.refuse = on;
     },
     published,
+    droppedMessages,
     disconnect: () => {
       for (const s of sockets) s.destroy();
     },
