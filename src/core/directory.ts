@@ -4,7 +4,7 @@
  * exports indexed for matching and a reverse index exporter → importers, so that a change to one
  * account re-evaluates only the imports it can affect.
  */
-import { parseAccount, parseOperator, type AccountClaims, type ExportClaim, type OperatorClaims } from "./jwt/claims.js";
+import { exportTypeOf, parseAccount, parseOperator, type AccountClaims, type ExportClaim, type OperatorClaims } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { peekClaims } from "./jwt/decode.js";
 import { CURRENT_RULES, validateAccount, type AccountValidation, type ServerRules } from "./validate.js";
@@ -28,6 +28,14 @@ export interface AccountEntry {
   strictSigningKeys: boolean;
 }
 
+/**
+ * An entry for an account JWT that is not filed in any directory (a push the server rejected, a
+ * proposed JWT in a what-if): enough to name the importer in diagnoses, never looked up.
+ */
+export function standInEntry(claims: AccountClaims): AccountEntry {
+  return { id: claims.subject, name: claims.name || null, token: claims.token, claims, validation: null, problem: null, strictSigningKeys: false };
+}
+
 export interface ExportIndex {
   /** Exports by type and exact subject. */
   exact: Map<string, ExportClaim>;
@@ -35,7 +43,7 @@ export interface ExportIndex {
 }
 
 const NO_EXPORTS: Map<string, ExportClaim> = new Map();
-const exportKey = (type: string, subject: string) => `${type === "service" ? "service" : "stream"} ${subject}`;
+const exportKey = (type: string, subject: string) => `${exportTypeOf(type)} ${subject}`;
 
 /** The keys that may sign account JWTs: the operators' identities and their signing keys. */
 export class OperatorTrust {

@@ -9,7 +9,8 @@ import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js
 import { activationOrNull, parseActivation } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";
 import { isSubsetMatch, isValidSubject, subjectsCollide } from "./subject.js";
-import { NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
+import { label, NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
+import { iso } from "./time.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 import { implicitlyImported } from "./system-account.js";
 import { cycleOf, type CycleStep } from "./cycle.js";
@@ -85,7 +86,7 @@ function cycleOutcome(dir: AccountDirectory, importer: AccountEntry, imp: Import
   if (importedByTheServer(dir, imp)) return null;
   const cycle = cycleOf(dir, importer, imp, (account, other) => approved(authorized(dir, account, other, opts)));
   if (!cycle) return null;
-  const detail = cycle.map((s) => `${s.account.name ?? s.account.id} imports ${s.imp.type} "${exporterSubject(s.imp)}" from ${dir.nameOf(s.imp.account) ?? s.imp.account}`).join(", ");
+  const detail = cycle.map((s) => `${label(s.account)} imports ${s.imp.type} "${exporterSubject(s.imp)}" from ${dir.nameOf(s.imp.account) ?? s.imp.account}`).join(", ");
   return fail("import_cycle", detail, { cycle });
 }
 
@@ -255,8 +256,4 @@ function isRevoked(exp: ExportClaim, importerId: string, issuedAt: number): bool
   const own = at(importerId);
   const all = at("*");
   return (own !== undefined && own >= issuedAt) || (all !== undefined && all >= issuedAt);
-}
-
-export function iso(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString();
 }

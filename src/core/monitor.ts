@@ -5,7 +5,7 @@
  */
 import { diagnose } from "./report.js";
 import { sameVerdict, type ImportDiagnosis } from "./diagnosis.js";
-import { AccountDirectory, OperatorTrust, type AccountEntry } from "./directory.js";
+import { AccountDirectory, OperatorTrust, standInEntry } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
@@ -142,10 +142,6 @@ export class ImportMonitor {
     return this.reevaluate([claims.subject], now);
   }
 
-  rejectedPush(id: string): RejectedPush | undefined {
-    return this.rejected.get(id);
-  }
-
   /** The earliest instant after `now` at which time alone may change a verdict, or null. */
   nextBoundary(): number | null {
     let next: number | null = null;
@@ -242,7 +238,7 @@ export class ImportMonitor {
   /** An import only the rejected JWT declares: it never became active. */
   private pushRejectedDiagnosis(rejected: RejectedPush, imp: ImportClaim, now: number): ImportDiagnosis {
     const activation = activationOrNull(imp.token);
-    const importer = pseudoEntry(rejected.claims);
+    const importer = standInEntry(rejected.claims);
     const finding = { importer, imp, cause: "push_rejected" as const, detail: rejected.reason, exportClaim: null, activation };
     return diagnose(this.directory, finding, now);
   }
@@ -282,7 +278,3 @@ function sameDeclaration(a: ImportClaim, b: ImportClaim): boolean {
   return a.token === b.token && a.name === b.name && a.share === b.share && a.allowTrace === b.allowTrace;
 }
 
-
-function pseudoEntry(claims: AccountClaims): AccountEntry {
-  return { id: claims.subject, name: claims.name || null, token: claims.token, claims, validation: null, problem: null, strictSigningKeys: false };
-}

@@ -4,9 +4,10 @@ import { subjectPhrase } from "./causes/cause.js";
 import type { AccountDirectory, AccountEntry } from "./directory.js";
 import { timeProblem } from "./validate.js";
 import type { ImportDiagnosis, ImportStatus, TokenSummary } from "./diagnosis.js";
-import type { ActivationClaims } from "./jwt/claims.js";
+import { exportTypeOf, type ActivationClaims } from "./jwt/claims.js";
 import { peekClaims } from "./jwt/decode.js";
-import { evaluate, iso, type EvaluationOptions, type Finding } from "./evaluate.js";
+import { evaluate, type EvaluationOptions, type Finding } from "./evaluate.js";
+import { iso } from "./time.js";
 import { exporterSubject } from "./validate.js";
 
 /** What the cause modules (and other command builders) may say about a finding. */
@@ -35,7 +36,7 @@ export function diagnose(dir: AccountDirectory, finding: Finding, now: number): 
     account: importer.id,
     account_name: importer.name,
     name: imp.name,
-    type: imp.type === "service" ? "service" : "stream",
+    type: exportTypeOf(imp.type),
     source_account: imp.account,
     source_account_name: ctx.exporter.name,
     subject: imp.subject,

@@ -45,7 +45,7 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
     return {
       ...d,
       server,
-      status: obs.honouring === 0 ? "inactive" : "warning",
+      status: obs.honouring === 0 ? stale.status : (stale.statusWhereHonoured ?? stale.status),
       cause: stale.code,
       message: stale.message(ctx),
       remediation: stale.remediation(ctx),
@@ -62,7 +62,7 @@ function cycleHonoured(d: ImportDiagnosis, obs: ServerObservation, server: Impor
   const note =
     ` ${obs.honouring} of ${obs.servers} server(s) loaded the accounts in another order and honour this import: there another import of the cycle is the refused one.` +
     ` Loaded in this order again (a restart), this import dies.`;
-  return { ...d, server, status: "warning", message: d.message + note };
+  return { ...d, server, status: causeOf("import_cycle").statusWhereHonoured ?? d.status, message: d.message + note };
 }
 
 function contextOf(d: ImportDiagnosis, detail: string): CauseContext {

@@ -1,7 +1,8 @@
 /** insights.imports.expiring: activation tokens that expire within N days, soonest first, with renewal commands. */
 import { DEFAULT_EXPIRING_DAYS, expiringTokens } from "../core/audit/expiring.js";
 import type { AccountDirectory } from "../core/directory.js";
-import { iso, type EvaluationOptions } from "../core/evaluate.js";
+import type { EvaluationOptions } from "../core/evaluate.js";
+import { iso } from "../core/time.js";
 import { DEFAULT_MAX_PAYLOAD, fitLists, page } from "./payload.js";
 import { resolveAccount } from "./accounts.js";
 import type { EndpointSpec } from "./service.js";

@@ -1,7 +1,8 @@
 /** insights.exports.orphaned: exports that no account imports (severity info). */
 import { orphanedExports } from "../core/audit/orphaned.js";
 import type { AccountDirectory } from "../core/directory.js";
-import { iso, type EvaluationOptions } from "../core/evaluate.js";
+import type { EvaluationOptions } from "../core/evaluate.js";
+import { iso } from "../core/time.js";
 import { resolveAccount } from "./accounts.js";
 import { DEFAULT_MAX_PAYLOAD, fitLists, page } from "./payload.js";
 import type { EndpointSpec } from "./service.js";

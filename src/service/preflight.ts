@@ -6,7 +6,8 @@
  */
 import { ServiceError } from "@nats-io/services";
 import type { AccountDirectory } from "../core/directory.js";
-import { iso, type EvaluationOptions } from "../core/evaluate.js";
+import type { EvaluationOptions } from "../core/evaluate.js";
+import { iso } from "../core/time.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 import { preflight } from "../core/whatif/preflight.js";
 import { DEFAULT_MAX_PAYLOAD, fitLists } from "./payload.js";

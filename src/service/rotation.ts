@@ -4,7 +4,8 @@
  */
 import { ServiceError } from "@nats-io/services";
 import type { AccountDirectory } from "../core/directory.js";
-import { iso, type EvaluationOptions } from "../core/evaluate.js";
+import type { EvaluationOptions } from "../core/evaluate.js";
+import { iso } from "../core/time.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { rotation } from "../core/whatif/rotation.js";
 import { DEFAULT_MAX_PAYLOAD, fitLists } from "./payload.js";

@@ -7,10 +7,10 @@
  * why an export is orphaned. The system account is left out: the server imports its exports into
  * every account by itself, without any JWT declaring it.
  */
-import { arg, push } from "../causes/cause.js";
+import { arg, label, push } from "../causes/cause.js";
 import type { AccountDirectory, AccountEntry } from "../directory.js";
 import { matchExport, noExport } from "../evaluate.js";
-import type { ExportClaim, ImportClaim } from "../jwt/claims.js";
+import { exportTypeOf, type ExportClaim, type ImportClaim } from "../jwt/claims.js";
 import { exporterSubject } from "../validate.js";
 
 /** Most near misses named per export. */
@@ -88,18 +88,18 @@ function importsByExport(dir: AccountDirectory, exporterId?: string): { used: Se
 }
 
 function nearMiss(importer: AccountEntry, imp: ImportClaim, cause: NearMiss["cause"]): NearMiss {
-  return { account: importer.id, account_name: importer.name, subject: imp.subject, type: kind(imp.type), cause };
+  return { account: importer.id, account_name: importer.name, subject: imp.subject, type: exportTypeOf(imp.type), cause };
 }
 
 function orphanedExport(exporter: AccountEntry, exp: ExportClaim, nearMisses: NearMiss[]): OrphanedExport {
-  const name = exporter.name ?? exporter.id;
-  const what = `${name}'s ${exp.tokenReq ? "private " : ""}${kind(exp.type)} export "${exp.subject}"`;
+  const name = label(exporter);
+  const what = `${name}'s ${exp.tokenReq ? "private " : ""}${exportTypeOf(exp.type)} export "${exp.subject}"`;
   const close = nearMisses.length === 0 ? "" : ` ${nearMisses.length === 1 ? "One import comes" : `${nearMisses.length} imports come`} close without matching it (${nearMisses.map(describe).join("; ")}).`;
   return {
     account: exporter.id,
     account_name: exporter.name,
     name: exp.name,
-    type: kind(exp.type),
+    type: exportTypeOf(exp.type),
     subject: exp.subject,
     token_req: exp.tokenReq,
     account_token_position: exp.accountTokenPosition || null,
@@ -119,4 +119,3 @@ function describe(m: NearMiss): string {
   return m.cause === "export_type_mismatch" ? `${who} imports it as a ${m.type}` : `${who} imports "${m.subject}", which it does not contain`;
 }
 
-const kind = (type: string): "stream" | "service" => (type === "service" ? "service" : "stream");

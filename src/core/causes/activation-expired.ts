@@ -1,4 +1,5 @@
-import { consequence, reissueToken, subjectPhrase, when, type Cause } from "./cause.js";
+import { consequence, reissueToken, subjectPhrase, type Cause } from "./cause.js";
+import { iso } from "../time.js";
 
 export const activationExpired: Cause = {
   code: "activation_expired",
@@ -6,6 +7,6 @@ export const activationExpired: Cause = {
   title: "Activation token expired",
   explanation: "The token's exp has passed. Nothing fails loudly: messages simply stop crossing the import.",
   message: (ctx) =>
-    `${subjectPhrase(ctx)} has an activation token that expired at ${when(ctx.activation?.expires ?? 0)}, so ${consequence(ctx)}.`,
+    `${subjectPhrase(ctx)} has an activation token that expired at ${iso(ctx.activation?.expires ?? 0)}, so ${consequence(ctx)}.`,
   remediation: (ctx) => reissueToken(ctx, " --expiry 90d"),
 };

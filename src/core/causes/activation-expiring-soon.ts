@@ -1,4 +1,5 @@
-import { reissueToken, subjectPhrase, when, type Cause } from "./cause.js";
+import { reissueToken, subjectPhrase, type Cause } from "./cause.js";
+import { iso } from "../time.js";
 
 export const activationExpiringSoon: Cause = {
   code: "activation_expiring_soon",
@@ -8,7 +9,7 @@ export const activationExpiringSoon: Cause = {
   message: (ctx) => {
     const exp = ctx.activation?.expires ?? 0;
     const hours = Math.max(0, Math.round((exp - ctx.now) / 3600));
-    return `${subjectPhrase(ctx)} works, but its activation token expires at ${when(exp)} (in about ${hours} h); renew it before then.`;
+    return `${subjectPhrase(ctx)} works, but its activation token expires at ${iso(exp)} (in about ${hours} h); renew it before then.`;
   },
   remediation: (ctx) => reissueToken(ctx, " --expiry 90d"),
 };

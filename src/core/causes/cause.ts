@@ -2,7 +2,7 @@
  * What a cause module declares, and the phrases and commands its messages are made of. Adding a
  * cause is adding a module that exports a `Cause` and listing it in ./index.ts.
  */
-import type { ActivationClaims, ExportClaim, ImportClaim } from "../jwt/claims.js";
+import { exportTypeOf, type ActivationClaims, type ExportClaim, type ExportType, type ImportClaim } from "../jwt/claims.js";
 import type { CauseCode, ImportStatus } from "../diagnosis.js";
 
 export interface AccountRef {
@@ -31,6 +31,11 @@ export interface CauseContext {
 export interface Cause {
   code: CauseCode;
   status: Exclude<ImportStatus, "active">;
+  /**
+   * For the causes the servers' own view decides (live only): the status instead of `status` when
+   * at least one server that has the importer loaded honours the import all the same.
+   */
+  statusWhereHonoured?: Exclude<ImportStatus, "active">;
   /** A few words, for tables and docs. */
   title: string;
   /** Why nats-server refuses (or will refuse) the import, for docs. */
@@ -50,7 +55,7 @@ export function arg(value: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export const kindOf = (ctx: CauseContext): "stream" | "service" => (ctx.imp.type === "service" ? "service" : "stream");
+export const kindOf = (ctx: CauseContext): ExportType => exportTypeOf(ctx.imp.type);
 
 /** "Account A's import of stream "x" from B" */
 export function subjectPhrase(ctx: CauseContext): string {
@@ -145,4 +150,3 @@ export function fixOnExporter(ctx: CauseContext, ...commands: string[]): string[
   return [...commands, push(ctx.exporter), ...reloadImporter(ctx)];
 }
 
-export const when = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();

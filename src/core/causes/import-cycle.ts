@@ -13,9 +13,10 @@ const nameOf = (ctx: CauseContext, id: string): string =>
 export const importCycle: Cause = {
   code: "import_cycle",
   status: "inactive",
+  statusWhereHonoured: "warning",
   title: "Import closes a cycle",
   explanation:
-    "The source account (or one it imports from, in turn) imports colliding subjects back from the importer, so messages or requests would loop. nats-server refuses the import of the cycle it adds last (ErrImportFormsCycle), so which one is dead depends on which account is loaded first, and may change with a restart. Re-signing and pushing the refused account changes nothing while the cycle is declared.",
+    "The source account (or one it imports from, in turn) imports colliding subjects back from the importer, so messages or requests would loop. nats-server refuses the import of the cycle it adds last (ErrImportFormsCycle), so which one is dead depends on which account is loaded first, and may change with a restart. Re-signing and pushing the refused account changes nothing while the cycle is declared. Where a server loaded the accounts in another order and honours this import, it is a warning: a restart may kill it.",
   message: (ctx) => {
     const last = closing(ctx);
     const closedBy = last ? ` ${label(last.account)}'s import of "${last.imp.subject}" from ${nameOf(ctx, last.imp.account)} closes it.` : "";

@@ -7,6 +7,11 @@ import { decodeJwt, releasePayload, type VerifiedJwt } from "./decode.js";
 
 export type ExportType = "stream" | "service";
 
+/** The type an import or export is reported as: anything but "service" reads as a stream (validation reports a bad type). */
+export function exportTypeOf(type: string): ExportType {
+  return type === "service" ? "service" : "stream";
+}
+
 export interface ImportClaim {
   /** Position in the account's `imports` array; the identity of an import within its account. */
   index: number;

@@ -12,8 +12,9 @@
 import { subjectPhrase, label } from "../causes/cause.js";
 import { causeContext, diagnose } from "../report.js";
 import type { ImportDiagnosis } from "../diagnosis.js";
-import type { AccountDirectory, AccountEntry } from "../directory.js";
-import { iso, type EvaluationOptions, type Finding } from "../evaluate.js";
+import { standInEntry, type AccountDirectory, type AccountEntry } from "../directory.js";
+import type { EvaluationOptions, Finding } from "../evaluate.js";
+import { iso } from "../time.js";
 import { activationOrNull, parseAccount, type AccountClaims, type ImportClaim } from "../jwt/claims.js";
 import { isPublicKey } from "../jwt/nkey.js";
 import { refusalOnPush } from "../push-refusal.js";
@@ -75,7 +76,7 @@ function stored(dir: AccountDirectory, token: string, claims: AccountClaims, opt
 
 function refused(dir: AccountDirectory, claims: AccountClaims, refusal: string, opts: EvaluationOptions): PreflightResult {
   const issues = validateAccount(claims, dir.trust.rules).imports;
-  const importer = proposedEntry(claims);
+  const importer = standInEntry(claims);
   const hasStored = dir.get(claims.subject) !== undefined;
   const refused_imports = claims.imports.map((imp) => {
     const detail = issues.get(imp.index)?.[0]?.message ?? refusal;
@@ -106,7 +107,7 @@ function refusedImport(dir: AccountDirectory, importer: AccountEntry, imp: Impor
 
 function notesOnStore(current: AccountEntry | undefined, proposed: AccountEntry, now: number): string[] {
   const notes: string[] = [];
-  const name = proposed.name ?? proposed.id;
+  const name = label(proposed);
   if (!current) notes.push(`No JWT is stored for ${name} yet: this push would add the account.`);
   else if (current.token === proposed.token) notes.push(`This is the JWT the server already stores for ${name}: pushing it changes nothing.`);
   else if (current.claims && proposed.claims!.issuedAt < current.claims.issuedAt) {
@@ -122,9 +123,5 @@ function notesOnStore(current: AccountEntry | undefined, proposed: AccountEntry,
   return notes;
 }
 
-/** The proposed JWT as an importer entry for diagnosis messages (never filed in a directory). */
-function proposedEntry(claims: AccountClaims): AccountEntry {
-  return { id: claims.subject, name: claims.name || null, token: claims.token, claims, validation: null, problem: null, strictSigningKeys: false };
-}
 
 const identity = (claims: AccountClaims) => ({ account: claims.subject, account_name: claims.name || null });

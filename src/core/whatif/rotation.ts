@@ -5,7 +5,7 @@
  * exporter's current signing keys, so removing a key silently kills every import it signed for.
  * The removal is tried on a what-if copy of the directory: the exporter's claims without the key.
  */
-import { arg, push } from "../causes/cause.js";
+import { arg, label, push } from "../causes/cause.js";
 import { byImport, diagnose } from "../report.js";
 import type { ImportDiagnosis } from "../diagnosis.js";
 import type { AccountDirectory, AccountEntry } from "../directory.js";
@@ -98,5 +98,3 @@ function notes(exporter: AccountEntry, req: RotationRequest, current: boolean, s
   if (req.remove) out.push(`Users of ${name} whose JWTs ${req.signingKey} signed can no longer connect once it is removed; user JWTs are not visible here.`);
   return out;
 }
-
-const label = (e: AccountEntry) => e.name ?? e.id;
