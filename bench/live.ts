@@ -293,7 +293,7 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
         waiting = { account, resolve: (at) => (clearTimeout(timer), resolve(at)) };
       });
       const t = performance.now();
-      const reply = nc.request("$SYS.REQ.CLAIMS.UPDATE", d.hub.variants[v]!, { timeout: 10_000 });
+      const reply = nc.request("$SYS.REQ.CLAIMS.UPDATE", d.hub.variants[v], { timeout: 10_000 });
       const at = await event;
       const r = (await reply).json<{ error?: { description?: string } }>();
       if (r.error) throw new Error(`push rejected: ${r.error.description ?? JSON.stringify(r.error)}`);

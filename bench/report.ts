@@ -54,7 +54,7 @@ export function table(results: Result[]): string {
     ["full evaluation / nsc", TARGETS.vs_nsc.text, (r) => r["vs_nsc"]],
     ["  one thread / nsc", "", (r) => r["vs_nsc_one_thread"]],
   ];
-  const fmt = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" ? (Number.isInteger(v) ? v.toLocaleString("en-US") : String(v)) : String(v));
+  const fmt = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" ? (Number.isInteger(v) ? v.toLocaleString("en-US") : String(v)) : typeof v === "string" ? v : JSON.stringify(v));
   const header = ["", ...results.map((r) => `${fmt(r["accounts"])} accts`), "target"];
   const body = rows.map(([name, target, get]) => [name, ...results.map((r) => fmt(get(r))), target]);
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => row[i]!.length)));

@@ -40,12 +40,12 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`fuzz seed ${seed}`);
 const report = await fuzz({
   seed,
-  seconds: int("seconds", values.seconds!, 7 * 24 * 3600),
-  cluster: values.cluster!,
+  seconds: int("seconds", values.seconds, 7 * 24 * 3600),
+  cluster: values.cluster,
   clusterShare: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0.2,
   live: !values["no-live"],
-  outDir: values.out!,
-  shrinkTries: int("shrink-tries", values["shrink-tries"]!, 1000),
+  outDir: values.out,
+  shrinkTries: int("shrink-tries", values["shrink-tries"], 1000),
   log,
   ...(values["deployment-seed"] !== undefined ? { only: int("deployment-seed", values["deployment-seed"], 0xffffffff) } : {}),
 });

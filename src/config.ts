@@ -102,7 +102,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       allowPositionals: false,
     }).values;
   } catch (e) {
-    throw new ConfigError((e as Error).message.split("\n")[0]!);
+    throw new ConfigError((e as Error).message.split("\n")[0]);
   }
   const given = (key: keyof typeof OPTIONS): string | undefined => {
     const [flag, envName] = OPTIONS[key];

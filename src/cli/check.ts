@@ -43,7 +43,7 @@ interface Io {
 
 export async function runCheck(argv: string[], io: Io): Promise<number> {
   const { values } = parseCheckArgs(argv);
-  const status = values["status"] as string | undefined;
+  const status = values["status"];
   if (status !== undefined && !STATUSES.includes(status)) throw new ConfigError(`--status must be one of ${STATUSES.join(", ")}, got "${status}"`);
   const days = Number(values["expiry-warning-days"] ?? "7");
   if (!Number.isFinite(days) || days <= 0) throw new ConfigError(`--expiry-warning-days must be a positive number`);
@@ -52,7 +52,7 @@ export async function runCheck(argv: string[], io: Io): Promise<number> {
   const accounts = deployments.reduce((n, d) => n + d.accounts.length, 0);
   if (accounts >= 1000) progress(`evaluating ${accounts} accounts…`);
   const report = audit(deployments, deployments[0]?.asOf ?? new Date(), days * 86400, {
-    ...(values["account"] ? { account: values["account"] as string } : {}),
+    ...(values["account"] ? { account: values["account"] } : {}),
     ...(status ? { status: status as ImportStatus } : {}),
   });
   if (io.stderr.isTTY && accounts >= 1000) io.stderr.write("\r\x1b[K");
@@ -101,7 +101,7 @@ function parseCheckArgs(argv: string[]) {
     return parsed;
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError((e as Error).message.split("\n")[0]!);
+    throw new ConfigError((e as Error).message.split("\n")[0]);
   }
 }
 

@@ -41,7 +41,7 @@ export async function runPreflight(argv: string[], io: Io): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: { ...SOURCE_OPTIONS, json: { type: "boolean" }, "expiry-warning-days": { type: "string" } }, strict: true, allowPositionals: true });
   } catch (e) {
-    throw new ConfigError((e as Error).message.split("\n")[0]!);
+    throw new ConfigError((e as Error).message.split("\n")[0]);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new ConfigError("give one account JWT file to pre-flight");

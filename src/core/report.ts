@@ -63,9 +63,9 @@ function tokenSummary(act: ActivationClaims | null, token: string | null): Token
   if (!token) return null;
   const claims = peekClaims(token);
   if (!claims) return { issuer: "", issuer_account: null, issued_at: null, not_before: null, expires_at: null };
-  const n = (k: string) => (typeof claims[k] === "number" ? (claims[k] as number) : 0);
+  const n = (k: string) => (typeof claims[k] === "number" ? claims[k] : 0);
   const nats = (claims["nats"] ?? {}) as Record<string, unknown>;
-  const ia = typeof nats["issuer_account"] === "string" ? (nats["issuer_account"] as string) : null;
+  const ia = typeof nats["issuer_account"] === "string" ? nats["issuer_account"] : null;
   return summary(typeof claims["iss"] === "string" ? claims["iss"] : "", ia, n("iat"), n("nbf"), n("exp"));
 }
 

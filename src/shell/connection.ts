@@ -13,7 +13,7 @@ import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type Nat
 import { connect } from "@nats-io/transport-node";
 import { ConfigError } from "../config-error.js";
 import type { Logger } from "./log.js";
-import { expandPath, readContext, resolveSecret, type Secret } from "./natscontext.js";
+import { readContext, resolveSecret, type Secret } from "./natscontext.js";
 
 /** Connection settings as given (flag, else environment variable); undefined: not given. */
 export interface ConnectionInputs {
@@ -143,8 +143,6 @@ export function yesNo(name: string, raw: string | undefined): boolean | undefine
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
-export { expandPath };
-
 // ---- connecting ---------------------------------------------------------------------------------
 
 function secretBytes(secret: Secret): Uint8Array {
@@ -197,7 +195,7 @@ export function connectionOptions(settings: ConnectionSettings, name: string): C
           },
         }
       : {}),
-  } as ConnectionOptions;
+  };
 }
 
 /** Why a connection attempt failed, and whether waiting could help. */

@@ -27,5 +27,5 @@ export function readDelete(msg: Msg, trust: OperatorTrust): DeleteHint {
   if (!Array.isArray(list) || list.length > MAX_ACCOUNTS || !list.every((id) => isPublicKey(id, "account"))) {
     return { ok: false, reason: "delete request does not list account public keys" };
   }
-  return { ok: true, accounts: [...new Set(list as string[])] };
+  return { ok: true, accounts: [...new Set(list)] };
 }

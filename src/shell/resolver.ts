@@ -234,7 +234,7 @@ export function parseAccountInfo(msg: Msg): AccountInfoReply | null {
 export function parseAccountInfoBody(json: unknown): AccountInfoReply | null {
   const body = json as { server?: { name?: unknown; id?: unknown }; data?: { imports?: unknown; jwt?: unknown; expired?: unknown }; error?: unknown };
   if (!body || typeof body !== "object" || (!body.error && !body.data)) return null;
-  const server = String(body.server?.name ?? body.server?.id ?? "?");
+  const server = textOf(body.server?.name ?? body.server?.id ?? "?");
   const jwt = typeof body.data?.jwt === "string" ? body.data.jwt.trim() : "";
   if (body.error || jwt === "" || jwt.length > MAX_TOKEN_BYTES || body.data?.expired === true) return { server, jwt: null, imports: [] };
   const raw = Array.isArray(body.data!.imports) ? body.data!.imports : [];
@@ -242,12 +242,17 @@ export function parseAccountInfoBody(json: unknown): AccountInfoReply | null {
     .filter((i): i is Record<string, unknown> => i !== null && typeof i === "object")
     // The server's own imports from the system account: old servers name them by their local
     // subject, new ones by the account's own request subject (with the local one beside it).
-    .filter((i) => !SYSTEM_IMPORT_SUBJECTS.has(String(i["local_subject"] ?? i["to"] ?? i["subject"] ?? "")) && !SYSTEM_IMPORT_SUBJECTS.has(String(i["subject"] ?? "")))
+    .filter((i) => !SYSTEM_IMPORT_SUBJECTS.has(textOf(i["local_subject"] ?? i["to"] ?? i["subject"] ?? "")) && !SYSTEM_IMPORT_SUBJECTS.has(textOf(i["subject"] ?? "")))
     .map((i) => ({
-      subject: String(i["subject"] ?? ""),
-      account: String(i["account"] ?? ""),
+      subject: textOf(i["subject"] ?? ""),
+      account: textOf(i["account"] ?? ""),
       type: i["type"] === "service" ? ("service" as const) : ("stream" as const),
       invalid: i["invalid"] === true,
     }));
   return { server, jwt, imports };
+}
+
+/** A field of a server's JSON as text: a string as it is, anything else as JSON (never "[object Object]"). */
+function textOf(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
 }

@@ -304,8 +304,3 @@ export function generate(seed: number): FuzzDeployment {
   }
   return d;
 }
-
-/** Every import of a deployment with its account index, in JWT order. */
-export function importsOf(d: FuzzDeployment): { account: number; index: number; imp: FuzzImport }[] {
-  return d.accounts.flatMap((a, account) => a.imports.map((imp, index) => ({ account, index, imp })));
-}

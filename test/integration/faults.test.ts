@@ -336,7 +336,7 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       const m0 = events.mark();
       cluster.pause(0);
       const paused = Date.now();
-      let resumed = 0;
+      let resumed: number;
       try {
         const fix = await exporter.reissue({ exports: exportsOf(true) });
         expect((await cluster.push(1, fix)).ok).toBe(true);

@@ -73,7 +73,7 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     op = await TestOperator.create();
     dir = mkdtempSync(join(tmpdir(), "ha-"));
     cluster = await startCluster(op, { nodes: 3, jetstream: true });
-    const state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } as never });
+    const state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } });
     exporter = await op.account("EXP", { exports: [{ name: "a", subject: "a.>", type: "stream" }, { name: "b", subject: "b.>", type: "stream" }] });
     importer = await op.account("IMP", {
       imports: [

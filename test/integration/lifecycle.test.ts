@@ -69,8 +69,8 @@ function npmStart(env: Record<string, string>): NpmStart {
   // Its own process group, so that whatever a failed test leaves behind can be killed with the group.
   const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
   return { child, output: () => out, exited };
 }

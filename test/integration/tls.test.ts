@@ -60,7 +60,7 @@ describe.skipIf(!toolPath("nats-server") || !hasOpenssl())("TLS with a private C
       ],
     });
     // A JetStream-enabled account for the shared state (several instances), on the mTLS server.
-    state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } as never });
+    state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } });
     const preload = [exporter, importer, state];
     dir = mkdtempSync(join(tmpdir(), "insights-tls-"));
     const jetstream = `jetstream { store_dir: ${JSON.stringify(join(dir, "js"))}\n max_mem: 64MB\n max_file: 64MB }\n`;

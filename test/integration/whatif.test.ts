@@ -19,7 +19,7 @@
  *   IMP2: a.2, s.2, p.2 (token by sk1), q.2 with local subject mine.q2 (token by sk0)
  *   IMP3: b.3 c.3, p.3 (token by EXP's identity key)
  */
-import type { Export, Import } from "@nats-io/jwt";
+import type { Export } from "@nats-io/jwt";
 import { credsAuthenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,7 +114,7 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
         ...(d.token ? { token: await d.token } : {}),
       })),
     );
-    await acc.reissue({ imports: imports as Import[] });
+    await acc.reissue({ imports: imports });
     for (const d of declared) {
       probes.push({ importer: acc, type: d.type, subject: d.subject, exporterSubject: d.subject, importerSubject: d.local_subject ?? d.subject });
     }
@@ -199,7 +199,7 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
   it("(c) a JWT pre-flight says the resolver refuses is refused, and the stored one stays", async () => {
     const imp1 = importers[0]!;
     const claims = structuredClone(imp1.claims);
-    claims.imports = [...claims.imports!, { name: "bad", account: exp.id, subject: "c.9", type: "stream", share: true } as Import];
+    claims.imports = [...claims.imports!, { name: "bad", account: exp.id, subject: "c.9", type: "stream", share: true }];
     const proposed = await proposal(imp1, claims);
     const outcome = preflight(await storedDirectory(), proposed, opts());
     if (!outcome.ok) throw new Error(outcome.error);

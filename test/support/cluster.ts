@@ -391,7 +391,6 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
   const waitForCluster = async (timeoutMs = readyMs): Promise<void> => {
     const running = nodes.filter((n) => n.running && !n.paused);
     const deadline = Date.now() + timeoutMs;
-    let last = "";
     for (const n of running) {
       const nc = await connectTo(n, op.system);
       try {
@@ -400,7 +399,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
           // With JetStream, formed means a whole meta group too: before it, JetStream requests time out or are refused.
           const meta = !opts.jetstream || running.length < 2 || (await metaGroupWhole(nc, running.length));
           if (seen >= running.length && meta) break;
-          last = `node ${n.index} sees ${seen} of ${running.length} servers${meta ? "" : ", JetStream meta group not whole yet"}`;
+          const last = `node ${n.index} sees ${seen} of ${running.length} servers${meta ? "" : ", JetStream meta group not whole yet"}`;
           if (Date.now() > deadline) throw new Error(`cluster did not form: ${last}`);
           await sleep(100);
         }

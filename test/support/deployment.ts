@@ -63,7 +63,7 @@ function base32NoPad(bytes: Uint8Array): string {
   return new TextDecoder().decode(base32.encode(bytes));
 }
 
-export const V2_HEADER = Object.freeze({ typ: "JWT", alg: Algorithms.v2 as string });
+export const V2_HEADER = Object.freeze({ typ: "JWT", alg: Algorithms.v2 });
 
 /**
  * Signs arbitrary claims as a NATS v2 JWT: `base64url(header).base64url(claims).base64url(sig)`

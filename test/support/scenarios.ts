@@ -125,8 +125,8 @@ async function systemImport(op: TestOperator, tag: string, subject: (importerId:
 async function cycle(op: TestOperator, tag: string, type: "stream" | "service", subject: string, literal: string): Promise<Built> {
   const exporter = await op.account(`${tag}-EXP`);
   const importer = await op.account(`${tag}-IMP`);
-  await exporter.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: `${tag}-back`, account: importer.id, subject, type }] } as never);
-  await importer.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: tag, account: exporter.id, subject, type }] } as never);
+  await exporter.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: `${tag}-back`, account: importer.id, subject, type }] });
+  await importer.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: tag, account: exporter.id, subject, type }] });
   return built({ exporter, importer }, type, literal);
 }
 

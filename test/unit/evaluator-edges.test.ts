@@ -62,7 +62,7 @@ describe("revocation", () => {
       [{ subject: "p.>", type: "stream", token_req: true }],
       async (exporter, id) => {
         const token = await signClaims({ sub: id, iat, nats: { type: "activation", version: 2, subject: "p.>", kind: "stream" } }, exporter.key);
-        (exporter.claims.exports![0]! as Export).revocations = { [key(id)]: iat + delta };
+        exporter.claims.exports![0]!.revocations = { [key(id)]: iat + delta };
         await exporter.reissue(exporter.claims);
         return [{ subject: "p.a", type: "stream", token }];
       },
@@ -120,7 +120,7 @@ describe("duplicate stream imports", () => {
         { subject: "p.a", type: "stream", local_subject: "copy.a", token: await activation(exporter, id, "p.>", "stream") },
       ])).map((d) => d.cause);
     // The first has no token: the server never adds it, so the second is no duplicate.
-    expect(await twice({ token: undefined } as Partial<Import>)).toEqual(["missing_activation_token", null]);
+    expect(await twice({ token: undefined })).toEqual(["missing_activation_token", null]);
   });
   it("a service import is never a duplicate (overlaps are a validation error instead)", async () => {
     const exports = [{ subject: "svc.>", type: "service" }] as Partial<Export>[];

@@ -43,7 +43,7 @@ describe("orphaned exports", () => {
   it.each<Row>([
     ["an exact import uses its export", [{ subject: "a.b", type: "stream" }], () => [{ subject: "a.b", type: "stream" }], []],
     ["a subset import uses the export that contains it", [{ subject: "a.>", type: "stream" }], () => [{ subject: "a.b.c", type: "stream" }], []],
-    ["a service import is held against the exporter-side subject", [{ subject: "s.>", type: "service" }], () => [{ subject: "s.1", type: "service", local_subject: "mine.1" } as Partial<Import>], []],
+    ["a service import is held against the exporter-side subject", [{ subject: "s.>", type: "service" }], () => [{ subject: "s.1", type: "service", local_subject: "mine.1" }], []],
     ["the exact export wins over the one that contains it", [{ subject: "a.>", type: "stream" }, { subject: "b.c", type: "stream" }], () => [{ subject: "a.x", type: "stream" }, { subject: "b.c", type: "stream" }], []],
     ["an import of the other type does not use it", [{ subject: "t.>", type: "service" }], () => [{ subject: "t.1", type: "stream" }], ["t.>"], ["export_type_mismatch"]],
     ["a private export imported without a token is still imported", [{ subject: "p.>", type: "stream", token_req: true }], () => [{ subject: "p.1", type: "stream" }], []],

@@ -74,7 +74,7 @@ describe("an importer change", () => {
   it("a new import that would not work breaks; a dropped one is listed as removed", async () => {
     const dir = fx.directory();
     const claims = structuredClone(fx.imp1.claims);
-    claims.imports = [...claims.imports!.filter((i) => i.subject !== "pub.a"), { name: "x", account: fx.exp.id, subject: "nothing.x", type: "stream" } as Import];
+    claims.imports = [...claims.imports!.filter((i) => i.subject !== "pub.a"), { name: "x", account: fx.exp.id, subject: "nothing.x", type: "stream" }];
     const r = run(dir, await proposal(fx.imp1, claims));
     expect(changesOf(r)).toEqual([["IMP1", "nothing.x", "export_not_found", true]]);
     expect(r.changes[0]!.previous_status).toBeNull();
@@ -85,7 +85,7 @@ describe("an importer change", () => {
   it("a fix is a change that breaks nothing", async () => {
     const dir = fx.directory();
     const claims = structuredClone(fx.near.claims);
-    claims.imports = [{ name: "narrow", account: fx.exp.id, subject: "narrow.x.1", type: "stream" } as Import];
+    claims.imports = [{ name: "narrow", account: fx.exp.id, subject: "narrow.x.1", type: "stream" }];
     const r = run(dir, await proposal(fx.near, claims));
     expect(changesOf(r)).toEqual([["NEAR", "narrow.x.1", null, false]]);
     expect(r.removed.map((d) => [d.subject, d.cause])).toEqual([["narrow.>", "subject_mismatch"]]);
@@ -125,7 +125,7 @@ describe("a new account", () => {
 describe("what the resolver would refuse, or store without loading", () => {
   it("a blocking validation error: nothing changes, every declared import is listed as push_rejected, the faulty one named", async () => {
     const claims = structuredClone(fx.imp1.claims);
-    claims.imports = [...claims.imports!, { name: "bad", account: fx.exp.id, subject: "pub.z", type: "stream", share: true } as Import];
+    claims.imports = [...claims.imports!, { name: "bad", account: fx.exp.id, subject: "pub.z", type: "stream", share: true }];
     const r = run(fx.directory(), await proposal(fx.imp1, claims));
     expect(r).toMatchObject({ stored: false, breaks: false, changes: [], removed: [] });
     expect(r.refusal).toMatch(/share/);
