@@ -54,7 +54,7 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
    * import: "removed"), so each has heard the change and decided whether to publish it, and what
    * each published has reached `sys`: a duplicate would be among the events by then.
    */
-  const allDecided = async (subject: string, verdict: string | null | "removed") => {
+  const allDecided = async (subject: string, verdict: string | null) => {
     for (const [i, app] of apps.entries()) {
       await until(`instance ${i} to hold ${subject} ${verdict}`, () => (verdict === "removed" ? !verdictOf(app, subject) : verdictOf(app, subject)?.cause === verdict));
     }
