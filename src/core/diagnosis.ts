@@ -23,6 +23,8 @@ export const CAUSE_CODES = [
   "server_state_stale",
   "duplicate_import",
   "import_cycle",
+  "local_subject_mapped",
+  "local_subject_partly_mapped",
 ] as const;
 
 export type CauseCode = (typeof CAUSE_CODES)[number];

@@ -14,6 +14,8 @@ import { iso } from "./time.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 import { implicitlyImported } from "./system-account.js";
 import { cycleOf, type CycleStep } from "./cycle.js";
+import { mappingReach, soleDestination } from "./mapping.js";
+import type { MappingFinding } from "./causes/cause.js";
 
 export interface EvaluationOptions {
   /** Unix seconds. */
@@ -35,10 +37,12 @@ export interface Finding {
   activation: ActivationClaims | null;
   /** For import_cycle: the imports forming the cycle, this one first. */
   cycle?: CycleStep[] | null;
+  /** For the mapping causes: the importer's mapping of the local subject. */
+  mapping?: MappingFinding | null;
 }
 
 /** What one step of the procedure concludes (no cause: this step passes); not an import's Verdict. */
-type StepOutcome = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle">>;
+type StepOutcome = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle" | "mapping">>;
 
 const pass = null;
 const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<StepOutcome> = {}): StepOutcome => ({
@@ -58,6 +62,8 @@ export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, im
   let outcome = authorized(dir, importer, imp, opts);
   // After authorization the server refuses an import that closes a cycle, then a duplicate stream.
   if (approved(outcome)) outcome = cycleOutcome(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? outcome;
+  // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
+  if (approved(outcome)) outcome = mappedOutcome(importer, imp, outcome);
   return {
     importer,
     imp,
@@ -66,7 +72,32 @@ export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, im
     exportClaim: outcome.exportClaim ?? null,
     activation: outcome.activation ?? activation,
     cycle: outcome.cycle ?? null,
+    mapping: outcome.mapping ?? null,
   };
+}
+
+/**
+ * The importer's own mappings apply to every request before a service import sees it (see
+ * mapping.ts): one that sends all requests on the local subject elsewhere starves the import, one
+ * that sends some of them elsewhere starves that share. Stream imports are not touched.
+ */
+function mappedOutcome(importer: AccountEntry, imp: ImportClaim, outcome: StepOutcome): StepOutcome {
+  const mappings = importer.claims?.mappings ?? [];
+  if (imp.type !== "service" || mappings.length === 0) return outcome;
+  const local = imp.localSubject ?? imp.subject;
+  const reach = mappingReach(mappings, local);
+  const kept = { exportClaim: outcome.exportClaim ?? null, ...(outcome.activation ? { activation: outcome.activation } : {}) };
+  switch (reach.kind) {
+    case "untouched":
+      return outcome;
+    case "through":
+      return { ...outcome, detail: `requests on "${local}" are mapped elsewhere; requests on "${reach.via.source}" are mapped onto it and reach it` };
+    case "away":
+      return fail("local_subject_mapped", null, { ...kept, mapping: { source: reach.mapping.source, to: reach.to, percent: 0, newLocal: soleDestination(reach, local) } });
+    case "partial":
+      // a mapping starving the import now outweighs a token that expires later
+      return fail("local_subject_partly_mapped", null, { ...kept, mapping: { source: reach.mapping.source, to: reach.to, percent: reach.percent, newLocal: null } });
+  }
 }
 
 const approved = (outcome: StepOutcome) => outcome.cause === null || outcome.cause === "activation_expiring_soon";

@@ -23,6 +23,7 @@ export function causeContext(dir: AccountDirectory, finding: Finding, now: numbe
     exportClaim: finding.exportClaim,
     activation: finding.activation,
     now,
+    ...(finding.mapping ? { mapping: finding.mapping } : {}),
     ...(finding.cycle ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) } : {}),
   };
 }

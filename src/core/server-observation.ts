@@ -33,7 +33,8 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
   const server = { servers: obs.servers, registered: obs.registered > 0, invalid: obs.registered > 0 && obs.honouring === 0 };
   if (obs.servers === 0) return { ...d, server };
   if (d.cause === "import_cycle" && obs.honouring > 0) return cycleHonoured(d, obs, server);
-  if (d.status === "inactive" && obs.exposing > 0) {
+  // An import starved by the importer's own mappings is registered and valid on every server: no exposure.
+  if (d.status === "inactive" && obs.exposing > 0 && !(d.cause && causeOf(d.cause).serverRegisters)) {
     const exposure =
       ` Yet ${obs.exposing} of ${obs.servers} server(s) still honour this import: messages keep crossing although the JWTs and the clock` +
       ` say they must not. That is a security exposure until the importing account is re-signed and pushed.`;

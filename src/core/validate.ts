@@ -4,7 +4,7 @@
  * the parts that bear on imports and exports. A single blocking error rejects the whole JWT, so
  * every import of that account is dead, not only the faulty one.
  */
-import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
+import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim, MappingClaim } from "./jwt/claims.js";
 import { parseActivation } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
@@ -186,7 +186,7 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
     if (overlap) issues.unshift({ message: overlap, aboutToken: false });
     if (issues.length > 0) imports.set(imp.index, issues);
   }
-  const other = account.exports.flatMap(exportIssues).concat(overlappingExports(account.exports));
+  const other = account.exports.flatMap(exportIssues).concat(overlappingExports(account.exports), account.mappings.flatMap(mappingIssues));
   const { limits } = account;
   // -1 is "no limit"; jwt checks both limits whenever they are not -1, so absent (zero) limits forbid any.
   if (limits.imports !== -1 && account.imports.length > limits.imports) {
@@ -202,6 +202,21 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
     if (kind === "plain" && !isPublicKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
   }
   return { imports, other };
+}
+
+/** nats-io/jwt Mapping.Validate: subjects, and weights of at most 100 per destination and in sum (per cluster). */
+function mappingIssues(m: MappingClaim): string[] {
+  const issues = subjectErrors(m.source).map((e) => `mapping: ${e}`);
+  const totals = new Map<string | null, number>();
+  for (const d of m.destinations) {
+    issues.push(...subjectErrors(d.subject).map((e) => `mapping "${m.source}": ${e}`));
+    if (d.weight > 100) issues.push(`mapping "${m.source}" has a weight ${d.weight} that exceeds 100`);
+    totals.set(d.cluster, (totals.get(d.cluster) ?? 0) + d.weight);
+  }
+  for (const [cluster, total] of totals) {
+    if (total > 100) issues.push(`mapping "${m.source}"${cluster === null ? "" : ` in cluster "${cluster}"`} exceeds 100% among its weighted destinations`);
+  }
+  return issues;
 }
 
 export type TimeProblem = "expired" | "not_yet_valid" | null;

@@ -25,6 +25,12 @@ export interface Built {
   earlier?: string[];
   /** Service: nats-server itself answers in the exporter (the system account): any reply is flow. */
   serverAnswers?: boolean;
+  /**
+   * Service: how long to keep asking while requests get no responder. The server chooses a weighted
+   * mapping's destination at random per message: a share of requests that reach the import is
+   * found within a few tries (40 % misses 40 times in a row with odds of 1e-9).
+   */
+  retryMs?: number;
 }
 
 export interface Scenario {
@@ -128,6 +134,29 @@ async function cycle(op: TestOperator, tag: string, type: "stream" | "service", 
   await exporter.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: `${tag}-back`, account: importer.id, subject, type }] });
   await importer.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: tag, account: exporter.id, subject, type }] });
   return built({ exporter, importer }, type, literal);
+}
+
+/**
+ * An exporter of the service `svc.>` and an importer of `subject` (under `local`) with its own
+ * `mappings`: the importer's mappings decide what reaches the import (src/core/mapping.ts).
+ * `requestOn`: where the judge's requests go (the local subject unless another subject is mapped onto it).
+ */
+async function mapped(
+  op: TestOperator,
+  tag: string,
+  subject: string,
+  local: string | null,
+  mappings: Record<string, { subject: string; weight?: number }[]>,
+  requestOn = local ?? subject,
+  exporterMappings: Record<string, { subject: string; weight?: number }[]> = {},
+  answerOn = subject,
+): Promise<Built> {
+  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, subject: "svc.>", type: "service" }], mappings: exporterMappings } as never);
+  const importer = await op.account(`${tag}-IMP`, {
+    imports: [{ name: tag, account: exporter.id, subject, type: "service", ...(local ? { local_subject: local } : {}) }],
+    mappings,
+  } as never);
+  return built({ exporter, importer }, "service", answerOn, requestOn);
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -467,6 +496,45 @@ export const SCENARIOS: Scenario[] = [
       const importer = await op.account("cycinto-OUT");
       await importer.reissue({ imports: [{ name: "into", account: ring.exporter.id, subject: "cin.>", type: "stream" }] } as never);
       return { ...ring, importer, accounts: [...ring.accounts, importer] };
+    },
+  },
+  {
+    name: "service import whose local subject the importer maps elsewhere (the server lists it as valid)",
+    cause: "local_subject_mapped",
+    build: (op) => mapped(op, "mapaway", "svc.a", "loc.a", { "loc.a": [{ subject: "elsewhere.a" }] }),
+  },
+  {
+    name: "service import under a wildcard mapping of the importer that sends its subjects elsewhere",
+    cause: "local_subject_mapped",
+    build: (op) => mapped(op, "mapwild", "svc.w.*", null, { "svc.w.*": [{ subject: "x.{{wildcard(1)}}" }] }, "svc.w.1", {}, "svc.w.*"),
+  },
+  {
+    name: "service import whose local subject a weighted mapping of the importer keeps 40 % of the requests on",
+    cause: "local_subject_partly_mapped",
+    build: async (op) => ({ ...(await mapped(op, "mappart", "svc.p", null, { "svc.p": [{ subject: "gone.p", weight: 60 }] })), retryMs: 5_000 }),
+  },
+  {
+    name: "service import the importer maps another subject onto (requests on that subject reach it)",
+    cause: null,
+    build: (op) => mapped(op, "mapinto", "svc.i", null, { "ask.i": [{ subject: "svc.i" }] }, "ask.i"),
+  },
+  {
+    name: "service import whose exporter-side subject the importer maps (only the local subject counts)",
+    cause: null,
+    build: (op) => mapped(op, "mapremote", "svc.r", "loc.r", { "svc.r": [{ subject: "gone.r" }] }),
+  },
+  {
+    name: "service import whose subject the exporter maps (requests arrive on the exporter's mapped subject)",
+    cause: null,
+    build: (op) => mapped(op, "mapexp", "svc.e", null, {}, "svc.e", { "svc.e": [{ subject: "svc.e.v2" }] }, "svc.e.v2"),
+  },
+  {
+    name: "stream import whose local subject the importer maps (delivery is not a client publish)",
+    cause: null,
+    build: async (op) => {
+      const exporter = await op.account("mapstream-EXP", { exports: [{ subject: "ms.>", type: "stream" }] } as never);
+      const importer = await op.account("mapstream-IMP", { imports: [{ account: exporter.id, subject: "ms.a", type: "stream" }], mappings: { "ms.a": [{ subject: "gone.a" }] } } as never);
+      return built({ exporter, importer }, "stream", "ms.a");
     },
   },
 ];

@@ -3,7 +3,7 @@
  * by real message flow in test/integration/scenarios.test.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, CAUSE_CODES } from "../../src/core/index.js";
+import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, CAUSE_CODES, causeOf } from "../../src/core/index.js";
 import { TestOperator, nowSec } from "../support/deployment.js";
 import { SCENARIOS, type Built } from "../support/scenarios.js";
 
@@ -24,7 +24,7 @@ describe("engine on the scenario catalogue", () => {
     for (const a of b.accounts) dir.upsert(a.jwt);
     const diagnosis = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]).at(-1);
     expect(diagnosis!.cause).toBe(scenario.cause);
-    expect(diagnosis!.status).toBe(scenario.cause === null ? "active" : scenario.cause === "activation_expiring_soon" ? "warning" : "inactive");
+    expect(diagnosis!.status).toBe(scenario.cause === null ? "active" : causeOf(scenario.cause).status);
     expect(diagnosis!.account).toBe(b.importer.id);
     expect(diagnosis!.source_account).toBe(b.exporter.id);
     // The message names the import: whose, of what; every remediation line is a comment or an nsc command.

@@ -149,6 +149,17 @@ describe("serverViewCanChange (what an event may go out without waiting for the 
   });
 });
 
+describe("an import the importer's own mappings starve", () => {
+  it("is registered and valid on every server: honoured there is no exposure", () => {
+    const honoured = { servers: 2, registered: 2, honouring: 2, exposing: 2 };
+    const starved: ImportDiagnosis = { ...diagnosis("inactive"), cause: "local_subject_mapped" };
+    const seen = applyServerView(starved, honoured);
+    expect(seen).toMatchObject({ status: "inactive", cause: "local_subject_mapped", message: starved.message, server: { servers: 2, registered: true, invalid: false } });
+    const expired: ImportDiagnosis = { ...diagnosis("inactive"), cause: "activation_expired" };
+    expect(applyServerView(expired, honoured).message).toContain("security exposure");
+  });
+});
+
 describe("parseAccountInfo", () => {
   const msg = (body: unknown) => ({ json: () => body }) as unknown as Msg;
   const server = { name: "n1" };

@@ -26,6 +26,19 @@ export interface CauseContext {
   now: number;
   /** For import_cycle: the imports forming the cycle, this one first. */
   cycle?: { account: AccountRef; imp: ImportClaim }[];
+  /** For the mapping causes: the importer's mapping that takes requests on the local subject elsewhere. */
+  mapping?: MappingFinding;
+}
+
+/** The importer's mapping of a service import's local subject, as the evaluator found it. */
+export interface MappingFinding {
+  source: string;
+  /** Where it sends requests that leave the local subject. */
+  to: string[];
+  /** Share of requests on the local subject that stay on it (and so reach the import). */
+  percent: number;
+  /** A literal subject every request on the local subject goes to: a local subject that keeps the mapping. */
+  newLocal: string | null;
 }
 
 export interface Cause {
@@ -36,6 +49,11 @@ export interface Cause {
    * at least one server that has the importer loaded honours the import all the same.
    */
   statusWhereHonoured?: Exclude<ImportStatus, "active">;
+  /**
+   * The server registers the import and its INFO lists it as valid: what keeps messages from it is
+   * the importer's own configuration, so a server that "honours" it is no exposure.
+   */
+  serverRegisters?: true;
   /** A few words, for tables and docs. */
   title: string;
   /** Why nats-server refuses (or will refuse) the import, for docs. */

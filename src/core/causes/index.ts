@@ -21,6 +21,8 @@ import { serverStateStale } from "./server-state-stale.js";
 import { sourceAccountExpired } from "./source-account-expired.js";
 import { sourceAccountNotFound } from "./source-account-not-found.js";
 import { subjectMismatch } from "./subject-mismatch.js";
+import { localSubjectMapped } from "./local-subject-mapped.js";
+import { localSubjectPartlyMapped } from "./local-subject-partly-mapped.js";
 
 export type { Cause, CauseContext } from "./cause.js";
 
@@ -45,6 +47,8 @@ const ALL: Cause[] = [
   serverStateStale,
   duplicateImport,
   importCycle,
+  localSubjectMapped,
+  localSubjectPartlyMapped,
 ];
 
 export const CAUSES: ReadonlyMap<CauseCode, Cause> = new Map(ALL.map((c) => [c.code, c]));

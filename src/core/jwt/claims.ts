@@ -41,6 +41,21 @@ export interface ExportClaim {
   allowTrace: boolean;
 }
 
+/** One destination of a subject mapping. */
+export interface MappingDestination {
+  subject: string;
+  /** As the jwt library's GetWeight reads it: an absent or 0 weight is 100. */
+  weight: number;
+  /** Only servers of this cluster use it. */
+  cluster: string | null;
+}
+
+/** One entry of the account's `mappings`: what its clients publish on `source` goes to the destinations. */
+export interface MappingClaim {
+  source: string;
+  destinations: MappingDestination[];
+}
+
 interface TimedClaims {
   issuer: string;
   subject: string;
@@ -57,6 +72,8 @@ export interface AccountClaims extends TimedClaims {
   signingKeys: ReadonlyMap<string, "plain" | "scoped">;
   imports: ImportClaim[];
   exports: ExportClaim[];
+  /** In the JWT's key order (the server installs them in Go's map order). */
+  mappings: MappingClaim[];
   limits: { imports: number; exports: number; wildcardExports: boolean };
 }
 
@@ -165,6 +182,33 @@ function parseExport(value: unknown, index: number): ExportClaim {
   };
 }
 
+/** A weight is a uint8 in Go: anything else makes the JWT undecodable. */
+function weightOf(o: Obj, field: string): number {
+  const w = num(o, "weight", field);
+  if (!Number.isInteger(w) || w < 0 || w > 255) throw new ShapeError(`${field}.weight is not a whole number from 0 to 255`);
+  return w === 0 ? 100 : w;
+}
+
+const NO_MAPPINGS: MappingClaim[] = [];
+
+function parseMappings(value: unknown): MappingClaim[] {
+  const o = obj(value, "nats.mappings");
+  const sources = Object.keys(o);
+  if (sources.length === 0) return NO_MAPPINGS;
+  return sources.map((source) => {
+    const f = `nats.mappings[${JSON.stringify(source)}]`;
+    const list = o[source] === null || o[source] === undefined ? [] : o[source];
+    if (!Array.isArray(list)) throw new ShapeError(`${f} is not an array`);
+    return {
+      source,
+      destinations: list.map((d, i) => {
+        const e = obj(d, `${f}[${i}]`);
+        return { subject: str(e, "subject", `${f}[${i}]`), weight: weightOf(e, `${f}[${i}]`), cluster: orNull(str(e, "cluster", `${f}[${i}]`)) };
+      }),
+    };
+  });
+}
+
 /** Shared by every account without signing keys (most of them); read-only by its type. */
 const NO_SIGNING_KEYS: ReadonlyMap<string, "plain" | "scoped"> = new Map();
 
@@ -216,6 +260,7 @@ export function parseAccount(token: string): Parsed<AccountClaims> {
       signingKeys: parseSigningKeys(arr(nats, "signing_keys", "nats")),
       imports: arr(nats, "imports", "nats").map(parseImport),
       exports: arr(nats, "exports", "nats").map(parseExport),
+      mappings: parseMappings(nats["mappings"]),
       limits: limitsOf(nats),
     }),
   );

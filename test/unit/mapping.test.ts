@@ -1,0 +1,115 @@
+/**
+ * The model of an importer's subject mappings (src/core/mapping.ts). The behaviours it rests on
+ * are measured on the real servers in test/integration/mappings.test.ts; the catalogue's mapping
+ * scenarios are judged by message flow in test/integration/scenarios.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { install, mappingReach, soleDestination } from "../../src/core/mapping.js";
+import { parseAccount, type MappingClaim } from "../../src/core/jwt/claims.js";
+import { validateAccount } from "../../src/core/validate.js";
+import { TestOperator } from "../support/deployment.js";
+
+const m = (source: string, ...dests: [string, number?, string?][]): MappingClaim => ({
+  source,
+  destinations: dests.map(([subject, weight, cluster]) => ({ subject, weight: weight ?? 100, cluster: cluster ?? null })),
+});
+
+describe("which mappings the server installs", () => {
+  it.each([
+    ["a literal mapping", m("a", ["b"]), true],
+    ["a wildcard reference in range", m("a.*", ["b.{{wildcard(1)}}"]), true],
+    ["the legacy $1", m("a.*", ["b.$1"]), true],
+    ["a reference past the source's wildcards", m("a.*", ["b.{{wildcard(2)}}"]), false],
+    ["a * in the destination", m("a.*", ["b.*"]), false],
+    [">` on one side only", m("a.>", ["b.c"]), false],
+    ["> on both sides", m("a.>", ["b.>"]), true],
+    ["a wildcard reference from a literal source", m("a", ["b.{{wildcard(1)}}"]), false],
+    ["an unknown function", m("a.*", ["b.{{nosuch(1)}}"]), false],
+    ["a duplicate destination", m("a", ["b", 50], ["b", 50]), false],
+    ["a partition function", m("a.*", ["b.{{partition(3,1)}}"]), true],
+  ])("%s", (_name, mapping, installed) => {
+    expect(install(mapping) !== null).toBe(installed);
+  });
+
+  it("weights under 100 leave the rest on the source, or drop it when the source is listed", () => {
+    expect(install(m("a", ["b", 60]))!.destinations.map((d) => [d.subject, d.weight, d.identity])).toEqual([
+      ["b", 60, false],
+      ["a", 40, true],
+    ]);
+    expect(install(m("a", ["b", 30], ["a", 30]))!.dropped).toBe(40);
+  });
+});
+
+describe("what an importer's mappings do to requests on a service import's local subject", () => {
+  it("no mapping, or one that does not touch it: untouched", () => {
+    expect(mappingReach([], "svc.a").kind).toBe("untouched");
+    expect(mappingReach([m("other", ["x"])], "svc.a").kind).toBe("untouched");
+  });
+
+  it("a mapping of the local subject elsewhere: away, with where the requests go", () => {
+    const reach = mappingReach([m("loc.a", ["gone.a"])], "loc.a");
+    expect(reach).toMatchObject({ kind: "away", to: ["gone.a"] });
+    expect(soleDestination(reach, "loc.a")).toBe("gone.a");
+  });
+
+  it("a wildcard mapping covering it: away, with the transformed destination", () => {
+    const reach = mappingReach([m("svc.*", ["x.{{wildcard(1)}}"])], "svc.a");
+    expect(reach.kind).toBe("away");
+    expect(soleDestination(reach, "svc.a")).toBe("x.a");
+    expect(mappingReach([m("svc.*", ["x.{{wildcard(1)}}"])], "svc.*").kind).toBe("away");
+  });
+
+  it("a mapping that lands back inside a wildcard local subject: untouched", () => {
+    expect(mappingReach([m("svc.h.*", ["svc.h.{{wildcard(1)}}.v2"])], "svc.h.>").kind).toBe("untouched");
+  });
+
+  it("a mapping narrower than a wildcard local subject: untouched (other subjects still reach it)", () => {
+    expect(mappingReach([m("svc.i.x", ["gone.x"])], "svc.i.*").kind).toBe("untouched");
+  });
+
+  it("weights under 100: partial, with the share that stays", () => {
+    expect(mappingReach([m("svc.d", ["gone.d", 60])], "svc.d")).toMatchObject({ kind: "partial", percent: 40 });
+    expect(mappingReach([m("svc.e", ["gone.e", 30], ["svc.e", 30])], "svc.e")).toMatchObject({ kind: "partial", percent: 30 });
+    expect(mappingReach([m("svc.f", ["gone.f", 30])], "svc.*")).toMatchObject({ kind: "untouched" });
+  });
+
+  it("all weight back on the subject itself: untouched", () => {
+    expect(mappingReach([m("svc.g", ["svc.g", 100])], "svc.g").kind).toBe("untouched");
+  });
+
+  it("another mapping onto the local subject: reached through it", () => {
+    expect(mappingReach([m("svc.c", ["gone.c"]), m("ask.c", ["svc.c"])], "svc.c")).toMatchObject({ kind: "through", via: { source: "ask.c" } });
+  });
+
+  it("a mapping the server refuses is no mapping", () => {
+    expect(mappingReach([m("svc.a", ["gone.*"])], "svc.a").kind).toBe("untouched");
+  });
+
+  it("cluster-scoped destinations or functions it cannot follow: untouched (the model does not guess)", () => {
+    expect(mappingReach([m("svc.a", ["gone.a"], ["svc.a", 100, "east"])], "svc.a").kind).toBe("untouched");
+    expect(mappingReach([m("svc.*", ["svc.{{partition(2,1)}}"])], "svc.a").kind).toBe("untouched");
+    // a function whose pattern cannot land in the local subject still sends everything away
+    expect(mappingReach([m("svc.*", ["q.{{partition(2,1)}}"])], "svc.a").kind).toBe("away");
+  });
+});
+
+describe("mappings in the account JWT", () => {
+  it("are read with a weight of 0 as 100; the jwt library's rules make a bad one a blocking error", async () => {
+    const op = await TestOperator.create();
+    const acc = await op.account("M", { mappings: { "a.*": [{ subject: "b.$1", weight: 0 }, { subject: "c.$1", cluster: "east" }], z: [{ subject: "y", weight: 60 }, { subject: "x", weight: 50 }] } } as never);
+    const claims = parseAccount(acc.jwt);
+    expect(claims.ok).toBe(true);
+    if (!claims.ok) return;
+    expect(claims.claims.mappings).toEqual([
+      { source: "a.*", destinations: [{ subject: "b.$1", weight: 100, cluster: null }, { subject: "c.$1", weight: 100, cluster: "east" }] },
+      { source: "z", destinations: [{ subject: "y", weight: 60, cluster: null }, { subject: "x", weight: 50, cluster: null }] },
+    ]);
+    expect(validateAccount(claims.claims).other).toEqual(['mapping "z" exceeds 100% among its weighted destinations']);
+  });
+
+  it("a weight that is no uint8 makes the JWT undecodable, as Go's json.Unmarshal does", async () => {
+    const op = await TestOperator.create();
+    const acc = await op.account("W", { mappings: { a: [{ subject: "b", weight: 300 }] } } as never);
+    expect(parseAccount(acc.jwt)).toMatchObject({ ok: false, error: expect.stringContaining("weight") });
+  });
+});
