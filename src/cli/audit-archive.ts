@@ -14,7 +14,7 @@ import { isPublicKey } from "../core/jwt/nkey.js";
 import { parseAccountInfoBody, type AccountInfoReply } from "../shell/resolver.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import type { Deployment } from "./sources.js";
-import { ZipFile } from "./zip.js";
+import { ZipArchive } from "./zip.js";
 
 export const ARCHIVE_LIMITS = {
   /** Largest archive read: gather's profiles make archives big, but they are never inflated. */
@@ -40,12 +40,12 @@ export interface ArchivedDeployment extends Deployment {
   serverViews: NonNullable<Deployment["serverViews"]>;
 }
 
-export function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): ArchivedDeployment {
-  const zip = ZipFile.open(path, limits);
+export async function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): Promise<ArchivedDeployment> {
+  const zip = await ZipArchive.open(path, limits);
   try {
     let inflated = 0;
-    const json = (name: string, max: number): unknown => {
-      const data = zip.read(name, max);
+    const json = async (name: string, max: number): Promise<unknown> => {
+      const data = await zip.read(name, max);
       inflated += data.length;
       if (inflated > limits.maxTotalBytes) throw new ConfigError(`${path}: more than ${limits.maxTotalBytes} bytes to inflate`);
       try {
@@ -55,14 +55,14 @@ export function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): Archive
       }
     };
     if (!zip.entries.has(MANIFEST)) throw new ConfigError(`${path} is no audit archive (no ${MANIFEST}); it is what \`nats audit gather\` writes`);
-    const manifest = parseManifest(json(MANIFEST, limits.maxManifestBytes), path);
+    const manifest = parseManifest(await json(MANIFEST, limits.maxManifestBytes), path);
     const ofType = (type: string) => [...manifest].filter(([, tags]) => tags.get("artifact_type") === type).sort(([a], [b]) => a.localeCompare(b));
 
     const operatorJwts = new Set<string>();
     const servers = new Set<string>();
     for (const [name, tags] of ofType("variables")) {
       servers.add(tags.get("server") ?? name);
-      const list = (json(name, limits.maxReplyBytes) as { data?: { trusted_operators_jwt?: unknown } } | null)?.data?.trusted_operators_jwt;
+      const list = ((await json(name, limits.maxReplyBytes)) as { data?: { trusted_operators_jwt?: unknown } } | null)?.data?.trusted_operators_jwt;
       for (const jwt of Array.isArray(list) ? list : []) if (typeof jwt === "string" && jwt.length <= 1024 * 1024) operatorJwts.add(jwt.trim());
     }
     if (operatorJwts.size === 0) throw new ConfigError(`${path}: no server's VARZ names a trusted operator JWT (gathered with --no-server-endpoints, or not in operator mode?)`);
@@ -73,7 +73,7 @@ export function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): Archive
       // Paged entries: one reply a server, so the first page is the reply.
       if (!isPublicKey(account, "account") || !name.endsWith("/0001.json")) continue;
       if (!replies.has(account) && replies.size >= limits.maxAccounts) throw new ConfigError(`${path} has more than ${limits.maxAccounts} accounts`);
-      const reply = parseAccountInfoBody(json(name, limits.maxReplyBytes));
+      const reply = parseAccountInfoBody(await json(name, limits.maxReplyBytes));
       if (!reply) continue;
       servers.add(reply.server);
       replies.set(account, [...(replies.get(account) ?? []), reply]);
@@ -86,7 +86,7 @@ export function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): Archive
         const jwt = newest(rs.map((r) => r.jwt).filter((j): j is string => j !== null));
         return jwt ? [{ filedUnder: id, jwt, file: `${path}: ${id}` }] : [];
       }),
-      ...optional("asOf", capturedAt(manifest, json, limits.maxReplyBytes)),
+      ...optional("asOf", await capturedAt(manifest, json, limits.maxReplyBytes)),
       serverViews: { servers: [...servers].sort(), replies },
     };
   } finally {
@@ -110,10 +110,10 @@ function parseManifest(raw: unknown, path: string): Map<string, Tags> {
 }
 
 /** When the servers were asked: the capture metadata's timestamp. */
-function capturedAt(manifest: Map<string, Tags>, json: (name: string, max: number) => unknown, max: number): Date | null {
+async function capturedAt(manifest: Map<string, Tags>, json: (name: string, max: number) => Promise<unknown>, max: number): Promise<Date | null> {
   const entry = [...manifest].find(([, tags]) => tags.get("special") === METADATA_TAG);
   if (!entry) return null;
-  const stamp = (json(entry[0], max) as { capture_timestamp?: unknown } | null)?.capture_timestamp;
+  const stamp = ((await json(entry[0], max)) as { capture_timestamp?: unknown } | null)?.capture_timestamp;
   const at = typeof stamp === "string" ? new Date(stamp) : null;
   return at && Number.isFinite(at.getTime()) ? at : null;
 }

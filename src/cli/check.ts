@@ -117,7 +117,7 @@ export function isLive(values: Record<string, unknown>): boolean {
 }
 
 export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
-  if (values["audit-archive"]) return [readAuditArchive(values["audit-archive"] as string)];
+  if (values["audit-archive"]) return [await readAuditArchive(values["audit-archive"] as string)];
   if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
   if (isLive(values)) return [await readLive(liveConnection(values, env), progress)];
   return readNscStore((values["nsc-store"] as string | undefined) ?? nscStore(env));

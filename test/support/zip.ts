@@ -1,50 +1,35 @@
-/** A minimal ZIP writer for tests that need archives the real tools would not write (damaged, hostile). */
-import { crc32, deflateRawSync } from "node:zlib";
+/** ZIP archives for tests that need ones the real tools would not write (damaged, hostile), made by yazl. */
+import { buffer } from "node:stream/consumers";
+import yazl from "yazl";
 
 export interface ZipInput {
   name: string;
   data: Buffer | string;
-  /** Store the size in the directory as this instead of the real one (a lying entry). */
+  /** Say in the central directory that the entry inflates to this many bytes (a lying entry). */
   declaredSize?: number;
+  /** Say in the central directory that the entry's CRC-32 is this (a damaged entry). */
+  declaredCrc?: number;
 }
 
-export function writeZip(inputs: ZipInput[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
+const CENTRAL_HEADER = 0x02014b50;
+
+export async function writeZip(inputs: ZipInput[]): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const input of inputs) zip.addBuffer(Buffer.from(input.data), input.name, { compress: true });
+  zip.end();
+  const bytes = await buffer(zip.outputStream);
   for (const input of inputs) {
-    const data = Buffer.from(input.data);
-    const packed = deflateRawSync(data);
-    const name = Buffer.from(input.name, "utf8");
-    const size = input.declaredSize ?? data.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(crc32(data), 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc32(data), 16);
-    central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, packed);
-    centrals.push(central, name);
-    offset += local.length + name.length + packed.length;
+    if (input.declaredSize !== undefined) centralHeader(bytes, input.name).writeUInt32LE(input.declaredSize, 24);
+    if (input.declaredCrc !== undefined) centralHeader(bytes, input.name).writeUInt32LE(input.declaredCrc, 16);
   }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(inputs.length, 8);
-  end.writeUInt16LE(inputs.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
+  return bytes;
+}
+
+/** `name`'s central directory header (the one readers trust), as a view into the archive. */
+function centralHeader(zip: Buffer, name: string): Buffer {
+  const bytes = Buffer.from(name);
+  for (let at = zip.indexOf(bytes); at >= 0; at = zip.indexOf(bytes, at + 1)) {
+    if (at >= 46 && zip.readUInt32LE(at - 46) === CENTRAL_HEADER) return zip.subarray(at - 46, at);
+  }
+  throw new Error(`no central directory header for ${name}`);
 }

@@ -50,25 +50,24 @@ function archive(accounts: { id: string; jwt: string; imports?: unknown[] }[], e
   return [...entries, ...extra, { name: "capture/misc/manifest.json", data: JSON.stringify(manifest) }];
 }
 
-function file(name: string, bytes: Buffer): string {
+async function file(name: string, bytes: Buffer | Promise<Buffer>): Promise<string> {
   const path = join(dir, name);
-  writeFileSync(path, bytes);
+  writeFileSync(path, await bytes);
   return path;
 }
 
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error("not refused");
+const refusal = async (f: () => Promise<unknown>): Promise<string> => {
+  const e: unknown = await f().then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ConfigError);
+  return (e as Error).message;
 };
 
-describe("an audit archive", () => {
-  it("yields the operator, the account JWTs, the servers' views, and the capture instant", () => {
-    const d = readAuditArchive(file("ok.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: false }] }]))));
+describe("an audit archive", async () => {
+  it("yields the operator, the account JWTs, the servers' views, and the capture instant", async () => {
+    const d = await readAuditArchive(await file("ok.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: false }] }]))));
     expect(d.operatorJwts).toEqual([op.jwt]);
     expect(d.accounts.map((a) => a.filedUnder).sort()).toEqual([exp.id, imp.id].sort());
     expect(d.asOf?.toISOString()).toBe("2026-01-02T03:04:05.000Z");
@@ -76,40 +75,46 @@ describe("an audit archive", () => {
     expect(report.imports).toMatchObject([{ subject: "o.1", status: "active", server: { servers: 1, registered: true, invalid: false } }]);
   });
 
-  it("a server that refuses a valid import makes it server_state_stale, as the live service would", () => {
-    const d = readAuditArchive(file("stale.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: true }] }]))));
+  it("a server that refuses a valid import makes it server_state_stale, as the live service would", async () => {
+    const d = await readAuditArchive(await file("stale.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: true }] }]))));
     expect(audit([d], d.asOf!, 7 * 86400).imports).toMatchObject([{ status: "inactive", cause: "server_state_stale" }]);
   });
 
-  it("reports an account JWT that fails verification, and trusts nothing in it", () => {
+  it("reports an account JWT that fails verification, and trusts nothing in it", async () => {
     const forged = forgeSignature(imp.jwt);
-    const d = readAuditArchive(file("forged.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: forged }]))));
+    const d = await readAuditArchive(await file("forged.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: forged }]))));
     const report = audit([d], d.asOf!, 7 * 86400);
     expect(report.account_errors.map((e) => e.account)).toEqual([imp.id]);
     expect(report.account_errors[0]!.error).toMatch(/signature/i);
     expect(report.imports.filter((i) => i.status === "active")).toEqual([]);
   });
 
-  it("ignores an INFO entry tagged with something that is not an account key (a path cannot smuggle one in)", () => {
-    const d = readAuditArchive(file("tags.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: "$G", jwt: imp.jwt }]))));
+  it("ignores an INFO entry tagged with something that is not an account key (a path cannot smuggle one in)", async () => {
+    const d = await readAuditArchive(await file("tags.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: "$G", jwt: imp.jwt }]))));
     expect(d.accounts.map((a) => a.filedUnder)).toEqual([exp.id]);
   });
 
-  it("refuses what is no audit archive, a damaged file, and archives beyond its bounds", () => {
-    expect(refusal(() => readAuditArchive(file("plain.zip", writeZip([{ name: "a.txt", data: "x" }]))))).toMatch(/no audit archive/);
-    expect(refusal(() => readAuditArchive(file("garbage.zip", Buffer.from("not a zip at all"))))).toMatch(/no end of central directory/);
-    const good = writeZip(archive([{ id: exp.id, jwt: exp.jwt }]));
-    expect(refusal(() => readAuditArchive(file("cut.zip", good.subarray(0, good.length - 30))))).toMatch(/not a readable ZIP|no end of central directory/);
-    expect(refusal(() => readAuditArchive(file("many.zip", good), { ...ARCHIVE_LIMITS, maxEntries: 3 }))).toMatch(/4 entries, more than the 3/);
-    expect(refusal(() => readAuditArchive(file("big.zip", good), { ...ARCHIVE_LIMITS, maxFileBytes: 100 }))).toMatch(/more than the 100 read/);
-    expect(refusal(() => readAuditArchive(file("reply.zip", good), { ...ARCHIVE_LIMITS, maxReplyBytes: 50 }))).toMatch(/more than the 50 read/);
-    expect(refusal(() => readAuditArchive(file("total.zip", good), { ...ARCHIVE_LIMITS, maxTotalBytes: 1000 }))).toMatch(/more than 1000 bytes to inflate/);
-    expect(refusal(() => readAuditArchive(file("accounts.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt }]))), { ...ARCHIVE_LIMITS, maxAccounts: 1 }))).toMatch(/more than 1 accounts/);
+  it("refuses what is no audit archive, a damaged file, and archives beyond its bounds", async () => {
+    expect(await refusal(async () => readAuditArchive(await file("plain.zip", writeZip([{ name: "a.txt", data: "x" }]))))).toMatch(/no audit archive/);
+    expect(await refusal(async () => readAuditArchive(await file("garbage.zip", Buffer.from("not a zip at all"))))).toMatch(/not a readable ZIP archive/);
+    const good = await writeZip(archive([{ id: exp.id, jwt: exp.jwt }]));
+    expect(await refusal(async () => readAuditArchive(await file("cut.zip", good.subarray(0, good.length - 30))))).toMatch(/not a readable ZIP archive/);
+    expect(await refusal(async () => readAuditArchive(await file("many.zip", good), { ...ARCHIVE_LIMITS, maxEntries: 3 }))).toMatch(/4 entries, more than the 3/);
+    expect(await refusal(async () => readAuditArchive(await file("big.zip", good), { ...ARCHIVE_LIMITS, maxFileBytes: 100 }))).toMatch(/more than the 100 read/);
+    expect(await refusal(async () => readAuditArchive(await file("reply.zip", good), { ...ARCHIVE_LIMITS, maxReplyBytes: 50 }))).toMatch(/more than the 50 read/);
+    expect(await refusal(async () => readAuditArchive(await file("total.zip", good), { ...ARCHIVE_LIMITS, maxTotalBytes: 1000 }))).toMatch(/more than 1000 bytes to inflate/);
+    expect(await refusal(async () => readAuditArchive(await file("accounts.zip", writeZip(archive([{ id: exp.id, jwt: exp.jwt }, { id: imp.id, jwt: imp.jwt }]))), { ...ARCHIVE_LIMITS, maxAccounts: 1 }))).toMatch(/more than 1 accounts/);
   });
 
-  it("does not believe an entry's declared size: one that inflates past it is refused", () => {
+  it("does not believe an entry's declared size: one that inflates past it is refused", async () => {
     const entries = archive([{ id: exp.id, jwt: exp.jwt }]);
     const lying = entries.map((e) => (e.name.includes("variables") ? { ...e, declaredSize: 10 } : e));
-    expect(refusal(() => readAuditArchive(file("liar.zip", writeZip(lying))))).toMatch(/does not inflate within 10 bytes|fails its size or CRC check/);
+    expect(await refusal(async () => readAuditArchive(await file("liar.zip", writeZip(lying))))).toMatch(/not a readable ZIP archive: .*variables.*too many bytes/);
+  });
+
+  it("refuses an entry whose bytes do not match its CRC", async () => {
+    const entries = archive([{ id: exp.id, jwt: exp.jwt }]);
+    const damaged = entries.map((e) => (e.name.includes("variables") ? { ...e, declaredCrc: 12345 } : e));
+    expect(await refusal(async () => readAuditArchive(await file("crc.zip", writeZip(damaged))))).toMatch(/variables.*fails its CRC check/);
   });
 });
