@@ -1,10 +1,9 @@
 /** The offline audit: deployments in, diagnoses and named account errors out. No I/O. */
 import { accountErrors, diagnoseAll, summarize, type AccountError, type CheckSummary } from "../core/report.js";
 import type { ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
-import { AccountDirectory, OperatorTrust } from "../core/directory.js";
-import { ConfigError } from "../config.js";
+import type { AccountDirectory } from "../core/directory.js";
 import { directoryBasis, ServerViews } from "../shell/server-views.js";
-import type { Deployment } from "./sources.js";
+import { loadDirectories, type Deployment } from "./sources.js";
 
 export interface AuditFilters {
   account?: string;
@@ -45,34 +44,6 @@ function withServerViews(found: ImportDiagnosis[], dir: AccountDirectory, snapsh
   const basis = directoryBasis(dir);
   views.record(snapshot.replies, snapshot.servers, basis, at.getTime());
   return found.map((d) => views.apply(`${d.account} ${d.type} ${d.source_account} ${d.subject} ${d.local_subject ?? ""}`, d, basis));
-}
-
-/** One directory per deployment, with the JWTs that could not even be filed under an account. */
-export function loadDirectories(deployments: Deployment[]): { deployment: Deployment; dir: AccountDirectory; errors: AccountError[] }[] {
-  return deployments.map((deployment) => {
-    const dir = new AccountDirectory(trustOf(deployment));
-    const errors: AccountError[] = [];
-    for (const a of deployment.accounts) {
-      try {
-        dir.upsert(a.jwt, a.filedUnder ?? undefined);
-      } catch (e) {
-        errors.push({ account: a.filedUnder ?? a.file, account_name: null, error: (e as Error).message });
-      }
-    }
-    return { deployment, dir, errors };
-  });
-}
-
-function trustOf(d: Deployment): OperatorTrust {
-  const trust = new OperatorTrust();
-  for (const jwt of d.operatorJwts) {
-    try {
-      trust.addOperator(jwt);
-    } catch (e) {
-      throw new ConfigError(`${d.origin}: ${(e as Error).message}`);
-    }
-  }
-  return trust;
 }
 
 function matchingAccounts(dir: AccountDirectory, keyOrName: string): string[] {

@@ -5,13 +5,10 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
-import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
 import type { ImportStatus } from "../core/diagnosis.js";
-import { ResolverClient } from "../shell/resolver.js";
 import { audit, type AuditReport } from "./audit.js";
-import { readAuditArchive } from "./audit-archive.js";
 import { painter, renderReport } from "./render.js";
-import { nscStore, readJwtDir, readNscStore, type Deployment } from "./sources.js";
+import { oneSource, readSource, SOURCE_OPTIONS } from "./sources.js";
 
 export const CHECK_USAGE = `Usage: nats-insights check [source] [filters] [--json]
 Sources (default: the nsc store nsc is configured with, as \`nsc env\` shows it):
@@ -64,25 +61,6 @@ export function exitCode(report: AuditReport): number {
   return report.summary.inactive > 0 || report.account_errors.length > 0 ? 1 : 0;
 }
 
-/** The options that name where JWTs are read from, shared by every offline command. */
-export const SOURCE_OPTIONS = {
-  "nsc-store": { type: "string" },
-  "jwt-dir": { type: "string" },
-  "audit-archive": { type: "string" },
-  "operator-jwt": { type: "string" },
-  server: { type: "string" },
-  context: { type: "string" },
-  creds: { type: "string" },
-  nkey: { type: "string" },
-  user: { type: "string" },
-  password: { type: "string" },
-  token: { type: "string" },
-  "tls-ca": { type: "string" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  "tls-first": { type: "boolean" },
-} as const;
-
 function parseCheckArgs(argv: string[]) {
   try {
     const parsed = parseArgs({
@@ -102,63 +80,5 @@ function parseCheckArgs(argv: string[]) {
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError((e as Error).message.split("\n")[0]);
-  }
-}
-
-export function oneSource(values: Record<string, unknown>): void {
-  const sources = ["nsc-store", "jwt-dir", "audit-archive", "server"].filter((s) => values[s] !== undefined);
-  if (values["context"] !== undefined && values["server"] === undefined) sources.push("context");
-  if (sources.length > 1) throw new ConfigError(`give one source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
-}
-
-/** A live deployment is read when --server or --context names one; else JWTs at rest. */
-export function isLive(values: Record<string, unknown>): boolean {
-  return values["server"] !== undefined || values["context"] !== undefined;
-}
-
-export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
-  if (values["audit-archive"]) return [await readAuditArchive(values["audit-archive"] as string)];
-  if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
-  if (isLive(values)) return [await readLive(liveConnection(values, env), progress)];
-  return readNscStore((values["nsc-store"] as string | undefined) ?? nscStore(env));
-}
-
-/** Options first, then the NATS_* variables natscli also reads, then the context for the rest. */
-export function liveConnection(values: Record<string, unknown>, env: NodeJS.ProcessEnv): ConnectionSettings {
-  const opt = (flag: string, variable: string): string | undefined => (values[flag] as string | undefined) || env[variable] || undefined;
-  return resolveConnection(
-    {
-      url: values["server"] as string | undefined,
-      context: opt("context", "NATS_CONTEXT"),
-      creds: opt("creds", "NATS_CREDS"),
-      nkey: opt("nkey", "NATS_NKEY"),
-      user: opt("user", "NATS_USER"),
-      password: opt("password", "NATS_PASSWORD"),
-      token: opt("token", "NATS_TOKEN"),
-      tlsCa: opt("tls-ca", "NATS_CA"),
-      tlsCert: opt("tls-cert", "NATS_CERT"),
-      tlsKey: opt("tls-key", "NATS_KEY"),
-      tlsFirst: values["tls-first"] === true ? true : yesNo("NATS_TLS_FIRST", env["NATS_TLS_FIRST"]),
-    },
-    env,
-    "--server",
-  );
-}
-
-async function readLive(settings: ConnectionSettings, progress: (t: string) => unknown): Promise<Deployment> {
-  const url = shownServers(settings);
-  const nc = await connectOrFail(settings, "nats-insights-check");
-  try {
-    const resolver = new ResolverClient(nc, 2000);
-    const operatorJwts = await resolver.operatorJwts().catch((e: Error) => {
-      throw new ConfigError(`${url}: cannot read the operator JWT from the servers' VARZ (are these system-account creds?): ${e.message}`);
-    });
-    if (operatorJwts.length === 0) throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
-    const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`)).catch((e: Error) => {
-      throw new ConfigError(`${url}: cannot load the account JWTs through $SYS (system-account creds and a full or cache resolver are needed): ${e.message}`);
-    });
-    return { origin: `live servers ${url}`, operatorJwts, accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })) };
-  } finally {
-    await nc.close();
   }
 }

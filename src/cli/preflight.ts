@@ -8,9 +8,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
 import { MAX_TOKEN_BYTES, peekClaims } from "../core/jwt/decode.js";
 import { preflight, type PreflightResult } from "../core/whatif/preflight.js";
-import { loadDirectories } from "./audit.js";
-import { isLive, oneSource, readSource, SOURCE_OPTIONS } from "./check.js";
-import type { Deployment } from "./sources.js";
+import { isLive, loadDirectories, oneSource, readSource, SOURCE_OPTIONS, type Deployment } from "./sources.js";
 import type { AccountDirectory } from "../core/directory.js";
 import { painter } from "./render.js";
 

@@ -1,15 +1,20 @@
 /**
- * Where the offline audit reads JWTs from: an nsc store, a directory of account JWTs (a full
- * resolver's directory, say), or a live deployment through $SYS. Each yields the operator JWTs to
- * trust and the account JWTs by the key they were filed under.
+ * Where the offline commands read JWTs from: an nsc store, a directory of account JWTs (a full
+ * resolver's directory, say), an audit archive, or a live deployment through $SYS. Each yields the
+ * operator JWTs to trust and the account JWTs by the key they were filed under. Every command
+ * (check, preflight) names its source with the same options and loads it through this module.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { ConfigError } from "../config.js";
+import type { AccountError } from "../core/report.js";
+import { AccountDirectory, OperatorTrust } from "../core/directory.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
-import type { AccountInfoReply } from "../shell/resolver.js";
+import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
+import { ResolverClient, type AccountInfoReply } from "../shell/resolver.js";
+import { readAuditArchive } from "./audit-archive.js";
 
 export interface Deployment {
   /** What it was read from, for messages. */
@@ -113,4 +118,113 @@ export function readJwtDir(dir: string, operatorJwtFile: string | null): Deploym
   }
   if (operatorJwts.length === 0) throw new ConfigError(`no operator JWT in ${dir}: give --operator-jwt FILE`);
   return { origin: `JWT directory ${dir}`, operatorJwts, accounts };
+}
+
+// ---- the source a command line names ----------------------------------------------------------
+
+/** The options that name where JWTs are read from, shared by every offline command. */
+export const SOURCE_OPTIONS = {
+  "nsc-store": { type: "string" },
+  "jwt-dir": { type: "string" },
+  "audit-archive": { type: "string" },
+  "operator-jwt": { type: "string" },
+  server: { type: "string" },
+  context: { type: "string" },
+  creds: { type: "string" },
+  nkey: { type: "string" },
+  user: { type: "string" },
+  password: { type: "string" },
+  token: { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-first": { type: "boolean" },
+} as const;
+
+export function oneSource(values: Record<string, unknown>): void {
+  const sources = ["nsc-store", "jwt-dir", "audit-archive", "server"].filter((s) => values[s] !== undefined);
+  if (values["context"] !== undefined && values["server"] === undefined) sources.push("context");
+  if (sources.length > 1) throw new ConfigError(`give one source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
+}
+
+/** A live deployment is read when --server or --context names one; else JWTs at rest. */
+export function isLive(values: Record<string, unknown>): boolean {
+  return values["server"] !== undefined || values["context"] !== undefined;
+}
+
+export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
+  if (values["audit-archive"]) return [await readAuditArchive(values["audit-archive"] as string)];
+  if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
+  if (isLive(values)) return [await readLive(liveConnection(values, env), progress)];
+  return readNscStore((values["nsc-store"] as string | undefined) ?? nscStore(env));
+}
+
+/** Options first, then the NATS_* variables natscli also reads, then the context for the rest. */
+export function liveConnection(values: Record<string, unknown>, env: NodeJS.ProcessEnv): ConnectionSettings {
+  const opt = (flag: string, variable: string): string | undefined => (values[flag] as string | undefined) || env[variable] || undefined;
+  return resolveConnection(
+    {
+      url: values["server"] as string | undefined,
+      context: opt("context", "NATS_CONTEXT"),
+      creds: opt("creds", "NATS_CREDS"),
+      nkey: opt("nkey", "NATS_NKEY"),
+      user: opt("user", "NATS_USER"),
+      password: opt("password", "NATS_PASSWORD"),
+      token: opt("token", "NATS_TOKEN"),
+      tlsCa: opt("tls-ca", "NATS_CA"),
+      tlsCert: opt("tls-cert", "NATS_CERT"),
+      tlsKey: opt("tls-key", "NATS_KEY"),
+      tlsFirst: values["tls-first"] === true ? true : yesNo("NATS_TLS_FIRST", env["NATS_TLS_FIRST"]),
+    },
+    env,
+    "--server",
+  );
+}
+
+async function readLive(settings: ConnectionSettings, progress: (t: string) => unknown): Promise<Deployment> {
+  const url = shownServers(settings);
+  const nc = await connectOrFail(settings, "nats-insights-check");
+  try {
+    const resolver = new ResolverClient(nc, 2000);
+    const operatorJwts = await resolver.operatorJwts().catch((e: Error) => {
+      throw new ConfigError(`${url}: cannot read the operator JWT from the servers' VARZ (are these system-account creds?): ${e.message}`);
+    });
+    if (operatorJwts.length === 0) throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
+    const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`)).catch((e: Error) => {
+      throw new ConfigError(`${url}: cannot load the account JWTs through $SYS (system-account creds and a full or cache resolver are needed): ${e.message}`);
+    });
+    return { origin: `live servers ${url}`, operatorJwts, accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })) };
+  } finally {
+    await nc.close();
+  }
+}
+
+// ---- directories ------------------------------------------------------------------------------
+
+/** One directory per deployment, with the JWTs that could not even be filed under an account. */
+export function loadDirectories(deployments: Deployment[]): { deployment: Deployment; dir: AccountDirectory; errors: AccountError[] }[] {
+  return deployments.map((deployment) => {
+    const dir = new AccountDirectory(trustOf(deployment));
+    const errors: AccountError[] = [];
+    for (const a of deployment.accounts) {
+      try {
+        dir.upsert(a.jwt, a.filedUnder ?? undefined);
+      } catch (e) {
+        errors.push({ account: a.filedUnder ?? a.file, account_name: null, error: (e as Error).message });
+      }
+    }
+    return { deployment, dir, errors };
+  });
+}
+
+function trustOf(d: Deployment): OperatorTrust {
+  const trust = new OperatorTrust();
+  for (const jwt of d.operatorJwts) {
+    try {
+      trust.addOperator(jwt);
+    } catch (e) {
+      throw new ConfigError(`${d.origin}: ${(e as Error).message}`);
+    }
+  }
+  return trust;
 }
