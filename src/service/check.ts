@@ -1,10 +1,14 @@
 /**
- * insights.imports.check: filter, sort and page the current diagnoses. Pure: the monitor's state
- * and the request in, the reply body out.
+ * insights.imports.check: filter, sort and page the current diagnoses. `check` is pure: the
+ * monitor's state and the request in, the reply body out; the endpoint asks the live service for
+ * the diagnoses with the servers' own view filled in.
  */
+import { ServiceError } from "@nats-io/services";
 import { accountErrors, summarize } from "../core/report.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
+import { DEFAULT_MAX_PAYLOAD } from "./payload.js";
+import type { EndpointSpec } from "./service.js";
 
 export interface CheckRequest {
   account?: string;
@@ -34,7 +38,7 @@ export type CheckOutcome = { ok: true; reply: Record<string, unknown> } | { ok: 
  * `diagnosesOf(id)` gives one account's diagnoses (null: everyone's), so that a question about one
  * account costs what that account has, not what the deployment has.
  */
-export function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) => ImportDiagnosis[], req: CheckRequest, now: Date): CheckOutcome {
+export function check(dir: AccountDirectory, diagnosesOf: DiagnosesOf, req: CheckRequest, now: Date): CheckOutcome {
   let accountId: string | null = null;
   if (req.account !== undefined) {
     const entry = dir.resolve(req.account);
@@ -57,6 +61,28 @@ export function check(dir: AccountDirectory, diagnosesOf: (accountId: string | n
       offset,
       truncated: offset + page.length < matching.length,
       account_errors: accountErrors(dir, accountId ?? undefined, Math.floor(now.getTime() / 1000)),
+    },
+  };
+}
+
+/** Gives one account's diagnoses (null: everyone's), the servers' view applied. */
+export type DiagnosesOf = (accountId: string | null) => ImportDiagnosis[];
+
+export function checkEndpoint(
+  getDirectory: () => AccountDirectory,
+  diagnosesOf: DiagnosesOf,
+  maxPayload: () => number = () => DEFAULT_MAX_PAYLOAD,
+): EndpointSpec {
+  return {
+    name: "check",
+    subject: "insights.imports.check",
+    request: "check-request",
+    response: "check-reply",
+    description: "Every import of every account (or of one), with status, cause, message and remediation",
+    handle: (body: unknown) => {
+      const outcome = check(getDirectory(), diagnosesOf, body as CheckRequest, new Date());
+      if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
+      return fitToPayload(outcome.reply, maxPayload());
     },
   };
 }

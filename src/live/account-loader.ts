@@ -1,0 +1,91 @@
+/**
+ * Reading what the servers store: the operators they trust, and every account JWT the resolver
+ * holds (listed or not). Used at start and by each resync.
+ */
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { ConfigError } from "../config.js";
+import { importSources, OperatorTrust } from "../core/directory.js";
+import type { ImportMonitor } from "../core/monitor.js";
+import type { Logger } from "../shell/log.js";
+import type { ResolverClient } from "../shell/resolver.js";
+import { nowSeconds } from "./clock.js";
+
+/** The operators to trust at start: the configured operator JWT, else the servers' (VARZ). */
+export async function initialTrust(operatorJwtPath: string | null, resolver: ResolverClient): Promise<OperatorTrust> {
+  const trust = new OperatorTrust();
+  const jwts = operatorJwtPath ? [readFileSync(operatorJwtPath, "utf8")] : await resolver.operatorJwts().catch(() => []);
+  if (jwts.length === 0) {
+    throw new ConfigError("no operator JWT: the servers' VARZ lists none (are they in operator mode, and are these system-account creds?); give --operator-jwt");
+  }
+  for (const jwt of jwts) {
+    try {
+      trust.addOperator(jwt);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
+  return trust;
+}
+
+export class AccountLoader {
+  constructor(
+    private readonly monitor: ImportMonitor,
+    private readonly resolver: ResolverClient,
+    private readonly operatorJwtPath: string | null,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The operators the servers trust change only with a restart (a reload refuses it), which the
+   * service sees as a reconnect; read them again on every resync. No answer is no verdict: the
+   * current trust stays.
+   */
+  async refreshTrust(): Promise<void> {
+    const path = this.operatorJwtPath;
+    const jwts = await (path ? readFile(path, "utf8").then((jwt) => [jwt]) : this.resolver.operatorJwts()).catch(() => [] as string[]);
+    if (jwts.length === 0) return;
+    try {
+      const changes = this.monitor.retrust(jwts, nowSeconds());
+      if (changes) this.log.warn({ operators: this.monitor.directory.trust.operators.map((o) => o.subject), changed: changes.length }, "the trusted operators changed; every account checked again");
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, "the servers' operator JWT is not usable; keeping the current trust");
+    }
+  }
+
+  /**
+   * Every JWT the resolver stores: what it lists, plus those it stores but leaves out of its lists
+   * because they expired (docs/servers.md): the accounts known before, and the source accounts the
+   * JWTs name, looked up by key, until no new one turns up.
+   */
+  async loadStored(): Promise<Map<string, string>> {
+    const known = this.monitor.directory.accounts().map((e) => e.id);
+    const jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
+    const asked = new Set<string>(jwts.keys());
+    const unasked = (ids: Iterable<string>) => [...new Set(ids)].filter((id) => !asked.has(id));
+    let candidates = unasked([...known, ...[...jwts.values()].flatMap(importSources)]);
+    // An account found this way may name further sources; a chain of them ends within a few rounds.
+    for (let round = 0; round < 8 && candidates.length > 0; round++) {
+      for (const id of candidates) asked.add(id);
+      const found = await this.resolver.addUnlisted(jwts, candidates);
+      if (found.length > 0) this.log.info({ accounts: found.length }, "found stored JWTs the resolver does not list (expired)");
+      candidates = unasked(found.flatMap((id) => importSources(jwts.get(id)!)));
+    }
+    this.keepExpired(jwts, known);
+    return jwts;
+  }
+
+  /**
+   * The full resolver's store deletes a JWT within a minute of its `exp` (its expiry sweep), after
+   * which no request finds it. An account seen to expire stays reported as expired (it is still
+   * declared, and still broken) until a push or a delete says otherwise.
+   */
+  private keepExpired(jwts: Map<string, string>, known: string[]): void {
+    const now = nowSeconds();
+    for (const id of known) {
+      const entry = this.monitor.directory.get(id);
+      const expired = entry?.claims && entry.claims.expires > 0 && entry.claims.expires <= now;
+      if (!jwts.has(id) && expired) jwts.set(id, entry.token);
+    }
+  }
+}

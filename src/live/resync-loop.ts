@@ -1,0 +1,111 @@
+/**
+ * The clock of the live service: a full resync every epoch (and on demand), and a wake-up at the
+ * next instant at which time alone changes a verdict (an exp or nbf, or the start of a warning).
+ */
+import type { ImportMonitor } from "../core/monitor.js";
+import type { Logger } from "../shell/log.js";
+import type { Metrics } from "../shell/metrics.js";
+import type { AccountLoader } from "./account-loader.js";
+import { nowSeconds } from "./clock.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { VerdictPublisher } from "./verdict-publisher.js";
+
+/** Node timers overflow past ~24.8 days; wake up at least daily and re-arm. */
+const MAX_TIMER_MS = 24 * 3600 * 1000;
+
+export class ResyncLoop {
+  private running: Promise<void> | null = null;
+  /** Why another resync was asked for while one ran (the first reason; it runs once). */
+  private again: string | null = null;
+  /** Set while a load runs: a reconnect rejects it, since replies to requests sent before may never come. */
+  private abandonLoad: (() => void) | null = null;
+  private epochTimer: NodeJS.Timeout | null = null;
+  private boundaryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly monitor: ImportMonitor,
+    private readonly loader: AccountLoader,
+    private readonly verdicts: VerdictPublisher,
+    private readonly metrics: Metrics,
+    private readonly life: Lifecycle,
+    private readonly log: Logger,
+  ) {}
+
+  /** The first load, at start; its errors end the start-up. */
+  first(): Promise<void> {
+    return this.load("start");
+  }
+
+  /**
+   * Load every JWT the resolver stores and re-evaluate what changed; cross-check the servers.
+   * One at a time: asked while one runs, another runs right after it (once, whatever the number of
+   * asks), so a reconnect never just waits on a resync that started before the connection broke.
+   * Failures are logged here; the next epoch tries again.
+   */
+  resync(reason: string): void {
+    if (this.running) {
+      this.again ??= reason;
+      return;
+    }
+    this.running = this.load(reason)
+      .catch((e: Error) => {
+        this.metrics.resyncFailed();
+        this.log.warn({ reason, err: e.message }, "resync failed");
+      })
+      .finally(() => {
+        this.running = null;
+        const again = this.again;
+        this.again = null;
+        if (again && !this.life.stopping) this.resync(again);
+      });
+  }
+
+  /** The connection was re-established: abandon a load under way and load again. */
+  reconnected(): void {
+    this.abandonLoad?.();
+    this.resync("reconnect");
+  }
+
+  /** The resync under way, if any. */
+  pending(): Promise<void> | null {
+    return this.running;
+  }
+
+  armEpoch(epochSeconds: number): void {
+    this.epochTimer = setInterval(() => {
+      this.resync("epoch");
+    }, epochSeconds * 1000);
+    this.epochTimer.unref?.();
+  }
+
+  /** Wake up at the next exp/nbf (or warning) instant, so expiry is reported when it happens. */
+  armBoundary(): void {
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
+    const next = this.monitor.nextBoundary();
+    if (next === null || this.life.stopping) return;
+    const delay = Math.min(Math.max(0, next * 1000 - Date.now() + 5), MAX_TIMER_MS);
+    this.boundaryTimer = setTimeout(() => {
+      this.verdicts.emit(this.metrics.timed("time", () => this.monitor.tick(nowSeconds())));
+      this.armBoundary();
+    }, delay);
+  }
+
+  stopTimers(): void {
+    if (this.epochTimer) clearInterval(this.epochTimer);
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
+  }
+
+  private async load(reason: string): Promise<void> {
+    const started = Date.now();
+    await this.loader.refreshTrust();
+    const jwts = await new Promise<Map<string, string>>((resolve, reject) => {
+      this.abandonLoad = () => reject(new Error("the connection was re-established during the load"));
+      this.loader.loadStored().then(resolve, reject);
+    }).finally(() => (this.abandonLoad = null));
+    const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
+    await this.verdicts.publishAll(changes);
+    this.armBoundary();
+    this.metrics.resynced();
+    this.log.info({ reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started }, "resync done");
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * From verdicts to events. The monitor's verdicts are made from the JWTs; the servers' own view
+ * (ACCOUNT.<id>.INFO, asked at each cross-check and after each change) is applied to them before
+ * they are published, and a verdict is never combined with a server view older than it. The event
+ * publisher then decides, across instances, who publishes a change.
+ */
+import type { ImportDiagnosis } from "../core/diagnosis.js";
+import { importOfKey } from "../core/import-key.js";
+import type { ImportChange, ImportMonitor } from "../core/monitor.js";
+import { serverViewCanChange } from "../core/server-observation.js";
+import { exporterSubject } from "../core/validate.js";
+import type { EventPublisher, RemovalReason } from "../shell/events.js";
+import type { Logger } from "../shell/log.js";
+import type { ResolverClient } from "../shell/resolver.js";
+import { CONFIRM_MS, ServerViews, type VerdictBasis } from "../shell/server-views.js";
+import { sleep } from "./clock.js";
+import type { Lifecycle } from "./lifecycle.js";
+
+/**
+ * After a change, the servers' view of the accounts it touched is asked for again before their
+ * verdicts are published; while a server still shows other JWTs than the resolver's, it is asked
+ * again after these delays, within FRESH_VIEW_BOUND_MS in all (then its view is left out).
+ */
+const FRESH_VIEW_DELAYS_MS = [25, 75, 150, 300, 450];
+const FRESH_VIEW_BOUND_MS = 1000;
+/** One server's INFO answer is waited for at most this long (or the request time-out, if shorter). */
+const INFO_WAIT_MS = 500;
+
+export class VerdictPublisher {
+  private readonly views = new ServerViews();
+  private readonly basis: VerdictBasis;
+  /** Imports whose verdicts wait for a fresh server view before they are published (count of waits). */
+  private readonly held = new Map<string, number>();
+  /** Server views asked for after a change, not back yet. */
+  private readonly viewWork = new Set<Promise<void>>();
+  /** The start-up's removal of imports that disappeared while no instance ran. */
+  private startRemovals: Promise<void> = Promise.resolve();
+  /** Servers in the deployment, counted at each cross-check. */
+  private servers = 1;
+
+  constructor(
+    private readonly monitor: ImportMonitor,
+    private readonly events: EventPublisher,
+    private readonly resolver: ResolverClient,
+    private readonly life: Lifecycle,
+    private readonly log: Logger,
+    private readonly requestTimeoutMs: number,
+  ) {
+    this.basis = verdictBasis(monitor);
+  }
+
+  /** The diagnoses (of these accounts, or of all) by import key, the servers' own view filled in. */
+  keyed(accounts?: Iterable<string>): [string, ImportDiagnosis][] {
+    return this.monitor.keyed(accounts).map(([key, d]): [string, ImportDiagnosis] => [key, this.views.apply(key, d, this.basis)]);
+  }
+
+  /** Server views asked for after a change that are not back yet. */
+  pending(): Promise<void>[] {
+    return [...this.viewWork];
+  }
+
+  /**
+   * Resolves once every event decided on so far (the start-up's removals too) has been published
+   * on the connection or found published by another instance.
+   */
+  async published(): Promise<void> {
+    await this.startRemovals;
+    await this.events.drained();
+  }
+
+  /**
+   * Publish what changed. The monitor says which imports were re-evaluated; an event goes out when
+   * the final (status, cause), the servers' view applied, differs from the last one published.
+   * A verdict no server view can change (an inactive one, but for a cycle: a server can only add
+   * an exposure to its message) goes out at once. The other imports of the accounts touched (those
+   * with a changed verdict, and `touched`, whose JWTs changed) are held back until their servers
+   * have been asked again (bounded by FRESH_VIEW_BOUND_MS), then published once.
+   */
+  emit(changes: ImportChange[], touched: string[] = []): void {
+    this.views.judged(changes.map((c) => c.key));
+    const accounts = [...new Set([...changes.map((c) => c.diagnosis.account), ...touched])];
+    if (!this.life.started || accounts.length === 0) this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
+    else {
+      const entries = this.monitor.keyed(accounts);
+      const waiting = entries.filter(([, d]) => serverViewCanChange(d)).map(([key]) => key);
+      if (waiting.length > 0) this.holdFor(waiting, accounts, () => this.freshViews(accounts));
+      this.publishChanged(entries);
+    }
+    this.forgetRemoved();
+  }
+
+  /**
+   * After a resync's `changes`: cross-check every importer with the servers, then compare every
+   * import with what was last published (a full pass).
+   */
+  async publishAll(changes: ImportChange[]): Promise<void> {
+    // Before the first cross-check no server was asked anything: nothing to discount.
+    if (this.life.started) this.views.judged(changes.map((c) => c.key));
+    await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
+    this.publishChanged(this.monitor.keyed());
+    this.forgetRemoved();
+  }
+
+  /** Imports that disappeared while no instance ran (the shared record outlives instances). */
+  forgetUndeclared(): void {
+    this.startRemovals = this.events
+      .removeUndeclared((key) => this.monitor.has(key), (id) => this.removalReason(id), (key) => this.describeGone(key))
+      .catch((e: Error) => this.log.warn({ err: e.message }, "could not read the record of published imports"));
+  }
+
+  private async crossCheck(): Promise<void> {
+    this.servers = Math.max(1, await this.resolver.serverCount());
+    const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
+    await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
+    await this.confirmExposures(importers);
+  }
+
+  /** Hold back these imports' verdicts while `work` runs; then publish the accounts' verdicts, and confirm any exposure. */
+  private holdFor(keys: string[], accounts: string[], work: () => Promise<void>): void {
+    for (const key of keys) this.held.set(key, (this.held.get(key) ?? 0) + 1);
+    const done = work()
+      .catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their view"))
+      .then(() => {
+        for (const key of keys) {
+          const n = (this.held.get(key) ?? 1) - 1;
+          if (n > 0) this.held.set(key, n);
+          else this.held.delete(key);
+        }
+        this.publishChanged(this.monitor.keyed(accounts));
+        return this.confirmExposures(accounts);
+      })
+      .catch((e: Error) => this.log.warn({ err: e.message }, "could not confirm a server's view"))
+      .finally(() => this.viewWork.delete(done));
+    this.viewWork.add(done);
+  }
+
+  /** Offer the final verdicts, the servers' view applied, to the event publisher; held imports wait. */
+  private publishChanged(entries: [string, ImportDiagnosis][]): void {
+    const free = this.held.size === 0 ? entries : entries.filter(([key]) => !this.held.has(key));
+    this.events.offer(
+      free.map(([key, d]) => [key, this.views.apply(key, d, this.basis)]),
+      !this.life.started,
+    );
+  }
+
+  /** Where a server honours an import the JWTs say is dead, look once more: a late server timer is no exposure. */
+  private async confirmExposures(accounts: string[]): Promise<void> {
+    const pending = this.views.unconfirmed(this.monitor.keyed(accounts), this.basis);
+    if (pending.length === 0 || this.life.stopping) return;
+    await sleep(CONFIRM_MS + 20);
+    await this.views.refresh(pending, (id: string) => this.accountInfo(id), this.basis, false);
+  }
+
+  /**
+   * Ask the servers about these accounts until each shows the resolver's JWTs, within a bound. At a
+   * time instant (an exp or nbf), first let the servers' own timers fire.
+   */
+  private async freshViews(accounts: string[]): Promise<void> {
+    const quiet = this.views.quietAfter(this.monitor.keyed(accounts), this.basis) - Date.now();
+    if (quiet > 0) await sleep(quiet);
+    const deadline = Date.now() + FRESH_VIEW_BOUND_MS;
+    await this.views.refresh(accounts, (id: string) => this.accountInfo(id), this.basis, false);
+    for (const delay of FRESH_VIEW_DELAYS_MS) {
+      const behind = this.views.behind(accounts, this.basis);
+      if (behind.length === 0 || this.life.stopping || Date.now() + delay > deadline) return;
+      await sleep(delay);
+      await this.views.refresh(behind, (id: string) => this.accountInfo(id), this.basis, false);
+    }
+  }
+
+  private accountInfo(id: string) {
+    return this.resolver.accountInfo(id, this.servers, Math.min(this.requestTimeoutMs, INFO_WAIT_MS));
+  }
+
+  /**
+   * Imports no JWT declares any more (or whose account is gone): the monitor names them, or (after
+   * very many) everything is compared. Each gets a removal event, so no consumer keeps it.
+   */
+  private forgetRemoved(): void {
+    const removed = this.monitor.takeRemovedKeys();
+    const why = (id: string): RemovalReason => this.removalReason(id);
+    if (removed) {
+      this.events.removed(removed, why);
+      this.views.forgetKeys(removed);
+    } else {
+      this.events.prune((key) => this.monitor.has(key), why);
+      this.views.prune((key) => this.monitor.has(key));
+    }
+  }
+
+  private removalReason(accountId: string): RemovalReason {
+    return this.monitor.directory.get(accountId) ? "import_removed" : "account_deleted";
+  }
+
+  /** An import known only by its key (it disappeared while no instance ran), for its removal event. */
+  private describeGone(key: string): ImportDiagnosis | null {
+    const imp = importOfKey(key);
+    if (!imp) return null;
+    const names = this.monitor.directory;
+    return { ...imp, account_name: names.nameOf(imp.account), name: null, source_account_name: names.nameOf(imp.source_account), status: "inactive", cause: null, message: "", remediation: [], token: null, server: null };
+  }
+}
+
+/** What the servers' view is compared with: the directory's JWTs and time boundaries. */
+function verdictBasis(monitor: ImportMonitor): VerdictBasis {
+  const claims = (id: string) => monitor.directory.get(id)?.claims;
+  return {
+    token: (id) => monitor.directory.get(id)?.token ?? null,
+    instants: (d) => {
+      const times = [d.token?.not_before, d.token?.expires_at].map((t) => (t ? Date.parse(t) / 1000 : 0));
+      for (const c of [claims(d.account), claims(d.source_account)]) if (c) times.push(c.notBefore, c.expires);
+      return times.filter((t) => t > 0);
+    },
+    sources: (id) => new Set((claims(id)?.imports ?? []).map((i) => i.account)),
+    exporterSubject: (d) => {
+      if (d.type !== "service" || d.local_subject !== null) return d.subject;
+      const declared = claims(d.account)?.imports?.find((i) => i.type === "service" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null);
+      return declared ? exporterSubject(declared) : d.subject;
+    },
+  };
+}
