@@ -1,4 +1,4 @@
-/** The diagnosis of one declared import: the object replies and events carry (DESIGN.md §4). */
+/** The diagnosis of one declared import: the object replies and events carry (schemas/import-diagnosis.schema.json). */
 
 export type ImportStatus = "active" | "inactive" | "warning";
 

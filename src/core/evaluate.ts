@@ -1,7 +1,7 @@
 /**
  * The evaluator: for each import an account JWT declares, walk nats-server's decision procedure
- * (DESIGN.md §2) in the server's order and stop at the first step that fails. Pure: the directory
- * and the clock in, findings out.
+ * (docs/decision-procedure.md, steps A to F) in the server's order and stop at the first step
+ * that fails. Pure: the directory and the clock in, findings out.
  */
 import type { AccountDirectory, AccountEntry, ExportIndex } from "./directory.js";
 import { exactExport } from "./directory.js";
@@ -60,7 +60,7 @@ export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: 
 export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
   const activation = activationOrNull(imp.token);
   let outcome = authorized(dir, importer, imp, opts);
-  // After authorization the server refuses an import that closes a cycle, then a duplicate stream.
+  // After authorization the server refuses an import that closes a cycle, then a duplicate stream (step F).
   if (approved(outcome)) outcome = cycleOutcome(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? outcome;
   // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
   if (approved(outcome)) outcome = mappedOutcome(importer, imp, outcome);
@@ -234,7 +234,7 @@ function authorize(
   return checkActivation(exp, exporter, importer, imp, opts);
 }
 
-/** Step E: nats-server's checkActivation, in its order. */
+/** Step E of docs/decision-procedure.md: nats-server's checkActivation, in its order. */
 function checkActivation(
   exp: ExportClaim,
   exporter: AccountEntry,

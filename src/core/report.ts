@@ -1,4 +1,4 @@
-/** Turns evaluator findings into the report: the ImportDiagnosis objects of the API, account errors, a summary (DESIGN.md §4). */
+/** Turns evaluator findings into the report: the ImportDiagnosis objects of the API, account errors, a summary (schemas/import-diagnosis.schema.json). */
 import { causeOf, type CauseContext } from "./causes/index.js";
 import { subjectPhrase } from "./causes/cause.js";
 import type { AccountDirectory, AccountEntry } from "./directory.js";

@@ -1,6 +1,6 @@
 /**
  * Where the servers' own view disagrees with the verdict from the JWTs and the clock, say so.
- * The server can be stale both ways (DESIGN.md §2 F): it keeps honouring some imports whose token
+ * The server can be stale both ways (docs/decision-procedure.md, "After the import is registered"): it keeps honouring some imports whose token
  * expired (a security exposure), and never re-enables others that became valid.
  */
 import { causeOf, type CauseContext } from "./causes/index.js";

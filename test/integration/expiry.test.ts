@@ -1,6 +1,6 @@
 /**
  * What a REAL nats-server does when an activation token expires (or becomes valid) while the
- * importing account is loaded — DESIGN.md §2 step F — next to what the engine says.
+ * importing account is loaded — docs/decision-procedure.md, "After the import is registered" — next to what the engine says.
  *
  * From the nats-server source (server/accounts.go): `checkActivation(..., expTimer=true)` arms a
  * `time.AfterFunc` at the token's `exp` when the import is added. When it fires,
@@ -323,7 +323,7 @@ function table(observations: Observation[]): string {
   ].join("\n");
 }
 
-describe.skipIf(!toolPath("nats-server"))("activation expiry while the importer is loaded (real nats-server, DESIGN §2 F)", () => {
+describe.skipIf(!toolPath("nats-server"))("activation expiry while the importer is loaded (real nats-server, docs/decision-procedure.md: after the import is registered)", () => {
   let server: RunningServer | undefined;
   let sys: NatsConnection | undefined;
   const pinned: Pinned[] = [];
