@@ -21,7 +21,7 @@ import { rulesFor } from "./core/validate.js";
 import { AccountLoader, initialTrust } from "./live/account-loader.js";
 import { nowSeconds } from "./live/clock.js";
 import { ConnectionWatch, drainOrClose } from "./live/connection.js";
-import { Endpoints, insightsEndpoints, type EndpointSource } from "./live/endpoints.js";
+import { Endpoints, type LiveState } from "./live/endpoints.js";
 import { Lifecycle } from "./live/lifecycle.js";
 import { PushConfirmer } from "./live/push-confirmer.js";
 import { ResyncLoop } from "./live/resync-loop.js";
@@ -121,7 +121,7 @@ export class InsightsApp {
     this.pushes.listen(); // first: a push during the initial load is then queued, not missed
     await this.loop.first(); // errors here end the start-up
     this.verdicts.forgetUndeclared();
-    await this.endpoints.register(insightsEndpoints(this.endpointSource(), () => this.endpoints.maxPayload()));
+    await this.endpoints.register(this.endpointSource());
     this.http?.serveMetrics(this.metrics);
     this.http?.setReadiness(() => this.life.readiness(this.connection.connected));
     // Once start() resolves the endpoints must answer: the server has to have our subscriptions.
@@ -175,7 +175,7 @@ export class InsightsApp {
     this.loop.resync(reason);
   }
 
-  private endpointSource(): EndpointSource {
+  private endpointSource(): LiveState {
     return {
       directory: () => this.monitor.directory,
       diagnosesOf: (id: string | null) => (id === null ? this.diagnoses() : this.verdicts.keyed([id]).map(([, d]) => d)),

@@ -4,39 +4,14 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Service } from "@nats-io/services";
-import type { ImportDiagnosis } from "../core/diagnosis.js";
-import type { AccountDirectory } from "../core/directory.js";
-import type { EvaluationOptions } from "../core/evaluate.js";
-import { checkEndpoint } from "../service/check.js";
-import { expiringEndpoint } from "../service/expiring.js";
-import { orphanedEndpoint } from "../service/orphaned.js";
+import type { EndpointSource } from "../service/endpoint.js";
 import { DEFAULT_MAX_PAYLOAD } from "../service/payload.js";
-import { preflightEndpoint } from "../service/preflight.js";
-import { rotationEndpoint } from "../service/rotation.js";
-import { registerService, type EndpointSpec } from "../service/service.js";
+import { registerService } from "../service/service.js";
 import type { Metrics } from "../shell/metrics.js";
 import { sleep } from "./clock.js";
 
-/** What the endpoints answer from. */
-export interface EndpointSource {
-  directory(): AccountDirectory;
-  /** One account's diagnoses (null: everyone's), the servers' view applied. */
-  diagnosesOf(accountId: string | null): ImportDiagnosis[];
-  options(): EvaluationOptions;
-}
-
-/** Every endpoint the service offers. */
-export function insightsEndpoints(source: EndpointSource, maxPayload: () => number): EndpointSpec[] {
-  const dir = () => source.directory();
-  const opts = () => source.options();
-  return [
-    checkEndpoint(dir, (id) => source.diagnosesOf(id), maxPayload),
-    preflightEndpoint(dir, opts, maxPayload),
-    rotationEndpoint(dir, opts, maxPayload),
-    expiringEndpoint(dir, opts, maxPayload),
-    orphanedEndpoint(dir, opts, maxPayload),
-  ];
-}
+/** What the endpoints answer from, but for max_payload, which the connection gives. */
+export type LiveState = Omit<EndpointSource, "maxPayload">;
 
 export class Endpoints {
   private service: Service | null = null;
@@ -51,8 +26,10 @@ export class Endpoints {
     return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 
-  async register(endpoints: EndpointSpec[]): Promise<void> {
-    this.service = await registerService(this.nc, endpoints, () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
+  /** Every endpoint of src/service, answering from `state`. */
+  async register(state: LiveState): Promise<void> {
+    const source = { ...state, maxPayload: () => this.maxPayload() };
+    this.service = await registerService(this.nc, source, () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
   }
 
   /** The service says goodbye over the connection; a broken one must not hold the stop. */

@@ -1,42 +1,27 @@
 /** insights.imports.expiring: activation tokens that expire within N days, soonest first, with renewal commands. */
 import { DEFAULT_EXPIRING_DAYS, expiringTokens } from "../core/audit/expiring.js";
-import type { AccountDirectory } from "../core/directory.js";
-import type { EvaluationOptions } from "../core/evaluate.js";
 import { iso } from "../core/time.js";
-import { DEFAULT_MAX_PAYLOAD, fitLists, page } from "./payload.js";
 import { resolveAccount } from "./accounts.js";
-import type { EndpointSpec } from "./service.js";
+import { defineEndpoint } from "./endpoint.js";
+import { page, type Paging } from "./payload.js";
 
-export interface ExpiringRequest {
+interface ExpiringRequest extends Paging {
   days?: number;
   account?: string;
-  limit?: number;
-  offset?: number;
 }
 
-export const DEFAULT_EXPIRING_LIMIT = 500;
-
-export function expiringEndpoint(
-  getDirectory: () => AccountDirectory,
-  options: () => EvaluationOptions,
-  maxPayload: () => number = () => DEFAULT_MAX_PAYLOAD,
-): EndpointSpec {
-  return {
-    name: "expiring",
-    subject: "insights.imports.expiring",
-    request: "expiring-request",
-    response: "expiring-reply",
-    description: "Activation tokens that expire within N days (default 30), soonest first, with the commands that renew them",
-    handle: (body: unknown) => {
-      const req = body as ExpiringRequest;
-      const dir = getDirectory();
-      const opts = options();
-      const accountId = resolveAccount(dir, req.account);
-      const days = req.days ?? DEFAULT_EXPIRING_DAYS;
-      const p = page(expiringTokens(dir, opts, days, accountId), req.offset, req.limit, DEFAULT_EXPIRING_LIMIT);
-      const reply = { checked_at: iso(opts.now), days, until: iso(opts.now + days * 86400), tokens: p.items, total: p.total, offset: p.offset, truncated: p.truncated };
-      return fitLists(reply, ["tokens"], maxPayload());
-    },
-  };
-}
-
+export const expiringEndpoint = defineEndpoint<ExpiringRequest>({
+  name: "expiring",
+  subject: "insights.imports.expiring",
+  request: "expiring-request",
+  response: "expiring-reply",
+  description: "Activation tokens that expire within N days (default 30), soonest first, with the commands that renew them",
+  lists: ["tokens"],
+  answer: (req, source) => {
+    const dir = source.directory();
+    const opts = source.options();
+    const days = req.days ?? DEFAULT_EXPIRING_DAYS;
+    const p = page(expiringTokens(dir, opts, days, resolveAccount(dir, req.account)), req);
+    return { checked_at: iso(opts.now), days, until: iso(opts.now + days * 86400), tokens: p.items, ...p.fields };
+  },
+});

@@ -1,38 +1,25 @@
 /** insights.exports.orphaned: exports that no account imports (severity info). */
 import { orphanedExports } from "../core/audit/orphaned.js";
-import type { AccountDirectory } from "../core/directory.js";
-import type { EvaluationOptions } from "../core/evaluate.js";
 import { iso } from "../core/time.js";
 import { resolveAccount } from "./accounts.js";
-import { DEFAULT_MAX_PAYLOAD, fitLists, page } from "./payload.js";
-import type { EndpointSpec } from "./service.js";
+import { defineEndpoint } from "./endpoint.js";
+import { page, type Paging } from "./payload.js";
 
-export interface OrphanedRequest {
+interface OrphanedRequest extends Paging {
   account?: string;
-  limit?: number;
-  offset?: number;
 }
 
-export const DEFAULT_ORPHANED_LIMIT = 500;
-
-export function orphanedEndpoint(
-  getDirectory: () => AccountDirectory,
-  options: () => Pick<EvaluationOptions, "now">,
-  maxPayload: () => number = () => DEFAULT_MAX_PAYLOAD,
-): EndpointSpec {
-  return {
-    name: "orphaned",
-    subject: "insights.exports.orphaned",
-    request: "orphaned-request",
-    response: "orphaned-reply",
-    description: "Exports that no account imports (info), with near misses and the command that removes each",
-    handle: (body: unknown) => {
-      const req = body as OrphanedRequest;
-      const dir = getDirectory();
-      const report = orphanedExports(dir, resolveAccount(dir, req.account));
-      const p = page(report.orphaned, req.offset, req.limit, DEFAULT_ORPHANED_LIMIT);
-      const reply = { checked_at: iso(options().now), exports_checked: report.exports, exports: p.items, total: p.total, offset: p.offset, truncated: p.truncated };
-      return fitLists(reply, ["exports"], maxPayload());
-    },
-  };
-}
+export const orphanedEndpoint = defineEndpoint<OrphanedRequest>({
+  name: "orphaned",
+  subject: "insights.exports.orphaned",
+  request: "orphaned-request",
+  response: "orphaned-reply",
+  description: "Exports that no account imports (info), with near misses and the command that removes each",
+  lists: ["exports"],
+  answer: (req, source) => {
+    const dir = source.directory();
+    const report = orphanedExports(dir, resolveAccount(dir, req.account));
+    const p = page(report.orphaned, req);
+    return { checked_at: iso(source.options().now), exports_checked: report.exports, exports: p.items, ...p.fields };
+  },
+});

@@ -8,7 +8,7 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
  * is cut to the same, smaller length and `truncated` is set. Counts elsewhere in the reply stay
  * the whole answer's.
  */
-export function fitLists(reply: Record<string, unknown>, keys: string[], maxPayload: number): string {
+export function fitLists(reply: Record<string, unknown>, keys: readonly string[], maxPayload: number): string {
   let body = JSON.stringify(reply);
   const lists = keys.map((k) => [k, (reply[k] as unknown[] | undefined) ?? []] as const);
   let keep = Math.max(0, ...lists.map(([, list]) => list.length));
@@ -19,9 +19,18 @@ export function fitLists(reply: Record<string, unknown>, keys: string[], maxPayl
   return body;
 }
 
-/** One page of a sorted list, with the paging fields of the check reply. */
-export function page<T>(all: T[], offset: number | undefined, limit: number | undefined, defaultLimit: number): { items: T[]; total: number; offset: number; truncated: boolean } {
-  const from = offset ?? 0;
-  const items = all.slice(from, from + (limit ?? defaultLimit));
-  return { items, total: all.length, offset: from, truncated: from + items.length < all.length };
+/** The paging fields of a request (check, expiring, orphaned). */
+export interface Paging {
+  limit?: number;
+  offset?: number;
+}
+
+/** Items on a page when the request does not say. */
+export const DEFAULT_PAGE_LIMIT = 500;
+
+/** One page of a sorted list: its items, and the reply's paging fields (total, offset, truncated). */
+export function page<T>(all: T[], paging: Paging): { items: T[]; fields: { total: number; offset: number; truncated: boolean } } {
+  const offset = paging.offset ?? 0;
+  const items = all.slice(offset, offset + (paging.limit ?? DEFAULT_PAGE_LIMIT));
+  return { items, fields: { total: all.length, offset, truncated: offset + items.length < all.length } };
 }

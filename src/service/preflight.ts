@@ -5,39 +5,30 @@
  * no account to say anything about. One the resolver would refuse is an answer (`stored: false`).
  */
 import { ServiceError } from "@nats-io/services";
-import type { AccountDirectory } from "../core/directory.js";
-import type { EvaluationOptions } from "../core/evaluate.js";
 import { iso } from "../core/time.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 import { preflight } from "../core/whatif/preflight.js";
-import { DEFAULT_MAX_PAYLOAD, fitLists } from "./payload.js";
-import type { EndpointSpec } from "./service.js";
+import { defineEndpoint } from "./endpoint.js";
 
-export interface PreflightRequest {
+interface PreflightRequest {
   jwt: string;
 }
 
-export function preflightEndpoint(
-  getDirectory: () => AccountDirectory,
-  options: () => EvaluationOptions,
-  maxPayload: () => number = () => DEFAULT_MAX_PAYLOAD,
-): EndpointSpec {
-  return {
-    name: "preflight",
-    subject: "insights.imports.preflight",
-    request: "preflight-request",
-    response: "preflight-reply",
-    description: "What pushing a proposed account JWT would change (before → after for every import it affects); nothing is pushed",
-    // The body carries a whole account JWT, which may be up to 1 MiB.
-    maxRequestBytes: MAX_TOKEN_BYTES + 1024,
-    handle: (body: unknown) => {
-      const opts = options();
-      const outcome = preflight(getDirectory(), (body as PreflightRequest).jwt, opts);
-      if (!outcome.ok) throw new ServiceError(400, `jwt: ${outcome.error}`);
-      const r = outcome.result;
-      const summary = { changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length, removed: r.removed.length, refused_imports: r.refused_imports.length };
-      const reply = { checked_at: iso(opts.now), ...r, summary, truncated: false };
-      return fitLists(reply, ["changes", "removed", "refused_imports"], maxPayload());
-    },
-  };
-}
+export const preflightEndpoint = defineEndpoint<PreflightRequest>({
+  name: "preflight",
+  subject: "insights.imports.preflight",
+  request: "preflight-request",
+  response: "preflight-reply",
+  description: "What pushing a proposed account JWT would change (before → after for every import it affects); nothing is pushed",
+  // The body carries a whole account JWT, which may be up to 1 MiB.
+  maxRequestBytes: MAX_TOKEN_BYTES + 1024,
+  lists: ["changes", "removed", "refused_imports"],
+  answer: (req, source) => {
+    const opts = source.options();
+    const outcome = preflight(source.directory(), req.jwt, opts);
+    if (!outcome.ok) throw new ServiceError(400, `jwt: ${outcome.error}`);
+    const r = outcome.result;
+    const summary = { changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length, removed: r.removed.length, refused_imports: r.refused_imports.length };
+    return { checked_at: iso(opts.now), ...r, summary, truncated: false };
+  },
+});

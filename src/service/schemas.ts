@@ -1,6 +1,7 @@
 /**
- * The JSON Schemas of every published body (schemas/), compiled once with ajv. A failed validation
- * becomes one sentence that names the field, for the 400 service error.
+ * The JSON Schemas of every published body (schemas/), read and compiled once with ajv, the first
+ * time any is asked for. A failed validation becomes one sentence that names the field, for the 400
+ * service error.
  */
 import { readFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
@@ -25,25 +26,42 @@ export const SCHEMA_FILES = [
 ] as const;
 export type SchemaName = (typeof SCHEMA_FILES)[number];
 
-let ajv: Ajv2020 | null = null;
-
-function compiler(): Ajv2020 {
-  if (ajv) return ajv;
-  ajv = new Ajv2020({ allErrors: false, strict: true });
-  addFormats.default(ajv);
-  for (const name of SCHEMA_FILES) ajv.addSchema(loadSchema(name));
-  return ajv;
+interface Compiled {
+  schemas: Map<SchemaName, Record<string, unknown>>;
+  validators: Map<SchemaName, ValidateFunction>;
 }
 
-export function loadSchema(name: SchemaName): Record<string, unknown> {
+let compiled: Compiled | null = null;
+
+/** Every schema read and compiled (they refer to each other by $id), once. */
+function compileAll(): Compiled {
+  if (compiled) return compiled;
+  const ajv = new Ajv2020({ allErrors: false, strict: true });
+  addFormats.default(ajv);
+  const schemas = new Map(SCHEMA_FILES.map((name) => [name, readSchema(name)] as const));
+  for (const schema of schemas.values()) ajv.addSchema(schema);
+  const validators = new Map<SchemaName, ValidateFunction>();
+  for (const [name, schema] of schemas) {
+    const fn = ajv.getSchema(schema["$id"] as string);
+    if (!fn) throw new Error(`schema ${name} did not compile`);
+    validators.set(name, fn);
+  }
+  compiled = { schemas, validators };
+  return compiled;
+}
+
+function readSchema(name: SchemaName): Record<string, unknown> {
   return JSON.parse(readFileSync(packageFile(`schemas/${name}.schema.json`), "utf8")) as Record<string, unknown>;
 }
 
+/** The schema as published (read once). */
+export function loadSchema(name: SchemaName): Record<string, unknown> {
+  return compileAll().schemas.get(name)!;
+}
+
+/** The schema's validator (compiled once). */
 export function validator(name: SchemaName): ValidateFunction {
-  const id = loadSchema(name)["$id"] as string;
-  const fn = compiler().getSchema(id);
-  if (!fn) throw new Error(`schema ${name} did not compile`);
-  return fn;
+  return compileAll().validators.get(name)!;
 }
 
 /** "status: must be one of active, inactive, warning" — the field first. */

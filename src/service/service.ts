@@ -6,47 +6,26 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { ServiceError, Svcm, type Service, type ServiceMsg, type ServiceStats } from "@nats-io/services";
 import { PACKAGE } from "../paths.js";
-import { describeError, loadSchema, validator, type SchemaName } from "./schemas.js";
+import { checkEndpoint } from "./check.js";
+import { bindEndpoint, type Endpoint, type EndpointSource } from "./endpoint.js";
+import { expiringEndpoint } from "./expiring.js";
+import { orphanedEndpoint } from "./orphaned.js";
+import { preflightEndpoint } from "./preflight.js";
+import { rotationEndpoint } from "./rotation.js";
+import { loadSchema } from "./schemas.js";
 
-export const SERVICE_NAME = "insights";
-export const QUEUE_GROUP = "insights";
-/** Larger request bodies are refused before parsing. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+const SERVICE_NAME = "insights";
+const QUEUE_GROUP = "insights";
 
-export interface EndpointSpec {
-  name: string;
-  subject: string;
-  request: SchemaName;
-  response: SchemaName;
-  description: string;
-  /** Larger request bodies are refused before parsing (default MAX_REQUEST_BYTES). */
-  maxRequestBytes?: number;
-  /** Returns the reply body (an object, or JSON text already sized); throws ServiceError for a client error. */
-  handle(body: unknown): unknown;
-}
-
-/** Parse and validate a request body; a ServiceError(400) names what is wrong. */
-export function parseRequest(data: Uint8Array, schema: SchemaName, maxBytes = MAX_REQUEST_BYTES): unknown {
-  if (data.length > maxBytes) throw new ServiceError(400, `body: ${data.length} bytes, more than the ${maxBytes} allowed`);
-  const text = new TextDecoder().decode(data).trim();
-  let body: unknown = {};
-  if (text !== "") {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ServiceError(400, "body: not JSON");
-    }
-  }
-  const validate = validator(schema);
-  if (!validate(body)) throw new ServiceError(400, describeError(validate.errors?.[0]));
-  return body;
-}
+/** Every endpoint the service offers, in the order `nats micro info` lists them. */
+export const ENDPOINTS: readonly Endpoint[] = [checkEndpoint, preflightEndpoint, rotationEndpoint, expiringEndpoint, orphanedEndpoint];
 
 export async function registerService(
   nc: NatsConnection,
-  endpoints: EndpointSpec[],
+  source: EndpointSource,
   statsData: (endpoint: string) => unknown,
   onBadRequest: () => void = () => {},
+  endpoints: readonly Endpoint[] = ENDPOINTS,
 ): Promise<Service> {
   const service = await new Svcm(nc).add({
     name: SERVICE_NAME,
@@ -56,20 +35,20 @@ export async function registerService(
     metadata: { project: PACKAGE.name },
     statsHandler: async (endpoint) => statsData(endpoint.subject),
   });
-  for (const spec of endpoints) {
-    service.addEndpoint(spec.name, {
-      subject: spec.subject,
+  for (const endpoint of endpoints) {
+    const handle = bindEndpoint(endpoint, source);
+    service.addEndpoint(endpoint.name, {
+      subject: endpoint.subject,
       queue: QUEUE_GROUP,
       metadata: {
-        description: spec.description,
-        request_schema: JSON.stringify(loadSchema(spec.request)),
-        response_schema: JSON.stringify(loadSchema(spec.response)),
+        description: endpoint.description,
+        request_schema: JSON.stringify(loadSchema(endpoint.request)),
+        response_schema: JSON.stringify(loadSchema(endpoint.response)),
       },
       // Synchronous on purpose: a thrown ServiceError is answered with its code and counted in STATS.
       handler: (_err: Error | null, msg: ServiceMsg) => {
         try {
-          const reply = spec.handle(parseRequest(msg.data, spec.request, spec.maxRequestBytes));
-          msg.respond(typeof reply === "string" ? reply : JSON.stringify(reply));
+          msg.respond(handle(msg.data));
         } catch (e) {
           if (e instanceof ServiceError && e.code < 500) onBadRequest();
           throw e;

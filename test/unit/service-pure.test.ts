@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "@nats-io/services";
-import { fitToPayload } from "../../src/service/check.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { parseRequest } from "../../src/service/service.js";
+import { parseRequest } from "../../src/service/endpoint.js";
+import { fitLists } from "../../src/service/payload.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -77,7 +77,7 @@ describe("request parsing", () => {
 describe("replies fit the server's max_payload", () => {
   it("drops diagnoses from the page and marks it truncated", () => {
     const imports = Array.from({ length: 1000 }, (_, i) => ({ subject: `s.${i}`, message: "x".repeat(200) }));
-    const body = fitToPayload({ summary: {}, imports, total: 1000, offset: 0, truncated: false }, 64 * 1024);
+    const body = fitLists({ summary: {}, imports, total: 1000, offset: 0, truncated: false }, ["imports"], 64 * 1024);
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(64 * 1024);
     const parsed = JSON.parse(body) as { imports: unknown[]; truncated: boolean; total: number };
     expect(parsed.truncated).toBe(true);
@@ -86,6 +86,6 @@ describe("replies fit the server's max_payload", () => {
   });
   it("leaves a small reply alone", () => {
     const reply = { imports: [{ a: 1 }], truncated: false };
-    expect(fitToPayload(reply, 1024)).toBe(JSON.stringify(reply));
+    expect(fitLists(reply, ["imports"], 1024)).toBe(JSON.stringify(reply));
   });
 });

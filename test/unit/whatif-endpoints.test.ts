@@ -1,48 +1,48 @@
 /**
- * The four endpoints without NATS: a request body goes through the same parsing and validation as
+ * The endpoints without NATS: a request body goes through the same parsing and validation as
  * on the wire, then the handler; every reply validates against its published schema, and every
  * bad request is a 4xx naming the field.
  */
 import { createAccount } from "@nats-io/jwt";
 import { ServiceError } from "@nats-io/services";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AccountDirectory } from "../../src/core/index.js";
+import { diagnoseAll, type AccountDirectory } from "../../src/core/index.js";
 import { MAX_TOKEN_BYTES } from "../../src/core/jwt/decode.js";
+import { checkEndpoint } from "../../src/service/check.js";
+import { bindEndpoint, type Endpoint, type EndpointSource } from "../../src/service/endpoint.js";
 import { expiringEndpoint } from "../../src/service/expiring.js";
 import { orphanedEndpoint } from "../../src/service/orphaned.js";
-import { fitLists } from "../../src/service/payload.js";
+import { DEFAULT_MAX_PAYLOAD, fitLists } from "../../src/service/payload.js";
 import { preflightEndpoint } from "../../src/service/preflight.js";
 import { rotationEndpoint } from "../../src/service/rotation.js";
 import { SCHEMA_FILES, validator } from "../../src/service/schemas.js";
-import { parseRequest, type EndpointSpec } from "../../src/service/service.js";
+import { ENDPOINTS } from "../../src/service/service.js";
 import { DAY, buildFixture, proposal, type Fixture } from "../support/whatif-fixture.js";
 
 let fx: Fixture;
 let dir: AccountDirectory;
-let endpoints: Record<"preflight" | "rotation" | "expiring" | "orphaned", EndpointSpec>;
+const endpoints = { preflight: preflightEndpoint, rotation: rotationEndpoint, expiring: expiringEndpoint, orphaned: orphanedEndpoint };
 
 beforeAll(async () => {
   fx = await buildFixture();
   dir = fx.directory();
-  const getDirectory = () => dir;
-  const options = () => ({ now: fx.now, expiryWarningSeconds: 7 * DAY });
-  endpoints = {
-    preflight: preflightEndpoint(getDirectory, options),
-    rotation: rotationEndpoint(getDirectory, options),
-    expiring: expiringEndpoint(getDirectory, options),
-    orphaned: orphanedEndpoint(getDirectory, options),
-  };
 });
+
+/** What the endpoints answer from: the fixture's directory, as of the fixture's now. */
+function source(maxPayload = DEFAULT_MAX_PAYLOAD): EndpointSource {
+  const options = () => ({ now: fx.now, expiryWarningSeconds: 7 * DAY });
+  const diagnosesOf = (id: string | null) => diagnoseAll(dir, options(), id === null ? undefined : [id]);
+  return { directory: () => dir, diagnosesOf, options, maxPayload: () => maxPayload };
+}
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-/** As registerService does it: size, JSON, schema, then the handler; the reply parsed back. */
-function call(spec: EndpointSpec, body: string): Record<string, unknown> {
-  const reply = spec.handle(parseRequest(enc(body), spec.request, spec.maxRequestBytes));
-  return JSON.parse(typeof reply === "string" ? reply : JSON.stringify(reply)) as Record<string, unknown>;
+/** As registerService does it: size, JSON, schema, then the answer, fitted; the reply parsed back. */
+function call(spec: Endpoint, body: string): Record<string, unknown> {
+  return JSON.parse(bindEndpoint(spec, source())(enc(body))) as Record<string, unknown>;
 }
 
-function errorOf(spec: EndpointSpec, body: string): ServiceError {
+function errorOf(spec: Endpoint, body: string): ServiceError {
   try {
     call(spec, body);
   } catch (e) {
@@ -52,7 +52,7 @@ function errorOf(spec: EndpointSpec, body: string): ServiceError {
   throw new Error("no error");
 }
 
-function expectValid(spec: EndpointSpec, reply: unknown): void {
+function expectValid(spec: Endpoint, reply: unknown): void {
   const validate = validator(spec.response);
   expect(validate(reply) ? null : validate.errors).toBeNull();
 }
@@ -68,6 +68,27 @@ describe("every schema compiles, and every endpoint names schemas that exist", (
       ["expiring", "insights.imports.expiring"],
       ["orphaned", "insights.exports.orphaned"],
     ]);
+  });
+});
+
+describe("insights.imports.check, from the same definition", () => {
+  it("pages the diagnoses; the reply validates", () => {
+    const all = call(checkEndpoint, "{}");
+    expectValid(checkEndpoint, all);
+    const total = all["total"] as number;
+    expect(total).toBeGreaterThan(2);
+    const page = call(checkEndpoint, '{"limit":1,"offset":1}');
+    expect(page).toMatchObject({ total, offset: 1, truncated: true });
+    expect(page["imports"]).toEqual([(all["imports"] as unknown[])[1]]);
+  });
+
+  it("an unknown account is a 404 naming the field", () => {
+    const e = errorOf(checkEndpoint, '{"account":"NOBODY"}');
+    expect({ code: e.code, message: e.message }).toEqual({ code: 404, message: 'account: no account "NOBODY" is known (give a public key or a JWT name)' });
+  });
+
+  it("the service registers every endpoint", () => {
+    expect(ENDPOINTS.map((e) => e.subject)).toEqual(["insights.imports.check", ...Object.values(endpoints).map((e) => e.subject)]);
   });
 });
 
@@ -190,15 +211,14 @@ describe("insights.exports.orphaned", () => {
 
 describe("replies fit max_payload", () => {
   it("lists are cut to the same length, the counts stay whole, and the reply still validates", async () => {
-    const spec = preflightEndpoint(() => dir, () => ({ now: fx.now, expiryWarningSeconds: 7 * DAY }), () => 6 * 1024);
     const jwt = await proposal(fx.exp, { ...fx.exporterClaims(), exports: [] });
-    const body = spec.handle(parseRequest(enc(JSON.stringify({ jwt })), spec.request, spec.maxRequestBytes)) as string;
+    const body = bindEndpoint(preflightEndpoint, source(6 * 1024))(enc(JSON.stringify({ jwt })));
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(6 * 1024);
     const reply = JSON.parse(body) as { truncated: boolean; changes: unknown[]; summary: { changes: number } };
     expect(reply.truncated).toBe(true);
     expect(reply.changes.length).toBeLessThan(8);
     expect(reply.summary.changes).toBe(8);
-    expectValid(spec, reply);
+    expectValid(preflightEndpoint, reply);
   });
 
   it("fitLists leaves a reply that fits as it is", () => {
