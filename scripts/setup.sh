@@ -113,10 +113,14 @@ else
 fi
 
 # Debian tools some tests drive: openssl makes the TLS tests' CA and certificates
-# (test/support/tls.ts); systemd-analyze checks the systemd unit (deploy/systemd).
+# (test/support/tls.ts); systemd-analyze checks the systemd unit (deploy/systemd); Chromium
+# renders the graph page headless (test/integration/graph-page.test.ts, driven by playwright-core);
+# Graphviz checks that the DOT it writes is read as meant.
 missing=""
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
 if [ -n "$missing" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "==> apt-get install$missing"

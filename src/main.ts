@@ -7,18 +7,22 @@
  */
 import { ConfigError, usage } from "./config.js";
 import { CHECK_USAGE, runCheck } from "./cli/check.js";
+import { GRAPH_USAGE, runGraph } from "./cli/graph.js";
 import { PREFLIGHT_USAGE, runPreflight } from "./cli/preflight.js";
 import { runServe } from "./cli/serve.js";
 
 const HELP = `Usage: nats-insights [serve] [options]    the live service (default)
        nats-insights check [options]      the offline audit; exit 1 when an import is inactive
        nats-insights preflight FILE       what pushing an account JWT would change; exit 1 if it breaks
+       nats-insights graph [options]      the accounts and their imports as DOT, Mermaid or an HTML page
 
 ${usage()}
 
 ${CHECK_USAGE}
 
-${PREFLIGHT_USAGE}`;
+${PREFLIGHT_USAGE}
+
+${GRAPH_USAGE}`;
 
 /** Commands whose exit 1 is a verdict: any failure to reach one is 2. */
 const GATES = new Set(["check", "preflight"]);
@@ -30,6 +34,8 @@ async function main(argv: string[]): Promise<number | null> {
       return runCheck(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case "preflight":
       return runPreflight(rest, { stdout: process.stdout, env: process.env });
+    case "graph":
+      return runGraph(rest, { stdout: process.stdout, env: process.env });
     case "serve":
       return runServe(rest);
     case "help":
@@ -38,7 +44,7 @@ async function main(argv: string[]): Promise<number | null> {
       console.log(HELP);
       return 0;
     default:
-      if (command !== undefined && !command.startsWith("-")) throw new ConfigError(`unknown command "${command}" (serve, check, preflight, help)`);
+      if (command !== undefined && !command.startsWith("-")) throw new ConfigError(`unknown command "${command}" (serve, check, preflight, graph, help)`);
       return runServe(argv);
   }
 }
