@@ -8,7 +8,7 @@ import { ConfigError } from "../config.js";
 import { importGraph, toDot, toMermaid } from "../core/graph.js";
 import { graphPage } from "../shell/graph-page.js";
 import { audit } from "./audit.js";
-import { oneSource, readSource, SOURCE_OPTIONS } from "./check.js";
+import { oneSource, readSource, SOURCE_OPTIONS } from "./sources.js";
 
 export const GRAPH_USAGE = `Usage: nats-insights graph [source] [--format dot|mermaid|html] [--output FILE]
   The accounts that import or are imported from, one edge per import from the source account to
@@ -37,7 +37,7 @@ export async function runGraph(argv: string[], io: Io): Promise<number> {
     oneSource(values);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError((e as Error).message.split("\n")[0]!);
+    throw new ConfigError((e as Error).message.split("\n")[0]);
   }
   const format = (values["format"] as string | undefined) ?? "dot";
   if (!(FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`);

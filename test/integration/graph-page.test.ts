@@ -13,6 +13,13 @@ import { hasChromium, launchChromium, type Browser } from "../support/browser.js
 import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
 import { ensureFreshDist, runMain } from "../support/dist.js";
 
+/** The little of the DOM these checks read (the project compiles without the DOM library). */
+interface DomElement {
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): DomElement | null;
+  textContent: string | null;
+}
+
 const HOSTILE = `"><img src=x onerror="window.__pwned=1"> & </script>`;
 
 let dir: string;
@@ -87,11 +94,17 @@ describe.skipIf(!hasChromium())("the graph page in headless Chromium", () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([pathToFileURL(page).href]); // nothing fetched: no CDN, works offline
 
-    const onPage = await tab.$$eval("g.node", (nodes) => nodes.map((n) => [n.getAttribute("data-account"), n.querySelector("text")!.textContent]));
+    const onPage = await tab.$$eval("g.node", (nodes) => (nodes as unknown as DomElement[]).map((n) => [n.getAttribute("data-account"), n.querySelector("text")?.textContent ?? null]));
     expect(onPage.sort()).toEqual(accounts.map((a) => [a.id, a.name]).sort());
     expect(onPage.map(([id]) => id)).not.toContain(lonely.id);
 
-    const edges = await tab.$$eval("g.edge", (gs) => gs.map((g) => ({ status: g.getAttribute("data-status"), cause: g.getAttribute("data-cause"), stroke: (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(g.querySelector("path.line")).stroke })));
+    const edges = await tab.$$eval("g.edge", (gs) =>
+      (gs as unknown as DomElement[]).map((g) => ({
+        status: g.getAttribute("data-status"),
+        cause: g.getAttribute("data-cause"),
+        stroke: (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(g.querySelector("path.line")).stroke,
+      })),
+    );
     expect(edges).toHaveLength(6);
     const strokes = (status: string) => new Set(edges.filter((e) => e.status === status).map((e) => e.stroke));
     expect(strokes("inactive")).toEqual(new Set(["rgb(255, 0, 0)"]));
