@@ -6,7 +6,7 @@
 import type { AccountDirectory, AccountEntry, ExportIndex } from "./directory.js";
 import { exactExport } from "./directory.js";
 import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
-import { activationOrNull, parseActivation } from "./jwt/claims.js";
+import { activationOrNull, exportTypeOf, parseActivation } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";
 import { isSubsetMatch, isValidSubject, subjectsCollide } from "./subject.js";
 import { label, NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
@@ -203,7 +203,7 @@ export function matchExport(index: ExportIndex, type: string, subject: string): 
   return match ? { exportClaim: match, exact: false } : null;
 }
 
-const sameKind = (exportType: string, importType: string) => (exportType === "service") === (importType === "service");
+const sameKind = (exportType: string, importType: string) => exportTypeOf(exportType) === exportTypeOf(importType);
 
 /** Why no export approves the import: the other type, a narrower export, or none at all (with the export nearest to it). */
 export function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): StepOutcome {

@@ -8,11 +8,10 @@ import type { ImportDiagnosis } from "../core/diagnosis.js";
 import { importOfKey } from "../core/import-key.js";
 import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { serverViewCanChange } from "../core/server-observation.js";
-import { exporterSubject } from "../core/validate.js";
 import type { EventPublisher, RemovalReason } from "../shell/events.js";
 import type { Logger } from "../shell/log.js";
 import type { ResolverClient } from "../shell/resolver.js";
-import { CONFIRM_MS, ServerViews, type VerdictBasis } from "../shell/server-views.js";
+import { CONFIRM_MS, directoryBasis, ServerViews, type VerdictBasis } from "../shell/server-views.js";
 import { sleep } from "./clock.js";
 import type { Lifecycle } from "./lifecycle.js";
 
@@ -46,7 +45,8 @@ export class VerdictPublisher {
     private readonly log: Logger,
     private readonly requestTimeoutMs: number,
   ) {
-    this.basis = verdictBasis(monitor);
+    // The servers' view is compared with the directory's JWTs and time boundaries.
+    this.basis = directoryBasis(monitor.directory);
   }
 
   /** The diagnoses (of these accounts, or of all) by import key, the servers' own view filled in. */
@@ -199,23 +199,4 @@ export class VerdictPublisher {
     const names = this.monitor.directory;
     return { ...imp, account_name: names.nameOf(imp.account), name: null, source_account_name: names.nameOf(imp.source_account), status: "inactive", cause: null, message: "", remediation: [], token: null, server: null };
   }
-}
-
-/** What the servers' view is compared with: the directory's JWTs and time boundaries. */
-function verdictBasis(monitor: ImportMonitor): VerdictBasis {
-  const claims = (id: string) => monitor.directory.get(id)?.claims;
-  return {
-    token: (id) => monitor.directory.get(id)?.token ?? null,
-    instants: (d) => {
-      const times = [d.token?.not_before, d.token?.expires_at].map((t) => (t ? Date.parse(t) / 1000 : 0));
-      for (const c of [claims(d.account), claims(d.source_account)]) if (c) times.push(c.notBefore, c.expires);
-      return times.filter((t) => t > 0);
-    },
-    sources: (id) => new Set((claims(id)?.imports ?? []).map((i) => i.account)),
-    exporterSubject: (d) => {
-      if (d.type !== "service" || d.local_subject !== null) return d.subject;
-      const declared = claims(d.account)?.imports?.find((i) => i.type === "service" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null);
-      return declared ? exporterSubject(declared) : d.subject;
-    },
-  };
 }
