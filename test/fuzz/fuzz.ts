@@ -50,6 +50,8 @@ export interface FuzzReport {
   /** How the truth of the imports came out (first node): carried messages, or not, and on what basis. */
   truth: { flows: number; no_flow: number; by_account_info: number; importer_cannot_connect: number; undecidable: number };
   push_rejected: number;
+  /** The engine's verdicts by cause ("active" for none): which decisions the run exercised. */
+  engine_causes: Record<string, number>;
   seconds: number;
   disagreements: ReportedDisagreement[];
 }
@@ -134,6 +136,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     imports: 0,
     truth: { flows: 0, no_flow: 0, by_account_info: 0, importer_cannot_connect: 0, undecidable: 0 },
     push_rejected: 0,
+    engine_causes: {},
     seconds: 0,
     disagreements: [],
   };
@@ -156,6 +159,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
       if (t.basis === "account-info") report.truth.by_account_info++;
       if (t.basis === "importer-cannot-connect") report.truth.importer_cannot_connect++;
       if (t.basis === "undecidable") report.truth.undecidable++;
+      const cause = i.engine.cause ?? i.engine.status;
+      report.engine_causes[cause] = (report.engine_causes[cause] ?? 0) + 1;
     }
     report.push_rejected += result.pushRejected;
     for (const dis of result.disagreements) {

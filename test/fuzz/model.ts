@@ -61,10 +61,28 @@ export interface FuzzSigningKey {
   removed: boolean;
 }
 
+/** One entry of an account's subject `mappings`. */
+export interface FuzzMapping {
+  source: string;
+  destinations: { subject: string; weight?: number }[];
+}
+
+/**
+ * Who signs the account JWT: the operator's signing key (the default), its identity key, a signing
+ * key added to the operator JWT later, or one the operator JWT no longer lists (rotated out).
+ */
+export type FuzzAccountSigner = "operator-signing-key" | "operator-identity" | "added-signing-key" | "retired-signing-key";
+
 export interface FuzzAccount {
   name: string;
   /** Never pushed: its importers' source account is missing. */
   pushed: boolean;
+  /** Pushed, loaded (a client connected), then deleted with `$SYS.REQ.CLAIMS.DELETE`. */
+  deleted?: boolean;
+  /** Absent: the operator's signing key. */
+  signer?: FuzzAccountSigner;
+  /** The account's own subject mappings (in JWT key order). */
+  mappings?: FuzzMapping[];
   /** Account JWT `exp` / `nbf`, seconds relative to the realisation time. */
   exp?: number;
   nbf?: number;
@@ -302,5 +320,73 @@ export function generate(seed: number): FuzzDeployment {
     }
     if (r.chance(0.03)) acc.import_limit = r.int(Math.max(1, acc.imports.length));
   }
+  // Drawn after everything else, so the shapes above stay those of earlier runs' seeds.
+  for (const [i, acc] of d.accounts.entries()) {
+    if (r.chance(0.3)) acc.mappings = genMappings(r, d, i);
+    if (acc.pushed && r.chance(0.06)) acc.deleted = true;
+    if (r.chance(0.1)) acc.signer = r.pick(["operator-identity", "added-signing-key", "retired-signing-key"] as const);
+  }
   return d;
+}
+
+/** A mapping destination for `source`: a literal prefix, then the source's wildcards as references. */
+function mappedDestination(r: Rng, source: string): string {
+  let n = 0;
+  const refs = source.split(".").flatMap((t) => (t === "*" ? [r.chance(0.5) ? `{{wildcard(${++n})}}` : `$${++n}`] : t === ">" ? [">"] : []));
+  // now and then a `*` in the destination, which the server refuses to install
+  if (r.chance(0.04)) refs.unshift("*");
+  const tail = refs.at(-1) === ">" ? refs.slice(0, -1) : refs;
+  return ["m", `${r.pick(WORDS)}${r.int(10)}`, ...tail, ...(refs.at(-1) === ">" ? [">"] : [])].join(".");
+}
+
+/** A subject wider than `subject`: a token made `*`, or the tail made `>`. */
+function widened(r: Rng, subject: string): string {
+  const tokens = subject.split(".");
+  if (tokens.at(-1) === ">" || r.chance(0.5)) {
+    const k = r.int(tokens.length);
+    return tokens.length > 1 && tokens[k] !== ">" ? tokens.map((t, i) => (i === k ? "*" : t)).join(".") : subject;
+  }
+  return [...tokens.slice(0, Math.max(1, tokens.length - 1)), ">"].join(".");
+}
+
+/**
+ * Mappings that meet the account's imports and exports: of a service import's local subject (or a
+ * wider subject), of a stream import's, of its own exports, onto a service import's local subject,
+ * or of nothing in particular; destinations elsewhere, with weights under 100, or listing the
+ * source itself.
+ */
+function genMappings(r: Rng, d: FuzzDeployment, self: number): FuzzMapping[] {
+  const acc = d.accounts[self]!;
+  const localOf = (imp: FuzzImport) => imp.local_subject ?? imp.subject;
+  const services = acc.imports.filter((imp) => imp.type === "service" && !imp.subject.includes("%"));
+  const streams = acc.imports.filter((imp) => imp.type === "stream");
+  const out: FuzzMapping[] = [];
+  for (let k = 1 + r.int(2); k > 0; k--) {
+    const roll = r.next();
+    let source: string;
+    let onto: string | null = null;
+    if (roll < 0.45 && services.length > 0) {
+      const local = localOf(r.pick(services));
+      source = r.chance(0.3) ? widened(r, local) : local;
+    } else if (roll < 0.55 && streams.length > 0) source = localOf(r.pick(streams));
+    else if (roll < 0.7 && acc.exports.length > 0) source = r.pick(acc.exports).subject;
+    else if (roll < 0.8 && services.length > 0) {
+      source = `ask.${r.pick(WORDS)}${r.int(10)}`;
+      onto = localOf(r.pick(services));
+      if (onto.split(".").some((t) => t === "*" || t === ">")) onto = null;
+    } else source = `${r.pick(WORDS)}.${r.pick(WORDS)}${r.int(10)}`;
+    if (source.includes("$") || out.some((m) => m.source === source)) continue;
+    const away = onto ?? mappedDestination(r, source);
+    const shape = r.next();
+    const destinations =
+      shape < 0.65
+        ? [{ subject: away }]
+        : shape < 0.85
+          ? [{ subject: away, weight: r.pick([30, 40, 50]) }]
+          : shape < 0.95 && !source.includes("*") && !source.includes(">")
+            ? [{ subject: away, weight: r.pick([20, 30]) }, { subject: source, weight: r.pick([50, 60]) }]
+            : [{ subject: away, weight: 0 }];
+    out.push({ source, destinations });
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { Prefix, fromSeed, type KeyPair } from "@nats-io/nkeys";
 import type { Account } from "@nats-io/jwt";
 import { TestAccount, TestOperator, activation, nowSec } from "../support/deployment.js";
 import { fast } from "../support/fast-keys.js";
-import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport } from "./model.js";
+import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping } from "./model.js";
 
 /** Revocations are this far from the tokens' `iat`, so that signing time never decides. */
 const REVOCATION_MARGIN = 600;
@@ -29,13 +29,20 @@ export interface Realized {
   accounts: TestAccount[];
   /** Accounts to push, in order (the system account is preloaded instead). */
   pushed: TestAccount[];
+  /** Pushed accounts to delete once loaded (`$SYS.REQ.CLAIMS.DELETE`). */
+  deleted: TestAccount[];
   imports: RealizedImport[];
   /** Unix seconds the relative times were resolved against. */
   now: number;
 }
 
-function keyFrom(r: Rng): KeyPair {
-  return fast(fromSeed(Codec.encodeSeed(Prefix.Account, r.bytes(32))));
+function keyFrom(r: Rng, prefix: Prefix = Prefix.Account): KeyPair {
+  return fast(fromSeed(Codec.encodeSeed(prefix, r.bytes(32))));
+}
+
+/** The account's subject mappings as the JWT carries them (placeholders filled). */
+function mappingClaims(mappings: FuzzMapping[], fillIn: (s: string) => string): Record<string, { subject: string; weight?: number }[]> {
+  return Object.fromEntries(mappings.map((m) => [fillIn(m.source), m.destinations.map((d) => ({ subject: fillIn(d.subject), ...(d.weight !== undefined ? { weight: d.weight } : {}) }))]));
 }
 
 function fill(subject: string, importerId: string, other: string): string {
@@ -68,6 +75,14 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
     });
 
   if (d.system_exports.length > 0) await op.system.reissue({ exports: exportClaims(d.system_exports) as never });
+  // Operator signing-key changes: a key added to the operator JWT since, and one it no longer lists.
+  // Drawn last from their own stream, so the keys above stay those of earlier runs' seeds.
+  const opKeys = new Rng(seed ^ 0x2c1b3c6d);
+  const added = keyFrom(opKeys, Prefix.Operator);
+  const retired = keyFrom(opKeys, Prefix.Operator);
+  if (d.accounts.some((a) => a.signer === "added-signing-key")) await op.reissue({ signing_keys: [added.getPublicKey()] });
+  const issuerOf = (a: FuzzDeployment["accounts"][number]): KeyPair | undefined =>
+    a.signer === "operator-identity" ? op.key : a.signer === "added-signing-key" ? added : a.signer === "retired-signing-key" ? retired : undefined;
 
   const imports: RealizedImport[] = [];
   for (const [i, a] of d.accounts.entries()) {
@@ -101,10 +116,20 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
     const nats: Partial<Account> = { exports: exportClaims(a.exports) as never, imports: claims as never };
     if (listed.length > 0) nats.signing_keys = listed as never;
     if (a.import_limit !== undefined) nats.limits = { imports: a.import_limit };
+    if (a.mappings && a.mappings.length > 0) (nats as Record<string, unknown>)["mappings"] = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));
+    const issuer = issuerOf(a);
     await importer.reissue(nats, {
+      ...(issuer ? { issuer } : {}),
       ...(a.exp !== undefined ? { exp: now + a.exp } : {}),
       ...(a.nbf !== undefined ? { nbf: now + a.nbf } : {}),
     });
   }
-  return { op, accounts, pushed: accounts.filter((_, i) => d.accounts[i]!.pushed), imports, now };
+  return {
+    op,
+    accounts,
+    pushed: accounts.filter((_, i) => d.accounts[i]!.pushed),
+    deleted: accounts.filter((_, i) => d.accounts[i]!.pushed && d.accounts[i]!.deleted),
+    imports,
+    now,
+  };
 }

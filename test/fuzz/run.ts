@@ -13,6 +13,7 @@ import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagno
 import { createLogger } from "../../src/shell/log.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { serverVersion } from "../support/tools.js";
+import { signClaims } from "../support/deployment.js";
 import type { FuzzDeployment, FuzzImport } from "./model.js";
 import { realize, type Realized, type RealizedImport } from "./realize.js";
 import { measure, type NodeTruth } from "./truth.js";
@@ -66,7 +67,7 @@ function engineVerdicts(r: Realized, version: string): Verdict[][] {
   trust.rules = rulesFor(version);
   const dir = new AccountDirectory(trust);
   dir.upsert(r.op.system.jwt);
-  for (const a of r.pushed) dir.upsert(a.jwt);
+  for (const a of r.pushed) if (!r.deleted.includes(a)) dir.upsert(a.jwt);
   const opts = { now: Math.floor(Date.now() / 1000), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS };
   return r.accounts.map((a) => {
     if (!dir.get(a.id)) return [];
@@ -115,11 +116,12 @@ function sameImport(d: ImportDiagnosis, i: RealizedImport): boolean {
 
 export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOptions): Promise<DeploymentResult> {
   const r = await realize(d, seed);
-  const cluster = await startCluster(r.op, { nodes: opts.nodes, debug: false, resolverTimeout: "0.5s" });
+  const cluster = await startCluster(r.op, { nodes: opts.nodes, debug: false, resolverTimeout: "0.5s", allowDelete: r.deleted.length > 0 });
   try {
     let pushRejected = 0;
     for (const a of r.pushed) if (!(await cluster.push(0, a.jwt)).ok) pushRejected++;
     if (opts.nodes > 1) await waitForReplication(cluster, r);
+    if (r.deleted.length > 0) await deleteLoaded(cluster, r);
     const truths = await measure(cluster, r.imports, opts.windowMs);
     const engine = engineVerdicts(r, await serverVersion());
     const live = opts.live ? await liveVerdicts(cluster, r) : null;
@@ -142,6 +144,34 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     };
   } finally {
     await cluster.stopAll();
+  }
+}
+
+/**
+ * Account deletes as `nsc push --prune` sends them: first every pushed account is loaded on every
+ * node (a client connects; an account the server refuses is simply not loaded), so the delete
+ * meets accounts in use, then one request signed by the operator, then wait until no node's
+ * resolver stores the deleted JWTs.
+ */
+async function deleteLoaded(cluster: Cluster, r: Realized): Promise<void> {
+  for (let node = 0; node < cluster.servers.length; node++) {
+    for (const a of r.pushed) {
+      const nc = await cluster.connect(node, a, { timeout: 10_000 }).catch(() => null);
+      await nc?.close();
+    }
+  }
+  const request = await signClaims({ sub: r.op.id, nats: { type: "generic", version: 2, accounts: r.deleted.map((a) => a.id) } }, r.op.key);
+  const sys = await cluster.connect(0);
+  try {
+    const reply = (await sys.request("$SYS.REQ.CLAIMS.DELETE", request, { timeout: 10_000 })).json<{ data?: { message?: string }; error?: { description?: string } }>();
+    if (!reply.data) throw new Error(`the delete request was refused: ${reply.error?.description ?? JSON.stringify(reply)}`);
+  } finally {
+    await sys.close();
+  }
+  const deadline = Date.now() + 5_000;
+  while (cluster.servers.some((_, i) => r.deleted.some((a) => cluster.storedJwt(i, a.id) !== null))) {
+    if (Date.now() > deadline) throw new Error("a deleted account's JWT is still stored after 5 s");
+    await new Promise((res) => setTimeout(res, 50));
   }
 }
 

@@ -17,11 +17,14 @@ import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
 import type { Cluster } from "../support/cluster.js";
 import type { TestAccount } from "../support/deployment.js";
-import { isSubsetMatch, isValidSubject } from "../../src/core/subject.js";
+import { isSubsetMatch, isValidSubject, subjectsCollide } from "../../src/core/subject.js";
 import { wildcards } from "./model.js";
 import type { RealizedImport } from "./realize.js";
 
-/** `undecidable`: the server lists one import where the importer declares several identical ones. */
+/**
+ * `undecidable`: the server lists one import where the importer declares several identical ones,
+ * or the importer's own mappings decide and no probe can isolate the import (`mappingProbe`).
+ */
 export type Basis = "flow" | "account-info" | "importer-cannot-connect" | "undecidable";
 
 export interface NodeTruth {
@@ -43,6 +46,51 @@ interface Probe {
   /** A service the server itself answers (imports from the system account's `$SYS.` subjects). */
   serverAnswers: boolean;
   note: string | null;
+  /** The importer's own mappings take requests on the local subject: only flow can tell (see `mappingProbe`). */
+  mappedByImporter?: boolean;
+  /** Neither flow nor the account view can tell: left out of the comparison, with the reason. */
+  undecidable?: string;
+}
+
+type Mappings = Record<string, { subject: string; weight?: number }[]>;
+
+const mappingsOf = (a: TestAccount): Mappings => ((a.claims as { mappings?: Mappings }).mappings ?? {});
+
+/** Every subject a mapping destination can yield, as a pattern: a function or reference is any one token, `>` the rest. */
+const destinationPattern = (dest: string) => dest.split(".").map((t) => (t.startsWith("{{") || /^\$\d+$/.test(t) ? "*" : t)).join(".");
+
+/**
+ * An account's subject mappings meet the probe (src/core/mapping.ts models them for the engine):
+ * the exporter's move what its client publishes, and where a request through the import lands, so
+ * a probe through a mapped exporter subject does not isolate the import and the account view
+ * decides. The importer's own mappings of a service import's local subject are what the engine
+ * judges: flow decides, unless a mapped request could reach another of the importer's service
+ * imports or its own responders (then nothing can tell), or no flow probe exists (the account
+ * view lists such an import as valid, which would say nothing).
+ */
+function mappingProbe(p: Probe, all: RealizedImport[]): Probe {
+  const { imp } = p;
+  const exporterMapped = Object.keys(mappingsOf(imp.exporter)).find((src) => isValidSubject(src) && p.publish !== null && isSubsetMatch(p.publish, src));
+  if (exporterMapped !== undefined && p.publish !== null) {
+    return { ...p, publish: null, receive: null, note: `the exporter maps "${exporterMapped}", so its messages (and requests through the import) move` };
+  }
+  if (imp.claim.type !== "service") return p;
+  const own = mappingsOf(imp.importer);
+  const touching = Object.keys(own).filter((src) => isValidSubject(src) && isValidSubject(p.localPattern) && subjectsCollide(src, p.localPattern));
+  if (touching.length === 0) return p;
+  if (p.publish === null) return { ...p, undecidable: `the importer maps "${touching[0]}" and no flow probe isolates this import (${p.note})` };
+  const elsewhere = all.filter((o) => o !== imp && o.claim.type === "service" && (o.importer === imp.importer || o.exporter === imp.importer));
+  for (const src of touching) {
+    for (const d of own[src]!) {
+      const pattern = destinationPattern(d.subject);
+      const rival = elsewhere.find((o) => {
+        const side = patterns(o.claim)[o.importer === imp.importer ? "local" : "exporter"];
+        return isValidSubject(side) && isValidSubject(pattern) && subjectsCollide(pattern, side);
+      });
+      if (rival) return { ...p, undecidable: `the importer maps "${src}" to "${d.subject}", which ${rival.importer.name}'s import #${rival.index + 1} could carry` };
+    }
+  }
+  return { ...p, mappedByImporter: true };
 }
 
 /** The exporter-side and local subject patterns, the way nats-server reads an import claim. */
@@ -162,7 +210,7 @@ function makeProbe(imp: RealizedImport, all: RealizedImport[]): Probe {
 }
 
 export function probes(imports: RealizedImport[]): Probe[] {
-  return imports.map((imp) => makeProbe(imp, imports));
+  return imports.map((imp) => mappingProbe(makeProbe(imp, imports), imports));
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -226,12 +274,20 @@ async function measureOnNode(cluster: Cluster, all: Probe[], node: number, windo
       out[i] = { node, flows: false, basis: "importer-cannot-connect", note: imp };
       continue;
     }
+    if (p.undecidable) {
+      out[i] = { node, flows: false, basis: "undecidable", note: p.undecidable };
+      continue;
+    }
     if (p.publish === null || p.receive === null) {
       byInfo.push(i);
       continue;
     }
     const exp = p.serverAnswers ? null : await conns.get(p.imp.exporter, exporterNode);
     if (typeof exp === "string") {
+      if (p.mappedByImporter) {
+        out[i] = { node, flows: false, basis: "undecidable", note: `the importer's mappings decide, and the exporter cannot connect: ${exp}` };
+        continue;
+      }
       all[i] = { ...p, note: `the exporter cannot connect: ${exp}` };
       byInfo.push(i);
       continue;

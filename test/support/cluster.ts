@@ -57,6 +57,8 @@ export interface ClusterOptions {
   resolverInterval?: string;
   /** Full resolver `timeout` (fetch of an unknown account from the other nodes), default "1.9s". */
   resolverTimeout?: string;
+  /** The full resolver's `allow_delete` (default false): whether `$SYS.REQ.CLAIMS.DELETE` removes accounts. */
+  allowDelete?: boolean;
   /** Appended verbatim to every node's config. */
   extraConfig?: string;
   /** How long to wait for one node to listen, and for the cluster to form (default 15 s). */
@@ -236,7 +238,7 @@ system_account: ${op.system.id}
 resolver: {
     type: full
     dir: ${q(node.jwtDir)}
-    allow_delete: false
+    allow_delete: ${opts.allowDelete ?? false}
     interval: ${q(opts.resolverInterval ?? "2m")}
     timeout: ${q(opts.resolverTimeout ?? "1.9s")}
 }
