@@ -123,7 +123,7 @@ interface PlannedImport {
   /** Hub import (a valid private stream import from exporter 0). */
   hub?: boolean;
   /** This import carries the account-level fault of its profile. */
-  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second" | "cycle_into" | "cycle_back";
+  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second" | "cycle_into" | "cycle_back" | "mapped_away" | "mapped_partly";
 }
 
 /** Keys from a hash of (seed, label): independent of the order they are made in. */
@@ -210,6 +210,11 @@ export function generate(size: number, seed: number, base: number): Deployment {
       const exporter = pickUnused(rng, liveExporters, used);
       list.push({ kind: "public_stream", exporter, fault: "duplicate_first" }, { kind: "public_stream", exporter, fault: "duplicate_second" });
     }
+    // One in fifty maps the local subjects of two service imports: all requests elsewhere, half of them.
+    if (acc.profile === "normal" && acc.index % 50 === 13) {
+      list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "mapped_away" });
+      list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "mapped_partly" });
+    }
     if (acc.profile === "activation_invalid") list.push({ kind: "private_stream", exporter: pickUnused(rng, liveExporters, used), fault: "wrong_token_subject" });
     plans.set(acc.index, list);
   }
@@ -261,6 +266,8 @@ export function generate(size: number, seed: number, base: number): Deployment {
     if (p.fault === "duplicate_second") return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
     if (p.fault === "cycle_into") return stream(`${e}.pub.cyc`, { name: "cycle" });
     if (p.fault === "cycle_back") return stream(`${e}.pub.cyc`, { name: "cycle-back", local_subject: `e${acc.index}.pub.cyc` });
+    if (p.fault === "mapped_away") return service(`${e}.svc.pub.${u}`, { name: "mapped", local_subject: `mapped.${u}` });
+    if (p.fault === "mapped_partly") return service(`${e}.svc.pub.${u}`, { name: "partly", local_subject: `partly.${u}` });
     if (p.fault === "wrong_token_subject") {
       const stranger = accounts[(acc.index + 1) % n]!.key.publicKey;
       return stream(`${e}.priv.${u}`, { token: token(ex, stranger, `${e}.priv.>`, "stream", {}) });
@@ -311,6 +318,11 @@ export function generate(size: number, seed: number, base: number): Deployment {
       nats["exports"] = exportsOf(acc, extraRevoked);
     }
     if (importClaims.length > 0) nats["imports"] = importClaims;
+    const faults = new Set(plans.get(acc.index)!.map((p) => p.fault));
+    if (faults.has("mapped_away")) {
+      const u = `u${acc.index}`;
+      nats["mappings"] = { [`mapped.${u}`]: [{ subject: `elsewhere.${u}` }], [`partly.${u}`]: [{ subject: `elsewhere.half.${u}`, weight: 50 }] };
+    }
     nats["type"] = "account";
     nats["version"] = 2;
     const claims: Record<string, unknown> = { iat, name: acc.name, sub: acc.key.publicKey, nats };
