@@ -15,6 +15,7 @@ import { NoRespondersError, RequestError } from "@nats-io/nats-core";
 import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
 import type { ImportDiagnosis } from "./core/diagnosis.js";
+import { importGraph } from "./core/graph.js";
 import type { OperatorTrust } from "./core/directory.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
 import { rulesFor } from "./core/validate.js";
@@ -123,6 +124,7 @@ export class InsightsApp {
     this.verdicts.forgetUndeclared();
     await this.endpoints.register(this.endpointSource());
     this.http?.serveMetrics(this.metrics);
+    this.http?.serveGraph(() => importGraph(this.diagnoses(), new Date()));
     this.http?.setReadiness(() => this.life.readiness(this.connection.connected));
     // Once start() resolves the endpoints must answer: the server has to have our subscriptions.
     await this.nc.flush();

@@ -37,6 +37,9 @@ function html(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** What the page may load: nothing but itself, and (live) its data from the same origin. */
+export const GRAPH_PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'";
+
 export interface PageOptions {
   title?: string;
   /** Re-read this URL (relative to the page) every few seconds and redraw on change. */
@@ -51,7 +54,7 @@ export function graphPage(graph: ImportGraph, opts: PageOptions = {}): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${GRAPH_PAGE_CSP}">
 <title>${html(title)}</title>
 <style>${STYLE}</style>
 </head>
@@ -189,18 +192,23 @@ const SCRIPT = `
     document.body.setAttribute("data-rendered", graph.generated_at);
   }
 
-  function refresh(url) {
-    fetch(url, { cache: "no-store" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (text) {
-      if (text !== null && text !== current) {
-        current = text;
-        draw(JSON.parse(text));
-      }
-    }).catch(function () {}).then(function () { setTimeout(function () { refresh(url); }, 3000); });
+  // Redrawn only when an account or an import changed, not for a newer generated_at alone.
+  function shape(graph) {
+    return JSON.stringify([graph.nodes, graph.edges]);
   }
 
-  var initial = document.getElementById("graph-data").textContent;
-  current = null;
-  draw(JSON.parse(initial));
+  function refresh(url) {
+    fetch(url, { cache: "no-store" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (graph) {
+      if (graph && shape(graph) !== current) {
+        current = shape(graph);
+        draw(graph);
+      }
+    }).catch(function () {}).then(function () { setTimeout(function () { refresh(url); }, 2000); });
+  }
+
+  var initial = JSON.parse(document.getElementById("graph-data").textContent);
+  current = shape(initial);
+  draw(initial);
   var live = document.body.getAttribute("data-live");
   if (live) refresh(live);
 })();

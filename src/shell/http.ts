@@ -1,10 +1,14 @@
 /**
- * The HTTP port (INSIGHTS_METRICS_PORT): /healthz, /readyz and /metrics. It listens from the very
+ * The HTTP port (INSIGHTS_METRICS_PORT): /healthz, /readyz, /metrics, and the import graph: the
+ * page at / (the same page `nats-insights graph --format html` writes) and its data at /graph.json,
+ * which the page re-reads to redraw as verdicts change. It listens from the very
  * start, before any server is reached, so an orchestrator sees a live process that is waiting
  * (/healthz 200, /readyz 503 with the reason) rather than nothing at all.
  */
 import { createServer, type Server } from "node:http";
 import { ConfigError } from "../config-error.js";
+import type { ImportGraph } from "../core/graph.js";
+import { GRAPH_PAGE_CSP, graphPage } from "./graph-page.js";
 
 /** Is the service ready to answer, and if not, why not (one line, for /readyz and the logs). */
 export type Readiness = { ready: true } | { ready: false; reason: string };
@@ -16,6 +20,7 @@ export interface MetricsExposition {
 export class HttpEndpoint {
   private readiness: () => Readiness = () => ({ ready: false, reason: "starting" });
   private metrics: MetricsExposition | null = null;
+  private graph: (() => ImportGraph) | null = null;
 
   private constructor(private readonly server: Server) {}
 
@@ -39,6 +44,11 @@ export class HttpEndpoint {
   /** /metrics answers from now on (503 before: nothing is measured until the first load). */
   serveMetrics(metrics: MetricsExposition): void {
     this.metrics = metrics;
+  }
+
+  /** / and /graph.json answer from now on (503 before: there are no verdicts until the first load). */
+  serveGraph(graph: () => ImportGraph): void {
+    this.graph = graph;
   }
 
   close(): void {
@@ -67,6 +77,14 @@ export class HttpEndpoint {
           (e: Error) => text(500, e.message),
         );
         return;
+      case "/":
+      case "/graph.json": {
+        if (!this.graph) return void text(503, "not ready: starting");
+        const graph = this.graph();
+        const [type, body] = path === "/" ? ["text/html; charset=utf-8", graphPage(graph, { title: "NATS account imports (live)", live: "graph.json" })] : ["application/json", JSON.stringify(graph)];
+        res.writeHead(200, { "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": GRAPH_PAGE_CSP });
+        return void res.end(method === "HEAD" ? undefined : body);
+      }
       default:
         return void res.writeHead(404).end();
     }
