@@ -9,7 +9,7 @@
  */
 import { audit, type AuditReport } from "./cli/audit.js";
 import { readAuditArchive } from "./cli/audit-archive.js";
-import { nscStore, readJwtDir, readNscStore, type Deployment } from "./cli/sources.js";
+import { nscStore, readJwtDir, readNscStore, readSource, type Deployment } from "./cli/sources.js";
 import type { ImportStatus } from "./core/diagnosis.js";
 import { DEFAULT_EXPIRY_WARNING_SECONDS } from "./core/evaluate.js";
 import { ConfigError } from "./config-error.js";
@@ -42,6 +42,30 @@ export function loadNscStore(dir?: string, env: NodeJS.ProcessEnv = process.env)
  */
 export function loadAuditArchive(file: string): Promise<Deployment> {
   return readAuditArchive(file);
+}
+
+/** Where a live deployment is read from, as `check --server/--context/--creds` take it. */
+export interface ServersSource {
+  /** A server URL (or several, comma-separated); else the context's. */
+  server?: string;
+  /** A natscli context name or file; $NATS_CONTEXT otherwise. */
+  context?: string;
+  /** A system-account user's creds file; $NATS_CREDS otherwise. */
+  creds?: string;
+}
+
+/**
+ * A live deployment, as `check --server` reads it: the operator JWTs from the servers' VARZ and
+ * every account JWT from the full resolver through $SYS (CLAIMS.PACK, else LIST and LOOKUP), with
+ * a system-account user. The connection is closed before the promise settles; a server that
+ * cannot be reached or refuses the credentials rejects it with a ConfigError.
+ */
+export async function loadFromServers(source: ServersSource, env: NodeJS.ProcessEnv = process.env): Promise<Deployment> {
+  const context = source.context || env["NATS_CONTEXT"] || undefined;
+  if (!source.server && !context) throw new ConfigError("give a server URL or a context to read a live deployment from");
+  const values = { server: source.server || undefined, context, creds: source.creds };
+  const [deployment] = await readSource(values, env, () => undefined);
+  return deployment!;
 }
 
 /** JWTs held in memory: the operator JWTs to trust and the account JWTs. */

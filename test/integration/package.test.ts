@@ -12,8 +12,9 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestOperator } from "../support/deployment.js";
+import { pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { SCENARIOS, type Built, type Scenario } from "../support/scenarios.js";
-import { REPO_ROOT } from "../support/tools.js";
+import { REPO_ROOT, toolPath } from "../support/tools.js";
 
 const execFileP = promisify(execFile);
 
@@ -120,6 +121,39 @@ describe("the packed package, imported by name from another project", () => {
     const files = [join(jwtDir, "operator.jwt"), ...[...built.values()].flatMap(({ b }) => b.accounts.map((a) => join(jwtDir, `${a.id}.jwt`)))];
     const { stdout } = await execFileP(process.execPath, [script, ...files], { cwd: consumer, timeout: 60_000 });
     expect(JSON.parse(stdout)).toEqual([[expired.importer.id, "activation_expired", expired.exporter.id]]);
+  });
+
+  describe.skipIf(!toolPath("nats-server"))("on a live deployment (real nats-server)", () => {
+    let server: RunningServer | undefined;
+
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it("reads the JWTs the full resolver stores, with a system-account user, and diagnoses them", async () => {
+      server = await startServer(op);
+      const accounts = [...built.values()].flatMap(({ b }) => b.accounts);
+      await pushAll(server, accounts);
+      const creds = join(root, "sys.creds");
+      writeFileSync(creds, await op.system.userCreds());
+      const script = join(consumer, "live.mjs");
+      writeFileSync(
+        script,
+        [
+          `import { diagnoseDeployment, loadFromServers } from "nats-insights";`,
+          `const deployment = await loadFromServers({ server: process.argv[2], creds: process.argv[3] });`,
+          `const report = diagnoseDeployment(deployment);`,
+          `console.log(JSON.stringify({ origin: deployment.origin, imports: report.imports.map((d) => [d.account, d.status, d.cause]) }));`,
+        ].join("\n"),
+      );
+      const { stdout } = await execFileP(process.execPath, [script, server.url, creds], { cwd: consumer, timeout: 60_000, env: { ...process.env, NATS_CONTEXT: "" } });
+      const out = JSON.parse(stdout) as { origin: string; imports: [string, string, string | null][] };
+      expect(out.origin).toContain(server.url);
+      for (const { scenario, b } of built.values()) {
+        const status = scenario.cause === null ? "active" : scenario.cause === "activation_expiring_soon" ? "warning" : "inactive";
+        expect(out.imports.filter(([account]) => account === b.importer.id).map(([, s, c]) => [s, c]), scenario.name).toEqual([[status, scenario.cause]]);
+      }
+    }, 120_000);
   });
 
   it("exposes only its public API: a deep import of an internal module is refused", async () => {
