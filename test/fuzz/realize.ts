@@ -5,8 +5,7 @@
  */
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import { Prefix, fromSeed, type KeyPair } from "@nats-io/nkeys";
-import type { Account } from "@nats-io/jwt";
-import { TestAccount, TestOperator, activation, nowSec } from "../support/deployment.js";
+import { TestAccount, TestOperator, activation, nowSec, type AccountClaims, type ExportClaim, type ImportClaim } from "../support/deployment.js";
 import { fast } from "../support/fast-keys.js";
 import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping } from "./model.js";
 
@@ -74,7 +73,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
       return claim;
     });
 
-  if (d.system_exports.length > 0) await op.system.reissue({ exports: exportClaims(d.system_exports) as never });
+  if (d.system_exports.length > 0) await op.system.reissue({ exports: exportClaims(d.system_exports) as ExportClaim[] });
   // Operator signing-key changes: a key added to the operator JWT since, and one it no longer lists.
   // Drawn last from their own stream, so the keys above stay those of earlier runs' seeds.
   const opKeys = new Rng(seed ^ 0x2c1b3c6d);
@@ -113,8 +112,9 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
       const pk = signingKeys[i]![n]!.getPublicKey();
       return [k.scoped ? { kind: "user_scope", key: pk, role: "fuzz", template: {} } : pk];
     });
-    const nats: Partial<Account> = { exports: exportClaims(a.exports) as never, imports: claims as never };
-    if (listed.length > 0) nats.signing_keys = listed as never;
+    // The model's claims are JSON built field by field; their shape is the JWT's.
+    const nats: AccountClaims = { exports: exportClaims(a.exports) as ExportClaim[], imports: claims as ImportClaim[] };
+    if (listed.length > 0) nats.signing_keys = listed as NonNullable<AccountClaims["signing_keys"]>;
     if (a.import_limit !== undefined) nats.limits = { imports: a.import_limit };
     if (a.mappings && a.mappings.length > 0) (nats as Record<string, unknown>)["mappings"] = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));
     const issuer = issuerOf(a);

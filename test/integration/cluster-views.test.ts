@@ -130,7 +130,7 @@ describe.skipIf(!toolPath("nats-server"))("the servers' view on a 3-node cluster
     wild = await op.account("WILD");
     // nats-server keeps honouring a service import with a local subject after its token expired (every line).
     const expiring = await activation(exp, wild.id, "tsvc.w", "service", { exp: boundary });
-    await wild.reissue({ imports: [{ name: "w", account: exp.id, subject: "tsvc.w", local_subject: "loc.w", type: "service", token: expiring } as never] });
+    await wild.reissue({ imports: [{ name: "w", account: exp.id, subject: "tsvc.w", local_subject: "loc.w", type: "service", token: expiring }] });
     await cluster.pushAll(0, [exp, imp, lone, early, wild]);
     // The exporting service runs on node 0 only; EARLY and WILD are loaded on node 1 before the boundary.
     const service = await cluster.connect(0, exp);

@@ -55,10 +55,10 @@ for (const { version, bin } of pinnedServers()) {
       op = await TestOperator.create({ signingKey: true });
       expiresAt = nowSec() + 4;
       server = await startServer(op, { bin: bin! });
-      source = await op.account("OLD-SRC", { exports: [{ name: "s", subject: "old.>", type: "stream" }] as never }, { exp: nowSec() - 3600 });
-      fromExpired = await op.account("USES-OLD", { imports: [{ name: "o", account: source.id, subject: "old.a", type: "stream" }] as never });
-      exporter = await op.account("LIVE-SRC", { exports: [{ name: "l", subject: "live.>", type: "stream" }] as never });
-      expiring = await op.account("SHORT-LIVED", { imports: [{ name: "l", account: exporter.id, subject: "live.a", type: "stream" }] as never }, { exp: expiresAt });
+      source = await op.account("OLD-SRC", { exports: [{ name: "s", subject: "old.>", type: "stream" }] }, { exp: nowSec() - 3600 });
+      fromExpired = await op.account("USES-OLD", { imports: [{ name: "o", account: source.id, subject: "old.a", type: "stream" }] });
+      exporter = await op.account("LIVE-SRC", { exports: [{ name: "l", subject: "live.>", type: "stream" }] });
+      expiring = await op.account("SHORT-LIVED", { imports: [{ name: "l", account: exporter.id, subject: "live.a", type: "stream" }] }, { exp: expiresAt });
       await pushAll(server, [source, fromExpired, exporter, expiring]);
       sys = await connectSystem(server, op);
 

@@ -30,7 +30,7 @@ import {
   diagnoseAll,
   type ImportDiagnosis,
 } from "../../src/core/index.js";
-import { activation, nowSec, TestOperator, type TestAccount } from "../support/deployment.js";
+import { activation, nowSec, TestOperator, type ImportClaim, type TestAccount } from "../support/deployment.js";
 import { serviceFlows, streamFlows } from "../support/flow.js";
 import { connectAs, connectSystem, pushAll, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
 import { toolPath } from "../support/tools.js";
@@ -125,7 +125,7 @@ function sleep(ms: number): Promise<void> {
 /** A fresh exporter/importer pair for one attempt at a case. */
 async function accounts(op: TestOperator, spec: CaseSpec, attempt: number): Promise<{ spec: CaseSpec; exporter: TestAccount; importer: TestAccount }> {
   const exporter = await op.account(`exp-${spec.key}${attempt}-EXP`, {
-    exports: [{ name: spec.key, subject: spec.exportSubject, type: spec.type, token_req: true }] as never,
+    exports: [{ name: spec.key, subject: spec.exportSubject, type: spec.type, token_req: true }],
   });
   const importer = await op.account(`exp-${spec.key}${attempt}-IMP`);
   return { spec, exporter, importer };
@@ -135,9 +135,9 @@ async function accounts(op: TestOperator, spec: CaseSpec, attempt: number): Prom
 async function build(a: { spec: CaseSpec; exporter: TestAccount; importer: TestAccount }, boundary: number): Promise<Built> {
   const { spec, exporter, importer } = a;
   const token = await activation(exporter, importer.id, spec.tokenSubject, spec.type, spec.timing === "exp" ? { exp: boundary } : { nbf: boundary });
-  const imp: Record<string, unknown> = { name: spec.key, account: exporter.id, subject: spec.importSubject, type: spec.type, token };
-  if (spec.localSubject) imp["local_subject"] = spec.localSubject;
-  await importer.reissue({ imports: [imp] as never });
+  const imp: ImportClaim = { name: spec.key, account: exporter.id, subject: spec.importSubject, type: spec.type, token };
+  if (spec.localSubject) imp.local_subject = spec.localSubject;
+  await importer.reissue({ imports: [imp] });
   return { spec, exporter, importer, boundary };
 }
 

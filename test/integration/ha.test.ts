@@ -13,7 +13,7 @@ import { InsightsApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/shell/log.js";
 import type { ImportEvent } from "../../src/shell/events.js";
-import { TestOperator, type TestAccount } from "../support/deployment.js";
+import { TestOperator, type ExportClaim, type TestAccount } from "../support/deployment.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { toolPath } from "../support/tools.js";
 import { allCaughtUp } from "../support/caught-up.js";
@@ -64,8 +64,8 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     await until(`an event for ${subject} ${cause}`, () => count(subject, cause) > 0);
     await allDecided(subject, cause);
   };
-  const setExports = async (exports: object[]) => {
-    await exporter.reissue({ exports: exports as never });
+  const setExports = async (exports: ExportClaim[]) => {
+    await exporter.reissue({ exports });
     expect((await cluster.push(1, exporter.jwt)).ok).toBe(true);
   };
 

@@ -39,8 +39,8 @@ describe.skipIf(!toolPath("nats-server"))("an import cycle seen by the live serv
     server = await startServer(op);
     first = await op.account("FIRST");
     second = await op.account("SECOND");
-    await first.reissue({ exports: [{ subject: "loop.>", type: "stream" }], imports: [{ account: second.id, subject: "loop.>", type: "stream" }] } as never);
-    await second.reissue({ exports: [{ subject: "loop.>", type: "stream" }], imports: [{ account: first.id, subject: "loop.>", type: "stream" }] } as never);
+    await first.reissue({ exports: [{ subject: "loop.>", type: "stream" }], imports: [{ account: second.id, subject: "loop.>", type: "stream" }] });
+    await second.reissue({ exports: [{ subject: "loop.>", type: "stream" }], imports: [{ account: first.id, subject: "loop.>", type: "stream" }] });
     await pushAll(server, [first, second]);
     // FIRST is loaded first (loading it loads SECOND, whose import is added before FIRST's).
     pinned.push(await connectAs(server, first), await connectAs(server, second));

@@ -45,7 +45,7 @@ describe.skipIf(!toolPath("nats-server"))("the system account's own exports and 
         { name: "ping", account: op.system.id, subject: "$SYS.REQ.SERVER.PING.CONNZ", type: "service" },
         { name: "other", account: op.system.id, subject: `$SYS.REQ.ACCOUNT.${stranger}.CONNZ`, type: "service", local_subject: "their.connz" },
       ],
-    } as never);
+    });
     await pushAll(server, [importer]);
     pinned.push(await connectAs(server, importer)); // loaded, so the servers' view is cross-checked
     sys = await connectSystem(server, op);

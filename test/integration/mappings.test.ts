@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RequestError, type NatsConnection } from "@nats-io/nats-core";
-import { TestOperator, type TestAccount } from "../support/deployment.js";
+import { TestOperator, type ImportClaim, type TestAccount } from "../support/deployment.js";
 import { connectAs, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { serverListsImport } from "../support/judge.js";
 import { pinnedServers } from "../support/tools.js";
@@ -21,15 +21,15 @@ interface Case {
 const BATCH = 200;
 
 /** An exporter of `svc.>`/`st.>` (with its own mappings) and an importer declaring `imports` and `mappings`. */
-async function accounts(op: TestOperator, tag: string, imports: (exporterId: string) => object[], mappings: Mappings = {}, exporterMappings: Mappings = {}): Promise<Case> {
+async function accounts(op: TestOperator, tag: string, imports: (exporterId: string) => ImportClaim[], mappings: Mappings = {}, exporterMappings: Mappings = {}): Promise<Case> {
   const exporter = await op.account(`${tag}-EXP`, {
     exports: [
       { subject: "svc.>", type: "service" },
       { subject: "st.>", type: "stream" },
     ],
     mappings: exporterMappings,
-  } as never);
-  const importer = await op.account(`${tag}-IMP`, { imports: imports(exporter.id), mappings } as never);
+  });
+  const importer = await op.account(`${tag}-IMP`, { imports: imports(exporter.id), mappings });
   return { exporter, importer };
 }
 
@@ -77,8 +77,8 @@ async function deliveries(server: RunningServer, c: Case, publish: string, liste
   }
 }
 
-const svcImport = (subject: string, local?: string) => (id: string) => [{ account: id, subject, type: "service", ...(local ? { local_subject: local } : {}) }];
-const stImport = (subject: string, local?: string) => (id: string) => [{ account: id, subject, type: "stream", ...(local ? { local_subject: local } : {}) }];
+const svcImport = (subject: string, local?: string) => (id: string): ImportClaim[] => [{ account: id, subject, type: "service", ...(local ? { local_subject: local } : {}) }];
+const stImport = (subject: string, local?: string) => (id: string): ImportClaim[] => [{ account: id, subject, type: "stream", ...(local ? { local_subject: local } : {}) }];
 
 for (const { version, bin } of pinnedServers()) {
   describe.skipIf(!bin)(`subject mappings and imports on nats-server v${version}`, () => {

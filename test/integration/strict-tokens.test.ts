@@ -25,7 +25,7 @@ describe.skipIf(!toolPath("nats-server"))("a strict operator, on a real nats-ser
     expect(scenario.cause).toBeNull(); // under a non-strict operator (the catalogue's)
     const op = await TestOperator.create({ signingKey: true });
     await op.system.reissue(op.system.claims, { signingKeys: 1 });
-    await op.reissue({ strict_signing_key_usage: true } as never); // not in @nats-io/jwt's Operator type
+    await op.reissue({ strict_signing_key_usage: true }); // not in @nats-io/jwt's Operator type
     server = await startServer(op);
     const b = await scenario.build(op);
     await pushAll(server, b.accounts);

@@ -36,19 +36,19 @@ describe("signature verification on worker threads (built code, as in production
     const { OperatorTrust } = await distModule<typeof DirectoryModule>("src/core/directory.js");
 
     const op = await TestOperator.create({ signingKey: true });
-    const exporter = await op.account("EXP", { exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }] as never });
+    const exporter = await op.account("EXP", { exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }] });
     const importers: TestAccount[] = [];
     for (let n = 0; n < IMPORTERS; n++) {
       const imp = await op.account(`IMP${n}`);
       const token = await activation(exporter, imp.id, `p.${n}`, "stream");
-      await imp.reissue({ imports: [{ name: "p", account: exporter.id, subject: `p.${n}`, type: "stream", token }] as never });
+      await imp.reissue({ imports: [{ name: "p", account: exporter.id, subject: `p.${n}`, type: "stream", token }] });
       importers.push(imp);
     }
     // The tail, in load order: a genuine account, one whose token is forged, one whose own JWT is.
     [genuine, forgedToken, forgedAccount] = importers.slice(-TAIL) as [TestAccount, TestAccount, TestAccount];
     const n = IMPORTERS - 2;
     const token = forgeSignature(await activation(exporter, forgedToken.id, `p.${n}`, "stream"));
-    await forgedToken.reissue({ imports: [{ name: "p", account: exporter.id, subject: `p.${n}`, type: "stream", token }] as never });
+    await forgedToken.reissue({ imports: [{ name: "p", account: exporter.id, subject: `p.${n}`, type: "stream", token }] });
     forgedAccountJwt = forgeSignature(forgedAccount.jwt);
 
     const jwts = new Map<string, string>([[exporter.id, exporter.jwt]]);

@@ -222,7 +222,7 @@ describe.skipIf(!toolPath("nats-server"))("a strict operator's resolver, as pre-
     const op = await TestOperator.create({ signingKey: true });
     // Strict, the server trusts no account's identity key for users either: SYS needs a signing key.
     await op.system.reissue(op.system.claims, { signingKeys: 1 });
-    await op.reissue({ strict_signing_key_usage: true } as never); // not in @nats-io/jwt's Operator type
+    await op.reissue({ strict_signing_key_usage: true }); // not in @nats-io/jwt's Operator type
     server = await startServer(op);
     const creds = await op.system.userCreds({ signer: op.system.signingKeys[0]! });
     const sys = await connect({ servers: server.url, authenticator: credsAuthenticator(new TextEncoder().encode(creds)), reconnect: false });

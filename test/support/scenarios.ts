@@ -5,7 +5,7 @@
  * so are pushed), what the engine must conclude, and which literal subjects carry a message.
  */
 import type { CauseCode } from "../../src/core/index.js";
-import { activation, nowSec, type TestAccount, type TestOperator } from "./deployment.js";
+import { activation, nowSec, type ImportClaim, type TestAccount, type TestOperator } from "./deployment.js";
 import { createAccount, createOperator, encodeAccount } from "@nats-io/jwt";
 
 export interface Built {
@@ -70,7 +70,7 @@ async function pair(
   imp: (exporter: TestAccount, importerId: string) => Promise<Record<string, unknown>>,
   opts: { exporterSigningKeys?: number; exporterExp?: number; exporterNbf?: number; importerExp?: number } = {},
 ): Promise<{ exporter: TestAccount; importer: TestAccount }> {
-  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, ...exp }] as never }, {
+  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, ...exp }] }, {
     ...(opts.exporterSigningKeys !== undefined ? { signingKeys: opts.exporterSigningKeys } : {}),
     ...(opts.exporterExp !== undefined ? { exp: opts.exporterExp } : {}),
     ...(opts.exporterNbf !== undefined ? { nbf: opts.exporterNbf } : {}),
@@ -78,7 +78,7 @@ async function pair(
   const importer = await op.account(`${tag}-IMP`);
   const declared = await imp(exporter, importer.id);
   await importer.reissue(
-    { imports: [{ name: tag, account: exporter.id, ...declared }] as never },
+    { imports: [{ name: tag, account: exporter.id, ...declared } as ImportClaim] },
     opts.importerExp !== undefined ? { exp: opts.importerExp } : {},
   );
   return { exporter, importer };
@@ -119,7 +119,7 @@ function withToken(subject: string, type: "stream" | "service", tokenOpts: Param
 /** An ordinary account importing a service of the system account the server adds by itself. */
 async function systemImport(op: TestOperator, tag: string, subject: (importerId: string) => string, localSubject: string): Promise<Built> {
   const importer = await op.account(`${tag}-IMP`);
-  await importer.reissue({ imports: [{ name: tag, account: op.system.id, subject: subject(importer.id), type: "service", local_subject: localSubject }] as never });
+  await importer.reissue({ imports: [{ name: tag, account: op.system.id, subject: subject(importer.id), type: "service", local_subject: localSubject }] });
   return { exporter: op.system, importer, accounts: [op.system, importer], type: "service", exporterSubject: subject(importer.id), importerSubject: localSubject, serverAnswers: true };
 }
 
@@ -151,11 +151,11 @@ async function mapped(
   exporterMappings: Record<string, { subject: string; weight?: number }[]> = {},
   answerOn = subject,
 ): Promise<Built> {
-  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, subject: "svc.>", type: "service" }], mappings: exporterMappings } as never);
+  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, subject: "svc.>", type: "service" }], mappings: exporterMappings });
   const importer = await op.account(`${tag}-IMP`, {
     imports: [{ name: tag, account: exporter.id, subject, type: "service", ...(local ? { local_subject: local } : {}) }],
     mappings,
-  } as never);
+  });
   return built({ exporter, importer }, "service", answerOn, requestOn);
 }
 
@@ -183,7 +183,7 @@ export const SCENARIOS: Scenario[] = [
     build: async (op) => {
       const p = await pair(op, "privsvc", { subject: "rpc.add", type: "service", token_req: true }, async () => ({}), { exporterSigningKeys: 1 });
       await p.importer.reissue({
-        imports: [{ name: "privsvc", account: p.exporter.id, subject: "rpc.add", type: "service", token: await activation(p.exporter, p.importer.id, "rpc.add", "service", { signer: p.exporter.signingKeys[0]! }) }] as never,
+        imports: [{ name: "privsvc", account: p.exporter.id, subject: "rpc.add", type: "service", token: await activation(p.exporter, p.importer.id, "rpc.add", "service", { signer: p.exporter.signingKeys[0]! }) }],
       });
       return built(p, "service", "rpc.add");
     },
@@ -217,7 +217,7 @@ export const SCENARIOS: Scenario[] = [
       const p = await pair(op, "rotated", { subject: "rot.>", type: "stream", token_req: true }, async () => ({}), { exporterSigningKeys: 2 });
       const [old, kept] = p.exporter.signingKeys as [never, never];
       const token = await activation(p.exporter, p.importer.id, "rot.>", "stream", { signer: old });
-      await p.importer.reissue({ imports: [{ name: "rotated", account: p.exporter.id, subject: "rot.1", type: "stream", token }] as never });
+      await p.importer.reissue({ imports: [{ name: "rotated", account: p.exporter.id, subject: "rot.1", type: "stream", token }] });
       await p.exporter.reissue(undefined, { signingKeys: [kept] }); // rotation: the old key is gone
       return built(p, "stream", "rot.1");
     },
@@ -283,10 +283,10 @@ export const SCENARIOS: Scenario[] = [
     name: "account token position holds the importer",
     cause: null,
     build: async (op) => {
-      const exporter = await op.account("atpgood-EXP", { exports: [{ subject: "atg.*.data", type: "stream", account_token_position: 2 }] as never });
+      const exporter = await op.account("atpgood-EXP", { exports: [{ subject: "atg.*.data", type: "stream", account_token_position: 2 }] });
       const importer = await op.account("atpgood-IMP");
       const subject = `atg.${importer.id}.data`;
-      await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] as never });
+      await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] });
       return built({ exporter, importer }, "stream", subject);
     },
   },
@@ -342,12 +342,12 @@ export const SCENARIOS: Scenario[] = [
     name: "the same stream imported twice (the second, under another local subject)",
     cause: "duplicate_import",
     build: async (op) => {
-      const exporter = await op.account("dup-EXP", { exports: [{ name: "d", subject: "dup.>", type: "stream" }] as never });
+      const exporter = await op.account("dup-EXP", { exports: [{ name: "d", subject: "dup.>", type: "stream" }] });
       const importer = await op.account("dup-IMP", {
         imports: [
           { name: "first", account: exporter.id, subject: "dup.a", type: "stream" },
           { name: "second", account: exporter.id, subject: "dup.a", type: "stream", local_subject: "copy.a" },
-        ] as never,
+        ],
       });
       return built({ exporter, importer }, "stream", "dup.a", "copy.a");
     },
@@ -397,7 +397,7 @@ export const SCENARIOS: Scenario[] = [
       const p = await pair(op, "rotexp", { subject: "rx.q", type: "service", token_req: true }, async () => ({}), { exporterSigningKeys: 2 });
       const [old, kept] = p.exporter.signingKeys as [never, never];
       const token = await activation(p.exporter, p.importer.id, "rx.q", "service", { signer: old, exp: nowSec() - HOUR });
-      await p.importer.reissue({ imports: [{ name: "rotexp", account: p.exporter.id, subject: "rx.q", type: "service", token }] as never });
+      await p.importer.reissue({ imports: [{ name: "rotexp", account: p.exporter.id, subject: "rx.q", type: "service", token }] });
       await p.exporter.reissue(undefined, { signingKeys: [kept] });
       return built(p, "service", "rx.q");
     },
@@ -408,7 +408,7 @@ export const SCENARIOS: Scenario[] = [
     build: async (op) => {
       const p = await pair(op, "selfsig", { subject: "self.q", type: "service", token_req: true }, async () => ({}));
       const token = await activation(p.exporter, p.importer.id, "self.q", "service", { signer: p.exporter.key });
-      await p.importer.reissue({ imports: [{ name: "selfsig", account: p.exporter.id, subject: "self.q", type: "service", token }] as never });
+      await p.importer.reissue({ imports: [{ name: "selfsig", account: p.exporter.id, subject: "self.q", type: "service", token }] });
       return built(p, "service", "self.q");
     },
   },
@@ -416,10 +416,10 @@ export const SCENARIOS: Scenario[] = [
     name: "account token position at the subject's last token",
     cause: null,
     build: async (op) => {
-      const exporter = await op.account("atplast-EXP", { exports: [{ subject: "atl.*", type: "stream", account_token_position: 2 }] as never });
+      const exporter = await op.account("atplast-EXP", { exports: [{ subject: "atl.*", type: "stream", account_token_position: 2 }] });
       const importer = await op.account("atplast-IMP");
       const subject = `atl.${importer.id}`;
-      await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] as never });
+      await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] });
       return built({ exporter, importer }, "stream", subject);
     },
   },
@@ -428,12 +428,12 @@ export const SCENARIOS: Scenario[] = [
     cause: "import_invalid",
     pushRejected: true,
     build: async (op) => {
-      const exporter = await op.account("overlap-EXP", { exports: [{ subject: "ov.>", type: "service" }] as never });
+      const exporter = await op.account("overlap-EXP", { exports: [{ subject: "ov.>", type: "service" }] });
       const importer = await op.account("overlap-IMP", {
         imports: [
           { name: "wide", account: exporter.id, subject: "ov.>", type: "service" },
           { name: "narrow", account: exporter.id, subject: "ov.a", type: "service" },
-        ] as never,
+        ],
       });
       return { ...built({ exporter, importer }, "service", "ov.a"), earlier: await earlierWithoutImports(importer) };
     },
@@ -450,13 +450,13 @@ export const SCENARIOS: Scenario[] = [
     cause: "account_jwt_invalid",
     pushRejected: true,
     build: async (op) => {
-      const exporter = await op.account("implimit-EXP", { exports: [{ subject: "il.>", type: "stream" }] as never });
+      const exporter = await op.account("implimit-EXP", { exports: [{ subject: "il.>", type: "stream" }] });
       const importer = await op.account("implimit-IMP", {
         limits: { imports: 1 },
         imports: [
           { name: "one", account: exporter.id, subject: "il.a", type: "stream" },
           { name: "two", account: exporter.id, subject: "il.b", type: "stream" },
-        ] as never,
+        ],
       });
       return { ...built({ exporter, importer }, "stream", "il.b"), earlier: await earlierWithoutImports(importer) };
     },
@@ -476,13 +476,13 @@ export const SCENARIOS: Scenario[] = [
     cause: null,
     byLine: { "2.10": { cause: "import_invalid", pushRejected: true } },
     build: async (op) => {
-      const narrow = await op.account("ovany-EXP2", { exports: [{ subject: "shared.a", type: "service" }] as never });
-      const exporter = await op.account("ovany-EXP", { exports: [{ subject: "shared.>", type: "service" }] as never });
+      const narrow = await op.account("ovany-EXP2", { exports: [{ subject: "shared.a", type: "service" }] });
+      const exporter = await op.account("ovany-EXP", { exports: [{ subject: "shared.>", type: "service" }] });
       const importer = await op.account("ovany-IMP", {
         imports: [
           { name: "narrow", account: narrow.id, subject: "shared.a", type: "service" },
           { name: "wide", account: exporter.id, subject: "shared.>", type: "service" },
-        ] as never,
+        ],
       });
       const earlier = await earlierWithoutImports(importer);
       return { ...built({ exporter, importer }, "service", "shared.b", "shared.b", [narrow, exporter, importer]), earlier };
@@ -494,7 +494,7 @@ export const SCENARIOS: Scenario[] = [
     build: async (op) => {
       const ring = await cycle(op, "cycinto", "stream", "cin.>", "cin.a");
       const importer = await op.account("cycinto-OUT");
-      await importer.reissue({ imports: [{ name: "into", account: ring.exporter.id, subject: "cin.>", type: "stream" }] } as never);
+      await importer.reissue({ imports: [{ name: "into", account: ring.exporter.id, subject: "cin.>", type: "stream" }] });
       return { ...ring, importer, accounts: [...ring.accounts, importer] };
     },
   },
@@ -532,8 +532,8 @@ export const SCENARIOS: Scenario[] = [
     name: "stream import whose local subject the importer maps (delivery is not a client publish)",
     cause: null,
     build: async (op) => {
-      const exporter = await op.account("mapstream-EXP", { exports: [{ subject: "ms.>", type: "stream" }] } as never);
-      const importer = await op.account("mapstream-IMP", { imports: [{ account: exporter.id, subject: "ms.a", type: "stream" }], mappings: { "ms.a": [{ subject: "gone.a" }] } } as never);
+      const exporter = await op.account("mapstream-EXP", { exports: [{ subject: "ms.>", type: "stream" }] });
+      const importer = await op.account("mapstream-IMP", { imports: [{ account: exporter.id, subject: "ms.a", type: "stream" }], mappings: { "ms.a": [{ subject: "gone.a" }] } });
       return built({ exporter, importer }, "stream", "ms.a");
     },
   },

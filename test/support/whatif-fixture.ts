@@ -14,9 +14,9 @@
  *   IMP3 imports  priv.c (token by sk1, expires in 40 days); pub.c with a token (ignored: public export), expires in 5 days
  *   NEAR imports  narrow.> (more than EXP exports)
  */
-import type { Account, Export, Import } from "@nats-io/jwt";
+import type { Export, Import } from "@nats-io/jwt";
 import { AccountDirectory, OperatorTrust } from "../../src/core/index.js";
-import { activation, nowSec, TestOperator, type AccountOptions, type KeyPair, type TestAccount } from "./deployment.js";
+import { activation, nowSec, TestOperator, type AccountClaims, type AccountOptions, type KeyPair, type TestAccount } from "./deployment.js";
 
 export const DAY = 86400;
 
@@ -100,7 +100,7 @@ export function directoryOf(op: TestOperator, accounts: TestAccount[]): AccountD
 }
 
 /** A re-signed JWT of `account` with other claims, leaving the account as it was (its JWT not replaced). */
-export async function proposal(account: TestAccount, claims: Partial<Account>, opts: AccountOptions = {}): Promise<string> {
+export async function proposal(account: TestAccount, claims: AccountClaims, opts: AccountOptions = {}): Promise<string> {
   const saved = { jwt: account.jwt, claims: account.claims, signingKeys: account.signingKeys, exp: account.exp, nbf: account.nbf };
   const jwt = await account.reissue(claims, opts);
   Object.assign(account, saved);

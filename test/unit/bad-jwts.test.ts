@@ -68,7 +68,7 @@ describe("bad account JWTs", () => {
 
   it("under strict signing-key usage the operator's own key signs no account", async () => {
     const strict = await TestOperator.create({ signingKey: true });
-    await strict.reissue({ strict_signing_key_usage: true } as never);
+    await strict.reissue({ strict_signing_key_usage: true });
     const t = new OperatorTrust();
     t.addOperator(strict.jwt);
     const bySigningKey = await strict.account("OK");

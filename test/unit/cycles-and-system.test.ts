@@ -29,7 +29,7 @@ async function ring(names: string[], subject: string, type: "stream" | "service"
   for (const [i, a] of accounts.entries()) {
     const next = accounts[(i + 1) % accounts.length]!;
     const localSubject = local?.(i);
-    await a.reissue({ exports: [{ subject, type }], imports: [{ account: next.id, subject, type, ...(localSubject ? { local_subject: localSubject } : {}) }] } as never);
+    await a.reissue({ exports: [{ subject, type }], imports: [{ account: next.id, subject, type, ...(localSubject ? { local_subject: localSubject } : {}) }] });
   }
   return accounts;
 }
@@ -52,8 +52,8 @@ describe("import cycles", () => {
   it("no cycle when the accounts import from each other subjects that do not collide", async () => {
     const a = await op.account("P");
     const b = await op.account("Q");
-    await a.reissue({ exports: [{ subject: "p.>", type: "stream" }], imports: [{ account: b.id, subject: "q.>", type: "stream" }] } as never);
-    await b.reissue({ exports: [{ subject: "q.>", type: "stream" }], imports: [{ account: a.id, subject: "p.>", type: "stream" }] } as never);
+    await a.reissue({ exports: [{ subject: "p.>", type: "stream" }], imports: [{ account: b.id, subject: "q.>", type: "stream" }] });
+    await b.reissue({ exports: [{ subject: "q.>", type: "stream" }], imports: [{ account: a.id, subject: "p.>", type: "stream" }] });
     const dir = directory([a, b]);
     expect([...diagnoses(dir, a.id), ...diagnoses(dir, b.id)].map((d) => d.cause)).toEqual([null, null]);
   });
@@ -76,13 +76,13 @@ describe("import cycles", () => {
 describe("the system account's own exports", () => {
   const imp = async (subject: string, local?: string) => {
     const a = await op.account("ORD");
-    await a.reissue({ imports: [{ account: op.system.id, subject, type: "service", ...(local ? { local_subject: local } : {}) }] } as never);
+    await a.reissue({ imports: [{ account: op.system.id, subject, type: "service", ...(local ? { local_subject: local } : {}) }] });
     return a;
   };
 
   it("the importer's own key at token 4 is approved; a stranger's is account_token_position_mismatch, fixed with its own key", async () => {
     const own = await op.account("OWN");
-    await own.reissue({ imports: [{ account: op.system.id, subject: `$SYS.REQ.ACCOUNT.${own.id}.STATZ`, type: "service", local_subject: "mine" }] } as never);
+    await own.reissue({ imports: [{ account: op.system.id, subject: `$SYS.REQ.ACCOUNT.${own.id}.STATZ`, type: "service", local_subject: "mine" }] });
     const stranger = await imp(`$SYS.REQ.ACCOUNT.${own.id}.STATZ`, "mine");
     const dir = directory([op.system, own, stranger]);
     expect(diagnoses(dir, own.id)[0]!.cause).toBeNull();
@@ -100,9 +100,9 @@ describe("the system account's own exports", () => {
   it("a declared export of the same subject in the system account's JWT replaces the server's", async () => {
     // Another operator, whose system account declares the user-info export private.
     const other = await TestOperator.create({ name: "OTHER" });
-    await other.system.reissue({ exports: [{ subject: "$SYS.REQ.USER.*.INFO", type: "service", token_req: true }] } as never);
+    await other.system.reissue({ exports: [{ subject: "$SYS.REQ.USER.*.INFO", type: "service", token_req: true }] });
     const importer = await other.account("ORD4");
-    await importer.reissue({ imports: [{ account: other.system.id, subject: `$SYS.REQ.USER.${importer.id}.INFO`, type: "service" }] } as never);
+    await importer.reissue({ imports: [{ account: other.system.id, subject: `$SYS.REQ.USER.${importer.id}.INFO`, type: "service" }] });
     const trust = new OperatorTrust();
     trust.addOperator(other.jwt);
     const dir = new AccountDirectory(trust);
@@ -113,10 +113,10 @@ describe("the system account's own exports", () => {
 
   it("a wider declared service export keeps the server from adding its own; $JS.API.> only by its exact subject", async () => {
     const other = await TestOperator.create({ name: "WIDE" });
-    await other.system.reissue({ exports: [{ subject: ">", type: "service" }] } as never);
+    await other.system.reissue({ exports: [{ subject: ">", type: "service" }] });
     const stranger = await other.account("STRANGER");
     const foreign = `$SYS.REQ.ACCOUNT.${other.system.id}.STATZ`;
-    await stranger.reissue({ imports: [{ account: other.system.id, subject: foreign, type: "service", local_subject: "theirs" }] } as never);
+    await stranger.reissue({ imports: [{ account: other.system.id, subject: foreign, type: "service", local_subject: "theirs" }] });
     const trust = new OperatorTrust();
     trust.addOperator(other.jwt);
     trust.jetStreamApi = true;
@@ -134,7 +134,7 @@ describe("an import that only leads into a cycle", () => {
   it("is not import_cycle: the server has already broken that cycle, whichever way it was loaded", async () => {
     const [b, c] = await ring(["B", "C"], "l.>", "stream");
     const a = await op.account("A");
-    await a.reissue({ exports: [{ subject: "l.>", type: "stream" }], imports: [{ account: b!.id, subject: "l.>", type: "stream" }] } as never);
+    await a.reissue({ exports: [{ subject: "l.>", type: "stream" }], imports: [{ account: b!.id, subject: "l.>", type: "stream" }] });
     const dir = directory([a, b!, c!]);
     expect(diagnoses(dir, a.id).map((d) => d.cause)).toEqual([null]);
     expect([...diagnoses(dir, b!.id), ...diagnoses(dir, c!.id)].map((d) => d.cause)).toEqual(["import_cycle", "import_cycle"]);

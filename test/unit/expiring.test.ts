@@ -68,10 +68,10 @@ describe("each token", () => {
 
   it("signed by a key the exporter no longer has: renewed with one that stays", async () => {
     const gone = await fx.op.account("GONE");
-    const other = await fx.op.account("X", { exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }] as never }, { signingKeys: 1 });
+    const other = await fx.op.account("X", { exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }] }, { signingKeys: 1 });
     // lasts 30 h from its iat (now): renewed as "1d", clear of the unit boundary at 24 h
     const token = await activation(other, gone.id, "p.1", "stream", { signer: fx.sk0, exp: nowSec() + 30 * 3600 });
-    await gone.reissue({ imports: [{ name: "p", account: other.id, subject: "p.1", type: "stream", token }] as never });
+    await gone.reissue({ imports: [{ name: "p", account: other.id, subject: "p.1", type: "stream", token }] });
     const [t] = expiringTokens(directoryOf(fx.op, [other, gone]), opts(), 30);
     // sk0 is EXP's key, not X's: X does not trust the token; renew it with X's own signing key
     expect(t!.renewal[1]).toMatch(new RegExp(`--private-key ${other.signingKeys[0]!.getPublicKey()} --expiry 1d$`));

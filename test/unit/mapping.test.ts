@@ -96,7 +96,7 @@ describe("what an importer's mappings do to requests on a service import's local
 describe("mappings in the account JWT", () => {
   it("are read with a weight of 0 as 100; the jwt library's rules make a bad one a blocking error", async () => {
     const op = await TestOperator.create();
-    const acc = await op.account("M", { mappings: { "a.*": [{ subject: "b.$1", weight: 0 }, { subject: "c.$1", cluster: "east" }], z: [{ subject: "y", weight: 60 }, { subject: "x", weight: 50 }] } } as never);
+    const acc = await op.account("M", { mappings: { "a.*": [{ subject: "b.$1", weight: 0 }, { subject: "c.$1", cluster: "east" }], z: [{ subject: "y", weight: 60 }, { subject: "x", weight: 50 }] } });
     const claims = parseAccount(acc.jwt);
     expect(claims.ok).toBe(true);
     if (!claims.ok) return;
@@ -109,7 +109,7 @@ describe("mappings in the account JWT", () => {
 
   it("a weight that is no uint8 makes the JWT undecodable, as Go's json.Unmarshal does", async () => {
     const op = await TestOperator.create();
-    const acc = await op.account("W", { mappings: { a: [{ subject: "b", weight: 300 }] } } as never);
+    const acc = await op.account("W", { mappings: { a: [{ subject: "b", weight: 300 }] } });
     expect(parseAccount(acc.jwt)).toMatchObject({ ok: false, error: expect.stringContaining("weight") });
   });
 });

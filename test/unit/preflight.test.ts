@@ -151,7 +151,7 @@ describe("what the resolver would refuse, or store without loading", () => {
 
   it("an account JWT signed by a strict operator's identity key is refused", async () => {
     const op = await TestOperator.create({ signingKey: true });
-    await op.reissue({ strict_signing_key_usage: true } as never); // not in @nats-io/jwt's Operator type
+    await op.reissue({ strict_signing_key_usage: true }); // not in @nats-io/jwt's Operator type
     const a = await op.account("A", {}, {});
     const byIdentity = await proposal(a, { imports: [{ name: "x", account: a.id, subject: "x", type: "stream" }] as Import[] }, { issuer: op.key });
     const r = run(directoryOf(op, [op.system]), byIdentity);

@@ -77,7 +77,7 @@ describe("the tokens a key signed", () => {
     // issued 31 days ago for 30 days
     const nats = { type: "activation", version: 2, subject: "priv.o", kind: "stream", issuer_account: fx.exp.id };
     const token = await signClaims({ sub: imp.id, iat: fx.now - 31 * DAY, exp: fx.now - DAY, nats }, fx.sk0);
-    await imp.reissue({ imports: [{ name: "p", account: fx.exp.id, subject: "priv.o", type: "stream", token }] as never });
+    await imp.reissue({ imports: [{ name: "p", account: fx.exp.id, subject: "priv.o", type: "stream", token }] });
     const d = directoryOf(fx.op, [...fx.all, imp]);
     const t = run("EXP", key(fx.sk0), false, d).tokens.find((x) => x.account === imp.id)!;
     expect(t.cause).toBe("activation_expired");

@@ -63,7 +63,7 @@ describe("refusalOnPush: the resolver's gate", () => {
   let a: TestAccount;
   beforeAll(async () => {
     strict = await TestOperator.create({ signingKey: true });
-    await strict.reissue({ strict_signing_key_usage: true } as never);
+    await strict.reissue({ strict_signing_key_usage: true });
     a = await strict.account("A");
   });
   const trustOf = (op: TestOperator) => {
