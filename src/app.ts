@@ -53,6 +53,7 @@ export class InsightsApp {
   private readonly loop: ResyncLoop;
   private readonly pushes: PushConfirmer;
   private readonly endpoints: Endpoints;
+  private readonly loader: AccountLoader;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -71,6 +72,7 @@ export class InsightsApp {
     this.verdicts = new VerdictPublisher(this.monitor, this.events, resolver, this.life, log, config.requestTimeoutMs);
     this.metrics = new Metrics({ imports: () => this.verdicts.keyed(), connected: () => this.connection.connected }, { importSeries: config.metricsImports });
     const loader = new AccountLoader(this.monitor, resolver, config.operatorJwtPath, log);
+    this.loader = loader;
     this.loop = new ResyncLoop(this.monitor, loader, this.verdicts, this.metrics, this.life, log);
     const confirmed = {
       changed: (changes: ImportChange[], touched?: string[]) => {
@@ -78,6 +80,7 @@ export class InsightsApp {
         this.loop.armBoundary();
       },
       resync: (reason: string) => this.loop.resync(reason),
+      readsServers: () => loader.source.from === "servers",
     };
     this.pushes = new PushConfirmer(nc, this.monitor, resolver, this.metrics, this.life, log, config.requestTimeoutMs, confirmed);
     this.endpoints = new Endpoints(nc, this.metrics);
@@ -182,6 +185,7 @@ export class InsightsApp {
       directory: () => this.monitor.directory,
       diagnosesOf: (id: string | null) => (id === null ? this.diagnoses() : this.verdicts.keyed([id]).map(([, d]) => d)),
       options: () => ({ now: nowSeconds(), expiryWarningSeconds: this.config.expiryWarningDays * 86400 }),
+      jwtSource: () => this.loader.source,
     };
   }
 }
@@ -204,9 +208,9 @@ async function openKvGate(nc: NatsConnection, config: Config): Promise<PublishGa
   }
 }
 
-/** Nobody answering $SYS.REQ.CLAIMS.* at start means wrong creds or no resolver: a configuration problem. */
+/** Nobody answering the $SYS requests at start means the creds are not a system-account user's: a configuration problem. */
 function noResolverIsConfigError(e: unknown): unknown {
   const noResponders = e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders());
   if (!noResponders) return e;
-  return new ConfigError("no account resolver answers $SYS.REQ.CLAIMS.*: the creds must be a system-account user's, and the servers need a full or cache resolver");
+  return new ConfigError("no server answers the $SYS requests (CLAIMS.*, SERVER.PING.ACCOUNTZ): the creds must be a system-account user's");
 }

@@ -45,7 +45,7 @@ export async function runCheck(argv: string[], io: Io): Promise<number> {
   const days = Number(values["expiry-warning-days"] ?? "7");
   if (!Number.isFinite(days) || days <= 0) throw new ConfigError(`--expiry-warning-days must be a positive number`);
   const progress = (text: string) => io.stderr.isTTY && io.stderr.write(`\r${text}\x1b[K`);
-  const deployments = await readSource(values, io.env, progress);
+  const deployments = await readSource(values, io.env, progress, (text) => io.stderr.write(`nats-insights: ${text}\n`));
   const accounts = deployments.reduce((n, d) => n + d.accounts.length, 0);
   if (accounts >= 1000) progress(`evaluating ${accounts} accounts…`);
   const report = audit(deployments, deployments[0]?.asOf ?? new Date(), days * 86400, {

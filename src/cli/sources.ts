@@ -13,7 +13,8 @@ import { AccountDirectory, OperatorTrust } from "../core/directory.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
-import { ResolverClient, type AccountInfoReply } from "../shell/resolver.js";
+import { NoResolverError, ResolverClient, type AccountInfoReply } from "../shell/resolver.js";
+import { readLoadedAccounts } from "../shell/server-accounts.js";
 import { readAuditArchive } from "./audit-archive.js";
 
 export interface Deployment {
@@ -152,10 +153,11 @@ export function isLive(values: Record<string, unknown>): boolean {
   return values["server"] !== undefined || values["context"] !== undefined;
 }
 
-export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown): Promise<Deployment[]> {
+/** `note`: something the user must know about what was read (one line each). */
+export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown, note: (t: string) => unknown = () => {}): Promise<Deployment[]> {
   if (values["audit-archive"]) return [await readAuditArchive(values["audit-archive"] as string)];
   if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
-  if (isLive(values)) return [await readLive(liveConnection(values, env), progress)];
+  if (isLive(values)) return [await readLive(liveConnection(values, env), progress, note)];
   return readNscStore((values["nsc-store"] as string | undefined) ?? nscStore(env));
 }
 
@@ -181,7 +183,7 @@ export function liveConnection(values: Record<string, unknown>, env: NodeJS.Proc
   );
 }
 
-async function readLive(settings: ConnectionSettings, progress: (t: string) => unknown): Promise<Deployment> {
+async function readLive(settings: ConnectionSettings, progress: (t: string) => unknown, note: (t: string) => unknown): Promise<Deployment> {
   const url = shownServers(settings);
   const nc = await connectOrFail(settings, "nats-insights-check");
   try {
@@ -190,8 +192,16 @@ async function readLive(settings: ConnectionSettings, progress: (t: string) => u
       throw new ConfigError(`${url}: cannot read the operator JWT from the servers' VARZ (are these system-account creds?): ${e.message}`);
     });
     if (operatorJwts.length === 0) throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
-    const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`)).catch((e: Error) => {
-      throw new ConfigError(`${url}: cannot load the account JWTs through $SYS (system-account creds and a full or cache resolver are needed): ${e.message}`);
+    const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`)).catch(async (e: Error) => {
+      // A memory or URL resolver: what the servers have loaded is all there is to read.
+      if (e instanceof NoResolverError) {
+        const load = await readLoadedAccounts(resolver, [], 500).catch((e2: Error) => {
+          throw new ConfigError(`${url}: no resolver answers, and the servers' loaded accounts cannot be read (are these system-account creds?): ${e2.message}`);
+        });
+        note(`no account resolver answers $SYS.REQ.CLAIMS.* (a memory or URL resolver): checked the ${load.jwts.size} accounts the servers have loaded${load.unseen.length > 0 ? `; not loaded by any server: ${load.unseen.join(", ")}` : ""}`);
+        return load.jwts;
+      }
+      throw new ConfigError(`${url}: cannot load the account JWTs through $SYS (system-account creds are needed): ${e.message}`);
     });
     return { origin: `live servers ${url}`, operatorJwts, accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })) };
   } finally {

@@ -8,7 +8,8 @@ import { ConfigError } from "../config.js";
 import { importSources, OperatorTrust } from "../core/directory.js";
 import type { ImportMonitor } from "../core/monitor.js";
 import type { Logger } from "../shell/log.js";
-import type { ResolverClient } from "../shell/resolver.js";
+import { NoResolverError, type ResolverClient } from "../shell/resolver.js";
+import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js";
 import { nowSeconds } from "./clock.js";
 
 /** The operators to trust at start: the configured operator JWT, else the servers' (VARZ). */
@@ -28,7 +29,13 @@ export async function initialTrust(operatorJwtPath: string | null, resolver: Res
   return trust;
 }
 
+/** Each server's INFO about an account is waited for at most this long. */
+const INFO_WAIT_MS = 500;
+
 export class AccountLoader {
+  /** Where the last load read the JWTs: the resolver, or (none answering) the servers' loaded accounts. */
+  source: JwtSource = { from: "resolver", unseen_accounts: [] };
+
   constructor(
     private readonly monitor: ImportMonitor,
     private readonly resolver: ResolverClient,
@@ -60,7 +67,14 @@ export class AccountLoader {
    */
   async loadStored(): Promise<Map<string, string>> {
     const known = this.monitor.directory.accounts().map((e) => e.id);
-    const jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
+    let jwts: Map<string, string>;
+    try {
+      jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
+    } catch (e) {
+      if (!(e instanceof NoResolverError)) throw e;
+      return this.loadLoaded(known);
+    }
+    this.source = { from: "resolver", unseen_accounts: [] };
     const asked = new Set<string>(jwts.keys());
     const unasked = (ids: Iterable<string>) => [...new Set(ids)].filter((id) => !asked.has(id));
     let candidates = unasked([...known, ...[...jwts.values()].flatMap(importSources)]);
@@ -73,6 +87,20 @@ export class AccountLoader {
     }
     this.keepExpired(jwts, known);
     return jwts;
+  }
+
+  /**
+   * No resolver answers (a memory or URL resolver): the JWTs of the accounts the servers have
+   * loaded. There is no store that pushes change: a config reload changes them, which the next
+   * resync (the epoch) reads; a push or delete heard makes one at once.
+   */
+  private async loadLoaded(known: string[]): Promise<Map<string, string>> {
+    // An account once seen stays looked for (and reported unseen) until a server has it again.
+    const load = await readLoadedAccounts(this.resolver, [...known, ...this.source.unseen_accounts], INFO_WAIT_MS);
+    if (this.source.from !== "servers") this.log.warn({ accounts: load.jwts.size, unseen: load.unseen.length }, "no account resolver answers $SYS.REQ.CLAIMS.*: reading the accounts the servers have loaded");
+    this.source = { from: "servers", unseen_accounts: load.unseen };
+    this.keepExpired(load.jwts, known);
+    return load.jwts;
   }
 
   /**

@@ -29,6 +29,11 @@ export interface ConfirmedChanges {
   changed(changes: ImportChange[], touched?: string[]): void;
   /** A change could not be confirmed: read everything again. */
   resync(reason: string): void;
+  /**
+   * No resolver stores JWTs (a memory or URL resolver: the last load read the servers' loaded
+   * accounts), so there is nothing to confirm with: a heard push or delete asks for a resync.
+   */
+  readsServers(): boolean;
 }
 
 export class PushConfirmer {
@@ -67,6 +72,7 @@ export class PushConfirmer {
       this.badInput.warn(hint.reason, { subject: msg.subject });
       return;
     }
+    if (this.out.readsServers()) return this.out.resync("push");
     this.confirmInTurn(hint.claims.subject, () => this.confirmPush(hint.claims, hint.jwt));
   }
 
@@ -78,6 +84,7 @@ export class PushConfirmer {
       this.badInput.warn(hint.reason, { subject: msg.subject });
       return;
     }
+    if (this.out.readsServers()) return this.out.resync("delete");
     for (const id of hint.accounts) if (this.monitor.directory.get(id)) this.confirmInTurn(id, () => this.confirmDelete(id));
   }
 

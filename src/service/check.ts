@@ -7,6 +7,7 @@ import { ServiceError } from "@nats-io/services";
 import { accountErrors, summarize } from "../core/report.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
+import type { JwtSource } from "../shell/server-accounts.js";
 import { defineEndpoint } from "./endpoint.js";
 import { page, type Paging } from "./payload.js";
 
@@ -34,10 +35,13 @@ type CheckOutcome = { ok: true; reply: Record<string, unknown> } | { ok: false; 
  * `diagnosesOf(id)` gives one account's diagnoses (null: everyone's), so that a question about one
  * account costs what that account has, not what the deployment has.
  */
-function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) => ImportDiagnosis[], req: CheckRequest, now: Date): CheckOutcome {
+function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) => ImportDiagnosis[], req: CheckRequest, now: Date, source: JwtSource): CheckOutcome {
   let accountId: string | null = null;
   if (req.account !== undefined) {
     const entry = dir.resolve(req.account);
+    if (!entry && source.unseen_accounts.includes(req.account)) {
+      return { ok: false, code: 404, message: `account: no server has loaded account "${req.account}" (without a resolver, a server loads an account when a client of it connects or an account it loads imports from it)` };
+    }
     if (!entry) return { ok: false, code: 404, message: `account: no account "${req.account}" is known (give a public key or a JWT name)` };
     accountId = entry.id;
   }
@@ -54,6 +58,7 @@ function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) =>
       imports: p.items,
       ...p.fields,
       account_errors: accountErrors(dir, accountId ?? undefined, Math.floor(now.getTime() / 1000)),
+      jwt_source: accountId === null ? source : { ...source, unseen_accounts: source.unseen_accounts.filter((id) => id === accountId || dir.get(accountId)?.claims?.imports?.some((i) => i.account === id)) },
     },
   };
 }
@@ -66,7 +71,7 @@ export const checkEndpoint = defineEndpoint<CheckRequest>({
   description: "Every import of every account (or of one), with status, cause, message and remediation",
   lists: ["imports"],
   answer: (req, source) => {
-    const outcome = check(source.directory(), (id) => source.diagnosesOf(id), req, new Date());
+    const outcome = check(source.directory(), (id) => source.diagnosesOf(id), req, new Date(), source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [] });
     if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
     return outcome.reply;
   },

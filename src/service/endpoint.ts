@@ -8,6 +8,7 @@ import { ServiceError } from "@nats-io/services";
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 import type { EvaluationOptions } from "../core/evaluate.js";
+import type { JwtSource } from "../shell/server-accounts.js";
 import { fitLists } from "./payload.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { describeError, validator, type SchemaName } from "./schemas.js";
@@ -23,6 +24,8 @@ export interface EndpointSource {
   options(): EvaluationOptions;
   /** Replies are fitted to this many bytes (the connection's max_payload). */
   maxPayload(): number;
+  /** Where the JWTs came from (absent: a resolver's store). */
+  jwtSource?(): JwtSource;
 }
 
 export interface EndpointDefinition<Request> {

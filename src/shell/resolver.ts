@@ -3,7 +3,7 @@
  * CLAIMS.LIST + LOOKUP), single lookups, the operator JWT from VARZ, and each server's own view of
  * an account (ACCOUNT.<id>.INFO). Every reply is bounded and checked before use.
  */
-import { TimeoutError, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { NoRespondersError, RequestError, TimeoutError, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
@@ -14,6 +14,7 @@ export const SUBJECTS = {
   lookup: (id: string) => `$SYS.REQ.ACCOUNT.${id}.CLAIMS.LOOKUP`,
   info: (id: string) => `$SYS.REQ.ACCOUNT.${id}.INFO`,
   varz: "$SYS.REQ.SERVER.PING.VARZ",
+  accountz: "$SYS.REQ.SERVER.PING.ACCOUNTZ",
   ping: "$SYS.REQ.SERVER.PING",
   /** What `nsc push` and older tools send; the server publishes none of them itself. */
   updates: ["$SYS.REQ.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", "$SYS.ACCOUNT.*.CLAIMS.UPDATE"],
@@ -23,6 +24,20 @@ export const SUBJECTS = {
 
 /** More accounts than this in one deployment is treated as hostile input. */
 export const MAX_ACCOUNTS = 1_000_000;
+
+/**
+ * Nobody answers `$SYS.REQ.CLAIMS.*`: the servers run a memory or URL resolver (neither serves
+ * that API), or a cache resolver alone (it answers LIST, never LOOKUP or PACK).
+ */
+export class NoResolverError extends Error {
+  constructor(what: string) {
+    super(`no account resolver answers ${what}`);
+  }
+}
+
+export function isNoResponders(e: unknown): boolean {
+  return e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders());
+}
 
 export type LookupAnswer = { kind: "jwt"; jwt: string } | { kind: "none" } | { kind: "silent" };
 
@@ -82,12 +97,20 @@ export class ResolverClient {
     return versionBelow(this.nc.info?.version ?? "0.0.0", [2, 9, 17]);
   }
 
-  /** Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served. */
+  /**
+   * Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served.
+   * Throws NoResolverError when nobody answers LIST or LOOKUP (see readLoadedAccounts for what then).
+   */
   async loadAll(onProgress: (loaded: number) => void = () => {}): Promise<Map<string, string>> {
     try {
       return await this.pack(onProgress);
     } catch {
-      return await this.listAndLookup(onProgress);
+      try {
+        return await this.listAndLookup(onProgress);
+      } catch (e) {
+        if (isNoResponders(e)) throw new NoResolverError("$SYS.REQ.CLAIMS.LIST and LOOKUP");
+        throw e;
+      }
     }
   }
 
@@ -178,6 +201,25 @@ export class ResolverClient {
       if (data?.jetstream?.config || data?.cluster?.name || data?.cluster?.addr || data?.gateway?.name) exported = true;
     }
     return exported;
+  }
+
+  /** The accounts each server has loaded (ACCOUNTZ), together, and how many servers answered. */
+  async accountz(): Promise<{ servers: number; accounts: Set<string> }> {
+    const replies = await this.nc.requestMany(SUBJECTS.accountz, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
+    const accounts = new Set<string>();
+    let servers = 0;
+    for await (const msg of replies) {
+      servers++;
+      let list: unknown;
+      try {
+        list = msg.json<{ data?: { accounts?: unknown } }>().data?.accounts;
+      } catch {
+        continue;
+      }
+      for (const id of Array.isArray(list) ? list : []) if (typeof id === "string" && isPublicKey(id, "account") && accounts.size < MAX_ACCOUNTS) accounts.add(id);
+    }
+    if (servers === 0) throw new Error(`no server answered ${SUBJECTS.accountz}`);
+    return { servers, accounts };
   }
 
   /** How many servers answer a ping: each of them answers an ACCOUNT.<id>.INFO request too. */

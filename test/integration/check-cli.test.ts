@@ -12,7 +12,7 @@ import { validator } from "../../src/service/schemas.js";
 import type { AuditReport } from "../../src/cli/audit.js";
 import { Nsc } from "../support/nsc.js";
 import { TestOperator, activation } from "../support/deployment.js";
-import { pushAll, startServer, type RunningServer } from "../support/nats-server.js";
+import { connectAs, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { REPO_ROOT, toolPath } from "../support/tools.js";
 import { ensureFreshDist } from "../support/dist.js";
 
@@ -162,6 +162,45 @@ describe.skipIf(!toolPath("nats-server"))("check on a live deployment", () => {
     const r = await cli(["check", "--server", server.url, "--creds", join(dir, "sys.creds")]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('! warning  stream "o.1" from EXP  activation_expiring_soon');
+  });
+});
+
+describe.skipIf(!toolPath("nats-server"))("check on a live deployment with a memory resolver (no CLAIMS.* to read)", () => {
+  let server: RunningServer;
+  let dir: string;
+  let ghost: string;
+
+  beforeAll(async () => {
+    const op = await TestOperator.create();
+    const exp = await op.account("EXP", { exports: [{ name: "o", subject: "o.>", type: "stream" }] });
+    const never = await op.account("GHOST", { exports: [{ name: "g", subject: "g.>", type: "stream" }] });
+    ghost = never.id;
+    const imp = await op.account("IMP", {
+      imports: [
+        { name: "o", account: exp.id, subject: "o.1", type: "stream" },
+        { name: "g", account: never.id, subject: "g.1", type: "stream" },
+      ],
+    });
+    // GHOST is not in the preload: the server cannot load it when IMP is loaded.
+    server = await startServer(op, { resolver: "memory", preload: [exp, imp] });
+    await (await connectAs(server, imp)).close();
+    dir = mkdtempSync(join(tmpdir(), "live-"));
+    writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads the accounts the servers have loaded, and names the one none could load", async () => {
+    const r = await cli(["check", "--server", server.url, "--creds", join(dir, "sys.creds"), "--json"]);
+    expect(r.stderr).toMatch(/^nats-insights: no account resolver answers \$SYS\.REQ\.CLAIMS\.\* \(a memory or URL resolver\): checked the 3 accounts the servers have loaded; not loaded by any server: (\w+)\n$/);
+    expect(r.stderr).toContain(ghost);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as AuditReport;
+    const causes = report.imports.map((d) => [d.subject, d.status, d.cause]);
+    expect(causes).toEqual(expect.arrayContaining([["o.1", "active", null], ["g.1", "inactive", "source_account_not_found"]]));
   });
 });
 
