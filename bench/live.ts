@@ -11,11 +11,12 @@
  *  - the service's RSS once it has loaded everything (and its peak).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import { startServer } from "../test/support/nats-server.js";
 import type { Deployment } from "./generate.js";
 
 export interface LiveOptions {
@@ -108,63 +109,6 @@ async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
   }
 }
 
-interface Server {
-  url: string;
-  dir: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** nats-server with a full resolver whose directory already holds every account JWT (`<dir>/<id>.jwt`). */
-export async function startServer(bin: string, d: Deployment): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), "nats-insights-bench-"));
-  const jwtDir = join(dir, "jwt");
-  mkdirSync(jwtDir);
-  for (const a of d.accounts) writeFileSync(join(jwtDir, `${a.id}.jwt`), a.jwt);
-  const q = JSON.stringify;
-  writeFileSync(
-    join(dir, "nats-server.conf"),
-    `server_name: "insights-bench"
-listen: "127.0.0.1:-1"
-ports_file_dir: ${q(dir)}
-log_file: ${q(join(dir, "nats-server.log"))}
-operator: ${q(d.operator.jwt)}
-system_account: ${d.system.id}
-resolver: { type: full, dir: ${q(jwtDir)}, allow_delete: false, interval: "2m", timeout: "1.9s" }
-resolver_preload: { ${d.system.id}: ${q(d.system.jwt)} }
-`,
-  );
-  const child = spawn(bin, ["-c", join(dir, "nats-server.conf")], { cwd: dir, stdio: "ignore" });
-  track(child);
-  const stop = async () => {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ports = readdirSync(dir).find((f) => f.endsWith(".ports"));
-    if (ports) {
-      try {
-        const url = (JSON.parse(readFileSync(join(dir, ports), "utf8")) as { nats: string[] }).nats[0]!;
-        return { url, dir, child, stop };
-      } catch {
-        /* partially written */
-      }
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      let log = "";
-      try {
-        log = readFileSync(join(dir, "nats-server.log"), "utf8").slice(-2000);
-      } catch {
-        /* none */
-      }
-      await stop();
-      throw new Error(`nats-server did not start\n${log}`);
-    }
-    await sleep(20);
-  }
-}
-
 /** The service's resident set size and its peak, MB (Linux /proc; `ps` elsewhere, without the peak). */
 function rssOf(pid: number): { rss: number; peak: number } {
   try {
@@ -190,7 +134,8 @@ function isError(msg: Msg): boolean {
 }
 
 export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveResult> {
-  const server = await startServer(opts.serverBin, d);
+  // The test harness's server, with every account JWT already in the full resolver's store.
+  const server = await startServer({ jwt: d.operator.jwt, system: d.system }, { bin: opts.serverBin, stored: d.accounts, debug: false, readyTimeoutMs: 20_000 });
   const work = mkdtempSync(join(tmpdir(), "nats-insights-bench-svc-"));
   const credsPath = join(work, "sys.creds");
   writeFileSync(credsPath, d.systemCreds, { mode: 0o600 });
