@@ -281,7 +281,7 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       const records = lines.map((l) => JSON.parse(l) as { level: number; msg: string; service: string; [k: string]: unknown });
       for (const r of records) expect(r).toMatchObject({ level: expect.any(Number), msg: expect.any(String), service: "nats-insights" });
       expect(records.find((r) => r.msg === "insights service started")).toMatchObject({ accounts: 3, imports: 2 });
-      expect(records.some((r) => r.msg === "draining and stopping" && r["signal"] === "SIGTERM")).toBe(true);
+      expect(records).toContainEqual(expect.objectContaining({ msg: "draining and stopping", signal: "SIGTERM" }));
 
       const creds = readFileSync(sysCreds, "utf8");
       const seed = /\bSU[A-Z2-7]{56}\b/.exec(creds)?.[0];

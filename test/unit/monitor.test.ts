@@ -37,7 +37,7 @@ describe("ImportMonitor", () => {
     const all = [exporter, ...importers, other, bystander];
     const changes = monitor.replaceAll(new Map(all.map((a) => [a.id, a.jwt])), now);
     expect(changes).toHaveLength(7);
-    expect(changes.every((c) => c.previous === null && c.diagnosis.status === "active")).toBe(true);
+    expect(changes.filter((c) => c.previous !== null || c.diagnosis.status !== "active")).toEqual([]);
   });
 
   it("an exporter change re-evaluates its importers only, and reports what changed", async () => {
@@ -50,7 +50,7 @@ describe("ImportMonitor", () => {
       ["IMP1", "p.1", "export_not_found"],
       ["IMP2", "p.2", "export_not_found"],
     ]);
-    expect(changes.every((c) => c.previous?.status === "active")).toBe(true);
+    expect(changes.filter((c) => c.previous?.status !== "active")).toEqual([]);
     expect(monitor.directory.affectedBy(exporter.id).has(bystander.id)).toBe(false);
   });
 
@@ -86,13 +86,13 @@ describe("ImportMonitor", () => {
     claims.imports = claims.imports!.filter((i) => i.subject !== "p.bad");
     await imp.reissue(claims);
     monitor.applyAccount(imp.id, imp.jwt, now);
-    expect(monitor.diagnoses().some((d) => d.subject === "p.bad")).toBe(false);
+    expect(monitor.diagnoses().filter((d) => d.subject === "p.bad")).toEqual([]);
   });
 
   it("a resync without an account removes its imports and re-evaluates its importers", () => {
     const jwts = new Map([exporter, ...importers].map((a) => [a.id, a.jwt]));
     const changes = monitor.replaceAll(jwts, now);
-    expect(monitor.diagnoses().some((d) => d.account === bystander.id)).toBe(false);
-    expect(changes.every((c) => c.diagnosis.account !== bystander.id)).toBe(true);
+    expect(monitor.diagnoses().filter((d) => d.account === bystander.id)).toEqual([]);
+    expect(changes.filter((c) => c.diagnosis.account === bystander.id)).toEqual([]);
   });
 });
