@@ -104,7 +104,7 @@ describe("remove: what would break", () => {
 
   it("leaves the directory as it was", () => {
     run("EXP", key(fx.sk0), true);
-    expect(dir.get(fx.exp.id)!.claims!.signingKeys.has(key(fx.sk0))).toBe(true);
+    expect([...dir.get(fx.exp.id)!.claims!.signingKeys.keys()]).toContain(key(fx.sk0));
     expect(run("EXP", key(fx.sk0)).tokens.filter((t) => t.status !== "active")).toEqual([]);
   });
 });
