@@ -8,6 +8,7 @@ import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim, Mapping
 import { parseActivation } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
+import { install } from "./mapping.js";
 
 export interface ImportIssue {
   message: string;
@@ -106,17 +107,25 @@ export function activationIssues(imp: ImportClaim, act: ActivationClaims, import
 export interface ServerRules {
   /** True: only service imports from the same source account may not overlap (jwt >= v2.8). */
   serviceOverlapPerSourceAccount: boolean;
+  /**
+   * True: a mapping the server cannot install rejects the whole JWT (claimValidate's
+   * validateAccountClaimMappings, in 2.15.2 but not 2.15.0); before, it is logged and left out.
+   */
+  refusesUninstallableMappings: boolean;
 }
 
-export const CURRENT_RULES: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: true });
-const BEFORE_2_12: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: false });
+export const CURRENT_RULES: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: true, refusesUninstallableMappings: true });
+const BEFORE_2_15_2: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: true, refusesUninstallableMappings: false });
+const BEFORE_2_12: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: false, refusesUninstallableMappings: false });
 
 /** The rules of a server version ("2.10.29", "v2.12.1-RC.2"); unknown or unparsable: the current ones. */
 export function rulesFor(version: string | null | undefined): ServerRules {
-  const m = version ? /^v?(\d+)\.(\d+)\./.exec(version) : null;
+  const m = version ? /^v?(\d+)\.(\d+)\.(\d+)/.exec(version) : null;
   if (!m) return CURRENT_RULES;
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major < 2 || (major === 2 && minor < 12) ? BEFORE_2_12 : CURRENT_RULES;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (major < 2 || (major === 2 && minor < 12)) return BEFORE_2_12;
+  // 2.15.1 is not read: taken as 2.15.0
+  return major === 2 && (minor < 15 || (minor === 15 && patch < 2)) ? BEFORE_2_15_2 : CURRENT_RULES;
 }
 
 /** nats-io/jwt Imports.Validate: service imports must not overlap locally (from one account, on jwt >= v2.8). */
@@ -187,6 +196,9 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
     if (issues.length > 0) imports.set(imp.index, issues);
   }
   const other = account.exports.flatMap(exportIssues).concat(overlappingExports(account.exports), account.mappings.flatMap(mappingIssues));
+  if (rules.refusesUninstallableMappings) {
+    for (const m of account.mappings) if (install(m) === null) other.push(`mapping "${m.source}": the server cannot install it (a destination it cannot build, or one listed twice)`);
+  }
   const { limits } = account;
   // -1 is "no limit"; jwt checks both limits whenever they are not -1, so absent (zero) limits forbid any.
   if (limits.imports !== -1 && account.imports.length > limits.imports) {

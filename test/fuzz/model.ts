@@ -322,7 +322,8 @@ export function generate(seed: number): FuzzDeployment {
   }
   // Drawn after everything else, so the shapes above stay those of earlier runs' seeds.
   for (const [i, acc] of d.accounts.entries()) {
-    if (r.chance(0.3)) acc.mappings = genMappings(r, d, i);
+    // Accounts with service imports more often: their mappings are what the engine judges.
+    if (r.chance(acc.imports.some((imp) => imp.type === "service") ? 0.6 : 0.2)) acc.mappings = genMappings(r, d, i);
     if (acc.pushed && r.chance(0.06)) acc.deleted = true;
     if (r.chance(0.1)) acc.signer = r.pick(["operator-identity", "added-signing-key", "retired-signing-key"] as const);
   }
@@ -365,7 +366,7 @@ function genMappings(r: Rng, d: FuzzDeployment, self: number): FuzzMapping[] {
     const roll = r.next();
     let source: string;
     let onto: string | null = null;
-    if (roll < 0.45 && services.length > 0) {
+    if (roll < 0.55 && services.length > 0) {
       const local = localOf(r.pick(services));
       source = r.chance(0.3) ? widened(r, local) : local;
     } else if (roll < 0.55 && streams.length > 0) source = localOf(r.pick(streams));

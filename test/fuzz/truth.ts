@@ -72,7 +72,7 @@ function mappingProbe(p: Probe, all: RealizedImport[]): Probe {
   const { imp } = p;
   const exporterMapped = Object.keys(mappingsOf(imp.exporter)).find((src) => isValidSubject(src) && p.publish !== null && isSubsetMatch(p.publish, src));
   if (exporterMapped !== undefined && p.publish !== null) {
-    return { ...p, publish: null, receive: null, note: `the exporter maps "${exporterMapped}", so its messages (and requests through the import) move` };
+    p = { ...p, publish: null, receive: null, note: `the exporter maps "${exporterMapped}", so its messages (and requests through the import) move` };
   }
   if (imp.claim.type !== "service") return p;
   const own = mappingsOf(imp.importer);

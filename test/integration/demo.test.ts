@@ -32,7 +32,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
     // activation_invalid and import_invalid JWTs are refused by the server on push: live they are push_rejected.
     const expected = CAUSE_CODES.filter((c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c));
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
-    expect(stdout).toMatch(/\d+ accounts, 55 imports: 19 active, 34 inactive, 2 warning/);
+    expect(stdout).toMatch(/\d+ accounts, 56 imports: 19 active, 35 inactive, 2 warning/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {
@@ -40,7 +40,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
     const args = line.trim().split(" ").slice(1).map((a) => a.replace(/^'(.*)'$/, "$1"));
     const { stdout: reply } = await execFileP(line.trim().split(" ")[0]!, args, { env: { HOME: "/nonexistent", PATH: process.env["PATH"] ?? "" } });
     const body = JSON.parse(reply) as { summary: { inactive: number }; imports: { status: string }[] };
-    expect(body.summary.inactive).toBe(34);
+    expect(body.summary.inactive).toBe(35);
     expect(body.imports.filter((d) => d.status !== "inactive")).toEqual([]);
   });
 

@@ -529,6 +529,16 @@ export const SCENARIOS: Scenario[] = [
     build: (op) => mapped(op, "mapexp", "svc.e", null, {}, "svc.e", { "svc.e": [{ subject: "svc.e.v2" }] }, "svc.e.v2"),
   },
   {
+    name: "importer with a mapping the server cannot build (2.15.2 refuses the JWT and keeps its earlier one; older lines leave the mapping out)",
+    cause: "account_jwt_invalid",
+    pushRejected: true,
+    byLine: { "2.10": { cause: null }, "2.12": { cause: null } },
+    build: async (op) => {
+      const b = await mapped(op, "mapbad", "svc.u", null, { "svc.u": [{ subject: "gone.*" }] });
+      return { ...b, earlier: await earlierWithoutImports(b.importer) };
+    },
+  },
+  {
     name: "stream import whose local subject the importer maps (delivery is not a client publish)",
     cause: null,
     build: async (op) => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { install, mappingReach, soleDestination } from "../../src/core/mapping.js";
 import { parseAccount, type MappingClaim } from "../../src/core/jwt/claims.js";
-import { validateAccount } from "../../src/core/validate.js";
+import { rulesFor, validateAccount } from "../../src/core/validate.js";
 import { TestOperator } from "../support/deployment.js";
 
 const m = (source: string, ...dests: [string, number?, string?][]): MappingClaim => ({
@@ -111,5 +111,17 @@ describe("mappings in the account JWT", () => {
     const op = await TestOperator.create();
     const acc = await op.account("W", { mappings: { a: [{ subject: "b", weight: 300 }] } });
     expect(parseAccount(acc.jwt)).toMatchObject({ ok: false, error: expect.stringContaining("weight") });
+  });
+});
+
+describe("a mapping the server cannot install, by server line", () => {
+  it("rejects the whole JWT from 2.15.2 on (claimValidate); before, the server leaves it out", async () => {
+    const op = await TestOperator.create();
+    const acc = await op.account("B", { mappings: { "svc.u": [{ subject: "gone.*" }], ok: [{ subject: "fine" }] } } as never);
+    const claims = parseAccount(acc.jwt);
+    if (!claims.ok) throw new Error(claims.error);
+    expect(validateAccount(claims.claims, rulesFor("2.15.2")).other).toEqual(['mapping "svc.u": the server cannot install it (a destination it cannot build, or one listed twice)']);
+    for (const version of ["2.15.0", "2.12.15", "2.10.29"]) expect(validateAccount(claims.claims, rulesFor(version)).other, version).toEqual([]);
+    expect(rulesFor("2.16.0").refusesUninstallableMappings).toBe(true);
   });
 });
