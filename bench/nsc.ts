@@ -6,13 +6,14 @@
  *   <stores>/<operator>/<operator>.jwt
  *   <stores>/<operator>/accounts/<name>/<name>.jwt
  *
- * and nsc runs fully isolated (HOME, XDG_CONFIG_HOME, XDG_DATA_HOME, NSC_HOME, NKEYS_PATH in a temp
- * dir, as test/support/nsc.ts does), with `nsc.json` pointing at that store. `validate` needs no keys.
+ * and nsc runs fully isolated, in the test harness's environment (test/support/nsc.ts: HOME,
+ * XDG_CONFIG_HOME, XDG_DATA_HOME, NSC_HOME, NKEYS_PATH in a temp dir), with `nsc.json` pointing at
+ * that store. `validate` needs no keys.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Nsc } from "../test/support/nsc.js";
 import type { Deployment } from "./generate.js";
 
 export interface NscResult {
@@ -24,11 +25,10 @@ export interface NscResult {
 const OPERATOR = "BENCH_OP";
 
 export async function runNscValidate(nscBin: string, d: Deployment, timeoutMs: number): Promise<NscResult> {
-  const root = mkdtempSync(join(tmpdir(), "nats-insights-bench-nsc-"));
+  // The test harness's isolated nsc environment; the store is written into its data directory.
+  const nsc = Nsc.create(nscBin);
   try {
-    const dirs = Object.fromEntries(["home", "cfg", "data", "keys", "h"].map((k) => [k, join(root, k)]));
-    for (const dir of Object.values(dirs)) mkdirSync(dir);
-    const stores = join(dirs["data"]!, "nats", "nsc", "stores");
+    const stores = join(nsc.env["XDG_DATA_HOME"]!, "nats", "nsc", "stores");
     const opDir = join(stores, OPERATOR);
     mkdirSync(join(opDir, "accounts"), { recursive: true });
     writeFileSync(join(opDir, ".nsc"), JSON.stringify({ managed: false, name: OPERATOR, kind: "operator", version: "1" }));
@@ -37,19 +37,11 @@ export async function runNscValidate(nscBin: string, d: Deployment, timeoutMs: n
       mkdirSync(join(opDir, "accounts", a.name));
       writeFileSync(join(opDir, "accounts", a.name, `${a.name}.jwt`), a.jwt);
     }
-    writeFileSync(join(dirs["home"]!, "nsc.json"), JSON.stringify({ store_root: stores, operator: OPERATOR, account: "SYS", github_updates: "", last_update: 0 }));
-    const env = {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      HOME: dirs["h"]!,
-      XDG_CONFIG_HOME: dirs["cfg"]!,
-      XDG_DATA_HOME: dirs["data"]!,
-      NSC_HOME: dirs["home"]!,
-      NKEYS_PATH: dirs["keys"]!,
-      TMPDIR: tmpdir(),
-    };
+    writeFileSync(join(nsc.env["NSC_HOME"]!, "nsc.json"), JSON.stringify({ store_root: stores, operator: OPERATOR, account: "SYS", github_updates: "", last_update: 0 }));
     const t0 = performance.now();
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const child = spawn(nscBin, ["validate", "-A"], { env, cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+      // Timed here, not through nsc.run: validate exits non-zero on purpose, and only its run counts.
+      const child = spawn(nsc.bin, ["validate", "-A"], { env: nsc.env, cwd: nsc.workDir, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       let bytes = 0;
       const take = (b: Buffer) => {
@@ -73,6 +65,6 @@ export async function runNscValidate(nscBin: string, d: Deployment, timeoutMs: n
     if (!out.includes("Account \"") && !out.includes("Operator \"")) throw new Error(`nsc validate -A said nothing recognisable (exit ${code}):\n${out}`);
     return { nsc_validate_ms: ms, nsc_exit_code: code };
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    await nsc.cleanup();
   }
 }

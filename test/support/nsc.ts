@@ -87,9 +87,8 @@ export class Nsc {
     };
   }
 
-  /** A fresh isolated nsc environment. Throws if the nsc binary is not available. */
-  static create(): Nsc {
-    const bin = toolPath("nsc");
+  /** A fresh isolated nsc environment (the pinned nsc, or `bin`). Throws if the nsc binary is not available. */
+  static create(bin: string | null = toolPath("nsc")): Nsc {
     if (!bin) throw new Error("nsc binary not found (set NSC_BIN or run scripts/setup.sh)");
     return new Nsc(bin);
   }
