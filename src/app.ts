@@ -34,7 +34,7 @@ import { ParallelVerifier } from "./shell/verify-threads.js";
 import type { Logger } from "./shell/log.js";
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
-import { ResolverClient } from "./shell/resolver.js";
+import { noAnswer, ResolverClient } from "./shell/resolver.js";
 
 /** The service was told to stop while it waited for a server. */
 export class StartAbandoned extends Error {
@@ -102,7 +102,7 @@ export class InsightsApp {
       nc = await connectWithRetry(config.connection, "nats-insights", retry);
       if (!nc) throw new StartAbandoned();
       phase = "loading account JWTs";
-      const trust = await serverTrust(config, new ResolverClient(nc, config.requestTimeoutMs), nc);
+      const trust = await serverTrust(config, new ResolverClient(nc, config.requestTimeoutMs), nc, log);
       stateNc = config.stateConnection ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry) : null;
       if (config.stateConnection && !stateNc) throw new StartAbandoned();
       const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();
@@ -191,12 +191,15 @@ export class InsightsApp {
 }
 
 /** The operators to trust, and the rules of the servers we talk to. */
-async function serverTrust(config: Config, resolver: ResolverClient, nc: NatsConnection): Promise<OperatorTrust> {
-  const trust = await initialTrust(config.operatorJwtPath, resolver);
+async function serverTrust(config: Config, resolver: ResolverClient, nc: NatsConnection, log: Logger): Promise<OperatorTrust> {
+  const trust = await initialTrust(config.operatorJwtPath, resolver, log);
   // Validation differs between server lines; judge by the rules of the server we talk to.
   trust.rules = rulesFor(nc.info?.version);
   // And the system account exports the JetStream API only where the servers run it (or a cluster).
-  trust.jetStreamApi = await resolver.jetStreamApiExported().catch(() => false);
+  trust.jetStreamApi = await resolver.jetStreamApiExported().catch((e: unknown) => {
+    if (!noAnswer(e)) log.warn({ err: (e as Error).message }, "could not read the servers' VARZ; taking the JetStream API as not exported");
+    return false;
+  });
   return trust;
 }
 

@@ -45,6 +45,9 @@ export interface ExportIndex {
 const NO_EXPORTS: Map<string, ExportClaim> = new Map();
 const exportKey = (type: string, subject: string) => `${exportTypeOf(type)} ${subject}`;
 
+/** An account JWT that cannot even be filed under an account (it does not decode, and no key names it). */
+export class AccountRejected extends Error {}
+
 /** The keys that may sign account JWTs: the operators' identities and their signing keys. */
 export class OperatorTrust {
   readonly operators: OperatorClaims[] = [];
@@ -112,7 +115,8 @@ export class AccountDirectory {
   /**
    * Add or replace an account JWT. `filedUnder` is the id the source filed it under (resolver key,
    * file name); when given it must match the JWT's subject. Returns the entry and the ids of all
-   * accounts whose import diagnoses may change.
+   * accounts whose import diagnoses may change. Throws AccountRejected for a JWT that cannot be
+   * filed under any account.
    */
   upsert(token: string, filedUnder?: string): { entry: AccountEntry; affected: Set<string> } {
     const entry = this.check(token.trim(), filedUnder);
@@ -205,13 +209,13 @@ export class AccountDirectory {
     const parsed = parseAccount(token);
     if (!parsed.ok) {
       const id = filedUnder ?? "";
-      if (!isPublicKey(id, "account")) throw new Error(`account JWT rejected: ${parsed.error}`);
+      if (!isPublicKey(id, "account")) throw new AccountRejected(`account JWT rejected: ${parsed.error}`);
       const problem: AccountProblem = { kind: "undecodable", message: parsed.error };
       return { id, name: null, token, claims: null, validation: null, problem, strictSigningKeys: false };
     }
     const claims = parsed.claims;
     const id = claims.subject;
-    if (!isPublicKey(id, "account")) throw new Error(`account JWT rejected: its subject "${id}" is not an account public key`);
+    if (!isPublicKey(id, "account")) throw new AccountRejected(`account JWT rejected: its subject "${id}" is not an account public key`);
     const entry: AccountEntry = {
       id,
       name: claims.name || null,

@@ -5,7 +5,7 @@
  */
 import { diagnose } from "./report.js";
 import { sameVerdict, type ImportDiagnosis } from "./diagnosis.js";
-import { AccountDirectory, OperatorTrust, standInEntry } from "./directory.js";
+import { AccountDirectory, AccountRejected, OperatorTrust, standInEntry } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
@@ -246,9 +246,10 @@ export class ImportMonitor {
   private upsertSafely(jwt: string, id: string): Set<string> {
     try {
       return this.directory.upsert(jwt, id).affected;
-    } catch {
+    } catch (e) {
       // Not even attributable to the key it was filed under: treat as absent.
-      return this.directory.remove(id);
+      if (e instanceof AccountRejected) return this.directory.remove(id);
+      throw e;
     }
   }
 

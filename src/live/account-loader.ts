@@ -8,14 +8,14 @@ import { ConfigError } from "../config.js";
 import { importSources, OperatorTrust } from "../core/directory.js";
 import type { ImportMonitor } from "../core/monitor.js";
 import type { Logger } from "../shell/log.js";
-import { NoResolverError, type ResolverClient } from "../shell/resolver.js";
+import { NoResolverError, noAnswer, type ResolverClient } from "../shell/resolver.js";
 import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js";
 import { nowSeconds } from "./clock.js";
 
 /** The operators to trust at start: the configured operator JWT, else the servers' (VARZ). */
-export async function initialTrust(operatorJwtPath: string | null, resolver: ResolverClient): Promise<OperatorTrust> {
+export async function initialTrust(operatorJwtPath: string | null, resolver: ResolverClient, log: Logger): Promise<OperatorTrust> {
   const trust = new OperatorTrust();
-  const jwts = operatorJwtPath ? [readFileSync(operatorJwtPath, "utf8")] : await resolver.operatorJwts().catch(() => []);
+  const jwts = operatorJwtPath ? [readFileSync(operatorJwtPath, "utf8")] : await serversOperatorJwts(resolver, log);
   if (jwts.length === 0) {
     throw new ConfigError("no operator JWT: the servers' VARZ lists none (are they in operator mode, and are these system-account creds?); give --operator-jwt");
   }
@@ -31,6 +31,16 @@ export async function initialTrust(operatorJwtPath: string | null, resolver: Res
 
 /** Each server's INFO about an account is waited for at most this long. */
 const INFO_WAIT_MS = 500;
+
+/** The operator JWTs in the servers' VARZ; none when nobody answers (no answer is no verdict). */
+async function serversOperatorJwts(resolver: ResolverClient, log: Logger): Promise<string[]> {
+  try {
+    return await resolver.operatorJwts();
+  } catch (e) {
+    if (!noAnswer(e)) log.warn({ err: (e as Error).message }, "could not read the operator JWTs from the servers' VARZ");
+    return [];
+  }
+}
 
 export class AccountLoader {
   /** Where the last load read the JWTs: the resolver, or (none answering) the servers' loaded accounts. */
@@ -50,7 +60,7 @@ export class AccountLoader {
    */
   async refreshTrust(): Promise<void> {
     const path = this.operatorJwtPath;
-    const jwts = await (path ? readFile(path, "utf8").then((jwt) => [jwt]) : this.resolver.operatorJwts()).catch(() => [] as string[]);
+    const jwts = path ? await readFile(path, "utf8").then((jwt) => [jwt], (e: Error) => this.unreadable(e)) : await serversOperatorJwts(this.resolver, this.log);
     if (jwts.length === 0) return;
     try {
       const changes = this.monitor.retrust(jwts, nowSeconds());
@@ -58,6 +68,11 @@ export class AccountLoader {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, "the servers' operator JWT is not usable; keeping the current trust");
     }
+  }
+
+  private unreadable(e: Error): string[] {
+    this.log.warn({ err: e.message }, "could not read the operator JWT file; keeping the current trust");
+    return [];
   }
 
   /**
@@ -69,7 +84,10 @@ export class AccountLoader {
     const known = this.monitor.directory.accounts().map((e) => e.id);
     let jwts: Map<string, string>;
     try {
-      jwts = await this.resolver.loadAll((n) => this.log.info({ loaded: n }, "loading account JWTs"));
+      jwts = await this.resolver.loadAll(
+        (n) => this.log.info({ loaded: n }, "loading account JWTs"),
+        (why) => this.log.debug({ why }, "CLAIMS.PACK is not served; loading with CLAIMS.LIST and LOOKUP"),
+      );
     } catch (e) {
       if (!(e instanceof NoResolverError)) throw e;
       return this.loadLoaded(known);

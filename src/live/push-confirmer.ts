@@ -69,7 +69,7 @@ export class PushConfirmer {
     const hint = readPush(msg);
     if (!hint.ok) {
       this.metrics.rejectedInput("push");
-      this.badInput.warn(hint.reason, { subject: msg.subject });
+      this.badInput.warn(hint.error, { subject: msg.subject });
       return;
     }
     if (this.out.readsServers()) return this.out.resync("push");
@@ -81,7 +81,7 @@ export class PushConfirmer {
     const hint = readDelete(msg, this.monitor.directory.trust);
     if (!hint.ok) {
       this.metrics.rejectedInput("delete");
-      this.badInput.warn(hint.reason, { subject: msg.subject });
+      this.badInput.warn(hint.error, { subject: msg.subject });
       return;
     }
     if (this.out.readsServers()) return this.out.resync("delete");

@@ -10,7 +10,7 @@ import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { serverViewCanChange } from "../core/server-observation.js";
 import type { EventPublisher, RemovalReason } from "../shell/events.js";
 import type { Logger } from "../shell/log.js";
-import type { ResolverClient } from "../shell/resolver.js";
+import { noAnswer, type ResolverClient } from "../shell/resolver.js";
 import { CONFIRM_MS, directoryBasis, ServerViews, type VerdictBasis } from "../shell/server-views.js";
 import { sleep } from "./clock.js";
 import type { Lifecycle } from "./lifecycle.js";
@@ -168,8 +168,12 @@ export class VerdictPublisher {
     }
   }
 
+  /** A server that does not answer has no view; any other failure is logged (and the view left out too). */
   private accountInfo(id: string) {
-    return this.resolver.accountInfo(id, this.servers, Math.min(this.requestTimeoutMs, INFO_WAIT_MS));
+    return this.resolver.accountInfo(id, this.servers, Math.min(this.requestTimeoutMs, INFO_WAIT_MS)).catch((e: unknown) => {
+      if (!noAnswer(e)) this.log.warn({ account: id, err: (e as Error).message }, "could not ask the servers for their view of an account");
+      throw e;
+    });
   }
 
   /**

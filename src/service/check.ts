@@ -3,13 +3,14 @@
  * monitor's state and the request in, the reply body out; the endpoint asks the live service for
  * the diagnoses with the servers' own view filled in.
  */
-import { ServiceError } from "@nats-io/services";
 import { accountErrors, summarize } from "../core/report.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 import type { JwtSource } from "../shell/server-accounts.js";
 import { defineEndpoint } from "./endpoint.js";
 import { page, type Paging } from "./payload.js";
+import { namedAccount, refuse, type Refusal } from "../core/result.js";
+import { serviceError } from "./refusal.js";
 
 interface CheckRequest extends Paging {
   account?: string;
@@ -29,7 +30,7 @@ function byReportOrder(a: ImportDiagnosis, b: ImportDiagnosis): number {
   );
 }
 
-type CheckOutcome = { ok: true; reply: Record<string, unknown> } | { ok: false; code: 404; message: string };
+type CheckOutcome = { ok: true; reply: Record<string, unknown> } | Refusal;
 
 /**
  * `diagnosesOf(id)` gives one account's diagnoses (null: everyone's), so that a question about one
@@ -38,12 +39,12 @@ type CheckOutcome = { ok: true; reply: Record<string, unknown> } | { ok: false; 
 function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) => ImportDiagnosis[], req: CheckRequest, now: Date, source: JwtSource): CheckOutcome {
   let accountId: string | null = null;
   if (req.account !== undefined) {
-    const entry = dir.resolve(req.account);
-    if (!entry && source.unseen_accounts.includes(req.account)) {
-      return { ok: false, code: 404, message: `account: no server has loaded account "${req.account}" (without a resolver, a server loads an account when a client of it connects or an account it loads imports from it)` };
+    const named = namedAccount(dir, req.account);
+    if (!named.ok && source.unseen_accounts.includes(req.account)) {
+      return refuse("not_found", `account: no server has loaded account "${req.account}" (without a resolver, a server loads an account when a client of it connects or an account it loads imports from it)`);
     }
-    if (!entry) return { ok: false, code: 404, message: `account: no account "${req.account}" is known (give a public key or a JWT name)` };
-    accountId = entry.id;
+    if (!named.ok) return named;
+    accountId = named.entry.id;
   }
   const matching = diagnosesOf(accountId)
     .filter((d) => (!req.status || d.status === req.status) && (!req.cause || d.cause === req.cause))
@@ -72,7 +73,7 @@ export const checkEndpoint = defineEndpoint<CheckRequest>({
   lists: ["imports"],
   answer: (req, source) => {
     const outcome = check(source.directory(), (id) => source.diagnosesOf(id), req, new Date(), source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [] });
-    if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
+    if (!outcome.ok) throw serviceError(outcome);
     return outcome.reply;
   },
 });

@@ -4,11 +4,11 @@
  * raw JWT is a JSON string as is). A JWT that does not decode as an account JWT is a 400: there is
  * no account to say anything about. One the resolver would refuse is an answer (`stored: false`).
  */
-import { ServiceError } from "@nats-io/services";
 import { iso } from "../core/time.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 import { preflight } from "../core/whatif/preflight.js";
 import { defineEndpoint } from "./endpoint.js";
+import { serviceError } from "./refusal.js";
 
 interface PreflightRequest {
   jwt: string;
@@ -26,7 +26,7 @@ export const preflightEndpoint = defineEndpoint<PreflightRequest>({
   answer: (req, source) => {
     const opts = source.options();
     const outcome = preflight(source.directory(), req.jwt, opts);
-    if (!outcome.ok) throw new ServiceError(400, `jwt: ${outcome.error}`);
+    if (!outcome.ok) throw serviceError(outcome);
     const r = outcome.result;
     const summary = { changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length, removed: r.removed.length, refused_imports: r.refused_imports.length };
     return { checked_at: iso(opts.now), ...r, summary, truncated: false };

@@ -7,6 +7,7 @@ import { iso } from "../core/time.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { rotation } from "../core/whatif/rotation.js";
 import { defineEndpoint } from "./endpoint.js";
+import { serviceError } from "./refusal.js";
 
 interface RotationRequest {
   account: string;
@@ -26,7 +27,7 @@ export const rotationEndpoint = defineEndpoint<RotationRequest>({
     if (!isPublicKey(req.signing_key, "account")) throw new ServiceError(400, "signing_key: not an account public key (bad checksum)");
     const opts = source.options();
     const outcome = rotation(source.directory(), { account: req.account, signingKey: req.signing_key, remove: req.remove ?? false }, opts);
-    if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
+    if (!outcome.ok) throw serviceError(outcome);
     const r = outcome.result;
     const summary = { tokens: r.tokens.length, changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length };
     return { checked_at: iso(opts.now), ...r, summary, truncated: false };

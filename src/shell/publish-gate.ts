@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import { sameVerdict, type Verdict } from "../core/diagnosis.js";
 
@@ -51,6 +52,11 @@ export function kvKey(importKey: string): string {
   return `${account}.${createHash("sha256").update(importKey).digest("hex").slice(0, 40)}`;
 }
 
+/** A compare-and-set that failed because the key moved on since it was read (JetStream's wrong last sequence). */
+function lostRace(e: unknown): boolean {
+  return e instanceof JetStreamApiError && (e.code === JetStreamApiCodes.StreamWrongLastSequence || e.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+}
+
 export class KvGate implements PublishGate {
   private constructor(private readonly kv: KV) {}
 
@@ -72,7 +78,8 @@ export class KvGate implements PublishGate {
         else await this.kv.create(k, value);
         return { previous };
       } catch (e) {
-        lastError = e; // most often: lost the race (wrong last sequence); look again
+        if (!lostRace(e)) throw e;
+        lastError = e; // another instance wrote first: look again
       }
     }
     throw new Error(`could not record the state of ${k}: ${(lastError as Error).message}`);
@@ -85,8 +92,9 @@ export class KvGate implements PublishGate {
     try {
       // Only the instance whose delete follows the revision it read publishes the removal.
       await this.kv.delete(k, { previousSeq: entry.revision });
-    } catch {
-      return null; // another instance changed or dropped it first
+    } catch (e) {
+      if (lostRace(e)) return null; // another instance changed or dropped it first
+      throw e;
     }
     return { previous: entry.json<Verdict>() };
   }

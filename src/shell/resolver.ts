@@ -98,13 +98,17 @@ export class ResolverClient {
   }
 
   /**
-   * Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served.
-   * Throws NoResolverError when nobody answers LIST or LOOKUP (see readLoadedAccounts for what then).
+   * Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served
+   * (nobody answers it, or its stream stops short), after `onFallback` is told why. Throws
+   * NoResolverError when nobody answers LIST or LOOKUP either (see readLoadedAccounts for what
+   * then); any other error is the caller's.
    */
-  async loadAll(onProgress: (loaded: number) => void = () => {}): Promise<Map<string, string>> {
+  async loadAll(onProgress: (loaded: number) => void = () => {}, onFallback: (why: string) => void = () => {}): Promise<Map<string, string>> {
     try {
       return await this.pack(onProgress);
-    } catch {
+    } catch (e) {
+      if (!packNotServed(e)) throw e;
+      onFallback(e.message);
       try {
         return await this.listAndLookup(onProgress);
       } catch (e) {
@@ -129,7 +133,7 @@ export class ResolverClient {
       addPackLine(jwts, msg);
       if (jwts.size % 1000 === 0) onProgress(jwts.size);
     }
-    if (!ended) throw new Error("CLAIMS.PACK did not end with an empty message");
+    if (!ended) throw new PackIncomplete("CLAIMS.PACK did not end with an empty message");
     return jwts;
   }
 
@@ -243,6 +247,22 @@ export class ResolverClient {
     }
     return out;
   }
+}
+
+/** CLAIMS.PACK stopped before its closing empty message (a pause as long as the request time-out). */
+class PackIncomplete extends Error {}
+
+/**
+ * A request nobody answered (in time): no verdict, and nothing to log. Any other error (a closed
+ * connection, a reply that does not parse) is worth a line.
+ */
+export function noAnswer(e: unknown): e is Error {
+  return e instanceof TimeoutError || isNoResponders(e);
+}
+
+/** PACK is not served here: nobody answers it, or its stream stops short. */
+function packNotServed(e: unknown): e is Error {
+  return noAnswer(e) || e instanceof PackIncomplete;
 }
 
 function addPackLine(jwts: Map<string, string>, msg: Msg): void {

@@ -179,7 +179,7 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
     const before = await flowing();
     const dir = await storedDirectory();
     const outcome = rotation(dir, { account: "EXP", signingKey: sk0.getPublicKey(), remove: true }, opts());
-    if (!outcome.ok) throw new Error(outcome.message);
+    if (!outcome.ok) throw new Error(outcome.error);
     expect(outcome.result.tokens.map((t) => keyOf(t.account_name, t.subject)).sort()).toEqual(["IMP1 p.1", "IMP2 q.2"]);
     const predicted = outcome.result.changes.filter((c) => c.breaks).map((c) => keyOf(c.account_name, c.subject)).sort();
     expect(predicted).toEqual(["IMP1 p.1", "IMP2 q.2"]);

@@ -184,10 +184,10 @@ describe("input that is not an account JWT", () => {
     user = creds.split("\n").find((l) => l.startsWith("eyJ"))!;
   });
   it.each<[string, () => string, RegExp]>([
-    ["garbage", () => "not a jwt", /^not an account JWT: expected 3 chunks$/],
-    ["a forged signature", () => forgeSignature(fx.imp1.jwt), /^not an account JWT: .*signature/],
-    ["a user JWT", () => user, /^not an account JWT: not account claims \(user\)$/],
-    ["an activation token", () => tokenOf(fx.imp1), /^not an account JWT: not account claims \(activation\)$/],
+    ["garbage", () => "not a jwt", /^jwt: not an account JWT: expected 3 chunks$/],
+    ["a forged signature", () => forgeSignature(fx.imp1.jwt), /^jwt: not an account JWT: .*signature/],
+    ["a user JWT", () => user, /^jwt: not an account JWT: not account claims \(user\)$/],
+    ["an activation token", () => tokenOf(fx.imp1), /^jwt: not an account JWT: not account claims \(activation\)$/],
   ])("%s is an error, not an answer", (_n, jwt, message) => {
     const outcome = preflight(fx.directory(), jwt(), opts());
     expect(outcome.ok).toBe(false);

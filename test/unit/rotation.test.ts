@@ -23,7 +23,7 @@ const key = (kp: KeyPair) => kp.getPublicKey();
 
 function run(account: string, signingKey: string, remove = false, d = dir): RotationResult {
   const outcome = rotation(d, { account, signingKey, remove }, opts());
-  if (!outcome.ok) throw new Error(outcome.message);
+  if (!outcome.ok) throw new Error(outcome.error);
   return outcome.result;
 }
 
@@ -110,17 +110,17 @@ describe("remove: what would break", () => {
 });
 
 describe("requests it cannot answer", () => {
-  it.each<[string, () => [string, string, boolean], number, RegExp]>([
-    ["an unknown account", () => ["NOPE", key(fx.sk0), false], 404, /^account: no account "NOPE" is known/],
-    ["the identity key", () => ["EXP", fx.exp.id, false], 400, /^signing_key: that is EXP's identity key/],
-    ["removing a key the account does not have", () => ["EXP", createAccount().getPublicKey(), true], 404, /^signing_key: A\w+ is not a signing key of EXP$/],
-  ])("%s", (_n, args, code, message) => {
+  it.each<[string, () => [string, string, boolean], string, RegExp]>([
+    ["an unknown account", () => ["NOPE", key(fx.sk0), false], "not_found", /^account: no account "NOPE" is known/],
+    ["the identity key", () => ["EXP", fx.exp.id, false], "invalid", /^signing_key: that is EXP's identity key/],
+    ["removing a key the account does not have", () => ["EXP", createAccount().getPublicKey(), true], "not_found", /^signing_key: A\w+ is not a signing key of EXP$/],
+  ])("%s", (_n, args, kind, message) => {
     const [account, signingKey, remove] = args();
     const outcome = rotation(dir, { account, signingKey, remove }, opts());
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) {
-      expect(outcome.code).toBe(code);
-      expect(outcome.message).toMatch(message);
+      expect(outcome.kind).toBe(kind);
+      expect(outcome.error).toMatch(message);
     }
   });
 

@@ -4,6 +4,7 @@
  * structs would, and a wrongly typed field makes the whole JWT undecodable.
  */
 import { decodeJwt, releasePayload, type VerifiedJwt } from "./decode.js";
+import type { Failure } from "../result.js";
 
 export type ExportType = "stream" | "service";
 
@@ -91,7 +92,7 @@ export interface OperatorClaims extends TimedClaims {
   strictSigningKeyUsage: boolean;
 }
 
-export type Parsed<T> = { ok: true; claims: T } | { ok: false; error: string };
+export type Parsed<T> = { ok: true; claims: T } | Failure;
 
 /** A field of the wrong JSON type: the message names the field. */
 class ShapeError extends Error {}

@@ -8,6 +8,7 @@
  */
 import { verifyEd25519 } from "./ed25519.js";
 import { rawPublicKey, type KeyRole } from "./nkey.js";
+import type { Failure } from "../result.js";
 
 /** The largest token nats-io/jwt decodes (MaxTokenSize). */
 export const MAX_TOKEN_BYTES = 1024 * 1024;
@@ -34,7 +35,7 @@ export interface VerifiedJwt {
   issuer: string;
 }
 
-export type DecodeResult = { ok: true; jwt: VerifiedJwt } | { ok: false; error: string };
+export type DecodeResult = { ok: true; jwt: VerifiedJwt } | Failure;
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 

@@ -20,6 +20,7 @@ import { isPublicKey } from "../jwt/nkey.js";
 import { refusalOnPush } from "../push-refusal.js";
 import { timeProblem, validateAccount } from "../validate.js";
 import { compare, diagnosesByImport, type PredictedChange } from "./changes.js";
+import { refuse, type Refusal } from "../result.js";
 
 export interface PreflightResult {
   account: string;
@@ -40,16 +41,16 @@ export interface PreflightResult {
   notes: string[];
 }
 
-export type PreflightOutcome = { ok: true; result: PreflightResult } | { ok: false; error: string };
+export type PreflightOutcome = { ok: true; result: PreflightResult } | Refusal;
 
 export function preflight(dir: AccountDirectory, jwt: string, opts: EvaluationOptions): PreflightOutcome {
   const token = jwt.trim();
   const parsed = parseAccount(token);
   // The resolver answers these too ("jwt update resulted in error"), but with no account to name
   // there is no import to say anything about: it is the caller's input that is wrong.
-  if (!parsed.ok) return { ok: false, error: `not an account JWT: ${parsed.error}` };
+  if (!parsed.ok) return refuse("invalid", `jwt: not an account JWT: ${parsed.error}`);
   const claims = parsed.claims;
-  if (!isPublicKey(claims.subject, "account")) return { ok: false, error: `its subject "${claims.subject}" is not an account public key` };
+  if (!isPublicKey(claims.subject, "account")) return refuse("invalid", `jwt: its subject "${claims.subject}" is not an account public key`);
   const refusal = refusalOnPush(claims, dir.trust);
   const result = refusal === null ? stored(dir, token, claims, opts) : refused(dir, claims, refusal, opts);
   return { ok: true, result };

@@ -12,6 +12,7 @@ import type { AccountDirectory, AccountEntry } from "../directory.js";
 import { evaluateImport, type EvaluationOptions } from "../evaluate.js";
 import { keptValidity, reissueCommands, signerThatStays, tokensSignedBy, type TokenImport } from "../tokens.js";
 import { compare, diagnosesByImport, type PredictedChange } from "./changes.js";
+import { namedAccount, refuse, type Refusal } from "../result.js";
 
 export interface RotationRequest {
   /** The exporter: public key or JWT name. */
@@ -40,15 +41,16 @@ export interface RotationResult {
   notes: string[];
 }
 
-export type RotationOutcome = { ok: true; result: RotationResult } | { ok: false; code: 400 | 404; message: string };
+export type RotationOutcome = { ok: true; result: RotationResult } | Refusal;
 
 export function rotation(dir: AccountDirectory, req: RotationRequest, opts: EvaluationOptions): RotationOutcome {
-  const exporter = dir.resolve(req.account);
-  if (!exporter) return { ok: false, code: 404, message: `account: no account "${req.account}" is known (give a public key or a JWT name)` };
-  if (!exporter.claims) return { ok: false, code: 400, message: `account: the JWT of ${exporter.id} does not decode, so its signing keys are unknown` };
-  if (req.signingKey === exporter.id) return { ok: false, code: 400, message: `signing_key: that is ${label(exporter)}'s identity key, not a signing key` };
+  const named = namedAccount(dir, req.account);
+  if (!named.ok) return named;
+  const exporter = named.entry;
+  if (!exporter.claims) return refuse("invalid", `account: the JWT of ${exporter.id} does not decode, so its signing keys are unknown`);
+  if (req.signingKey === exporter.id) return refuse("invalid", `signing_key: that is ${label(exporter)}'s identity key, not a signing key`);
   const current = exporter.claims.signingKeys.has(req.signingKey);
-  if (req.remove && !current) return { ok: false, code: 404, message: `signing_key: ${req.signingKey} is not a signing key of ${label(exporter)}` };
+  if (req.remove && !current) return refuse("not_found", `signing_key: ${req.signingKey} is not a signing key of ${label(exporter)}`);
 
   const signer = signerThatStays(exporter, req.signingKey);
   const tokens = tokensSignedBy(dir, exporter.id, req.signingKey)
