@@ -117,7 +117,7 @@ describe("mappings in the account JWT", () => {
 describe("a mapping the server cannot install, by server line", () => {
   it("rejects the whole JWT from 2.15.2 on (claimValidate); before, the server leaves it out", async () => {
     const op = await TestOperator.create();
-    const acc = await op.account("B", { mappings: { "svc.u": [{ subject: "gone.*" }], ok: [{ subject: "fine" }] } } as never);
+    const acc = await op.account("B", { mappings: { "svc.u": [{ subject: "gone.*" }], ok: [{ subject: "fine" }] } });
     const claims = parseAccount(acc.jwt);
     if (!claims.ok) throw new Error(claims.error);
     expect(validateAccount(claims.claims, rulesFor("2.15.2")).other).toEqual(['mapping "svc.u": the server cannot install it (a destination it cannot build, or one listed twice)']);
