@@ -2,7 +2,21 @@
 # One idempotent set-up: the Node lines the suite runs on, npm dependencies, the build, and the
 # real NATS tools the tests drive. Tools land in .tools (git-ignored); tests find them there, or
 # through NATS_SERVER_BIN, NATS_CLI_BIN and NSC_BIN.
+#
+# --with-docker (and CI, where CI=true): also Debian's Docker engine (docker.io) and a static build
+# of the pinned nats-server, from which the tests build a FROM-scratch image to run nats-server in
+# containers (test/support/server-process.ts). Installing an engine changes the machine, so it is
+# done only when asked; without it the tests run nats-server as a binary only.
 set -euo pipefail
+
+with_docker=false
+for arg in "$@"; do
+  case "$arg" in
+    --with-docker) with_docker=true ;;
+    *) echo "usage: bash scripts/setup.sh [--with-docker]" >&2; exit 2 ;;
+  esac
+done
+[ "${CI:-}" = true ] && with_docker=true
 
 # The maintained Node LTS lines (docs/decisions.md, "Node"): `npm test` runs the whole suite on the
 # first, a check on the second. Each lands in .tools/node/v<major>/bin/node. On Linux x64 the pinned
@@ -148,6 +162,31 @@ if [ ! -x "$bin/promtool" ] && command -v apt-get >/dev/null 2>&1 && command -v 
   rm -rf "$deb"
 fi
 
+if $with_docker; then
+  # The container harness's engine: started by the tests themselves (test/support/docker-engine.ts)
+  # with --bridge=none --iptables=false when none runs; nothing is started here.
+  if ! command -v dockerd >/dev/null 2>&1 && [ ! -x /usr/sbin/dockerd ]; then
+    echo "==> apt-get install docker.io (asked for: --with-docker or CI)"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io
+    fi
+  fi
+  # No image registry is reachable: the image is built FROM scratch, so the binary must be static.
+  static="$root/.tools/static"
+  if command -v go >/dev/null 2>&1; then
+    if [ ! -x "$static/nats-server" ] || [ "$(cat "$static/.version" 2>/dev/null)" != "$NATS_SERVER_VERSION" ]; then
+      echo "==> go install nats-server $NATS_SERVER_VERSION, static (CGO_ENABLED=0), for the container image"
+      mkdir -p "$static"
+      CGO_ENABLED=0 GOBIN="$static" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+      echo "$NATS_SERVER_VERSION" >"$static/.version"
+    fi
+  else
+    echo "!! Go is not installed: no static nats-server, so the container harness cannot run"
+  fi
+fi
+
 echo "==> tools in $root/.tools"
 for d in "$root"/.tools/node/*/; do [ -x "$d/bin/node" ] && echo "node $("$d/bin/node" --version)"; done
 "$bin/nats-server" --version
@@ -156,5 +195,7 @@ for d in "$root"/.tools/servers/*/; do [ -x "$d/nats-server" ] && "$d/nats-serve
 [ -x "$bin/nsc" ] && "$bin/nsc" --version
 if command -v openssl >/dev/null 2>&1; then openssl version; fi
 if command -v systemd-analyze >/dev/null 2>&1; then systemd-analyze --version | head -1; fi
+if [ -x "$root/.tools/static/nats-server" ]; then echo "static $("$root/.tools/static/nats-server" --version) (container image)"; fi
+if command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ]; then echo "dockerd $(PATH="$PATH:/usr/sbin" dockerd --version)"; fi
 [ -x "$bin/promtool" ] && "$bin/promtool" --version 2>&1 | head -1
 echo "set-up done"

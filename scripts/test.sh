@@ -29,4 +29,22 @@ on_node 24 "$@" || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
 if [ $# -eq 0 ]; then
   on_node 22 test/unit test/integration/service.test.ts test/integration/metrics.test.ts test/integration/check-cli.test.ts test/integration/cli.test.ts || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
 fi
+
+# Then a few of the real-server tests again with nats-server in containers (testcontainers), where
+# scripts/setup.sh --with-docker (or CI) made the static nats-server and an engine can run: one
+# answers, or dockerd is installed and we are root (the tests start and stop their own).
+CONTAINER_TESTS="test/integration/harness.test.ts test/integration/cluster-harness.test.ts test/integration/cluster-views.test.ts"
+if [ $# -eq 0 ]; then
+  engine=false
+  if [ -n "${DOCKER_HOST:-}" ] || [ -S /var/run/docker.sock ]; then engine=true
+  elif { command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ]; } && [ "$(id -u)" = 0 ]; then engine=true
+  fi
+  if $engine && [ -x "$root/.tools/static/nats-server" ]; then
+    echo "==> the container harness: $CONTAINER_TESTS"
+    # One file at a time: a JetStream cluster forms more slowly beside other containers on 2 cores.
+    INSIGHTS_NATS_HARNESS=containers on_node 24 --no-file-parallelism $CONTAINER_TESTS || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+  else
+    echo "==> the container harness: skipped (no Docker engine or no static nats-server here: bash scripts/setup.sh --with-docker); the binary harness ran every test"
+  fi
+fi
 exit "$status"

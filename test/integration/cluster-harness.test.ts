@@ -9,6 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { toolPath } from "../support/tools.js";
+import { harnessKind } from "../support/server-process.js";
 
 const alive = (pid: number) => {
   try {
@@ -19,7 +20,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe.skipIf(!toolPath("nats-server"))("cluster harness: 3 nodes, full resolvers, JetStream", () => {
+describe.skipIf(!toolPath("nats-server"))(`cluster harness: 3 nodes, full resolvers, JetStream (${harnessKind} harness)`, () => {
   let op: TestOperator;
   let cluster: Cluster;
   let app: TestAccount;

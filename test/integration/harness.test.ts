@@ -18,6 +18,7 @@ import {
   type RunningServer,
 } from "../support/nats-server.js";
 import { serverVersion, toolPath } from "../support/tools.js";
+import { harnessKind } from "../support/server-process.js";
 
 const haveServer = toolPath("nats-server") !== null;
 
@@ -30,7 +31,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-describe.skipIf(!haveServer)("harness: real nats-server in operator mode", () => {
+describe.skipIf(!haveServer)(`harness: real nats-server in operator mode (${harnessKind} harness)`, () => {
   let op: TestOperator;
   let server: RunningServer;
   // stream
@@ -226,7 +227,7 @@ describe.skipIf(!haveServer)("harness: real nats-server in operator mode", () =>
   });
 });
 
-describe.skipIf(!haveServer)("harness: server lifecycle", () => {
+describe.skipIf(!haveServer)(`harness: server lifecycle (${harnessKind} harness)`, () => {
   it("(e) stop() leaves no process and removes the temp dir", async () => {
     const op = await TestOperator.create();
     const acc = await op.account("PRELOADED");

@@ -29,8 +29,7 @@
  *  - Like test/support/nats-server.ts, an exit hook SIGKILLs every server and removes every temp
  *    dir when the test process ends, so no server outlives it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -39,7 +38,8 @@ import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
 import { pushWith, tcpProbe, type PushResult } from "./nats-server.js";
-import { trackDir, trackProcess, untrackDir } from "./leftovers.js";
+import { trackDir, untrackDir } from "./leftovers.js";
+import { harnessKind, launchServer, type ServerProcess } from "./server-process.js";
 import { toolPath } from "./tools.js";
 
 export interface ClusterOptions {
@@ -168,8 +168,9 @@ interface Ports {
 }
 
 class Node implements ClusterNode {
-  child: ChildProcess | null = null;
+  child: ServerProcess | null = null;
   exited: Promise<void> = Promise.resolve();
+  /** What the node's earlier runs wrote to stdout/stderr. */
   output = "";
   paused = false;
   ports: Ports = { port: 0, clusterPort: 0, gatewayPort: 0, httpPort: 0 };
@@ -211,6 +212,10 @@ class Node implements ClusterNode {
   }
   get pid() {
     return this.child?.pid ?? null;
+  }
+  /** What every run of the node wrote to stdout/stderr, the current one's so far included. */
+  allOutput(): string {
+    return this.output + (this.child?.output() ?? "");
   }
 }
 
@@ -301,43 +306,31 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     for (const n of nodes) writeFileSync(n.configPath, buildConfig(op, n, nodes, opts));
   };
 
-  /** Spawn node i and wait until its ports file (this pid) exists and its client port accepts. */
+  /** Start node i and wait until its ports file (this run's) exists and its client port accepts. */
   const spawnNode = async (n: Node): Promise<void> => {
     if (n.child) throw new Error(`node ${n.index} is already running`);
-    const child = spawn(bin, ["-c", n.configPath], { cwd: n.dir, stdio: ["ignore", "pipe", "pipe"] });
-    trackProcess(child);
+    // In a container the server is always pid 1: a file left by a killed run must not count.
+    if (harnessKind === "containers") rmSync(join(n.dir, "nats-server_1.ports"), { force: true });
+    const outputBefore = n.output;
+    const child = await launchServer(bin, n.configPath, n.dir);
     n.child = child;
     n.paused = false;
-    let output = "";
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      n.output += d.toString();
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    let gone = false;
-    let exitInfo = "";
-    n.exited = new Promise<void>((resolve) => {
-      child.once("exit", (code, signal) => {
-        gone = true;
-        exitInfo = `code=${code} signal=${signal}`;
-        if (n.child === child) {
-          n.child = null;
-          n.paused = false;
-        }
-        resolve();
-      });
+    const output = () => child.output();
+    n.exited = child.exited.then(() => {
+      n.output = outputBefore + child.output();
+      if (n.child === child) {
+        n.child = null;
+        n.paused = false;
+      }
     });
-    let spawnError: Error | null = null;
-    child.once("error", (e) => (spawnError = e));
-    const portsFile = join(n.dir, `nats-server_${child.pid}.ports`);
+    const portsFile = join(n.dir, `nats-server_${child.innerPid}.ports`);
     const deadline = Date.now() + readyMs;
     for (;;) {
-      if (spawnError) throw new Error(`spawn failed: ${(spawnError as Error).message}`);
-      if (gone) {
+      if (child.hasExited) {
+        await n.exited;
         const log = tail(n);
-        if (/address already in use/i.test(output + log)) throw new AddressInUse(`node ${n.index}: address already in use`);
-        throw new Error(`node ${n.index} exited during start-up (${exitInfo})\n${log}`);
+        if (/address already in use/i.test(output() + log)) throw new AddressInUse(`node ${n.index}: address already in use`);
+        throw new Error(`node ${n.index} exited during start-up (${child.exitInfo})\n${log}`);
       }
       if (Date.now() > deadline) {
         await killNode(n);
@@ -351,11 +344,11 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
   const killNode = async (n: Node, signal: NodeJS.Signals = "SIGKILL"): Promise<void> => {
     const child = n.child;
     if (!child) return;
-    if (n.paused && signal !== "SIGKILL") child.kill("SIGCONT");
-    child.kill(signal);
+    if (n.paused && signal !== "SIGKILL") child.signal("SIGCONT");
+    child.signal(signal);
     if (signal === "SIGKILL") return n.exited;
     const done = await Promise.race([n.exited.then(() => true), sleep(5_000).then(() => false)]);
-    if (!done) child.kill("SIGKILL");
+    if (!done) child.signal("SIGKILL");
     return n.exited;
   };
 
@@ -366,7 +359,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     } catch {
       /* not written yet */
     }
-    return `${file.split("\n").slice(-40).join("\n")}\n--- stdout/stderr ---\n${n.output}`;
+    return `${file.split("\n").slice(-40).join("\n")}\n--- stdout/stderr ---\n${n.allOutput()}`;
   };
 
   const connectTo = (n: Node, account: TestAccount, opts: Partial<ConnectionOptions> = {}) => connectAccount(n.url, account, opts);
@@ -476,13 +469,13 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     pause: (i) => {
       const n = node(i);
       if (!n.child) throw new Error(`node ${i} is not running`);
-      n.child.kill("SIGSTOP");
+      n.child.signal("SIGSTOP");
       n.paused = true;
     },
     resume: (i) => {
       const n = node(i);
       if (!n.child) throw new Error(`node ${i} is not running`);
-      n.child.kill("SIGCONT");
+      n.child.signal("SIGCONT");
       n.paused = false;
     },
     waitForCluster,
@@ -525,7 +518,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
       } catch {
         /* none yet */
       }
-      return n.output ? `${file}\n--- stdout/stderr ---\n${n.output}` : file;
+      return n.allOutput() ? `${file}\n--- stdout/stderr ---\n${n.allOutput()}` : file;
     },
   };
   return cluster;

@@ -10,6 +10,8 @@ import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 
 const children = new Set<ChildProcess>();
+/** Servers that are not our children (in containers): their pids on this machine. */
+const pids = new Set<number>();
 const dirs = new Set<string>();
 let installed = false;
 
@@ -22,6 +24,14 @@ function cleanUpSync(): void {
     }
   }
   children.clear();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+  pids.clear();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs.clear();
 }
@@ -43,6 +53,16 @@ export function trackProcess(child: ChildProcess): void {
   install();
   children.add(child);
   child.once("exit", () => children.delete(child));
+}
+
+/** Kill this pid (a server in a container) should the test process end first. */
+export function trackPid(pid: number): void {
+  install();
+  pids.add(pid);
+}
+
+export function untrackPid(pid: number): void {
+  pids.delete(pid);
 }
 
 export function trackDir(dir: string): void {

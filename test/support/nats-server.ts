@@ -8,7 +8,6 @@
  * `<dir>/nats-server_<pid>.ports` (JSON `{"nats":["nats://127.0.0.1:PORT"], "monitoring":[...]}`)
  * once all its listeners are up. We wait for that file and then for a TCP connect to succeed.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
@@ -17,7 +16,8 @@ import { basename, join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
-import { trackDir, trackProcess, untrackDir } from "./leftovers.js";
+import { trackDir, untrackDir } from "./leftovers.js";
+import { harnessKind, launchServer, STATIC_SERVER_BIN } from "./server-process.js";
 import { serverVersion, serverVersionOf, toolPath } from "./tools.js";
 
 /** What a server in operator mode needs: the operator JWT and the system account. A TestOperator is one. */
@@ -157,7 +157,7 @@ ${opts.extraConfig ?? ""}
 export async function startServer<Op extends ServerTrust = TestOperator>(op: Op, opts: StartOptions = {}): Promise<RunningServer<Op>> {
   const bin = opts.bin ?? toolPath("nats-server");
   if (!bin) throw new Error("nats-server binary not found (set NATS_SERVER_BIN or run scripts/setup.sh)");
-  const version = opts.bin ? await serverVersionOf(opts.bin) : await serverVersion();
+  const version = opts.bin ? await serverVersionOf(opts.bin) : harnessKind === "containers" ? await serverVersionOf(STATIC_SERVER_BIN) : await serverVersion();
 
   const dir = mkdtempSync(join(tmpdir(), "nats-insights-test-"));
   await mkdir(join(dir, "jwt"));
@@ -166,22 +166,14 @@ export async function startServer<Op extends ServerTrust = TestOperator>(op: Op,
   const logPath = join(dir, "nats-server.log");
   writeFileSync(configPath, buildConfig(op, dir, opts));
 
-  const child = spawn(bin, ["-c", configPath], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  trackProcess(child);
+  // An older line (`bin`) runs as a binary whichever harness runs: the image holds the pinned line.
   trackDir(dir);
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  let exited = false;
-  let exitInfo = "";
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exited = true;
-      exitInfo = `code=${code} signal=${signal}`;
-      resolve();
-    });
+  const proc = await launchServer(bin, configPath, dir, opts.bin ? "binary" : harnessKind).catch(async (e: Error) => {
+    await rm(dir, { recursive: true, force: true });
+    untrackDir(dir);
+    throw e;
   });
-  const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+  const exitPromise = proc.exited;
 
   let removed = false;
   const logs = (): string => {
@@ -193,6 +185,7 @@ export async function startServer<Op extends ServerTrust = TestOperator>(op: Op,
         /* not written yet */
       }
     }
+    const output = proc.output();
     return output ? `${file}\n--- stdout/stderr ---\n${output}` : file;
   };
 
@@ -200,10 +193,10 @@ export async function startServer<Op extends ServerTrust = TestOperator>(op: Op,
   const stop = (): Promise<void> => {
     if (!stopping) {
       stopping = (async () => {
-        if (!exited) {
-          child.kill("SIGTERM");
+        if (!proc.hasExited) {
+          proc.signal("SIGTERM");
           const killed = await Promise.race([exitPromise.then(() => true), sleep(5_000).then(() => false)]);
-          if (!killed && !exited) child.kill("SIGKILL");
+          if (!killed && !proc.hasExited) proc.signal("SIGKILL");
           await exitPromise;
         }
         removed = true;
@@ -218,11 +211,8 @@ export async function startServer<Op extends ServerTrust = TestOperator>(op: Op,
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 10_000);
   let ports: { nats?: string[]; monitoring?: string[] } | undefined;
   let failure: string | undefined;
-  let spawnErr: Error | undefined;
-  void spawnError.then((e) => (spawnErr = e));
   while (!ports) {
-    if (spawnErr) failure = `spawn failed: ${spawnErr.message}`;
-    else if (exited) failure = `nats-server exited during start-up (${exitInfo})`;
+    if (proc.hasExited) failure = `nats-server exited during start-up (${proc.exitInfo})`;
     else if (Date.now() > deadline) failure = "nats-server did not become ready in time";
     if (failure) break;
     try {
@@ -239,7 +229,7 @@ export async function startServer<Op extends ServerTrust = TestOperator>(op: Op,
   if (!failure && !m) failure = `unexpected ports file content: ${JSON.stringify(ports)}`;
   if (!failure && m) {
     while (!(await tcpProbe(m[1]!, Number(m[2])))) {
-      if (exited || Date.now() > deadline) {
+      if (proc.hasExited || Date.now() > deadline) {
         failure = `nats-server not accepting connections on ${url}`;
         break;
       }
@@ -261,13 +251,13 @@ export async function startServer<Op extends ServerTrust = TestOperator>(op: Op,
     const before = reloadsLogged();
     // The port stays: a reload cannot change where the server listens.
     writeFileSync(configPath, buildConfig(op, dir, { ...opts, ...changed, port }));
-    child.kill("SIGHUP");
+    proc.signal("SIGHUP");
     const deadline = Date.now() + 10_000;
     for (;;) {
       const now = reloadsLogged();
       if (now.failed.length > before.failed.length) throw new Error(`reload failed: ${now.failed.at(-1)}`);
       if (now.done > before.done) return;
-      if (exited || Date.now() > deadline) throw new Error(`no reload logged\n${logs()}`);
+      if (proc.hasExited || Date.now() > deadline) throw new Error(`no reload logged\n${logs()}`);
       await sleep(20);
     }
   };
@@ -280,12 +270,12 @@ export async function startServer<Op extends ServerTrust = TestOperator>(op: Op,
     configPath,
     logPath,
     version,
-    pid: child.pid!,
+    pid: proc.pid,
     operator: op,
     logs,
     stop,
     get exited() {
-      return exited;
+      return proc.hasExited;
     },
   };
 }
