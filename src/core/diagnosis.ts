@@ -70,4 +70,11 @@ export interface ImportDiagnosis {
   remediation: string[];
   token: TokenSummary | null;
   server: ServerView | null;
+  /**
+   * An active import that carries nothing, from the servers' subscriptions (the live service, each
+   * epoch): "no_responders" (a service import whose exporter has no responder on any server),
+   * "no_subscribers" (a stream import no client of the importer subscribes to); null otherwise or
+   * when not known.
+   */
+  idle: "no_responders" | "no_subscribers" | null;
 }

@@ -24,7 +24,7 @@ export interface GraphEdge {
   status: ImportDiagnosis["status"];
   cause: ImportDiagnosis["cause"];
   /** An active import that carries nothing (null: not idle, or not known). */
-  idle: string | null;
+  idle: ImportDiagnosis["idle"];
   message: string;
   remediation: string[];
 }
@@ -52,7 +52,7 @@ export function importGraph(diagnoses: readonly ImportDiagnosis[], at: Date): Im
       local_subject: d.local_subject,
       status: d.status,
       cause: d.cause,
-      idle: (d as { idle?: string | null }).idle ?? null,
+      idle: d.idle,
       message: d.message,
       remediation: d.remediation,
     };

@@ -48,6 +48,7 @@ export function diagnose(dir: AccountDirectory, finding: Finding, now: number): 
     remediation: cause ? cause.remediation(ctx) : [],
     token: tokenSummary(finding.activation, imp.token),
     server: null,
+    idle: null,
   };
 }
 

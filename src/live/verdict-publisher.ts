@@ -5,6 +5,7 @@
  * publisher then decides, across instances, who publishes a change.
  */
 import type { ImportDiagnosis } from "../core/diagnosis.js";
+import { idleFrom, interestQuestion, type IdleReason, type InterestQuestion } from "../core/idle.js";
 import { importOfKey } from "../core/import-key.js";
 import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { serverViewCanChange } from "../core/server-observation.js";
@@ -24,6 +25,8 @@ const FRESH_VIEW_DELAYS_MS = [25, 75, 150, 300, 450];
 const FRESH_VIEW_BOUND_MS = 1000;
 /** One server's INFO answer is waited for at most this long (or the request time-out, if shorter). */
 const INFO_WAIT_MS = 500;
+/** Subscription questions (ACCOUNT.<id>.SUBSZ to every server) in flight at once. */
+const IDLE_CONCURRENCY = 16;
 
 export class VerdictPublisher {
   private readonly views = new ServerViews();
@@ -34,6 +37,8 @@ export class VerdictPublisher {
   private readonly viewWork = new Set<Promise<void>>();
   /** The start-up's removal of imports that disappeared while no instance ran. */
   private startRemovals: Promise<void> = Promise.resolve();
+  /** Active imports found idle at the last cross-check, by key. */
+  private idle = new Map<string, IdleReason>();
   /** Servers in the deployment, counted at each cross-check. */
   private servers = 1;
 
@@ -51,7 +56,49 @@ export class VerdictPublisher {
 
   /** The diagnoses (of these accounts, or of all) by import key, the servers' own view filled in. */
   keyed(accounts?: Iterable<string>): [string, ImportDiagnosis][] {
-    return this.monitor.keyed(accounts).map(([key, d]): [string, ImportDiagnosis] => [key, this.views.apply(key, d, this.basis)]);
+    return this.monitor.keyed(accounts).map(([key, d]): [string, ImportDiagnosis] => [key, this.withIdle(key, this.views.apply(key, d, this.basis))]);
+  }
+
+  /** An active import's idle reason from the last epoch's look at the servers' subscriptions. */
+  private withIdle(key: string, d: ImportDiagnosis): ImportDiagnosis {
+    const idle = d.status === "active" ? (this.idle.get(key) ?? null) : null;
+    return idle === d.idle ? d : { ...d, idle };
+  }
+
+  /** A stream import renamed by the deprecated `to` (a prefix): where it lands is not judged here, so its idleness is not either. */
+  private prefixedStream(d: ImportDiagnosis): boolean {
+    if (d.type !== "stream" || d.local_subject !== null) return false;
+    const declared = this.monitor.directory.get(d.account)?.claims?.imports ?? [];
+    return declared.some((i) => i.type === "stream" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null && i.to !== null);
+  }
+
+  /**
+   * Ask every server about the subscriptions behind each active import (one question per account
+   * and subject, however many imports share it). Run at each cross-check: idle changes no status,
+   * so no event is published for it; replies and metrics show it.
+   */
+  private async refreshIdle(): Promise<void> {
+    const questions = new Map<string, { q: InterestQuestion; keys: string[] }>();
+    for (const [key, d] of this.keyed()) {
+      const q = interestQuestion(d, this.basis.exporterSubject(d));
+      if (!q || this.prefixedStream(d)) continue;
+      const id = `${q.account} ${q.subject}`;
+      const known = questions.get(id);
+      if (known) known.keys.push(key);
+      else questions.set(id, { q, keys: [key] });
+    }
+    const fresh = new Map<string, IdleReason>();
+    const all = [...questions.values()];
+    for (let i = 0; i < all.length; i += IDLE_CONCURRENCY) {
+      await Promise.all(
+        all.slice(i, i + IDLE_CONCURRENCY).map(async ({ q, keys }) => {
+          const answers = await this.resolver.subscriptionInterest(q.account, q.subject, this.servers, Math.min(this.requestTimeoutMs, INFO_WAIT_MS)).catch(() => []);
+          const idle = idleFrom(q, answers, this.servers);
+          if (idle) for (const key of keys) fresh.set(key, idle);
+        }),
+      );
+    }
+    this.idle = fresh;
   }
 
   /** Server views asked for after a change that are not back yet. */
@@ -113,6 +160,7 @@ export class VerdictPublisher {
     const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
     await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
     await this.confirmExposures(importers);
+    await this.refreshIdle().catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their subscriptions"));
   }
 
   /** Hold back these imports' verdicts while `work` runs; then publish the accounts' verdicts, and confirm any exposure. */
@@ -201,6 +249,6 @@ export class VerdictPublisher {
     const imp = importOfKey(key);
     if (!imp) return null;
     const names = this.monitor.directory;
-    return { ...imp, account_name: names.nameOf(imp.account), name: null, source_account_name: names.nameOf(imp.source_account), status: "inactive", cause: null, message: "", remediation: [], token: null, server: null };
+    return { ...imp, account_name: names.nameOf(imp.account), name: null, source_account_name: names.nameOf(imp.source_account), status: "inactive", cause: null, message: "", remediation: [], token: null, server: null, idle: null };
   }
 }

@@ -16,6 +16,8 @@ interface CheckRequest extends Paging {
   account?: string;
   status?: ImportStatus;
   cause?: CauseCode;
+  /** true: only idle imports (active, carrying nothing); false: only the others. */
+  idle?: boolean;
 }
 
 const SEVERITY: Record<ImportStatus, number> = { inactive: 0, warning: 1, active: 2 };
@@ -47,7 +49,7 @@ function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) =>
     accountId = named.entry.id;
   }
   const matching = diagnosesOf(accountId)
-    .filter((d) => (!req.status || d.status === req.status) && (!req.cause || d.cause === req.cause))
+    .filter((d) => (!req.status || d.status === req.status) && (!req.cause || d.cause === req.cause) && (req.idle === undefined || (d.idle !== null) === req.idle))
     .sort(byReportOrder);
   const p = page(matching, req);
   const accounts = accountId === null ? dir.size : 1;

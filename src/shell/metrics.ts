@@ -91,6 +91,17 @@ export class Metrics {
         }
       },
     });
+    const idle = new Gauge({
+      name: "insights_imports_idle",
+      help: "Active imports that carry nothing, by reason: no_responders (service), no_subscribers (stream); from the servers' subscriptions each epoch",
+      labelNames: ["reason"],
+      registers: [this.registry],
+      collect() {
+        const counts = { no_responders: 0, no_subscribers: 0 };
+        for (const [, d] of self.source.imports()) if (d.idle) counts[d.idle]++;
+        for (const [reason, n] of Object.entries(counts)) idle.set({ reason }, n);
+      },
+    });
     const nextExpiry = new Gauge({
       name: "insights_next_token_expiry_timestamp_seconds",
       help: "The soonest expiry (unix seconds) of an activation token an import holds that has not expired yet; +Inf: none expires",

@@ -6,6 +6,7 @@
 import { NoRespondersError, RequestError, TimeoutError, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
+import { hasWildcard, subjectsCollide } from "../core/subject.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
 
 export const SUBJECTS = {
@@ -13,6 +14,7 @@ export const SUBJECTS = {
   list: "$SYS.REQ.CLAIMS.LIST",
   lookup: (id: string) => `$SYS.REQ.ACCOUNT.${id}.CLAIMS.LOOKUP`,
   info: (id: string) => `$SYS.REQ.ACCOUNT.${id}.INFO`,
+  subsz: (id: string) => `$SYS.REQ.ACCOUNT.${id}.SUBSZ`,
   varz: "$SYS.REQ.SERVER.PING.VARZ",
   accountz: "$SYS.REQ.SERVER.PING.ACCOUNTZ",
   ping: "$SYS.REQ.SERVER.PING",
@@ -21,6 +23,9 @@ export const SUBJECTS = {
   /** What `nsc push --prune` sends: an operator-signed list of accounts to delete. */
   deletes: "$SYS.REQ.CLAIMS.DELETE",
 } as const;
+
+/** Subscriptions listed per server when a wildcard subject's interest is asked (more: unknown). */
+export const SUBSZ_LIST_LIMIT = 10_000;
 
 /** More accounts than this in one deployment is treated as hostile input. */
 export const MAX_ACCOUNTS = 1_000_000;
@@ -224,6 +229,37 @@ export class ResolverClient {
     }
     if (servers === 0) throw new Error(`no server answered ${SUBJECTS.accountz}`);
     return { servers, accounts };
+  }
+
+  /**
+   * Has the account a local subscription that a message on `subject` would reach, on each server
+   * (ACCOUNT.<id>.SUBSZ counts only a server's own clients, so every server is asked)? A literal
+   * subject is asked with SUBSZ's `test`; a wildcard one by listing up to SUBSZ_LIST_LIMIT
+   * subscriptions and looking for one that collides with it (more than that: null, unknown).
+   */
+  async subscriptionInterest(account: string, subject: string, servers: number, maxWaitMs: number): Promise<(boolean | null)[]> {
+    const wildcard = hasWildcard(subject);
+    const options = wildcard ? { limit: SUBSZ_LIST_LIMIT } : { test: subject, limit: 1 };
+    const replies = await this.nc.requestMany(SUBJECTS.subsz(account), JSON.stringify(options), { strategy: "count", maxMessages: Math.max(1, servers), maxWait: maxWaitMs });
+    const answers: (boolean | null)[] = [];
+    for await (const msg of replies) {
+      let data: { total?: unknown; subscriptions_list?: unknown } | undefined;
+      try {
+        data = msg.json<{ data?: typeof data }>().data;
+      } catch {
+        answers.push(null);
+        continue;
+      }
+      const total = typeof data?.total === "number" ? data.total : null;
+      if (total === null) answers.push(null);
+      else if (!wildcard) answers.push(total > 0);
+      else {
+        const subs = Array.isArray(data?.subscriptions_list) ? (data.subscriptions_list as { subject?: unknown }[]) : [];
+        const hit = subs.some((s) => typeof s?.subject === "string" && subjectsCollide(s.subject, subject));
+        answers.push(hit ? true : total > subs.length ? null : false);
+      }
+    }
+    return answers;
   }
 
   /** How many servers answer a ping: each of them answers an ACCOUNT.<id>.INFO request too. */

@@ -24,6 +24,7 @@ function diagnosis(over: Partial<ImportDiagnosis>): ImportDiagnosis {
     remediation: [],
     token: null,
     server: null,
+    idle: null,
     ...over,
   };
 }
@@ -41,7 +42,7 @@ describe("importGraph", () => {
 
 describe("DOT", () => {
   it("colours by status, dashes idle imports, and keeps every name one quoted string", () => {
-    const dot = toDot(importGraph([diagnosis({ account_name: HOSTILE, status: "inactive", cause: "export_not_found" }), diagnosis({ subject: "w", status: "warning", cause: "activation_expiring_soon" }), { ...diagnosis({ subject: "i" }), idle: "no_subscribers" } as ImportDiagnosis], new Date(0)));
+    const dot = toDot(importGraph([diagnosis({ account_name: HOSTILE, status: "inactive", cause: "export_not_found" }), diagnosis({ subject: "w", status: "warning", cause: "activation_expiring_soon" }), diagnosis({ subject: "i", idle: "no_subscribers" })], new Date(0)));
     const edges = dot.split("\n").filter((l) => /^ {2}"A[A-Z]{55}" -> /.test(l));
     expect(edges).toHaveLength(3);
     expect(edges.find((l) => l.includes("export_not_found"))).toContain("color=red");

@@ -8,7 +8,7 @@ const S = "S".repeat(56);
 
 function diagnosis(status: ImportDiagnosis["status"], cause: ImportDiagnosis["cause"], expiresAt: string | null = null): ImportDiagnosis {
   const token = expiresAt ? { issuer: S, issuer_account: null, issued_at: null, not_before: null, expires_at: expiresAt } : null;
-  return { account: A, account_name: "A", name: null, type: "stream", source_account: S, source_account_name: "S", subject: "x", local_subject: null, status, cause, message: "", remediation: [], token, server: null };
+  return { account: A, account_name: "A", name: null, type: "stream", source_account: S, source_account_name: "S", subject: "x", local_subject: null, status, cause, message: "", remediation: [], token, server: null, idle: null };
 }
 
 describe("per-import series", () => {

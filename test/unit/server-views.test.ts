@@ -32,6 +32,7 @@ function diagnosis(status: ImportDiagnosis["status"]): ImportDiagnosis {
     remediation: [],
     token: null,
     server: null,
+    idle: null,
   };
 }
 
