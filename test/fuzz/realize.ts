@@ -116,7 +116,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
     const nats: AccountClaims = { exports: exportClaims(a.exports) as ExportClaim[], imports: claims as ImportClaim[] };
     if (listed.length > 0) nats.signing_keys = listed as NonNullable<AccountClaims["signing_keys"]>;
     if (a.import_limit !== undefined) nats.limits = { imports: a.import_limit };
-    if (a.mappings && a.mappings.length > 0) (nats as Record<string, unknown>)["mappings"] = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));
+    if (a.mappings && a.mappings.length > 0) nats.mappings = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));
     const issuer = issuerOf(a);
     await importer.reissue(nats, {
       ...(issuer ? { issuer } : {}),
