@@ -7,10 +7,10 @@ import { accountErrors, summarize } from "../core/report.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 import type { JwtSource } from "../shell/server-accounts.js";
-import { defineEndpoint } from "./endpoint.js";
+import { defineEndpoint, type EndpointSource } from "./endpoint.js";
 import { page, type Paging } from "./payload.js";
 import { namedAccount, refuse, type Refusal } from "../core/result.js";
-import { serviceError } from "./refusal.js";
+import { forbidden, serviceError } from "./refusal.js";
 
 interface CheckRequest extends Paging {
   account?: string;
@@ -73,9 +73,20 @@ export const checkEndpoint = defineEndpoint<CheckRequest>({
   response: "check-reply",
   description: "Every import of every account (or of one), with status, cause, message and remediation",
   lists: ["imports"],
-  answer: (req, source) => {
-    const outcome = check(source.directory(), (id) => source.diagnosesOf(id), req, new Date(), source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [] });
-    if (!outcome.ok) throw serviceError(outcome);
-    return outcome.reply;
-  },
+  answer: answerCheck,
+  forAccount: (req, source, account) => answerCheck(forAccount(req, account, source.directory()), source),
 });
+
+function answerCheck(req: CheckRequest, source: EndpointSource): Record<string, unknown> {
+  const outcome = check(source.directory(), (id) => source.diagnosesOf(id), req, new Date(), source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [] });
+  if (!outcome.ok) throw serviceError(outcome);
+  return outcome.reply;
+}
+
+/** A tenant's question: about its own account, whatever it names (another is refused, 403). */
+function forAccount(req: CheckRequest, account: string, dir: AccountDirectory): CheckRequest {
+  if (req.account !== undefined && req.account !== account && dir.resolve(req.account)?.id !== account) {
+    throw forbidden("account: a request through an import may ask about its own account only");
+  }
+  return { ...req, account };
+}

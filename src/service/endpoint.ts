@@ -11,6 +11,8 @@ import type { EvaluationOptions } from "../core/evaluate.js";
 import type { JwtSource } from "../shell/server-accounts.js";
 import { fitLists } from "./payload.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
+import { forbidden } from "./refusal.js";
+import { requesterOf } from "./requester.js";
 import { describeError, validator, type SchemaName } from "./schemas.js";
 
 /** Larger request bodies are refused before parsing (unless an endpoint allows more). */
@@ -43,6 +45,11 @@ export interface EndpointDefinition<Request> {
    * is thrown as a ServiceError (4xx).
    */
   answer(request: Request, source: EndpointSource): Record<string, unknown>;
+  /**
+   * The reply to a request an ordinary account made through a service import (requester.ts): about
+   * that account only. Absent: such a request is refused (403).
+   */
+  forAccount?(request: Request, source: EndpointSource, account: string): Record<string, unknown>;
 }
 
 /** Any endpoint, whatever its request type (what registration takes). */
@@ -53,14 +60,25 @@ export function defineEndpoint<Request>(definition: EndpointDefinition<Request>)
   return definition;
 }
 
-/** Request bytes in, reply JSON out; throws ServiceError for a client error. */
-export type Handler = (data: Uint8Array) => string;
+/**
+ * Request bytes and the values of its `Nats-Request-Info` header in, reply JSON out; throws
+ * ServiceError for a client error.
+ */
+export type Handler = (data: Uint8Array, requestInfo?: readonly string[]) => string;
 
 /** The endpoint's handler, answering from `source`: its validator is compiled here, once. */
 export function bindEndpoint(endpoint: Endpoint, source: EndpointSource): Handler {
   const validate = validator(endpoint.request);
   const maxBytes = endpoint.maxRequestBytes ?? MAX_REQUEST_BYTES;
-  return (data) => fitLists(endpoint.answer(parseBody(data, validate, maxBytes), source), endpoint.lists, source.maxPayload());
+  return (data, requestInfo) => {
+    const requester = requesterOf(requestInfo);
+    // Who asked decides what may be answered, before the body is even read.
+    if (requester.kind === "unproven") throw forbidden(`the requesting account cannot be told: ${requester.reason}`);
+    if (requester.kind === "account" && !endpoint.forAccount) throw forbidden(`${endpoint.name}: only system-account users may ask`);
+    const request = parseBody(data, validate, maxBytes);
+    const reply = requester.kind === "account" ? endpoint.forAccount!(request, source, requester.account) : endpoint.answer(request, source);
+    return fitLists(reply, endpoint.lists, source.maxPayload());
+  };
 }
 
 /** Parse and validate a request body; a ServiceError(400) names what is wrong. */

@@ -6,9 +6,9 @@
  */
 import { iso } from "../core/time.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
-import { preflight } from "../core/whatif/preflight.js";
-import { defineEndpoint } from "./endpoint.js";
-import { serviceError } from "./refusal.js";
+import { preflight, type PreflightResult } from "../core/whatif/preflight.js";
+import { defineEndpoint, type EndpointSource } from "./endpoint.js";
+import { forbidden, serviceError } from "./refusal.js";
 
 interface PreflightRequest {
   jwt: string;
@@ -23,12 +23,36 @@ export const preflightEndpoint = defineEndpoint<PreflightRequest>({
   // The body carries a whole account JWT, which may be up to 1 MiB.
   maxRequestBytes: MAX_TOKEN_BYTES + 1024,
   lists: ["changes", "removed", "refused_imports"],
-  answer: (req, source) => {
-    const opts = source.options();
-    const outcome = preflight(source.directory(), req.jwt, opts);
-    if (!outcome.ok) throw serviceError(outcome);
-    const r = outcome.result;
-    const summary = { changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length, removed: r.removed.length, refused_imports: r.refused_imports.length };
-    return { checked_at: iso(opts.now), ...r, summary, truncated: false };
-  },
+  answer: (req, source) => reply(predict(req, source), source),
+  forAccount: (req, source, account) => reply(ownImportsOnly(predict(req, source), account), source),
 });
+
+function predict(req: PreflightRequest, source: EndpointSource): PreflightResult {
+  const outcome = preflight(source.directory(), req.jwt, source.options());
+  if (!outcome.ok) throw serviceError(outcome);
+  return outcome.result;
+}
+
+function reply(r: PreflightResult, source: EndpointSource): Record<string, unknown> {
+  const summary = { changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length, removed: r.removed.length, refused_imports: r.refused_imports.length };
+  return { checked_at: iso(source.options().now), ...r, summary, truncated: false };
+}
+
+/**
+ * A tenant may propose its own account's JWT only, and learns what it does to its own imports:
+ * what it would do to other accounts' imports from it would tell who imports what, so it is left
+ * out, and a note says so whether or not there are any.
+ */
+function ownImportsOnly(r: PreflightResult, account: string): PreflightResult {
+  if (r.account !== account) throw forbidden("jwt: a request through an import may propose its own account's JWT only");
+  const changes = r.changes.filter((c) => c.account === account);
+  return {
+    ...r,
+    changes,
+    breaks: r.stored && changes.some((c) => c.breaks),
+    removed: r.removed.filter((d) => d.account === account),
+    refused_imports: r.refused_imports.filter((d) => d.account === account),
+    // Always said, whether or not others import from it: its absence would tell.
+    notes: [...r.notes, "Only this account's own imports are shown: what the change does to other accounts' imports from it is not (ask the operator)."],
+  };
+}

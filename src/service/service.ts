@@ -12,6 +12,7 @@ import { expiringEndpoint } from "./expiring.js";
 import { orphanedEndpoint } from "./orphaned.js";
 import { preflightEndpoint } from "./preflight.js";
 import { rotationEndpoint } from "./rotation.js";
+import { REQUEST_INFO_HEADER } from "./requester.js";
 import { loadSchema } from "./schemas.js";
 
 const SERVICE_NAME = "insights";
@@ -48,7 +49,7 @@ export async function registerService(
       // Synchronous on purpose: a thrown ServiceError is answered with its code and counted in STATS.
       handler: (_err: Error | null, msg: ServiceMsg) => {
         try {
-          msg.respond(handle(msg.data));
+          msg.respond(handle(msg.data, msg.headers?.values(REQUEST_INFO_HEADER)));
         } catch (e) {
           if (e instanceof ServiceError && e.code < 500) onBadRequest();
           throw e;

@@ -11,6 +11,7 @@ export const REQUIRED_PERMISSIONS = {
     "$SYS.REQ.ACCOUNT.*.INFO", // each server's own view of an account
     "$SYS.REQ.SERVER.PING", // count the servers
     "$SYS.REQ.SERVER.PING.VARZ", // the operator JWT the servers trust
+    "$SYS.REQ.SERVER.PING.ACCOUNTZ", // the accounts the servers have loaded, where no resolver answers
     "insights.events.imports.>", // diagnostic events
   ],
   subscribe: [
