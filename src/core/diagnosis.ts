@@ -25,6 +25,7 @@ export const CAUSE_CODES = [
   "import_cycle",
   "local_subject_mapped",
   "local_subject_partly_mapped",
+  "jetstream_imports_incomplete",
 ] as const;
 
 export type CauseCode = (typeof CAUSE_CODES)[number];

@@ -16,6 +16,7 @@ import { implicitlyImported } from "./system-account.js";
 import { cycleOf, type CycleStep } from "./cycle.js";
 import { mappingReach, soleDestination } from "./mapping.js";
 import type { MappingFinding } from "./causes/cause.js";
+import { jetStreamSet, type ActiveSibling, type JetStreamSet } from "./jetstream.js";
 
 export interface EvaluationOptions {
   /** Unix seconds. */
@@ -39,10 +40,12 @@ export interface Finding {
   cycle?: CycleStep[] | null;
   /** For the mapping causes: the importer's mapping of the local subject. */
   mapping?: MappingFinding | null;
+  /** For jetstream_imports_incomplete: what the import's JetStream set lacks. */
+  jetstream?: JetStreamSet | null;
 }
 
 /** What one step of the procedure concludes (no cause: this step passes); not an import's Verdict. */
-type StepOutcome = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle" | "mapping">>;
+type StepOutcome = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle" | "mapping" | "jetstream">>;
 
 const pass = null;
 const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<StepOutcome> = {}): StepOutcome => ({
@@ -59,11 +62,11 @@ export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: 
 
 export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
   const activation = activationOrNull(imp.token);
-  let outcome = authorized(dir, importer, imp, opts);
-  // After authorization the server refuses an import that closes a cycle, then a duplicate stream (step F).
-  if (approved(outcome)) outcome = cycleOutcome(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? outcome;
+  let outcome = serverOutcome(dir, importer, imp, opts);
   // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
   if (approved(outcome)) outcome = mappedOutcome(importer, imp, outcome);
+  // An import the server honours may still be one piece of an incomplete JetStream set.
+  if (outcome.cause === null) outcome = jetStreamOutcome(dir, importer, imp, outcome, opts) ?? outcome;
   return {
     importer,
     imp,
@@ -73,6 +76,7 @@ export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, im
     activation: outcome.activation ?? activation,
     cycle: outcome.cycle ?? null,
     mapping: outcome.mapping ?? null,
+    jetstream: outcome.jetstream ?? null,
   };
 }
 
@@ -98,6 +102,31 @@ function mappedOutcome(importer: AccountEntry, imp: ImportClaim, outcome: StepOu
       // a mapping starving the import now outweighs a token that expires later
       return fail("local_subject_partly_mapped", null, { ...kept, mapping: { source: reach.mapping.source, to: reach.to, percent: reach.percent, newLocal: null } });
   }
+}
+
+/** Whether the server honours the import: authorization, then cycles, then duplicate streams. */
+function serverOutcome(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome {
+  const outcome = authorized(dir, importer, imp, opts);
+  // After authorization the server refuses an import that closes a cycle, then a duplicate stream (step F).
+  return approved(outcome) ? (cycleOutcome(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? outcome) : outcome;
+}
+
+/**
+ * An active import that uses another account's JetStream consumer, judged with the importer's other
+ * active imports from the same account (jetstream.ts): a warning when the set lacks a piece.
+ * Only for an exporter whose JWT grants JetStream; the system account's API is not a shared consumer.
+ */
+function jetStreamOutcome(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, outcome: StepOutcome, opts: EvaluationOptions): StepOutcome | null {
+  const exporter = dir.get(imp.account);
+  if (!exporter?.claims?.limits.jetStream || imp.account === dir.trust.systemAccount) return null;
+  const siblings = (importer.claims?.imports ?? []).flatMap((other): ActiveSibling[] => {
+    if (other.account !== imp.account) return [];
+    const o = other === imp ? outcome : serverOutcome(dir, importer, other, opts);
+    return approved(o) ? [{ imp: other, exportClaim: o.exportClaim ?? null }] : [];
+  });
+  const index = dir.exportsOf(imp.account)!;
+  const set = jetStreamSet(imp, outcome.exportClaim ?? null, siblings, (type, subject) => matchExport(index, type, subject) !== null);
+  return set ? { ...outcome, cause: "jetstream_imports_incomplete", jetstream: set } : null;
 }
 
 const approved = (outcome: StepOutcome) => outcome.cause === null || outcome.cause === "activation_expiring_soon";
@@ -132,8 +161,7 @@ function duplicateOf(dir: AccountDirectory, importer: AccountEntry, imp: ImportC
     (other) => other.index < imp.index && other.type !== "service" && other.account === imp.account && other.subject === imp.subject,
   );
   for (const other of earlier) {
-    const first = evaluateImport(dir, importer, other, opts);
-    if (first.cause === null || first.cause === "activation_expiring_soon") {
+    if (approved(serverOutcome(dir, importer, other, opts))) {
       return fail("duplicate_import", `it repeats import #${other.index + 1}${other.name ? ` ("${other.name}")` : ""}, which the server keeps`);
     }
   }

@@ -25,6 +25,7 @@ export function causeContext(dir: AccountDirectory, finding: Finding, now: numbe
     now,
     ...(finding.mapping ? { mapping: finding.mapping } : {}),
     ...(finding.cycle ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) } : {}),
+    ...(finding.jetstream ? { jetstream: finding.jetstream } : {}),
   };
 }
 

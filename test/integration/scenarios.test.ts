@@ -9,11 +9,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
 import { TestOperator, nowSec } from "../support/deployment.js";
-import { expectedVerdict, judge, mapLimit, type Verdict } from "../support/judge.js";
+import { expectedVerdict, importUnderTest, judge, mapLimit, serverListsImport, type Verdict } from "../support/judge.js";
 import { connectSystem, lookupAccount, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
-import { SCENARIOS, scenarioOn, type Built } from "../support/scenarios.js";
+import { JETSTREAM_MESSAGES, SCENARIOS, scenarioOn, type Built, type JetStreamExpectation } from "../support/scenarios.js";
+import { JETSTREAM_CONFIG, createShared, publishShared, pullAndAck, pushAndAck } from "../support/jetstream.js";
 import { rulesFor } from "../../src/core/validate.js";
 import { pinnedServers } from "../support/tools.js";
+
+/** JetStream sets are judged by real consumers on a JetStream server (below); every other scenario by flow. */
+const FLOW_SCENARIOS = SCENARIOS.filter((s) => !s.jetstream);
+const JETSTREAM_SCENARIOS = SCENARIOS.filter((s) => s.jetstream);
 
 interface Outcome {
   pushedImporter: boolean;
@@ -32,7 +37,7 @@ for (const { version, bin } of pinnedServers()) {
       const op = await TestOperator.create({ signingKey: true });
       server = await startServer(op, { bin: bin! });
       expect(server.version).toBe(version);
-      for (const s of SCENARIOS) builds.set(s.name, await s.build(op));
+      for (const s of FLOW_SCENARIOS) builds.set(s.name, await s.build(op));
 
       const trust = new OperatorTrust();
       trust.addOperator(op.jwt);
@@ -65,7 +70,7 @@ for (const { version, bin } of pinnedServers()) {
       await server?.stop();
     });
 
-    it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s", (name, catalogued) => {
+    it.each(FLOW_SCENARIOS.map((s) => [s.name, s] as const))("%s", (name, catalogued) => {
       const o = outcomes.get(name)!;
       const b = builds.get(name)!;
       expect(o.diagnosis.account).toBe(b.importer.id);
@@ -79,5 +84,72 @@ for (const { version, bin } of pinnedServers()) {
       expect(o.pushedImporter).toBe(!scenario.pushRejected);
     });
 
+  });
+}
+
+/**
+ * JetStream import sets: the exporter's stream and consumers are real, and so are the importer's
+ * consumers (test/support/jetstream.ts). The engine's verdict must match what they get: a warning
+ * where a part works and a part does not (both asserted), active where everything works, and the
+ * server honours every import of the set (its INFO lists the one under test).
+ */
+for (const { version, bin } of pinnedServers()) {
+  describe.skipIf(!bin)(`JetStream scenarios on a real nats-server v${version}${bin ? "" : " (not installed: skipped)"}`, () => {
+    let server: RunningServer;
+    const outcomes = new Map<string, { diagnosis: ImportDiagnosis; listed: boolean | null; measured: JetStreamExpectation }>();
+
+    beforeAll(async () => {
+      const op = await TestOperator.create({ signingKey: true });
+      server = await startServer(op, { bin: bin!, extraConfig: JETSTREAM_CONFIG });
+      const trust = new OperatorTrust();
+      trust.addOperator(op.jwt);
+      trust.rules = rulesFor(version);
+      trust.jetStreamApi = true;
+      const dir = new AccountDirectory(trust);
+      const nc = await connectSystem(server, op);
+      const builds: [string, Built][] = [];
+      try {
+        for (const s of JETSTREAM_SCENARIOS) {
+          const b = await s.build(op);
+          builds.push([s.name, b]);
+          for (const a of b.accounts) {
+            expect((await pushWith(nc, a.jwt)).ok).toBe(true);
+            dir.upsert(a.jwt);
+          }
+        }
+      } finally {
+        await nc.close();
+      }
+      const now = nowSec();
+      for (const [name, b] of builds) {
+        const expected = JETSTREAM_SCENARIOS.find((s) => s.name === name)!.jetstream!;
+        await createShared(server, b.exporter);
+        await publishShared(server, b.exporter, JETSTREAM_MESSAGES);
+        const side = { server, importer: b.importer, exporter: b.exporter, apiPrefix: b.apiPrefix! };
+        const measured: JetStreamExpectation = {};
+        if (expected.pull) {
+          const { consumerInfo, fetched, ackPending } = await pullAndAck(side, JETSTREAM_MESSAGES);
+          measured.pull = { consumerInfo, fetched, ackPending };
+        }
+        if (expected.push) {
+          const { bound, delivered, ackPending } = await pushAndAck(side, JETSTREAM_MESSAGES);
+          measured.push = { bound, delivered, ackPending };
+        }
+        const diagnosis = diagnoseAll(dir, { now, expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]).at(-1)!;
+        outcomes.set(name, { diagnosis, listed: await serverListsImport(server, b.importer, importUnderTest(b.importer)), measured });
+      }
+    }, 180_000);
+
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it.each(JETSTREAM_SCENARIOS.map((s) => [s.name, s] as const))("%s", (name, scenario) => {
+      const o = outcomes.get(name)!;
+      expect(o.diagnosis.cause).toBe(scenario.cause);
+      expect(o.diagnosis.status).toBe(scenario.cause ? "warning" : "active");
+      expect(o.listed).toBe(true);
+      expect(o.measured).toEqual(scenario.jetstream);
+    });
   });
 }

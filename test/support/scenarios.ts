@@ -7,6 +7,7 @@
 import type { CauseCode } from "../../src/core/index.js";
 import { activation, nowSec, type ImportClaim, type TestAccount, type TestOperator } from "./deployment.js";
 import { createAccount, createOperator, encodeAccount } from "@nats-io/jwt";
+import { JETSTREAM_LIMITS, SHARED, type PullOutcome, type PushOutcome } from "./jetstream.js";
 
 export interface Built {
   /** JWTs that exist, exporters first (the order they are pushed in). */
@@ -31,7 +32,21 @@ export interface Built {
    * found within a few tries (40 % misses 40 times in a row with odds of 1e-9).
    */
   retryMs?: number;
+  /** JetStream scenarios: where the importer's clients reach the exporter's JetStream API. */
+  apiPrefix?: string;
 }
+
+/**
+ * What real consumers of the importer get from the exporter's shared stream (test/support/jetstream.ts)
+ * when the exporter published `JETSTREAM_MESSAGES` messages: a fetch of that many, then a push
+ * consumer, each message acked.
+ */
+export interface JetStreamExpectation {
+  pull?: Pick<PullOutcome, "consumerInfo" | "fetched" | "ackPending">;
+  push?: Pick<PushOutcome, "bound" | "delivered" | "ackPending">;
+}
+
+export const JETSTREAM_MESSAGES = 2;
 
 export interface Scenario {
   /** The import under test is the importer's last one; any before it are set-up. */
@@ -49,6 +64,11 @@ export interface Scenario {
   unreachable?: "importer" | "exporter";
   /** Where an older server line decides otherwise (docs/servers.md): by line ("2.10"). */
   byLine?: Record<string, Pick<Scenario, "cause" | "pushRejected" | "unreachable">>;
+  /**
+   * A set of JetStream imports: judged on a server with JetStream by real consumers (what works and
+   * what does not), instead of the flow oracle.
+   */
+  jetstream?: JetStreamExpectation;
   build(op: TestOperator): Promise<Built>;
 }
 
@@ -157,6 +177,22 @@ async function mapped(
     mappings,
   });
   return built({ exporter, importer }, "service", answerOn, requestOn);
+}
+
+type JsClaim = { subject: string; type: "stream" | "service"; response_type?: string; local_subject?: string };
+const NEXT = `$JS.API.CONSUMER.MSG.NEXT.${SHARED.stream}.${SHARED.pull}`;
+const INFO = `$JS.API.CONSUMER.INFO.${SHARED.stream}.${SHARED.pull}`;
+const PULL_ACK = `$JS.ACK.${SHARED.stream}.${SHARED.pull}.>`;
+const PUSH_ACK = `$JS.ACK.${SHARED.stream}.${SHARED.push}.>`;
+/** The API subject `subject` under the importer's local prefix JS.X.API. */
+const underPrefix = (subject: string): string => subject.replace(/^\$JS\.API/, "JS.X.API");
+
+/** An exporter with JetStream sharing its stream's consumers, an importer with `imports` (the last one under test). */
+async function jetStreamSet(op: TestOperator, tag: string, exports: JsClaim[], imports: JsClaim[]): Promise<Built> {
+  const exporter = await op.account(`${tag}-EXP`, { limits: { ...JETSTREAM_LIMITS }, exports: exports.map((e) => ({ name: e.subject, ...e })) as never });
+  const importer = await op.account(`${tag}-IMP`, { imports: imports.map((i) => ({ name: i.subject, account: exporter.id, ...i })) as never });
+  const last = imports.at(-1)!;
+  return { exporter, importer, accounts: [exporter, importer], type: last.type, exporterSubject: last.subject, importerSubject: last.local_subject ?? last.subject, apiPrefix: "JS.X.API" };
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -546,5 +582,65 @@ export const SCENARIOS: Scenario[] = [
       const importer = await op.account("mapstream-IMP", { imports: [{ account: exporter.id, subject: "ms.a", type: "stream" }], mappings: { "ms.a": [{ subject: "gone.a" }] } });
       return built({ exporter, importer }, "stream", "ms.a");
     },
+  },
+  {
+    name: "JetStream: the whole API imported (exported Singleton), no ack import: fetch gets one message, acks are dropped, push delivers nothing",
+    cause: "jetstream_imports_incomplete",
+    jetstream: { pull: { consumerInfo: true, fetched: 1, ackPending: 2 }, push: { bound: false, delivered: 0, ackPending: 0 } },
+    build: (op) => jetStreamSet(op, "jsapi", [{ subject: "$JS.API.>", type: "service" }], [{ subject: "$JS.API.>", type: "service", local_subject: "JS.X.API.>" }]),
+  },
+  {
+    name: "JetStream: a complete pull set (next with Stream responses, consumer info, acks)",
+    cause: null,
+    jetstream: { pull: { consumerInfo: true, fetched: 2, ackPending: 0 } },
+    build: (op) =>
+      jetStreamSet(
+        op,
+        "jspull",
+        [{ subject: NEXT, type: "service", response_type: "Stream" }, { subject: INFO, type: "service" }, { subject: PULL_ACK, type: "service" }],
+        [{ subject: INFO, type: "service", local_subject: underPrefix(INFO) }, { subject: PULL_ACK, type: "service" }, { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) }],
+      ),
+  },
+  {
+    name: "JetStream: a pull set without the ack import: fetch works, acks are dropped",
+    cause: "jetstream_imports_incomplete",
+    jetstream: { pull: { consumerInfo: true, fetched: 2, ackPending: 2 } },
+    build: (op) =>
+      jetStreamSet(
+        op,
+        "jsnoack",
+        [{ subject: NEXT, type: "service", response_type: "Stream" }, { subject: INFO, type: "service" }, { subject: PULL_ACK, type: "service" }],
+        [{ subject: INFO, type: "service", local_subject: underPrefix(INFO) }, { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) }],
+      ),
+  },
+  {
+    name: "JetStream: a pull set without consumer info: the lookup fails, fetch and acks work",
+    cause: "jetstream_imports_incomplete",
+    jetstream: { pull: { consumerInfo: false, fetched: 2, ackPending: 0 } },
+    build: (op) =>
+      jetStreamSet(
+        op,
+        "jsnoinfo",
+        [{ subject: NEXT, type: "service", response_type: "Chunked" }, { subject: PULL_ACK, type: "service" }],
+        [{ subject: PULL_ACK, type: "service" }, { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) }],
+      ),
+  },
+  {
+    name: "JetStream: a push consumer with its deliver subject and acks imported",
+    cause: null,
+    jetstream: { push: { bound: true, delivered: 2, ackPending: 0 } },
+    build: (op) =>
+      jetStreamSet(
+        op,
+        "jspush",
+        [{ subject: SHARED.pushDeliver, type: "stream" }, { subject: PUSH_ACK, type: "service" }],
+        [{ subject: SHARED.pushDeliver, type: "stream" }, { subject: PUSH_ACK, type: "service" }],
+      ),
+  },
+  {
+    name: "JetStream: a push consumer's acks imported without its deliver subject: nothing is delivered",
+    cause: "jetstream_imports_incomplete",
+    jetstream: { push: { bound: false, delivered: 0, ackPending: 0 } },
+    build: (op) => jetStreamSet(op, "jsnodeliver", [{ subject: SHARED.pushDeliver, type: "stream" }, { subject: PUSH_ACK, type: "service" }], [{ subject: PUSH_ACK, type: "service" }]),
   },
 ];

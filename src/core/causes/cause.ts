@@ -4,6 +4,7 @@
  */
 import { exportTypeOf, type ActivationClaims, type ExportClaim, type ExportType, type ImportClaim } from "../jwt/claims.js";
 import type { CauseCode, ImportStatus } from "../diagnosis.js";
+import type { JetStreamSet } from "../jetstream.js";
 
 export interface AccountRef {
   id: string;
@@ -28,6 +29,8 @@ export interface CauseContext {
   cycle?: { account: AccountRef; imp: ImportClaim }[];
   /** For the mapping causes: the importer's mapping that takes requests on the local subject elsewhere. */
   mapping?: MappingFinding;
+  /** For jetstream_imports_incomplete: the import's JetStream set and what it lacks. */
+  jetstream?: JetStreamSet;
 }
 
 /** The importer's mapping of a service import's local subject, as the evaluator found it. */

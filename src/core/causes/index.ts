@@ -15,6 +15,7 @@ import { exportNotFound } from "./export-not-found.js";
 import { exportTypeMismatch } from "./export-type-mismatch.js";
 import { importCycle } from "./import-cycle.js";
 import { importInvalid } from "./import-invalid.js";
+import { jetStreamImportsIncomplete } from "./jetstream-imports-incomplete.js";
 import { missingActivationToken } from "./missing-activation-token.js";
 import { pushRejected } from "./push-rejected.js";
 import { serverStateStale } from "./server-state-stale.js";
@@ -49,6 +50,7 @@ const ALL: Cause[] = [
   importCycle,
   localSubjectMapped,
   localSubjectPartlyMapped,
+  jetStreamImportsIncomplete,
 ];
 
 export const CAUSES: ReadonlyMap<CauseCode, Cause> = new Map(ALL.map((c) => [c.code, c]));

@@ -75,7 +75,8 @@ export interface AccountClaims extends TimedClaims {
   exports: ExportClaim[];
   /** In the JWT's key order (the server installs them in Go's map order). */
   mappings: MappingClaim[];
-  limits: { imports: number; exports: number; wildcardExports: boolean };
+  /** `jetStream`: the JWT grants JetStream storage (the server enables JetStream for the account). */
+  limits: { imports: number; exports: number; wildcardExports: boolean; jetStream: boolean };
 }
 
 export interface ActivationClaims extends TimedClaims {
@@ -235,6 +236,11 @@ function limitsOf(nats: Obj): AccountClaims["limits"] {
     imports: num(l, "imports", "nats.limits"),
     exports: num(l, "exports", "nats.limits"),
     wildcardExports: bool(l, "wildcards", "nats.limits"),
+    // As the server decides it: any memory or disk storage, or any tiered limits.
+    jetStream:
+      num(l, "mem_storage", "nats.limits") !== 0 ||
+      num(l, "disk_storage", "nats.limits") !== 0 ||
+      Object.keys(obj(l["tiered_limits"], "nats.limits.tiered_limits")).length > 0,
   };
 }
 

@@ -1,0 +1,126 @@
+/**
+ * JetStream import sets through the engine alone (their real-server judgement: the scenario
+ * catalogue and test/integration/jetstream-sharing.test.ts).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { AccountDirectory, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
+import { pullConsumers } from "../../src/core/jetstream.js";
+import { TestOperator, nowSec, type TestAccount } from "../support/deployment.js";
+import { JETSTREAM_LIMITS } from "../support/jetstream.js";
+
+let op: TestOperator;
+beforeAll(async () => {
+  op = await TestOperator.create();
+});
+
+const NEXT = "$JS.API.CONSUMER.MSG.NEXT.ORDERS.pull";
+const INFO = "$JS.API.CONSUMER.INFO.ORDERS.pull";
+const ACK = "$JS.ACK.ORDERS.pull.>";
+
+type Claim = { subject: string; type: "stream" | "service"; response_type?: string; local_subject?: string };
+const svc = (subject: string, extra: Partial<Claim> = {}): Claim => ({ subject, type: "service", ...extra });
+const str = (subject: string): Claim => ({ subject, type: "stream" });
+
+async function deployment(exports: Claim[], imports: Claim[], jetStream = true): Promise<{ dir: AccountDirectory; exp: TestAccount; imp: TestAccount }> {
+  const exp = await op.account("EXP", { ...(jetStream ? { limits: { ...JETSTREAM_LIMITS } } : {}), exports: exports as never });
+  const imp = await op.account("IMP", { imports: imports.map((i) => ({ ...i, account: exp.id })) as never });
+  const trust = new OperatorTrust();
+  trust.addOperator(op.jwt);
+  const dir = new AccountDirectory(trust);
+  for (const a of [exp, imp]) dir.upsert(a.jwt);
+  return { dir, exp, imp };
+}
+
+function verdicts(dir: AccountDirectory, imp: TestAccount): Record<string, ImportDiagnosis> {
+  const all = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: 86400 }, [imp.id]);
+  return Object.fromEntries(all.map((d) => [d.subject, d]));
+}
+
+describe("the consumers a JetStream API import can fetch from", () => {
+  it.each([
+    ["$JS.API.>", "*", "*"],
+    ["$JS.API.CONSUMER.>", "*", "*"],
+    [NEXT, "ORDERS", "pull"],
+    ["$JS.API.CONSUMER.MSG.NEXT.ORDERS.*", "ORDERS", "*"],
+    ["$JS.API.*.MSG.NEXT.*.pull", "*", "pull"],
+    [">", "*", "*"],
+  ])("%s → %s/%s", (subject, stream, consumer) => {
+    expect(pullConsumers({ subject, type: "service", to: null, localSubject: null } as never)).toEqual({ stream, consumer });
+  });
+
+  it.each(["$JS.API.STREAM.INFO.ORDERS", "$JS.API.CONSUMER.INFO.ORDERS.pull", "$JS.API.CONSUMER.MSG.NEXT.ORDERS", "$JS.ACK.>"])("%s fetches nothing", (subject) => {
+    expect(pullConsumers({ subject, type: "service", to: null, localSubject: null } as never)).toBeNull();
+  });
+});
+
+describe("JetStream import sets", () => {
+  it("the whole API under a local prefix, exported Singleton, no ack import: a warning naming the response type and the ack import", async () => {
+    const { dir, exp, imp } = await deployment([svc("$JS.API.>")], [svc("$JS.API.>", { local_subject: "JS.X.API.>" })]);
+    const d = verdicts(dir, imp)["$JS.API.>"]!;
+    expect(d.status).toBe("warning");
+    expect(d.cause).toBe("jetstream_imports_incomplete");
+    expect(d.message).toContain("fetch from any consumer");
+    expect(d.message).toContain("delivers only the first");
+    expect(d.message).toContain("acks from IMP never reach the consumer");
+    expect(d.message).not.toContain("look the consumer up");
+    expect(d.remediation).toEqual([
+      "nsc add export --account EXP --subject '$JS.ACK.>' --service",
+      "nsc edit export --account EXP --subject '$JS.API.>' --response-type Stream",
+      "nsc push --account EXP",
+      `nsc add import --account IMP --src-account ${exp.id} --remote-subject '$JS.ACK.>' --service`,
+      "nsc push --account IMP",
+    ]);
+  });
+
+  it("a complete pull set (next with Stream responses, consumer info, acks): every import active", async () => {
+    const { dir, imp } = await deployment(
+      [svc(NEXT, { response_type: "Stream" }), svc(INFO), svc(ACK)],
+      [svc(NEXT, { local_subject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }), svc(INFO, { local_subject: "JS.X.API.CONSUMER.INFO.ORDERS.pull" }), svc(ACK)],
+    );
+    expect(Object.values(verdicts(dir, imp)).map((d) => d.status)).toEqual(["active", "active", "active"]);
+  });
+
+  it("no ack import although the exporter exports acks: only the import to add, under the ack subject itself", async () => {
+    const { dir, exp, imp } = await deployment([svc(NEXT, { response_type: "Chunked" }), svc(INFO), svc(ACK)], [svc(NEXT), svc(INFO)]);
+    const v = verdicts(dir, imp);
+    expect(v[INFO]!.status).toBe("active");
+    expect(v[NEXT]!.cause).toBe("jetstream_imports_incomplete");
+    expect(v[NEXT]!.message).toContain("consumer pull on stream ORDERS");
+    expect(v[NEXT]!.remediation).toEqual([`nsc add import --account IMP --src-account ${exp.id} --remote-subject '$JS.ACK.ORDERS.pull.>' --service`, "nsc push --account IMP"]);
+  });
+
+  it("consumer info missing: the import to add keeps the next import's local prefix", async () => {
+    const { dir, exp, imp } = await deployment([svc(NEXT, { response_type: "Stream" }), svc(ACK)], [svc(NEXT, { local_subject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }), svc(ACK)]);
+    const d = verdicts(dir, imp)[NEXT]!;
+    expect(d.message).toContain("look the consumer up before pulling");
+    expect(d.remediation).toContain(`nsc add export --account EXP --subject '${INFO}' --service`);
+    expect(d.remediation).toContain(
+      `nsc add import --account IMP --src-account ${exp.id} --remote-subject '${INFO}' --service --local-subject JS.X.API.CONSUMER.INFO.ORDERS.pull`,
+    );
+  });
+
+  it("an ack import under another local subject carries no acks; an inactive one neither", async () => {
+    const renamed = await deployment([svc(NEXT, { response_type: "Stream" }), svc(INFO), svc(ACK)], [svc(NEXT), svc(INFO), svc(ACK, { local_subject: "acks.>" })]);
+    expect(verdicts(renamed.dir, renamed.imp)[NEXT]!.cause).toBe("jetstream_imports_incomplete");
+    const unexported = await deployment([svc(NEXT, { response_type: "Stream" }), svc(INFO)], [svc(NEXT), svc(INFO), svc(ACK)]);
+    const v = verdicts(unexported.dir, unexported.imp);
+    expect(v[ACK]!.cause).toBe("export_not_found");
+    expect(v[NEXT]!.cause).toBe("jetstream_imports_incomplete");
+    expect(v[NEXT]!.remediation[0]).toBe("nsc add export --account EXP --subject '$JS.ACK.ORDERS.pull.>' --service");
+  });
+
+  it("a push consumer: acks imported with the deliver subject are complete; acks alone are a warning on the ack import", async () => {
+    const complete = await deployment([str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")], [str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")]);
+    expect(Object.values(verdicts(complete.dir, complete.imp)).map((d) => d.status)).toEqual(["active", "active"]);
+    const alone = await deployment([str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")], [svc("$JS.ACK.ORDERS.push.>")]);
+    const d = verdicts(alone.dir, alone.imp)["$JS.ACK.ORDERS.push.>"]!;
+    expect(d.cause).toBe("jetstream_imports_incomplete");
+    expect(d.message).toContain("push consumer's messages never reach IMP");
+    expect(d.remediation).toContain("nsc add export --account EXP --subject '<deliver subject>'");
+  });
+
+  it("an exporter whose JWT grants no JetStream: its $JS subjects are ordinary services", async () => {
+    const { dir, imp } = await deployment([svc("$JS.API.>")], [svc("$JS.API.>")], false);
+    expect(verdicts(dir, imp)["$JS.API.>"]!.status).toBe("active");
+  });
+});
