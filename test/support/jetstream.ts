@@ -17,7 +17,7 @@
  *  - `flowControl`: a push consumer with flow control, sent more than the server lets pend before
  *    the client answers a flow-control request: everything arrives iff the answers reach it.
  */
-import { jetstream, jetstreamManager, AckPolicy, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, AckPolicy, StorageType, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount } from "./deployment.js";
 import { connectAs, type Reachable } from "./nats-server.js";
@@ -47,7 +47,7 @@ export async function createShared(server: Reachable, exporter: TestAccount): Pr
   const nc = await connectAs(server, exporter);
   try {
     const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: SHARED.stream, subjects: [SHARED.subjects], storage: "memory" as never });
+    await jsm.streams.add({ name: SHARED.stream, subjects: [SHARED.subjects], storage: StorageType.Memory });
     const ack_wait = ACK_WAIT_MS * 1_000_000;
     await jsm.consumers.add(SHARED.stream, { durable_name: SHARED.pull, ack_policy: AckPolicy.Explicit, ack_wait });
     await jsm.consumers.add(SHARED.stream, { durable_name: SHARED.push, ack_policy: AckPolicy.Explicit, ack_wait, deliver_subject: SHARED.pushDeliver });

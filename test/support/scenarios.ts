@@ -190,7 +190,7 @@ const underPrefix = (subject: string): string => subject.replace(/^\$JS\.API/, "
 /** An exporter with JetStream sharing its stream's consumers, an importer with `imports` (the last one under test). */
 async function jetStreamSet(op: TestOperator, tag: string, exports: JsClaim[], imports: JsClaim[]): Promise<Built> {
   const exporter = await op.account(`${tag}-EXP`, { limits: { ...JETSTREAM_LIMITS }, exports: exports.map((e) => ({ name: e.subject, ...e })) as never });
-  const importer = await op.account(`${tag}-IMP`, { imports: imports.map((i) => ({ name: i.subject, account: exporter.id, ...i })) as never });
+  const importer = await op.account(`${tag}-IMP`, { imports: imports.map((i) => ({ name: i.subject, account: exporter.id, ...i })) });
   const last = imports.at(-1)!;
   return { exporter, importer, accounts: [exporter, importer], type: last.type, exporterSubject: last.subject, importerSubject: last.local_subject ?? last.subject, apiPrefix: "JS.X.API" };
 }
