@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 5;
+export const GENERATOR_VERSION = 6;
 
 const DAY = 86_400;
 export const HUB_IMPORTERS = 100;
@@ -123,7 +123,7 @@ interface PlannedImport {
   /** Hub import (a valid private stream import from exporter 0). */
   hub?: boolean;
   /** This import carries the account-level fault of its profile. */
-  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second" | "cycle_into" | "cycle_back" | "mapped_away" | "mapped_partly";
+  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second" | "cycle_into" | "cycle_back" | "mapped_away" | "mapped_partly" | "jetstream_api";
 }
 
 /** Keys from a hash of (seed, label): independent of the order they are made in. */
@@ -222,6 +222,9 @@ export function generate(size: number, seed: number, base: number): Deployment {
   const [cycleX, cycleY] = [liveExporters[0]!, liveExporters[1]!];
   plans.get(cycleX)!.push({ kind: "public_stream", exporter: cycleY, fault: "cycle_into" });
   plans.get(cycleY)!.push({ kind: "public_stream", exporter: cycleX, fault: "cycle_back" });
+  // An exporter shares its JetStream API; an account imports it without the ack subject: a warning.
+  const jetStreamExporter = liveExporters[2]!;
+  plans.get(liveExporters[3]!)!.push({ kind: "public_service", exporter: jetStreamExporter, fault: "jetstream_api" });
 
   const exportsOf = (acc: Keyed, extraRevoked: number[] = []) => {
     const e = `e${acc.index}`;
@@ -233,6 +236,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
       { name: "svc-pub", subject: `${e}.svc.pub.*`, type: "service" },
       { name: "svc-priv", subject: `${e}.svc.priv.*`, type: "service", token_req: true },
       { name: "atp", subject: `${e}.atp.*.data`, type: "stream", account_token_position: 3 },
+      ...(acc.index === jetStreamExporter ? [{ name: "js-api", subject: "$JS.API.>", type: "service", response_type: "Stream" }] : []),
     ];
   };
 
@@ -265,6 +269,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
     if (p.fault === "duplicate_first") return stream(`${e}.pub.${u}.twice`);
     if (p.fault === "duplicate_second") return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
     if (p.fault === "cycle_into") return stream(`${e}.pub.cyc`, { name: "cycle" });
+    if (p.fault === "jetstream_api") return service("$JS.API.>", { name: "js", local_subject: `js.${e}.API.>` });
     if (p.fault === "cycle_back") return stream(`${e}.pub.cyc`, { name: "cycle-back", local_subject: `e${acc.index}.pub.cyc` });
     if (p.fault === "mapped_away") return service(`${e}.svc.pub.${u}`, { name: "mapped", local_subject: `mapped.${u}` });
     if (p.fault === "mapped_partly") return service(`${e}.svc.pub.${u}`, { name: "partly", local_subject: `partly.${u}` });
@@ -312,7 +317,8 @@ export function generate(size: number, seed: number, base: number): Deployment {
   };
 
   const accountJwt = (acc: Keyed, importClaims: Record<string, unknown>[], extraRevoked: number[] = []): string => {
-    const nats: Record<string, unknown> = { limits: UNLIMITED, default_permissions: { pub: {}, sub: {} } };
+    const limits = acc.index === jetStreamExporter ? { ...UNLIMITED, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } : UNLIMITED;
+    const nats: Record<string, unknown> = { limits, default_permissions: { pub: {}, sub: {} } };
     if (acc.signingKeys.length > 0) {
       nats["signing_keys"] = acc.signingKeys.map((k) => k.publicKey);
       nats["exports"] = exportsOf(acc, extraRevoked);

@@ -32,7 +32,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
     // activation_invalid and import_invalid JWTs are refused by the server on push: live they are push_rejected.
     const expected = CAUSE_CODES.filter((c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c));
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
-    expect(stdout).toMatch(/\d+ accounts, 56 imports: 19 active, 35 inactive, 2 warning/);
+    expect(stdout).toMatch(/\d+ accounts, 67 imports: 26 active, 35 inactive, 6 warning/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {
