@@ -23,7 +23,7 @@ const str = (subject: string): Claim => ({ subject, type: "stream" });
 
 async function deployment(exports: Claim[], imports: Claim[], jetStream = true): Promise<{ dir: AccountDirectory; exp: TestAccount; imp: TestAccount }> {
   const exp = await op.account("EXP", { ...(jetStream ? { limits: { ...JETSTREAM_LIMITS } } : {}), exports: exports as never });
-  const imp = await op.account("IMP", { imports: imports.map((i) => ({ ...i, account: exp.id })) as never });
+  const imp = await op.account("IMP", { imports: imports.map((i) => ({ ...i, account: exp.id })) });
   const trust = new OperatorTrust();
   trust.addOperator(op.jwt);
   const dir = new AccountDirectory(trust);
