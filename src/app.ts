@@ -48,7 +48,6 @@ export class InsightsApp {
   readonly metrics: Metrics;
   private readonly life = new Lifecycle();
   private readonly connection: ConnectionWatch;
-  private readonly events: EventPublisher;
   private readonly verdicts: VerdictPublisher;
   private readonly loop: ResyncLoop;
   private readonly pushes: PushConfirmer;
@@ -68,8 +67,7 @@ export class InsightsApp {
     this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts) => ParallelVerifier.start(jwts));
     const resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.connection = new ConnectionWatch(nc, log);
-    this.events = new EventPublisher(nc, gate, log);
-    this.verdicts = new VerdictPublisher(this.monitor, this.events, resolver, this.life, log, config.requestTimeoutMs);
+    this.verdicts = new VerdictPublisher(this.monitor, new EventPublisher(nc, gate, log), resolver, this.life, log, config.requestTimeoutMs);
     this.metrics = new Metrics({ imports: () => this.verdicts.keyed(), connected: () => this.connection.connected }, { importSeries: config.metricsImports });
     const loader = new AccountLoader(this.monitor, resolver, config.operatorJwtPath, log);
     this.loader = loader;
@@ -145,7 +143,7 @@ export class InsightsApp {
     await Promise.allSettled(this.pushes.pending());
     await this.loop.pending();
     await Promise.allSettled(this.verdicts.pending());
-    await this.events.drained();
+    await this.verdicts.drained();
     await drainOrClose(this.nc);
     if (this.stateNc) await drainOrClose(this.stateNc);
   }

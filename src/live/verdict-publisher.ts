@@ -106,6 +106,11 @@ export class VerdictPublisher {
     return [...this.viewWork];
   }
 
+  /** Resolves once every event queued so far has been published (or given up). */
+  drained(): Promise<void> {
+    return this.events.drained();
+  }
+
   /**
    * Resolves once every event decided on so far (the start-up's removals too) has been published
    * on the connection or found published by another instance.
