@@ -79,10 +79,19 @@ function mappingProbe(p: Probe, all: RealizedImport[]): Probe {
   const touching = Object.keys(own).filter((src) => isValidSubject(src) && isValidSubject(p.localPattern) && subjectsCollide(src, p.localPattern));
   if (touching.length === 0) return p;
   if (p.publish === null) return { ...p, undecidable: `the importer maps "${touching[0]}" and no flow probe isolates this import (${p.note})` };
+  // Another of the importer's mappings leading onto the local subject: requests reach the import
+  // through that subject (the engine says active), not through the local subject the probe uses.
+  const onto = Object.keys(own).find((src) => !touching.includes(src) && own[src]!.some((d) => isValidSubject(destinationPattern(d.subject)) && subjectsCollide(destinationPattern(d.subject), p.localPattern)));
+  if (onto !== undefined) return { ...p, undecidable: `the importer maps "${onto}" onto the local subject: requests reach the import through it` };
   const elsewhere = all.filter((o) => o !== imp && o.claim.type === "service" && (o.importer === imp.importer || o.exporter === imp.importer));
   for (const src of touching) {
     for (const d of own[src]!) {
       const pattern = destinationPattern(d.subject);
+      // A request moved to another subject inside the import's own local subject still reaches it,
+      // but arrives at the exporter on the moved subject, where the probe's responder does not listen.
+      if (d.subject !== src && isValidSubject(pattern) && subjectsCollide(pattern, p.localPattern)) {
+        return { ...p, undecidable: `the importer maps "${src}" to "${d.subject}", inside the import's own subjects: the request reaches the exporter on a moved subject` };
+      }
       const rival = elsewhere.find((o) => {
         const side = patterns(o.claim)[o.importer === imp.importer ? "local" : "exporter"];
         return isValidSubject(side) && isValidSubject(pattern) && subjectsCollide(pattern, side);
