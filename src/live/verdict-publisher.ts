@@ -18,13 +18,25 @@ import type { Lifecycle } from "./lifecycle.js";
 
 /**
  * After a change, the servers' view of the accounts it touched is asked for again before their
- * verdicts are published; while a server still shows other JWTs than the resolver's, it is asked
- * again after these delays, within FRESH_VIEW_BOUND_MS in all (then its view is left out).
+ * verdicts are published; while a server still shows other JWTs than the resolver's, or has not
+ * answered, it is asked again after these delays, within boundMs in all (then the held verdicts go
+ * out without its view, and CATCH_UP takes over).
  */
-const FRESH_VIEW_DELAYS_MS = [25, 75, 150, 300, 450];
-const FRESH_VIEW_BOUND_MS = 1000;
-/** One server's INFO answer is waited for at most this long (or the request time-out, if shorter). */
-const INFO_WAIT_MS = 500;
+const FRESH_VIEW = { delaysMs: [25, 75, 150, 300, 450], boundMs: 1000, waitMs: 500 };
+/**
+ * A view still not fresh once the held verdicts are out (a server behind, or one that did not
+ * answer in time: on a busy machine an INFO answer can take longer than FRESH_VIEW.waitMs) is asked
+ * for again at these delays, each answer waited for as long as any request, within boundMs in
+ * all; the verdicts are then offered again, the view applied. settled() waits for this too.
+ */
+const CATCH_UP = { delaysMs: [250, 500, 1000, 2000, 4000], boundMs: 10_000, waitMs: Infinity };
+/** How often and how long the servers are asked again, and how long one INFO answer is waited for. */
+interface Pace {
+  delaysMs: number[];
+  boundMs: number;
+  /** At most the request time-out. */
+  waitMs: number;
+}
 /** Subscription questions (ACCOUNT.<id>.SUBSZ to every server) in flight at once. */
 const IDLE_CONCURRENCY = 16;
 
@@ -35,6 +47,11 @@ export class VerdictPublisher {
   private readonly held = new Map<string, number>();
   /** Server views asked for after a change, not back yet. */
   private readonly viewWork = new Set<Promise<void>>();
+  /**
+   * Accounts whose last INFO fewer servers answered than there are: a missing answer is no view
+   * (refresh leaves the account without one), yet it is not a fresh one either.
+   */
+  private readonly unanswered = new Set<string>();
   /** The start-up's removal of imports that disappeared while no instance ran. */
   private startRemovals: Promise<void> = Promise.resolve();
   /** Active imports found idle at the last cross-check, by key. */
@@ -92,7 +109,7 @@ export class VerdictPublisher {
     for (let i = 0; i < all.length; i += IDLE_CONCURRENCY) {
       await Promise.all(
         all.slice(i, i + IDLE_CONCURRENCY).map(async ({ q, keys }) => {
-          const answers = await this.resolver.subscriptionInterest(q.account, q.subject, this.servers, Math.min(this.requestTimeoutMs, INFO_WAIT_MS)).catch(() => []);
+          const answers = await this.resolver.subscriptionInterest(q.account, q.subject, this.servers, Math.min(this.requestTimeoutMs, FRESH_VIEW.waitMs)).catch(() => []);
           const idle = idleFrom(q, answers, this.servers);
           if (idle) for (const key of keys) fresh.set(key, idle);
         }),
@@ -126,7 +143,7 @@ export class VerdictPublisher {
    * A verdict no server view can change (an inactive one, but for a cycle: a server can only add
    * an exposure to its message) goes out at once. The other imports of the accounts touched (those
    * with a changed verdict, and `touched`, whose JWTs changed) are held back until their servers
-   * have been asked again (bounded by FRESH_VIEW_BOUND_MS), then published once.
+   * have been asked again (bounded by FRESH_VIEW.boundMs; CATCH_UP after), then published once.
    */
   emit(changes: ImportChange[], touched: string[] = []): void {
     this.views.judged(changes.map((c) => c.key));
@@ -135,7 +152,7 @@ export class VerdictPublisher {
     else {
       const entries = this.monitor.keyed(accounts);
       const waiting = entries.filter(([, d]) => serverViewCanChange(d)).map(([key]) => key);
-      if (waiting.length > 0) this.holdFor(waiting, accounts, () => this.freshViews(accounts));
+      if (waiting.length > 0) this.holdFor(waiting, accounts);
       this.publishChanged(entries);
     }
     this.forgetRemoved();
@@ -163,15 +180,19 @@ export class VerdictPublisher {
   private async crossCheck(): Promise<void> {
     this.servers = Math.max(1, await this.resolver.serverCount());
     const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
+    this.unanswered.clear(); // every importer is asked again now
     await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
     await this.confirmExposures(importers);
     await this.refreshIdle().catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their subscriptions"));
   }
 
-  /** Hold back these imports' verdicts while `work` runs; then publish the accounts' verdicts, and confirm any exposure. */
-  private holdFor(keys: string[], accounts: string[], work: () => Promise<void>): void {
+  /**
+   * Hold back these imports' verdicts while the servers are asked for a fresh view; then publish
+   * the accounts' verdicts, and confirm any exposure. A view still not fresh is caught up after.
+   */
+  private holdFor(keys: string[], accounts: string[]): void {
     for (const key of keys) this.held.set(key, (this.held.get(key) ?? 0) + 1);
-    const done = work()
+    const done = this.freshViews(accounts, FRESH_VIEW)
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their view"))
       .then(() => {
         for (const key of keys) {
@@ -182,9 +203,23 @@ export class VerdictPublisher {
         this.publishChanged(this.monitor.keyed(accounts));
         return this.confirmExposures(accounts);
       })
+      .then(() => this.catchUp(accounts))
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not confirm a server's view"))
       .finally(() => this.viewWork.delete(done));
     this.viewWork.add(done);
+  }
+
+  /** The held verdicts went out without a fresh view of some account: ask again, longer, then offer them again. */
+  private async catchUp(accounts: string[]): Promise<void> {
+    if (this.stale(accounts).length === 0 || this.life.stopping) return;
+    await this.freshViews(accounts, CATCH_UP, false);
+    this.publishChanged(this.monitor.keyed(accounts));
+    await this.confirmExposures(accounts);
+  }
+
+  /** Of these accounts, those some server shows with other JWTs than the directory's, or did not answer about. */
+  private stale(accounts: string[]): string[] {
+    return [...new Set([...this.views.behind(accounts, this.basis), ...accounts.filter((id) => this.unanswered.has(id))])];
   }
 
   /** Offer the final verdicts, the servers' view applied, to the event publisher; held imports wait. */
@@ -205,28 +240,42 @@ export class VerdictPublisher {
   }
 
   /**
-   * Ask the servers about these accounts until each shows the resolver's JWTs, within a bound. At a
-   * time instant (an exp or nbf), first let the servers' own timers fire.
+   * Ask the servers about these accounts until each shows the resolver's JWTs, at `pace`. At a
+   * time instant (an exp or nbf), first let the servers' own timers fire. `first`: ask all of them
+   * once before asking only the stale ones.
    */
-  private async freshViews(accounts: string[]): Promise<void> {
+  private async freshViews(accounts: string[], pace: Pace, first = true): Promise<void> {
     const quiet = this.views.quietAfter(this.monitor.keyed(accounts), this.basis) - Date.now();
     if (quiet > 0) await sleep(quiet);
-    const deadline = Date.now() + FRESH_VIEW_BOUND_MS;
-    await this.views.refresh(accounts, (id: string) => this.accountInfo(id), this.basis, false);
-    for (const delay of FRESH_VIEW_DELAYS_MS) {
-      const behind = this.views.behind(accounts, this.basis);
-      if (behind.length === 0 || this.life.stopping || Date.now() + delay > deadline) return;
+    const deadline = Date.now() + pace.boundMs;
+    const info = (id: string) => this.accountInfo(id, pace.waitMs);
+    if (first) await this.views.refresh(accounts, info, this.basis, false);
+    for (const delay of pace.delaysMs) {
+      const stale = this.stale(accounts);
+      if (stale.length === 0 || this.life.stopping || Date.now() + delay > deadline) return;
       await sleep(delay);
-      await this.views.refresh(behind, (id: string) => this.accountInfo(id), this.basis, false);
+      await this.views.refresh(stale, info, this.basis, false);
     }
   }
 
-  /** A server that does not answer has no view; any other failure is logged (and the view left out too). */
-  private accountInfo(id: string) {
-    return this.resolver.accountInfo(id, this.servers, Math.min(this.requestTimeoutMs, INFO_WAIT_MS)).catch((e: unknown) => {
-      if (!noAnswer(e)) this.log.warn({ account: id, err: (e as Error).message }, "could not ask the servers for their view of an account");
-      throw e;
-    });
+  /**
+   * Each server's view of the account; the account is noted unanswered while fewer servers answer
+   * than there are. A server that does not answer has no view; any other failure is logged (and
+   * the view left out too).
+   */
+  private accountInfo(id: string, waitMs = FRESH_VIEW.waitMs) {
+    return this.resolver.accountInfo(id, this.servers, Math.min(this.requestTimeoutMs, waitMs)).then(
+      (replies) => {
+        if (replies.length < this.servers) this.unanswered.add(id);
+        else this.unanswered.delete(id);
+        return replies;
+      },
+      (e: unknown) => {
+        this.unanswered.add(id);
+        if (!noAnswer(e)) this.log.warn({ account: id, err: (e as Error).message }, "could not ask the servers for their view of an account");
+        throw e;
+      },
+    );
   }
 
   /**
