@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
 import { TestOperator, nowSec } from "../support/deployment.js";
 import { expectedVerdict, importUnderTest, judge, mapLimit, serverListsImport, type Verdict } from "../support/judge.js";
-import { connectSystem, lookupAccount, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
+import { connectSystem, lookupWith, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
 import { JETSTREAM_MESSAGES, SCENARIOS, scenarioOn, type Built, type JetStreamExpectation } from "../support/scenarios.js";
 import { JETSTREAM_CONFIG, createShared, publishShared, pullAndAck, pushAndAck } from "../support/jetstream.js";
 import { rulesFor } from "../../src/core/validate.js";
@@ -19,6 +19,22 @@ import { pinnedServers } from "../support/tools.js";
 /** JetStream sets are judged by real consumers on a JetStream server (below); every other scenario by flow. */
 const FLOW_SCENARIOS = SCENARIOS.filter((s) => !s.jetstream);
 const JETSTREAM_SCENARIOS = SCENARIOS.filter((s) => s.jetstream);
+
+/**
+ * The flow catalogue is signed once for the file: every line's server gets the same operator and
+ * JWTs (no scenario depends on when it is judged: times are hours or days away, or revocations,
+ * which compare with a token's iat). Only pushing and judging are per line.
+ */
+let signed: Promise<{ op: TestOperator; builds: Map<string, Built> }> | null = null;
+function flowCatalogue(): Promise<{ op: TestOperator; builds: Map<string, Built> }> {
+  signed ??= (async () => {
+    const op = await TestOperator.create({ signingKey: true });
+    const builds = new Map<string, Built>();
+    for (const s of FLOW_SCENARIOS) builds.set(s.name, await s.build(op));
+    return { op, builds };
+  })();
+  return signed;
+}
 
 interface Outcome {
   pushedImporter: boolean;
@@ -30,14 +46,15 @@ for (const { version, bin } of pinnedServers()) {
   if (!bin) console.warn(`scenario catalogue: nats-server v${version} is not installed (scripts/setup.sh): skipped`);
   describe.skipIf(!bin)(`scenarios on a real nats-server v${version}${bin ? "" : " (not installed: skipped)"}`, () => {
     let server: RunningServer;
-    const builds = new Map<string, Built>();
+    let builds = new Map<string, Built>();
     const outcomes = new Map<string, Outcome>();
 
     beforeAll(async () => {
-      const op = await TestOperator.create({ signingKey: true });
+      const catalogue = await flowCatalogue();
+      const op = catalogue.op;
+      builds = catalogue.builds;
       server = await startServer(op, { bin: bin! });
       expect(server.version).toBe(version);
-      for (const s of FLOW_SCENARIOS) builds.set(s.name, await s.build(op));
 
       const trust = new OperatorTrust();
       trust.addOperator(op.jwt);
@@ -54,7 +71,7 @@ for (const { version, bin } of pinnedServers()) {
           }
         }
         // What the server stored is exactly what the engine reads.
-        for (const [id, ok] of pushed) if (ok) expect(await lookupAccount(server, op, id)).toBe(dir.get(id)!.token);
+        for (const [id, ok] of pushed) if (ok) expect(await lookupWith(nc, id)).toBe(dir.get(id)!.token);
       } finally {
         await nc.close();
       }

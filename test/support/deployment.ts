@@ -227,7 +227,7 @@ export class TestAccount {
    * account key itself (its first signing key under a strict operator).
    */
   async userCreds(opts: { signer?: KeyPair; name?: string; user?: Partial<User> } = {}): Promise<string> {
-    const ukp = createUser();
+    const ukp = fast(createUser());
     // A strict operator's server trusts no account's identity key for users: sign with a signing key.
     const signer = opts.signer ?? (this.operator.strict ? this.signingKeys[0] : undefined);
     const encOpts = signer ? { signer } : {};

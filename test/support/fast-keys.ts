@@ -1,8 +1,10 @@
 /**
- * A KeyPair whose `sign` goes through node:crypto, for tests that sign thousands of JWTs: the
- * tweetnacl signer inside @nats-io/nkeys takes milliseconds per signature. Same key, same bytes.
+ * A KeyPair whose `sign` goes through node:crypto and whose public key is computed once, for tests
+ * that sign thousands of JWTs: the tweetnacl code inside @nats-io/nkeys takes milliseconds per
+ * signature, and as long again for every `getPublicKey()` (it derives the key from the seed on each
+ * call; encoding one JWT asks for two). Same key, same bytes.
  */
-import { createPrivateKey, sign } from "node:crypto";
+import { createPrivateKey, createPublicKey, sign } from "node:crypto";
 import type { KeyPair } from "@nats-io/nkeys";
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 
@@ -10,9 +12,13 @@ import { Codec } from "@nats-io/nkeys/lib/codec.js";
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
 export function fast(kp: KeyPair): KeyPair {
-  const { buf } = Codec.decodeSeed(kp.getSeed());
+  const { prefix, buf } = Codec.decodeSeed(kp.getSeed());
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.from(buf)]), format: "der", type: "pkcs8" });
+  // The raw Ed25519 public key is the last 32 bytes of its SPKI DER encoding.
+  const raw = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(-32);
+  const publicKey = new TextDecoder().decode(Codec.encode(prefix, new Uint8Array(raw)));
   return Object.assign(Object.create(Object.getPrototypeOf(kp) as object) as KeyPair, kp, {
     sign: (data: Uint8Array) => new Uint8Array(sign(null, data, key)),
+    getPublicKey: () => publicKey,
   });
 }

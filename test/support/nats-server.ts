@@ -398,15 +398,18 @@ export async function lookupAccount(
   id: string,
   timeoutMs = 2_000,
 ): Promise<string | null> {
-  return withSystem(server, op, async (nc) => {
-    try {
-      const msg = await nc.request(`$SYS.REQ.ACCOUNT.${id}.CLAIMS.LOOKUP`, "", { timeout: timeoutMs });
-      const text = msg.string().trim();
-      return text === "" ? null : text;
-    } catch {
-      return null;
-    }
-  });
+  return withSystem(server, op, (nc) => lookupWith(nc, id, timeoutMs));
+}
+
+/** lookupAccount on a system connection already open (many look-ups need not each connect). */
+export async function lookupWith(nc: NatsConnection, id: string, timeoutMs = 2_000): Promise<string | null> {
+  try {
+    const msg = await nc.request(`$SYS.REQ.ACCOUNT.${id}.CLAIMS.LOOKUP`, "", { timeout: timeoutMs });
+    const text = msg.string().trim();
+    return text === "" ? null : text;
+  } catch {
+    return null;
+  }
 }
 
 /**
