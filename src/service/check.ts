@@ -4,6 +4,7 @@
  * the diagnoses with the servers' own view filled in.
  */
 import { accountErrors, summarize } from "../core/report.js";
+import { ownView } from "../core/own-view.js";
 import type { CauseCode, ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 import type { JwtSource } from "../shell/server-accounts.js";
@@ -74,7 +75,10 @@ export const checkEndpoint = defineEndpoint<CheckRequest>({
   description: "Every import of every account (or of one), with status, cause, message and remediation",
   lists: ["imports"],
   answer: answerCheck,
-  forAccount: (req, source, account) => answerCheck(forAccount(req, account, source.directory()), source),
+  forAccount: (req, source, account) => {
+    const reply = answerCheck(forAccount(req, account, source.directory()), source);
+    return { ...reply, imports: (reply.imports as ImportDiagnosis[]).map(ownView) };
+  },
 });
 
 function answerCheck(req: CheckRequest, source: EndpointSource): Record<string, unknown> {

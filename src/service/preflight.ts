@@ -7,6 +7,7 @@
 import { iso } from "../core/time.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 import { preflight, type PreflightResult } from "../core/whatif/preflight.js";
+import { ownView } from "../core/own-view.js";
 import { defineEndpoint, type EndpointSource } from "./endpoint.js";
 import { forbidden, serviceError } from "./refusal.js";
 
@@ -48,10 +49,10 @@ function ownImportsOnly(r: PreflightResult, account: string): PreflightResult {
   const changes = r.changes.filter((c) => c.account === account);
   return {
     ...r,
-    changes,
+    changes: changes.map((c) => ({ ...c, ...ownView(c) })),
     breaks: r.stored && changes.some((c) => c.breaks),
-    removed: r.removed.filter((d) => d.account === account),
-    refused_imports: r.refused_imports.filter((d) => d.account === account),
+    removed: r.removed.filter((d) => d.account === account).map(ownView),
+    refused_imports: r.refused_imports.filter((d) => d.account === account).map(ownView),
     // Always said, whether or not others import from it: its absence would tell.
     notes: [...r.notes, "Only this account's own imports are shown: what the change does to other accounts' imports from it is not (ask the operator)."],
   };

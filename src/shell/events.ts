@@ -7,6 +7,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { sameVerdict, type ImportDiagnosis } from "../core/diagnosis.js";
+import { ownView } from "../core/own-view.js";
 import type { Logger } from "./log.js";
 import type { PublishGate } from "./publish-gate.js";
 
@@ -93,7 +94,8 @@ export class EventPublisher {
     // At start, an import first seen active is no news; every later change is.
     if (!claim || (atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
     const previous = claim.previous;
-    const event: ImportEvent = { ...diagnosis, previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null, removed: null };
+    // Each account can import its own events: they say only what its owner may know.
+    const event: ImportEvent = { ...ownView(diagnosis), previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null, removed: null };
     this.nc.publish(`${EVENT_PREFIX}.${event.account}`, JSON.stringify(event));
     this.log.info({ account: event.account, subject: event.subject, status: event.status, cause: event.cause, previous_status: event.previous_status }, "import changed");
   }

@@ -1,0 +1,27 @@
+/**
+ * What an account's owner may read about its own import: the import, its source account, and
+ * nothing about other accounts' imports. Every cause's text already keeps to that except
+ * import_cycle, whose message and fix name the import of another account that closes the cycle;
+ * here it is told from the importer's side alone. Applied to replies for a tenant and to events,
+ * which each account can import for itself (docs/decisions.md, "Tenant self-service").
+ */
+import { arg } from "./causes/cause.js";
+import type { ImportDiagnosis } from "./diagnosis.js";
+
+export function ownView(d: ImportDiagnosis): ImportDiagnosis {
+  if (d.cause !== "import_cycle") return d;
+  const importer = d.account_name ?? d.account;
+  const source = d.source_account_name ?? d.source_account;
+  return {
+    ...d,
+    message:
+      `${importer}'s ${d.type} import of "${d.subject}" from ${source} closes a cycle: ${source}, or an account it imports from, ` +
+      `imports colliding subjects back from ${importer}. nats-server refuses whichever import of the cycle it adds last, so this ` +
+      `one is dead now or may be after a restart. The other imports of the cycle belong to other accounts and are not shown here.`,
+    remediation: [
+      `nsc delete import --account ${arg(importer)} --subject ${arg(d.subject)} --src-account ${d.source_account}`,
+      `nsc push --account ${arg(importer)}`,
+      `# or ask the operator to break the cycle at another account's import`,
+    ],
+  };
+}
