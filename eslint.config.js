@@ -6,16 +6,34 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".tools/", ".stryker-tmp/", "coverage/", "reports/", "fuzz-found/", "deploy/", "tools/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      ".tools/",
+      ".stryker-tmp/",
+      "coverage/",
+      "reports/",
+      "fuzz-found/",
+      "deploy/",
+      "tools/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.ts"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ["*.js", "*.ts"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // A leading underscore marks what is there for its position only (a callback's unused argument).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
       // An async function that implements an async interface need not await anything; what matters
       // (every promise handled) is no-floating-promises'.
       "@typescript-eslint/require-await": "off",

@@ -66,7 +66,8 @@ function measureFull(d: Deployment, now: number): FullResult {
   const causes: Record<string, number> = {};
   for (const diag of monitor.diagnoses()) causes[diag.cause ?? "active"] = (causes[diag.cause ?? "active"] ?? 0) + 1;
   const hash = createHash("sha256");
-  for (const [key, diag] of monitor.keyed().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(key).update(JSON.stringify(diag));
+  for (const [key, diag] of monitor.keyed().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    hash.update(key).update(JSON.stringify(diag));
   const digest = hash.digest("hex");
 
   // The hub changes: each variant revokes the token of another importer (a real, new JWT each time).
@@ -107,7 +108,9 @@ function uniqueJwts(d: Deployment): Signed[] {
   const tokens = new Set<string>([d.operator.jwt]);
   for (const a of d.accounts) {
     tokens.add(a.jwt);
-    const claims = JSON.parse(Buffer.from(a.jwt.split(".")[1]!, "base64url").toString("utf8")) as { nats?: { imports?: { token?: string }[] } };
+    const claims = JSON.parse(Buffer.from(a.jwt.split(".")[1]!, "base64url").toString("utf8")) as {
+      nats?: { imports?: { token?: string }[] };
+    };
     for (const imp of claims.nats?.imports ?? []) if (imp.token) tokens.add(imp.token);
   }
   const keys = new Map<string, KeyObject>();

@@ -123,7 +123,16 @@ interface PlannedImport {
   /** Hub import (a valid private stream import from exporter 0). */
   hub?: boolean;
   /** This import carries the account-level fault of its profile. */
-  fault?: "share" | "wrong_token_subject" | "duplicate_first" | "duplicate_second" | "cycle_into" | "cycle_back" | "mapped_away" | "mapped_partly" | "jetstream_api";
+  fault?:
+    | "share"
+    | "wrong_token_subject"
+    | "duplicate_first"
+    | "duplicate_second"
+    | "cycle_into"
+    | "cycle_back"
+    | "mapped_away"
+    | "mapped_partly"
+    | "jetstream_api";
 }
 
 /** Keys from a hash of (seed, label): independent of the order they are made in. */
@@ -204,18 +213,27 @@ export function generate(size: number, seed: number, base: number): Deployment {
         revoked.get(exporter)!.add(acc.index);
       }
     }
-    if (acc.profile === "import_invalid") list.push({ kind: "public_stream", exporter: pickUnused(rng, liveExporters, used), fault: "share" });
+    if (acc.profile === "import_invalid")
+      list.push({ kind: "public_stream", exporter: pickUnused(rng, liveExporters, used), fault: "share" });
     // One account in fifty imports the same stream twice; the server keeps the first only.
     if (acc.profile === "normal" && acc.index % 50 === 7) {
       const exporter = pickUnused(rng, liveExporters, used);
-      list.push({ kind: "public_stream", exporter, fault: "duplicate_first" }, { kind: "public_stream", exporter, fault: "duplicate_second" });
+      list.push(
+        { kind: "public_stream", exporter, fault: "duplicate_first" },
+        { kind: "public_stream", exporter, fault: "duplicate_second" },
+      );
     }
     // One in fifty maps the local subjects of two service imports: all requests elsewhere, half of them.
     if (acc.profile === "normal" && acc.index % 50 === 13) {
       list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "mapped_away" });
       list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "mapped_partly" });
     }
-    if (acc.profile === "activation_invalid") list.push({ kind: "private_stream", exporter: pickUnused(rng, liveExporters, used), fault: "wrong_token_subject" });
+    if (acc.profile === "activation_invalid")
+      list.push({
+        kind: "private_stream",
+        exporter: pickUnused(rng, liveExporters, used),
+        fault: "wrong_token_subject",
+      });
     plans.set(acc.index, list);
   }
   // Two exporters import a stream from each other on colliding subjects: an import cycle.
@@ -229,20 +247,29 @@ export function generate(size: number, seed: number, base: number): Deployment {
   const exportsOf = (acc: Keyed, extraRevoked: number[] = []) => {
     const e = `e${acc.index}`;
     const revocations: Record<string, number> = { "*": base - 60 * DAY };
-    for (const i of [...(revoked.get(acc.index) ?? []), ...extraRevoked]) revocations[accounts[i]!.key.publicKey] = base - 10 * DAY;
+    for (const i of [...(revoked.get(acc.index) ?? []), ...extraRevoked])
+      revocations[accounts[i]!.key.publicKey] = base - 10 * DAY;
     return [
       { name: "pub", subject: `${e}.pub.>`, type: "stream" },
       { name: "priv", subject: `${e}.priv.>`, type: "stream", token_req: true, revocations },
       { name: "svc-pub", subject: `${e}.svc.pub.*`, type: "service" },
       { name: "svc-priv", subject: `${e}.svc.priv.*`, type: "service", token_req: true },
       { name: "atp", subject: `${e}.atp.*.data`, type: "stream", account_token_position: 3 },
-      ...(acc.index === jetStreamExporter ? [{ name: "js-api", subject: "$JS.API.>", type: "service", response_type: "Stream" }] : []),
+      ...(acc.index === jetStreamExporter
+        ? [{ name: "js-api", subject: "$JS.API.>", type: "service", response_type: "Stream" }]
+        : []),
     ];
   };
 
   let tokens = 0;
   let imports = 0;
-  const token = (exporter: Keyed, importerId: string, subject: string, kind: "stream" | "service", opts: { signer?: BenchKey; exp?: number; nbf?: number }) => {
+  const token = (
+    exporter: Keyed,
+    importerId: string,
+    subject: string,
+    kind: "stream" | "service",
+    opts: { signer?: BenchKey; exp?: number; nbf?: number },
+  ) => {
     tokens++;
     const signer = opts.signer ?? exporter.key;
     const nats: Record<string, unknown> = { subject, kind, type: "activation", version: 2 };
@@ -257,27 +284,50 @@ export function generate(size: number, seed: number, base: number): Deployment {
     imports++;
     const me = acc.key.publicKey;
     const u = `u${acc.index}`;
-    if (p.exporter === null) return { name: "ghost", account: phantomPublicKey("account", rng), subject: "ghost.data", type: "stream" };
+    if (p.exporter === null)
+      return { name: "ghost", account: phantomPublicKey("account", rng), subject: "ghost.data", type: "stream" };
     const ex = accounts[p.exporter]!;
     const e = `e${ex.index}`;
     const anySigner = () => (rng.float() < 0.5 ? ex.key : rng.pick(ex.signingKeys));
     const longExp = () => (rng.float() < 0.3 ? { exp: base + 180 * DAY } : {});
-    const stream = (subject: string, extra: Record<string, unknown> = {}) => ({ name: subject, account: ex.key.publicKey, subject, type: "stream", ...extra });
-    const service = (subject: string, extra: Record<string, unknown> = {}) => ({ name: subject, account: ex.key.publicKey, subject, type: "service", ...extra });
-    if (p.hub) return stream(`${e}.priv.${u}`, { token: token(ex, me, `${e}.priv.>`, "stream", { signer: ex.signingKeys[0]! }) });
+    const stream = (subject: string, extra: Record<string, unknown> = {}) => ({
+      name: subject,
+      account: ex.key.publicKey,
+      subject,
+      type: "stream",
+      ...extra,
+    });
+    const service = (subject: string, extra: Record<string, unknown> = {}) => ({
+      name: subject,
+      account: ex.key.publicKey,
+      subject,
+      type: "service",
+      ...extra,
+    });
+    if (p.hub)
+      return stream(`${e}.priv.${u}`, {
+        token: token(ex, me, `${e}.priv.>`, "stream", { signer: ex.signingKeys[0]! }),
+      });
     if (p.fault === "share") return stream(`${e}.pub.${u}`, { share: true });
     if (p.fault === "duplicate_first") return stream(`${e}.pub.${u}.twice`);
-    if (p.fault === "duplicate_second") return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
+    if (p.fault === "duplicate_second")
+      return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
     if (p.fault === "cycle_into") return stream(`${e}.pub.cyc`, { name: "cycle" });
     if (p.fault === "jetstream_api") return service("$JS.API.>", { name: "js", local_subject: `js.${e}.API.>` });
-    if (p.fault === "cycle_back") return stream(`${e}.pub.cyc`, { name: "cycle-back", local_subject: `e${acc.index}.pub.cyc` });
-    if (p.fault === "mapped_away") return service(`${e}.svc.pub.${u}`, { name: "mapped", local_subject: `mapped.${u}` });
-    if (p.fault === "mapped_partly") return service(`${e}.svc.pub.${u}`, { name: "partly", local_subject: `partly.${u}` });
+    if (p.fault === "cycle_back")
+      return stream(`${e}.pub.cyc`, { name: "cycle-back", local_subject: `e${acc.index}.pub.cyc` });
+    if (p.fault === "mapped_away")
+      return service(`${e}.svc.pub.${u}`, { name: "mapped", local_subject: `mapped.${u}` });
+    if (p.fault === "mapped_partly")
+      return service(`${e}.svc.pub.${u}`, { name: "partly", local_subject: `partly.${u}` });
     if (p.fault === "wrong_token_subject") {
       const stranger = accounts[(acc.index + 1) % n]!.key.publicKey;
       return stream(`${e}.priv.${u}`, { token: token(ex, stranger, `${e}.priv.>`, "stream", {}) });
     }
-    const priv = (opts: Parameters<typeof token>[4]) => stream(`${e}.priv.${u}`, { token: token(ex, me, rng.float() < 0.5 ? `${e}.priv.>` : `${e}.priv.${u}`, "stream", opts) });
+    const priv = (opts: Parameters<typeof token>[4]) =>
+      stream(`${e}.priv.${u}`, {
+        token: token(ex, me, rng.float() < 0.5 ? `${e}.priv.>` : `${e}.priv.${u}`, "stream", opts),
+      });
     switch (p.kind) {
       case "public_stream":
         return stream(`${e}.pub.${u}.${rng.int(0, 9)}`);
@@ -288,7 +338,12 @@ export function generate(size: number, seed: number, base: number): Deployment {
       case "private_stream":
         return priv({ signer: anySigner(), ...longExp() });
       case "private_service":
-        return service(`${e}.svc.priv.${u}`, { token: token(ex, me, rng.float() < 0.5 ? `${e}.svc.priv.*` : `${e}.svc.priv.${u}`, "service", { signer: anySigner(), ...longExp() }) });
+        return service(`${e}.svc.priv.${u}`, {
+          token: token(ex, me, rng.float() < 0.5 ? `${e}.svc.priv.*` : `${e}.svc.priv.${u}`, "service", {
+            signer: anySigner(),
+            ...longExp(),
+          }),
+        });
       case "missing_token":
         return stream(`${e}.priv.${u}`);
       case "signer_untrusted":
@@ -317,7 +372,10 @@ export function generate(size: number, seed: number, base: number): Deployment {
   };
 
   const accountJwt = (acc: Keyed, importClaims: Record<string, unknown>[], extraRevoked: number[] = []): string => {
-    const limits = acc.index === jetStreamExporter ? { ...UNLIMITED, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } : UNLIMITED;
+    const limits =
+      acc.index === jetStreamExporter
+        ? { ...UNLIMITED, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 }
+        : UNLIMITED;
     const nats: Record<string, unknown> = { limits, default_permissions: { pub: {}, sub: {} } };
     if (acc.signingKeys.length > 0) {
       nats["signing_keys"] = acc.signingKeys.map((k) => k.publicKey);
@@ -327,7 +385,10 @@ export function generate(size: number, seed: number, base: number): Deployment {
     const faults = new Set(plans.get(acc.index)!.map((p) => p.fault));
     if (faults.has("mapped_away")) {
       const u = `u${acc.index}`;
-      nats["mappings"] = { [`mapped.${u}`]: [{ subject: `elsewhere.${u}` }], [`partly.${u}`]: [{ subject: `elsewhere.half.${u}`, weight: 50 }] };
+      nats["mappings"] = {
+        [`mapped.${u}`]: [{ subject: `elsewhere.${u}` }],
+        [`partly.${u}`]: [{ subject: `elsewhere.half.${u}`, weight: 50 }],
+      };
     }
     nats["type"] = "account";
     nats["version"] = 2;
@@ -348,15 +409,35 @@ export function generate(size: number, seed: number, base: number): Deployment {
   }
 
   const operatorJwt = signJwt(
-    { iat, name: "BENCH_OP", sub: operatorKey.publicKey, nats: { signing_keys: [operatorSigner.publicKey], system_account: sysKey.publicKey, type: "operator", version: 2 } },
+    {
+      iat,
+      name: "BENCH_OP",
+      sub: operatorKey.publicKey,
+      nats: {
+        signing_keys: [operatorSigner.publicKey],
+        system_account: sysKey.publicKey,
+        type: "operator",
+        version: 2,
+      },
+    },
     operatorKey,
   );
   const sysJwt = signJwt(
-    { iat, name: "SYS", sub: sysKey.publicKey, nats: { limits: UNLIMITED, default_permissions: { pub: {}, sub: {} }, type: "account", version: 2 } },
+    {
+      iat,
+      name: "SYS",
+      sub: sysKey.publicKey,
+      nats: { limits: UNLIMITED, default_permissions: { pub: {}, sub: {} }, type: "account", version: 2 },
+    },
     operatorSigner,
   );
   const userJwt = signJwt(
-    { iat, name: "bench-sys", sub: sysUser.publicKey, nats: { pub: {}, sub: {}, subs: -1, data: -1, payload: -1, type: "user", version: 2 } },
+    {
+      iat,
+      name: "bench-sys",
+      sub: sysUser.publicKey,
+      nats: { pub: {}, sub: {}, subs: -1, data: -1, payload: -1, type: "user", version: 2 },
+    },
     sysKey,
   );
   return {
@@ -409,7 +490,11 @@ export function today(): number {
  * outside the work tree's tracked files (node_modules/.cache), keyed by size, seed, day and
  * generator version; stale entries for the same size and seed are removed.
  */
-export function deployment(cacheDir: string, size: number, seed: number): { deployment: Deployment; path: string; cached: boolean; ms: number } {
+export function deployment(
+  cacheDir: string,
+  size: number,
+  seed: number,
+): { deployment: Deployment; path: string; cached: boolean; ms: number } {
   const base = today();
   const stem = `n${size}-s${seed}`;
   const path = join(cacheDir, `${stem}-d${base}-v${GENERATOR_VERSION}.json`);
@@ -426,7 +511,9 @@ export function deployment(cacheDir: string, size: number, seed: number): { depl
   }
   const d = generate(size, seed, base);
   mkdirSync(cacheDir, { recursive: true });
-  for (const f of readdirSync(cacheDir)) if (f.startsWith(`${stem}-`) && f !== `${stem}-d${base}-v${GENERATOR_VERSION}.json`) rmSync(join(cacheDir, f), { force: true });
+  for (const f of readdirSync(cacheDir))
+    if (f.startsWith(`${stem}-`) && f !== `${stem}-d${base}-v${GENERATOR_VERSION}.json`)
+      rmSync(join(cacheDir, f), { force: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(d));
   renameSync(tmp, path);

@@ -77,7 +77,11 @@ export interface BenchKey {
 }
 
 export function keyFromSeed(role: Role, seed: Buffer): BenchKey {
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: "der",
+    type: "pkcs8",
+  });
   const raw = createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(-32);
   const publicKey = Buffer.from(Codec.encode(PREFIX[role], new Uint8Array(raw))).toString("ascii");
   return { role, publicKey, seed, privateKey };

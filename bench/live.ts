@@ -121,7 +121,10 @@ function rssOf(pid: number): { rss: number; peak: number } {
 }
 
 function claimsOf(jwt: string): { exp?: number; nats?: { imports?: unknown[] } } {
-  return JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { exp?: number; nats?: { imports?: unknown[] } };
+  return JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as {
+    exp?: number;
+    nats?: { imports?: unknown[] };
+  };
 }
 const expiredJwt = (jwt: string, now: number) => {
   const exp = claimsOf(jwt).exp ?? 0;
@@ -130,33 +133,61 @@ const expiredJwt = (jwt: string, now: number) => {
 const importCount = (jwt: string) => claimsOf(jwt).nats?.imports?.length ?? 0;
 
 function isError(msg: Msg): boolean {
-  return msg.headers?.get("Nats-Service-Error-Code") !== undefined && msg.headers?.get("Nats-Service-Error-Code") !== "";
+  return (
+    msg.headers?.get("Nats-Service-Error-Code") !== undefined && msg.headers?.get("Nats-Service-Error-Code") !== ""
+  );
 }
 
 export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveResult> {
   // The test harness's server, with every account JWT already in the full resolver's store.
-  const server = await startServer({ jwt: d.operator.jwt, system: d.system }, { bin: opts.serverBin, stored: d.accounts, debug: false, readyTimeoutMs: 20_000 });
+  const server = await startServer(
+    { jwt: d.operator.jwt, system: d.system },
+    { bin: opts.serverBin, stored: d.accounts, debug: false, readyTimeoutMs: 20_000 },
+  );
   const work = mkdtempSync(join(tmpdir(), "nats-insights-bench-svc-"));
   const credsPath = join(work, "sys.creds");
   writeFileSync(credsPath, d.systemCreds, { mode: 0o600 });
   let service: ChildProcess | null = null;
   let nc: NatsConnection | null = null;
   try {
-    nc = await connect({ servers: server.url, authenticator: credsAuthenticator(new TextEncoder().encode(d.systemCreds)), reconnect: false, timeout: 5_000, name: "insights-bench" });
+    nc = await connect({
+      servers: server.url,
+      authenticator: credsAuthenticator(new TextEncoder().encode(d.systemCreds)),
+      reconnect: false,
+      timeout: 5_000,
+      name: "insights-bench",
+    });
     const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 });
     // The full resolver does not serve JWTs that have already expired: those accounts do not exist for the service.
     const listed = new Set(list.json<{ data?: string[] }>().data ?? []);
     const served = d.accounts.filter((a) => listed.has(a.id));
     const expired = d.accounts.filter((a) => !listed.has(a.id) && expiredJwt(a.jwt, Date.now() / 1000));
     if (served.length + expired.length !== d.accounts.length) {
-      throw new Error(`the resolver lists ${listed.size} accounts; ${d.accounts.length} were written to its directory, ${expired.length} of them expired`);
+      throw new Error(
+        `the resolver lists ${listed.size} accounts; ${d.accounts.length} were written to its directory, ${expired.length} of them expired`,
+      );
     }
     const servedImports = served.reduce((n, a) => n + importCount(a.jwt), 0);
 
     // The service, as `npm start` runs it. No epoch during the run: the measurements stay apart from resyncs.
-    const args = [opts.mainJs, "--nats-url", server.url, "--creds", credsPath, "--epoch", "86400", "--log-level", "warn", "--request-timeout-ms", String(opts.serviceRequestTimeoutMs)];
+    const args = [
+      opts.mainJs,
+      "--nats-url",
+      server.url,
+      "--creds",
+      credsPath,
+      "--epoch",
+      "86400",
+      "--log-level",
+      "warn",
+      "--request-timeout-ms",
+      String(opts.serviceRequestTimeoutMs),
+    ];
     const t0 = performance.now();
-    service = spawn(opts.nodeBin, [...(opts.serviceNodeArgs ?? []), ...args], { stdio: ["ignore", "pipe", "pipe"], ...(opts.serviceCwd ? { cwd: opts.serviceCwd } : {}) });
+    service = spawn(opts.nodeBin, [...(opts.serviceNodeArgs ?? []), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(opts.serviceCwd ? { cwd: opts.serviceCwd } : {}),
+    });
     track(service);
     let output = "";
     const keep = (b: Buffer) => (output = (output + b.toString()).slice(-8_000));
@@ -165,16 +196,23 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
 
     const checkBody = JSON.stringify({ account: d.checkAccount });
     for (;;) {
-      if (service.exitCode !== null) throw new Error(`the service exited (${service.exitCode}) while loading:\n${output}`);
-      if (performance.now() - t0 > opts.startTimeoutMs) throw new Error(`the service did not answer within ${opts.startTimeoutMs} ms:\n${output}`);
+      if (service.exitCode !== null)
+        throw new Error(`the service exited (${service.exitCode}) while loading:\n${output}`);
+      if (performance.now() - t0 > opts.startTimeoutMs)
+        throw new Error(`the service did not answer within ${opts.startTimeoutMs} ms:\n${output}`);
       const reply = await nc.request("insights.imports.check", checkBody, { timeout: 1_000 }).catch(() => null);
       if (reply && !isError(reply)) break;
       await sleep(100);
     }
     const serviceStartMs = performance.now() - t0;
     opts.log(`    service loaded ${served.length} accounts in ${(serviceStartMs / 1000).toFixed(1)} s`);
-    const all = (await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: 30_000 })).json<{ summary: { imports: number } }>();
-    if (all.summary.imports !== servedImports) throw new Error(`the service reports ${all.summary.imports} imports, the resolver's accounts declare ${servedImports}`);
+    const all = (await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: 30_000 })).json<{
+      summary: { imports: number };
+    }>();
+    if (all.summary.imports !== servedImports)
+      throw new Error(
+        `the service reports ${all.summary.imports} imports, the resolver's accounts declare ${servedImports}`,
+      );
     // V8 keeps the garbage of the load until its memory reducer runs, once the process has been
     // quiet for a while (~20-30 s here): RSS right after the load and once settled both count.
     const readyRss = rssOf(service.pid!);
@@ -188,7 +226,8 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     const rss = { rss: settled, ready: readyRss.rss, peak: rssOf(service.pid!).peak };
 
     const push = await measurePushes(nc, d, opts.pushes);
-    if (push.slow.length > 0) opts.log(`    pushes slower than 50 ms: ${push.slow.map((x) => x.toFixed(0)).join(", ")} ms`);
+    if (push.slow.length > 0)
+      opts.log(`    pushes slower than 50 ms: ${push.slow.map((x) => x.toFixed(0)).join(", ")} ms`);
     // The service refreshes the servers' view of each pushed account in the background (≤ 250 ms).
     await sleep(1_000);
     const serial = await measureSerialChecks(nc, checkBody, 50);
@@ -234,7 +273,10 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
       const v = i % d.hub.variants.length;
       const account = d.hub.importers[v]!;
       const event = new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no activation_revoked event for ${account} within 10 s of push ${i}`)), 10_000);
+        const timer = setTimeout(
+          () => reject(new Error(`no activation_revoked event for ${account} within 10 s of push ${i}`)),
+          10_000,
+        );
         waiting = { account, resolve: (at) => (clearTimeout(timer), resolve(at)) };
       });
       const t = performance.now();

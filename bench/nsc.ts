@@ -31,17 +31,27 @@ export async function runNscValidate(nscBin: string, d: Deployment, timeoutMs: n
     const stores = join(nsc.env["XDG_DATA_HOME"]!, "nats", "nsc", "stores");
     const opDir = join(stores, OPERATOR);
     mkdirSync(join(opDir, "accounts"), { recursive: true });
-    writeFileSync(join(opDir, ".nsc"), JSON.stringify({ managed: false, name: OPERATOR, kind: "operator", version: "1" }));
+    writeFileSync(
+      join(opDir, ".nsc"),
+      JSON.stringify({ managed: false, name: OPERATOR, kind: "operator", version: "1" }),
+    );
     writeFileSync(join(opDir, `${OPERATOR}.jwt`), d.operator.jwt);
     for (const a of d.accounts) {
       mkdirSync(join(opDir, "accounts", a.name));
       writeFileSync(join(opDir, "accounts", a.name, `${a.name}.jwt`), a.jwt);
     }
-    writeFileSync(join(nsc.env["NSC_HOME"]!, "nsc.json"), JSON.stringify({ store_root: stores, operator: OPERATOR, account: "SYS", github_updates: "", last_update: 0 }));
+    writeFileSync(
+      join(nsc.env["NSC_HOME"]!, "nsc.json"),
+      JSON.stringify({ store_root: stores, operator: OPERATOR, account: "SYS", github_updates: "", last_update: 0 }),
+    );
     const t0 = performance.now();
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
       // Timed here, not through nsc.run: validate exits non-zero on purpose, and only its run counts.
-      const child = spawn(nsc.bin, ["validate", "-A"], { env: nsc.env, cwd: nsc.workDir, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(nsc.bin, ["validate", "-A"], {
+        env: nsc.env,
+        cwd: nsc.workDir,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let out = "";
       let bytes = 0;
       const take = (b: Buffer) => {
@@ -62,7 +72,8 @@ export async function runNscValidate(nscBin: string, d: Deployment, timeoutMs: n
     });
     const ms = performance.now() - t0;
     // nsc lists every account it validated; make sure it read the whole store.
-    if (!out.includes("Account \"") && !out.includes("Operator \"")) throw new Error(`nsc validate -A said nothing recognisable (exit ${code}):\n${out}`);
+    if (!out.includes('Account "') && !out.includes('Operator "'))
+      throw new Error(`nsc validate -A said nothing recognisable (exit ${code}):\n${out}`);
     return { nsc_validate_ms: ms, nsc_exit_code: code };
   } finally {
     await nsc.cleanup();

@@ -54,22 +54,41 @@ export function table(results: Result[]): string {
     ["full evaluation / nsc", TARGETS.vs_nsc.text, (r) => r["vs_nsc"]],
     ["  one thread / nsc", "", (r) => r["vs_nsc_one_thread"]],
   ];
-  const fmt = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" ? (Number.isInteger(v) ? v.toLocaleString("en-US") : String(v)) : typeof v === "string" ? v : JSON.stringify(v));
+  const fmt = (v: unknown) =>
+    v === null || v === undefined
+      ? "—"
+      : typeof v === "number"
+        ? Number.isInteger(v)
+          ? v.toLocaleString("en-US")
+          : String(v)
+        : typeof v === "string"
+          ? v
+          : JSON.stringify(v);
   const header = ["", ...results.map((r) => `${fmt(r["accounts"])} accts`), "target"];
   const body = rows.map(([name, target, get]) => [name, ...results.map((r) => fmt(get(r))), target]);
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => row[i]!.length)));
-  const line = (row: string[]) => `| ${row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
-  return [line(header), `|${widths.map((w, i) => (i === 0 || i === widths.length - 1 ? ":" : "-") + "-".repeat(w) + (i === 0 || i === widths.length - 1 ? "-" : ":")).join("|")}|`, ...body.map(line)].join("\n");
+  const line = (row: string[]) =>
+    `| ${row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  return [
+    line(header),
+    `|${widths.map((w, i) => (i === 0 || i === widths.length - 1 ? ":" : "-") + "-".repeat(w) + (i === 0 || i === widths.length - 1 ? "-" : ":")).join("|")}|`,
+    ...body.map(line),
+  ].join("\n");
 }
 
 /** Each target judged at the largest size measured. */
-export function verdicts(results: Result[]): Record<string, { value: number | null; target: string; met: boolean | null }> {
+export function verdicts(
+  results: Result[],
+): Record<string, { value: number | null; target: string; met: boolean | null }> {
   const largest = results[results.length - 1]!;
   const out: Record<string, { value: number | null; target: string; met: boolean | null }> = {};
   for (const [key, t] of Object.entries(TARGETS)) {
     const value = largest[key] as number | null;
-    out[key] = { value, target: t.text, met: value === null ? null : key === "incremental_ms" || key === "vs_nsc" ? value < t.max : value <= t.max };
+    out[key] = {
+      value,
+      target: t.text,
+      met: value === null ? null : key === "incremental_ms" || key === "vs_nsc" ? value < t.max : value <= t.max,
+    };
   }
   return out;
 }
-

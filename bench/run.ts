@@ -31,7 +31,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** The repository root: this file runs as dist/bench/run.js. */
 const ROOT = resolve(HERE, "..", "..");
 
-
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
@@ -76,7 +75,8 @@ function cold<T>(input: ColdInput): Promise<T> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number | null, digits = 2) => (x === null || !Number.isFinite(x) ? x : Math.round(x * 10 ** digits) / 10 ** digits);
+const round = (x: number | null, digits = 2) =>
+  x === null || !Number.isFinite(x) ? x : Math.round(x * 10 ** digits) / 10 ** digits;
 
 interface Plan {
   sizes: number[];
@@ -89,11 +89,17 @@ interface Plan {
   settleMs: number;
 }
 
-async function measureSize(size: number, plan: Plan, tools: { server: string | null; nsc: string | null }): Promise<Result> {
+async function measureSize(
+  size: number,
+  plan: Plan,
+  tools: { server: string | null; nsc: string | null },
+): Promise<Result> {
   const cacheDir = join(ROOT, "node_modules", ".cache", "nats-insights-bench");
   const dep = deployment(cacheDir, size, plan.seed);
   const d = dep.deployment;
-  log(`  ${size} accounts: deployment ${dep.cached ? "from cache" : "generated"} in ${(dep.ms / 1000).toFixed(1)} s (${d.imports} imports, ${d.tokens} tokens)`);
+  log(
+    `  ${size} accounts: deployment ${dep.cached ? "from cache" : "generated"} in ${(dep.ms / 1000).toFixed(1)} s (${d.imports} imports, ${d.tokens} tokens)`,
+  );
   const now = Math.floor(Date.now() / 1000);
 
   const floors: FloorResult[] = [];
@@ -107,13 +113,18 @@ async function measureSize(size: number, plan: Plan, tools: { server: string | n
   }
   const full = fulls[0]!;
   for (const f of [...fulls, ...serials]) {
-    if (f.digest !== full.digest) throw new Error("two cold evaluations of the same deployment disagree (parallel and serial verification must give the same diagnoses)");
+    if (f.digest !== full.digest)
+      throw new Error(
+        "two cold evaluations of the same deployment disagree (parallel and serial verification must give the same diagnoses)",
+      );
   }
   const fullMs = median(fulls.map((f) => f.full_eval_ms));
   const serialMs = median(serials.map((f) => f.full_eval_ms));
   const floorMs = median(floors.map((f) => f.verify_floor_ms));
   const runs = (xs: FullResult[]) => xs.map((f) => f.full_eval_ms.toFixed(0)).join(", ");
-  log(`    full evaluation ${fullMs.toFixed(0)} ms (runs: ${runs(fulls)}; one thread: ${runs(serials)}), verify floor ${floorMs.toFixed(0)} ms (${floors[0]!.unique_jwts} JWTs)`);
+  log(
+    `    full evaluation ${fullMs.toFixed(0)} ms (runs: ${runs(fulls)}; one thread: ${runs(serials)}), verify floor ${floorMs.toFixed(0)} ms (${floors[0]!.unique_jwts} JWTs)`,
+  );
 
   let nscMs: number | null = null;
   if (plan.nsc && tools.nsc) {
@@ -138,7 +149,9 @@ async function measureSize(size: number, plan: Plan, tools: { server: string | n
       settleMs: plan.settleMs,
       log,
     });
-    log(`    push → event p50 ${live.push_event_p50_ms.toFixed(1)} ms, p99 ${live.push_event_p99_ms.toFixed(1)} ms; check p50 ${live.check_p50_ms.toFixed(2)} ms, p99 ${live.check_p99_ms.toFixed(2)} ms; RSS ${live.rss_mb.toFixed(0)} MB settled, ${live.rss_ready_mb.toFixed(0)} MB after load, ${live.rss_peak_mb.toFixed(0)} MB peak`);
+    log(
+      `    push → event p50 ${live.push_event_p50_ms.toFixed(1)} ms, p99 ${live.push_event_p99_ms.toFixed(1)} ms; check p50 ${live.check_p50_ms.toFixed(2)} ms, p99 ${live.check_p99_ms.toFixed(2)} ms; RSS ${live.rss_mb.toFixed(0)} MB settled, ${live.rss_ready_mb.toFixed(0)} MB after load, ${live.rss_peak_mb.toFixed(0)} MB peak`,
+    );
   }
 
   const result: Result = {
@@ -209,7 +222,8 @@ async function main(): Promise<void> {
     throw new Error("--sizes takes whole numbers of at least 50, --seed a whole number, --repeat a positive number");
   }
   const tools = { server: toolPath("nats-server", "NATS_SERVER_BIN"), nsc: toolPath("nsc", "NSC_BIN") };
-  if (plan.live && !tools.server) log("nats-server not found (.tools/bin or NATS_SERVER_BIN): live figures are skipped");
+  if (plan.live && !tools.server)
+    log("nats-server not found (.tools/bin or NATS_SERVER_BIN): live figures are skipped");
   if (plan.nsc && !tools.nsc) log("nsc not found (.tools/bin or NSC_BIN): nsc figures are skipped");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
   const machine = {
@@ -222,7 +236,9 @@ async function main(): Promise<void> {
     nsc: versionOf(tools.nsc, ["--version"]),
     load_average_at_start: loadavg().map((l) => round(l)),
   };
-  log(`nats-insights bench${smoke ? " (smoke)" : ""}: sizes ${plan.sizes.join(", ")}, seed ${plan.seed}, ${machine.cores} cores, ${machine.cpu}, node ${machine.node}`);
+  log(
+    `nats-insights bench${smoke ? " (smoke)" : ""}: sizes ${plan.sizes.join(", ")}, seed ${plan.seed}, ${machine.cores} cores, ${machine.cpu}, node ${machine.node}`,
+  );
   const started = Date.now();
   const results: Result[] = [];
   for (const size of plan.sizes) results.push(await measureSize(size, plan, tools));
@@ -249,7 +265,9 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(`${text}\n`);
     // A smoke run must not overwrite the published figures.
-    const out = resolve(values.out ?? (smoke ? join(tmpdir(), "nats-insights-bench-smoke.json") : join(ROOT, "bench", "results.json")));
+    const out = resolve(
+      values.out ?? (smoke ? join(tmpdir(), "nats-insights-bench-smoke.json") : join(ROOT, "bench", "results.json")),
+    );
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
     log(`report written to ${out} (${report.duration_s} s)`);

@@ -41,11 +41,15 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stop());
 
   console.log(`nats-server ${server.version} (operator mode, full resolver) on ${server.url}`);
-  app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", creds, "--log-level", "error"], {}), createLogger(process.env["DEMO_LOG"] ?? "error"));
+  app = await InsightsApp.start(
+    loadConfig(["--nats-url", server.url, "--creds", creds, "--log-level", "error"], {}),
+    createLogger(process.env["DEMO_LOG"] ?? "error"),
+  );
 
   // Pushed after the service started, so it sees the pushes the server rejects.
   const nc = await connectSystem(server, op);
-  for (const scenario of SCENARIOS) for (const account of (await scenario.build(op)).accounts) await pushWith(nc, account.jwt);
+  for (const scenario of SCENARIOS)
+    for (const account of (await scenario.build(op)).accounts) await pushWith(nc, account.jwt);
   await nc.flush();
   await nc.close();
   await sleep(200); // the service hears the last pushes
@@ -53,7 +57,12 @@ async function main(): Promise<void> {
 
   const imports = app.diagnoses();
   const errors = accountErrors(app.monitor.directory);
-  const report = { checked_at: new Date().toISOString(), summary: summarize(app.monitor.directory.size, imports), imports, account_errors: errors };
+  const report = {
+    checked_at: new Date().toISOString(),
+    summary: summarize(app.monitor.directory.size, imports),
+    imports,
+    account_errors: errors,
+  };
   console.log(`\n${renderReport(report, painter(!!process.stdout.isTTY && !process.env["NO_COLOR"]))}\n`);
 
   const nats = toolPath("nats") ?? "nats";

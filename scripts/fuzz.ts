@@ -47,7 +47,9 @@ const report = await fuzz({
   outDir: values.out,
   shrinkTries: int("shrink-tries", values["shrink-tries"], 1000),
   log,
-  ...(values["deployment-seed"] !== undefined ? { only: int("deployment-seed", values["deployment-seed"], 0xffffffff) } : {}),
+  ...(values["deployment-seed"] !== undefined
+    ? { only: int("deployment-seed", values["deployment-seed"], 0xffffffff) }
+    : {}),
 });
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {

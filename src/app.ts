@@ -67,8 +67,18 @@ export class InsightsApp {
     this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts) => ParallelVerifier.start(jwts));
     const resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.connection = new ConnectionWatch(nc, log);
-    this.verdicts = new VerdictPublisher(this.monitor, new EventPublisher(nc, gate, log), resolver, this.life, log, config.requestTimeoutMs);
-    this.metrics = new Metrics({ imports: () => this.verdicts.keyed(), connected: () => this.connection.connected }, { importSeries: config.metricsImports });
+    this.verdicts = new VerdictPublisher(
+      this.monitor,
+      new EventPublisher(nc, gate, log),
+      resolver,
+      this.life,
+      log,
+      config.requestTimeoutMs,
+    );
+    this.metrics = new Metrics(
+      { imports: () => this.verdicts.keyed(), connected: () => this.connection.connected },
+      { importSeries: config.metricsImports },
+    );
     const loader = new AccountLoader(this.monitor, resolver, config.operatorJwtPath, log);
     this.loader = loader;
     this.loop = new ResyncLoop(this.monitor, loader, this.verdicts, this.metrics, this.life, log);
@@ -80,7 +90,16 @@ export class InsightsApp {
       resync: (reason: string) => this.loop.resync(reason),
       readsServers: () => loader.source.from === "servers",
     };
-    this.pushes = new PushConfirmer(nc, this.monitor, resolver, this.metrics, this.life, log, config.requestTimeoutMs, confirmed);
+    this.pushes = new PushConfirmer(
+      nc,
+      this.monitor,
+      resolver,
+      this.metrics,
+      this.life,
+      log,
+      config.requestTimeoutMs,
+      confirmed,
+    );
     this.endpoints = new Endpoints(nc, this.metrics);
   }
 
@@ -88,7 +107,11 @@ export class InsightsApp {
    * Connect (waiting for servers that are not up yet), load, register and start watching.
    * Configuration problems throw ConfigError; `stopped` resolving while it waits throws StartAbandoned.
    */
-  static async start(config: Config, log: Logger, stopped: Promise<void> = new Promise(() => {})): Promise<InsightsApp> {
+  static async start(
+    config: Config,
+    log: Logger,
+    stopped: Promise<void> = new Promise(() => {}),
+  ): Promise<InsightsApp> {
     // The HTTP port answers /healthz and /readyz while we wait for a server, too.
     const http = config.metricsPort !== null ? await HttpEndpoint.listen(config.metricsPort, config.metricsHost) : null;
     let phase = "waiting for a NATS server";
@@ -101,7 +124,9 @@ export class InsightsApp {
       if (!nc) throw new StartAbandoned();
       phase = "loading account JWTs";
       const trust = await serverTrust(config, new ResolverClient(nc, config.requestTimeoutMs), nc, log);
-      stateNc = config.stateConnection ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry) : null;
+      stateNc = config.stateConnection
+        ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry)
+        : null;
       if (config.stateConnection && !stateNc) throw new StartAbandoned();
       const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();
       const app = new InsightsApp(nc, trust, config, log, gate, stateNc, http);
@@ -131,7 +156,10 @@ export class InsightsApp {
     await this.nc.flush();
     this.life.markStarted();
     this.loop.armEpoch(this.config.epochSeconds);
-    this.log.info({ accounts: this.monitor.directory.size, imports: this.monitor.diagnosisCount(), server: this.nc.getServer() }, "insights service started");
+    this.log.info(
+      { accounts: this.monitor.directory.size, imports: this.monitor.diagnosisCount(), server: this.nc.getServer() },
+      "insights service started",
+    );
   }
 
   /** Stop timers, the service and the subscriptions, then drain the connection. */
@@ -161,7 +189,9 @@ export class InsightsApp {
    */
   async settled(): Promise<void> {
     for (;;) {
-      const work = [...this.pushes.pending(), ...this.verdicts.pending(), this.loop.pending()].filter((p) => p !== null);
+      const work = [...this.pushes.pending(), ...this.verdicts.pending(), this.loop.pending()].filter(
+        (p) => p !== null,
+      );
       if (work.length === 0) break;
       await Promise.allSettled(work);
     }
@@ -181,7 +211,8 @@ export class InsightsApp {
   private endpointSource(): LiveState {
     return {
       directory: () => this.monitor.directory,
-      diagnosesOf: (id: string | null) => (id === null ? this.diagnoses() : this.verdicts.keyed([id]).map(([, d]) => d)),
+      diagnosesOf: (id: string | null) =>
+        id === null ? this.diagnoses() : this.verdicts.keyed([id]).map(([, d]) => d),
       options: () => ({ now: nowSeconds(), expiryWarningSeconds: this.config.expiryWarningDays * 86400 }),
       jwtSource: () => this.loader.source,
     };
@@ -189,13 +220,22 @@ export class InsightsApp {
 }
 
 /** The operators to trust, and the rules of the servers we talk to. */
-async function serverTrust(config: Config, resolver: ResolverClient, nc: NatsConnection, log: Logger): Promise<OperatorTrust> {
+async function serverTrust(
+  config: Config,
+  resolver: ResolverClient,
+  nc: NatsConnection,
+  log: Logger,
+): Promise<OperatorTrust> {
   const trust = await initialTrust(config.operatorJwtPath, resolver, log);
   // Validation differs between server lines; judge by the rules of the server we talk to.
   trust.rules = rulesFor(nc.info?.version);
   // And the system account exports the JetStream API only where the servers run it (or a cluster).
   trust.jetStreamApi = await resolver.jetStreamApiExported().catch((e: unknown) => {
-    if (!noAnswer(e)) log.warn({ err: (e as Error).message }, "could not read the servers' VARZ; taking the JetStream API as not exported");
+    if (!noAnswer(e))
+      log.warn(
+        { err: (e as Error).message },
+        "could not read the servers' VARZ; taking the JetStream API as not exported",
+      );
     return false;
   });
   return trust;
@@ -205,7 +245,9 @@ async function openKvGate(nc: NatsConnection, config: Config): Promise<PublishGa
   try {
     return await KvGate.open(nc, config.stateBucket, config.stateReplicas);
   } catch (e) {
-    throw new ConfigError(`shared state: cannot open KV bucket "${config.stateBucket}" (is JetStream enabled for that account?): ${(e as Error).message}`);
+    throw new ConfigError(
+      `shared state: cannot open KV bucket "${config.stateBucket}" (is JetStream enabled for that account?): ${(e as Error).message}`,
+    );
   }
 }
 
@@ -213,5 +255,7 @@ async function openKvGate(nc: NatsConnection, config: Config): Promise<PublishGa
 function noResolverIsConfigError(e: unknown): unknown {
   const noResponders = e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders());
   if (!noResponders) return e;
-  return new ConfigError("no server answers the $SYS requests (CLAIMS.*, SERVER.PING.ACCOUNTZ): the creds must be a system-account user's");
+  return new ConfigError(
+    "no server answers the $SYS requests (CLAIMS.*, SERVER.PING.ACCOUNTZ): the creds must be a system-account user's",
+  );
 }

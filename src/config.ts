@@ -55,34 +55,62 @@ const OPTIONS = {
   tlsKey: ["tls-key", "NATS_KEY", "its private key", ""],
   tlsFirst: ["tls-first", "NATS_TLS_FIRST", "TLS handshake before the server's greeting (handshake_first)", "false"],
   epochSeconds: ["epoch", "INSIGHTS_EPOCH_SECONDS", "full resync period in seconds", "60"],
-  expiryWarningDays: ["expiry-warning-days", "INSIGHTS_EXPIRY_WARNING_DAYS", "warn about tokens expiring within this many days", "7"],
-  operatorJwtPath: ["operator-jwt", "INSIGHTS_OPERATOR_JWT", "operator JWT file (default: read from the servers' VARZ)", ""],
+  expiryWarningDays: [
+    "expiry-warning-days",
+    "INSIGHTS_EXPIRY_WARNING_DAYS",
+    "warn about tokens expiring within this many days",
+    "7",
+  ],
+  operatorJwtPath: [
+    "operator-jwt",
+    "INSIGHTS_OPERATOR_JWT",
+    "operator JWT file (default: read from the servers' VARZ)",
+    "",
+  ],
   requestTimeoutMs: ["request-timeout-ms", "INSIGHTS_REQUEST_TIMEOUT_MS", "timeout of one $SYS request", "2000"],
   logLevel: ["log-level", "LOG_LEVEL", "fatal|error|warn|info|debug|trace|silent", "info"],
-  stateCredsPath: ["state-creds", "INSIGHTS_STATE_CREDS", "creds of a JetStream-enabled account's user: run several instances", ""],
+  stateCredsPath: [
+    "state-creds",
+    "INSIGHTS_STATE_CREDS",
+    "creds of a JetStream-enabled account's user: run several instances",
+    "",
+  ],
   stateUrl: ["state-url", "INSIGHTS_STATE_URL", "server URL(s) for the shared state (default: NATS_URL)", ""],
   stateBucket: ["state-bucket", "INSIGHTS_STATE_BUCKET", "KV bucket of the shared state", "insights_imports"],
   stateReplicas: ["state-replicas", "INSIGHTS_STATE_REPLICAS", "replicas of the KV bucket (1, 3 or 5)", "1"],
   metricsPort: ["metrics-port", "INSIGHTS_METRICS_PORT", "serve Prometheus metrics on this port (default: off)", ""],
   metricsHost: ["metrics-host", "INSIGHTS_METRICS_HOST", "address the metrics endpoint listens on", "127.0.0.1"],
-  metricsImports: ["metrics-imports", "INSIGHTS_METRICS_IMPORTS", "per-import metrics for at most this many imports (default: off)", ""],
+  metricsImports: [
+    "metrics-imports",
+    "INSIGHTS_METRICS_IMPORTS",
+    "per-import metrics for at most this many imports (default: off)",
+    "",
+  ],
 } as const;
 
 export function usage(): string {
-  const lines = Object.values(OPTIONS).map(([flag, env, text, def]) => `  --${flag.padEnd(22)} ${env.padEnd(30)} ${text}${def && def !== "false" ? ` (default ${def})` : ""}`);
-  return ["Usage: nats-insights [options]   (each option can also be set by its environment variable)", ...lines].join("\n");
+  const lines = Object.values(OPTIONS).map(
+    ([flag, env, text, def]) =>
+      `  --${flag.padEnd(22)} ${env.padEnd(30)} ${text}${def && def !== "false" ? ` (default ${def})` : ""}`,
+  );
+  return ["Usage: nats-insights [options]   (each option can also be set by its environment variable)", ...lines].join(
+    "\n",
+  );
 }
 
 function positiveNumber(name: string, raw: string, { integer = false, max = Number.MAX_SAFE_INTEGER } = {}): number {
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) {
-    throw new ConfigError(`${name} must be a positive ${integer ? "whole " : ""}number${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ""}, got "${raw}"`);
+    throw new ConfigError(
+      `${name} must be a positive ${integer ? "whole " : ""}number${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ""}, got "${raw}"`,
+    );
   }
   return n;
 }
 
 function validBucket(name: string): string {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new ConfigError(`INSIGHTS_STATE_BUCKET must be letters, digits, _ or -, got "${name}"`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+    throw new ConfigError(`INSIGHTS_STATE_BUCKET must be letters, digits, _ or -, got "${name}"`);
   return name;
 }
 
@@ -97,7 +125,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     flags = parseArgs({
       args: argv,
       // --tls-first is a switch (NATS_TLS_FIRST=true in the environment); every other flag takes a value.
-      options: Object.fromEntries(Object.values(OPTIONS).map(([flag]) => [flag, { type: flag === "tls-first" ? ("boolean" as const) : ("string" as const) }])),
+      options: Object.fromEntries(
+        Object.values(OPTIONS).map(([flag]) => [
+          flag,
+          { type: flag === "tls-first" ? ("boolean" as const) : ("string" as const) },
+        ]),
+      ),
       strict: true,
       allowPositionals: false,
     }).values;
@@ -133,32 +166,51 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${level}"`);
   }
-  if (get("metricsImports") && !get("metricsPort")) throw new ConfigError("INSIGHTS_METRICS_IMPORTS needs INSIGHTS_METRICS_PORT: per-import metrics are served on the metrics endpoint only");
+  if (get("metricsImports") && !get("metricsPort"))
+    throw new ConfigError(
+      "INSIGHTS_METRICS_IMPORTS needs INSIGHTS_METRICS_PORT: per-import metrics are served on the metrics endpoint only",
+    );
   const stateCreds = given("stateCredsPath");
   const stateUrl = get("stateUrl") || url;
   return {
     connection,
     natsUrl: url,
-    credsPath: connection.auth.kind === "creds" && "path" in connection.auth.secret ? connection.auth.secret.path : null,
+    credsPath:
+      connection.auth.kind === "creds" && "path" in connection.auth.secret ? connection.auth.secret.path : null,
     epochSeconds: positiveNumber("INSIGHTS_EPOCH_SECONDS", get("epochSeconds"), { max: 86_400 }),
     expiryWarningDays: positiveNumber("INSIGHTS_EXPIRY_WARNING_DAYS", get("expiryWarningDays"), { max: 3650 }),
     operatorJwtPath: operator ? readable("INSIGHTS_OPERATOR_JWT", operator) : null,
-    requestTimeoutMs: positiveNumber("INSIGHTS_REQUEST_TIMEOUT_MS", get("requestTimeoutMs"), { integer: true, max: 60_000 }),
+    requestTimeoutMs: positiveNumber("INSIGHTS_REQUEST_TIMEOUT_MS", get("requestTimeoutMs"), {
+      integer: true,
+      max: 60_000,
+    }),
     logLevel: level as Config["logLevel"],
     stateCredsPath: stateCreds ? readable("INSIGHTS_STATE_CREDS", stateCreds) : null,
     stateUrl,
     // Same TLS as the main connection (from the options, variables or context); its own creds.
     stateConnection: stateCreds
       ? resolveConnection(
-          { url: stateUrl, context: given("context"), creds: stateCreds, tlsCa: given("tlsCa"), tlsCert: given("tlsCert"), tlsKey: given("tlsKey"), tlsFirst: yesNo("NATS_TLS_FIRST", given("tlsFirst")) },
+          {
+            url: stateUrl,
+            context: given("context"),
+            creds: stateCreds,
+            tlsCa: given("tlsCa"),
+            tlsCert: given("tlsCert"),
+            tlsKey: given("tlsKey"),
+            tlsFirst: yesNo("NATS_TLS_FIRST", given("tlsFirst")),
+          },
           env,
           "INSIGHTS_STATE_URL",
         )
       : null,
     stateBucket: validBucket(get("stateBucket")),
     stateReplicas: replicas(get("stateReplicas")),
-    metricsPort: get("metricsPort") ? positiveNumber("INSIGHTS_METRICS_PORT", get("metricsPort"), { integer: true, max: 65535 }) : null,
+    metricsPort: get("metricsPort")
+      ? positiveNumber("INSIGHTS_METRICS_PORT", get("metricsPort"), { integer: true, max: 65535 })
+      : null,
     metricsHost: get("metricsHost"),
-    metricsImports: get("metricsImports") ? positiveNumber("INSIGHTS_METRICS_IMPORTS", get("metricsImports"), { integer: true, max: MAX_IMPORT_SERIES }) : null,
+    metricsImports: get("metricsImports")
+      ? positiveNumber("INSIGHTS_METRICS_IMPORTS", get("metricsImports"), { integer: true, max: MAX_IMPORT_SERIES })
+      : null,
   };
 }

@@ -18,7 +18,15 @@ export { ConfigError };
 export type { Deployment } from "./cli/sources.js";
 export type { AuditReport as Report } from "./cli/audit.js";
 export type { AccountError, CheckSummary } from "./core/report.js";
-export { CAUSE_CODES, type CauseCode, type ImportDiagnosis, type ImportStatus, type ServerView, type TokenSummary, type Verdict } from "./core/diagnosis.js";
+export {
+  CAUSE_CODES,
+  type CauseCode,
+  type ImportDiagnosis,
+  type ImportStatus,
+  type ServerView,
+  type TokenSummary,
+  type Verdict,
+} from "./core/diagnosis.js";
 
 /**
  * A directory of JWT files: account JWTs (a full resolver's directory names them `<account key>.jwt`)
@@ -60,9 +68,13 @@ export interface ServersSource {
  * a system-account user. The connection is closed before the promise settles; a server that
  * cannot be reached or refuses the credentials rejects it with a ConfigError.
  */
-export async function loadFromServers(source: ServersSource, env: NodeJS.ProcessEnv = process.env): Promise<Deployment> {
+export async function loadFromServers(
+  source: ServersSource,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Deployment> {
   const context = source.context || env["NATS_CONTEXT"] || undefined;
-  if (!source.server && !context) throw new ConfigError("give a server URL or a context to read a live deployment from");
+  if (!source.server && !context)
+    throw new ConfigError("give a server URL or a context to read a live deployment from");
   const values = { server: source.server || undefined, context, creds: source.creds };
   const [deployment] = await readSource(values, env, () => undefined);
   return deployment!;
@@ -92,11 +104,15 @@ export interface DiagnoseOptions {
  * Every import of the deployment(s), diagnosed in the server's order: status, cause, a message
  * and the nsc commands that fix it; with the accounts whose JWTs the server would not load.
  */
-export function diagnoseDeployment(source: Deployment | readonly Deployment[], options: DiagnoseOptions = {}): AuditReport {
+export function diagnoseDeployment(
+  source: Deployment | readonly Deployment[],
+  options: DiagnoseOptions = {},
+): AuditReport {
   const deployments = Array.isArray(source) ? [...(source as readonly Deployment[])] : [source as Deployment];
   const at = options.at ?? deployments[0]?.asOf ?? new Date();
   const days = options.expiryWarningDays;
-  if (days !== undefined && !(Number.isFinite(days) && days > 0)) throw new ConfigError(`expiryWarningDays must be a positive number, got ${days}`);
+  if (days !== undefined && !(Number.isFinite(days) && days > 0))
+    throw new ConfigError(`expiryWarningDays must be a positive number, got ${days}`);
   if (Number.isNaN(at.getTime())) throw new ConfigError("at is not a valid date");
   const expiryWarningSeconds = days === undefined ? DEFAULT_EXPIRY_WARNING_SECONDS : days * 86_400;
   return audit(deployments, at, expiryWarningSeconds, {

@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number | null> {
       console.log(HELP);
       return 0;
     default:
-      if (command !== undefined && !command.startsWith("-")) throw new ConfigError(`unknown command "${command}" (serve, check, preflight, graph, help)`);
+      if (command !== undefined && !command.startsWith("-"))
+        throw new ConfigError(`unknown command "${command}" (serve, check, preflight, graph, help)`);
       return runServe(argv);
   }
 }

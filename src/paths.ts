@@ -8,4 +8,8 @@ export function packageFile(path: string): URL {
   return new URL(path, PACKAGE_ROOT);
 }
 
-export const PACKAGE = JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { name: string; version: string; description: string };
+export const PACKAGE = JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  description: string;
+};

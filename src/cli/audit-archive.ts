@@ -47,32 +47,41 @@ export async function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): P
     const json = async (name: string, max: number): Promise<unknown> => {
       const data = await zip.read(name, max);
       inflated += data.length;
-      if (inflated > limits.maxTotalBytes) throw new ConfigError(`${path}: more than ${limits.maxTotalBytes} bytes to inflate`);
+      if (inflated > limits.maxTotalBytes)
+        throw new ConfigError(`${path}: more than ${limits.maxTotalBytes} bytes to inflate`);
       try {
         return JSON.parse(data.toString("utf8"));
       } catch {
         throw new ConfigError(`${path}: ${name} is not JSON`);
       }
     };
-    if (!zip.entries.has(MANIFEST)) throw new ConfigError(`${path} is no audit archive (no ${MANIFEST}); it is what \`nats audit gather\` writes`);
+    if (!zip.entries.has(MANIFEST))
+      throw new ConfigError(`${path} is no audit archive (no ${MANIFEST}); it is what \`nats audit gather\` writes`);
     const manifest = parseManifest(await json(MANIFEST, limits.maxManifestBytes), path);
-    const ofType = (type: string) => [...manifest].filter(([, tags]) => tags.get("artifact_type") === type).sort(([a], [b]) => a.localeCompare(b));
+    const ofType = (type: string) =>
+      [...manifest].filter(([, tags]) => tags.get("artifact_type") === type).sort(([a], [b]) => a.localeCompare(b));
 
     const operatorJwts = new Set<string>();
     const servers = new Set<string>();
     for (const [name, tags] of ofType("variables")) {
       servers.add(tags.get("server") ?? name);
-      const list = ((await json(name, limits.maxReplyBytes)) as { data?: { trusted_operators_jwt?: unknown } } | null)?.data?.trusted_operators_jwt;
-      for (const jwt of Array.isArray(list) ? list : []) if (typeof jwt === "string" && jwt.length <= 1024 * 1024) operatorJwts.add(jwt.trim());
+      const list = ((await json(name, limits.maxReplyBytes)) as { data?: { trusted_operators_jwt?: unknown } } | null)
+        ?.data?.trusted_operators_jwt;
+      for (const jwt of Array.isArray(list) ? list : [])
+        if (typeof jwt === "string" && jwt.length <= 1024 * 1024) operatorJwts.add(jwt.trim());
     }
-    if (operatorJwts.size === 0) throw new ConfigError(`${path}: no server's VARZ names a trusted operator JWT (gathered with --no-server-endpoints, or not in operator mode?)`);
+    if (operatorJwts.size === 0)
+      throw new ConfigError(
+        `${path}: no server's VARZ names a trusted operator JWT (gathered with --no-server-endpoints, or not in operator mode?)`,
+      );
 
     const replies = new Map<string, AccountInfoReply[]>();
     for (const [name, tags] of ofType("account_info")) {
       const account = tags.get("account") ?? "";
       // Paged entries: one reply a server, so the first page is the reply.
       if (!isPublicKey(account, "account") || !name.endsWith("/0001.json")) continue;
-      if (!replies.has(account) && replies.size >= limits.maxAccounts) throw new ConfigError(`${path} has more than ${limits.maxAccounts} accounts`);
+      if (!replies.has(account) && replies.size >= limits.maxAccounts)
+        throw new ConfigError(`${path} has more than ${limits.maxAccounts} accounts`);
       const reply = parseAccountInfoBody(await json(name, limits.maxReplyBytes));
       if (!reply) continue;
       servers.add(reply.server);
@@ -95,7 +104,8 @@ export async function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): P
 }
 
 function parseManifest(raw: unknown, path: string): Map<string, Tags> {
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError(`${path}: its manifest is not an object`);
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    throw new ConfigError(`${path}: its manifest is not an object`);
   const out = new Map<string, Tags>();
   for (const [name, tags] of Object.entries(raw as Record<string, unknown>)) {
     if (!Array.isArray(tags)) continue;
@@ -110,7 +120,11 @@ function parseManifest(raw: unknown, path: string): Map<string, Tags> {
 }
 
 /** When the servers were asked: the capture metadata's timestamp. */
-async function capturedAt(manifest: Map<string, Tags>, json: (name: string, max: number) => Promise<unknown>, max: number): Promise<Date | null> {
+async function capturedAt(
+  manifest: Map<string, Tags>,
+  json: (name: string, max: number) => Promise<unknown>,
+  max: number,
+): Promise<Date | null> {
   const entry = [...manifest].find(([, tags]) => tags.get("special") === METADATA_TAG);
   if (!entry) return null;
   const stamp = ((await json(entry[0], max)) as { capture_timestamp?: unknown } | null)?.capture_timestamp;

@@ -17,7 +17,12 @@ export interface AuditReport {
   account_errors: AccountError[];
 }
 
-export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds: number, filters: AuditFilters = {}): AuditReport {
+export function audit(
+  deployments: Deployment[],
+  now: Date,
+  expiryWarningSeconds: number,
+  filters: AuditFilters = {},
+): AuditReport {
   const diagnoses: ImportDiagnosis[] = [];
   const errors: AccountError[] = [];
   let accounts = 0;
@@ -27,7 +32,11 @@ export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds
     accounts += only ? only.length : dir.size;
     const found = diagnoseAll(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only);
     diagnoses.push(...(deployment.serverViews ? withServerViews(found, dir, deployment.serverViews, now) : found));
-    errors.push(...accountErrors(dir, undefined, Math.floor(now.getTime() / 1000)).filter((e) => !only || only.includes(e.account)));
+    errors.push(
+      ...accountErrors(dir, undefined, Math.floor(now.getTime() / 1000)).filter(
+        (e) => !only || only.includes(e.account),
+      ),
+    );
   }
   const shown = diagnoses.filter((d) => !filters.status || d.status === filters.status);
   return { checked_at: now.toISOString(), summary: summarize(accounts, shown), imports: shown, account_errors: errors };
@@ -39,11 +48,18 @@ export function audit(deployments: Deployment[], now: Date, expiryWarningSeconds
  * still honouring a dead import is not yet called an exposure (that takes two looks); a server that
  * refuses a valid import makes it server_state_stale.
  */
-function withServerViews(found: ImportDiagnosis[], dir: AccountDirectory, snapshot: NonNullable<Deployment["serverViews"]>, at: Date): ImportDiagnosis[] {
+function withServerViews(
+  found: ImportDiagnosis[],
+  dir: AccountDirectory,
+  snapshot: NonNullable<Deployment["serverViews"]>,
+  at: Date,
+): ImportDiagnosis[] {
   const views = new ServerViews();
   const basis = directoryBasis(dir);
   views.record(snapshot.replies, snapshot.servers, basis, at.getTime());
-  return found.map((d) => views.apply(`${d.account} ${d.type} ${d.source_account} ${d.subject} ${d.local_subject ?? ""}`, d, basis));
+  return found.map((d) =>
+    views.apply(`${d.account} ${d.type} ${d.source_account} ${d.subject} ${d.local_subject ?? ""}`, d, basis),
+  );
 }
 
 function matchingAccounts(dir: AccountDirectory, keyOrName: string): string[] {

@@ -41,7 +41,8 @@ interface Io {
 export async function runCheck(argv: string[], io: Io): Promise<number> {
   const { values } = parseCheckArgs(argv);
   const status = values["status"];
-  if (status !== undefined && !STATUSES.includes(status)) throw new ConfigError(`--status must be one of ${STATUSES.join(", ")}, got "${status}"`);
+  if (status !== undefined && !STATUSES.includes(status))
+    throw new ConfigError(`--status must be one of ${STATUSES.join(", ")}, got "${status}"`);
   const days = Number(values["expiry-warning-days"] ?? "7");
   if (!Number.isFinite(days) || days <= 0) throw new ConfigError(`--expiry-warning-days must be a positive number`);
   const progress = (text: string) => io.stderr.isTTY && io.stderr.write(`\r${text}\x1b[K`);
@@ -53,7 +54,11 @@ export async function runCheck(argv: string[], io: Io): Promise<number> {
     ...(status ? { status: status as ImportStatus } : {}),
   });
   if (io.stderr.isTTY && accounts >= 1000) io.stderr.write("\r\x1b[K");
-  io.stdout.write(values["json"] ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report, painter(!!io.stdout.isTTY && !io.env["NO_COLOR"]))}\n`);
+  io.stdout.write(
+    values["json"]
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : `${renderReport(report, painter(!!io.stdout.isTTY && !io.env["NO_COLOR"]))}\n`,
+  );
   return exitCode(report);
 }
 

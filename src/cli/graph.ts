@@ -30,7 +30,12 @@ export async function runGraph(argv: string[], io: Io): Promise<number> {
   try {
     values = parseArgs({
       args: argv,
-      options: { ...SOURCE_OPTIONS, format: { type: "string" }, output: { type: "string" }, "expiry-warning-days": { type: "string" } },
+      options: {
+        ...SOURCE_OPTIONS,
+        format: { type: "string" },
+        output: { type: "string" },
+        "expiry-warning-days": { type: "string" },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -40,7 +45,8 @@ export async function runGraph(argv: string[], io: Io): Promise<number> {
     throw new ConfigError((e as Error).message.split("\n")[0]);
   }
   const format = (values["format"] as string | undefined) ?? "dot";
-  if (!(FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new ConfigError(`--format must be one of ${FORMATS.join(", ")}, got "${format}"`);
   const days = Number(values["expiry-warning-days"] ?? "7");
   if (!Number.isFinite(days) || days <= 0) throw new ConfigError(`--expiry-warning-days must be a positive number`);
   const deployments = await readSource(values, io.env, () => {});

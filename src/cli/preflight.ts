@@ -37,7 +37,12 @@ export interface Baseline {
 export async function runPreflight(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...SOURCE_OPTIONS, json: { type: "boolean" }, "expiry-warning-days": { type: "string" } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { ...SOURCE_OPTIONS, json: { type: "boolean" }, "expiry-warning-days": { type: "string" } },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (e) {
     throw new ConfigError((e as Error).message.split("\n")[0]);
   }
@@ -52,13 +57,22 @@ export async function runPreflight(argv: string[], io: Io): Promise<number> {
   const target = loaded.find((l) => typeof issuer === "string" && l.dir.trust.trusts(issuer)) ?? loaded[0]!;
   const baseline = baselineOf(target.deployment.origin, target.dir, jwt);
   if (baseline.account_jwt === "identical" && !isLive(values) && !values["jwt-dir"]) {
-    throw new ConfigError(`${positionals[0]}: ${target.deployment.origin} already holds this exact JWT (nsc edit writes it there), so there is nothing to compare it with; compare with the servers: --server URL or --context NAME${serviceUrlHint(target.deployment)}`);
+    throw new ConfigError(
+      `${positionals[0]}: ${target.deployment.origin} already holds this exact JWT (nsc edit writes it there), so there is nothing to compare it with; compare with the servers: --server URL or --context NAME${serviceUrlHint(target.deployment)}`,
+    );
   }
   const days = Number(values["expiry-warning-days"] ?? "7");
-  const outcome = preflight(target.dir, jwt, { now: Math.floor(Date.now() / 1000), expiryWarningSeconds: days * 86400 });
+  const outcome = preflight(target.dir, jwt, {
+    now: Math.floor(Date.now() / 1000),
+    expiryWarningSeconds: days * 86400,
+  });
   if (!outcome.ok) throw new ConfigError(`${positionals[0]}: ${outcome.error}`);
   const r = outcome.result;
-  io.stdout.write(values["json"] ? `${JSON.stringify({ ...r, compared_with: baseline }, null, 2)}\n` : `${render(r, baseline, painter(!!io.stdout.isTTY && !io.env["NO_COLOR"]))}\n`);
+  io.stdout.write(
+    values["json"]
+      ? `${JSON.stringify({ ...r, compared_with: baseline }, null, 2)}\n`
+      : `${render(r, baseline, painter(!!io.stdout.isTTY && !io.env["NO_COLOR"]))}\n`,
+  );
   return !r.stored || r.breaks ? 1 : 0;
 }
 
@@ -77,7 +91,9 @@ function baselineOf(source: string, dir: AccountDirectory, jwt: string): Baselin
 function serviceUrlHint(d: Deployment): string {
   const urls = d.operatorJwts.flatMap((op) => {
     const nats = peekClaims(op)?.["nats"] as { operator_service_urls?: unknown } | undefined;
-    return Array.isArray(nats?.operator_service_urls) ? nats.operator_service_urls.filter((u): u is string => typeof u === "string") : [];
+    return Array.isArray(nats?.operator_service_urls)
+      ? nats.operator_service_urls.filter((u): u is string => typeof u === "string")
+      : [];
   });
   return urls.length > 0 ? ` (the operator names ${urls.slice(0, 3).join(", ")})` : "";
 }
@@ -93,19 +109,30 @@ function readJwt(path: string): string {
 }
 
 function render(r: PreflightResult, baseline: Baseline, paint: ReturnType<typeof painter>): string {
-  const held = { identical: "this same JWT", different: `a JWT issued ${baseline.account_jwt_issued_at ?? "(no iat)"}`, none: "no JWT for this account" }[baseline.account_jwt];
-  const lines = [paint("1", `pre-flight of ${r.account_name ?? "(unnamed)"} ${paint("2", r.account)}`), `  compared with ${baseline.source}, which holds ${held}`];
+  const held = {
+    identical: "this same JWT",
+    different: `a JWT issued ${baseline.account_jwt_issued_at ?? "(no iat)"}`,
+    none: "no JWT for this account",
+  }[baseline.account_jwt];
+  const lines = [
+    paint("1", `pre-flight of ${r.account_name ?? "(unnamed)"} ${paint("2", r.account)}`),
+    `  compared with ${baseline.source}, which holds ${held}`,
+  ];
   if (!r.stored) {
     lines.push(paint("31", `✗ the server would refuse this JWT: ${r.refusal}`));
-    for (const d of r.refused_imports) lines.push(`  ${d.type} "${d.subject}" from ${d.source_account_name ?? d.source_account}: ${d.message}`);
+    for (const d of r.refused_imports)
+      lines.push(`  ${d.type} "${d.subject}" from ${d.source_account_name ?? d.source_account}: ${d.message}`);
   }
   for (const c of r.changes) {
     const colour = c.breaks ? "31" : c.status === "active" ? "32" : "33";
     const from = c.previous_status ? `${c.previous_status}${c.previous_cause ? ` (${c.previous_cause})` : ""}` : "new";
-    lines.push(`  ${paint(colour, c.breaks ? "✗ breaks" : "~ changes")} ${c.account_name ?? c.account}: ${c.type} "${c.subject}" from ${c.source_account_name ?? c.source_account}: ${from} → ${c.status}${c.cause ? ` (${c.cause})` : ""}`);
+    lines.push(
+      `  ${paint(colour, c.breaks ? "✗ breaks" : "~ changes")} ${c.account_name ?? c.account}: ${c.type} "${c.subject}" from ${c.source_account_name ?? c.source_account}: ${from} → ${c.status}${c.cause ? ` (${c.cause})` : ""}`,
+    );
     if (c.status !== "active") lines.push(`      ${c.message}`);
   }
-  for (const d of r.removed) lines.push(`  - no longer declared: ${d.type} "${d.subject}" from ${d.source_account_name ?? d.source_account}`);
+  for (const d of r.removed)
+    lines.push(`  - no longer declared: ${d.type} "${d.subject}" from ${d.source_account_name ?? d.source_account}`);
   for (const n of r.notes) lines.push(`  note: ${n}`);
   if (r.stored && r.changes.length === 0) lines.push(paint("32", "✓ no import would change"));
   lines.push(r.stored && !r.breaks ? paint("32", "safe to push") : paint("31", "do not push as is"));

@@ -21,11 +21,14 @@ export function renderReport(report: AuditReport, paint: Paint): string {
   const lines: string[] = [];
   const byAccount = new Map<string, ImportDiagnosis[]>();
   for (const d of report.imports) byAccount.set(d.account, [...(byAccount.get(d.account) ?? []), d]);
-  const accounts = [...byAccount.values()].sort((a, b) => (a[0]!.account_name ?? a[0]!.account).localeCompare(b[0]!.account_name ?? b[0]!.account));
+  const accounts = [...byAccount.values()].sort((a, b) =>
+    (a[0]!.account_name ?? a[0]!.account).localeCompare(b[0]!.account_name ?? b[0]!.account),
+  );
   for (const imports of accounts) {
     const first = imports[0]!;
     lines.push(paint("1", `${first.account_name ?? "(unnamed)"} ${paint("2", first.account)}`));
-    for (const d of imports.sort((a, b) => a.status.localeCompare(b.status) || a.subject.localeCompare(b.subject))) lines.push(...renderImport(d, paint));
+    for (const d of imports.sort((a, b) => a.status.localeCompare(b.status) || a.subject.localeCompare(b.subject)))
+      lines.push(...renderImport(d, paint));
     lines.push("");
   }
   for (const e of report.account_errors) lines.push(paint("31", `account ${e.account_name ?? e.account}: ${e.error}`));
@@ -43,5 +46,9 @@ function renderImport(d: ImportDiagnosis, paint: Paint): string[] {
   const local = d.local_subject ? ` as "${d.local_subject}"` : "";
   const head = `  ${paint(colour, mark)} ${d.type} "${d.subject}"${local} from ${from}${d.cause ? `  ${paint(colour, d.cause)}` : ""}`;
   if (d.status === "active") return [head];
-  return [head, `      ${d.message}`, ...d.remediation.map((cmd) => `      ${cmd.startsWith("#") ? paint("2", cmd) : `$ ${cmd}`}`)];
+  return [
+    head,
+    `      ${d.message}`,
+    ...d.remediation.map((cmd) => `      ${cmd.startsWith("#") ? paint("2", cmd) : `$ ${cmd}`}`),
+  ];
 }

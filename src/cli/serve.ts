@@ -22,7 +22,11 @@ export async function runServe(argv: string[]): Promise<number | null> {
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   try {
-    app = await InsightsApp.start(config, log, stopped.then(() => {}));
+    app = await InsightsApp.start(
+      config,
+      log,
+      stopped.then(() => {}),
+    );
   } catch (e) {
     if (e instanceof StartAbandoned) return null; // the signal handler exits
     throw e;

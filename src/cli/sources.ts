@@ -47,7 +47,9 @@ export function nscStore(env: NodeJS.ProcessEnv): string {
   const home = env["HOME"] || homedir();
   const xdgConfig = join(env["XDG_CONFIG_HOME"] || join(home, ".config"), "nats", "nsc");
   const legacy = join(home, ".nsc");
-  const configDir = env["NSC_HOME"] || (!existsSync(join(xdgConfig, "nsc.json")) && existsSync(join(legacy, "nsc.json")) ? legacy : xdgConfig);
+  const configDir =
+    env["NSC_HOME"] ||
+    (!existsSync(join(xdgConfig, "nsc.json")) && existsSync(join(legacy, "nsc.json")) ? legacy : xdgConfig);
   const file = join(configDir, "nsc.json");
   if (existsSync(file) && statSync(file).size < 64 * 1024) {
     let root: unknown;
@@ -82,7 +84,11 @@ const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
  */
 export function readNscStore(dir: string): Deployment[] {
   if (!isDir(dir)) throw new ConfigError(`nsc store not found: ${dir} (give --nsc-store DIR)`);
-  const operatorDirs = isOperatorDir(dir) ? [dir] : readdirSync(dir).map((n) => join(dir, n)).filter(isOperatorDir);
+  const operatorDirs = isOperatorDir(dir)
+    ? [dir]
+    : readdirSync(dir)
+        .map((n) => join(dir, n))
+        .filter(isOperatorDir);
   if (operatorDirs.length === 0) throw new ConfigError(`no operator found in nsc store ${dir}`);
   return operatorDirs.map((opDir) => {
     const accountsDir = join(opDir, "accounts");
@@ -92,7 +98,11 @@ export function readNscStore(dir: string): Deployment[] {
           .filter((file) => existsSync(file))
           .map((file) => ({ filedUnder: null, jwt: readJwtFile(file), file }))
       : [];
-    return { origin: `nsc store ${opDir}`, operatorJwts: [readJwtFile(join(opDir, `${basename(opDir)}.jwt`))], accounts };
+    return {
+      origin: `nsc store ${opDir}`,
+      operatorJwts: [readJwtFile(join(opDir, `${basename(opDir)}.jwt`))],
+      accounts,
+    };
   });
 }
 
@@ -154,16 +164,23 @@ export function isLive(values: Record<string, unknown>): boolean {
 }
 
 /** `note`: something the user must know about what was read (one line each). */
-export async function readSource(values: Record<string, unknown>, env: NodeJS.ProcessEnv, progress: (t: string) => unknown, note: (t: string) => unknown = () => {}): Promise<Deployment[]> {
+export async function readSource(
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  progress: (t: string) => unknown,
+  note: (t: string) => unknown = () => {},
+): Promise<Deployment[]> {
   if (values["audit-archive"]) return [await readAuditArchive(values["audit-archive"] as string)];
-  if (values["jwt-dir"]) return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
+  if (values["jwt-dir"])
+    return [readJwtDir(values["jwt-dir"] as string, (values["operator-jwt"] as string | undefined) ?? null)];
   if (isLive(values)) return [await readLive(liveConnection(values, env), progress, note)];
   return readNscStore((values["nsc-store"] as string | undefined) ?? nscStore(env));
 }
 
 /** Options first, then the NATS_* variables natscli also reads, then the context for the rest. */
 export function liveConnection(values: Record<string, unknown>, env: NodeJS.ProcessEnv): ConnectionSettings {
-  const opt = (flag: string, variable: string): string | undefined => (values[flag] as string | undefined) || env[variable] || undefined;
+  const opt = (flag: string, variable: string): string | undefined =>
+    (values[flag] as string | undefined) || env[variable] || undefined;
   return resolveConnection(
     {
       url: values["server"] as string | undefined,
@@ -183,27 +200,46 @@ export function liveConnection(values: Record<string, unknown>, env: NodeJS.Proc
   );
 }
 
-async function readLive(settings: ConnectionSettings, progress: (t: string) => unknown, note: (t: string) => unknown): Promise<Deployment> {
+async function readLive(
+  settings: ConnectionSettings,
+  progress: (t: string) => unknown,
+  note: (t: string) => unknown,
+): Promise<Deployment> {
   const url = shownServers(settings);
   const nc = await connectOrFail(settings, "nats-insights-check");
   try {
     const resolver = new ResolverClient(nc, 2000);
     const operatorJwts = await resolver.operatorJwts().catch((e: Error) => {
-      throw new ConfigError(`${url}: cannot read the operator JWT from the servers' VARZ (are these system-account creds?): ${e.message}`);
+      throw new ConfigError(
+        `${url}: cannot read the operator JWT from the servers' VARZ (are these system-account creds?): ${e.message}`,
+      );
     });
-    if (operatorJwts.length === 0) throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
-    const jwts = await resolver.loadAll((n) => progress(`loaded ${n} account JWTs…`)).catch(async (e: Error) => {
-      // A memory or URL resolver: what the servers have loaded is all there is to read.
-      if (e instanceof NoResolverError) {
-        const load = await readLoadedAccounts(resolver, [], 500).catch((e2: Error) => {
-          throw new ConfigError(`${url}: no resolver answers, and the servers' loaded accounts cannot be read (are these system-account creds?): ${e2.message}`);
-        });
-        note(`no account resolver answers $SYS.REQ.CLAIMS.* (a memory or URL resolver): checked the ${load.jwts.size} accounts the servers have loaded${load.unseen.length > 0 ? `; not loaded by any server: ${load.unseen.join(", ")}` : ""}`);
-        return load.jwts;
-      }
-      throw new ConfigError(`${url}: cannot load the account JWTs through $SYS (system-account creds are needed): ${e.message}`);
-    });
-    return { origin: `live servers ${url}`, operatorJwts, accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })) };
+    if (operatorJwts.length === 0)
+      throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
+    const jwts = await resolver
+      .loadAll((n) => progress(`loaded ${n} account JWTs…`))
+      .catch(async (e: Error) => {
+        // A memory or URL resolver: what the servers have loaded is all there is to read.
+        if (e instanceof NoResolverError) {
+          const load = await readLoadedAccounts(resolver, [], 500).catch((e2: Error) => {
+            throw new ConfigError(
+              `${url}: no resolver answers, and the servers' loaded accounts cannot be read (are these system-account creds?): ${e2.message}`,
+            );
+          });
+          note(
+            `no account resolver answers $SYS.REQ.CLAIMS.* (a memory or URL resolver): checked the ${load.jwts.size} accounts the servers have loaded${load.unseen.length > 0 ? `; not loaded by any server: ${load.unseen.join(", ")}` : ""}`,
+          );
+          return load.jwts;
+        }
+        throw new ConfigError(
+          `${url}: cannot load the account JWTs through $SYS (system-account creds are needed): ${e.message}`,
+        );
+      });
+    return {
+      origin: `live servers ${url}`,
+      operatorJwts,
+      accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })),
+    };
   } finally {
     await nc.close();
   }
@@ -212,7 +248,9 @@ async function readLive(settings: ConnectionSettings, progress: (t: string) => u
 // ---- directories ------------------------------------------------------------------------------
 
 /** One directory per deployment, with the JWTs that could not even be filed under an account. */
-export function loadDirectories(deployments: Deployment[]): { deployment: Deployment; dir: AccountDirectory; errors: AccountError[] }[] {
+export function loadDirectories(
+  deployments: Deployment[],
+): { deployment: Deployment; dir: AccountDirectory; errors: AccountError[] }[] {
   return deployments.map((deployment) => {
     const dir = new AccountDirectory(trustOf(deployment));
     const errors: AccountError[] = [];

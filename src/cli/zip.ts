@@ -31,12 +31,16 @@ export class ZipArchive {
         throw new ConfigError(`cannot read ${path}: ${e.code ?? e.message}`);
       },
     );
-    if (size > limits.maxFileBytes) throw new ConfigError(`${path} is ${size} bytes, more than the ${limits.maxFileBytes} read`);
-    const zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }).catch((e: Error) => {
-      throw bad(path, e.message);
-    });
+    if (size > limits.maxFileBytes)
+      throw new ConfigError(`${path} is ${size} bytes, more than the ${limits.maxFileBytes} read`);
+    const zip = await yauzl
+      .openPromise(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true })
+      .catch((e: Error) => {
+        throw bad(path, e.message);
+      });
     try {
-      if (zip.entryCount > limits.maxEntries) throw new ConfigError(`${path} has ${zip.entryCount} entries, more than the ${limits.maxEntries} read`);
+      if (zip.entryCount > limits.maxEntries)
+        throw new ConfigError(`${path} has ${zip.entryCount} entries, more than the ${limits.maxEntries} read`);
       return new ZipArchive(zip, path, await readDirectory(zip, path));
     } catch (e) {
       zip.close();
@@ -48,7 +52,8 @@ export class ZipArchive {
   async read(name: string, maxBytes: number): Promise<Buffer> {
     const entry = this.entries.get(name);
     if (!entry) throw new ConfigError(`${this.path}: no entry ${name}`);
-    if (entry.uncompressedSize > maxBytes) throw new ConfigError(`${this.path}: ${name} is ${entry.uncompressedSize} bytes, more than the ${maxBytes} read`);
+    if (entry.uncompressedSize > maxBytes)
+      throw new ConfigError(`${this.path}: ${name} is ${entry.uncompressedSize} bytes, more than the ${maxBytes} read`);
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of await this.zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);

@@ -60,7 +60,11 @@ function walk(
 ): CycleStep[] | null {
   if (path.length > 1024) return null; // the server's MaxAccountCycleSearchDepth
   // A stream is only followed through an account that exports it.
-  if (kind === "stream" && !(dir.exportsOf(account.id)?.all ?? []).some((e) => e.type !== "service" && isSubsetMatch(subject, e.subject))) return null;
+  if (
+    kind === "stream" &&
+    !(dir.exportsOf(account.id)?.all ?? []).some((e) => e.type !== "service" && isSubsetMatch(subject, e.subject))
+  )
+    return null;
   for (const other of account.claims?.imports ?? []) {
     if ((other.type === "service") !== (kind === "service")) continue;
     // The subject a request or message reaches the other account on: its import's `to`.
@@ -75,7 +79,8 @@ function walk(
     const next = dir.get(other.account);
     if (!next) continue;
     visited.add(account.id);
-    const narrowed = kind === "service" ? (isSubsetMatch(from, subject) ? from : subject) : isSubsetMatch(to, subject) ? to : subject;
+    const narrowed =
+      kind === "service" ? (isSubsetMatch(from, subject) ? from : subject) : isSubsetMatch(to, subject) ? to : subject;
     const found = walk(dir, next, narrowed, visited, step, kind, added);
     if (found) return found;
   }

@@ -4,7 +4,14 @@
  * exports indexed for matching and a reverse index exporter → importers, so that a change to one
  * account re-evaluates only the imports it can affect.
  */
-import { exportTypeOf, parseAccount, parseOperator, type AccountClaims, type ExportClaim, type OperatorClaims } from "./jwt/claims.js";
+import {
+  exportTypeOf,
+  parseAccount,
+  parseOperator,
+  type AccountClaims,
+  type ExportClaim,
+  type OperatorClaims,
+} from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { peekClaims } from "./jwt/decode.js";
 import { CURRENT_RULES, validateAccount, type AccountValidation, type ServerRules } from "./validate.js";
@@ -33,7 +40,15 @@ export interface AccountEntry {
  * proposed JWT in a what-if): enough to name the importer in diagnoses, never looked up.
  */
 export function standInEntry(claims: AccountClaims): AccountEntry {
-  return { id: claims.subject, name: claims.name || null, token: claims.token, claims, validation: null, problem: null, strictSigningKeys: false };
+  return {
+    id: claims.subject,
+    name: claims.name || null,
+    token: claims.token,
+    claims,
+    validation: null,
+    problem: null,
+    strictSigningKeys: false,
+  };
 }
 
 export interface ExportIndex {
@@ -81,7 +96,11 @@ export class OperatorTrust {
 
   /** Do both trust the same operator JWTs (byte for byte, in any order)? */
   sameAs(other: OperatorTrust): boolean {
-    const tokens = (t: OperatorTrust) => t.operators.map((o) => o.token).sort().join("\n");
+    const tokens = (t: OperatorTrust) =>
+      t.operators
+        .map((o) => o.token)
+        .sort()
+        .join("\n");
     return tokens(this) === tokens(other);
   }
 
@@ -94,7 +113,9 @@ export class OperatorTrust {
 
   /** Does the operator that owns this issuer key demand strict signing-key usage? */
   strictFor(issuer: string): boolean {
-    return this.operators.some((o) => o.strictSigningKeyUsage && (o.subject === issuer || o.signingKeys.includes(issuer)));
+    return this.operators.some(
+      (o) => o.strictSigningKeyUsage && (o.subject === issuer || o.signingKeys.includes(issuer)),
+    );
   }
 
   get systemAccount(): string | null {
@@ -215,7 +236,8 @@ export class AccountDirectory {
     }
     const claims = parsed.claims;
     const id = claims.subject;
-    if (!isPublicKey(id, "account")) throw new AccountRejected(`account JWT rejected: its subject "${id}" is not an account public key`);
+    if (!isPublicKey(id, "account"))
+      throw new AccountRejected(`account JWT rejected: its subject "${id}" is not an account public key`);
     const entry: AccountEntry = {
       id,
       name: claims.name || null,
@@ -235,7 +257,10 @@ export class AccountDirectory {
       return { kind: "wrong_account", message: `the JWT filed under ${filedUnder} is for account ${entry.id}` };
     }
     if (!this.trust.trusts(claims.issuer)) {
-      return { kind: "untrusted_issuer", message: `it is signed by ${claims.issuer}, which is neither a trusted operator nor one of its signing keys` };
+      return {
+        kind: "untrusted_issuer",
+        message: `it is signed by ${claims.issuer}, which is neither a trusted operator nor one of its signing keys`,
+      };
     }
     const v = entry.validation!;
     const first = v.other[0] ?? [...v.imports.values()][0]?.[0]?.message;
@@ -246,7 +271,10 @@ export class AccountDirectory {
     const claims = entry.claims;
     if (!claims) return;
     // The server gives the system account exports its JWT need not declare.
-    const exports = entry.id === this.trust.systemAccount ? withSystemExports(claims.exports, this.trust.jetStreamApi) : claims.exports;
+    const exports =
+      entry.id === this.trust.systemAccount
+        ? withSystemExports(claims.exports, this.trust.jetStreamApi)
+        : claims.exports;
     // Most accounts export nothing: they share one empty index (nothing edits an index in place).
     const exact = exports.length === 0 ? NO_EXPORTS : new Map<string, ExportClaim>();
     for (const e of exports) exact.set(exportKey(e.type, e.subject), e);

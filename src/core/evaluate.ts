@@ -45,7 +45,8 @@ export interface Finding {
 }
 
 /** What one step of the procedure concludes (no cause: this step passes); not an import's Verdict. */
-type StepOutcome = Pick<Finding, "cause" | "detail"> & Partial<Pick<Finding, "exportClaim" | "activation" | "cycle" | "mapping" | "jetstream">>;
+type StepOutcome = Pick<Finding, "cause" | "detail"> &
+  Partial<Pick<Finding, "exportClaim" | "activation" | "cycle" | "mapping" | "jetstream">>;
 
 const pass = null;
 const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<StepOutcome> = {}): StepOutcome => ({
@@ -57,10 +58,17 @@ const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<Ste
 /** Evaluate every import of every account, or of the given accounts only. */
 export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: Iterable<string>): Finding[] {
   const entries = only ? [...only].map((id) => dir.get(id)).filter((e): e is AccountEntry => !!e) : dir.accounts();
-  return entries.flatMap((importer) => (importer.claims?.imports ?? []).map((imp) => evaluateImport(dir, importer, imp, opts)));
+  return entries.flatMap((importer) =>
+    (importer.claims?.imports ?? []).map((imp) => evaluateImport(dir, importer, imp, opts)),
+  );
 }
 
-export function evaluateImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): Finding {
+export function evaluateImport(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): Finding {
   const activation = activationOrNull(imp.token);
   let outcome = serverOutcome(dir, importer, imp, opts);
   // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
@@ -90,25 +98,44 @@ function mappedOutcome(importer: AccountEntry, imp: ImportClaim, outcome: StepOu
   if (imp.type !== "service" || mappings.length === 0) return outcome;
   const local = imp.localSubject ?? imp.subject;
   const reach = mappingReach(mappings, local);
-  const kept = { exportClaim: outcome.exportClaim ?? null, ...(outcome.activation ? { activation: outcome.activation } : {}) };
+  const kept = {
+    exportClaim: outcome.exportClaim ?? null,
+    ...(outcome.activation ? { activation: outcome.activation } : {}),
+  };
   switch (reach.kind) {
     case "untouched":
       return outcome;
     case "through":
-      return { ...outcome, detail: `requests on "${local}" are mapped elsewhere; requests on "${reach.via.source}" are mapped onto it and reach it` };
+      return {
+        ...outcome,
+        detail: `requests on "${local}" are mapped elsewhere; requests on "${reach.via.source}" are mapped onto it and reach it`,
+      };
     case "away":
-      return fail("local_subject_mapped", null, { ...kept, mapping: { source: reach.mapping.source, to: reach.to, percent: 0, newLocal: soleDestination(reach, local) } });
+      return fail("local_subject_mapped", null, {
+        ...kept,
+        mapping: { source: reach.mapping.source, to: reach.to, percent: 0, newLocal: soleDestination(reach, local) },
+      });
     case "partial":
       // a mapping starving the import now outweighs a token that expires later
-      return fail("local_subject_partly_mapped", null, { ...kept, mapping: { source: reach.mapping.source, to: reach.to, percent: reach.percent, newLocal: null } });
+      return fail("local_subject_partly_mapped", null, {
+        ...kept,
+        mapping: { source: reach.mapping.source, to: reach.to, percent: reach.percent, newLocal: null },
+      });
   }
 }
 
 /** Whether the server honours the import: authorization, then cycles, then duplicate streams. */
-function serverOutcome(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome {
+function serverOutcome(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): StepOutcome {
   const outcome = authorized(dir, importer, imp, opts);
   // After authorization the server refuses an import that closes a cycle, then a duplicate stream (step F).
-  return approved(outcome) ? (cycleOutcome(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? outcome) : outcome;
+  return approved(outcome)
+    ? (cycleOutcome(dir, importer, imp, opts) ?? duplicateOf(dir, importer, imp, opts) ?? outcome)
+    : outcome;
 }
 
 /**
@@ -116,7 +143,13 @@ function serverOutcome(dir: AccountDirectory, importer: AccountEntry, imp: Impor
  * active imports from the same account (jetstream.ts): a warning when the set lacks a piece.
  * Only for an exporter whose JWT grants JetStream; the system account's API is not a shared consumer.
  */
-function jetStreamOutcome(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, outcome: StepOutcome, opts: EvaluationOptions): StepOutcome | null {
+function jetStreamOutcome(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  outcome: StepOutcome,
+  opts: EvaluationOptions,
+): StepOutcome | null {
   const exporter = dir.get(imp.account);
   if (!exporter?.claims?.limits.jetStream || imp.account === dir.trust.systemAccount) return null;
   const siblings = (importer.claims?.imports ?? []).flatMap((other): ActiveSibling[] => {
@@ -125,14 +158,24 @@ function jetStreamOutcome(dir: AccountDirectory, importer: AccountEntry, imp: Im
     return approved(o) ? [{ imp: other, exportClaim: o.exportClaim ?? null }] : [];
   });
   const index = dir.exportsOf(imp.account)!;
-  const set = jetStreamSet(imp, outcome.exportClaim ?? null, siblings, (type, subject) => matchExport(index, type, subject) !== null);
+  const set = jetStreamSet(
+    imp,
+    outcome.exportClaim ?? null,
+    siblings,
+    (type, subject) => matchExport(index, type, subject) !== null,
+  );
   return set ? { ...outcome, cause: "jetstream_imports_incomplete", jetstream: set } : null;
 }
 
 const approved = (outcome: StepOutcome) => outcome.cause === null || outcome.cause === "activation_expiring_soon";
 
 /** Every check up to the export's approval of this import. */
-function authorized(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome {
+function authorized(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): StepOutcome {
   return (
     importerLoads(importer, imp, opts.now) ??
     importedByTheServer(dir, imp) ??
@@ -142,27 +185,48 @@ function authorized(dir: AccountDirectory, importer: AccountEntry, imp: ImportCl
 }
 
 /** nats-server refuses an import that would close a cycle of imports (see cycle.ts). */
-function cycleOutcome(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome | null {
+function cycleOutcome(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): StepOutcome | null {
   if (importedByTheServer(dir, imp)) return null;
   const cycle = cycleOf(dir, importer, imp, (account, other) => approved(authorized(dir, account, other, opts)));
   if (!cycle) return null;
-  const detail = cycle.map((s) => `${label(s.account)} imports ${s.imp.type} "${exporterSubject(s.imp)}" from ${dir.nameOf(s.imp.account) ?? s.imp.account}`).join(", ");
+  const detail = cycle
+    .map(
+      (s) =>
+        `${label(s.account)} imports ${s.imp.type} "${exporterSubject(s.imp)}" from ${dir.nameOf(s.imp.account) ?? s.imp.account}`,
+    )
+    .join(", ");
   return fail("import_cycle", detail, { cycle });
 }
-
 
 /**
  * After approval, nats-server refuses a second stream import of the same subject from the same
  * account (isStreamImportDuplicate), whatever its local subject: only the first one it added counts.
  */
-function duplicateOf(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome | null {
+function duplicateOf(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): StepOutcome | null {
   if (imp.type === "service") return null;
   const earlier = (importer.claims?.imports ?? []).filter(
-    (other) => other.index < imp.index && other.type !== "service" && other.account === imp.account && other.subject === imp.subject,
+    (other) =>
+      other.index < imp.index &&
+      other.type !== "service" &&
+      other.account === imp.account &&
+      other.subject === imp.subject,
   );
   for (const other of earlier) {
     if (approved(serverOutcome(dir, importer, other, opts))) {
-      return fail("duplicate_import", `it repeats import #${other.index + 1}${other.name ? ` ("${other.name}")` : ""}, which the server keeps`);
+      return fail(
+        "duplicate_import",
+        `it repeats import #${other.index + 1}${other.name ? ` ("${other.name}")` : ""}, which the server keeps`,
+      );
     }
   }
   return null;
@@ -181,7 +245,8 @@ function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): S
   if (problem) return fail("account_jwt_invalid", problem.message);
   const time = importer.claims && timeProblem(importer.claims, now);
   if (time === "expired") return fail("account_expired", null);
-  if (time === "not_yet_valid") return fail("account_jwt_invalid", `${NOT_YET_VALID_ACCOUNT} ${iso(importer.claims!.notBefore)}`);
+  if (time === "not_yet_valid")
+    return fail("account_jwt_invalid", `${NOT_YET_VALID_ACCOUNT} ${iso(importer.claims!.notBefore)}`);
   return pass;
 }
 
@@ -190,22 +255,34 @@ function importerLoads(importer: AccountEntry, imp: ImportClaim, now: number): S
  * requests on those subjects reach the system account whatever becomes of the declared import.
  */
 function importedByTheServer(dir: AccountDirectory, imp: ImportClaim): StepOutcome | null {
-  return implicitlyImported(imp, dir.trust.systemAccount) ? { cause: null, detail: "the server imports this subject into every account itself" } : null;
+  return implicitlyImported(imp, dir.trust.systemAccount)
+    ? { cause: null, detail: "the server imports this subject into every account itself" }
+    : null;
 }
 
 /** Step B: the source account must be found and loadable. */
 function sourceAccountLoads(dir: AccountDirectory, imp: ImportClaim, now: number): StepOutcome | null {
   const source = dir.get(imp.account);
   if (!source) return fail("source_account_not_found", null);
-  if (source.problem) return fail("source_account_not_found", `its JWT is present but the server will not load it: ${source.problem.message}`);
+  if (source.problem)
+    return fail(
+      "source_account_not_found",
+      `its JWT is present but the server will not load it: ${source.problem.message}`,
+    );
   const time = source.claims && timeProblem(source.claims, now);
   if (time === "expired") return fail("source_account_expired", `its JWT expired at ${iso(source.claims!.expires)}`);
-  if (time === "not_yet_valid") return fail("source_account_expired", `its JWT is not valid before ${iso(source.claims!.notBefore)}`);
+  if (time === "not_yet_valid")
+    return fail("source_account_expired", `its JWT is not valid before ${iso(source.claims!.notBefore)}`);
   return pass;
 }
 
 /** Steps C–E: an export of the right type must approve the exporter-side subject. */
-function exportApproves(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, opts: EvaluationOptions): StepOutcome {
+function exportApproves(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): StepOutcome {
   const subject = exporterSubject(imp);
   const local = imp.localSubject ?? subject;
   if (!isValidSubject(subject) || !isValidSubject(local)) {
@@ -214,7 +291,8 @@ function exportApproves(dir: AccountDirectory, importer: AccountEntry, imp: Impo
   const index = dir.exportsOf(imp.account)!;
   const exporter = dir.get(imp.account)!;
   const match = matchExport(index, imp.type, subject);
-  if (match) return authorize(match.exportClaim, exporter, importer, imp, match.exact ? null : subject.split("."), opts);
+  if (match)
+    return authorize(match.exportClaim, exporter, importer, imp, match.exact ? null : subject.split("."), opts);
   return noExport(index.all, imp, subject);
 }
 
@@ -224,7 +302,11 @@ function exportApproves(dir: AccountDirectory, importer: AccountEntry, imp: Impo
  * contains the import's. Validation forbids overlapping exports of one type, so at most one such
  * export remains in practice.
  */
-export function matchExport(index: ExportIndex, type: string, subject: string): { exportClaim: ExportClaim; exact: boolean } | null {
+export function matchExport(
+  index: ExportIndex,
+  type: string,
+  subject: string,
+): { exportClaim: ExportClaim; exact: boolean } | null {
   const exact = exactExport(index, type, subject);
   if (exact) return { exportClaim: exact, exact: true };
   const match = index.all.find((e) => sameKind(e.type, type) && isSubsetMatch(subject, e.subject));
@@ -235,7 +317,9 @@ const sameKind = (exportType: string, importType: string) => exportTypeOf(export
 
 /** Why no export approves the import: the other type, a narrower export, or none at all (with the export nearest to it). */
 export function noExport(exports: ExportClaim[], imp: ImportClaim, subject: string): StepOutcome {
-  const otherType = exports.find((e) => !sameKind(e.type, imp.type) && (e.subject === subject || isSubsetMatch(subject, e.subject)));
+  const otherType = exports.find(
+    (e) => !sameKind(e.type, imp.type) && (e.subject === subject || isSubsetMatch(subject, e.subject)),
+  );
   if (otherType) return fail("export_type_mismatch", null, { exportClaim: otherType });
   const narrower = exports.find((e) => sameKind(e.type, imp.type) && subjectsCollide(subject, e.subject));
   if (narrower) return fail("subject_mismatch", null, { exportClaim: narrower });

@@ -61,7 +61,13 @@ export function importGraph(diagnoses: readonly ImportDiagnosis[], at: Date): Im
   return {
     generated_at: at.toISOString(),
     nodes: [...nodes.values()].sort((a, b) => label(a).localeCompare(label(b)) || a.id.localeCompare(b.id)),
-    edges: edges.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.subject.localeCompare(b.subject) || a.type.localeCompare(b.type)),
+    edges: edges.sort(
+      (a, b) =>
+        a.from.localeCompare(b.from) ||
+        a.to.localeCompare(b.to) ||
+        a.subject.localeCompare(b.subject) ||
+        a.type.localeCompare(b.type),
+    ),
   };
 }
 
@@ -74,13 +80,24 @@ const DOT_COLOUR: Record<EdgeLook, string | null> = { active: null, inactive: "r
 
 /** A DOT double-quoted string: backslash and quote escaped, line breaks and other controls made harmless. */
 function dotString(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\r?\n/g, "\\n").replace(/[\u0000-\u001f\u007f]/g, " ")}"`;
+  const escaped = s
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\r?\n/g, "\\n")
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, " ");
+  return `"${escaped}"`;
 }
 
 export function toDot(g: ImportGraph): string {
-  const lines = ["digraph imports {", "  rankdir=LR;", '  node [shape=box, style=rounded, fontname="sans-serif"];', '  edge [fontname="sans-serif", fontsize=10];'];
-  for (const n of g.nodes) lines.push(`  ${dotString(n.id)} [label=${dotString(n.name ?? n.id)}, tooltip=${dotString(n.id)}];`);
+  const lines = [
+    "digraph imports {",
+    "  rankdir=LR;",
+    '  node [shape=box, style=rounded, fontname="sans-serif"];',
+    '  edge [fontname="sans-serif", fontsize=10];',
+  ];
+  for (const n of g.nodes)
+    lines.push(`  ${dotString(n.id)} [label=${dotString(n.name ?? n.id)}, tooltip=${dotString(n.id)}];`);
   for (const e of g.edges) {
     const attrs = [`label=${dotString(edgeLabel(e))}`];
     const colour = DOT_COLOUR[e.status];

@@ -6,7 +6,10 @@ import type { ImportDiagnosis } from "./diagnosis.js";
 import type { ImportClaim } from "./jwt/claims.js";
 
 /** The identity of an import across JWT versions: what it imports, from whom, to where. */
-export function importKey(accountId: string, imp: Pick<ImportClaim, "type" | "account" | "subject" | "localSubject" | "to">): string {
+export function importKey(
+  accountId: string,
+  imp: Pick<ImportClaim, "type" | "account" | "subject" | "localSubject" | "to">,
+): string {
   return [accountId, imp.type, imp.account, imp.subject, imp.localSubject ?? imp.to ?? ""].join("|");
 }
 
@@ -14,7 +17,9 @@ export function importKey(accountId: string, imp: Pick<ImportClaim, "type" | "ac
  * What an import key alone says of an import (for one no JWT declares any more): who imports what
  * from whom; names, verdict and message are the caller's to fill in. Null for a key not made by importKey.
  */
-export function importOfKey(key: string): Pick<ImportDiagnosis, "account" | "type" | "source_account" | "subject" | "local_subject"> | null {
+export function importOfKey(
+  key: string,
+): Pick<ImportDiagnosis, "account" | "type" | "source_account" | "subject" | "local_subject"> | null {
   const [account, type, source, subject, local] = key.replace(/#\d+$/, "").split("|");
   if (!account || !source || !subject || (type !== "stream" && type !== "service")) return null;
   return { account, type, source_account: source, subject, local_subject: local || null };

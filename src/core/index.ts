@@ -1,6 +1,12 @@
 /** The pure core: JWTs and the clock in, import diagnoses out. No I/O, no timers. */
 export { AccountDirectory, OperatorTrust, type AccountEntry, type AccountProblem } from "./directory.js";
-export { evaluate, evaluateImport, DEFAULT_EXPIRY_WARNING_SECONDS, type EvaluationOptions, type Finding } from "./evaluate.js";
+export {
+  evaluate,
+  evaluateImport,
+  DEFAULT_EXPIRY_WARNING_SECONDS,
+  type EvaluationOptions,
+  type Finding,
+} from "./evaluate.js";
 export { accountErrors, diagnose, diagnoseAll, summarize, type AccountError, type CheckSummary } from "./report.js";
 export { CAUSES, causeOf, type Cause, type CauseContext } from "./causes/index.js";
 export * from "./diagnosis.js";

@@ -167,14 +167,21 @@ function pullGaps(
   const gaps: JetStreamGap[] = [];
   const rt = exportClaim?.responseType ?? "Singleton";
   if (exportClaim && rt !== "Stream" && rt !== "Chunked") {
-    gaps.push({ kind: "singleton_response", subject: exportClaim.subject, localSubject: localSubjectOf(imp), exported: true });
+    gaps.push({
+      kind: "singleton_response",
+      subject: exportClaim.subject,
+      localSubject: localSubjectOf(imp),
+      exported: true,
+    });
   }
   const prefix = localApiPrefix(imp);
   const info = infoSubject(c);
   const infoLocal = `${prefix}.CONSUMER.INFO.${c.stream}.${c.consumer}`;
-  if (!carries(siblings, info, infoLocal)) gaps.push({ kind: "consumer_info", subject: info, localSubject: infoLocal, exported: exported("service", info) });
+  if (!carries(siblings, info, infoLocal))
+    gaps.push({ kind: "consumer_info", subject: info, localSubject: infoLocal, exported: exported("service", info) });
   const ack = ackSubject(c);
-  if (!carries(siblings, ack, ack, true)) gaps.push({ kind: "ack", subject: ack, localSubject: ack, exported: exported("service", ack) });
+  if (!carries(siblings, ack, ack, true))
+    gaps.push({ kind: "ack", subject: ack, localSubject: ack, exported: exported("service", ack) });
   return gaps;
 }
 
@@ -190,7 +197,9 @@ function pushGaps(imp: ImportClaim, c: ConsumerPattern, siblings: ActiveSibling[
   });
   if (pulled) return [];
   if (siblings.some((s) => s.imp.type !== "service")) return [];
-  return [{ kind: "deliver_subject", subject: "<deliver subject>", localSubject: "<deliver subject>", exported: false }];
+  return [
+    { kind: "deliver_subject", subject: "<deliver subject>", localSubject: "<deliver subject>", exported: false },
+  ];
 }
 
 /** Does pattern `a` match every consumer `b` matches? */

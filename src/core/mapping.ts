@@ -25,7 +25,11 @@ import type { MappingClaim, MappingDestination } from "./jwt/claims.js";
 import { isSubsetMatch, isValidSubject, subjectsCollide } from "./subject.js";
 
 /** One destination token: a literal, the n-th `*` of the source, the source's `>` tail, or a function this model does not follow. */
-type DestToken = { kind: "literal"; text: string } | { kind: "wildcard"; index: number } | { kind: "rest" } | { kind: "opaque"; many: boolean };
+type DestToken =
+  | { kind: "literal"; text: string }
+  | { kind: "wildcard"; index: number }
+  | { kind: "rest" }
+  | { kind: "opaque"; many: boolean };
 
 /** The server's mapping functions (its own regular expressions), and whether one can yield several tokens. */
 const FUNCTIONS: { re: RegExp; wildcard?: true; many: boolean }[] = [
@@ -76,7 +80,8 @@ function parseDestination(source: string, subject: string): DestToken[] | null {
   const stars = srcTokens.filter((t) => t === "*").length;
   const srcRest = srcTokens.at(-1) === ">";
   if (srcRest !== parsed.some((t) => t.kind === "rest")) return null;
-  if (stars === 0 && !srcRest && parsed.some((t) => t.kind === "wildcard" || (t.kind === "opaque" && t.many))) return null;
+  if (stars === 0 && !srcRest && parsed.some((t) => t.kind === "wildcard" || (t.kind === "opaque" && t.many)))
+    return null;
   if (parsed.some((t) => t.kind === "wildcard" && t.index > stars)) return null;
   return parsed;
 }
@@ -102,20 +107,41 @@ export function install(claim: MappingClaim): InstalledMapping | null {
     seen.add(d.subject);
     const tokens = parseDestination(claim.source, d.subject);
     if (!tokens) return null;
-    if (d.cluster === null) destinations.push({ subject: d.subject, tokens, weight: d.weight, identity: d.subject === claim.source && !claim.source.includes("*") });
+    if (d.cluster === null)
+      destinations.push({
+        subject: d.subject,
+        tokens,
+        weight: d.weight,
+        identity: d.subject === claim.source && !claim.source.includes("*"),
+      });
   }
   const total = destinations.reduce((sum, d) => sum + d.weight, 0);
   let dropped = 0;
   if (total < 100) {
     if (seen.has(claim.source)) dropped = 100 - total;
-    else destinations.push({ subject: claim.source, tokens: identityTokens(claim.source), weight: 100 - total, identity: true });
+    else
+      destinations.push({
+        subject: claim.source,
+        tokens: identityTokens(claim.source),
+        weight: 100 - total,
+        identity: true,
+      });
   }
-  return { claim, destinations, dropped, clusterScoped: claim.destinations.some((d: MappingDestination) => d.cluster !== null) };
+  return {
+    claim,
+    destinations,
+    dropped,
+    clusterScoped: claim.destinations.some((d: MappingDestination) => d.cluster !== null),
+  };
 }
 
 function identityTokens(source: string): DestToken[] {
   let n = 0;
-  return source.split(".").map((t) => (t === "*" ? { kind: "wildcard", index: ++n } : t === ">" ? { kind: "rest" } : { kind: "literal", text: t }));
+  return source
+    .split(".")
+    .map((t) =>
+      t === "*" ? { kind: "wildcard", index: ++n } : t === ">" ? { kind: "rest" } : { kind: "literal", text: t },
+    );
 }
 
 /** Every subject the destination can yield, as a pattern (wider than the truth where functions are involved). */
@@ -177,8 +203,13 @@ export function mappingReach(mappings: readonly MappingClaim[], local: string): 
   if (verdicts.some((v) => v.in === null)) return { kind: "untouched" };
   const to = covering.destinations.filter((d) => !d.identity).map((d) => d.subject);
   if (verdicts.every((v) => v.in === false)) {
-    const via = installed.find((m) => m.destinations.some((d) => !d.identity && subjectsCollide(pattern(d.tokens), local)) && !colliding.includes(m));
-    return via ? { kind: "through", mapping: covering.claim, via: via.claim } : { kind: "away", mapping: covering.claim, to };
+    const via = installed.find(
+      (m) =>
+        m.destinations.some((d) => !d.identity && subjectsCollide(pattern(d.tokens), local)) && !colliding.includes(m),
+    );
+    return via
+      ? { kind: "through", mapping: covering.claim, via: via.claim }
+      : { kind: "away", mapping: covering.claim, to };
   }
   // Several mappings share these subjects: which one decides is Go's map order. Not followed.
   if (colliding.length > 1) return { kind: "untouched" };

@@ -63,7 +63,9 @@ export class ImportMonitor {
   /** The current diagnoses of these accounts (or of all), with their keys. */
   keyed(accountIds?: Iterable<string>): [string, ImportDiagnosis][] {
     if (!accountIds) return [...this.current];
-    return [...new Set(accountIds)].flatMap((id) => (this.keysByAccount.get(id) ?? []).map((k) => [k, this.current.get(k)!] as [string, ImportDiagnosis]));
+    return [...new Set(accountIds)].flatMap((id) =>
+      (this.keysByAccount.get(id) ?? []).map((k) => [k, this.current.get(k)!] as [string, ImportDiagnosis]),
+    );
   }
 
   diagnosisCount(): number {
@@ -93,7 +95,9 @@ export class ImportMonitor {
     for (const entry of this.directory.accounts()) {
       if (!jwts.has(entry.id)) for (const id of this.directory.remove(entry.id)) touched.add(id);
     }
-    const changed = [...jwts].map(([id, jwt]) => [id, jwt.trim()] as const).filter(([id, jwt]) => this.directory.get(id)?.token !== jwt);
+    const changed = [...jwts]
+      .map(([id, jwt]) => [id, jwt.trim()] as const)
+      .filter(([id, jwt]) => this.directory.get(id)?.token !== jwt);
     // A large load (the first one) may verify signatures on the other cores too.
     const verifier = this.startVerifier(changed.map(([, jwt]) => jwt));
     try {
@@ -164,7 +168,8 @@ export class ImportMonitor {
     const opts: EvaluationOptions = { now, expiryWarningSeconds: this.expiryWarningSeconds };
     const changes: ImportChange[] = [];
     for (const id of new Set(ids)) {
-      if (changedSource !== undefined && id !== changedSource && this.reevaluateFrom(id, changedSource, opts, changes)) continue;
+      if (changedSource !== undefined && id !== changedSource && this.reevaluateFrom(id, changedSource, opts, changes))
+        continue;
       const fresh = this.diagnoseAccount(id, opts);
       const freshKeys = new Set(fresh.keys());
       for (const old of this.keysByAccount.get(id) ?? []) {
@@ -239,7 +244,14 @@ export class ImportMonitor {
   private pushRejectedDiagnosis(rejected: RejectedPush, imp: ImportClaim, now: number): ImportDiagnosis {
     const activation = activationOrNull(imp.token);
     const importer = standInEntry(rejected.claims);
-    const finding = { importer, imp, cause: "push_rejected" as const, detail: rejected.reason, exportClaim: null, activation };
+    const finding = {
+      importer,
+      imp,
+      cause: "push_rejected" as const,
+      detail: rejected.reason,
+      exportClaim: null,
+      activation,
+    };
     return diagnose(this.directory, finding, now);
   }
 
@@ -278,4 +290,3 @@ export class ImportMonitor {
 function sameDeclaration(a: ImportClaim, b: ImportClaim): boolean {
   return a.token === b.token && a.name === b.name && a.share === b.share && a.allowTrace === b.allowTrace;
 }
-

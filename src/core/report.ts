@@ -24,7 +24,9 @@ export function causeContext(dir: AccountDirectory, finding: Finding, now: numbe
     activation: finding.activation,
     now,
     ...(finding.mapping ? { mapping: finding.mapping } : {}),
-    ...(finding.cycle ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) } : {}),
+    ...(finding.cycle
+      ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) }
+      : {}),
     ...(finding.jetstream ? { jetstream: finding.jetstream } : {}),
   };
 }
@@ -45,7 +47,9 @@ export function diagnose(dir: AccountDirectory, finding: Finding, now: number): 
     local_subject: imp.localSubject,
     status,
     cause: finding.cause,
-    message: cause ? cause.message(ctx) : `${subjectPhrase(ctx)} is active${finding.detail ? ` (${finding.detail})` : ""}.`,
+    message: cause
+      ? cause.message(ctx)
+      : `${subjectPhrase(ctx)} is active${finding.detail ? ` (${finding.detail})` : ""}.`,
     remediation: cause ? cause.remediation(ctx) : [],
     token: tokenSummary(finding.activation, imp.token),
     server: null,
@@ -60,7 +64,11 @@ const summaries = new WeakMap<ActivationClaims, TokenSummary>();
 function tokenSummary(act: ActivationClaims | null, token: string | null): TokenSummary | null {
   if (act) {
     let known = summaries.get(act);
-    if (!known) summaries.set(act, (known = Object.freeze(summary(act.issuer, act.issuerAccount, act.issuedAt, act.notBefore, act.expires))));
+    if (!known)
+      summaries.set(
+        act,
+        (known = Object.freeze(summary(act.issuer, act.issuerAccount, act.issuedAt, act.notBefore, act.expires))),
+      );
     return known;
   }
   if (!token) return null;
@@ -88,7 +96,11 @@ export function byImport(a: ImportDiagnosis, b: ImportDiagnosis): number {
 }
 
 /** Evaluate and diagnose every import (or those of the given accounts). */
-export function diagnoseAll(dir: AccountDirectory, opts: EvaluationOptions, only?: Iterable<string>): ImportDiagnosis[] {
+export function diagnoseAll(
+  dir: AccountDirectory,
+  opts: EvaluationOptions,
+  only?: Iterable<string>,
+): ImportDiagnosis[] {
   return evaluate(dir, opts, only).map((f) => diagnose(dir, f, opts.now));
 }
 
@@ -105,7 +117,8 @@ export interface AccountError {
  * stores an expired JWT, but the server loads none of it.
  */
 export function accountErrors(dir: AccountDirectory, only?: string, now?: number): AccountError[] {
-  const entries = only === undefined ? dir.accounts() : [dir.get(only)].filter((e): e is NonNullable<typeof e> => e !== undefined);
+  const entries =
+    only === undefined ? dir.accounts() : [dir.get(only)].filter((e): e is NonNullable<typeof e> => e !== undefined);
   return entries.flatMap((e) => {
     const error = e.problem?.message ?? (now === undefined ? null : timeError(e, now));
     return error === null ? [] : [{ account: e.id, account_name: e.name, error }];
@@ -129,5 +142,11 @@ export interface CheckSummary {
 
 export function summarize(accounts: number, diagnoses: ImportDiagnosis[]): CheckSummary {
   const count = (s: ImportStatus) => diagnoses.filter((d) => d.status === s).length;
-  return { accounts, imports: diagnoses.length, active: count("active"), inactive: count("inactive"), warning: count("warning") };
+  return {
+    accounts,
+    imports: diagnoses.length,
+    active: count("active"),
+    inactive: count("inactive"),
+    warning: count("warning"),
+  };
 }

@@ -22,8 +22,13 @@ export function refuse(kind: RefusalKind, error: string): Refusal {
 }
 
 /** The account a request names (a public key or a JWT name), or a refusal that names the field. */
-export function namedAccount(dir: AccountDirectory, keyOrName: string, field = "account"): { ok: true; entry: AccountEntry } | Refusal {
+export function namedAccount(
+  dir: AccountDirectory,
+  keyOrName: string,
+  field = "account",
+): { ok: true; entry: AccountEntry } | Refusal {
   const entry = dir.resolve(keyOrName);
-  if (!entry) return refuse("not_found", `${field}: no account "${keyOrName}" is known (give a public key or a JWT name)`);
+  if (!entry)
+    return refuse("not_found", `${field}: no account "${keyOrName}" is known (give a public key or a JWT name)`);
   return { ok: true, entry };
 }

@@ -30,7 +30,11 @@ export function serverViewCanChange(d: ImportDiagnosis): boolean {
 }
 
 export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): ImportDiagnosis {
-  const server = { servers: obs.servers, registered: obs.registered > 0, invalid: obs.registered > 0 && obs.honouring === 0 };
+  const server = {
+    servers: obs.servers,
+    registered: obs.registered > 0,
+    invalid: obs.registered > 0 && obs.honouring === 0,
+  };
   if (obs.servers === 0) return { ...d, server };
   if (d.cause === "import_cycle" && obs.honouring > 0) return cycleHonoured(d, obs, server);
   // An import starved by the importer's own mappings is registered and valid on every server: no exposure.
@@ -71,7 +75,18 @@ function contextOf(d: ImportDiagnosis, detail: string): CauseContext {
   return {
     importer: { id: d.account, name: d.account_name },
     exporter: { id: d.source_account, name: d.source_account_name },
-    imp: { index: -1, name: d.name, type: d.type, subject, account: d.source_account, token: null, to: null, localSubject: d.local_subject, share: false, allowTrace: false },
+    imp: {
+      index: -1,
+      name: d.name,
+      type: d.type,
+      subject,
+      account: d.source_account,
+      token: null,
+      to: null,
+      localSubject: d.local_subject,
+      share: false,
+      allowTrace: false,
+    },
     exporterSubject: subject,
     localSubject: d.local_subject ?? subject,
     detail,

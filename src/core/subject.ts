@@ -23,7 +23,7 @@ export function isSubsetMatch(subject: string, test: string): boolean {
   const n = subject.length;
   const m = test.length;
   let i = 0;
-  for (let j = 0; j <= m; ) {
+  for (let j = 0; j <= m;) {
     let je = test.indexOf(".", j);
     if (je < 0) je = m;
     if (i > n) return false;

@@ -48,7 +48,9 @@ export const JETSTREAM_API_EXPORT: ExportClaim = serviceExport("$JS.API.>", 0, n
 export function withSystemExports(declared: ExportClaim[], jetStream: boolean): ExportClaim[] {
   const services = declared.filter((e) => e.type === "service");
   const covered = (own: ExportClaim) =>
-    own === JETSTREAM_API_EXPORT ? services.some((e) => e.subject === own.subject) : services.some((e) => isSubsetMatch(own.subject, e.subject));
+    own === JETSTREAM_API_EXPORT
+      ? services.some((e) => e.subject === own.subject)
+      : services.some((e) => isSubsetMatch(own.subject, e.subject));
   const own = jetStream ? [...SYSTEM_EXPORTS, JETSTREAM_API_EXPORT] : SYSTEM_EXPORTS;
   return [...declared, ...own.filter((e) => !covered(e))];
 }

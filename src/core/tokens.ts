@@ -18,7 +18,9 @@ export interface TokenImport {
 
 /** Every import with a token that decodes and verifies; of the given importers only, or of all accounts. */
 export function tokenImports(dir: AccountDirectory, importerIds?: Iterable<string>): TokenImport[] {
-  const importers = importerIds ? [...new Set(importerIds)].map((id) => dir.get(id)).filter((e): e is AccountEntry => !!e) : dir.accounts();
+  const importers = importerIds
+    ? [...new Set(importerIds)].map((id) => dir.get(id)).filter((e): e is AccountEntry => !!e)
+    : dir.accounts();
   return importers.flatMap((importer) =>
     (importer.claims?.imports ?? []).flatMap((imp) => {
       const parsed = imp.token ? parseActivation(imp.token) : null;
@@ -29,7 +31,9 @@ export function tokenImports(dir: AccountDirectory, importerIds?: Iterable<strin
 
 /** Tokens that `signer` signed for imports from `exporterId`. */
 export function tokensSignedBy(dir: AccountDirectory, exporterId: string, signer: string): TokenImport[] {
-  return tokenImports(dir, dir.importersOf(exporterId)).filter((t) => t.imp.account === exporterId && t.activation.issuer === signer);
+  return tokenImports(dir, dir.importersOf(exporterId)).filter(
+    (t) => t.imp.account === exporterId && t.activation.issuer === signer,
+  );
 }
 
 /**
@@ -38,7 +42,9 @@ export function tokensSignedBy(dir: AccountDirectory, exporterId: string, signer
  * exporter's identity key, which the server always trusts for a token without issuer_account.
  */
 export function signerThatStays(exporter: AccountEntry, leaving: string | null): string {
-  const keys = [...(exporter.claims?.signingKeys ?? new Map<string, "plain" | "scoped">())].filter(([k]) => k !== leaving);
+  const keys = [...(exporter.claims?.signingKeys ?? new Map<string, "plain" | "scoped">())].filter(
+    ([k]) => k !== leaving,
+  );
   const plain = keys.find(([, kind]) => kind === "plain");
   return (plain ?? keys[0])?.[0] ?? exporter.id;
 }
@@ -51,7 +57,10 @@ export function renewalSigner(exporter: AccountEntry, act: ActivationClaims): st
 
 /** nsc's absolute time format, to the second ("2006-01-02 15:04:05 UTC" in Go's notation). */
 export function nscTime(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
+  return new Date(unixSeconds * 1000)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, " UTC");
 }
 
 /** The old token's lifetime as an nsc duration, counted from now: a renewal lasts as long as the original. */
@@ -59,7 +68,8 @@ export function renewedExpiry(act: ActivationClaims): string {
   if (act.expires === 0) return "";
   const lifetime = act.expires - (act.notBefore || act.issuedAt);
   if (lifetime <= 0) return " --expiry 90d"; // no lifetime to copy: the check's own default
-  const [count, unit] = lifetime >= 86400 ? [lifetime / 86400, "d"] : lifetime >= 3600 ? [lifetime / 3600, "h"] : [lifetime / 60, "m"];
+  const [count, unit] =
+    lifetime >= 86400 ? [lifetime / 86400, "d"] : lifetime >= 3600 ? [lifetime / 3600, "h"] : [lifetime / 60, "m"];
   return ` --expiry ${Math.max(1, Math.round(count))}${unit}`;
 }
 
@@ -71,7 +81,13 @@ export function keptValidity(act: ActivationClaims, now: number): string {
 }
 
 /** The commands that give an import a new token, signed by `signer`, with the given validity flags. */
-export function reissueCommands(dir: AccountDirectory, finding: Finding, signer: string, validity: string, now: number): string[] {
+export function reissueCommands(
+  dir: AccountDirectory,
+  finding: Finding,
+  signer: string,
+  validity: string,
+  now: number,
+): string[] {
   // Without the export claim the generated token grants the import's own (exporter-side) subject.
   const ctx = { ...causeContext(dir, finding, now), exportClaim: null };
   return reissueToken(ctx, ` --private-key ${signer}${validity}`);

@@ -57,7 +57,8 @@ export function importIssues(imp: ImportClaim, importerId: string): ImportIssue[
 function renamingErrors(local: string, subject: string): string[] {
   const errors: string[] = [];
   const endsInFwc = (x: string) => x === ">" || x.endsWith(".>");
-  if (endsInFwc(local) !== endsInFwc(subject)) errors.push(`"${local}" and the subject "${subject}" must both end in > or both not`);
+  if (endsInFwc(local) !== endsInFwc(subject))
+    errors.push(`"${local}" and the subject "${subject}" must both end in > or both not`);
   const stars = subject === "*" ? 1 : subject.split(".").filter((t) => t === "*").length;
   let refs = 0;
   for (const t of local.split(".")) {
@@ -84,8 +85,10 @@ export function activationIssues(imp: ImportClaim, act: ActivationClaims, import
   if (act.issuer !== imp.account && act.issuerAccount !== imp.account) {
     issues.push(`the token was issued by ${act.issuerAccount ?? act.issuer}, not by the source account ${imp.account}`);
   }
-  if (act.subject !== importerId) issues.push(`the token was issued to ${act.subject}, not to this account ${importerId}`);
-  if (act.kind !== imp.type) issues.push(`the token is for a ${act.kind || "(no kind)"} import, this import is a ${imp.type}`);
+  if (act.subject !== importerId)
+    issues.push(`the token was issued to ${act.subject}, not to this account ${importerId}`);
+  if (act.kind !== imp.type)
+    issues.push(`the token is for a ${act.kind || "(no kind)"} import, this import is a ${imp.type}`);
   if (!isExportType(act.kind)) issues.push(`the token's kind "${act.kind}" is invalid`);
   for (const e of subjectErrors(act.importSubject)) issues.push(`the token's subject: ${e}`);
   if (act.issuerAccount !== null && !isPublicKey(act.issuerAccount, "account")) {
@@ -114,9 +117,18 @@ export interface ServerRules {
   refusesUninstallableMappings: boolean;
 }
 
-export const CURRENT_RULES: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: true, refusesUninstallableMappings: true });
-const BEFORE_2_15_2: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: true, refusesUninstallableMappings: false });
-const BEFORE_2_12: ServerRules = Object.freeze({ serviceOverlapPerSourceAccount: false, refusesUninstallableMappings: false });
+export const CURRENT_RULES: ServerRules = Object.freeze({
+  serviceOverlapPerSourceAccount: true,
+  refusesUninstallableMappings: true,
+});
+const BEFORE_2_15_2: ServerRules = Object.freeze({
+  serviceOverlapPerSourceAccount: true,
+  refusesUninstallableMappings: false,
+});
+const BEFORE_2_12: ServerRules = Object.freeze({
+  serviceOverlapPerSourceAccount: false,
+  refusesUninstallableMappings: false,
+});
 
 /** The rules of a server version ("2.10.29", "v2.12.1-RC.2"); unknown or unparsable: the current ones. */
 export function rulesFor(version: string | null | undefined): ServerRules {
@@ -139,7 +151,9 @@ function overlappingServiceImports(imports: ImportClaim[], rules: ServerRules): 
     const others = seen.get(group) ?? [];
     for (const o of others) {
       if (isContainedIn(local, o.subject) || isContainedIn(o.subject, local)) {
-        const from = rules.serviceOverlapPerSourceAccount ? "imported from the same account" : "imported by the same account (servers before 2.12 refuse that whatever the source)";
+        const from = rules.serviceOverlapPerSourceAccount
+          ? "imported from the same account"
+          : "imported by the same account (servers before 2.12 refuse that whatever the source)";
         out.set(imp.index, `service import subject "${local}" overlaps "${o.subject}" ${from}`);
       }
     }
@@ -195,9 +209,15 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
     if (overlap) issues.unshift({ message: overlap, aboutToken: false });
     if (issues.length > 0) imports.set(imp.index, issues);
   }
-  const other = account.exports.flatMap(exportIssues).concat(overlappingExports(account.exports), account.mappings.flatMap(mappingIssues));
+  const other = account.exports
+    .flatMap(exportIssues)
+    .concat(overlappingExports(account.exports), account.mappings.flatMap(mappingIssues));
   if (rules.refusesUninstallableMappings) {
-    for (const m of account.mappings) if (install(m) === null) other.push(`mapping "${m.source}": the server cannot install it (a destination it cannot build, or one listed twice)`);
+    for (const m of account.mappings)
+      if (install(m) === null)
+        other.push(
+          `mapping "${m.source}": the server cannot install it (a destination it cannot build, or one listed twice)`,
+        );
   }
   const { limits } = account;
   // -1 is "no limit"; jwt checks both limits whenever they are not -1, so absent (zero) limits forbid any.
@@ -226,7 +246,10 @@ function mappingIssues(m: MappingClaim): string[] {
     totals.set(d.cluster, (totals.get(d.cluster) ?? 0) + d.weight);
   }
   for (const [cluster, total] of totals) {
-    if (total > 100) issues.push(`mapping "${m.source}"${cluster === null ? "" : ` in cluster "${cluster}"`} exceeds 100% among its weighted destinations`);
+    if (total > 100)
+      issues.push(
+        `mapping "${m.source}"${cluster === null ? "" : ` in cluster "${cluster}"`} exceeds 100% among its weighted destinations`,
+      );
   }
   return issues;
 }

@@ -13,11 +13,17 @@ import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js"
 import { nowSeconds } from "./clock.js";
 
 /** The operators to trust at start: the configured operator JWT, else the servers' (VARZ). */
-export async function initialTrust(operatorJwtPath: string | null, resolver: ResolverClient, log: Logger): Promise<OperatorTrust> {
+export async function initialTrust(
+  operatorJwtPath: string | null,
+  resolver: ResolverClient,
+  log: Logger,
+): Promise<OperatorTrust> {
   const trust = new OperatorTrust();
   const jwts = operatorJwtPath ? [readFileSync(operatorJwtPath, "utf8")] : await serversOperatorJwts(resolver, log);
   if (jwts.length === 0) {
-    throw new ConfigError("no operator JWT: the servers' VARZ lists none (are they in operator mode, and are these system-account creds?); give --operator-jwt");
+    throw new ConfigError(
+      "no operator JWT: the servers' VARZ lists none (are they in operator mode, and are these system-account creds?); give --operator-jwt",
+    );
   }
   for (const jwt of jwts) {
     try {
@@ -37,7 +43,8 @@ async function serversOperatorJwts(resolver: ResolverClient, log: Logger): Promi
   try {
     return await resolver.operatorJwts();
   } catch (e) {
-    if (!noAnswer(e)) log.warn({ err: (e as Error).message }, "could not read the operator JWTs from the servers' VARZ");
+    if (!noAnswer(e))
+      log.warn({ err: (e as Error).message }, "could not read the operator JWTs from the servers' VARZ");
     return [];
   }
 }
@@ -60,13 +67,25 @@ export class AccountLoader {
    */
   async refreshTrust(): Promise<void> {
     const path = this.operatorJwtPath;
-    const jwts = path ? await readFile(path, "utf8").then((jwt) => [jwt], (e: Error) => this.unreadable(e)) : await serversOperatorJwts(this.resolver, this.log);
+    const jwts = path
+      ? await readFile(path, "utf8").then(
+          (jwt) => [jwt],
+          (e: Error) => this.unreadable(e),
+        )
+      : await serversOperatorJwts(this.resolver, this.log);
     if (jwts.length === 0) return;
     try {
       const changes = this.monitor.retrust(jwts, nowSeconds());
-      if (changes) this.log.warn({ operators: this.monitor.directory.trust.operators.map((o) => o.subject), changed: changes.length }, "the trusted operators changed; every account checked again");
+      if (changes)
+        this.log.warn(
+          { operators: this.monitor.directory.trust.operators.map((o) => o.subject), changed: changes.length },
+          "the trusted operators changed; every account checked again",
+        );
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, "the servers' operator JWT is not usable; keeping the current trust");
+      this.log.warn(
+        { err: (e as Error).message },
+        "the servers' operator JWT is not usable; keeping the current trust",
+      );
     }
   }
 
@@ -100,7 +119,8 @@ export class AccountLoader {
     for (let round = 0; round < 8 && candidates.length > 0; round++) {
       for (const id of candidates) asked.add(id);
       const found = await this.resolver.addUnlisted(jwts, candidates);
-      if (found.length > 0) this.log.info({ accounts: found.length }, "found stored JWTs the resolver does not list (expired)");
+      if (found.length > 0)
+        this.log.info({ accounts: found.length }, "found stored JWTs the resolver does not list (expired)");
       candidates = unasked(found.flatMap((id) => importSources(jwts.get(id)!)));
     }
     this.keepExpired(jwts, known);
@@ -115,7 +135,11 @@ export class AccountLoader {
   private async loadLoaded(known: string[]): Promise<Map<string, string>> {
     // An account once seen stays looked for (and reported unseen) until a server has it again.
     const load = await readLoadedAccounts(this.resolver, [...known, ...this.source.unseen_accounts], INFO_WAIT_MS);
-    if (this.source.from !== "servers") this.log.warn({ accounts: load.jwts.size, unseen: load.unseen.length }, "no account resolver answers $SYS.REQ.CLAIMS.*: reading the accounts the servers have loaded");
+    if (this.source.from !== "servers")
+      this.log.warn(
+        { accounts: load.jwts.size, unseen: load.unseen.length },
+        "no account resolver answers $SYS.REQ.CLAIMS.*: reading the accounts the servers have loaded",
+      );
     this.source = { from: "servers", unseen_accounts: load.unseen };
     this.keepExpired(load.jwts, known);
     return load.jwts;

@@ -29,7 +29,12 @@ export class Endpoints {
   /** Every endpoint of src/service, answering from `state`. */
   async register(state: LiveState): Promise<void> {
     const source = { ...state, maxPayload: () => this.maxPayload() };
-    this.service = await registerService(this.nc, source, () => this.metrics.snapshot(), () => this.metrics.rejectedInput("request"));
+    this.service = await registerService(
+      this.nc,
+      source,
+      () => this.metrics.snapshot(),
+      () => this.metrics.rejectedInput("request"),
+    );
   }
 
   /** The service says goodbye over the connection; a broken one must not hold the stop. */

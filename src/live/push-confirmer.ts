@@ -85,7 +85,8 @@ export class PushConfirmer {
       return;
     }
     if (this.out.readsServers()) return this.out.resync("delete");
-    for (const id of hint.accounts) if (this.monitor.directory.get(id)) this.confirmInTurn(id, () => this.confirmDelete(id));
+    for (const id of hint.accounts)
+      if (this.monitor.directory.get(id)) this.confirmInTurn(id, () => this.confirmDelete(id));
   }
 
   /** One confirmation (push or delete) at a time per account, in arrival order. */
@@ -117,7 +118,10 @@ export class PushConfirmer {
       this.log.warn({ account: id }, "could not confirm a delete: the resolver did not answer; resyncing");
       this.out.resync("unconfirmed delete");
     } else if (answer.kind === "jwt") {
-      this.log.info({ account: id }, "delete not carried out: the resolver still stores the account (is allow_delete set?)");
+      this.log.info(
+        { account: id },
+        "delete not carried out: the resolver still stores the account (is allow_delete set?)",
+      );
     } else {
       this.log.info({ account: id, name: this.monitor.directory.nameOf(id) }, "account deleted");
       this.out.changed(this.metrics.timed("account_deleted", () => this.monitor.applyAccount(id, null, nowSeconds())));
@@ -140,7 +144,10 @@ export class PushConfirmer {
     if (!this.life.started) return; // the initial load reads the resolver anyway
     if (!heard) {
       // No answer is no verdict: replies were lost or the resolver is slow. Read everything again.
-      this.log.warn({ account: id, name: claims.name }, "could not confirm a push: the resolver did not answer; resyncing");
+      this.log.warn(
+        { account: id, name: claims.name },
+        "could not confirm a push: the resolver did not answer; resyncing",
+      );
       this.out.resync("unconfirmed push");
       return;
     }

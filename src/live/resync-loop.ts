@@ -106,6 +106,9 @@ export class ResyncLoop {
     await this.verdicts.publishAll(changes);
     this.armBoundary();
     this.metrics.resynced();
-    this.log.info({ reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started }, "resync done");
+    this.log.info(
+      { reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started },
+      "resync done",
+    );
   }
 }

@@ -73,7 +73,9 @@ export class VerdictPublisher {
 
   /** The diagnoses (of these accounts, or of all) by import key, the servers' own view filled in. */
   keyed(accounts?: Iterable<string>): [string, ImportDiagnosis][] {
-    return this.monitor.keyed(accounts).map(([key, d]): [string, ImportDiagnosis] => [key, this.withIdle(key, this.views.apply(key, d, this.basis))]);
+    return this.monitor
+      .keyed(accounts)
+      .map(([key, d]): [string, ImportDiagnosis] => [key, this.withIdle(key, this.views.apply(key, d, this.basis))]);
   }
 
   /** An active import's idle reason from the last epoch's look at the servers' subscriptions. */
@@ -86,7 +88,14 @@ export class VerdictPublisher {
   private prefixedStream(d: ImportDiagnosis): boolean {
     if (d.type !== "stream" || d.local_subject !== null) return false;
     const declared = this.monitor.directory.get(d.account)?.claims?.imports ?? [];
-    return declared.some((i) => i.type === "stream" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null && i.to !== null);
+    return declared.some(
+      (i) =>
+        i.type === "stream" &&
+        i.account === d.source_account &&
+        i.subject === d.subject &&
+        i.localSubject === null &&
+        i.to !== null,
+    );
   }
 
   /**
@@ -109,7 +118,14 @@ export class VerdictPublisher {
     for (let i = 0; i < all.length; i += IDLE_CONCURRENCY) {
       await Promise.all(
         all.slice(i, i + IDLE_CONCURRENCY).map(async ({ q, keys }) => {
-          const answers = await this.resolver.subscriptionInterest(q.account, q.subject, this.servers, Math.min(this.requestTimeoutMs, FRESH_VIEW.waitMs)).catch(() => []);
+          const answers = await this.resolver
+            .subscriptionInterest(
+              q.account,
+              q.subject,
+              this.servers,
+              Math.min(this.requestTimeoutMs, FRESH_VIEW.waitMs),
+            )
+            .catch(() => []);
           const idle = idleFrom(q, answers, this.servers);
           if (idle) for (const key of keys) fresh.set(key, idle);
         }),
@@ -173,7 +189,11 @@ export class VerdictPublisher {
   /** Imports that disappeared while no instance ran (the shared record outlives instances). */
   forgetUndeclared(): void {
     this.startRemovals = this.events
-      .removeUndeclared((key) => this.monitor.has(key), (id) => this.removalReason(id), (key) => this.describeGone(key))
+      .removeUndeclared(
+        (key) => this.monitor.has(key),
+        (id) => this.removalReason(id),
+        (key) => this.describeGone(key),
+      )
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not read the record of published imports"));
   }
 
@@ -183,7 +203,9 @@ export class VerdictPublisher {
     this.unanswered.clear(); // every importer is asked again now
     await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
     await this.confirmExposures(importers);
-    await this.refreshIdle().catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their subscriptions"));
+    await this.refreshIdle().catch((e: Error) =>
+      this.log.warn({ err: e.message }, "could not ask the servers for their subscriptions"),
+    );
   }
 
   /**
@@ -219,7 +241,9 @@ export class VerdictPublisher {
 
   /** Of these accounts, those some server shows with other JWTs than the directory's, or did not answer about. */
   private stale(accounts: string[]): string[] {
-    return [...new Set([...this.views.behind(accounts, this.basis), ...accounts.filter((id) => this.unanswered.has(id))])];
+    return [
+      ...new Set([...this.views.behind(accounts, this.basis), ...accounts.filter((id) => this.unanswered.has(id))]),
+    ];
   }
 
   /** Offer the final verdicts, the servers' view applied, to the event publisher; held imports wait. */
@@ -272,7 +296,11 @@ export class VerdictPublisher {
       },
       (e: unknown) => {
         this.unanswered.add(id);
-        if (!noAnswer(e)) this.log.warn({ account: id, err: (e as Error).message }, "could not ask the servers for their view of an account");
+        if (!noAnswer(e))
+          this.log.warn(
+            { account: id, err: (e as Error).message },
+            "could not ask the servers for their view of an account",
+          );
         throw e;
       },
     );
@@ -303,6 +331,18 @@ export class VerdictPublisher {
     const imp = importOfKey(key);
     if (!imp) return null;
     const names = this.monitor.directory;
-    return { ...imp, account_name: names.nameOf(imp.account), name: null, source_account_name: names.nameOf(imp.source_account), status: "inactive", cause: null, message: "", remediation: [], token: null, server: null, idle: null };
+    return {
+      ...imp,
+      account_name: names.nameOf(imp.account),
+      name: null,
+      source_account_name: names.nameOf(imp.source_account),
+      status: "inactive",
+      cause: null,
+      message: "",
+      remediation: [],
+      token: null,
+      server: null,
+      idle: null,
+    };
   }
 }

@@ -39,18 +39,32 @@ type CheckOutcome = { ok: true; reply: Record<string, unknown> } | Refusal;
  * `diagnosesOf(id)` gives one account's diagnoses (null: everyone's), so that a question about one
  * account costs what that account has, not what the deployment has.
  */
-function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) => ImportDiagnosis[], req: CheckRequest, now: Date, source: JwtSource): CheckOutcome {
+function check(
+  dir: AccountDirectory,
+  diagnosesOf: (accountId: string | null) => ImportDiagnosis[],
+  req: CheckRequest,
+  now: Date,
+  source: JwtSource,
+): CheckOutcome {
   let accountId: string | null = null;
   if (req.account !== undefined) {
     const named = namedAccount(dir, req.account);
     if (!named.ok && source.unseen_accounts.includes(req.account)) {
-      return refuse("not_found", `account: no server has loaded account "${req.account}" (without a resolver, a server loads an account when a client of it connects or an account it loads imports from it)`);
+      return refuse(
+        "not_found",
+        `account: no server has loaded account "${req.account}" (without a resolver, a server loads an account when a client of it connects or an account it loads imports from it)`,
+      );
     }
     if (!named.ok) return named;
     accountId = named.entry.id;
   }
   const matching = diagnosesOf(accountId)
-    .filter((d) => (!req.status || d.status === req.status) && (!req.cause || d.cause === req.cause) && (req.idle === undefined || (d.idle !== null) === req.idle))
+    .filter(
+      (d) =>
+        (!req.status || d.status === req.status) &&
+        (!req.cause || d.cause === req.cause) &&
+        (req.idle === undefined || (d.idle !== null) === req.idle),
+    )
     .sort(byReportOrder);
   const p = page(matching, req);
   const accounts = accountId === null ? dir.size : 1;
@@ -62,7 +76,15 @@ function check(dir: AccountDirectory, diagnosesOf: (accountId: string | null) =>
       imports: p.items,
       ...p.fields,
       account_errors: accountErrors(dir, accountId ?? undefined, Math.floor(now.getTime() / 1000)),
-      jwt_source: accountId === null ? source : { ...source, unseen_accounts: source.unseen_accounts.filter((id) => id === accountId || dir.get(accountId)?.claims?.imports?.some((i) => i.account === id)) },
+      jwt_source:
+        accountId === null
+          ? source
+          : {
+              ...source,
+              unseen_accounts: source.unseen_accounts.filter(
+                (id) => id === accountId || dir.get(accountId)?.claims?.imports?.some((i) => i.account === id),
+              ),
+            },
     },
   };
 }
@@ -82,7 +104,13 @@ export const checkEndpoint = defineEndpoint<CheckRequest>({
 });
 
 function answerCheck(req: CheckRequest, source: EndpointSource): Record<string, unknown> {
-  const outcome = check(source.directory(), (id) => source.diagnosesOf(id), req, new Date(), source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [] });
+  const outcome = check(
+    source.directory(),
+    (id) => source.diagnosesOf(id),
+    req,
+    new Date(),
+    source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [] },
+  );
   if (!outcome.ok) throw serviceError(outcome);
   return outcome.reply;
 }

@@ -74,9 +74,13 @@ export function bindEndpoint(endpoint: Endpoint, source: EndpointSource): Handle
     const requester = requesterOf(requestInfo);
     // Who asked decides what may be answered, before the body is even read.
     if (requester.kind === "unproven") throw forbidden(`the requesting account cannot be told: ${requester.reason}`);
-    if (requester.kind === "account" && !endpoint.forAccount) throw forbidden(`${endpoint.name}: only system-account users may ask`);
+    if (requester.kind === "account" && !endpoint.forAccount)
+      throw forbidden(`${endpoint.name}: only system-account users may ask`);
     const request = parseBody(data, validate, maxBytes);
-    const reply = requester.kind === "account" ? endpoint.forAccount!(request, source, requester.account) : endpoint.answer(request, source);
+    const reply =
+      requester.kind === "account"
+        ? endpoint.forAccount!(request, source, requester.account)
+        : endpoint.answer(request, source);
     return fitLists(reply, endpoint.lists, source.maxPayload());
   };
 }
@@ -87,7 +91,8 @@ export function parseRequest(data: Uint8Array, schema: SchemaName, maxBytes = MA
 }
 
 function parseBody(data: Uint8Array, validate: ValidateFunction, maxBytes: number): unknown {
-  if (data.length > maxBytes) throw new ServiceError(400, `body: ${data.length} bytes, more than the ${maxBytes} allowed`);
+  if (data.length > maxBytes)
+    throw new ServiceError(400, `body: ${data.length} bytes, more than the ${maxBytes} allowed`);
   const text = new TextDecoder().decode(data).trim();
   let body: unknown = {};
   if (text !== "") {

@@ -15,7 +15,8 @@ export const expiringEndpoint = defineEndpoint<ExpiringRequest>({
   subject: "insights.imports.expiring",
   request: "expiring-request",
   response: "expiring-reply",
-  description: "Activation tokens that expire within N days (default 30), soonest first, with the commands that renew them",
+  description:
+    "Activation tokens that expire within N days (default 30), soonest first, with the commands that renew them",
   lists: ["tokens"],
   answer: (req, source) => {
     const dir = source.directory();

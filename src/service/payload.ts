@@ -14,7 +14,11 @@ export function fitLists(reply: Record<string, unknown>, keys: readonly string[]
   let keep = Math.max(0, ...lists.map(([, list]) => list.length));
   while (Buffer.byteLength(body) > maxPayload && keep > 0) {
     keep = Math.floor(keep * Math.min(0.9, maxPayload / Buffer.byteLength(body)));
-    body = JSON.stringify({ ...reply, ...Object.fromEntries(lists.map(([k, list]) => [k, list.slice(0, keep)])), truncated: true });
+    body = JSON.stringify({
+      ...reply,
+      ...Object.fromEntries(lists.map(([k, list]) => [k, list.slice(0, keep)])),
+      truncated: true,
+    });
   }
   return body;
 }
@@ -29,7 +33,10 @@ export interface Paging {
 export const DEFAULT_PAGE_LIMIT = 500;
 
 /** One page of a sorted list: its items, and the reply's paging fields (total, offset, truncated). */
-export function page<T>(all: T[], paging: Paging): { items: T[]; fields: { total: number; offset: number; truncated: boolean } } {
+export function page<T>(
+  all: T[],
+  paging: Paging,
+): { items: T[]; fields: { total: number; offset: number; truncated: boolean } } {
   const offset = paging.offset ?? 0;
   const items = all.slice(offset, offset + (paging.limit ?? DEFAULT_PAGE_LIMIT));
   return { items, fields: { total: all.length, offset, truncated: offset + items.length < all.length } };

@@ -20,7 +20,8 @@ export const preflightEndpoint = defineEndpoint<PreflightRequest>({
   subject: "insights.imports.preflight",
   request: "preflight-request",
   response: "preflight-reply",
-  description: "What pushing a proposed account JWT would change (before → after for every import it affects); nothing is pushed",
+  description:
+    "What pushing a proposed account JWT would change (before → after for every import it affects); nothing is pushed",
   // The body carries a whole account JWT, which may be up to 1 MiB.
   maxRequestBytes: MAX_TOKEN_BYTES + 1024,
   lists: ["changes", "removed", "refused_imports"],
@@ -35,7 +36,12 @@ function predict(req: PreflightRequest, source: EndpointSource): PreflightResult
 }
 
 function reply(r: PreflightResult, source: EndpointSource): Record<string, unknown> {
-  const summary = { changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length, removed: r.removed.length, refused_imports: r.refused_imports.length };
+  const summary = {
+    changes: r.changes.length,
+    breaks: r.changes.filter((c) => c.breaks).length,
+    removed: r.removed.length,
+    refused_imports: r.refused_imports.length,
+  };
   return { checked_at: iso(source.options().now), ...r, summary, truncated: false };
 }
 
@@ -54,6 +60,9 @@ function ownImportsOnly(r: PreflightResult, account: string): PreflightResult {
     removed: r.removed.filter((d) => d.account === account).map(ownView),
     refused_imports: r.refused_imports.filter((d) => d.account === account).map(ownView),
     // Always said, whether or not others import from it: its absence would tell.
-    notes: [...r.notes, "Only this account's own imports are shown: what the change does to other accounts' imports from it is not (ask the operator)."],
+    notes: [
+      ...r.notes,
+      "Only this account's own imports are shown: what the change does to other accounts' imports from it is not (ask the operator).",
+    ],
   };
 }

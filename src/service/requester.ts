@@ -20,12 +20,14 @@ export const REQUEST_INFO_HEADER = "Nats-Request-Info";
 /** The server's client info is small; a larger header is not the server's. */
 const MAX_REQUEST_INFO_BYTES = 16 * 1024;
 
-export type Requester = { kind: "system" } | { kind: "account"; account: string } | { kind: "unproven"; reason: string };
+export type Requester =
+  { kind: "system" } | { kind: "account"; account: string } | { kind: "unproven"; reason: string };
 
 /** The requester from the values of the request's `Nats-Request-Info` header (none: absent). */
 export function requesterOf(requestInfo: readonly string[] | undefined): Requester {
   if (!requestInfo || requestInfo.length === 0) return { kind: "system" };
-  if (requestInfo.length > 1) return { kind: "unproven", reason: `${REQUEST_INFO_HEADER} appears ${requestInfo.length} times` };
+  if (requestInfo.length > 1)
+    return { kind: "unproven", reason: `${REQUEST_INFO_HEADER} appears ${requestInfo.length} times` };
   const text = requestInfo[0]!;
   if (text.length > MAX_REQUEST_INFO_BYTES) return { kind: "unproven", reason: `${REQUEST_INFO_HEADER} is too long` };
   let info: unknown;
@@ -35,6 +37,7 @@ export function requesterOf(requestInfo: readonly string[] | undefined): Request
     return { kind: "unproven", reason: `${REQUEST_INFO_HEADER} is not JSON` };
   }
   const account = info !== null && typeof info === "object" ? (info as Record<string, unknown>)["acc"] : undefined;
-  if (typeof account !== "string" || !isPublicKey(account, "account")) return { kind: "unproven", reason: `${REQUEST_INFO_HEADER} names no account` };
+  if (typeof account !== "string" || !isPublicKey(account, "account"))
+    return { kind: "unproven", reason: `${REQUEST_INFO_HEADER} names no account` };
   return { kind: "account", account };
 }

@@ -20,16 +20,26 @@ export const rotationEndpoint = defineEndpoint<RotationRequest>({
   subject: "insights.imports.rotation",
   request: "rotation-request",
   response: "rotation-reply",
-  description: "The activation tokens an exporter's signing key signed, how to reissue them, and (remove) what removing the key would break",
+  description:
+    "The activation tokens an exporter's signing key signed, how to reissue them, and (remove) what removing the key would break",
   lists: ["tokens", "changes"],
   answer: (req, source) => {
     // The schema checks the shape; the checksum needs the key itself.
-    if (!isPublicKey(req.signing_key, "account")) throw new ServiceError(400, "signing_key: not an account public key (bad checksum)");
+    if (!isPublicKey(req.signing_key, "account"))
+      throw new ServiceError(400, "signing_key: not an account public key (bad checksum)");
     const opts = source.options();
-    const outcome = rotation(source.directory(), { account: req.account, signingKey: req.signing_key, remove: req.remove ?? false }, opts);
+    const outcome = rotation(
+      source.directory(),
+      { account: req.account, signingKey: req.signing_key, remove: req.remove ?? false },
+      opts,
+    );
     if (!outcome.ok) throw serviceError(outcome);
     const r = outcome.result;
-    const summary = { tokens: r.tokens.length, changes: r.changes.length, breaks: r.changes.filter((c) => c.breaks).length };
+    const summary = {
+      tokens: r.tokens.length,
+      changes: r.changes.length,
+      breaks: r.changes.filter((c) => c.breaks).length,
+    };
     return { checked_at: iso(opts.now), ...r, summary, truncated: false };
   },
 });

@@ -19,7 +19,13 @@ const SERVICE_NAME = "insights";
 const QUEUE_GROUP = "insights";
 
 /** Every endpoint the service offers, in the order `nats micro info` lists them. */
-export const ENDPOINTS: readonly Endpoint[] = [checkEndpoint, preflightEndpoint, rotationEndpoint, expiringEndpoint, orphanedEndpoint];
+export const ENDPOINTS: readonly Endpoint[] = [
+  checkEndpoint,
+  preflightEndpoint,
+  rotationEndpoint,
+  expiringEndpoint,
+  orphanedEndpoint,
+];
 
 export async function registerService(
   nc: NatsConnection,

@@ -60,23 +60,41 @@ const DEFAULT_URL = "nats://127.0.0.1:4222";
  * out, then defaults. Authentication is taken whole from one place: any credential given as an
  * option or variable replaces the context's.
  */
-export function resolveConnection(inputs: ConnectionInputs, env: NodeJS.ProcessEnv, label = "NATS"): ConnectionSettings {
+export function resolveConnection(
+  inputs: ConnectionInputs,
+  env: NodeJS.ProcessEnv,
+  label = "NATS",
+): ConnectionSettings {
   const ctx = inputs.context ? readContext(inputs.context, env) : null;
   const url = inputs.url ?? ctx?.url ?? DEFAULT_URL;
-  const servers = url.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const servers = url
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   for (const s of servers) {
     if (!/^(nats|tls|ws|wss):\/\/[^\s/]+$|^[A-Za-z0-9.[\]:-]+:\d+$/.test(s)) {
-      throw new ConfigError(`${label === "NATS" ? "NATS_URL" : label} is not a NATS URL: "${s.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1***@")}"`);
+      throw new ConfigError(
+        `${label === "NATS" ? "NATS_URL" : label} is not a NATS URL: "${s.replace(/^([a-z]+:\/\/)[^@/]*@/i, "$1***@")}"`,
+      );
     }
   }
   if (servers.length === 0) throw new ConfigError(`NATS_URL is empty`);
-  const given = [inputs.creds, inputs.nkey, inputs.user, inputs.password, inputs.token].some((v) => v !== undefined && v !== "");
-  const auth = given ? authFrom(inputs, env) : ctx ? authFrom({ creds: undefined, ...contextAuth(ctx) }, env, `context ${ctx.file}`) : { kind: "none" as const };
+  const given = [inputs.creds, inputs.nkey, inputs.user, inputs.password, inputs.token].some(
+    (v) => v !== undefined && v !== "",
+  );
+  const auth = given
+    ? authFrom(inputs, env)
+    : ctx
+      ? authFrom({ creds: undefined, ...contextAuth(ctx) }, env, `context ${ctx.file}`)
+      : { kind: "none" as const };
   const ca = inputs.tlsCa ?? ctx?.ca ?? null;
   const cert = inputs.tlsCert ?? ctx?.cert ?? null;
   const key = inputs.tlsKey ?? ctx?.key ?? null;
   const first = inputs.tlsFirst ?? ctx?.tlsFirst ?? false;
-  if ((cert === null) !== (key === null)) throw new ConfigError("a TLS client certificate needs its key: give both NATS_CERT and NATS_KEY (--tls-cert, --tls-key)");
+  if ((cert === null) !== (key === null))
+    throw new ConfigError(
+      "a TLS client certificate needs its key: give both NATS_CERT and NATS_KEY (--tls-cert, --tls-key)",
+    );
   const tls =
     ca || cert || first
       ? {
@@ -89,7 +107,9 @@ export function resolveConnection(inputs: ConnectionInputs, env: NodeJS.ProcessE
   return { servers, auth, tls, contextFile: ctx?.file ?? null };
 }
 
-function contextAuth(ctx: ReturnType<typeof readContext>): ConnectionInputs & { credsSecret?: Secret; nkeySecret?: Secret } {
+function contextAuth(
+  ctx: ReturnType<typeof readContext>,
+): ConnectionInputs & { credsSecret?: Secret; nkeySecret?: Secret } {
   return {
     ...(ctx.user !== null ? { user: ctx.user } : {}),
     ...(ctx.password !== null ? { password: ctx.password } : {}),
@@ -99,16 +119,26 @@ function contextAuth(ctx: ReturnType<typeof readContext>): ConnectionInputs & { 
   };
 }
 
-function authFrom(inputs: ConnectionInputs & { credsSecret?: Secret; nkeySecret?: Secret }, env: NodeJS.ProcessEnv, where = "options"): Auth {
+function authFrom(
+  inputs: ConnectionInputs & { credsSecret?: Secret; nkeySecret?: Secret },
+  env: NodeJS.ProcessEnv,
+  where = "options",
+): Auth {
   const creds = inputs.credsSecret ?? (inputs.creds ? resolveSecret(inputs.creds, "NATS_CREDS", env) : null);
   const nkey = inputs.nkeySecret ?? (inputs.nkey ? resolveSecret(inputs.nkey, "NATS_NKEY", env) : null);
-  const kinds = [creds && "creds", nkey && "nkey", (inputs.user || inputs.password) && "user/password", inputs.token && "token"].filter(Boolean);
+  const kinds = [
+    creds && "creds",
+    nkey && "nkey",
+    (inputs.user || inputs.password) && "user/password",
+    inputs.token && "token",
+  ].filter(Boolean);
   if (kinds.length > 1) throw new ConfigError(`give one kind of credentials, not ${kinds.join(" and ")} (${where})`);
   if (creds) return { kind: "creds", secret: checkSecret("NATS_CREDS", creds) };
   if (nkey) return { kind: "nkey", secret: checkSecret("NATS_NKEY", nkey) };
   if (inputs.token) return { kind: "token", token: inputs.token };
   if (inputs.user || inputs.password) {
-    if (!inputs.user || !inputs.password) throw new ConfigError(`user/password authentication needs both NATS_USER and NATS_PASSWORD (${where})`);
+    if (!inputs.user || !inputs.password)
+      throw new ConfigError(`user/password authentication needs both NATS_USER and NATS_PASSWORD (${where})`);
     return { kind: "user", user: inputs.user, password: inputs.password };
   }
   return { kind: "none" };
@@ -181,7 +211,13 @@ export function connectionOptions(settings: ConnectionSettings, name: string): C
     servers: settings.servers,
     name,
     ...(auth.kind === "creds" ? { authenticator: credsAuthenticator(secretBytes(auth.secret)) } : {}),
-    ...(auth.kind === "nkey" ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(new TextDecoder().decode(secretBytes(auth.secret)).trim())) } : {}),
+    ...(auth.kind === "nkey"
+      ? {
+          authenticator: nkeyAuthenticator(
+            new TextEncoder().encode(new TextDecoder().decode(secretBytes(auth.secret)).trim()),
+          ),
+        }
+      : {}),
     ...(auth.kind === "user" ? { user: auth.user, pass: auth.password } : {}),
     ...(auth.kind === "token" ? { token: auth.token } : {}),
     ...(tls
@@ -205,7 +241,8 @@ export interface ConnectFailure {
   permanent: boolean;
 }
 
-const TLS_VERIFY_CODES = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/;
+const TLS_VERIFY_CODES =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE)$/;
 
 /** Turns what nats.js and Node report into a message that names the setting to look at. */
 export function explainConnectError(e: unknown, settings: ConnectionSettings): ConnectFailure {
@@ -229,9 +266,16 @@ export function explainConnectError(e: unknown, settings: ConnectionSettings): C
     return { permanent: true, message: `TLS: the server's certificate does not fit (${text})` };
   }
   if (code === "ERR_SSL_WRONG_VERSION_NUMBER" && first) {
-    return { permanent: true, message: `TLS: the server does not start with a TLS handshake; drop NATS_TLS_FIRST (--tls-first) (${text})` };
+    return {
+      permanent: true,
+      message: `TLS: the server does not start with a TLS handshake; drop NATS_TLS_FIRST (--tls-first) (${text})`,
+    };
   }
-  if (/certificate required|alert number 116|SSLV3_ALERT_BAD_CERTIFICATE|alert bad certificate|unknown ca|alert number 48/i.test(`${text} ${code}`)) {
+  if (
+    /certificate required|alert number 116|SSLV3_ALERT_BAD_CERTIFICATE|alert bad certificate|unknown ca|alert number 48/i.test(
+      `${text} ${code}`,
+    )
+  ) {
     return {
       permanent: true,
       message: hasClientCert
@@ -252,22 +296,39 @@ export function explainConnectError(e: unknown, settings: ConnectionSettings): C
     };
   }
   if (/server does not support 'tls'|tls is not available/i.test(text)) {
-    return { permanent: true, message: `the server does not offer TLS, but TLS options are set: remove them or use a TLS listener (${text})` };
+    return {
+      permanent: true,
+      message: `the server does not offer TLS, but TLS options are set: remove them or use a TLS listener (${text})`,
+    };
   }
-  if (/Authorization Violation|authentication|user authentication expired|AuthorizationError/i.test(`${err.name} ${text}`)) {
-    return { permanent: true, message: `the server refused the credentials (${text}): check NATS_CREDS, NATS_NKEY, NATS_USER/NATS_PASSWORD or NATS_TOKEN` };
+  if (
+    /Authorization Violation|authentication|user authentication expired|AuthorizationError/i.test(`${err.name} ${text}`)
+  ) {
+    return {
+      permanent: true,
+      message: `the server refused the credentials (${text}): check NATS_CREDS, NATS_NKEY, NATS_USER/NATS_PASSWORD or NATS_TOKEN`,
+    };
   }
   if (/doesn't exist/.test(text)) return { permanent: true, message: text };
   if (/unable to parse credentials|invalid (seed|nkey|credentials)|bad seed/i.test(text)) {
-    return { permanent: true, message: `the credentials cannot be used (${text}): is NATS_CREDS a creds file, NATS_NKEY a seed file?` };
+    return {
+      permanent: true,
+      message: `the credentials cannot be used (${text}): is NATS_CREDS a creds file, NATS_NKEY a seed file?`,
+    };
   }
   if (/undefined error/.test(text) && !first) {
     // The server said nothing and hung up: a TLS-first server waits for a handshake we never send;
     // a server that is starting up or a proxy in front of it does the same, so it is not fatal.
-    return { permanent: false, message: `the server closed the connection before greeting (does it require a TLS-first handshake? then set NATS_TLS_FIRST / --tls-first)` };
+    return {
+      permanent: false,
+      message: `the server closed the connection before greeting (does it require a TLS-first handshake? then set NATS_TLS_FIRST / --tls-first)`,
+    };
   }
   if (/timeout/i.test(`${err.name} ${text}`) && settings.tls && !hasClientCert) {
-    return { permanent: false, message: `${text} (if the server requires a client certificate, give NATS_CERT and NATS_KEY)` };
+    return {
+      permanent: false,
+      message: `${text} (if the server requires a client certificate, give NATS_CERT and NATS_KEY)`,
+    };
   }
   return { permanent: false, message: text };
 }
@@ -278,7 +339,11 @@ export interface ConnectBehaviour {
 }
 
 /** One attempt. Throws ConnectFailure-shaped errors through `explainConnectError`. */
-export async function connectOnce(settings: ConnectionSettings, name: string, { reconnect }: ConnectBehaviour): Promise<NatsConnection> {
+export async function connectOnce(
+  settings: ConnectionSettings,
+  name: string,
+  { reconnect }: ConnectBehaviour,
+): Promise<NatsConnection> {
   let options: ConnectionOptions;
   try {
     options = connectionOptions(settings, name);
@@ -289,7 +354,9 @@ export async function connectOnce(settings: ConnectionSettings, name: string, { 
   return connect({
     ...options,
     timeout: 5000,
-    ...(reconnect ? { maxReconnectAttempts: -1, reconnectTimeWait: 2000, reconnectJitter: 1000 } : { maxReconnectAttempts: 0, reconnect: false }),
+    ...(reconnect
+      ? { maxReconnectAttempts: -1, reconnectTimeWait: 2000, reconnectJitter: 1000 }
+      : { maxReconnectAttempts: 0, reconnect: false }),
   });
 }
 
@@ -317,7 +384,11 @@ export interface RetryPolicy {
  * failure logged. A configuration problem (credentials, certificates) ends it with a ConfigError.
  * Resolves null when stopped while waiting.
  */
-export async function connectWithRetry(settings: ConnectionSettings, name: string, policy: RetryPolicy): Promise<NatsConnection | null> {
+export async function connectWithRetry(
+  settings: ConnectionSettings,
+  name: string,
+  policy: RetryPolicy,
+): Promise<NatsConnection | null> {
   let stopped = false;
   void policy.stopped.then(() => (stopped = true));
   let delay = policy.initialDelayMs;
@@ -339,7 +410,10 @@ export async function connectWithRetry(settings: ConnectionSettings, name: strin
       const failure = explainConnectError(e, settings);
       if (failure.permanent) throw new ConfigError(`cannot connect to ${shownServers(settings)}: ${failure.message}`);
       const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
-      policy.log.warn({ connection: name, servers: shownServers(settings), attempt, err: failure.message, retry_in_ms: wait }, "cannot connect yet; retrying");
+      policy.log.warn(
+        { connection: name, servers: shownServers(settings), attempt, err: failure.message, retry_in_ms: wait },
+        "cannot connect yet; retrying",
+      );
       if (stopped) return null;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, wait))), policy.stopped]);

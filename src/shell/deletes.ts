@@ -16,13 +16,15 @@ export type DeleteHint = { ok: true; accounts: string[] } | Failure;
 
 /** Read a delete request; bad input is a failure that says why, never trusted. */
 export function readDelete(msg: Msg, trust: OperatorTrust): DeleteHint {
-  if (msg.data.length > MAX_TOKEN_BYTES) return { ok: false, error: `delete request of ${msg.data.length} bytes exceeds ${MAX_TOKEN_BYTES}` };
+  if (msg.data.length > MAX_TOKEN_BYTES)
+    return { ok: false, error: `delete request of ${msg.data.length} bytes exceeds ${MAX_TOKEN_BYTES}` };
   const decoded = decodeJwt(msg.string().trim());
   if (!decoded.ok) return { ok: false, error: `delete request does not decode: ${decoded.error}` };
   const { payload, issuer } = decoded.jwt;
   // The server's checks, in its order (handleDeleteRequest): self-signed, by a trusted operator key.
   if (payload["sub"] !== issuer) return { ok: false, error: "delete request is not self-signed" };
-  if (!trust.trusts(issuer)) return { ok: false, error: `delete request is signed by ${issuer}, not a trusted operator key` };
+  if (!trust.trusts(issuer))
+    return { ok: false, error: `delete request is signed by ${issuer}, not a trusted operator key` };
   const nats = payload["nats"];
   const list = nats !== null && typeof nats === "object" ? (nats as Record<string, unknown>)["accounts"] : undefined;
   if (!Array.isArray(list) || list.length > MAX_ACCOUNTS || !list.every((id) => isPublicKey(id, "account"))) {

@@ -45,7 +45,12 @@ export class EventPublisher {
       this.seen.set(key, diagnosis);
       this.queue = this.queue
         .then(() => this.claimAndPublish(key, diagnosis, atStart))
-        .catch((e: Error) => this.log.warn({ account: diagnosis.account, subject: diagnosis.subject, err: e.message }, "could not publish an event"));
+        .catch((e: Error) =>
+          this.log.warn(
+            { account: diagnosis.account, subject: diagnosis.subject, err: e.message },
+            "could not publish an event",
+          ),
+        );
     }
   }
 
@@ -58,13 +63,21 @@ export class EventPublisher {
       const reason = why(last.account);
       this.queue = this.queue
         .then(() => this.releaseAndPublish(key, last, reason))
-        .catch((e: Error) => this.log.warn({ account: last.account, subject: last.subject, err: e.message }, "could not publish a removal"));
+        .catch((e: Error) =>
+          this.log.warn(
+            { account: last.account, subject: last.subject, err: e.message },
+            "could not publish a removal",
+          ),
+        );
     }
   }
 
   /** Every import no JWT declares any more (a full comparison): forget it and publish its removal. */
   prune(stillDeclared: (key: string) => boolean, why: (accountId: string) => RemovalReason): void {
-    this.removed([...this.seen.keys()].filter((key) => !stillDeclared(key)), why);
+    this.removed(
+      [...this.seen.keys()].filter((key) => !stillDeclared(key)),
+      why,
+    );
   }
 
   /**
@@ -72,7 +85,11 @@ export class EventPublisher {
    * no JWT declares any more (it disappeared while no instance ran). `describe` gives what is
    * known of such an import from its key alone.
    */
-  async removeUndeclared(stillDeclared: (key: string) => boolean, why: (accountId: string) => RemovalReason, describe: (key: string) => ImportDiagnosis | null): Promise<void> {
+  async removeUndeclared(
+    stillDeclared: (key: string) => boolean,
+    why: (accountId: string) => RemovalReason,
+    describe: (key: string) => ImportDiagnosis | null,
+  ): Promise<void> {
     for (const key of await this.gate.recorded()) {
       if (stillDeclared(key) || this.seen.has(key)) continue;
       const last = describe(key);
@@ -80,7 +97,12 @@ export class EventPublisher {
       const reason = why(last.account);
       this.queue = this.queue
         .then(() => this.releaseAndPublish(key, last, reason))
-        .catch((e: Error) => this.log.warn({ account: last.account, subject: last.subject, err: e.message }, "could not publish a removal"));
+        .catch((e: Error) =>
+          this.log.warn(
+            { account: last.account, subject: last.subject, err: e.message },
+            "could not publish a removal",
+          ),
+        );
     }
   }
 
@@ -95,16 +117,33 @@ export class EventPublisher {
     if (!claim || (atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
     const previous = claim.previous;
     // Each account can import its own events: they say only what its owner may know.
-    const event: ImportEvent = { ...ownView(diagnosis), previous_status: previous?.status ?? null, previous_cause: previous?.cause ?? null, removed: null };
+    const event: ImportEvent = {
+      ...ownView(diagnosis),
+      previous_status: previous?.status ?? null,
+      previous_cause: previous?.cause ?? null,
+      removed: null,
+    };
     this.nc.publish(`${EVENT_PREFIX}.${event.account}`, JSON.stringify(event));
-    this.log.info({ account: event.account, subject: event.subject, status: event.status, cause: event.cause, previous_status: event.previous_status }, "import changed");
+    this.log.info(
+      {
+        account: event.account,
+        subject: event.subject,
+        status: event.status,
+        cause: event.cause,
+        previous_status: event.previous_status,
+      },
+      "import changed",
+    );
   }
 
   private async releaseAndPublish(key: string, last: ImportDiagnosis, reason: RemovalReason): Promise<void> {
     const released = await this.gate.release(key);
     if (!released || this.nc.isClosed()) return;
     const { status, cause } = released.previous;
-    const gone = reason === "account_deleted" ? `its account ${last.account_name ?? last.account} was deleted` : "its account's JWT no longer declares it";
+    const gone =
+      reason === "account_deleted"
+        ? `its account ${last.account_name ?? last.account} was deleted`
+        : "its account's JWT no longer declares it";
     const event: ImportEvent = {
       ...last,
       status,

@@ -21,7 +21,8 @@ function dagreBundle(): string {
     const pkg = createRequire(import.meta.url).resolve("@dagrejs/dagre/package.json");
     const bundle = readFileSync(join(dirname(pkg), "dist", "dagre.min.js"), "utf8");
     // Inlined, a closing tag in it would end its script element.
-    if (/<\/script/i.test(bundle)) throw new Error("the layout library's bundle cannot be inlined: it contains </script");
+    if (/<\/script/i.test(bundle))
+      throw new Error("the layout library's bundle cannot be inlined: it contains </script");
     layoutLibrary = bundle;
   }
   return layoutLibrary;
@@ -29,7 +30,10 @@ function dagreBundle(): string {
 
 /** JSON that is safe inside a <script> element. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** Text safe in HTML content and attribute values. */
@@ -38,7 +42,8 @@ function html(s: string): string {
 }
 
 /** What the page may load: nothing but itself, and (live) its data from the same origin. */
-export const GRAPH_PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'";
+export const GRAPH_PAGE_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'";
 
 export interface PageOptions {
   title?: string;

@@ -26,7 +26,9 @@ export class HttpEndpoint {
 
   static async listen(port: number, host: string): Promise<HttpEndpoint> {
     const endpoint: { current?: HttpEndpoint } = {};
-    const server = createServer((req, res) => endpoint.current!.handle(req.method ?? "GET", (req.url ?? "/").split("?")[0]!, res));
+    const server = createServer((req, res) =>
+      endpoint.current!.handle(req.method ?? "GET", (req.url ?? "/").split("?")[0]!, res),
+    );
     try {
       await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
     } catch (e) {
@@ -61,7 +63,10 @@ export class HttpEndpoint {
       res.writeHead(405, { Allow: "GET, HEAD" }).end();
       return;
     }
-    const text = (status: number, body: string) => res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(method === "HEAD" ? undefined : `${body}\n`);
+    const text = (status: number, body: string) =>
+      res
+        .writeHead(status, { "Content-Type": "text/plain; charset=utf-8" })
+        .end(method === "HEAD" ? undefined : `${body}\n`);
     switch (path) {
       case "/healthz":
         // The process runs and its event loop turns: that is all liveness can say.
@@ -73,7 +78,8 @@ export class HttpEndpoint {
       case "/metrics":
         if (!this.metrics) return void text(503, "not ready: starting");
         void this.metrics.exposition().then(
-          ({ contentType, text: body }) => res.writeHead(200, { "Content-Type": contentType }).end(method === "HEAD" ? undefined : body),
+          ({ contentType, text: body }) =>
+            res.writeHead(200, { "Content-Type": contentType }).end(method === "HEAD" ? undefined : body),
           (e: Error) => text(500, e.message),
         );
         return;
@@ -81,8 +87,19 @@ export class HttpEndpoint {
       case "/graph.json": {
         if (!this.graph) return void text(503, "not ready: starting");
         const graph = this.graph();
-        const [type, body] = path === "/" ? ["text/html; charset=utf-8", graphPage(graph, { title: "NATS account imports (live)", live: "graph.json" })] : ["application/json", JSON.stringify(graph)];
-        res.writeHead(200, { "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": GRAPH_PAGE_CSP });
+        const [type, body] =
+          path === "/"
+            ? [
+                "text/html; charset=utf-8",
+                graphPage(graph, { title: "NATS account imports (live)", live: "graph.json" }),
+              ]
+            : ["application/json", JSON.stringify(graph)];
+        res.writeHead(200, {
+          "Content-Type": type,
+          "Cache-Control": "no-store",
+          "X-Content-Type-Options": "nosniff",
+          "Content-Security-Policy": GRAPH_PAGE_CSP,
+        });
         return void res.end(method === "HEAD" ? undefined : body);
       }
       default:

@@ -5,7 +5,9 @@ export type { Logger } from "pino";
 
 /** JSON logs on stdout, or on `destination` (tests read them). */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return destination ? pino({ level, base: { service: "nats-insights" } }, destination) : pino({ level, base: { service: "nats-insights" } });
+  return destination
+    ? pino({ level, base: { service: "nats-insights" } }, destination)
+    : pino({ level, base: { service: "nats-insights" } });
 }
 
 /** Logs each distinct reason at most once per window, then how many were suppressed. */

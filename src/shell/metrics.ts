@@ -34,8 +34,13 @@ const STATUS_RANK: Record<ImportDiagnosis["status"], number> = { inactive: 0, wa
  * The imports that get per-import series: at most `limit`, inactive first, then warnings, then
  * active, each group in key order (so the set is stable from one scrape to the next).
  */
-export function importsWithSeries<T extends [string, Pick<ImportDiagnosis, "status">]>(entries: Iterable<T>, limit: number): { kept: T[]; omitted: number } {
-  const all = [...entries].sort(([ka, a], [kb, b]) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (ka < kb ? -1 : ka > kb ? 1 : 0));
+export function importsWithSeries<T extends [string, Pick<ImportDiagnosis, "status">]>(
+  entries: Iterable<T>,
+  limit: number,
+): { kept: T[]; omitted: number } {
+  const all = [...entries].sort(
+    ([ka, a], [kb, b]) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || (ka < kb ? -1 : ka > kb ? 1 : 0),
+  );
   return { kept: all.slice(0, limit), omitted: Math.max(0, all.length - limit) };
 }
 
@@ -63,11 +68,35 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
-  private readonly updates = new Counter({ name: "insights_updates_total", help: "Changes applied, by kind", labelNames: ["kind"], registers: [this.registry] });
-  private readonly rejected = new Counter({ name: "insights_rejected_inputs_total", help: "Inputs rejected (bad pushed JWTs, bad requests)", labelNames: ["kind"], registers: [this.registry] });
-  private readonly resyncFailures = new Counter({ name: "insights_resync_failures_total", help: "Full resyncs that failed (the next epoch tries again)", registers: [this.registry] });
-  private readonly lastResync = new Gauge({ name: "insights_last_resync_timestamp_seconds", help: "When the last full resync finished (unix seconds; 0: none yet)", registers: [this.registry] });
-  private readonly totals = { updates: {} as Record<string, number>, rejected: {} as Record<string, number>, evaluations: 0, evaluationMs: 0, resyncFailures: 0 };
+  private readonly updates = new Counter({
+    name: "insights_updates_total",
+    help: "Changes applied, by kind",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  private readonly rejected = new Counter({
+    name: "insights_rejected_inputs_total",
+    help: "Inputs rejected (bad pushed JWTs, bad requests)",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  private readonly resyncFailures = new Counter({
+    name: "insights_resync_failures_total",
+    help: "Full resyncs that failed (the next epoch tries again)",
+    registers: [this.registry],
+  });
+  private readonly lastResync = new Gauge({
+    name: "insights_last_resync_timestamp_seconds",
+    help: "When the last full resync finished (unix seconds; 0: none yet)",
+    registers: [this.registry],
+  });
+  private readonly totals = {
+    updates: {} as Record<string, number>,
+    rejected: {} as Record<string, number>,
+    evaluations: 0,
+    evaluationMs: 0,
+    resyncFailures: 0,
+  };
   /** Label sets once reported: a gauge that fell to zero must say so, not vanish. */
   private readonly reported = new Set<string>();
   private lastResyncAt: number | null = null;

@@ -43,15 +43,18 @@ export function contextFile(nameOrFile: string, env: NodeJS.ProcessEnv): string 
 
 export function readContext(nameOrFile: string, env: NodeJS.ProcessEnv): NatsContext {
   const file = contextFile(nameOrFile, env);
-  if (!existsSync(file)) throw new ConfigError(`NATS_CONTEXT: no context "${nameOrFile}" (looked for ${file}; see \`nats context ls\`)`);
-  if (statSync(file).size > MAX_CONTEXT_FILE) throw new ConfigError(`NATS_CONTEXT: ${file} is too large to be a context`);
+  if (!existsSync(file))
+    throw new ConfigError(`NATS_CONTEXT: no context "${nameOrFile}" (looked for ${file}; see \`nats context ls\`)`);
+  if (statSync(file).size > MAX_CONTEXT_FILE)
+    throw new ConfigError(`NATS_CONTEXT: ${file} is too large to be a context`);
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
   } catch (e) {
     throw new ConfigError(`NATS_CONTEXT: ${file} is not JSON: ${(e as Error).message}`);
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError(`NATS_CONTEXT: ${file} is not a context`);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new ConfigError(`NATS_CONTEXT: ${file} is not a context`);
   const text = (field: string): string | null => {
     const v = raw[field];
     if (v === undefined || v === null || v === "") return null;
@@ -59,7 +62,10 @@ export function readContext(nameOrFile: string, env: NodeJS.ProcessEnv): NatsCon
     return v;
   };
   for (const field of ["socks_proxy", "nsc", "user_jwt", "user_seed", "windows_cert_store"]) {
-    if (text(field) !== null) throw new ConfigError(`NATS_CONTEXT: ${file}: "${field}" is not supported here; use creds, nkey, user/password or token`);
+    if (text(field) !== null)
+      throw new ConfigError(
+        `NATS_CONTEXT: ${file}: "${field}" is not supported here; use creds, nkey, user/password or token`,
+      );
   }
   const where = `context ${file}`;
   const literal = (field: string) => {
@@ -92,7 +98,10 @@ export function readContext(nameOrFile: string, env: NodeJS.ProcessEnv): NatsCon
 
 /** natscli expands `$VAR` and a leading `~` in paths. */
 export function expandPath(path: string, env: NodeJS.ProcessEnv): string {
-  const expanded = path.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a: string | undefined, b: string | undefined) => env[(a ?? b)!] ?? "");
+  const expanded = path.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (_m, a: string | undefined, b: string | undefined) => env[(a ?? b)!] ?? "",
+  );
   return expanded.startsWith("~") ? (env["HOME"] || homedir()) + expanded.slice(1) : expanded;
 }
 
@@ -121,5 +130,7 @@ function fromEnv(value: string, what: string, env: NodeJS.ProcessEnv): string {
 function decodeDataUri(value: string, what: string): Uint8Array {
   const m = /^data:([^,]*),(.*)$/s.exec(value);
   if (!m) throw new ConfigError(`${what}: not a data: URI`);
-  return m[1]!.endsWith(";base64") ? new Uint8Array(Buffer.from(m[2]!, "base64")) : new TextEncoder().encode(decodeURIComponent(m[2]!));
+  return m[1]!.endsWith(";base64")
+    ? new Uint8Array(Buffer.from(m[2]!, "base64"))
+    : new TextEncoder().encode(decodeURIComponent(m[2]!));
 }

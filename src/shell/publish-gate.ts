@@ -54,7 +54,11 @@ export function kvKey(importKey: string): string {
 
 /** A compare-and-set that failed because the key moved on since it was read (JetStream's wrong last sequence). */
 function lostRace(e: unknown): boolean {
-  return e instanceof JetStreamApiError && (e.code === JetStreamApiCodes.StreamWrongLastSequence || e.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+  return (
+    e instanceof JetStreamApiError &&
+    (e.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      e.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 export class KvGate implements PublishGate {

@@ -12,7 +12,8 @@ export type PushHint = { ok: true; claims: AccountClaims; jwt: string } | Failur
 
 /** Read a pushed JWT from an update message; bad input is a failure that says why, never trusted. */
 export function readPush(msg: Msg): PushHint {
-  if (msg.data.length > MAX_TOKEN_BYTES) return { ok: false, error: `pushed JWT of ${msg.data.length} bytes exceeds ${MAX_TOKEN_BYTES}` };
+  if (msg.data.length > MAX_TOKEN_BYTES)
+    return { ok: false, error: `pushed JWT of ${msg.data.length} bytes exceeds ${MAX_TOKEN_BYTES}` };
   const jwt = msg.string().trim();
   const parsed = parseAccount(jwt);
   if (!parsed.ok) return { ok: false, error: `pushed JWT does not decode: ${parsed.error}` };

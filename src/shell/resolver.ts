@@ -67,7 +67,6 @@ export interface AccountInfoReply {
   imports: ServerImportView[];
 }
 
-
 export class ResolverClient {
   constructor(
     private readonly nc: NatsConnection,
@@ -108,7 +107,10 @@ export class ResolverClient {
    * NoResolverError when nobody answers LIST or LOOKUP either (see readLoadedAccounts for what
    * then); any other error is the caller's.
    */
-  async loadAll(onProgress: (loaded: number) => void = () => {}, onFallback: (why: string) => void = () => {}): Promise<Map<string, string>> {
+  async loadAll(
+    onProgress: (loaded: number) => void = () => {},
+    onFallback: (why: string) => void = () => {},
+  ): Promise<Map<string, string>> {
     try {
       return await this.pack(onProgress);
     } catch (e) {
@@ -129,7 +131,11 @@ export class ResolverClient {
     let ended = false;
     // A hash that matches no store makes the server send everything. The pack streams without
     // pauses; a pause as long as the request time-out means the rest was lost.
-    const replies = await this.nc.requestMany(SUBJECTS.pack, "nats-insights", { strategy: "stall", stall: this.timeoutMs, maxWait: this.timeoutMs * 2 });
+    const replies = await this.nc.requestMany(SUBJECTS.pack, "nats-insights", {
+      strategy: "stall",
+      stall: this.timeoutMs,
+      maxWait: this.timeoutMs * 2,
+    });
     for await (const msg of replies) {
       if (msg.data.length === 0) {
         ended = true;
@@ -169,7 +175,8 @@ export class ResolverClient {
     const msg = await this.nc.request(SUBJECTS.list, undefined, { timeout: this.timeoutMs });
     const body = msg.json<{ data?: unknown }>();
     const ids = Array.isArray(body.data) ? body.data : [];
-    if (ids.length > MAX_ACCOUNTS) throw new Error(`CLAIMS.LIST returned ${ids.length} accounts, more than ${MAX_ACCOUNTS}`);
+    if (ids.length > MAX_ACCOUNTS)
+      throw new Error(`CLAIMS.LIST returned ${ids.length} accounts, more than ${MAX_ACCOUNTS}`);
     return ids.filter((id): id is string => isPublicKey(id, "account"));
   }
 
@@ -189,10 +196,15 @@ export class ResolverClient {
   /** The operator JWTs the servers trust, from VARZ (every server that answers in time). */
   async operatorJwts(): Promise<string[]> {
     // Replies of a cluster come together; a 200 ms lull after the first ends the wait.
-    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
+    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, {
+      strategy: "stall",
+      stall: 200,
+      maxWait: this.timeoutMs,
+    });
     const jwts = new Set<string>();
     for await (const msg of replies) {
-      const list = (msg.json<{ data?: { trusted_operators_jwt?: unknown } }>().data?.trusted_operators_jwt ?? []) as unknown[];
+      const list = (msg.json<{ data?: { trusted_operators_jwt?: unknown } }>().data?.trusted_operators_jwt ??
+        []) as unknown[];
       for (const jwt of list) if (typeof jwt === "string" && jwt.length <= MAX_TOKEN_BYTES) jwts.add(jwt);
     }
     return [...jwts];
@@ -203,10 +215,20 @@ export class ResolverClient {
    * exports `$JS.API.>` (nats-server's checkJetStreamExports); from each server's VARZ.
    */
   async jetStreamApiExported(): Promise<boolean> {
-    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
+    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, {
+      strategy: "stall",
+      stall: 200,
+      maxWait: this.timeoutMs,
+    });
     let exported = false;
     for await (const msg of replies) {
-      const data = msg.json<{ data?: { jetstream?: { config?: unknown }; cluster?: { name?: unknown; addr?: unknown }; gateway?: { name?: unknown } } }>().data;
+      const data = msg.json<{
+        data?: {
+          jetstream?: { config?: unknown };
+          cluster?: { name?: unknown; addr?: unknown };
+          gateway?: { name?: unknown };
+        };
+      }>().data;
       if (data?.jetstream?.config || data?.cluster?.name || data?.cluster?.addr || data?.gateway?.name) exported = true;
     }
     return exported;
@@ -214,7 +236,11 @@ export class ResolverClient {
 
   /** The accounts each server has loaded (ACCOUNTZ), together, and how many servers answered. */
   async accountz(): Promise<{ servers: number; accounts: Set<string> }> {
-    const replies = await this.nc.requestMany(SUBJECTS.accountz, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
+    const replies = await this.nc.requestMany(SUBJECTS.accountz, undefined, {
+      strategy: "stall",
+      stall: 200,
+      maxWait: this.timeoutMs,
+    });
     const accounts = new Set<string>();
     let servers = 0;
     for await (const msg of replies) {
@@ -225,7 +251,8 @@ export class ResolverClient {
       } catch {
         continue;
       }
-      for (const id of Array.isArray(list) ? list : []) if (typeof id === "string" && isPublicKey(id, "account") && accounts.size < MAX_ACCOUNTS) accounts.add(id);
+      for (const id of Array.isArray(list) ? list : [])
+        if (typeof id === "string" && isPublicKey(id, "account") && accounts.size < MAX_ACCOUNTS) accounts.add(id);
     }
     if (servers === 0) throw new Error(`no server answered ${SUBJECTS.accountz}`);
     return { servers, accounts };
@@ -237,10 +264,19 @@ export class ResolverClient {
    * subject is asked with SUBSZ's `test`; a wildcard one by listing up to SUBSZ_LIST_LIMIT
    * subscriptions and looking for one that collides with it (more than that: null, unknown).
    */
-  async subscriptionInterest(account: string, subject: string, servers: number, maxWaitMs: number): Promise<(boolean | null)[]> {
+  async subscriptionInterest(
+    account: string,
+    subject: string,
+    servers: number,
+    maxWaitMs: number,
+  ): Promise<(boolean | null)[]> {
     const wildcard = hasWildcard(subject);
     const options = wildcard ? { limit: SUBSZ_LIST_LIMIT } : { test: subject, limit: 1 };
-    const replies = await this.nc.requestMany(SUBJECTS.subsz(account), JSON.stringify(options), { strategy: "count", maxMessages: Math.max(1, servers), maxWait: maxWaitMs });
+    const replies = await this.nc.requestMany(SUBJECTS.subsz(account), JSON.stringify(options), {
+      strategy: "count",
+      maxMessages: Math.max(1, servers),
+      maxWait: maxWaitMs,
+    });
     const answers: (boolean | null)[] = [];
     for await (const msg of replies) {
       let data: { total?: unknown; subscriptions_list?: unknown } | undefined;
@@ -254,7 +290,9 @@ export class ResolverClient {
       if (total === null) answers.push(null);
       else if (!wildcard) answers.push(total > 0);
       else {
-        const subs = Array.isArray(data?.subscriptions_list) ? (data.subscriptions_list as { subject?: unknown }[]) : [];
+        const subs = Array.isArray(data?.subscriptions_list)
+          ? (data.subscriptions_list as { subject?: unknown }[])
+          : [];
         const hit = subs.some((s) => typeof s?.subject === "string" && subjectsCollide(s.subject, subject));
         answers.push(hit ? true : total > subs.length ? null : false);
       }
@@ -265,7 +303,11 @@ export class ResolverClient {
   /** How many servers answer a ping: each of them answers an ACCOUNT.<id>.INFO request too. */
   async serverCount(): Promise<number> {
     let n = 0;
-    const replies = await this.nc.requestMany(SUBJECTS.ping, undefined, { strategy: "stall", stall: 200, maxWait: this.timeoutMs });
+    const replies = await this.nc.requestMany(SUBJECTS.ping, undefined, {
+      strategy: "stall",
+      stall: 200,
+      maxWait: this.timeoutMs,
+    });
     for await (const _ of replies) n++;
     return n;
   }
@@ -275,7 +317,11 @@ export class ResolverClient {
    * when it has not loaded the account), so the wait ends after `servers` replies, or at `maxWaitMs`.
    */
   async accountInfo(id: string, servers: number, maxWaitMs: number): Promise<AccountInfoReply[]> {
-    const replies = await this.nc.requestMany(SUBJECTS.info(id), undefined, { strategy: "count", maxMessages: Math.max(1, servers), maxWait: maxWaitMs });
+    const replies = await this.nc.requestMany(SUBJECTS.info(id), undefined, {
+      strategy: "count",
+      maxMessages: Math.max(1, servers),
+      maxWait: maxWaitMs,
+    });
     const out: AccountInfoReply[] = [];
     for await (const msg of replies) {
       const view = parseAccountInfo(msg);
@@ -306,7 +352,13 @@ function addPackLine(jwts: Map<string, string>, msg: Msg): void {
     const bar = line.indexOf("|");
     const id = line.slice(0, bar);
     const jwt = line.slice(bar + 1).trim();
-    if (bar > 0 && isPublicKey(id, "account") && jwt.length > 0 && jwt.length <= MAX_TOKEN_BYTES && jwts.size < MAX_ACCOUNTS) {
+    if (
+      bar > 0 &&
+      isPublicKey(id, "account") &&
+      jwt.length > 0 &&
+      jwt.length <= MAX_TOKEN_BYTES &&
+      jwts.size < MAX_ACCOUNTS
+    ) {
       jwts.set(id, jwt);
     }
   }
@@ -330,17 +382,26 @@ export function parseAccountInfo(msg: Msg): AccountInfoReply | null {
 
 /** The same from the reply's decoded JSON (as an audit archive keeps it). */
 export function parseAccountInfoBody(json: unknown): AccountInfoReply | null {
-  const body = json as { server?: { name?: unknown; id?: unknown }; data?: { imports?: unknown; jwt?: unknown; expired?: unknown }; error?: unknown };
+  const body = json as {
+    server?: { name?: unknown; id?: unknown };
+    data?: { imports?: unknown; jwt?: unknown; expired?: unknown };
+    error?: unknown;
+  };
   if (!body || typeof body !== "object" || (!body.error && !body.data)) return null;
   const server = textOf(body.server?.name ?? body.server?.id ?? "?");
   const jwt = typeof body.data?.jwt === "string" ? body.data.jwt.trim() : "";
-  if (body.error || jwt === "" || jwt.length > MAX_TOKEN_BYTES || body.data?.expired === true) return { server, jwt: null, imports: [] };
+  if (body.error || jwt === "" || jwt.length > MAX_TOKEN_BYTES || body.data?.expired === true)
+    return { server, jwt: null, imports: [] };
   const raw = Array.isArray(body.data!.imports) ? body.data!.imports : [];
   const imports = raw
     .filter((i): i is Record<string, unknown> => i !== null && typeof i === "object")
     // The server's own imports from the system account: old servers name them by their local
     // subject, new ones by the account's own request subject (with the local one beside it).
-    .filter((i) => !SYSTEM_IMPORT_SUBJECTS.has(textOf(i["local_subject"] ?? i["to"] ?? i["subject"] ?? "")) && !SYSTEM_IMPORT_SUBJECTS.has(textOf(i["subject"] ?? "")))
+    .filter(
+      (i) =>
+        !SYSTEM_IMPORT_SUBJECTS.has(textOf(i["local_subject"] ?? i["to"] ?? i["subject"] ?? "")) &&
+        !SYSTEM_IMPORT_SUBJECTS.has(textOf(i["subject"] ?? "")),
+    )
     .map((i) => ({
       subject: textOf(i["subject"] ?? ""),
       account: textOf(i["account"] ?? ""),

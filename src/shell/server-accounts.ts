@@ -38,7 +38,11 @@ export interface ServerLoad {
  * if no server lists them (those seen before); they and every import source no server has loaded
  * are `unseen`.
  */
-export async function readLoadedAccounts(client: ResolverClient, known: Iterable<string>, infoWaitMs: number): Promise<ServerLoad> {
+export async function readLoadedAccounts(
+  client: ResolverClient,
+  known: Iterable<string>,
+  infoWaitMs: number,
+): Promise<ServerLoad> {
   const listing = await client.accountz();
   const jwts = new Map<string, string>();
   const asked = new Set<string>();
@@ -59,11 +63,18 @@ export async function readLoadedAccounts(client: ResolverClient, known: Iterable
 }
 
 /** Each account's JWT from the servers that have it loaded, the newest where they differ. */
-async function newestJwts(client: ResolverClient, ids: string[], servers: number, waitMs: number): Promise<Map<string, string>> {
+async function newestJwts(
+  client: ResolverClient,
+  ids: string[],
+  servers: number,
+  waitMs: number,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (let i = 0; i < ids.length; i += CONCURRENCY) {
     const batch = ids.slice(i, i + CONCURRENCY);
-    const answers = await Promise.all(batch.map(async (id) => [id, await client.accountInfo(id, servers, waitMs)] as const));
+    const answers = await Promise.all(
+      batch.map(async (id) => [id, await client.accountInfo(id, servers, waitMs)] as const),
+    );
     for (const [id, replies] of answers) {
       const loaded = replies.flatMap((r) => (r.jwt !== null && peekClaims(r.jwt)?.["sub"] === id ? [r.jwt] : []));
       const newest = loaded.sort((a, b) => issuedAt(b) - issuedAt(a))[0];

@@ -67,7 +67,9 @@ export class ServerViews {
       const sourceJwts = new Map<string, Map<string, string | null>>();
       for (let j = 0; j < sources.length; j += CONCURRENCY) {
         const some = sources.slice(j, j + CONCURRENCY);
-        for (const [id, replies] of await Promise.all(some.map(async (id) => [id, await fetch(id).catch(() => null)] as const))) {
+        for (const [id, replies] of await Promise.all(
+          some.map(async (id) => [id, await fetch(id).catch(() => null)] as const),
+        )) {
           if (replies) sourceJwts.set(id, new Map(replies.map((r) => [r.server, r.jwt])));
         }
       }
@@ -86,9 +88,16 @@ export class ServerViews {
    * Looks all taken at one instant `at` (ms), as an audit archive holds them: each account's
    * replies from `servers`. A server missing from an account's replies had not loaded it.
    */
-  record(replies: ReadonlyMap<string, AccountInfoReply[]>, servers: Iterable<string>, basis: VerdictBasis, at: number): void {
+  record(
+    replies: ReadonlyMap<string, AccountInfoReply[]>,
+    servers: Iterable<string>,
+    basis: VerdictBasis,
+    at: number,
+  ): void {
     const names = [...servers];
-    const sourceJwts = new Map([...replies].map(([id, rs]) => [id, new Map(names.map((s) => [s, rs.find((r) => r.server === s)?.jwt ?? null]))]));
+    const sourceJwts = new Map(
+      [...replies].map(([id, rs]) => [id, new Map(names.map((s) => [s, rs.find((r) => r.server === s)?.jwt ?? null]))]),
+    );
     for (const [id, rs] of replies) {
       const looks = this.looksOf(id, rs, basis, sourceJwts, at);
       if (looks.size > 0) this.byAccount.set(id, looks);
@@ -112,14 +121,17 @@ export class ServerViews {
 
   /** Accounts some server has loaded with other JWTs than the directory's: ask again soon. */
   behind(ids: Iterable<string>, basis: VerdictBasis): string[] {
-    return [...ids].filter((id) => [...(this.byAccount.get(id)?.values() ?? [])].some((look) => !sameJwts(look, id, basis)));
+    return [...ids].filter((id) =>
+      [...(this.byAccount.get(id)?.values() ?? [])].some((look) => !sameJwts(look, id, basis)),
+    );
   }
 
   /** When a look at these imports can count again: past the margin of any time instant around now. */
   quietAfter(entries: Iterable<[string, ImportDiagnosis]>, basis: VerdictBasis, now = Date.now()): number {
     let at = now;
     for (const [, d] of entries) {
-      for (const t of basis.instants(d)) if (Math.abs(now - t * 1000) < BOUNDARY_MARGIN_MS) at = Math.max(at, t * 1000 + BOUNDARY_MARGIN_MS);
+      for (const t of basis.instants(d))
+        if (Math.abs(now - t * 1000) < BOUNDARY_MARGIN_MS) at = Math.max(at, t * 1000 + BOUNDARY_MARGIN_MS);
     }
     return at;
   }
@@ -143,11 +155,17 @@ export class ServerViews {
     const from = this.judgedFrom.get(key) ?? 0;
     const instants = basis.instants(d).map((t) => t * 1000);
     const nearInstant = (t: number) => instants.some((i) => Math.abs(t - i) < BOUNDARY_MARGIN_MS);
-    const usable = [...looks.values()].filter((l) => last(l) >= from && !nearInstant(last(l)) && sameJwts(l, d.account, basis, d.source_account));
+    const usable = [...looks.values()].filter(
+      (l) => last(l) >= from && !nearInstant(last(l)) && sameJwts(l, d.account, basis, d.source_account),
+    );
     if (usable.length === 0) return null;
     // Servers since 2.9.17 report the exporter-side subject; older ones a service's local subject.
-    const wanted = new Set([d.type === "service" && d.local_subject ? d.local_subject : d.subject, basis.exporterSubject(d)]);
-    const matching = (l: ServerLook) => l.imports.filter((i) => i.account === d.source_account && i.type === d.type && wanted.has(i.subject));
+    const wanted = new Set([
+      d.type === "service" && d.local_subject ? d.local_subject : d.subject,
+      basis.exporterSubject(d),
+    ]);
+    const matching = (l: ServerLook) =>
+      l.imports.filter((i) => i.account === d.source_account && i.type === d.type && wanted.has(i.subject));
     const honours = (l: ServerLook) => matching(l).some((i) => !i.invalid);
     const exposing = d.status === "inactive" ? usable.filter(honours) : [];
     const confirmed = exposing.filter((l) => last(l) - (l.times.find((t) => t >= from) ?? Infinity) >= CONFIRM_MS);
@@ -160,14 +178,26 @@ export class ServerViews {
     };
   }
 
-  private looksOf(id: string, replies: AccountInfoReply[], basis: VerdictBasis, sourceJwts: Map<string, Map<string, string | null>>, at: number): Map<string, ServerLook> {
+  private looksOf(
+    id: string,
+    replies: AccountInfoReply[],
+    basis: VerdictBasis,
+    sourceJwts: Map<string, Map<string, string | null>>,
+    at: number,
+  ): Map<string, ServerLook> {
     const previous = this.byAccount.get(id);
     const looks = new Map<string, ServerLook>();
     for (const r of replies) {
       if (r.jwt === null) continue;
       // A source whose answer from this server is missing stays unknown: the look cannot be judged on it.
-      const sources = new Map([...basis.sources(id)].flatMap((s) => (sourceJwts.get(s)?.has(r.server) ? [[s, sourceJwts.get(s)!.get(r.server)!] as const] : [])));
-      const imports = [...r.imports].sort((a, b) => (a.account + a.type + a.subject < b.account + b.type + b.subject ? -1 : 1));
+      const sources = new Map(
+        [...basis.sources(id)].flatMap((s) =>
+          sourceJwts.get(s)?.has(r.server) ? [[s, sourceJwts.get(s)!.get(r.server)!] as const] : [],
+        ),
+      );
+      const imports = [...r.imports].sort((a, b) =>
+        a.account + a.type + a.subject < b.account + b.type + b.subject ? -1 : 1,
+      );
       const fingerprint = JSON.stringify([r.jwt, [...sources].sort(), imports]);
       const before = previous?.get(r.server);
       const times = before && before.fingerprint === fingerprint ? [...before.times, at].slice(-TIMES_KEPT) : [at];
@@ -190,7 +220,10 @@ export function directoryBasis(dir: AccountDirectory): VerdictBasis {
     sources: (id) => new Set((claims(id)?.imports ?? []).map((i) => i.account)),
     exporterSubject: (d) => {
       if (d.type !== "service" || d.local_subject !== null) return d.subject;
-      const declared = claims(d.account)?.imports?.find((i) => i.type === "service" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null);
+      const declared = claims(d.account)?.imports?.find(
+        (i) =>
+          i.type === "service" && i.account === d.source_account && i.subject === d.subject && i.localSubject === null,
+      );
       return declared ? exporterSubject(declared) : d.subject;
     },
   };

@@ -6,7 +6,20 @@
 import { workerData } from "node:worker_threads";
 import { decodeUncached, type SignatureCheck } from "../core/jwt/decode.js";
 import { verifyEd25519 } from "../core/jwt/ed25519.js";
-import { DONE, embeddedTokens, FREE, HEADER, NEXT, STOP, THEIRS, VERDICT_FALSE, VERDICT_NONE, VERDICT_TRUE, type VerifiedBundle, type VerifierInput } from "./verify-threads.js";
+import {
+  DONE,
+  embeddedTokens,
+  FREE,
+  HEADER,
+  NEXT,
+  STOP,
+  THEIRS,
+  VERDICT_FALSE,
+  VERDICT_NONE,
+  VERDICT_TRUE,
+  type VerifiedBundle,
+  type VerifierInput,
+} from "./verify-threads.js";
 
 const { jwts, shared, port } = workerData as VerifierInput;
 

@@ -31,7 +31,15 @@ export interface ReportedDisagreement {
   judge: Disagreement["judge"];
   deployment_seed: number;
   nodes: number;
-  import: { account: string; name: string; type: string; from: string; subject: string; local_subject?: string; to?: string };
+  import: {
+    account: string;
+    name: string;
+    type: string;
+    from: string;
+    subject: string;
+    local_subject?: string;
+    to?: string;
+  };
   truth: { node: number; flows: boolean; basis: string; note: string | null }[];
   verdict: { status: string; cause: string | null; message: string | null };
   /** The documented open class it belongs to, or null: a new finding. */
@@ -48,7 +56,13 @@ export interface FuzzReport {
   cluster_deployments: number;
   imports: number;
   /** How the truth of the imports came out (first node): carried messages, or not, and on what basis. */
-  truth: { flows: number; no_flow: number; by_account_info: number; importer_cannot_connect: number; undecidable: number };
+  truth: {
+    flows: number;
+    no_flow: number;
+    by_account_info: number;
+    importer_cannot_connect: number;
+    undecidable: number;
+  };
   push_rejected: number;
   /** The engine's verdicts by cause ("active" for none): which decisions the run exercised. */
   engine_causes: Record<string, number>;
@@ -73,10 +87,17 @@ export interface ScenarioFile {
   deployment: FuzzDeployment;
 }
 
-const signature = (d: Disagreement) => `${d.judge}|${d.verdict.cause ?? d.verdict.status}|${d.truth.map((t) => `${t.flows}:${t.basis}`).join(",")}`;
+const signature = (d: Disagreement) =>
+  `${d.judge}|${d.verdict.cause ?? d.verdict.status}|${d.truth.map((t) => `${t.flows}:${t.basis}`).join(",")}`;
 
 function sameDisagreement(found: Disagreement[], target: Target, like: Disagreement): boolean {
-  return found.some((d) => d.account === target.account && d.imp.name === target.name && d.judge === like.judge && d.truth[0]!.flows === like.truth[0]!.flows);
+  return found.some(
+    (d) =>
+      d.account === target.account &&
+      d.imp.name === target.name &&
+      d.judge === like.judge &&
+      d.truth[0]!.flows === like.truth[0]!.flows,
+  );
 }
 
 /** Greedy shrinking within `tries` real-server runs; returns the smallest deployment still disagreeing. */
@@ -89,10 +110,12 @@ async function shrink(
   tries: number,
   deadline: number,
 ): Promise<{ d: FuzzDeployment; target: Target; opts: RunOptions; reproduced: boolean }> {
-  const still = async (cand: FuzzDeployment, t: Target, o: RunOptions) => sameDisagreement((await runDeployment(cand, seed, o)).disagreements, t, like);
+  const still = async (cand: FuzzDeployment, t: Target, o: RunOptions) =>
+    sameDisagreement((await runDeployment(cand, seed, o)).disagreements, t, like);
   let cur = { d, target, opts };
   if (tries <= 0) return { ...cur, reproduced: false };
-  if (like.judge !== "nodes" && opts.nodes > 1 && (await still(d, target, { ...opts, nodes: 1 }))) cur.opts = { ...opts, nodes: 1 };
+  if (like.judge !== "nodes" && opts.nodes > 1 && (await still(d, target, { ...opts, nodes: 1 })))
+    cur.opts = { ...opts, nodes: 1 };
   else if (!(await still(d, target, opts))) return { ...cur, reproduced: false };
   let left = tries - 1;
   let progress = true;
@@ -149,7 +172,9 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     const runOpts: RunOptions = { nodes, live: o.live, windowMs: nodes > 1 ? 2_000 : 1_200 };
     const t0 = Date.now();
     const result = await runDeployment(d, seed, runOpts);
-    log(`deployment ${n} (seed ${seed}, ${nodes} node${nodes > 1 ? "s" : ""}): ${result.imports.length} imports, ${result.disagreements.length} disagreements, ${Date.now() - t0} ms`);
+    log(
+      `deployment ${n} (seed ${seed}, ${nodes} node${nodes > 1 ? "s" : ""}): ${result.imports.length} imports, ${result.disagreements.length} disagreements, ${Date.now() - t0} ms`,
+    );
     report.deployments++;
     if (nodes > 1) report.cluster_deployments++;
     report.imports += result.imports.length;
@@ -171,7 +196,15 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         scenarios.set(sig, null);
         const target = { account: dis.account, name: dis.imp.name };
         log(`deployment ${n} (seed ${seed}): ${dis.judge} disagrees on ${dis.imp.name} (${sig}); shrinking`);
-        const small = await shrink(d, seed, target, dis, runOpts, o.shrinkTries, Math.max(deadline, Date.now() + 20_000));
+        const small = await shrink(
+          d,
+          seed,
+          target,
+          dis,
+          runOpts,
+          o.shrinkTries,
+          Math.max(deadline, Date.now() + 20_000),
+        );
         const file: ScenarioFile = {
           name: `${dis.judge}-${dis.verdict.cause ?? dis.verdict.status}-${dis.truth[0]!.flows ? "flows" : "no-flow"}-${seed.toString(16)}-${scenarios.size}`,
           status: open ? "open" : "new",

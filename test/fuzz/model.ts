@@ -71,7 +71,8 @@ export interface FuzzMapping {
  * Who signs the account JWT: the operator's signing key (the default), its identity key, a signing
  * key added to the operator JWT later, or one the operator JWT no longer lists (rotated out).
  */
-export type FuzzAccountSigner = "operator-signing-key" | "operator-identity" | "added-signing-key" | "retired-signing-key";
+export type FuzzAccountSigner =
+  "operator-signing-key" | "operator-identity" | "added-signing-key" | "retired-signing-key";
 
 export interface FuzzAccount {
   name: string;
@@ -283,7 +284,8 @@ export function generate(seed: number): FuzzDeployment {
     const exports: FuzzExport[] = [];
     for (let e = r.int(4); e > 0; e--) {
       const exp = genExport(r, r.pick(["stream", "service"] as const), r.chance(0.12), count);
-      if (!exports.some((o) => o.type === exp.type && overlap(o.subject, exp.subject)) || r.chance(0.1)) exports.push(exp);
+      if (!exports.some((o) => o.type === exp.type && overlap(o.subject, exp.subject)) || r.chance(0.1))
+        exports.push(exp);
     }
     const acc: FuzzAccount = { name: `A${i}`, pushed: r.chance(0.96), signing_keys: keys, exports, imports: [] };
     if (r.chance(0.06)) acc.exp = r.pick([-HOUR, 30 * DAY]);
@@ -298,7 +300,9 @@ export function generate(seed: number): FuzzDeployment {
       const imp = genImport(r, d, i, n++);
       // So do overlapping service imports from one account (jwt's Imports.Validate).
       const local = (x: FuzzImport) => x.to ?? x.local_subject ?? x.subject;
-      const clash = imp.type === "service" && acc.imports.some((o) => o.type === "service" && o.from === imp.from && overlap(local(o), local(imp)));
+      const clash =
+        imp.type === "service" &&
+        acc.imports.some((o) => o.type === "service" && o.from === imp.from && overlap(local(o), local(imp)));
       if (!clash || r.chance(0.1)) acc.imports.push(imp);
     }
     // duplicates: the same import again, perhaps under another local subject
@@ -316,7 +320,12 @@ export function generate(seed: number): FuzzDeployment {
     if (back.length > 0 && acc.exports.length > 0 && r.chance(0.15)) {
       const imp = r.pick(back);
       const exp = r.pick(acc.exports);
-      d.accounts[imp.from as number]!.imports.push({ name: `i${n++}`, from: i, type: exp.type, subject: importSubject(r, exp) });
+      d.accounts[imp.from as number]!.imports.push({
+        name: `i${n++}`,
+        from: i,
+        type: exp.type,
+        subject: importSubject(r, exp),
+      });
     }
     if (r.chance(0.03)) acc.import_limit = r.int(Math.max(1, acc.imports.length));
   }
@@ -333,7 +342,9 @@ export function generate(seed: number): FuzzDeployment {
 /** A mapping destination for `source`: a literal prefix, then the source's wildcards as references. */
 function mappedDestination(r: Rng, source: string): string {
   let n = 0;
-  const refs = source.split(".").flatMap((t) => (t === "*" ? [r.chance(0.5) ? `{{wildcard(${++n})}}` : `$${++n}`] : t === ">" ? [">"] : []));
+  const refs = source
+    .split(".")
+    .flatMap((t) => (t === "*" ? [r.chance(0.5) ? `{{wildcard(${++n})}}` : `$${++n}`] : t === ">" ? [">"] : []));
   // now and then a `*` in the destination, which the server refuses to install
   if (r.chance(0.04)) refs.unshift("*");
   const tail = refs.at(-1) === ">" ? refs.slice(0, -1) : refs;
@@ -385,7 +396,10 @@ function genMappings(r: Rng, d: FuzzDeployment, self: number): FuzzMapping[] {
         : shape < 0.85
           ? [{ subject: away, weight: r.pick([30, 40, 50]) }]
           : shape < 0.95 && !source.includes("*") && !source.includes(">")
-            ? [{ subject: away, weight: r.pick([20, 30]) }, { subject: source, weight: r.pick([50, 60]) }]
+            ? [
+                { subject: away, weight: r.pick([20, 30]) },
+                { subject: source, weight: r.pick([50, 60]) },
+              ]
             : [{ subject: away, weight: 0 }];
     out.push({ source, destinations });
   }

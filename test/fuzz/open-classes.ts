@@ -25,8 +25,12 @@ export const OPEN_CLASSES: OpenClass[] = [
     matches: (d, deployment) =>
       d.judge !== "nodes" &&
       d.imp.from !== "system" &&
-      (d.verdict.cause === "import_cycle" ? d.truth[0]!.flows : !d.truth[0]!.flows && d.verdict.status !== "inactive") &&
-      (deployment.accounts[d.imp.from]?.imports ?? []).some((back) => back.type === d.imp.type && back.from === d.account),
+      (d.verdict.cause === "import_cycle"
+        ? d.truth[0]!.flows
+        : !d.truth[0]!.flows && d.verdict.status !== "inactive") &&
+      (deployment.accounts[d.imp.from]?.imports ?? []).some(
+        (back) => back.type === d.imp.type && back.from === d.account,
+      ),
   },
   {
     id: "deleted-source-stays-registered",

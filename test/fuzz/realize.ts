@@ -5,7 +5,15 @@
  */
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import { Prefix, fromSeed, type KeyPair } from "@nats-io/nkeys";
-import { TestAccount, TestOperator, activation, nowSec, type AccountClaims, type ExportClaim, type ImportClaim } from "../support/deployment.js";
+import {
+  TestAccount,
+  TestOperator,
+  activation,
+  nowSec,
+  type AccountClaims,
+  type ExportClaim,
+  type ImportClaim,
+} from "../support/deployment.js";
 import { fast } from "../support/fast-keys.js";
 import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping } from "./model.js";
 
@@ -40,8 +48,19 @@ function keyFrom(r: Rng, prefix: Prefix = Prefix.Account): KeyPair {
 }
 
 /** The account's subject mappings as the JWT carries them (placeholders filled). */
-function mappingClaims(mappings: FuzzMapping[], fillIn: (s: string) => string): Record<string, { subject: string; weight?: number }[]> {
-  return Object.fromEntries(mappings.map((m) => [fillIn(m.source), m.destinations.map((d) => ({ subject: fillIn(d.subject), ...(d.weight !== undefined ? { weight: d.weight } : {}) }))]));
+function mappingClaims(
+  mappings: FuzzMapping[],
+  fillIn: (s: string) => string,
+): Record<string, { subject: string; weight?: number }[]> {
+  return Object.fromEntries(
+    mappings.map((m) => [
+      fillIn(m.source),
+      m.destinations.map((d) => ({
+        subject: fillIn(d.subject),
+        ...(d.weight !== undefined ? { weight: d.weight } : {}),
+      })),
+    ]),
+  );
 }
 
 function fill(subject: string, importerId: string, other: string): string {
@@ -67,21 +86,32 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
       if (e.latency) claim["latency"] = { sampling: 100, results: `latency.e${i}` };
       if (e.revocations) {
         claim["revocations"] = Object.fromEntries(
-          e.revocations.map((v) => [v.who === "*" ? "*" : (accounts[v.who] ?? op.system).id, now + (v.at === "after" ? REVOCATION_MARGIN : -REVOCATION_MARGIN)]),
+          e.revocations.map((v) => [
+            v.who === "*" ? "*" : (accounts[v.who] ?? op.system).id,
+            now + (v.at === "after" ? REVOCATION_MARGIN : -REVOCATION_MARGIN),
+          ]),
         );
       }
       return claim;
     });
 
-  if (d.system_exports.length > 0) await op.system.reissue({ exports: exportClaims(d.system_exports) as ExportClaim[] });
+  if (d.system_exports.length > 0)
+    await op.system.reissue({ exports: exportClaims(d.system_exports) as ExportClaim[] });
   // Operator signing-key changes: a key added to the operator JWT since, and one it no longer lists.
   // Drawn last from their own stream, so the keys above stay those of earlier runs' seeds.
   const opKeys = new Rng(seed ^ 0x2c1b3c6d);
   const added = keyFrom(opKeys, Prefix.Operator);
   const retired = keyFrom(opKeys, Prefix.Operator);
-  if (d.accounts.some((a) => a.signer === "added-signing-key")) await op.reissue({ signing_keys: [added.getPublicKey()] });
+  if (d.accounts.some((a) => a.signer === "added-signing-key"))
+    await op.reissue({ signing_keys: [added.getPublicKey()] });
   const issuerOf = (a: FuzzDeployment["accounts"][number]): KeyPair | undefined =>
-    a.signer === "operator-identity" ? op.key : a.signer === "added-signing-key" ? added : a.signer === "retired-signing-key" ? retired : undefined;
+    a.signer === "operator-identity"
+      ? op.key
+      : a.signer === "added-signing-key"
+        ? added
+        : a.signer === "retired-signing-key"
+          ? retired
+          : undefined;
 
   const imports: RealizedImport[] = [];
   for (const [i, a] of d.accounts.entries()) {
@@ -98,11 +128,17 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
         const t = imp.token;
         const keys = imp.from === "system" ? [] : signingKeys[imp.from]!;
         const signer = t.signer === "identity" ? undefined : keys[t.signer];
-        jwtImport["token"] = await activation(exporter, t.to === "importer" ? importer.id : stranger, fill(t.subject, importer.id, other), imp.type, {
-          ...(signer ? { signer } : {}),
-          ...(t.exp !== undefined ? { exp: now + t.exp } : {}),
-          ...(t.nbf !== undefined ? { nbf: now + t.nbf } : {}),
-        });
+        jwtImport["token"] = await activation(
+          exporter,
+          t.to === "importer" ? importer.id : stranger,
+          fill(t.subject, importer.id, other),
+          imp.type,
+          {
+            ...(signer ? { signer } : {}),
+            ...(t.exp !== undefined ? { exp: now + t.exp } : {}),
+            ...(t.nbf !== undefined ? { nbf: now + t.nbf } : {}),
+          },
+        );
       }
       claims.push(jwtImport);
       imports.push({ account: i, index, name: imp.name, claim, exporter, importer });
@@ -116,7 +152,8 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
     const nats: AccountClaims = { exports: exportClaims(a.exports) as ExportClaim[], imports: claims as ImportClaim[] };
     if (listed.length > 0) nats.signing_keys = listed as NonNullable<AccountClaims["signing_keys"]>;
     if (a.import_limit !== undefined) nats.limits = { imports: a.import_limit };
-    if (a.mappings && a.mappings.length > 0) nats.mappings = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));
+    if (a.mappings && a.mappings.length > 0)
+      nats.mappings = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));
     const issuer = issuerOf(a);
     await importer.reissue(nats, {
       ...(issuer ? { issuer } : {}),

@@ -9,7 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InsightsApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, rulesFor, type ImportDiagnosis } from "../../src/core/index.js";
+import {
+  AccountDirectory,
+  DEFAULT_EXPIRY_WARNING_SECONDS,
+  OperatorTrust,
+  diagnoseAll,
+  rulesFor,
+  type ImportDiagnosis,
+} from "../../src/core/index.js";
 import { createLogger } from "../../src/shell/log.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { serverVersion } from "../support/tools.js";
@@ -87,8 +94,12 @@ async function liveVerdicts(cluster: Cluster, r: Realized): Promise<Verdict[][]>
     app = await InsightsApp.start(config, createLogger("silent"));
     const out: Verdict[][] = [];
     for (const a of r.accounts) {
-      const reply = await sys.request("insights.imports.check", JSON.stringify({ account: a.id, limit: 1000 }), { timeout: 5_000 });
-      const body = reply.headers?.get("Nats-Service-Error-Code") ? { imports: [] } : reply.json<{ imports: ImportDiagnosis[] }>();
+      const reply = await sys.request("insights.imports.check", JSON.stringify({ account: a.id, limit: 1000 }), {
+        timeout: 5_000,
+      });
+      const body = reply.headers?.get("Nats-Service-Error-Code")
+        ? { imports: [] }
+        : reply.json<{ imports: ImportDiagnosis[] }>();
       const pool = [...body.imports];
       out.push(
         r.imports
@@ -111,12 +122,23 @@ async function liveVerdicts(cluster: Cluster, r: Realized): Promise<Verdict[][]>
 
 /** Import names are unique in a fuzz deployment; the reply is sorted by status, not in JWT order. */
 function sameImport(d: ImportDiagnosis, i: RealizedImport): boolean {
-  return d.name === i.name && d.type === i.claim.type && d.source_account === i.exporter.id && d.subject === i.claim.subject && (d.local_subject ?? undefined) === i.claim.local_subject;
+  return (
+    d.name === i.name &&
+    d.type === i.claim.type &&
+    d.source_account === i.exporter.id &&
+    d.subject === i.claim.subject &&
+    (d.local_subject ?? undefined) === i.claim.local_subject
+  );
 }
 
 export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOptions): Promise<DeploymentResult> {
   const r = await realize(d, seed);
-  const cluster = await startCluster(r.op, { nodes: opts.nodes, debug: false, resolverTimeout: "0.5s", allowDelete: r.deleted.length > 0 });
+  const cluster = await startCluster(r.op, {
+    nodes: opts.nodes,
+    debug: false,
+    resolverTimeout: "0.5s",
+    allowDelete: r.deleted.length > 0,
+  });
   try {
     let pushRejected = 0;
     for (const a of r.pushed) if (!(await cluster.push(0, a.jwt)).ok) pushRejected++;
@@ -133,7 +155,11 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
         index: imp.index,
         imp: d.accounts[a]!.imports[imp.index]!,
         truth: truths[k]!,
-        engine: engine[a]![nth] ?? { status: "unknown", cause: null, message: "the engine has no JWT for this account" },
+        engine: engine[a]![nth] ?? {
+          status: "unknown",
+          cause: null,
+          message: "the engine has no JWT for this account",
+        },
         live: live ? (live[a]![nth] ?? null) : null,
       };
     });
@@ -160,11 +186,18 @@ async function deleteLoaded(cluster: Cluster, r: Realized): Promise<void> {
       await nc?.close();
     }
   }
-  const request = await signClaims({ sub: r.op.id, nats: { type: "generic", version: 2, accounts: r.deleted.map((a) => a.id) } }, r.op.key);
+  const request = await signClaims(
+    { sub: r.op.id, nats: { type: "generic", version: 2, accounts: r.deleted.map((a) => a.id) } },
+    r.op.key,
+  );
   const sys = await cluster.connect(0);
   try {
-    const reply = (await sys.request("$SYS.REQ.CLAIMS.DELETE", request, { timeout: 10_000 })).json<{ data?: { message?: string }; error?: { description?: string } }>();
-    if (!reply.data) throw new Error(`the delete request was refused: ${reply.error?.description ?? JSON.stringify(reply)}`);
+    const reply = (await sys.request("$SYS.REQ.CLAIMS.DELETE", request, { timeout: 10_000 })).json<{
+      data?: { message?: string };
+      error?: { description?: string };
+    }>();
+    if (!reply.data)
+      throw new Error(`the delete request was refused: ${reply.error?.description ?? JSON.stringify(reply)}`);
   } finally {
     await sys.close();
   }

@@ -54,10 +54,14 @@ interface Probe {
 
 type Mappings = Record<string, { subject: string; weight?: number }[]>;
 
-const mappingsOf = (a: TestAccount): Mappings => ((a.claims as { mappings?: Mappings }).mappings ?? {});
+const mappingsOf = (a: TestAccount): Mappings => (a.claims as { mappings?: Mappings }).mappings ?? {};
 
 /** Every subject a mapping destination can yield, as a pattern: a function or reference is any one token, `>` the rest. */
-const destinationPattern = (dest: string) => dest.split(".").map((t) => (t.startsWith("{{") || /^\$\d+$/.test(t) ? "*" : t)).join(".");
+const destinationPattern = (dest: string) =>
+  dest
+    .split(".")
+    .map((t) => (t.startsWith("{{") || /^\$\d+$/.test(t) ? "*" : t))
+    .join(".");
 
 /**
  * An account's subject mappings meet the probe (src/core/mapping.ts models them for the engine):
@@ -70,33 +74,67 @@ const destinationPattern = (dest: string) => dest.split(".").map((t) => (t.start
  */
 function mappingProbe(p: Probe, all: RealizedImport[]): Probe {
   const { imp } = p;
-  const exporterMapped = Object.keys(mappingsOf(imp.exporter)).find((src) => isValidSubject(src) && p.publish !== null && isSubsetMatch(p.publish, src));
+  const exporterMapped = Object.keys(mappingsOf(imp.exporter)).find(
+    (src) => isValidSubject(src) && p.publish !== null && isSubsetMatch(p.publish, src),
+  );
   if (exporterMapped !== undefined && p.publish !== null) {
-    p = { ...p, publish: null, receive: null, note: `the exporter maps "${exporterMapped}", so its messages (and requests through the import) move` };
+    p = {
+      ...p,
+      publish: null,
+      receive: null,
+      note: `the exporter maps "${exporterMapped}", so its messages (and requests through the import) move`,
+    };
   }
   if (imp.claim.type !== "service") return p;
   const own = mappingsOf(imp.importer);
-  const touching = Object.keys(own).filter((src) => isValidSubject(src) && isValidSubject(p.localPattern) && subjectsCollide(src, p.localPattern));
+  const touching = Object.keys(own).filter(
+    (src) => isValidSubject(src) && isValidSubject(p.localPattern) && subjectsCollide(src, p.localPattern),
+  );
   if (touching.length === 0) return p;
-  if (p.publish === null) return { ...p, undecidable: `the importer maps "${touching[0]}" and no flow probe isolates this import (${p.note})` };
+  if (p.publish === null)
+    return {
+      ...p,
+      undecidable: `the importer maps "${touching[0]}" and no flow probe isolates this import (${p.note})`,
+    };
   // Another of the importer's mappings leading onto the local subject: requests reach the import
   // through that subject (the engine says active), not through the local subject the probe uses.
-  const onto = Object.keys(own).find((src) => !touching.includes(src) && own[src]!.some((d) => isValidSubject(destinationPattern(d.subject)) && subjectsCollide(destinationPattern(d.subject), p.localPattern)));
-  if (onto !== undefined) return { ...p, undecidable: `the importer maps "${onto}" onto the local subject: requests reach the import through it` };
-  const elsewhere = all.filter((o) => o !== imp && o.claim.type === "service" && (o.importer === imp.importer || o.exporter === imp.importer));
+  const onto = Object.keys(own).find(
+    (src) =>
+      !touching.includes(src) &&
+      own[src]!.some(
+        (d) =>
+          isValidSubject(destinationPattern(d.subject)) &&
+          subjectsCollide(destinationPattern(d.subject), p.localPattern),
+      ),
+  );
+  if (onto !== undefined)
+    return {
+      ...p,
+      undecidable: `the importer maps "${onto}" onto the local subject: requests reach the import through it`,
+    };
+  const elsewhere = all.filter(
+    (o) => o !== imp && o.claim.type === "service" && (o.importer === imp.importer || o.exporter === imp.importer),
+  );
   for (const src of touching) {
     for (const d of own[src]!) {
       const pattern = destinationPattern(d.subject);
       // A request moved to another subject inside the import's own local subject still reaches it,
       // but arrives at the exporter on the moved subject, where the probe's responder does not listen.
       if (d.subject !== src && isValidSubject(pattern) && subjectsCollide(pattern, p.localPattern)) {
-        return { ...p, undecidable: `the importer maps "${src}" to "${d.subject}", inside the import's own subjects: the request reaches the exporter on a moved subject` };
+        return {
+          ...p,
+          undecidable: `the importer maps "${src}" to "${d.subject}", inside the import's own subjects: the request reaches the exporter on a moved subject`,
+        };
       }
       const rival = elsewhere.find((o) => {
         const side = patterns(o.claim)[o.importer === imp.importer ? "local" : "exporter"];
         return isValidSubject(side) && isValidSubject(pattern) && subjectsCollide(pattern, side);
       });
-      if (rival) return { ...p, undecidable: `the importer maps "${src}" to "${d.subject}", which ${rival.importer.name}'s import #${rival.index + 1} could carry` };
+      if (rival)
+        return {
+          ...p,
+          undecidable: `the importer maps "${src}" to "${d.subject}", which ${rival.importer.name}'s import #${rival.index + 1} could carry`,
+        };
     }
   }
   return { ...p, mappedByImporter: true };
@@ -109,7 +147,10 @@ export function patterns(c: RealizedImport["claim"]): { exporter: string; local:
     return { exporter: c.to ?? c.subject, local: c.subject };
   }
   if (c.local_subject !== undefined) return { exporter: c.subject, local: c.local_subject };
-  return { exporter: c.subject, local: c.to ? `${c.to.endsWith(".") ? c.to.slice(0, -1) : c.to}.${c.subject}` : c.subject };
+  return {
+    exporter: c.subject,
+    local: c.to ? `${c.to.endsWith(".") ? c.to.slice(0, -1) : c.to}.${c.subject}` : c.subject,
+  };
 }
 
 /** Fill the wildcards of `pattern` with fresh tokens; returns the literal and the values in order. */
@@ -186,14 +227,25 @@ function makeProbe(imp: RealizedImport, all: RealizedImport[]): Probe {
   if (serverAnswers && countWildcards(l) > 0) return none("a wildcard import of a server service");
   // Another import of the same importer that could deliver to the same subject makes flow ambiguous.
   const rival = siblings.find(
-    (o) => o !== imp && o.claim.type === imp.claim.type && isValidSubject(patterns(o.claim).local) && isSubsetMatch(receive, patterns(o.claim).local),
+    (o) =>
+      o !== imp &&
+      o.claim.type === imp.claim.type &&
+      isValidSubject(patterns(o.claim).local) &&
+      isSubsetMatch(receive, patterns(o.claim).local),
   );
   if (rival) return none(`import #${rival.index + 1} of the importer could carry the same message`);
   if (imp.claim.type === "service") {
     // Responders echo any request: one the importer runs itself, as the exporter of another
     // service import of that subject, would answer this probe without the import.
-    const own = all.find((o) => o !== imp && o.exporter === imp.importer && o.claim.type === "service" && matchesPattern(receive, patterns(o.claim).exporter));
-    if (own) return none(`the importer answers the subject itself, for ${own.importer.name}'s import #${own.index + 1}`);
+    const own = all.find(
+      (o) =>
+        o !== imp &&
+        o.exporter === imp.importer &&
+        o.claim.type === "service" &&
+        matchesPattern(receive, patterns(o.claim).exporter),
+    );
+    if (own)
+      return none(`the importer answers the subject itself, for ${own.importer.name}'s import #${own.index + 1}`);
   }
   if (imp.claim.type === "stream") {
     // A message published in the exporter also leaves it through the exporter's service imports,
@@ -213,7 +265,10 @@ function makeProbe(imp: RealizedImport, all: RealizedImport[]): Probe {
           matches(o, publish, "exporter") &&
           all.some((back) => back.importer === imp.importer && back.exporter === o.importer),
       );
-    if (detour) return none(`the message could reach the importer another way (${detour.importer.name}'s import #${detour.index + 1})`);
+    if (detour)
+      return none(
+        `the message could reach the importer another way (${detour.importer.name}'s import #${detour.index + 1})`,
+      );
   }
   return { ...base, publish, receive, serverAnswers, note: null };
 }
@@ -232,7 +287,9 @@ class Connections {
     const key = `${account.id}@${node}`;
     let c = this.open.get(key);
     if (!c) {
-      c = this.cluster.connect(node, account, { timeout: 10_000 }).catch((e: unknown) => (e as Error).message.split("\n")[0]!);
+      c = this.cluster
+        .connect(node, account, { timeout: 10_000 })
+        .catch((e: unknown) => (e as Error).message.split("\n")[0]!);
       this.open.set(key, c);
     }
     return c;
@@ -271,11 +328,24 @@ function registered(list: ServerImport[], p: Probe): ServerImport | undefined {
 }
 
 /** Measure every probe on node `node`; `windowMs` is how long a message may take to flow. */
-async function measureOnNode(cluster: Cluster, all: Probe[], node: number, windowMs: number, conns: Connections): Promise<NodeTruth[]> {
+async function measureOnNode(
+  cluster: Cluster,
+  all: Probe[],
+  node: number,
+  windowMs: number,
+  conns: Connections,
+): Promise<NodeTruth[]> {
   const n = cluster.servers.length;
   const exporterNode = (node + 1) % n;
   const out: (NodeTruth | null)[] = all.map(() => null);
-  const active: { i: number; p: Probe; imp: NatsConnection; exp: NatsConnection | null; marker: string; got: boolean }[] = [];
+  const active: {
+    i: number;
+    p: Probe;
+    imp: NatsConnection;
+    exp: NatsConnection | null;
+    marker: string;
+    got: boolean;
+  }[] = [];
   const byInfo: number[] = [];
   for (const [i, p] of all.entries()) {
     const imp = await conns.get(p.imp.importer, node);
@@ -294,7 +364,12 @@ async function measureOnNode(cluster: Cluster, all: Probe[], node: number, windo
     const exp = p.serverAnswers ? null : await conns.get(p.imp.exporter, exporterNode);
     if (typeof exp === "string") {
       if (p.mappedByImporter) {
-        out[i] = { node, flows: false, basis: "undecidable", note: `the importer's mappings decide, and the exporter cannot connect: ${exp}` };
+        out[i] = {
+          node,
+          flows: false,
+          basis: "undecidable",
+          note: `the importer's mappings decide, and the exporter cannot connect: ${exp}`,
+        };
         continue;
       }
       all[i] = { ...p, note: `the exporter cannot connect: ${exp}` };
@@ -306,7 +381,9 @@ async function measureOnNode(cluster: Cluster, all: Probe[], node: number, windo
   // Listeners first, then a round-trip on every connection so the server has them all.
   const subs = active.map((a) => {
     if (a.p.imp.claim.type === "stream") {
-      return a.imp.subscribe(a.p.receive!, { callback: (_e, m: Msg) => void (m.string() === a.marker && (a.got = true)) });
+      return a.imp.subscribe(a.p.receive!, {
+        callback: (_e, m: Msg) => void (m.string() === a.marker && (a.got = true)),
+      });
     }
     // Responders echo the request: several importers' probes may share the exporter's subject.
     return a.exp?.subscribe(a.p.publish!, { callback: (_e, m: Msg) => void (m.reply && m.respond(m.data)) });
@@ -324,7 +401,9 @@ async function measureOnNode(cluster: Cluster, all: Probe[], node: number, windo
             return;
           }
           try {
-            const reply = await a.imp.request(a.p.receive!, a.marker, { timeout: Math.max(50, Math.min(400, deadline - Date.now())) });
+            const reply = await a.imp.request(a.p.receive!, a.marker, {
+              timeout: Math.max(50, Math.min(400, deadline - Date.now())),
+            });
             if (a.p.serverAnswers ? reply.data.length > 0 : reply.string() === a.marker) a.got = true;
           } catch {
             /* no responders or timeout: not (yet) flowing */
@@ -340,10 +419,13 @@ async function measureOnNode(cluster: Cluster, all: Probe[], node: number, windo
     const views = new Map<string, ServerImport[] | null>();
     for (const i of byInfo) {
       const p = all[i]!;
-      if (!views.has(p.imp.importer.id)) views.set(p.imp.importer.id, await accountImports(cluster, node, p.imp.importer.id));
+      if (!views.has(p.imp.importer.id))
+        views.set(p.imp.importer.id, await accountImports(cluster, node, p.imp.importer.id));
       const view = views.get(p.imp.importer.id) ?? null;
       const found = view ? registered(view, p) : undefined;
-      const twins = all.filter((o) => o !== p && o.imp.importer === p.imp.importer && view && registered(view, o) === found);
+      const twins = all.filter(
+        (o) => o !== p && o.imp.importer === p.imp.importer && view && registered(view, o) === found,
+      );
       const basis = found && twins.length > 0 ? "undecidable" : "account-info";
       out[i] = { node, flows: !!found && !found.invalid, basis, note: p.note };
     }
@@ -360,7 +442,8 @@ export async function measure(cluster: Cluster, imports: RealizedImport[], windo
   const perNode: NodeTruth[][] = [];
   const conns = new Connections(cluster);
   try {
-    for (let node = 0; node < cluster.servers.length; node++) perNode.push(await measureOnNode(cluster, all, node, windowMs, conns));
+    for (let node = 0; node < cluster.servers.length; node++)
+      perNode.push(await measureOnNode(cluster, all, node, windowMs, conns));
   } finally {
     await conns.closeAll();
   }

@@ -22,7 +22,9 @@ describe.skipIf(!promtool)("the alert rules, by promtool", () => {
   });
 
   it("pass their unit tests (promtool test rules alerts.test.yml)", async () => {
-    const run = await execFileP(promtool!, ["test", "rules", "alerts.test.yml"], { cwd: dir }).catch((e: { stdout: string; stderr: string }) => e);
+    const run = await execFileP(promtool!, ["test", "rules", "alerts.test.yml"], { cwd: dir }).catch(
+      (e: { stdout: string; stderr: string }) => e,
+    );
     expect(`${run.stdout}${run.stderr}`).toMatch(/SUCCESS/);
     expect(`${run.stdout}${run.stderr}`).not.toMatch(/FAILED/);
   });

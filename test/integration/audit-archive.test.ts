@@ -41,14 +41,25 @@ describe.skipIf(!toolPath("nats-server") || !NATS)("check --audit-archive on an 
     const other = await op.account("OTHER");
     await imp.reissue({
       imports: [
-        { name: "soon", account: exp.id, subject: "o.1", type: "stream", token: await activation(exp, imp.id, "o.1", "stream", { exp: nowSec() + 3600 }) },
+        {
+          name: "soon",
+          account: exp.id,
+          subject: "o.1",
+          type: "stream",
+          token: await activation(exp, imp.id, "o.1", "stream", { exp: nowSec() + 3600 }),
+        },
         { name: "no-token", account: exp.id, subject: "o.2", type: "stream" },
         { name: "pub", account: exp.id, subject: "pub.eu", type: "stream" },
         { name: "svc", account: exp.id, subject: "svc.a", type: "service" },
         { name: "missing", account: exp.id, subject: "nothing.here", type: "stream" },
       ],
     });
-    await other.reissue({ imports: [{ name: "wrong-type", account: exp.id, subject: "svc.b", type: "stream" }, { name: "svc", account: exp.id, subject: "svc.c", type: "service" }] });
+    await other.reissue({
+      imports: [
+        { name: "wrong-type", account: exp.id, subject: "svc.b", type: "stream" },
+        { name: "svc", account: exp.id, subject: "svc.c", type: "service" },
+      ],
+    });
     await pushAll(server, [exp, imp, other]);
     // gather asks about the accounts the server has loaded: a client of each importer loads it and its sources.
     for (const a of [imp, other]) clients.push(await connectAccount(server.url, a));
@@ -56,7 +67,21 @@ describe.skipIf(!toolPath("nats-server") || !NATS)("check --audit-archive on an 
     writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
     await execFileP(
       NATS!,
-      ["--no-context", "-s", server.url, "--creds", join(dir, "sys.creds"), "audit", "gather", "-o", join(dir, "audit.zip"), "--no-server-profiles", "--no-streams", "--no-consumers", "--no-progress"],
+      [
+        "--no-context",
+        "-s",
+        server.url,
+        "--creds",
+        join(dir, "sys.creds"),
+        "audit",
+        "gather",
+        "-o",
+        join(dir, "audit.zip"),
+        "--no-server-profiles",
+        "--no-streams",
+        "--no-consumers",
+        "--no-progress",
+      ],
       { env: { HOME: dir, PATH: process.env["PATH"] ?? "" }, timeout: 60_000 },
     );
   }, 120_000);
@@ -67,7 +92,8 @@ describe.skipIf(!toolPath("nats-server") || !NATS)("check --audit-archive on an 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const verdicts = (r: AuditReport) => r.imports.map((d) => [d.account_name, d.type, d.subject, d.status, d.cause].join(" ")).sort();
+  const verdicts = (r: AuditReport) =>
+    r.imports.map((d) => [d.account_name, d.type, d.subject, d.status, d.cause].join(" ")).sort();
 
   it("gives the verdicts check gives against the live server, with the servers' view of each", async () => {
     const fromArchive = await runMain(["check", "--audit-archive", join(dir, "audit.zip"), "--json"]);
@@ -80,7 +106,15 @@ describe.skipIf(!toolPath("nats-server") || !NATS)("check --audit-archive on an 
     expect(verdicts(archived)).toEqual(verdicts(JSON.parse(live.stdout) as AuditReport));
     // Every class is there, so the comparison could fail in each.
     expect(archived.summary).toMatchObject({ active: 3, warning: 1, inactive: 3 });
-    expect(new Set(archived.imports.map((d) => d.cause))).toEqual(new Set([null, "activation_expiring_soon", "missing_activation_token", "export_not_found", "export_type_mismatch"]));
+    expect(new Set(archived.imports.map((d) => d.cause))).toEqual(
+      new Set([
+        null,
+        "activation_expiring_soon",
+        "missing_activation_token",
+        "export_not_found",
+        "export_type_mismatch",
+      ]),
+    );
     // The server had the importers loaded: each import carries its view, and the server honours exactly the live ones.
     for (const d of archived.imports) {
       expect(d.server?.servers).toBe(1);

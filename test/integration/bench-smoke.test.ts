@@ -20,7 +20,11 @@ const NSC_KEYS = ["nsc_validate_ms", "vs_nsc"];
 /** Causes only the live service can find (it sees pushes and the servers' own view). */
 const LIVE_ONLY_CAUSES = ["push_rejected", "server_state_stale"];
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -34,7 +38,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
     });
   });
 }
-
 
 describe("npm run bench -- --smoke", () => {
   let report: {
@@ -56,7 +59,8 @@ describe("npm run bench -- --smoke", () => {
     expect(report.smoke).toBe(true);
     expect(report.results).toHaveLength(1);
     const result = report.results[0]!;
-    const missingTool = (key: string) => (LIVE_KEYS.includes(key) && !toolPath("nats-server")) || (NSC_KEYS.includes(key) && !toolPath("nsc"));
+    const missingTool = (key: string) =>
+      (LIVE_KEYS.includes(key) && !toolPath("nats-server")) || (NSC_KEYS.includes(key) && !toolPath("nsc"));
     for (const key of RESULT_KEYS) {
       if (missingTool(key)) expect(result[key], key).toBeNull();
       else expect(Number.isFinite(result[key]), `${key} = ${String(result[key])}\n${stderr}`).toBe(true);
@@ -65,7 +69,8 @@ describe("npm run bench -- --smoke", () => {
 
   it("generates a deployment in which every offline cause is present", () => {
     const causes = report.results[0]!["causes"] as Record<string, number>;
-    for (const code of CAUSE_CODES.filter((c) => !LIVE_ONLY_CAUSES.includes(c))) expect(causes[code], code).toBeGreaterThan(0);
+    for (const code of CAUSE_CODES.filter((c) => !LIVE_ONLY_CAUSES.includes(c)))
+      expect(causes[code], code).toBeGreaterThan(0);
     expect(causes["active"]).toBeGreaterThan(0);
   });
 

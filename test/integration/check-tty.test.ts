@@ -32,7 +32,10 @@ describe.skipIf(!hasScript)("check on a terminal", () => {
     for (let i = 0; i < 1000; i++) {
       const kp = i === 0 ? first : fast(createAccount());
       const imports = i === 1 ? [{ account: first.getPublicKey(), subject: "nothing.here", type: "stream" }] : [];
-      const jwt = await signClaims({ sub: kp.getPublicKey(), name: `A${i}`, nats: { type: "account", version: 2, limits, imports } }, signer);
+      const jwt = await signClaims(
+        { sub: kp.getPublicKey(), name: `A${i}`, nats: { type: "account", version: 2, limits, imports } },
+        signer,
+      );
       writeFileSync(join(dir, `${kp.getPublicKey()}.jwt`), jwt);
     }
   }, 120_000);
@@ -45,7 +48,9 @@ describe.skipIf(!hasScript)("check on a terminal", () => {
   async function onTerminal(env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
     const command = `${process.execPath} ${CLI} check --jwt-dir ${dir}`;
     try {
-      const { stdout } = await execFileP("script", ["-qec", command, "/dev/null"], { env: { PATH: process.env["PATH"] ?? "", TERM: "xterm", ...env } });
+      const { stdout } = await execFileP("script", ["-qec", command, "/dev/null"], {
+        env: { PATH: process.env["PATH"] ?? "", TERM: "xterm", ...env },
+      });
       return { code: 0, out: stdout };
     } catch (e) {
       const err = e as { code: number; stdout: string };

@@ -58,15 +58,39 @@ describe.skipIf(!toolPath("nats-server"))("every usage, connection and credentia
 
   it.each([
     ["missing creds file", ["check", "--server", "URL", "--creds", "DIR/nope.creds"], /NATS_CREDS: no such file/],
-    ["a creds file that is not one", ["check", "--server", "URL", "--creds", "DIR/garbage.creds"], /the credentials cannot be used \(unable to parse credentials\)/],
-    ["creds the server does not accept", ["check", "--server", "URL", "--creds", "DIR/foreign.creds"], /the server refused the credentials/],
+    [
+      "a creds file that is not one",
+      ["check", "--server", "URL", "--creds", "DIR/garbage.creds"],
+      /the credentials cannot be used \(unable to parse credentials\)/,
+    ],
+    [
+      "creds the server does not accept",
+      ["check", "--server", "URL", "--creds", "DIR/foreign.creds"],
+      /the server refused the credentials/,
+    ],
     ["no credentials at all", ["check", "--server", "URL"], /the server refused the credentials/],
-    ["creds of a user that is not in the system account", ["check", "--server", "URL", "--creds", "DIR/app.creds"], /cannot read the operator JWT from the servers' VARZ \(are these system-account creds\?\): no responders/],
-    ["an unreachable server", ["check", "--server", "nats://127.0.0.1:1"], /cannot connect to nats:\/\/127\.0\.0\.1:1: connection refused/],
+    [
+      "creds of a user that is not in the system account",
+      ["check", "--server", "URL", "--creds", "DIR/app.creds"],
+      /cannot read the operator JWT from the servers' VARZ \(are these system-account creds\?\): no responders/,
+    ],
+    [
+      "an unreachable server",
+      ["check", "--server", "nats://127.0.0.1:1"],
+      /cannot connect to nats:\/\/127\.0\.0\.1:1: connection refused/,
+    ],
     ["a server URL that is not one", ["check", "--server", "http://x/y"], /--server is not a NATS URL/],
     ["an unknown natscli context", ["check", "--context", "nope"], /NATS_CONTEXT: no context "nope"/],
-    ["preflight over a refused credential", ["preflight", "DIR/account.jwt", "--server", "URL", "--creds", "DIR/foreign.creds"], /the server refused the credentials/],
-    ["preflight of a file that is no JWT", ["preflight", "DIR/garbage.jwt", "--server", "URL", "--creds", "DIR/sys.creds"], /garbage\.jwt: /],
+    [
+      "preflight over a refused credential",
+      ["preflight", "DIR/account.jwt", "--server", "URL", "--creds", "DIR/foreign.creds"],
+      /the server refused the credentials/,
+    ],
+    [
+      "preflight of a file that is no JWT",
+      ["preflight", "DIR/garbage.jwt", "--server", "URL", "--creds", "DIR/sys.creds"],
+      /garbage\.jwt: /,
+    ],
     ["preflight without a file", ["preflight", "--server", "URL"], /give one account JWT file/],
     ["an unknown option", ["check", "--frobnicate"], /Unknown option '--frobnicate'/],
     ["a bad --status", ["check", "--status", "sideways"], /--status must be one of/],
@@ -96,14 +120,34 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc's own store, 
     await nsc.run("add", "account", "--name", "EXP");
     await nsc.run("add", "export", "--account", "EXP", "--subject", "pub.>");
     await nsc.run("add", "account", "--name", "IMP");
-    await nsc.run("add", "import", "--account", "IMP", "--src-account", await nsc.accountId("EXP"), "--remote-subject", "pub.eu");
+    await nsc.run(
+      "add",
+      "import",
+      "--account",
+      "IMP",
+      "--src-account",
+      await nsc.accountId("EXP"),
+      "--remote-subject",
+      "pub.eu",
+    );
     server = await startServer(await nsc.testOperator());
     await nsc.run("edit", "operator", "--service-url", server.url, "--account-jwt-server-url", server.url);
     await nsc.run("push", "-A");
-    await nsc.run("generate", "creds", "--account", "SYS", "--name", "sys", "--output-file", join(nsc.workDir, "sys.creds")).catch(async () => {
-      await nsc.run("add", "user", "--account", "SYS", "--name", "insights");
-      await nsc.run("generate", "creds", "--account", "SYS", "--name", "insights", "--output-file", join(nsc.workDir, "sys.creds"));
-    });
+    await nsc
+      .run("generate", "creds", "--account", "SYS", "--name", "sys", "--output-file", join(nsc.workDir, "sys.creds"))
+      .catch(async () => {
+        await nsc.run("add", "user", "--account", "SYS", "--name", "insights");
+        await nsc.run(
+          "generate",
+          "creds",
+          "--account",
+          "SYS",
+          "--name",
+          "insights",
+          "--output-file",
+          join(nsc.workDir, "sys.creds"),
+        );
+      });
   }, 90_000);
 
   afterAll(async () => {
@@ -112,17 +156,35 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc's own store, 
   });
 
   it("check without --nsc-store reads the store `nsc env -s` chose ($NSC_HOME/nsc.json, or $XDG_CONFIG_HOME/nats/nsc/nsc.json)", async () => {
-    const viaNscHome = await runMain(["check"], { HOME: nsc.env["HOME"]!, XDG_CONFIG_HOME: nsc.env["XDG_CONFIG_HOME"]!, XDG_DATA_HOME: nsc.env["XDG_DATA_HOME"]!, NSC_HOME: nsc.env["NSC_HOME"]! });
+    const viaNscHome = await runMain(["check"], {
+      HOME: nsc.env["HOME"]!,
+      XDG_CONFIG_HOME: nsc.env["XDG_CONFIG_HOME"]!,
+      XDG_DATA_HOME: nsc.env["XDG_DATA_HOME"]!,
+      NSC_HOME: nsc.env["NSC_HOME"]!,
+    });
     expect(viaNscHome.code, viaNscHome.stderr).toBe(0);
     expect(viaNscHome.stdout).toMatch(/3 accounts, 1 imports?: 1 active/);
     // nsc without NSC_HOME keeps its configuration under XDG_CONFIG_HOME; tell that one too.
-    const xdgEnv = { HOME: nsc.env["HOME"]!, XDG_CONFIG_HOME: nsc.env["XDG_CONFIG_HOME"]!, XDG_DATA_HOME: nsc.env["XDG_DATA_HOME"]!, PATH: nsc.env["PATH"]! };
+    const xdgEnv = {
+      HOME: nsc.env["HOME"]!,
+      XDG_CONFIG_HOME: nsc.env["XDG_CONFIG_HOME"]!,
+      XDG_DATA_HOME: nsc.env["XDG_DATA_HOME"]!,
+      PATH: nsc.env["PATH"]!,
+    };
     await execFileP(nsc.bin, ["env", "-s", store], { env: xdgEnv });
-    const viaXdg = await runMain(["check"], { HOME: xdgEnv.HOME, XDG_CONFIG_HOME: xdgEnv.XDG_CONFIG_HOME, XDG_DATA_HOME: xdgEnv.XDG_DATA_HOME });
+    const viaXdg = await runMain(["check"], {
+      HOME: xdgEnv.HOME,
+      XDG_CONFIG_HOME: xdgEnv.XDG_CONFIG_HOME,
+      XDG_DATA_HOME: xdgEnv.XDG_DATA_HOME,
+    });
     expect(viaXdg.code, viaXdg.stderr).toBe(0);
     expect(viaXdg.stdout).toMatch(/3 accounts, 1 imports?: 1 active/);
     // Without nsc's configuration it is nsc's default location, where there is nothing.
-    const bare = await runMain(["check"], { HOME: xdgEnv.HOME, XDG_CONFIG_HOME: join(nsc.root, "no-config"), XDG_DATA_HOME: xdgEnv.XDG_DATA_HOME });
+    const bare = await runMain(["check"], {
+      HOME: xdgEnv.HOME,
+      XDG_CONFIG_HOME: join(nsc.root, "no-config"),
+      XDG_DATA_HOME: xdgEnv.XDG_DATA_HOME,
+    });
     expect(exit2(bare)).toMatch(/(nsc store not found|no operator found in nsc store) .*\/data\/nats\/nsc\/stores$/);
   }, 60_000);
 
@@ -130,19 +192,37 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc's own store, 
     await nsc.run("edit", "export", "--account", "EXP", "--subject", "pub.>", "--private"); // breaks IMP's import
     const proposed = join(nsc.workDir, "exp.jwt");
     writeFileSync(proposed, await nsc.accountJwt("EXP"));
-    const env = { HOME: nsc.env["HOME"]!, XDG_CONFIG_HOME: nsc.env["XDG_CONFIG_HOME"]!, XDG_DATA_HOME: nsc.env["XDG_DATA_HOME"]!, NSC_HOME: nsc.env["NSC_HOME"]! };
+    const env = {
+      HOME: nsc.env["HOME"]!,
+      XDG_CONFIG_HOME: nsc.env["XDG_CONFIG_HOME"]!,
+      XDG_DATA_HOME: nsc.env["XDG_DATA_HOME"]!,
+      NSC_HOME: nsc.env["NSC_HOME"]!,
+    };
 
     const againstStore = await runMain(["preflight", proposed], env);
-    expect(exit2(againstStore)).toMatch(/already holds this exact JWT \(nsc edit writes it there\), so there is nothing to compare it with; compare with the servers: --server URL or --context NAME \(the operator names nats:\/\/127\.0\.0\.1:\d+\)/);
+    expect(exit2(againstStore)).toMatch(
+      /already holds this exact JWT \(nsc edit writes it there\), so there is nothing to compare it with; compare with the servers: --server URL or --context NAME \(the operator names nats:\/\/127\.0\.0\.1:\d+\)/,
+    );
     expect(againstStore.stdout).not.toContain("safe to push");
 
-    const live = await runMain(["preflight", proposed, "--server", server.url, "--creds", join(nsc.workDir, "sys.creds")], env);
+    const live = await runMain(
+      ["preflight", proposed, "--server", server.url, "--creds", join(nsc.workDir, "sys.creds")],
+      env,
+    );
     expect(live.code, live.stderr).toBe(1);
-    expect(live.stdout).toMatch(new RegExp(`compared with live servers ${server.url.replaceAll(".", "\\.")}, which holds a JWT issued \\d{4}-`));
+    expect(live.stdout).toMatch(
+      new RegExp(`compared with live servers ${server.url.replaceAll(".", "\\.")}, which holds a JWT issued \\d{4}-`),
+    );
     expect(live.stdout).toMatch(/✗ breaks IMP: stream "pub\.eu" from EXP: active → inactive/);
     expect(live.stdout).toContain("do not push as is");
 
-    const json = await runMain(["preflight", proposed, "--server", server.url, "--creds", join(nsc.workDir, "sys.creds"), "--json"], env);
-    expect(JSON.parse(json.stdout)).toMatchObject({ breaks: true, compared_with: { source: `live servers ${server.url}`, account_jwt: "different" } });
+    const json = await runMain(
+      ["preflight", proposed, "--server", server.url, "--creds", join(nsc.workDir, "sys.creds"), "--json"],
+      env,
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      breaks: true,
+      compared_with: { source: `live servers ${server.url}`, account_jwt: "different" },
+    });
   }, 60_000);
 });

@@ -62,7 +62,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
   });
 }
 
-
 describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built process, bad configuration)", () => {
   let op: TestOperator;
   let server: RunningServer;
@@ -109,14 +108,22 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
 
   /** The real natscli, with nothing from the user's environment or contexts. */
   function nats(...args: string[]): Promise<Run> {
-    return run(NATS!, ["-s", server.url, "--creds", sysCreds, "--no-context", ...args], { HOME: home, XDG_CONFIG_HOME: join(home, ".config") }, 15_000);
+    return run(
+      NATS!,
+      ["-s", server.url, "--creds", sysCreds, "--no-context", ...args],
+      { HOME: home, XDG_CONFIG_HOME: join(home, ".config") },
+      15_000,
+    );
   }
 
   describe.skipIf(!NATS)("through the real natscli, against the service in this process", () => {
     let app: InsightsApp;
 
     beforeAll(async () => {
-      app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", sysCreds], {}), createLogger("silent"));
+      app = await InsightsApp.start(
+        loadConfig(["--nats-url", server.url, "--creds", sysCreds], {}),
+        createLogger("silent"),
+      );
     }, 30_000);
 
     afterAll(async () => {
@@ -131,7 +138,16 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       const stats = JSON.parse(r.stdout) as { type: string; endpoints: Record<string, unknown>[] };
       expect(stats.type).toBe("io.nats.micro.v1.stats_response");
       for (const e of stats.endpoints) {
-        for (const field of ["name", "subject", "num_requests", "num_errors", "last_error", "processing_time", "average_processing_time"]) expect(e).toHaveProperty(field);
+        for (const field of [
+          "name",
+          "subject",
+          "num_requests",
+          "num_errors",
+          "last_error",
+          "processing_time",
+          "average_processing_time",
+        ])
+          expect(e).toHaveProperty(field);
         // First in this block, so no request has failed yet: the field is there before any error.
         expect(e["last_error"]).toEqual(e["num_errors"] === 0 ? "" : expect.any(String));
       }
@@ -144,7 +160,11 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
 
       const json = await nats("micro", "ls", "--json");
       expect(json.code, json.stderr).toBe(0);
-      const list = JSON.parse(json.stdout) as { name: string; version: string; endpoints: { subject: string; queue_group: string }[] }[];
+      const list = JSON.parse(json.stdout) as {
+        name: string;
+        version: string;
+        endpoints: { subject: string; queue_group: string }[];
+      }[];
       expect(list.map((s) => [s.name, s.version])).toEqual([["insights", VERSION]]);
       expect(list[0]!.endpoints.map((e) => [e.subject, e.queue_group])).toEqual([
         ["insights.imports.check", "insights"],
@@ -162,24 +182,39 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       expect(text.stdout).toMatch(new RegExp(`Version: ${VERSION.replaceAll(".", "\\.")}\\n`));
       expect(text.stdout).toMatch(/Subject: insights\.imports\.check\n/);
       expect(text.stdout).toMatch(/Queue Group: insights\n/);
-      for (const key of ["description", "request_schema", "response_schema"]) expect(text.stdout).toMatch(new RegExp(`\\b${key}: `));
+      for (const key of ["description", "request_schema", "response_schema"])
+        expect(text.stdout).toMatch(new RegExp(`\\b${key}: `));
 
       const json = await nats("micro", "info", "insights", "--json");
       expect(json.code, json.stderr).toBe(0);
-      const info = (JSON.parse(json.stdout) as { info: { name: string; endpoints: { name: string; subject: string; queue_group: string; metadata: Record<string, string> }[] } }).info;
+      const info = (
+        JSON.parse(json.stdout) as {
+          info: {
+            name: string;
+            endpoints: { name: string; subject: string; queue_group: string; metadata: Record<string, string> }[];
+          };
+        }
+      ).info;
       expect(info.name).toBe("insights");
       const [endpoint] = info.endpoints;
       expect(endpoint).toMatchObject({ name: "check", subject: "insights.imports.check", queue_group: "insights" });
       expect(endpoint!.metadata["description"]).toMatch(/import/);
-      expect((JSON.parse(endpoint!.metadata["request_schema"]!) as { $id: string }).$id).toMatch(/check-request\.schema\.json$/);
-      expect((JSON.parse(endpoint!.metadata["response_schema"]!) as { $id: string }).$id).toMatch(/check-reply\.schema\.json$/);
+      expect((JSON.parse(endpoint!.metadata["request_schema"]!) as { $id: string }).$id).toMatch(
+        /check-request\.schema\.json$/,
+      );
+      expect((JSON.parse(endpoint!.metadata["response_schema"]!) as { $id: string }).$id).toMatch(
+        /check-reply\.schema\.json$/,
+      );
     });
 
     it("`nats req insights.imports.check '{}'` prints the reply, counts matching the deployment", async () => {
       const r = await nats("req", "insights.imports.check", "{}");
       expect(r.code, r.stderr).toBe(0);
       // natscli prints the body on stdout and its "Sending request"/"Received with rtt" lines on stderr.
-      const reply = JSON.parse(r.stdout) as { summary: Record<string, number>; imports: { account_name: string; subject: string; status: string; cause: string | null }[] };
+      const reply = JSON.parse(r.stdout) as {
+        summary: Record<string, number>;
+        imports: { account_name: string; subject: string; status: string; cause: string | null }[];
+      };
       const validReply = validator("check-reply");
       expect(validReply(reply) ? null : validReply.errors).toBeNull();
       expect(reply.summary).toEqual(EXPECTED_SUMMARY);
@@ -190,7 +225,7 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       expect(r.stderr).not.toMatch(/Nats-Service-Error/);
     });
 
-    it("`nats req insights.imports.check '{\"status\":\"bogus\"}'` shows the 400 service error naming the field", async () => {
+    it('`nats req insights.imports.check \'{"status":"bogus"}\'` shows the 400 service error naming the field', async () => {
       const r = await nats("req", "insights.imports.check", '{"status":"bogus"}');
       // natscli exits 0 and prints an empty body ("nil body"); the service error is in the headers on stderr.
       expect(r.code, r.stderr).toBe(0);
@@ -212,11 +247,21 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
 
       const json = await nats("micro", "stats", "insights", "--json");
       expect(json.code, json.stderr).toBe(0);
-      const stats = JSON.parse(json.stdout) as { name: string; version: string; type: string; endpoints: Record<string, unknown>[] }[];
+      const stats = JSON.parse(json.stdout) as {
+        name: string;
+        version: string;
+        type: string;
+        endpoints: Record<string, unknown>[];
+      }[];
       expect(stats).toHaveLength(1);
       expect(stats[0]).toMatchObject({ name: "insights", version: VERSION, type: "io.nats.micro.v1.stats_response" });
       const [endpoint] = stats[0]!.endpoints;
-      expect(endpoint).toMatchObject({ name: "check", subject: "insights.imports.check", queue_group: "insights", data: { imports: { active: 1, inactive: 1, warning: 0 }, causes: { missing_activation_token: 1 } } });
+      expect(endpoint).toMatchObject({
+        name: "check",
+        subject: "insights.imports.check",
+        queue_group: "insights",
+        data: { imports: { active: 1, inactive: 1, warning: 0 }, causes: { missing_activation_token: 1 } },
+      });
       expect(endpoint!["num_requests"]).toBeGreaterThanOrEqual(2);
       expect(endpoint!["num_errors"]).toBeGreaterThanOrEqual(1);
       expect(endpoint!["last_error"]).toBe("status: must be one of active, inactive, warning");
@@ -224,7 +269,6 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
   });
 
   describe("the built entry point, node dist/src/main.js", () => {
-
     function node(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<Run> {
       return run(process.execPath, [MAIN, ...args], { PATH: process.env["PATH"] ?? "", HOME: home, ...env }, timeoutMs);
     }
@@ -251,7 +295,8 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
         sys = await connectSystem(server, op);
         const deadline = Date.now() + 10_000;
         while (!reply) {
-          if (child.exitCode !== null) throw new Error(`the service exited early (${child.exitCode}):\n${stdout}${stderr}`);
+          if (child.exitCode !== null)
+            throw new Error(`the service exited early (${child.exitCode}):\n${stdout}${stderr}`);
           if (Date.now() > deadline) throw new Error(`the service did not answer within 10 s:\n${stdout}${stderr}`);
           try {
             reply = (await sys.request("insights.imports.check", "{}", { timeout: 1000 })).json();
@@ -265,7 +310,9 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       expect(reply.summary).toEqual(EXPECTED_SUMMARY);
       if (NATS) {
         const ls = await nats("micro", "ls", "--json");
-        expect((JSON.parse(ls.stdout) as { name: string; version: string }[]).map((s) => [s.name, s.version])).toEqual([["insights", VERSION]]);
+        expect((JSON.parse(ls.stdout) as { name: string; version: string }[]).map((s) => [s.name, s.version])).toEqual([
+          ["insights", VERSION],
+        ]);
       }
 
       const signalled = Date.now();
@@ -278,8 +325,11 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
 
       expect(stderr).toBe("");
       const lines = stdout.split("\n").filter((l) => l.trim() !== "");
-      const records = lines.map((l) => JSON.parse(l) as { level: number; msg: string; service: string; [k: string]: unknown });
-      for (const r of records) expect(r).toMatchObject({ level: expect.any(Number), msg: expect.any(String), service: "nats-insights" });
+      const records = lines.map(
+        (l) => JSON.parse(l) as { level: number; msg: string; service: string; [k: string]: unknown },
+      );
+      for (const r of records)
+        expect(r).toMatchObject({ level: expect.any(Number), msg: expect.any(String), service: "nats-insights" });
       expect(records.find((r) => r.msg === "insights service started")).toMatchObject({ accounts: 3, imports: 2 });
       expect(records).toContainEqual(expect.objectContaining({ msg: "draining and stopping", signal: "SIGTERM" }));
 
@@ -318,7 +368,9 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       ]);
       expect(oneLine(flag)).toBe(`nats-insights: NATS_CREDS: no such file: ${missing}`);
       expect(oneLine(env)).toBe(`nats-insights: NATS_CREDS: no such file: ${missing}`);
-      expect(oneLine(epoch)).toBe('nats-insights: INSIGHTS_EPOCH_SECONDS must be a positive number up to 86400, got "abc"');
+      expect(oneLine(epoch)).toBe(
+        'nats-insights: INSIGHTS_EPOCH_SECONDS must be a positive number up to 86400, got "abc"',
+      );
       expect(oneLine(unknown)).toMatch(/^nats-insights: Unknown option '--bogus'/);
     });
 
@@ -339,7 +391,8 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       expect(r.code).toBe(0);
       expect(r.stderr).toBe("");
       expect(r.stdout).toMatch(/^Usage: nats-insights /);
-      for (const name of ["--nats-url", "NATS_URL", "--creds", "NATS_CREDS", "--epoch"]) expect(r.stdout).toContain(name);
+      for (const name of ["--nats-url", "NATS_URL", "--creds", "NATS_CREDS", "--epoch"])
+        expect(r.stdout).toContain(name);
     });
   });
 });

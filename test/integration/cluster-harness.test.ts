@@ -20,83 +20,90 @@ const alive = (pid: number) => {
   }
 };
 
-describe.skipIf(!toolPath("nats-server"))(`cluster harness: 3 nodes, full resolvers, JetStream (${harnessKind} harness)`, () => {
-  let op: TestOperator;
-  let cluster: Cluster;
-  let app: TestAccount;
+describe.skipIf(!toolPath("nats-server"))(
+  `cluster harness: 3 nodes, full resolvers, JetStream (${harnessKind} harness)`,
+  () => {
+    let op: TestOperator;
+    let cluster: Cluster;
+    let app: TestAccount;
 
-  beforeAll(async () => {
-    op = await TestOperator.create({ signingKey: true });
-    app = await op.account("APP", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } });
-    cluster = await startCluster(op, { nodes: 3, jetstream: true });
-  }, 60_000);
+    beforeAll(async () => {
+      op = await TestOperator.create({ signingKey: true });
+      app = await op.account("APP", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } });
+      cluster = await startCluster(op, { nodes: 3, jetstream: true });
+    }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.stopAll();
-  });
+    afterAll(async () => {
+      await cluster?.stopAll();
+    });
 
-  it("forms a cluster on fixed ports; a push to one node is stored by all", async () => {
-    expect(new Set(cluster.servers.map((s) => s.port)).size).toBe(3);
-    expect(cluster.urls).toEqual(cluster.servers.map((s) => `nats://127.0.0.1:${s.port}`));
-    const routez = (await (await fetch(`${cluster.servers[0]!.monitorUrl}/routez`)).json()) as { num_routes: number };
-    expect(routez.num_routes).toBeGreaterThanOrEqual(2);
-    expect((await cluster.push(1, app.jwt)).ok).toBe(true);
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && [0, 1, 2].some((i) => cluster.storedJwt(i, app.id) !== app.jwt)) await new Promise((r) => setTimeout(r, 50));
-    expect([0, 1, 2].map((i) => cluster.storedJwt(i, app.id) === app.jwt)).toEqual([true, true, true]);
-  });
+    it("forms a cluster on fixed ports; a push to one node is stored by all", async () => {
+      expect(new Set(cluster.servers.map((s) => s.port)).size).toBe(3);
+      expect(cluster.urls).toEqual(cluster.servers.map((s) => `nats://127.0.0.1:${s.port}`));
+      const routez = (await (await fetch(`${cluster.servers[0]!.monitorUrl}/routez`)).json()) as { num_routes: number };
+      expect(routez.num_routes).toBeGreaterThanOrEqual(2);
+      expect((await cluster.push(1, app.jwt)).ok).toBe(true);
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && [0, 1, 2].some((i) => cluster.storedJwt(i, app.id) !== app.jwt))
+        await new Promise((r) => setTimeout(r, 50));
+      expect([0, 1, 2].map((i) => cluster.storedJwt(i, app.id) === app.jwt)).toEqual([true, true, true]);
+    });
 
-  it("JetStream works for an account whose JWT grants JetStream limits", async () => {
-    const nc = await cluster.connect(2, app);
-    try {
-      const jsm = await jetstreamManager(nc);
-      const si = await jsm.streams.add({ name: "S", subjects: ["s.>"], num_replicas: 3 });
-      expect(si.config.num_replicas).toBe(3);
-    } finally {
+    it("JetStream works for an account whose JWT grants JetStream limits", async () => {
+      const nc = await cluster.connect(2, app);
+      try {
+        const jsm = await jetstreamManager(nc);
+        const si = await jsm.streams.add({ name: "S", subjects: ["s.>"], num_replicas: 3 });
+        expect(si.config.num_replicas).toBe(3);
+      } finally {
+        await nc.close();
+      }
+    });
+
+    it("a killed node restarts on the same ports with its data, and rejoins", async () => {
+      const before = cluster.servers[0]!;
+      const { port, pid } = before;
+      await cluster.kill(0);
+      expect(before.running).toBe(false);
+      expect(alive(pid!)).toBe(false);
+      expect(cluster.indexOf(`127.0.0.1:${port}`)).toBe(0);
+      await cluster.start(0);
+      expect(cluster.servers[0]!.port).toBe(port);
+      expect(cluster.servers[0]!.pid).not.toBe(pid);
+      expect(cluster.storedJwt(0, app.id)).toBe(app.jwt);
+      await cluster.waitForCluster();
+      const nc = await cluster.connect(0, app);
       await nc.close();
-    }
-  });
+    }, 30_000);
 
-  it("a killed node restarts on the same ports with its data, and rejoins", async () => {
-    const before = cluster.servers[0]!;
-    const { port, pid } = before;
-    await cluster.kill(0);
-    expect(before.running).toBe(false);
-    expect(alive(pid!)).toBe(false);
-    expect(cluster.indexOf(`127.0.0.1:${port}`)).toBe(0);
-    await cluster.start(0);
-    expect(cluster.servers[0]!.port).toBe(port);
-    expect(cluster.servers[0]!.pid).not.toBe(pid);
-    expect(cluster.storedJwt(0, app.id)).toBe(app.jwt);
-    await cluster.waitForCluster();
-    const nc = await cluster.connect(0, app);
-    await nc.close();
-  }, 30_000);
+    it("a stopped node serves a JWT written into its store while it was down", async () => {
+      await cluster.stop(2);
+      const jwt = await app.reissue({ exports: [{ name: "x", subject: "x.>", type: "stream" }] });
+      cluster.writeJwt(2, app.id, jwt);
+      expect(() => cluster.writeJwt(0, app.id, jwt)).toThrow(/running/);
+      await cluster.start(2);
+      const sys = await cluster.connect(2);
+      try {
+        // Every node answers a LOOKUP; node 2's answer is the new JWT.
+        const replies = await sys.requestMany(`$SYS.REQ.ACCOUNT.${app.id}.CLAIMS.LOOKUP`, "", {
+          strategy: "timer",
+          maxWait: 500,
+        });
+        const answers: string[] = [];
+        for await (const m of replies) answers.push(m.string());
+        expect(answers).toContain(jwt);
+      } finally {
+        await sys.close();
+      }
+    }, 30_000);
 
-  it("a stopped node serves a JWT written into its store while it was down", async () => {
-    await cluster.stop(2);
-    const jwt = await app.reissue({ exports: [{ name: "x", subject: "x.>", type: "stream" }] });
-    cluster.writeJwt(2, app.id, jwt);
-    expect(() => cluster.writeJwt(0, app.id, jwt)).toThrow(/running/);
-    await cluster.start(2);
-    const sys = await cluster.connect(2);
-    try {
-      // Every node answers a LOOKUP; node 2's answer is the new JWT.
-      const replies = await sys.requestMany(`$SYS.REQ.ACCOUNT.${app.id}.CLAIMS.LOOKUP`, "", { strategy: "timer", maxWait: 500 });
-      const answers: string[] = [];
-      for await (const m of replies) answers.push(m.string());
-      expect(answers).toContain(jwt);
-    } finally {
-      await sys.close();
-    }
-  }, 30_000);
-
-  it("stopAll kills every node and removes every temp dir", async () => {
-    const pids = cluster.servers.map((s) => s.pid).filter((p): p is number => p !== null);
-    const dirs = cluster.servers.map((s) => s.dir);
-    cluster.pause(1);
-    await cluster.stopAll();
-    expect(pids.filter(alive)).toEqual([]);
-    expect(dirs.filter((d) => existsSync(d))).toEqual([]);
-  });
-});
+    it("stopAll kills every node and removes every temp dir", async () => {
+      const pids = cluster.servers.map((s) => s.pid).filter((p): p is number => p !== null);
+      const dirs = cluster.servers.map((s) => s.dir);
+      cluster.pause(1);
+      await cluster.stopAll();
+      expect(pids.filter(alive)).toEqual([]);
+      expect(dirs.filter((d) => existsSync(d))).toEqual([]);
+    });
+  },
+);

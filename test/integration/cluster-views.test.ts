@@ -41,7 +41,11 @@ interface NodeInfo {
 /** Every node's INFO reply for `id`, by node index. */
 async function infoByNode(cluster: Cluster, sys: NatsConnection, id: string): Promise<NodeInfo[]> {
   const out: NodeInfo[] = [];
-  const replies = await sys.requestMany(`$SYS.REQ.ACCOUNT.${id}.INFO`, "", { strategy: "count", maxMessages: cluster.servers.length, maxWait: 2000 });
+  const replies = await sys.requestMany(`$SYS.REQ.ACCOUNT.${id}.INFO`, "", {
+    strategy: "count",
+    maxMessages: cluster.servers.length,
+    maxWait: 2000,
+  });
   for await (const m of replies) {
     const body = m.json<{ server: { name: string }; data?: NodeInfo; error?: { description: string } }>();
     const i = cluster.servers.findIndex((n) => n.name === body.server.name);
@@ -56,9 +60,14 @@ async function startApp(cluster: Cluster, op: TestOperator, at: number, dir: str
   writeFileSync(creds, await op.system.userCreds());
   const sys = await cluster.connect((at + 1) % cluster.servers.length);
   const events: ImportEvent[] = [];
-  sys.subscribe("insights.events.imports.>", { callback: (_e: unknown, m: Msg) => void events.push(m.json<ImportEvent>()) });
+  sys.subscribe("insights.events.imports.>", {
+    callback: (_e: unknown, m: Msg) => void events.push(m.json<ImportEvent>()),
+  });
   await sys.flush();
-  const app = await InsightsApp.start(loadConfig(["--nats-url", cluster.url(at), "--creds", creds, "--epoch", "600"], {}), createLogger(process.env.TEST_LOG ?? "silent"));
+  const app = await InsightsApp.start(
+    loadConfig(["--nats-url", cluster.url(at), "--creds", creds, "--epoch", "600"], {}),
+    createLogger(process.env.TEST_LOG ?? "silent"),
+  );
   return { app, sys, events };
 }
 
@@ -126,15 +135,30 @@ describe.skipIf(!toolPath("nats-server"))("the servers' view on a 3-node cluster
     lone = await op.account("LONE", { imports: [{ name: "svc", account: exp.id, subject: "svc.b", type: "service" }] });
     boundary = nowSec() + 10;
     early = await op.account("EARLY");
-    await early.reissue({ imports: [{ name: "e", account: exp.id, subject: "tok.e", type: "stream", token: await activation(exp, early.id, "tok.e", "stream", { nbf: boundary }) }] });
+    await early.reissue({
+      imports: [
+        {
+          name: "e",
+          account: exp.id,
+          subject: "tok.e",
+          type: "stream",
+          token: await activation(exp, early.id, "tok.e", "stream", { nbf: boundary }),
+        },
+      ],
+    });
     wild = await op.account("WILD");
     // nats-server keeps honouring a service import with a local subject after its token expired (every line).
     const expiring = await activation(exp, wild.id, "tsvc.w", "service", { exp: boundary });
-    await wild.reissue({ imports: [{ name: "w", account: exp.id, subject: "tsvc.w", local_subject: "loc.w", type: "service", token: expiring }] });
+    await wild.reissue({
+      imports: [
+        { name: "w", account: exp.id, subject: "tsvc.w", local_subject: "loc.w", type: "service", token: expiring },
+      ],
+    });
     await cluster.pushAll(0, [exp, imp, lone, early, wild]);
     // The exporting service runs on node 0 only; EARLY and WILD are loaded on node 1 before the boundary.
     const service = await cluster.connect(0, exp);
-    for (const subject of ["svc.>", "tsvc.>"]) service.subscribe(subject, { callback: (_e: unknown, m: Msg) => void m.respond("ok") });
+    for (const subject of ["svc.>", "tsvc.>"])
+      service.subscribe(subject, { callback: (_e: unknown, m: Msg) => void m.respond("ok") });
     await service.flush();
     pinned.push(service, await cluster.connect(1, early), await cluster.connect(1, wild));
     ({ app, sys, events } = await startApp(cluster, op, 0, dir));
@@ -166,7 +190,9 @@ describe.skipIf(!toolPath("nats-server"))("the servers' view on a 3-node cluster
         await sleep(50);
       }
       expect(infos[1]).toMatchObject({ expired: false, complete: true });
-      expect(infos[1]!.imports!.filter((i) => i.subject === "svc.b")).toEqual([expect.objectContaining({ invalid: false })]);
+      expect(infos[1]!.imports!.filter((i) => i.subject === "svc.b")).toEqual([
+        expect.objectContaining({ invalid: false }),
+      ]);
       // Nodes 0 and 2 hold stand-ins (once, under heavy load, one of them had LONE loaded for real:
       // then it is judged like any loaded server, and the count below follows).
       const stands = [infos[0]!, infos[2]!].filter((x) => x.jwt === undefined);
@@ -224,117 +250,138 @@ describe.skipIf(!toolPath("nats-server"))("the servers' view on a 3-node cluster
   }, 30_000);
 });
 
-describe.skipIf(!toolPath("nats-server"))("the servers' view on a cluster when the exporter is pushed after the importer was loaded", () => {
-  let op: TestOperator;
-  let cluster: Cluster;
-  let dir: string;
-  let app: InsightsApp;
-  let sys: NatsConnection;
-  let events: ImportEvent[];
-  const pinned: NatsConnection[] = [];
+describe.skipIf(!toolPath("nats-server"))(
+  "the servers' view on a cluster when the exporter is pushed after the importer was loaded",
+  () => {
+    let op: TestOperator;
+    let cluster: Cluster;
+    let dir: string;
+    let app: InsightsApp;
+    let sys: NatsConnection;
+    let events: ImportEvent[];
+    const pinned: NatsConnection[] = [];
 
-  beforeAll(async () => {
-    op = await TestOperator.create();
-    dir = mkdtempSync(join(tmpdir(), "cluster-late-"));
-    cluster = await startCluster(op, { nodes: 3, resolverTimeout: "500ms" });
-    ({ app, sys, events } = await startApp(cluster, op, 0, dir));
-  }, 90_000);
+    beforeAll(async () => {
+      op = await TestOperator.create();
+      dir = mkdtempSync(join(tmpdir(), "cluster-late-"));
+      cluster = await startCluster(op, { nodes: 3, resolverTimeout: "500ms" });
+      ({ app, sys, events } = await startApp(cluster, op, 0, dir));
+    }, 90_000);
 
-  afterAll(async () => {
-    await app?.stop();
-    for (const nc of pinned) await nc.close().catch(() => {});
-    await sys?.close().catch(() => {});
-    await cluster?.stopAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("the node that loaded the importer first, and the others, agree with the flow through each", async () => {
-    const exp = await op.account("LATE_EXP", { exports: [{ name: "svc", subject: "late.>", type: "service" }] });
-    const imp = await op.account("LATE_IMP", { imports: [{ name: "svc", account: exp.id, subject: "late.x", type: "service" }] });
-    await cluster.pushAll(0, [imp]);
-    pinned.push(await cluster.connect(1, imp)); // loaded on node 1 while its source is unknown
-    await cluster.pushAll(0, [exp]);
-    await app.settled();
-    const at = (i: number) => ({ exporter: { url: cluster.url(0) }, importer: { url: cluster.url(i) } });
-    const flows = [];
-    for (const i of [1, 2]) flows.push(await serviceFlows(at(i), exp, imp, "late.>", "late.x", FLOW_MS));
-    // Node 1 found no source when it loaded the importer and never looks again; node 2 loads both now.
-    expect(flows).toEqual([false, true]);
-    await epochs(app, sys);
-    const d = diagnosisOf(app, imp, "late.x");
-    expect([d.status, d.cause]).toEqual(["warning", "server_state_stale"]);
-    expect(d.message).toContain("1 of 2 server(s)");
-    expect(events.filter((e) => e.account === imp.id).map((e) => e.status)).not.toContain("active");
-
-    // The remediation it gives (re-sign the importer and push it) makes node 1 evaluate it again.
-    await imp.reissue({ ...imp.claims, tags: ["insights-reload"] });
-    const pushed = Date.now();
-    await cluster.pushAll(0, [imp]);
-    const fixed = await waitFor(() => events.find((e) => e.account === imp.id && e.status === "active"));
-    expect(Date.now() - pushed).toBeLessThan(2000);
-    // The push also turned node 0's stand-in (from the reply interest above) into a loaded account.
-    expect(fixed.server).toEqual({ servers: 3, registered: true, invalid: false });
-    expect((await infoByNode(cluster, sys, imp.id)).map((x) => typeof x.jwt === "string" && x.expired === false)).toEqual([true, true, true]);
-    for (const i of [1, 2]) expect(await serviceFlows(at(i), exp, imp, "late.>", "late.x", FLOW_MS)).toBe(true);
-  }, 30_000);
-});
-
-describe.skipIf(!toolPath("nats-server"))("the servers' view on a supercluster (two clusters joined by gateways)", () => {
-  let op: TestOperator;
-  let cluster: Cluster;
-  let dir: string;
-  let exp: TestAccount;
-  let imp: TestAccount;
-  let app: InsightsApp;
-  let sys: NatsConnection;
-  let events: ImportEvent[];
-  const pinned: NatsConnection[] = [];
-
-  beforeAll(async () => {
-    op = await TestOperator.create();
-    dir = mkdtempSync(join(tmpdir(), "supercluster-views-"));
-    cluster = await startCluster(op, { clusters: [2, 1] });
-    exp = await op.account("EXP", { exports: [{ name: "svc", subject: "svc.>", type: "service" }, { name: "st", subject: "st.>", type: "stream" }] });
-    imp = await op.account("IMP", {
-      imports: [
-        { name: "svc", account: exp.id, subject: "svc.a", type: "service" },
-        { name: "st", account: exp.id, subject: "st.a", type: "stream" },
-      ],
+    afterAll(async () => {
+      await app?.stop();
+      for (const nc of pinned) await nc.close().catch(() => {});
+      await sys?.close().catch(() => {});
+      await cluster?.stopAll();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
-    await cluster.pushAll(0, [exp, imp]);
-    const service = await cluster.connect(0, exp);
-    service.subscribe("svc.>", { callback: (_e: unknown, m: Msg) => void m.respond("ok") });
-    await service.flush();
-    pinned.push(service);
-    // The service watches from the other cluster.
-    ({ app, sys, events } = await startApp(cluster, op, 2, dir));
-  }, 90_000);
 
-  afterAll(async () => {
-    await app?.stop();
-    for (const nc of pinned) await nc.close().catch(() => {});
-    await sys?.close().catch(() => {});
-    await cluster?.stopAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    it("the node that loaded the importer first, and the others, agree with the flow through each", async () => {
+      const exp = await op.account("LATE_EXP", { exports: [{ name: "svc", subject: "late.>", type: "service" }] });
+      const imp = await op.account("LATE_IMP", {
+        imports: [{ name: "svc", account: exp.id, subject: "late.x", type: "service" }],
+      });
+      await cluster.pushAll(0, [imp]);
+      pinned.push(await cluster.connect(1, imp)); // loaded on node 1 while its source is unknown
+      await cluster.pushAll(0, [exp]);
+      await app.settled();
+      const at = (i: number) => ({ exporter: { url: cluster.url(0) }, importer: { url: cluster.url(i) } });
+      const flows = [];
+      for (const i of [1, 2]) flows.push(await serviceFlows(at(i), exp, imp, "late.>", "late.x", FLOW_MS));
+      // Node 1 found no source when it loaded the importer and never looks again; node 2 loads both now.
+      expect(flows).toEqual([false, true]);
+      await epochs(app, sys);
+      const d = diagnosisOf(app, imp, "late.x");
+      expect([d.status, d.cause]).toEqual(["warning", "server_state_stale"]);
+      expect(d.message).toContain("1 of 2 server(s)");
+      expect(events.filter((e) => e.account === imp.id).map((e) => e.status)).not.toContain("active");
 
-  it("forms: two clusters, every node sees every node", async () => {
-    expect(new Set(cluster.servers.map((n) => n.cluster)).size).toBe(2);
-    const gatewayz = (await (await fetch(`${cluster.servers[2]!.monitorUrl}/gatewayz`)).json()) as { outbound_gateways?: Record<string, unknown> };
-    expect(Object.keys(gatewayz.outbound_gateways ?? {})).toEqual([cluster.servers[0]!.cluster]);
-  });
+      // The remediation it gives (re-sign the importer and push it) makes node 1 evaluate it again.
+      await imp.reissue({ ...imp.claims, tags: ["insights-reload"] });
+      const pushed = Date.now();
+      await cluster.pushAll(0, [imp]);
+      const fixed = await waitFor(() => events.find((e) => e.account === imp.id && e.status === "active"));
+      expect(Date.now() - pushed).toBeLessThan(2000);
+      // The push also turned node 0's stand-in (from the reply interest above) into a loaded account.
+      expect(fixed.server).toEqual({ servers: 3, registered: true, invalid: false });
+      expect(
+        (await infoByNode(cluster, sys, imp.id)).map((x) => typeof x.jwt === "string" && x.expired === false),
+      ).toEqual([true, true, true]);
+      for (const i of [1, 2]) expect(await serviceFlows(at(i), exp, imp, "late.>", "late.x", FLOW_MS)).toBe(true);
+    }, 30_000);
+  },
+);
 
-  it("a working import with users on every node of both clusters flows through each, and is active with no event", async () => {
-    const at = (i: number) => ({ exporter: { url: cluster.url(0) }, importer: { url: cluster.url(i) } });
-    for (const i of [0, 1, 2]) {
-      expect(await serviceFlows(at(i), exp, imp, "svc.>", "svc.a", FLOW_MS)).toBe(true);
-      expect(await streamFlows(at(i), exp, imp, "st.a", "st.a", FLOW_MS)).toBe(true);
-    }
-    await epochs(app, sys);
-    for (const subject of ["svc.a", "st.a"]) {
-      const d = diagnosisOf(app, imp, subject);
-      expect([d.status, d.cause, d.server]).toEqual(["active", null, { servers: 3, registered: true, invalid: false }]);
-    }
-    expect(events.filter((e) => e.account === imp.id)).toEqual([]);
-  }, 30_000);
-});
+describe.skipIf(!toolPath("nats-server"))(
+  "the servers' view on a supercluster (two clusters joined by gateways)",
+  () => {
+    let op: TestOperator;
+    let cluster: Cluster;
+    let dir: string;
+    let exp: TestAccount;
+    let imp: TestAccount;
+    let app: InsightsApp;
+    let sys: NatsConnection;
+    let events: ImportEvent[];
+    const pinned: NatsConnection[] = [];
+
+    beforeAll(async () => {
+      op = await TestOperator.create();
+      dir = mkdtempSync(join(tmpdir(), "supercluster-views-"));
+      cluster = await startCluster(op, { clusters: [2, 1] });
+      exp = await op.account("EXP", {
+        exports: [
+          { name: "svc", subject: "svc.>", type: "service" },
+          { name: "st", subject: "st.>", type: "stream" },
+        ],
+      });
+      imp = await op.account("IMP", {
+        imports: [
+          { name: "svc", account: exp.id, subject: "svc.a", type: "service" },
+          { name: "st", account: exp.id, subject: "st.a", type: "stream" },
+        ],
+      });
+      await cluster.pushAll(0, [exp, imp]);
+      const service = await cluster.connect(0, exp);
+      service.subscribe("svc.>", { callback: (_e: unknown, m: Msg) => void m.respond("ok") });
+      await service.flush();
+      pinned.push(service);
+      // The service watches from the other cluster.
+      ({ app, sys, events } = await startApp(cluster, op, 2, dir));
+    }, 90_000);
+
+    afterAll(async () => {
+      await app?.stop();
+      for (const nc of pinned) await nc.close().catch(() => {});
+      await sys?.close().catch(() => {});
+      await cluster?.stopAll();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("forms: two clusters, every node sees every node", async () => {
+      expect(new Set(cluster.servers.map((n) => n.cluster)).size).toBe(2);
+      const gatewayz = (await (await fetch(`${cluster.servers[2]!.monitorUrl}/gatewayz`)).json()) as {
+        outbound_gateways?: Record<string, unknown>;
+      };
+      expect(Object.keys(gatewayz.outbound_gateways ?? {})).toEqual([cluster.servers[0]!.cluster]);
+    });
+
+    it("a working import with users on every node of both clusters flows through each, and is active with no event", async () => {
+      const at = (i: number) => ({ exporter: { url: cluster.url(0) }, importer: { url: cluster.url(i) } });
+      for (const i of [0, 1, 2]) {
+        expect(await serviceFlows(at(i), exp, imp, "svc.>", "svc.a", FLOW_MS)).toBe(true);
+        expect(await streamFlows(at(i), exp, imp, "st.a", "st.a", FLOW_MS)).toBe(true);
+      }
+      await epochs(app, sys);
+      for (const subject of ["svc.a", "st.a"]) {
+        const d = diagnosisOf(app, imp, subject);
+        expect([d.status, d.cause, d.server]).toEqual([
+          "active",
+          null,
+          { servers: 3, registered: true, invalid: false },
+        ]);
+      }
+      expect(events.filter((e) => e.account === imp.id)).toEqual([]);
+    }, 30_000);
+  },
+);

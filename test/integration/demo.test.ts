@@ -16,11 +16,16 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
   let exit: Promise<number | null>;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [DEMO], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, [DEMO], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     exit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
     const deadline = Date.now() + 45_000;
-    while (!stdout.includes("Ctrl-C stops everything.") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!stdout.includes("Ctrl-C stops everything.") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(stdout).toContain("Ctrl-C stops everything.");
   }, 60_000);
 
@@ -30,15 +35,23 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
 
   it("reports an import of every cause the JWTs and pushes decide, grouped by account", () => {
     // activation_invalid and import_invalid JWTs are refused by the server on push: live they are push_rejected.
-    const expected = CAUSE_CODES.filter((c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c));
+    const expected = CAUSE_CODES.filter(
+      (c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c),
+    );
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
     expect(stdout).toMatch(/\d+ accounts, 67 imports: 26 active, 35 inactive, 6 warning/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {
     const line = stdout.split("\n").find((l) => l.includes(" req insights.imports.check"))!;
-    const args = line.trim().split(" ").slice(1).map((a) => a.replace(/^'(.*)'$/, "$1"));
-    const { stdout: reply } = await execFileP(line.trim().split(" ")[0]!, args, { env: { HOME: "/nonexistent", PATH: process.env["PATH"] ?? "" } });
+    const args = line
+      .trim()
+      .split(" ")
+      .slice(1)
+      .map((a) => a.replace(/^'(.*)'$/, "$1"));
+    const { stdout: reply } = await execFileP(line.trim().split(" ")[0]!, args, {
+      env: { HOME: "/nonexistent", PATH: process.env["PATH"] ?? "" },
+    });
     const body = JSON.parse(reply) as { summary: { inactive: number }; imports: { status: string }[] };
     expect(body.summary.inactive).toBe(35);
     expect(body.imports.filter((d) => d.status !== "inactive")).toEqual([]);

@@ -32,7 +32,14 @@ import {
 } from "../../src/core/index.js";
 import { activation, nowSec, TestOperator, type ImportClaim, type TestAccount } from "../support/deployment.js";
 import { serviceFlows, streamFlows } from "../support/flow.js";
-import { connectAs, connectSystem, pushAll, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
+import {
+  connectAs,
+  connectSystem,
+  pushAll,
+  pushWith,
+  startServer,
+  type RunningServer,
+} from "../support/nats-server.js";
 import { toolPath } from "../support/tools.js";
 
 /**
@@ -75,11 +82,62 @@ interface CaseSpec {
 }
 
 const CASES: CaseSpec[] = [
-  { key: "a", title: "stream, literal token subject", type: "stream", exportSubject: "a.orders", importSubject: "a.orders", tokenSubject: "a.orders", timing: "exp", exporterSubject: "a.orders", importerSubject: "a.orders" },
-  { key: "b", title: "stream, wildcard token w.> for import w.a", type: "stream", exportSubject: "w.>", importSubject: "w.a", tokenSubject: "w.>", timing: "exp", exporterSubject: "w.a", importerSubject: "w.a" },
-  { key: "c", title: "service, no local subject", type: "service", exportSubject: "c.svc", importSubject: "c.svc", tokenSubject: "c.svc", timing: "exp", exporterSubject: "c.svc", importerSubject: "c.svc" },
-  { key: "d", title: "service with local_subject", type: "service", exportSubject: "d.svc", importSubject: "d.svc", localSubject: "d.local", tokenSubject: "d.svc", timing: "exp", exporterSubject: "d.svc", importerSubject: "d.local" },
-  { key: "e", title: "stream, token nbf in the future", type: "stream", exportSubject: "e.data", importSubject: "e.data", tokenSubject: "e.data", timing: "nbf", exporterSubject: "e.data", importerSubject: "e.data" },
+  {
+    key: "a",
+    title: "stream, literal token subject",
+    type: "stream",
+    exportSubject: "a.orders",
+    importSubject: "a.orders",
+    tokenSubject: "a.orders",
+    timing: "exp",
+    exporterSubject: "a.orders",
+    importerSubject: "a.orders",
+  },
+  {
+    key: "b",
+    title: "stream, wildcard token w.> for import w.a",
+    type: "stream",
+    exportSubject: "w.>",
+    importSubject: "w.a",
+    tokenSubject: "w.>",
+    timing: "exp",
+    exporterSubject: "w.a",
+    importerSubject: "w.a",
+  },
+  {
+    key: "c",
+    title: "service, no local subject",
+    type: "service",
+    exportSubject: "c.svc",
+    importSubject: "c.svc",
+    tokenSubject: "c.svc",
+    timing: "exp",
+    exporterSubject: "c.svc",
+    importerSubject: "c.svc",
+  },
+  {
+    key: "d",
+    title: "service with local_subject",
+    type: "service",
+    exportSubject: "d.svc",
+    importSubject: "d.svc",
+    localSubject: "d.local",
+    tokenSubject: "d.svc",
+    timing: "exp",
+    exporterSubject: "d.svc",
+    importerSubject: "d.local",
+  },
+  {
+    key: "e",
+    title: "stream, token nbf in the future",
+    type: "stream",
+    exportSubject: "e.data",
+    importSubject: "e.data",
+    tokenSubject: "e.data",
+    timing: "nbf",
+    exporterSubject: "e.data",
+    importerSubject: "e.data",
+  },
 ];
 
 /** What INFO says about our import: "absent" (not registered), "valid" or "invalid". */
@@ -123,7 +181,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** A fresh exporter/importer pair for one attempt at a case. */
-async function accounts(op: TestOperator, spec: CaseSpec, attempt: number): Promise<{ spec: CaseSpec; exporter: TestAccount; importer: TestAccount }> {
+async function accounts(
+  op: TestOperator,
+  spec: CaseSpec,
+  attempt: number,
+): Promise<{ spec: CaseSpec; exporter: TestAccount; importer: TestAccount }> {
   const exporter = await op.account(`exp-${spec.key}${attempt}-EXP`, {
     exports: [{ name: spec.key, subject: spec.exportSubject, type: spec.type, token_req: true }],
   });
@@ -132,10 +194,25 @@ async function accounts(op: TestOperator, spec: CaseSpec, attempt: number): Prom
 }
 
 /** The token (exp or nbf = `boundary`) and the importer JWT that declares the import with it. */
-async function build(a: { spec: CaseSpec; exporter: TestAccount; importer: TestAccount }, boundary: number): Promise<Built> {
+async function build(
+  a: { spec: CaseSpec; exporter: TestAccount; importer: TestAccount },
+  boundary: number,
+): Promise<Built> {
   const { spec, exporter, importer } = a;
-  const token = await activation(exporter, importer.id, spec.tokenSubject, spec.type, spec.timing === "exp" ? { exp: boundary } : { nbf: boundary });
-  const imp: ImportClaim = { name: spec.key, account: exporter.id, subject: spec.importSubject, type: spec.type, token };
+  const token = await activation(
+    exporter,
+    importer.id,
+    spec.tokenSubject,
+    spec.type,
+    spec.timing === "exp" ? { exp: boundary } : { nbf: boundary },
+  );
+  const imp: ImportClaim = {
+    name: spec.key,
+    account: exporter.id,
+    subject: spec.importSubject,
+    type: spec.type,
+    token,
+  };
   if (spec.localSubject) imp.local_subject = spec.localSubject;
   await importer.reissue({ imports: [imp] });
   return { spec, exporter, importer, boundary };
@@ -160,7 +237,9 @@ class Pinned {
     const exp = await connectAs(server, b.exporter);
     const p = new Pinned(b, imp, exp);
     if (b.spec.type === "stream") {
-      p.sub = imp.subscribe(b.spec.importerSubject, { callback: (err, msg) => void (!err && p.seen.add(msg.string())) });
+      p.sub = imp.subscribe(b.spec.importerSubject, {
+        callback: (err, msg) => void (!err && p.seen.add(msg.string())),
+      });
       await imp.flush();
     }
     return p;
@@ -235,13 +314,23 @@ async function infoView(sys: NatsConnection, b: Built): Promise<{ info: InfoView
 }
 
 function engineView(dir: AccountDirectory, b: Built): { status: string; cause: string | null } {
-  const diags: ImportDiagnosis[] = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]);
+  const diags: ImportDiagnosis[] = diagnoseAll(
+    dir,
+    { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS },
+    [b.importer.id],
+  );
   const d = diags.find((x) => x.source_account === b.exporter.id);
   if (!d) throw new Error(`engine has no diagnosis for case ${b.spec.key}`);
   return { status: d.status, cause: d.cause };
 }
 
-async function phase(server: RunningServer, sys: NatsConnection, dir: AccountDirectory, b: Built, pinned: Pinned): Promise<Phase> {
+async function phase(
+  server: RunningServer,
+  sys: NatsConnection,
+  dir: AccountDirectory,
+  b: Built,
+  pinned: Pinned,
+): Promise<Phase> {
   const startedAt = Date.now();
   const engine = engineView(dir, b);
   // Stream probes can run side by side (each looks for its own marker); service probes cannot
@@ -259,7 +348,14 @@ async function phase(server: RunningServer, sys: NatsConnection, dir: AccountDir
  * it: when the machine is too slow for that (the pair is pushed, loaded and probed in between),
  * the attempt proves nothing and the case starts again on a fresh pair with twice the margin.
  */
-async function runCase(server: RunningServer, sys: NatsConnection, dir: AccountDirectory, op: TestOperator, spec: CaseSpec, pinnedOut: Pinned[]): Promise<Observation> {
+async function runCase(
+  server: RunningServer,
+  sys: NatsConnection,
+  dir: AccountDirectory,
+  op: TestOperator,
+  spec: CaseSpec,
+  pinnedOut: Pinned[],
+): Promise<Observation> {
   for (let attempt = 1, margin = FIRST_MARGIN_S; ; attempt++, margin *= 2) {
     const b = await build(await accounts(op, spec, attempt), nowSec() + margin);
     await pushAll(server, [b.exporter, b.importer]);
@@ -269,11 +365,21 @@ async function runCase(server: RunningServer, sys: NatsConnection, dir: AccountD
     pinnedOut.push(pinned);
     const before = await phase(server, sys, dir, b, pinned);
     if (before.endedAt < b.boundary * 1000) return afterBoundary(server, sys, dir, b, pinned, before);
-    if (attempt === ATTEMPTS) throw new Error(`case ${spec.key}: the before phase ended after the boundary in ${ATTEMPTS} attempts (last margin ${margin} s)`);
+    if (attempt === ATTEMPTS)
+      throw new Error(
+        `case ${spec.key}: the before phase ended after the boundary in ${ATTEMPTS} attempts (last margin ${margin} s)`,
+      );
   }
 }
 
-async function afterBoundary(server: RunningServer, sys: NatsConnection, dir: AccountDirectory, b: Built, pinned: Pinned, before: Phase): Promise<Observation> {
+async function afterBoundary(
+  server: RunningServer,
+  sys: NatsConnection,
+  dir: AccountDirectory,
+  b: Built,
+  pinned: Pinned,
+  before: Phase,
+): Promise<Observation> {
   const wakeAt = b.boundary * 1000 + 1500;
   await sleep(Math.max(0, wakeAt - Date.now()));
   const after = await phase(server, sys, dir, b, pinned);
@@ -305,7 +411,8 @@ function table(observations: Observation[]): string {
   const rows = observations.map((o) => ({
     case: `${o.spec.key}. ${o.spec.title}`,
     "flow before (new/old)": `${yn(o.before.flowNew)}/${yn(o.before.flowOld)}`,
-    [`flow after ${o.spec.timing}+1.5s (new/old)`.replace(/exp|nbf/, "T")]: `${yn(o.after.flowNew)}/${yn(o.after.flowOld)}`,
+    [`flow after ${o.spec.timing}+1.5s (new/old)`.replace(/exp|nbf/, "T")]:
+      `${yn(o.after.flowNew)}/${yn(o.after.flowOld)}`,
     "INFO before/after": `${o.before.info}/${o.after.info}`,
     "before ended (T - t)": `${((o.boundary * 1000 - o.before.endedAt) / 1000).toFixed(2)} s`,
     "engine before": eng(o.before.engine),
@@ -314,7 +421,9 @@ function table(observations: Observation[]): string {
     "push re-issued JWT (flow new/old, INFO)": repushCell(o.repushNew),
   }));
   const cols = Object.keys(rows[0] ?? {});
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String((r as Record<string, string>)[c] ?? "").length)));
+  const width = cols.map((c) =>
+    Math.max(c.length, ...rows.map((r) => String((r as Record<string, string>)[c] ?? "").length)),
+  );
   const line = (vals: string[]): string => `| ${vals.map((v, i) => v.padEnd(width[i]!)).join(" | ")} |`;
   return [
     line(cols),
@@ -323,122 +432,170 @@ function table(observations: Observation[]): string {
   ].join("\n");
 }
 
-describe.skipIf(!toolPath("nats-server"))("activation expiry while the importer is loaded (real nats-server, docs/decision-procedure.md: after the import is registered)", () => {
-  let server: RunningServer | undefined;
-  let sys: NatsConnection | undefined;
-  const pinned: Pinned[] = [];
-  const obs = new Map<CaseKey, Observation>();
+describe.skipIf(!toolPath("nats-server"))(
+  "activation expiry while the importer is loaded (real nats-server, docs/decision-procedure.md: after the import is registered)",
+  () => {
+    let server: RunningServer | undefined;
+    let sys: NatsConnection | undefined;
+    const pinned: Pinned[] = [];
+    const obs = new Map<CaseKey, Observation>();
 
-  beforeAll(async () => {
-    const op = await TestOperator.create({ signingKey: true });
-    server = await startServer(op);
-    sys = await connectSystem(server, op);
+    beforeAll(async () => {
+      const op = await TestOperator.create({ signingKey: true });
+      server = await startServer(op);
+      sys = await connectSystem(server, op);
 
-    const trust = new OperatorTrust();
-    trust.addOperator(op.jwt);
-    const dir = new AccountDirectory(trust);
-    const s = server;
-    const sc = sys;
-    const results = await Promise.all(CASES.map((c) => runCase(s, sc, dir, op, c, pinned)));
-    for (const o of results) obs.set(o.spec.key, o);
-  }, 120_000);
+      const trust = new OperatorTrust();
+      trust.addOperator(op.jwt);
+      const dir = new AccountDirectory(trust);
+      const s = server;
+      const sc = sys;
+      const results = await Promise.all(CASES.map((c) => runCase(s, sc, dir, op, c, pinned)));
+      for (const o of results) obs.set(o.spec.key, o);
+    }, 120_000);
 
-  afterAll(async () => {
-    if (obs.size > 0) {
-      console.log(`activation expiry on nats-server v${server?.version ?? "?"} (new = fresh connections, old = pinned importer connection)\n${table([...obs.values()])}`);
-    }
-    await Promise.allSettled(pinned.map((p) => p.close()));
-    if (sys && !sys.isClosed()) await sys.close();
-    await server?.stop();
-  });
-
-  /** The before phase really ran before the boundary, the after phase after boundary + 1 s. */
-  function timingHeld(o: Observation): void {
-    expect(o.before.endedAt, `case ${o.spec.key}: before phase must end before ${o.spec.timing}`).toBeLessThan(o.boundary * 1000);
-    expect(o.after.startedAt).toBeGreaterThanOrEqual(o.boundary * 1000 + 1000);
-  }
-
-  describe.each(CASES.filter((c) => c.timing === "exp").map((c) => [`${c.key}. ${c.title}`, c.key] as const))("%s", (_name, key) => {
-    it("engine: warning (expiring soon) before exp, activation_expired after", () => {
-      const o = obs.get(key)!;
-      timingHeld(o);
-      expect(o.before.engine).toEqual({ status: "warning", cause: "activation_expiring_soon" });
-      expect(o.after.engine).toEqual({ status: "inactive", cause: "activation_expired" });
+    afterAll(async () => {
+      if (obs.size > 0) {
+        console.log(
+          `activation expiry on nats-server v${server?.version ?? "?"} (new = fresh connections, old = pinned importer connection)\n${table([...obs.values()])}`,
+        );
+      }
+      await Promise.allSettled(pinned.map((p) => p.close()));
+      if (sys && !sys.isClosed()) await sys.close();
+      await server?.stop();
     });
 
-    it("server: flows before exp over fresh and pinned connections, import registered and valid", () => {
-      const o = obs.get(key)!;
-      expect({ flowNew: o.before.flowNew, flowOld: o.before.flowOld, info: o.before.info, declared: o.before.declared }).toEqual({
+    /** The before phase really ran before the boundary, the after phase after boundary + 1 s. */
+    function timingHeld(o: Observation): void {
+      expect(o.before.endedAt, `case ${o.spec.key}: before phase must end before ${o.spec.timing}`).toBeLessThan(
+        o.boundary * 1000,
+      );
+      expect(o.after.startedAt).toBeGreaterThanOrEqual(o.boundary * 1000 + 1000);
+    }
+
+    describe.each(CASES.filter((c) => c.timing === "exp").map((c) => [`${c.key}. ${c.title}`, c.key] as const))(
+      "%s",
+      (_name, key) => {
+        it("engine: warning (expiring soon) before exp, activation_expired after", () => {
+          const o = obs.get(key)!;
+          timingHeld(o);
+          expect(o.before.engine).toEqual({ status: "warning", cause: "activation_expiring_soon" });
+          expect(o.after.engine).toEqual({ status: "inactive", cause: "activation_expired" });
+        });
+
+        it("server: flows before exp over fresh and pinned connections, import registered and valid", () => {
+          const o = obs.get(key)!;
+          expect({
+            flowNew: o.before.flowNew,
+            flowOld: o.before.flowOld,
+            info: o.before.info,
+            declared: o.before.declared,
+          }).toEqual({
+            flowNew: true,
+            flowOld: true,
+            info: "valid",
+            declared: true,
+          });
+        });
+      },
+    );
+
+    // OBSERVED (nats-server v2.15.2, every run): the expiry timer invalidates the import only when
+    // it finds it by the token's subject — a literal stream import (a) and a service import without
+    // local_subject (c). There, 1.5 s after exp nothing flows over fresh or pinned connections and
+    // INFO lists the import with `invalid: true`. For the wildcard token (b) and the service import
+    // with local_subject (d) the lookup misses: messages keep flowing (fresh and pinned connections)
+    // and INFO still says `invalid: false`, although the token has expired.
+    it("a. server: literal stream import stops at exp (fresh + pinned connection), INFO invalid", () => {
+      const o = obs.get("a")!;
+      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
+        flowNew: false,
+        flowOld: false,
+        info: "invalid",
+      });
+    });
+
+    it("b. server QUIRK (since the 2.12.12/2.14.3 fix): wildcard-token stream import keeps flowing after exp", () => {
+      const o = obs.get("b")!;
+      // Before that fix the expiry timer invalidated the exporter's first stream import whatever its
+      // subject (right here, as there is one); since, it looks the import up by the token's subject,
+      // which a wildcard token never equals. Measured: 2.9.10 stops the flow, 2.15.2 does not.
+      const stops = lookupBySubjectOnlySince(server!.version) === false;
+      const expected = stops
+        ? { flowNew: false, flowOld: false, info: "invalid" }
+        : { flowNew: true, flowOld: true, info: "valid" };
+      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual(expected);
+    });
+
+    it("c. server: service import without local subject stops at exp, INFO invalid", () => {
+      const o = obs.get("c")!;
+      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
+        flowNew: false,
+        flowOld: false,
+        info: "invalid",
+      });
+    });
+
+    it("d. server QUIRK: service import with local_subject keeps flowing after exp, INFO still valid", () => {
+      const o = obs.get("d")!;
+      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
         flowNew: true,
         flowOld: true,
         info: "valid",
-        declared: true,
       });
     });
-  });
 
-  // OBSERVED (nats-server v2.15.2, every run): the expiry timer invalidates the import only when
-  // it finds it by the token's subject — a literal stream import (a) and a service import without
-  // local_subject (c). There, 1.5 s after exp nothing flows over fresh or pinned connections and
-  // INFO lists the import with `invalid: true`. For the wildcard token (b) and the service import
-  // with local_subject (d) the lookup misses: messages keep flowing (fresh and pinned connections)
-  // and INFO still says `invalid: false`, although the token has expired.
-  it("a. server: literal stream import stops at exp (fresh + pinned connection), INFO invalid", () => {
-    const o = obs.get("a")!;
-    expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({ flowNew: false, flowOld: false, info: "invalid" });
-  });
-
-  it("b. server QUIRK (since the 2.12.12/2.14.3 fix): wildcard-token stream import keeps flowing after exp", () => {
-    const o = obs.get("b")!;
-    // Before that fix the expiry timer invalidated the exporter's first stream import whatever its
-    // subject (right here, as there is one); since, it looks the import up by the token's subject,
-    // which a wildcard token never equals. Measured: 2.9.10 stops the flow, 2.15.2 does not.
-    const stops = lookupBySubjectOnlySince(server!.version) === false;
-    const expected = stops ? { flowNew: false, flowOld: false, info: "invalid" } : { flowNew: true, flowOld: true, info: "valid" };
-    expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual(expected);
-  });
-
-  it("c. server: service import without local subject stops at exp, INFO invalid", () => {
-    const o = obs.get("c")!;
-    expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({ flowNew: false, flowOld: false, info: "invalid" });
-  });
-
-  it("d. server QUIRK: service import with local_subject keeps flowing after exp, INFO still valid", () => {
-    const o = obs.get("d")!;
-    expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({ flowNew: true, flowOld: true, info: "valid" });
-  });
-
-  describe("e. stream, token not yet valid", () => {
-    it("engine: activation_not_yet_valid before nbf, active after", () => {
-      const o = obs.get("e")!;
-      timingHeld(o);
-      expect(o.before.engine).toEqual({ status: "inactive", cause: "activation_not_yet_valid" });
-      expect(o.after.engine).toEqual({ status: "active", cause: null });
-      expect(o.repushSame!.engine).toEqual({ status: "active", cause: null });
-      expect(o.repushNew!.engine).toEqual({ status: "active", cause: null });
-    });
-
-    // OBSERVED (v2.15.2, every run): the import is rejected at load (declared in decoded_jwt,
-    // absent from INFO imports) and nothing flows; after nbf it is STILL absent and nothing flows
-    // (the server never re-evaluates it). Pushing the very same importer JWT again is answered
-    // "jwt updated" but changes nothing: the full resolver's store (server/dirstore.go saveIfNewer,
-    // read on nats-server main) drops a JWT whose jti equals the stored one, so the account is
-    // never updated. Only a RE-ISSUED
-    // importer JWT (same claims, new iat → new jti) re-applies the claims; then messages flow over
-    // fresh AND pinned connections and INFO lists the import as valid.
-    it("server QUIRK: not re-enabled when nbf passes, nor by re-pushing the same JWT; a re-issued JWT does it", () => {
-      const o = obs.get("e")!;
-      expect({ flowNew: o.before.flowNew, flowOld: o.before.flowOld, info: o.before.info, declared: o.before.declared }).toEqual({
-        flowNew: false,
-        flowOld: false,
-        info: "absent",
-        declared: true,
+    describe("e. stream, token not yet valid", () => {
+      it("engine: activation_not_yet_valid before nbf, active after", () => {
+        const o = obs.get("e")!;
+        timingHeld(o);
+        expect(o.before.engine).toEqual({ status: "inactive", cause: "activation_not_yet_valid" });
+        expect(o.after.engine).toEqual({ status: "active", cause: null });
+        expect(o.repushSame!.engine).toEqual({ status: "active", cause: null });
+        expect(o.repushNew!.engine).toEqual({ status: "active", cause: null });
       });
-      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({ flowNew: false, flowOld: false, info: "absent" });
-      const same = o.repushSame!;
-      expect({ pushOk: same.pushOk, flowNew: same.flowNew, flowOld: same.flowOld, info: same.info }).toEqual({ pushOk: true, flowNew: false, flowOld: false, info: "absent" });
-      const fresh = o.repushNew!;
-      expect({ pushOk: fresh.pushOk, flowNew: fresh.flowNew, flowOld: fresh.flowOld, info: fresh.info }).toEqual({ pushOk: true, flowNew: true, flowOld: true, info: "valid" });
+
+      // OBSERVED (v2.15.2, every run): the import is rejected at load (declared in decoded_jwt,
+      // absent from INFO imports) and nothing flows; after nbf it is STILL absent and nothing flows
+      // (the server never re-evaluates it). Pushing the very same importer JWT again is answered
+      // "jwt updated" but changes nothing: the full resolver's store (server/dirstore.go saveIfNewer,
+      // read on nats-server main) drops a JWT whose jti equals the stored one, so the account is
+      // never updated. Only a RE-ISSUED
+      // importer JWT (same claims, new iat → new jti) re-applies the claims; then messages flow over
+      // fresh AND pinned connections and INFO lists the import as valid.
+      it("server QUIRK: not re-enabled when nbf passes, nor by re-pushing the same JWT; a re-issued JWT does it", () => {
+        const o = obs.get("e")!;
+        expect({
+          flowNew: o.before.flowNew,
+          flowOld: o.before.flowOld,
+          info: o.before.info,
+          declared: o.before.declared,
+        }).toEqual({
+          flowNew: false,
+          flowOld: false,
+          info: "absent",
+          declared: true,
+        });
+        expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
+          flowNew: false,
+          flowOld: false,
+          info: "absent",
+        });
+        const same = o.repushSame!;
+        expect({ pushOk: same.pushOk, flowNew: same.flowNew, flowOld: same.flowOld, info: same.info }).toEqual({
+          pushOk: true,
+          flowNew: false,
+          flowOld: false,
+          info: "absent",
+        });
+        const fresh = o.repushNew!;
+        expect({ pushOk: fresh.pushOk, flowNew: fresh.flowNew, flowOld: fresh.flowOld, info: fresh.info }).toEqual({
+          pushOk: true,
+          flowNew: true,
+          flowOld: true,
+          info: "valid",
+        });
+      });
     });
-  });
-});
+  },
+);

@@ -46,7 +46,9 @@ class EventLog {
       const item = { at: Date.now(), event: msg.json<ImportEvent>() };
       this.events.push(item);
       const index = this.events.length - 1;
-      this.waiters = this.waiters.filter((w) => (index >= w.from && w.pred(item.event) ? (w.resolve(item), false) : true));
+      this.waiters = this.waiters.filter((w) =>
+        index >= w.from && w.pred(item.event) ? (w.resolve(item), false) : true,
+      );
     };
   }
   mark(): number {
@@ -60,14 +62,24 @@ class EventLog {
     const seen = this.since(mark).find((e) => pred(e.event));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; saw ${JSON.stringify(this.since(mark).map((e) => key(e.event)))}`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching event within ${timeoutMs} ms; saw ${JSON.stringify(this.since(mark).map((e) => key(e.event)))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({ pred, from: mark, resolve: (e) => (clearTimeout(t), resolve(e)) });
     });
   }
   /** Once `app` has settled and all it published has reached `collector`: the events from `mark` on, as sorted keys. */
   async settledSince(mark: number, app: InsightsApp, collector: NatsConnection): Promise<string[]> {
     await caughtUp(app, collector);
-    return this.since(mark).map((e) => key(e.event)).sort();
+    return this.since(mark)
+      .map((e) => key(e.event))
+      .sort();
   }
 }
 
@@ -85,11 +97,15 @@ async function aResyncAfter(app: InsightsApp, timeoutMs: number): Promise<void> 
   const last = () => app.metrics.snapshot().last_resync as string | null;
   const before = last();
   const finished = new Set<string>();
-  await until("a whole resync to run", () => {
-    const t = last();
-    if (t !== null && t !== before) finished.add(t);
-    return finished.size >= 2;
-  }, timeoutMs);
+  await until(
+    "a whole resync to run",
+    () => {
+      const t = last();
+      if (t !== null && t !== before) finished.add(t);
+      return finished.size >= 2;
+    },
+    timeoutMs,
+  );
 }
 
 async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
@@ -136,7 +152,11 @@ function exportsOf(withPub: boolean) {
   ];
 }
 
-async function startService(op: TestOperator, urls: string[], flags: string[] = []): Promise<{ app: InsightsApp; dir: string }> {
+async function startService(
+  op: TestOperator,
+  urls: string[],
+  flags: string[] = [],
+): Promise<{ app: InsightsApp; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "insights-faults-"));
   const creds = join(dir, "sys.creds");
   writeFileSync(creds, await op.system.userCreds());
@@ -163,9 +183,17 @@ async function setUp(opts: {
   try {
     await cluster.pushAll(0, [exporter, importer, ...(opts.accounts ? await opts.accounts(op) : [])]);
     // Every node stores the deployment before the service starts.
-    await until("every node to store the deployment", () => cluster.servers.every((_, i) => cluster.storedJwt(i, importer.id) === importer.jwt), 5000);
+    await until(
+      "every node to store the deployment",
+      () => cluster.servers.every((_, i) => cluster.storedJwt(i, importer.id) === importer.jwt),
+      5000,
+    );
     const collectorNode = opts.collectorNode?.(cluster) ?? 0;
-    const collector = await cluster.connect(collectorNode, op.system, { reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    const collector = await cluster.connect(collectorNode, op.system, {
+      reconnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 50,
+    });
     undo.push(() => collector.close());
     const events = new EventLog(collector.subscribe("insights.events.imports.>"));
     await collector.flush();
@@ -218,7 +246,11 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       await cluster.start(0);
       const restarted = Date.now();
 
-      const reconnect = await until("the service to reconnect", () => status.find((s) => s.type === "reconnect" && s.at >= restarted), 8000);
+      const reconnect = await until(
+        "the service to reconnect",
+        () => status.find((s) => s.type === "reconnect" && s.at >= restarted),
+        8000,
+      );
       const e = await events.next(broken, 5000, m0);
       log("a:", { reconnectAfterRestartMs: reconnect.at - restarted, eventAfterReconnectMs: e.at - reconnect.at });
       expect(e.at - reconnect.at).toBeLessThan(3000);
@@ -227,7 +259,10 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
 
       expect(await events.settledSince(m0, app, collector)).toEqual(["IMP pub.x inactive export_not_found"]);
       const reply = await check(collector, { account: "IMP" });
-      expect(reply.imports.map((d) => `${d.subject} ${d.status} ${d.cause ?? "none"}`).sort()).toEqual(["keep.x active none", "pub.x inactive export_not_found"]);
+      expect(reply.imports.map((d) => `${d.subject} ${d.status} ${d.cause ?? "none"}`).sort()).toEqual([
+        "keep.x active none",
+        "pub.x inactive export_not_found",
+      ]);
     }, 30_000);
   });
 
@@ -317,9 +352,17 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       // The service's whole confirmation goes unanswered (every LOOKUP it makes), then the resync it
       // falls back on fails too: the fault lasts through every path that could give a verdict.
       const lookup = `$SYS.REQ.ACCOUNT.${exporter.id}.CLAIMS.LOOKUP`;
-      await until("every confirming LOOKUP to be sent", () => proxy.published.filter((p) => p.at >= t0 && p.subject === lookup).length >= CONFIRM_DELAYS_MS.length, 15_000);
+      await until(
+        "every confirming LOOKUP to be sent",
+        () => proxy.published.filter((p) => p.at >= t0 && p.subject === lookup).length >= CONFIRM_DELAYS_MS.length,
+        15_000,
+      );
       const failures = app.metrics.snapshot().resync_failures as number;
-      await until("a resync to fail for want of replies", () => (app.metrics.snapshot().resync_failures as number) > failures, 15_000);
+      await until(
+        "a resync to fail for want of replies",
+        () => (app.metrics.snapshot().resync_failures as number) > failures,
+        15_000,
+      );
       proxy.drop = "none";
       const cleared = Date.now();
       log("c1: replies dropped", proxy.dropped);
@@ -329,7 +372,10 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       expect(await events.settledSince(m0, app, collector)).toEqual(["IMP pub.x inactive export_not_found"]);
       expect(e.at - cleared).toBeLessThan(5000);
       const reply = await check(collector, { account: "IMP" });
-      expect(reply.imports.map((d) => `${d.subject} ${d.status} ${d.cause ?? "none"}`).sort()).toEqual(["keep.x active none", "pub.x inactive export_not_found"]);
+      expect(reply.imports.map((d) => `${d.subject} ${d.status} ${d.cause ?? "none"}`).sort()).toEqual([
+        "keep.x active none",
+        "pub.x inactive export_not_found",
+      ]);
     }, 30_000);
 
     it("a push while the service's node is paused (SIGSTOP): exactly one event after it resumes", async () => {
@@ -343,8 +389,16 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
         expect((await cluster.push(1, fix)).ok).toBe(true);
         // The pause lasts until the rest of the cluster has the fix and the service has asked its
         // frozen node for something (an epoch resync's PACK) that cannot be answered.
-        await until("the running nodes to store the fix", () => cluster.storedJwt(1, exporter.id) === fix && cluster.storedJwt(2, exporter.id) === fix, 10_000);
-        await until("the service to ask its paused node", () => proxy.published.some((p) => p.at >= paused && p.subject === "$SYS.REQ.CLAIMS.PACK"), 10_000);
+        await until(
+          "the running nodes to store the fix",
+          () => cluster.storedJwt(1, exporter.id) === fix && cluster.storedJwt(2, exporter.id) === fix,
+          10_000,
+        );
+        await until(
+          "the service to ask its paused node",
+          () => proxy.published.some((p) => p.at >= paused && p.subject === "$SYS.REQ.CLAIMS.PACK"),
+          10_000,
+        );
       } finally {
         cluster.resume(0);
         resumed = Date.now();
@@ -381,22 +435,37 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       const m0 = events.mark();
       // The service hears nothing from here on, and does not know it; wait for an epoch resync to ask for the PACK.
       proxy.drop = "all";
-      await until("an epoch resync to send CLAIMS.PACK", () => proxy.published.some((p) => p.at >= t0 && p.subject === "$SYS.REQ.CLAIMS.PACK"), 5000);
+      await until(
+        "an epoch resync to send CLAIMS.PACK",
+        () => proxy.published.some((p) => p.at >= t0 && p.subject === "$SYS.REQ.CLAIMS.PACK"),
+        5000,
+      );
       const jwt = await exporter.reissue({ exports: exportsOf(false) });
       const pushed = Date.now();
       expect((await cluster.push(0, jwt)).ok).toBe(true);
       // The push reached the service's connection and was lost; a marker the service sends after
       // that arrives after anything it published before: nothing.
-      await until("the push to the service to be lost", () => proxy.droppedMessages.some((m) => m.at >= pushed && m.subject.endsWith("CLAIMS.UPDATE")), 5000);
+      await until(
+        "the push to the service to be lost",
+        () => proxy.droppedMessages.some((m) => m.at >= pushed && m.subject.endsWith("CLAIMS.UPDATE")),
+        5000,
+      );
       await markerThrough(app.nc, collector);
       expect(events.since(m0)).toEqual([]);
       // The connection breaks; the service reconnects (through the proxy, which now passes everything).
       proxy.drop = "none";
       proxy.disconnect();
       const cut = Date.now();
-      const reconnect = await until("the service to reconnect", () => status.find((s) => s.type === "reconnect" && s.at >= cut), 8000);
+      const reconnect = await until(
+        "the service to reconnect",
+        () => status.find((s) => s.type === "reconnect" && s.at >= cut),
+        8000,
+      );
       const e = await events.next(broken, 6000, m0).catch((err: Error) => err);
-      log("c reconnect:", { reconnectAfterCutMs: reconnect.at - cut, eventAfterReconnectMs: e instanceof Error ? null : e.at - reconnect.at });
+      log("c reconnect:", {
+        reconnectAfterCutMs: reconnect.at - cut,
+        eventAfterReconnectMs: e instanceof Error ? null : e.at - reconnect.at,
+      });
       if (e instanceof Error) throw e;
       expect(e.at - reconnect.at).toBeLessThan(3000);
       expect(await events.settledSince(m0, app, collector)).toEqual(["IMP pub.x inactive export_not_found"]);
@@ -415,8 +484,12 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
         accounts: async (op) => {
           // SRC is never pushed before the service starts; EARLY imports from it.
           source = await op.account("SRC", { exports: [{ name: "s", subject: "src.>", type: "stream" }] });
-          early = await op.account("EARLY", { imports: [{ name: "a", account: source.id, subject: "src.a", type: "stream" }] });
-          late = await op.account("LATE", { imports: [{ name: "b", account: source.id, subject: "src.b", type: "stream" }] });
+          early = await op.account("EARLY", {
+            imports: [{ name: "a", account: source.id, subject: "src.a", type: "stream" }],
+          });
+          late = await op.account("LATE", {
+            imports: [{ name: "b", account: source.id, subject: "src.b", type: "stream" }],
+          });
           return [early];
         },
       });
@@ -426,7 +499,10 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
     it("importers of a never-pushed account are source_account_not_found; pushing it gives exactly one recovery each", async () => {
       const { cluster, app, collector, events } = h;
       const atStart = await events.next((e) => e.account_name === "EARLY", 3000);
-      expect([key(atStart.event), atStart.event.previous_status]).toEqual(["EARLY src.a inactive source_account_not_found", null]);
+      expect([key(atStart.event), atStart.event.previous_status]).toEqual([
+        "EARLY src.a inactive source_account_not_found",
+        null,
+      ]);
 
       const m0 = events.mark();
       expect((await cluster.push(0, late.jwt)).ok).toBe(true);
@@ -438,7 +514,10 @@ describe.skipIf(!toolPath("nats-server"))("faults: the live service against real
       expect((await cluster.push(0, source.jwt)).ok).toBe(true);
       await events.next((e) => e.account_name === "EARLY" && e.status === "active", 3000, m1);
       await events.next((e) => e.account_name === "LATE" && e.status === "active", 3000, m1);
-      expect(await events.settledSince(m1, app, collector)).toEqual(["EARLY src.a active none", "LATE src.b active none"]);
+      expect(await events.settledSince(m1, app, collector)).toEqual([
+        "EARLY src.a active none",
+        "LATE src.b active none",
+      ]);
       for (const e of events.since(m1)) expect(e.event.previous_cause).toBe("source_account_not_found");
 
       // The server agrees: messages cross both imports now.

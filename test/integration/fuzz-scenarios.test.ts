@@ -23,7 +23,11 @@ describe.skipIf(!toolPath("nats-server"))("fuzz scenarios replayed on a real nat
   it("every scenario file is fixed or belongs to a documented open class", () => {
     for (const { file, s } of scenarios) {
       expect(["fixed", "open"], file).toContain(s.status);
-      if (s.status === "open") expect(OPEN_CLASSES.map((c) => c.id), file).toContain(s.open_class);
+      if (s.status === "open")
+        expect(
+          OPEN_CLASSES.map((c) => c.id),
+          file,
+        ).toContain(s.open_class);
     }
     for (const c of OPEN_CLASSES) expect(files, c.id).toContain(c.scenario);
   });
@@ -32,7 +36,11 @@ describe.skipIf(!toolPath("nats-server"))("fuzz scenarios replayed on a real nat
     "%s",
     async (_file, s) => {
       const judgedLive = s.judge === "live";
-      const result = await runDeployment(s.deployment, s.seed, { nodes: s.nodes, live: judgedLive, windowMs: s.nodes > 1 ? 2_000 : 1_200 });
+      const result = await runDeployment(s.deployment, s.seed, {
+        nodes: s.nodes,
+        live: judgedLive,
+        windowMs: s.nodes > 1 ? 2_000 : 1_200,
+      });
       const outcome = result.imports.find((o) => o.account === s.target.account && o.imp.name === s.target.name)!;
       const flows = outcome.truth.map((t) => t.flows);
       const judged = judgedLive ? outcome.live! : outcome.engine;
@@ -45,8 +53,11 @@ describe.skipIf(!toolPath("nats-server"))("fuzz scenarios replayed on a real nat
         // Still open: the server does what was recorded, and the documented class still covers it.
         expect(flows).toEqual(flows.map(() => s.flows));
         // A fix made elsewhere must not break the suite: it is reported here, to be marked "fixed".
-        const open = result.disagreements.filter((d) => d.account === s.target.account && d.imp.name === s.target.name && d.judge === s.judge);
-        if (open.length === 0) console.warn(`fuzz scenario ${s.name} now agrees with the server: mark it "fixed" and drop its open class`);
+        const open = result.disagreements.filter(
+          (d) => d.account === s.target.account && d.imp.name === s.target.name && d.judge === s.judge,
+        );
+        if (open.length === 0)
+          console.warn(`fuzz scenario ${s.name} now agrees with the server: mark it "fixed" and drop its open class`);
         const cls = OPEN_CLASSES.find((c) => c.id === s.open_class)!;
         expect(open.every((d) => cls.matches(d, s.deployment))).toBe(true);
       }

@@ -27,14 +27,32 @@ describe.skipIf(!toolPath("nats-server"))("bounded differential fuzz against a r
     "%s seed %i: no unexplained disagreement",
     async (_kind, seed) => {
       console.log(`fuzz seed ${seed} (npm run fuzz -- --seed ${seed} --seconds ${SECONDS_PER_SEED})`);
-      const report = await fuzz({ seed, seconds: SECONDS_PER_SEED, cluster: false, clusterShare: 0.2, live: true, outDir: out, shrinkTries: 1 });
+      const report = await fuzz({
+        seed,
+        seconds: SECONDS_PER_SEED,
+        cluster: false,
+        clusterShare: 0.2,
+        live: true,
+        outDir: out,
+        shrinkTries: 1,
+      });
       console.log(
         `fuzz seed ${seed}, nats-server ${report.server_version}: ${report.deployments} deployments, ${report.imports} imports, ` +
           `${report.disagreements.length} disagreements (${report.disagreements.filter((d) => d.open_class).length} of open classes)`,
       );
       expect(report.deployments).toBeGreaterThan(0);
-      const unexplained = report.disagreements.filter((d: ReportedDisagreement) => !d.open_class && d.reproduced !== false);
-      expect(unexplained.map((d) => ({ seed: d.deployment_seed, judge: d.judge, import: d.import, truth: d.truth, verdict: d.verdict }))).toEqual([]);
+      const unexplained = report.disagreements.filter(
+        (d: ReportedDisagreement) => !d.open_class && d.reproduced !== false,
+      );
+      expect(
+        unexplained.map((d) => ({
+          seed: d.deployment_seed,
+          judge: d.judge,
+          import: d.import,
+          truth: d.truth,
+          verdict: d.verdict,
+        })),
+      ).toEqual([]);
     },
     SECONDS_PER_SEED * 1000 + 20_000,
   );

@@ -48,9 +48,24 @@ beforeAll(async () => {
     ],
   });
   const shipping = await op.account("SHIPPING");
-  await shipping.reissue({ imports: [{ name: "soon", account: orders.id, subject: "secret.ship", type: "stream", token: await activation(orders, shipping.id, "secret.ship", "stream", { exp: nowSec() + 3600 }) }] });
+  await shipping.reissue({
+    imports: [
+      {
+        name: "soon",
+        account: orders.id,
+        subject: "secret.ship",
+        type: "stream",
+        token: await activation(orders, shipping.id, "secret.ship", "stream", { exp: nowSec() + 3600 }),
+      },
+    ],
+  });
   const analytics = await op.account("ANALYTICS");
-  await analytics.reissue({ imports: [{ name: "gone", account: orders.id, subject: "nothing.here", type: "stream" }, { name: "bill", account: billing.id, subject: "bill.>", type: "stream" }] });
+  await analytics.reissue({
+    imports: [
+      { name: "gone", account: orders.id, subject: "nothing.here", type: "stream" },
+      { name: "bill", account: billing.id, subject: "bill.>", type: "stream" },
+    ],
+  });
   evil = await op.account(HOSTILE);
   await evil.reissue({ imports: [{ name: HOSTILE, account: orders.id, subject: "orders.>", type: "stream" }] });
   lonely = await op.account("LONELY");
@@ -94,7 +109,12 @@ describe.skipIf(!hasChromium())("the graph page in headless Chromium", () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([pathToFileURL(page).href]); // nothing fetched: no CDN, works offline
 
-    const onPage = await tab.$$eval("g.node", (nodes) => (nodes as unknown as DomElement[]).map((n) => [n.getAttribute("data-account"), n.querySelector("text")?.textContent ?? null]));
+    const onPage = await tab.$$eval("g.node", (nodes) =>
+      (nodes as unknown as DomElement[]).map((n) => [
+        n.getAttribute("data-account"),
+        n.querySelector("text")?.textContent ?? null,
+      ]),
+    );
     expect(onPage.sort()).toEqual(accounts.map((a) => [a.id, a.name]).sort());
     expect(onPage.map(([id]) => id)).not.toContain(lonely.id);
 
@@ -102,7 +122,9 @@ describe.skipIf(!hasChromium())("the graph page in headless Chromium", () => {
       (gs as unknown as DomElement[]).map((g) => ({
         status: g.getAttribute("data-status"),
         cause: g.getAttribute("data-cause"),
-        stroke: (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(g.querySelector("path.line")).stroke,
+        stroke: (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(
+          g.querySelector("path.line"),
+        ).stroke,
       })),
     );
     expect(edges).toHaveLength(6);
@@ -110,11 +132,20 @@ describe.skipIf(!hasChromium())("the graph page in headless Chromium", () => {
     expect(strokes("inactive")).toEqual(new Set(["rgb(255, 0, 0)"]));
     expect(strokes("warning")).toEqual(new Set(["rgb(255, 165, 0)"]));
     expect([...strokes("active")].some((s) => s === "rgb(255, 0, 0)")).toBe(false);
-    expect(edges.filter((e) => e.status === "inactive").map((e) => e.cause).sort()).toEqual(["export_not_found", "export_not_found", "missing_activation_token"]);
+    expect(
+      edges
+        .filter((e) => e.status === "inactive")
+        .map((e) => e.cause)
+        .sort(),
+    ).toEqual(["export_not_found", "export_not_found", "missing_activation_token"]);
 
     // The pointer on the middle of the arrow itself (its bounding box's centre may be off it).
     const middle = await tab.$eval('g.edge[data-cause="missing_activation_token"] path.hit', (path) => {
-      type Geometry = { getTotalLength(): number; getPointAtLength(n: number): { x: number; y: number }; getScreenCTM(): { a: number; d: number; e: number; f: number } };
+      type Geometry = {
+        getTotalLength(): number;
+        getPointAtLength(n: number): { x: number; y: number };
+        getScreenCTM(): { a: number; d: number; e: number; f: number };
+      };
       const p = path as unknown as Geometry;
       const at = p.getPointAtLength(p.getTotalLength() / 2);
       const m = p.getScreenCTM();
@@ -153,21 +184,40 @@ describe("the graph as DOT and Mermaid", () => {
     return r.stdout;
   };
 
-  it.skipIf(!hasGraphviz())("Graphviz reads the DOT: one node per account, one edge per import, red inactive and orange warnings", async () => {
-    const dot = await graphOf("dot");
-    const stdout = execFileSync("dot", ["-Tjson"], { input: dot, encoding: "utf8" });
-    const laid = JSON.parse(stdout) as { objects?: { name: string; label: string }[]; edges?: { tail: number; head: number; color?: string; label: string }[] };
-    const nodes = laid.objects ?? [];
-    expect(nodes.map((n) => [n.name, n.label]).sort()).toEqual(accounts.map((a) => [a.id, a.name]).sort());
-    const edges = laid.edges ?? [];
-    expect(edges).toHaveLength(6);
-    const red = edges.filter((e) => e.color === "red").map((e) => e.label);
-    expect(red.sort()).toEqual(["stream nothing.here (export_not_found)", "stream secret.x (missing_activation_token)", "stream bill.> (export_not_found)"].sort());
-    expect(edges.filter((e) => e.color === "orange").map((e) => e.label)).toEqual(["stream secret.ship (activation_expiring_soon)"]);
-    // A name made to break out of its quotes is one label, as it was written.
-    const hostile = JSON.parse(execFileSync("dot", ["-Tjson"], { input: (await runMain(["graph", "--jwt-dir", hostileDir])).stdout, encoding: "utf8" })) as { objects?: { label: string }[] };
-    expect((hostile.objects ?? []).map((n) => n.label).sort()).toEqual([HOSTILE, "ORDERS"].sort());
-  });
+  it.skipIf(!hasGraphviz())(
+    "Graphviz reads the DOT: one node per account, one edge per import, red inactive and orange warnings",
+    async () => {
+      const dot = await graphOf("dot");
+      const stdout = execFileSync("dot", ["-Tjson"], { input: dot, encoding: "utf8" });
+      const laid = JSON.parse(stdout) as {
+        objects?: { name: string; label: string }[];
+        edges?: { tail: number; head: number; color?: string; label: string }[];
+      };
+      const nodes = laid.objects ?? [];
+      expect(nodes.map((n) => [n.name, n.label]).sort()).toEqual(accounts.map((a) => [a.id, a.name]).sort());
+      const edges = laid.edges ?? [];
+      expect(edges).toHaveLength(6);
+      const red = edges.filter((e) => e.color === "red").map((e) => e.label);
+      expect(red.sort()).toEqual(
+        [
+          "stream nothing.here (export_not_found)",
+          "stream secret.x (missing_activation_token)",
+          "stream bill.> (export_not_found)",
+        ].sort(),
+      );
+      expect(edges.filter((e) => e.color === "orange").map((e) => e.label)).toEqual([
+        "stream secret.ship (activation_expiring_soon)",
+      ]);
+      // A name made to break out of its quotes is one label, as it was written.
+      const hostile = JSON.parse(
+        execFileSync("dot", ["-Tjson"], {
+          input: (await runMain(["graph", "--jwt-dir", hostileDir])).stdout,
+          encoding: "utf8",
+        }),
+      ) as { objects?: { label: string }[] };
+      expect((hostile.objects ?? []).map((n) => n.label).sort()).toEqual([HOSTILE, "ORDERS"].sort());
+    },
+  );
 
   it("the Mermaid names every account once and colours each broken import", async () => {
     const mermaid = await graphOf("mermaid");
@@ -175,7 +225,9 @@ describe("the graph as DOT and Mermaid", () => {
     expect(nodeLines).toHaveLength(accounts.length);
     const hostile = await runMain(["graph", "--jwt-dir", hostileDir, "--format", "mermaid"]);
     expect(hostile.stdout).not.toMatch(/[<>"]img|onerror="/);
-    expect(hostile.stdout).toContain("#34;#62;#60;img src#61;x onerror#61;#34;window.__pwned#61;1#34;#62; #38; #60;/script#62;");
+    expect(hostile.stdout).toContain(
+      "#34;#62;#60;img src#61;x onerror#61;#34;window.__pwned#61;1#34;#62; #38; #60;/script#62;",
+    );
     expect(mermaid.split("\n").filter((l) => l.includes("-->") || l.includes("-.->"))).toHaveLength(6);
     expect(mermaid.match(/linkStyle \d+ stroke:red/g)).toHaveLength(3);
   });

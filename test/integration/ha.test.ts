@@ -42,13 +42,26 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
   const start = async () => {
     // Each instance on its own node (nats.js shuffles a list of servers, so give it one).
     const urls = cluster.url(next++ % 3);
-    const args = ["--nats-url", urls, "--creds", join(dir, "sys.creds"), "--state-creds", join(dir, "state.creds"), "--state-replicas", "3", "--epoch", "60"];
+    const args = [
+      "--nats-url",
+      urls,
+      "--creds",
+      join(dir, "sys.creds"),
+      "--state-creds",
+      join(dir, "state.creds"),
+      "--state-replicas",
+      "3",
+      "--epoch",
+      "60",
+    ];
     const app = await InsightsApp.start(loadConfig(args, {}), createLogger("silent"));
     apps.push(app);
     return app;
   };
-  const count = (subject: string, cause: string | null) => events.filter((e) => e.subject === subject && e.cause === cause).length;
-  const verdictOf = (app: InsightsApp, subject: string) => app.diagnoses().find((d) => d.account === importer.id && d.subject === subject);
+  const count = (subject: string, cause: string | null) =>
+    events.filter((e) => e.subject === subject && e.cause === cause).length;
+  const verdictOf = (app: InsightsApp, subject: string) =>
+    app.diagnoses().find((d) => d.account === importer.id && d.subject === subject);
   /**
    * Every running instance holds this verdict for IMP's import of `subject` (or no longer has the
    * import: "removed"), so each has heard the change and decided whether to publish it, and what
@@ -56,7 +69,9 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
    */
   const allDecided = async (subject: string, verdict: string | null) => {
     for (const [i, app] of apps.entries()) {
-      await until(`instance ${i} to hold ${subject} ${verdict}`, () => (verdict === "removed" ? !verdictOf(app, subject) : verdictOf(app, subject)?.cause === verdict));
+      await until(`instance ${i} to hold ${subject} ${verdict}`, () =>
+        verdict === "removed" ? !verdictOf(app, subject) : verdictOf(app, subject)?.cause === verdict,
+      );
     }
     await allCaughtUp(apps, sys);
   };
@@ -73,8 +88,15 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     op = await TestOperator.create();
     dir = mkdtempSync(join(tmpdir(), "ha-"));
     cluster = await startCluster(op, { nodes: 3, jetstream: true });
-    const state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } });
-    exporter = await op.account("EXP", { exports: [{ name: "a", subject: "a.>", type: "stream" }, { name: "b", subject: "b.>", type: "stream" }] });
+    const state = await op.account("STATE", {
+      limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 },
+    });
+    exporter = await op.account("EXP", {
+      exports: [
+        { name: "a", subject: "a.>", type: "stream" },
+        { name: "b", subject: "b.>", type: "stream" },
+      ],
+    });
     importer = await op.account("IMP", {
       imports: [
         { name: "a", account: exporter.id, subject: "a.1", type: "stream" },
@@ -86,7 +108,9 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
     writeFileSync(join(dir, "state.creds"), await state.userCreds());
     sys = await cluster.connect(2);
-    sys.subscribe("insights.events.imports.>", { callback: (_e: unknown, m: Msg) => void events.push(m.json<ImportEvent>()) });
+    sys.subscribe("insights.events.imports.>", {
+      callback: (_e: unknown, m: Msg) => void events.push(m.json<ImportEvent>()),
+    });
     await sys.flush();
     for (let i = 0; i < 3; i++) await start();
   }, 90_000);
@@ -121,7 +145,10 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
   it("loses no change when an instance dies", async () => {
     const victim = apps.shift()!;
     await victim.nc.close(); // no drain, no goodbye: as if killed
-    await setExports([{ name: "a", subject: "a.>", type: "stream" }, { name: "b", subject: "b.>", type: "stream" }]);
+    await setExports([
+      { name: "a", subject: "a.>", type: "stream" },
+      { name: "b", subject: "b.>", type: "stream" },
+    ]);
     await breakAndWait("a.1", null);
     expect(count("a.1", null)).toBe(1);
     await victim.stop().catch(() => {});
@@ -145,7 +172,9 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     expect((await cluster.push(1, importer.jwt)).ok).toBe(true);
     await until("a removal event", () => events.some((e) => e.removed));
     await allDecided("c.1", "removed");
-    expect(events.slice(before).map((e) => `${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual(["c.1 inactive export_not_found import_removed"]);
+    expect(events.slice(before).map((e) => `${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual([
+      "c.1 inactive export_not_found import_removed",
+    ]);
   });
 
   it("publishes the removal of an import that disappeared while no instance ran, once", async () => {
@@ -157,8 +186,8 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
     await start();
     await until("a removal event", () => events.slice(before).some((e) => e.removed));
     await allDecided("b.1", "removed");
-    expect(events.slice(before).map((e) => `${e.account_name} ${e.subject} ${e.status} ${e.cause} ${e.removed}`)).toEqual([
-      "IMP b.1 inactive export_not_found import_removed",
-    ]);
+    expect(
+      events.slice(before).map((e) => `${e.account_name} ${e.subject} ${e.status} ${e.cause} ${e.removed}`),
+    ).toEqual(["IMP b.1 inactive export_not_found import_removed"]);
   });
 });

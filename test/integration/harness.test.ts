@@ -108,9 +108,7 @@ describe.skipIf(!haveServer)(`harness: real nats-server in operator mode (${harn
       imports: [{ name: "echo", subject: "svc.echo.a", account: svcExp.id, type: "service" }],
     });
     svcImpMapped = await op.account("SVC_IMP_MAPPED", {
-      imports: [
-        { name: "echo", subject: "svc.echo.b", account: svcExp.id, type: "service", local_subject: "my.echo" },
-      ],
+      imports: [{ name: "echo", subject: "svc.echo.b", account: svcExp.id, type: "service", local_subject: "my.echo" }],
     });
 
     server = await startServer(op);

@@ -47,7 +47,17 @@ describe.skipIf(!toolPath("nats-server"))("hostile input and least privilege", (
     server = await startServer(op);
     exporter = await op.account("EXP", { exports: [{ name: "o", subject: "o.>", type: "stream", token_req: true }] });
     importer = await op.account("IMP");
-    await importer.reissue({ imports: [{ name: "o", account: exporter.id, subject: "o.1", type: "stream", token: await activation(exporter, importer.id, "o.>", "stream") }] });
+    await importer.reissue({
+      imports: [
+        {
+          name: "o",
+          account: exporter.id,
+          subject: "o.1",
+          type: "stream",
+          token: await activation(exporter, importer.id, "o.>", "stream"),
+        },
+      ],
+    });
     await pushAll(server, [exporter, importer]);
 
     // The service's user: exactly the documented permissions.
@@ -64,8 +74,13 @@ describe.skipIf(!toolPath("nats-server"))("hostile input and least privilege", (
 
     sys = await connectSystem(server, op);
     sys.subscribe("insights.events.imports.>", { callback: (_e: unknown, m: Msg) => void published.push(m.string()) });
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logs.push(...chunk.toString().split("\n").filter(Boolean)), done()) });
-    app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", join(dir, "sys.creds")], {}), createLogger("info", sink));
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => (logs.push(...chunk.toString().split("\n").filter(Boolean)), done()),
+    });
+    app = await InsightsApp.start(
+      loadConfig(["--nats-url", server.url, "--creds", join(dir, "sys.creds")], {}),
+      createLogger("info", sink),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -84,7 +99,8 @@ describe.skipIf(!toolPath("nats-server"))("hostile input and least privilege", (
     await exporter.reissue(claims);
     await sys.request("$SYS.REQ.CLAIMS.UPDATE", exporter.jwt, { timeout: 3000 });
     const deadline = Date.now() + 3000;
-    while (!published.some((e) => e.includes("activation_revoked")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!published.some((e) => e.includes("activation_revoked")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(published).toContainEqual(expect.stringContaining("activation_revoked"));
     const stats = await sys.request("$SRV.STATS.insights", "", { timeout: 2000 });
     expect(stats.json<{ name: string }>().name).toBe("insights");
@@ -99,13 +115,23 @@ describe.skipIf(!toolPath("nats-server"))("hostile input and least privilege", (
     const oversized = "x".repeat(900_000);
     const forged = forgeSignature(importer.jwt);
     const userJwt = await encodeUser("u", createUser(), importer.key);
-    const mistyped = await signClaims({ sub: importer.id, nats: { type: "account", version: 2, imports: { evil: true } } }, op.key);
+    const mistyped = await signClaims(
+      { sub: importer.id, nats: { type: "account", version: 2, imports: { evil: true } } },
+      op.key,
+    );
     const bad = [garbage, truncated, oversized, forged, userJwt, mistyped];
-    const subjects = ["$SYS.REQ.CLAIMS.UPDATE", `$SYS.REQ.ACCOUNT.${importer.id}.CLAIMS.UPDATE`, `$SYS.ACCOUNT.${importer.id}.CLAIMS.UPDATE`];
+    const subjects = [
+      "$SYS.REQ.CLAIMS.UPDATE",
+      `$SYS.REQ.ACCOUNT.${importer.id}.CLAIMS.UPDATE`,
+      `$SYS.ACCOUNT.${importer.id}.CLAIMS.UPDATE`,
+    ];
     for (const subject of subjects) for (const jwt of bad) sys.publish(subject, jwt);
     // Delete requests the server would refuse: garbage, signed by an account, and by a trusted
     // operator key but not self-signed. Heard (the permission holds), logged, nothing removed.
-    const byAccount = await signClaims({ sub: importer.id, nats: { version: 2, accounts: [importer.id] } }, importer.key);
+    const byAccount = await signClaims(
+      { sub: importer.id, nats: { version: 2, accounts: [importer.id] } },
+      importer.key,
+    );
     const notSelfSigned = await signClaims({ sub: importer.id, nats: { version: 2, accounts: [importer.id] } }, op.key);
     for (const request of [garbage, byAccount, notSelfSigned]) sys.publish("$SYS.REQ.CLAIMS.DELETE", request);
     // A request after them on the same connection reaches the service after them: once it is
@@ -114,7 +140,9 @@ describe.skipIf(!toolPath("nats-server"))("hostile input and least privilege", (
     await app.settled();
     expect(await stateOf()).toEqual(before);
     expect(published.length).toBe(eventsBefore);
-    const warnings = logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40 && (l.msg.startsWith("pushed JWT") || l.msg.startsWith("delete request")));
+    const warnings = logs
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level === 40 && (l.msg.startsWith("pushed JWT") || l.msg.startsWith("delete request")));
     const reasons = warnings.map((w) => w.msg).filter((m) => m.startsWith("pushed JWT"));
     expect(new Set(reasons).size).toBe(reasons.length); // once per reason, however often it came
     expect(reasons.length).toBeGreaterThanOrEqual(4);
@@ -123,11 +151,13 @@ describe.skipIf(!toolPath("nats-server"))("hostile input and least privilege", (
     expect(reasons.join("\n")).toMatch(/not account claims \(user\)/);
     expect(reasons.join("\n")).toMatch(/nats\.imports is not an array/);
     const deleteReasons = warnings.map((w) => w.msg).filter((m) => m.startsWith("delete request"));
-    expect(deleteReasons.sort()).toEqual([
-      "delete request does not decode: expected 3 chunks",
-      "delete request is not self-signed",
-      `delete request is signed by ${importer.id}, not a trusted operator key`,
-    ].sort());
+    expect(deleteReasons.sort()).toEqual(
+      [
+        "delete request does not decode: expected 3 chunks",
+        "delete request is not self-signed",
+        `delete request is signed by ${importer.id}, not a trusted operator key`,
+      ].sort(),
+    );
   });
 
   it("bad requests get 400s and the service keeps answering", async () => {

@@ -47,7 +47,10 @@ describe.skipIf(!toolPath("nats-server"))("idle imports across a two-node cluste
     await cluster.pushAll(0, [exporter, importer]);
     dir = mkdtempSync(join(tmpdir(), "idle-"));
     writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
-    app = await InsightsApp.start(loadConfig(["--nats-url", cluster.url(0), "--creds", join(dir, "sys.creds")], {}), createLogger(process.env["TEST_LOG"] ?? "silent"));
+    app = await InsightsApp.start(
+      loadConfig(["--nats-url", cluster.url(0), "--creds", join(dir, "sys.creds")], {}),
+      createLogger(process.env["TEST_LOG"] ?? "silent"),
+    );
     sys = await cluster.connect(0);
   }, 90_000);
 
@@ -67,16 +70,26 @@ describe.skipIf(!toolPath("nats-server"))("idle imports across a two-node cluste
 
   async function askedIdle(): Promise<string[]> {
     const reply = await sys.request("insights.imports.check", JSON.stringify({ idle: true }), { timeout: 5000 });
-    return (reply.json<{ imports: { subject: string; local_subject: string | null }[] }>().imports.map((d) => d.local_subject ?? d.subject)).sort();
+    return reply
+      .json<{ imports: { subject: string; local_subject: string | null }[] }>()
+      .imports.map((d) => d.local_subject ?? d.subject)
+      .sort();
   }
 
   async function idleMetric(): Promise<Record<string, number>> {
     const { text } = await app.metrics.exposition();
-    return Object.fromEntries([...text.matchAll(/^insights_imports_idle\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    return Object.fromEntries(
+      [...text.matchAll(/^insights_imports_idle\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]),
+    );
   }
 
   it("without clients every import is idle, and still active", async () => {
-    expect(await idleNow()).toEqual({ "svc.a": ["active", "no_responders"], "lit.ping": ["active", "no_responders"], "ev.x": ["active", "no_subscribers"], "wild.>": ["active", "no_subscribers"] });
+    expect(await idleNow()).toEqual({
+      "svc.a": ["active", "no_responders"],
+      "lit.ping": ["active", "no_responders"],
+      "ev.x": ["active", "no_subscribers"],
+      "wild.>": ["active", "no_subscribers"],
+    });
     expect(await askedIdle()).toEqual(["ev.x", "lit.ping", "svc.a", "wild.>"]);
     expect(await idleMetric()).toEqual({ no_responders: 2, no_subscribers: 2 });
   });
@@ -95,11 +108,22 @@ describe.skipIf(!toolPath("nats-server"))("idle imports across a two-node cluste
       await responder.flush();
       await listener.flush();
       // The real server: a request on node 0 through the import reaches the responder on node 1 ...
-      await waitFor(async () => (await requester.request("svc.a", "", { timeout: 1000 }).then((m) => m.string(), () => null)) === "pong");
+      await waitFor(
+        async () =>
+          (await requester.request("svc.a", "", { timeout: 1000 }).then(
+            (m) => m.string(),
+            () => null,
+          )) === "pong",
+      );
       // ... and one through the import whose exporter has no responder finds none.
       await expect(requester.request("lit.ping", "", { timeout: 1000 })).rejects.toThrow(/503|no responders/i);
 
-      expect(await idleNow()).toEqual({ "svc.a": ["active", null], "lit.ping": ["active", "no_responders"], "ev.x": ["active", "no_subscribers"], "wild.>": ["active", null] });
+      expect(await idleNow()).toEqual({
+        "svc.a": ["active", null],
+        "lit.ping": ["active", "no_responders"],
+        "ev.x": ["active", "no_subscribers"],
+        "wild.>": ["active", null],
+      });
       expect(await askedIdle()).toEqual(["ev.x", "lit.ping"]);
       expect(await idleMetric()).toEqual({ no_responders: 1, no_subscribers: 1 });
     } finally {
@@ -108,7 +132,16 @@ describe.skipIf(!toolPath("nats-server"))("idle imports across a two-node cluste
       await requester.close();
     }
     // Gone from node 1 (its SUBSZ no longer lists them): idle again at the next cross-check.
-    await waitFor(async () => JSON.stringify(await idleNow()) === JSON.stringify({ "svc.a": ["active", "no_responders"], "lit.ping": ["active", "no_responders"], "ev.x": ["active", "no_subscribers"], "wild.>": ["active", "no_subscribers"] }));
+    await waitFor(
+      async () =>
+        JSON.stringify(await idleNow()) ===
+        JSON.stringify({
+          "svc.a": ["active", "no_responders"],
+          "lit.ping": ["active", "no_responders"],
+          "ev.x": ["active", "no_subscribers"],
+          "wild.>": ["active", "no_subscribers"],
+        }),
+    );
   }, 60_000);
 });
 

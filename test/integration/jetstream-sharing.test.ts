@@ -32,7 +32,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setUp(exports: object[], imports: (exporterId: string) => object[]): Promise<{ op: TestOperator; side: ImporterSide }> {
+async function setUp(
+  exports: object[],
+  imports: (exporterId: string) => object[],
+): Promise<{ op: TestOperator; side: ImporterSide }> {
   const op = await TestOperator.create();
   const exporter = await op.account("EXP", { limits: { ...JETSTREAM_LIMITS }, exports: exports as never });
   const importer = await op.account("IMP", { imports: imports(exporter.id) as never });
@@ -60,13 +63,21 @@ function importsOf(remediation: string[], exporterId: string): object[] {
       expect(opt("src-account")).toBe(exporterId);
       const subject = opt("remote-subject")!;
       const local = opt("local-subject");
-      return { name: subject, subject, account: exporterId, type: line.includes("--service") ? "service" : "stream", ...(local ? { local_subject: local } : {}) };
+      return {
+        name: subject,
+        subject,
+        account: exporterId,
+        type: line.includes("--service") ? "service" : "stream",
+        ...(local ? { local_subject: local } : {}),
+      };
     });
 }
 
 describe("JetStream consumers shared across accounts (real consumers, nats-server with JetStream)", () => {
   it("an ack without the ack import is lost: the message comes back after the ack wait, with its delivery count up", async () => {
-    const { side } = await setUp([{ subject: "$JS.API.>", type: "service", response_type: "Stream" }], (e) => [{ ...API, account: e }]);
+    const { side } = await setUp([{ subject: "$JS.API.>", type: "service", response_type: "Stream" }], (e) => [
+      { ...API, account: e },
+    ]);
     await publishShared(side.server, side.exporter, 1);
     const first = await pullAndAck(side, 1);
     expect(first).toMatchObject({ consumerInfo: true, fetched: 1, ackPending: 1, ackConfirmed: false });
@@ -83,7 +94,10 @@ describe("JetStream consumers shared across accounts (real consumers, nats-serve
   });
 
   it("the imports the warning names make fetch, acks and consumer lookups work; the engine then says active", async () => {
-    const exports = [{ subject: "$JS.API.>", type: "service", response_type: "Stream" }, { subject: "$JS.ACK.>", type: "service" }];
+    const exports = [
+      { subject: "$JS.API.>", type: "service", response_type: "Stream" },
+      { subject: "$JS.ACK.>", type: "service" },
+    ];
     const { op, side } = await setUp(exports, (e) => [{ ...API, account: e }]);
     await publishShared(side.server, side.exporter, 2);
     const [warned] = engine(op, [side.exporter, side.importer], side.importer);
@@ -94,7 +108,10 @@ describe("JetStream consumers shared across accounts (real consumers, nats-serve
     expect(added).toEqual([{ name: "$JS.ACK.>", subject: "$JS.ACK.>", account: side.exporter.id, type: "service" }]);
     await side.importer.reissue({ imports: [{ ...API, account: side.exporter.id }, ...added] as never });
     await pushAll(server!, [side.importer]);
-    expect(engine(op, [side.exporter, side.importer], side.importer).map((d) => d.status)).toEqual(["active", "active"]);
+    expect(engine(op, [side.exporter, side.importer], side.importer).map((d) => d.status)).toEqual([
+      "active",
+      "active",
+    ]);
     // The two unacked messages come back after the ack wait; now their acks count.
     await publishShared(side.server, side.exporter, 1);
     let pending = Infinity;
@@ -104,7 +121,10 @@ describe("JetStream consumers shared across accounts (real consumers, nats-serve
   });
 
   it("a push consumer delivers through a stream import of its deliver subject, and its acks count with the ack import", async () => {
-    const exports = [{ subject: "deliver.>", type: "stream" }, { subject: "$JS.ACK.>", type: "service" }];
+    const exports = [
+      { subject: "deliver.>", type: "stream" },
+      { subject: "$JS.ACK.>", type: "service" },
+    ];
     const { side } = await setUp(exports, (e) => [
       { subject: "deliver.>", type: "stream", account: e },
       { subject: "$JS.ACK.ORDERS.push.>", type: "service", account: e },
@@ -114,7 +134,10 @@ describe("JetStream consumers shared across accounts (real consumers, nats-serve
   });
 
   it("flow control: without $JS.FC imported a flow-controlled push consumer stalls at ~2 MB; with it everything arrives", async () => {
-    const exports = [{ subject: "deliver.>", type: "stream" }, { subject: "$JS.FC.>", type: "service" }];
+    const exports = [
+      { subject: "deliver.>", type: "stream" },
+      { subject: "$JS.FC.>", type: "service" },
+    ];
     const deliver = (e: string) => ({ subject: "deliver.>", type: "stream", account: e });
     const { side } = await setUp(exports, (e) => [deliver(e)]);
     await publishShared(side.server, side.exporter, 40, 100_000);
@@ -123,7 +146,12 @@ describe("JetStream consumers shared across accounts (real consumers, nats-serve
     // The server holds the rest back: they are pending, not lost.
     expect((await exporterConsumerInfo(side.server, side.exporter, SHARED.flow)).num_pending).toBe(40 - stalled);
 
-    await side.importer.reissue({ imports: [deliver(side.exporter.id), { subject: "$JS.FC.ORDERS.flow.>", type: "service", account: side.exporter.id }] as never });
+    await side.importer.reissue({
+      imports: [
+        deliver(side.exporter.id),
+        { subject: "$JS.FC.ORDERS.flow.>", type: "service", account: side.exporter.id },
+      ] as never,
+    });
     await pushAll(server!, [side.importer]);
     expect(await flowControlled(side, 40 - stalled)).toBe(40 - stalled);
   });

@@ -21,7 +21,12 @@ const NATS = toolPath("nats");
 
 /** A port nothing listens on right now (the kernel's choice, released at once). */
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, log: () => string): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  log: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -67,11 +72,18 @@ interface NpmStart {
 
 function npmStart(env: Record<string, string>): NpmStart {
   // Its own process group, so that whatever a failed test leaves behind can be killed with the group.
-  const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("npm", ["start"], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("close", (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -87,7 +99,9 @@ describe.skipIf(!toolPath("nats-server") || process.platform !== "linux")("lifec
     await ensureFreshDist();
     op = await TestOperator.create();
     exporter = await op.account("ORDERS", { exports: [{ name: "pub", subject: "pub.>", type: "stream" }] });
-    importer = await op.account("SHIPPING", { imports: [{ name: "pub", account: exporter.id, subject: "pub.x", type: "stream" }] });
+    importer = await op.account("SHIPPING", {
+      imports: [{ name: "pub", account: exporter.id, subject: "pub.x", type: "stream" }],
+    });
     dir = mkdtempSync(join(tmpdir(), "insights-life-"));
     writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
   }, 130_000);
@@ -106,18 +120,33 @@ describe.skipIf(!toolPath("nats-server") || process.platform !== "linux")("lifec
 
   it("started before the server: waits and says so, connects when the server appears; SIGTERM to npm leaves no process and no service", async () => {
     const [natsPort, httpPort] = await Promise.all([freePort(), freePort()]);
-    const run = npmStart({ HOME: dir, NATS_URL: `nats://127.0.0.1:${natsPort}`, NATS_CREDS: join(dir, "sys.creds"), INSIGHTS_METRICS_PORT: String(httpPort) });
+    const run = npmStart({
+      HOME: dir,
+      NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      NATS_CREDS: join(dir, "sys.creds"),
+      INSIGHTS_METRICS_PORT: String(httpPort),
+    });
     started.push(run);
     const http = `http://127.0.0.1:${httpPort}`;
 
     // Waiting: each failed attempt logged, alive but not ready.
-    await until("a logged retry", () => (run.output().includes('"msg":"cannot connect yet; retrying"') ? true : undefined), 30_000, run.output);
+    await until(
+      "a logged retry",
+      () => (run.output().includes('"msg":"cannot connect yet; retrying"') ? true : undefined),
+      30_000,
+      run.output,
+    );
     expect(await get(`${http}/healthz`)).toEqual({ status: 200, body: "ok\n" });
     expect(await get(`${http}/readyz`)).toEqual({ status: 503, body: "not ready: waiting for a NATS server\n" });
     expect(run.child.exitCode).toBeNull();
 
     server = await startServer(op, { port: natsPort, preload: [exporter, importer] });
-    await until("/readyz 200", async () => ((await get(`${http}/readyz`))?.status === 200 ? true : undefined), 60_000, run.output);
+    await until(
+      "/readyz 200",
+      async () => ((await get(`${http}/readyz`))?.status === 200 ? true : undefined),
+      60_000,
+      run.output,
+    );
     expect(run.output()).toMatch(/"msg":"connected"/);
     const sys = await connectSystem(server, op);
     try {
@@ -131,7 +160,11 @@ describe.skipIf(!toolPath("nats-server") || process.platform !== "linux")("lifec
     expect(readFileSync(`/proc/${nodes[0]}/cmdline`, "utf8").split("\0")).toContain("dist/src/main.js");
     // natscli lists the services, or exits 1 with "no service instances found".
     const ls = () =>
-      execFileP(NATS!, ["--no-context", "-s", server!.url, "--creds", join(dir, "sys.creds"), "micro", "ls", "--json"], { env: { HOME: dir, PATH: process.env["PATH"] ?? "" } }).then(
+      execFileP(
+        NATS!,
+        ["--no-context", "-s", server!.url, "--creds", join(dir, "sys.creds"), "micro", "ls", "--json"],
+        { env: { HOME: dir, PATH: process.env["PATH"] ?? "" } },
+      ).then(
         (r) => (JSON.parse(r.stdout) as { name: string }[]).map((s) => s.name),
         (e: { stderr: string }) => e.stderr.trim(),
       );
@@ -150,7 +183,12 @@ describe.skipIf(!toolPath("nats-server") || process.platform !== "linux")("lifec
     const natsPort = await freePort();
     const run = npmStart({ HOME: dir, NATS_URL: `nats://127.0.0.1:${natsPort}`, NATS_CREDS: join(dir, "sys.creds") });
     started.push(run);
-    await until("a logged retry", () => (run.output().includes("cannot connect yet; retrying") ? true : undefined), 30_000, run.output);
+    await until(
+      "a logged retry",
+      () => (run.output().includes("cannot connect yet; retrying") ? true : undefined),
+      30_000,
+      run.output,
+    );
     const nodes = childrenOf(run.child.pid!);
     const t = Date.now();
     run.child.kill("SIGTERM");
@@ -160,34 +198,37 @@ describe.skipIf(!toolPath("nats-server") || process.platform !== "linux")("lifec
   }, 60_000);
 });
 
-describe.skipIf(!existsSync("/usr/bin/systemd-analyze") && !existsSync("/bin/systemd-analyze"))("the systemd unit", () => {
-  const unitPath = join(REPO_ROOT, "deploy", "systemd", "nats-insights.service");
+describe.skipIf(!existsSync("/usr/bin/systemd-analyze") && !existsSync("/bin/systemd-analyze"))(
+  "the systemd unit",
+  () => {
+    const unitPath = join(REPO_ROOT, "deploy", "systemd", "nats-insights.service");
 
-  it("passes systemd-analyze verify, runs node (not npm) with SIGTERM, and does not restart on a configuration error", async () => {
-    const unit = readFileSync(unitPath, "utf8");
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/nats-insights\/dist\/src\/main\.js serve$/m);
-    expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
-    expect(unit).toMatch(/^Restart=on-failure$/m);
-    expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
-    // verify checks that the program exists: point it at this machine's node.
-    const dir = mkdtempSync(join(tmpdir(), "insights-unit-"));
-    try {
-      const copy = join(dir, "nats-insights.service");
-      writeFileSync(copy, unit.replace("/usr/bin/node", process.execPath));
-      const r = await execFileP("systemd-analyze", ["verify", copy]).then(
-        (o) => ({ code: 0, stderr: o.stderr }),
-        (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
-      );
-      expect(r).toEqual({ code: 0, stderr: "" });
-      // And it would say so if the unit were wrong.
-      writeFileSync(copy, unit.replace("/usr/bin/node", "/no/such/node"));
-      const bad = await execFileP("systemd-analyze", ["verify", copy]).then(
-        () => "",
-        (e: { stderr: string }) => e.stderr,
-      );
-      expect(bad).toMatch(/Command \/no\/such\/node is not executable/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+    it("passes systemd-analyze verify, runs node (not npm) with SIGTERM, and does not restart on a configuration error", async () => {
+      const unit = readFileSync(unitPath, "utf8");
+      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/nats-insights\/dist\/src\/main\.js serve$/m);
+      expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
+      expect(unit).toMatch(/^Restart=on-failure$/m);
+      expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
+      // verify checks that the program exists: point it at this machine's node.
+      const dir = mkdtempSync(join(tmpdir(), "insights-unit-"));
+      try {
+        const copy = join(dir, "nats-insights.service");
+        writeFileSync(copy, unit.replace("/usr/bin/node", process.execPath));
+        const r = await execFileP("systemd-analyze", ["verify", copy]).then(
+          (o) => ({ code: 0, stderr: o.stderr }),
+          (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+        );
+        expect(r).toEqual({ code: 0, stderr: "" });
+        // And it would say so if the unit were wrong.
+        writeFileSync(copy, unit.replace("/usr/bin/node", "/no/such/node"));
+        const bad = await execFileP("systemd-analyze", ["verify", copy]).then(
+          () => "",
+          (e: { stderr: string }) => e.stderr,
+        );
+        expect(bad).toMatch(/Command \/no\/such\/node is not executable/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);

@@ -39,8 +39,14 @@ describe.skipIf(!toolPath("nats-server"))("an import cycle seen by the live serv
     server = await startServer(op);
     first = await op.account("FIRST");
     second = await op.account("SECOND");
-    await first.reissue({ exports: [{ subject: "loop.>", type: "stream" }], imports: [{ account: second.id, subject: "loop.>", type: "stream" }] });
-    await second.reissue({ exports: [{ subject: "loop.>", type: "stream" }], imports: [{ account: first.id, subject: "loop.>", type: "stream" }] });
+    await first.reissue({
+      exports: [{ subject: "loop.>", type: "stream" }],
+      imports: [{ account: second.id, subject: "loop.>", type: "stream" }],
+    });
+    await second.reissue({
+      exports: [{ subject: "loop.>", type: "stream" }],
+      imports: [{ account: first.id, subject: "loop.>", type: "stream" }],
+    });
     await pushAll(server, [first, second]);
     // FIRST is loaded first (loading it loads SECOND, whose import is added before FIRST's).
     pinned.push(await connectAs(server, first), await connectAs(server, second));
@@ -48,7 +54,10 @@ describe.skipIf(!toolPath("nats-server"))("an import cycle seen by the live serv
     dir = mkdtempSync(join(tmpdir(), "insights-cycle-"));
     const creds = join(dir, "sys.creds");
     writeFileSync(creds, await op.system.userCreds());
-    app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "1"], {}), createLogger("silent"));
+    app = await InsightsApp.start(
+      loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "1"], {}),
+      createLogger("silent"),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -60,7 +69,9 @@ describe.skipIf(!toolPath("nats-server"))("an import cycle seen by the live serv
   });
 
   const diagnosisOf = async (account: TestAccount): Promise<Diagnosis> => {
-    const reply = (await sys.request("insights.imports.check", JSON.stringify({ account: account.id }), { timeout: 5000 })).json<{ imports: Diagnosis[] }>();
+    const reply = (
+      await sys.request("insights.imports.check", JSON.stringify({ account: account.id }), { timeout: 5000 })
+    ).json<{ imports: Diagnosis[] }>();
     return reply.imports[0]!;
   };
 

@@ -24,55 +24,82 @@ interface Diagnosis {
   status: string;
 }
 
-describe.skipIf(!toolPath("nats-server"))("the system account's own exports and imports, live, on a JetStream server", () => {
-  let server: RunningServer;
-  let sys: NatsConnection;
-  let app: InsightsApp;
-  let dir: string;
-  let importer: TestAccount;
-  const pinned: NatsConnection[] = [];
+describe.skipIf(!toolPath("nats-server"))(
+  "the system account's own exports and imports, live, on a JetStream server",
+  () => {
+    let server: RunningServer;
+    let sys: NatsConnection;
+    let app: InsightsApp;
+    let dir: string;
+    let importer: TestAccount;
+    const pinned: NatsConnection[] = [];
 
-  beforeAll(async () => {
-    const op = await TestOperator.create({ signingKey: true });
-    dir = mkdtempSync(join(tmpdir(), "insights-sys-"));
-    server = await startServer(op, { extraConfig: `jetstream: { store_dir: ${JSON.stringify(join(dir, "js"))} }` });
-    importer = await op.account("ORDINARY");
-    const stranger = createAccount().getPublicKey();
-    await importer.reissue({
-      imports: [
-        { name: "js", account: op.system.id, subject: "$JS.API.INFO", type: "service", local_subject: "js.info" },
-        { name: "own", account: op.system.id, subject: `$SYS.REQ.ACCOUNT.${importer.id}.CONNZ`, type: "service", local_subject: "my.connz" },
-        { name: "ping", account: op.system.id, subject: "$SYS.REQ.SERVER.PING.CONNZ", type: "service" },
-        { name: "other", account: op.system.id, subject: `$SYS.REQ.ACCOUNT.${stranger}.CONNZ`, type: "service", local_subject: "their.connz" },
-      ],
+    beforeAll(async () => {
+      const op = await TestOperator.create({ signingKey: true });
+      dir = mkdtempSync(join(tmpdir(), "insights-sys-"));
+      server = await startServer(op, { extraConfig: `jetstream: { store_dir: ${JSON.stringify(join(dir, "js"))} }` });
+      importer = await op.account("ORDINARY");
+      const stranger = createAccount().getPublicKey();
+      await importer.reissue({
+        imports: [
+          { name: "js", account: op.system.id, subject: "$JS.API.INFO", type: "service", local_subject: "js.info" },
+          {
+            name: "own",
+            account: op.system.id,
+            subject: `$SYS.REQ.ACCOUNT.${importer.id}.CONNZ`,
+            type: "service",
+            local_subject: "my.connz",
+          },
+          { name: "ping", account: op.system.id, subject: "$SYS.REQ.SERVER.PING.CONNZ", type: "service" },
+          {
+            name: "other",
+            account: op.system.id,
+            subject: `$SYS.REQ.ACCOUNT.${stranger}.CONNZ`,
+            type: "service",
+            local_subject: "their.connz",
+          },
+        ],
+      });
+      await pushAll(server, [importer]);
+      pinned.push(await connectAs(server, importer)); // loaded, so the servers' view is cross-checked
+      sys = await connectSystem(server, op);
+      const creds = join(dir, "sys.creds");
+      writeFileSync(creds, await op.system.userCreds());
+      app = await InsightsApp.start(
+        loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "1"], {}),
+        createLogger("silent"),
+      );
+    }, 60_000);
+
+    afterAll(async () => {
+      await app?.stop();
+      for (const nc of pinned) await nc.close();
+      await sys?.close();
+      await server?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
-    await pushAll(server, [importer]);
-    pinned.push(await connectAs(server, importer)); // loaded, so the servers' view is cross-checked
-    sys = await connectSystem(server, op);
-    const creds = join(dir, "sys.creds");
-    writeFileSync(creds, await op.system.userCreds());
-    app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "1"], {}), createLogger("silent"));
-  }, 60_000);
 
-  afterAll(async () => {
-    await app?.stop();
-    for (const nc of pinned) await nc.close();
-    await sys?.close();
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("the service's verdicts are what the requests through each import get", async () => {
-    const reply = (await sys.request("insights.imports.check", JSON.stringify({ account: importer.id }), { timeout: 5000 })).json<{ imports: Diagnosis[] }>();
-    const verdicts = Object.fromEntries(reply.imports.map((d) => [d.local_subject ?? d.subject, [d.status, d.cause]]));
-    const flows: Record<string, boolean> = {};
-    for (const subject of Object.keys(verdicts)) flows[subject] = await serviceAnswered(server, importer, subject);
-    expect(verdicts).toEqual({
-      "js.info": ["active", null],
-      "my.connz": ["active", null],
-      "$SYS.REQ.SERVER.PING.CONNZ": ["active", null],
-      "their.connz": ["inactive", "account_token_position_mismatch"],
+    it("the service's verdicts are what the requests through each import get", async () => {
+      const reply = (
+        await sys.request("insights.imports.check", JSON.stringify({ account: importer.id }), { timeout: 5000 })
+      ).json<{ imports: Diagnosis[] }>();
+      const verdicts = Object.fromEntries(
+        reply.imports.map((d) => [d.local_subject ?? d.subject, [d.status, d.cause]]),
+      );
+      const flows: Record<string, boolean> = {};
+      for (const subject of Object.keys(verdicts)) flows[subject] = await serviceAnswered(server, importer, subject);
+      expect(verdicts).toEqual({
+        "js.info": ["active", null],
+        "my.connz": ["active", null],
+        "$SYS.REQ.SERVER.PING.CONNZ": ["active", null],
+        "their.connz": ["inactive", "account_token_position_mismatch"],
+      });
+      expect(flows).toEqual({
+        "js.info": true,
+        "my.connz": true,
+        "$SYS.REQ.SERVER.PING.CONNZ": true,
+        "their.connz": false,
+      });
     });
-    expect(flows).toEqual({ "js.info": true, "my.connz": true, "$SYS.REQ.SERVER.PING.CONNZ": true, "their.connz": false });
-  });
-});
+  },
+);

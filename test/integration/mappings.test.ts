@@ -21,7 +21,13 @@ interface Case {
 const BATCH = 200;
 
 /** An exporter of `svc.>`/`st.>` (with its own mappings) and an importer declaring `imports` and `mappings`. */
-async function accounts(op: TestOperator, tag: string, imports: (exporterId: string) => ImportClaim[], mappings: Mappings = {}, exporterMappings: Mappings = {}): Promise<Case> {
+async function accounts(
+  op: TestOperator,
+  tag: string,
+  imports: (exporterId: string) => ImportClaim[],
+  mappings: Mappings = {},
+  exporterMappings: Mappings = {},
+): Promise<Case> {
   const exporter = await op.account(`${tag}-EXP`, {
     exports: [
       { subject: "svc.>", type: "service" },
@@ -34,7 +40,13 @@ async function accounts(op: TestOperator, tag: string, imports: (exporterId: str
 }
 
 /** Requests on `subject` from the importer, with responders in the exporter on `listen`: answered / no responders, and which responder answered. */
-async function requests(server: RunningServer, c: Case, listen: string[], subject: string, n = BATCH): Promise<{ answered: number; noResponders: number; by: Record<string, number> }> {
+async function requests(
+  server: RunningServer,
+  c: Case,
+  listen: string[],
+  subject: string,
+  n = BATCH,
+): Promise<{ answered: number; noResponders: number; by: Record<string, number> }> {
   const exp = await connectAs(server, c.exporter);
   const imp = await connectAs(server, c.importer);
   try {
@@ -60,7 +72,13 @@ async function requests(server: RunningServer, c: Case, listen: string[], subjec
 }
 
 /** Messages the exporter publishes on `publish`, counted where the importer subscribes (`listen`). */
-async function deliveries(server: RunningServer, c: Case, publish: string, listen: string[], n = BATCH): Promise<Record<string, number>> {
+async function deliveries(
+  server: RunningServer,
+  c: Case,
+  publish: string,
+  listen: string[],
+  n = BATCH,
+): Promise<Record<string, number>> {
   const exp = await connectAs(server, c.exporter);
   const imp: NatsConnection = await connectAs(server, c.importer);
   try {
@@ -77,8 +95,14 @@ async function deliveries(server: RunningServer, c: Case, publish: string, liste
   }
 }
 
-const svcImport = (subject: string, local?: string) => (id: string): ImportClaim[] => [{ account: id, subject, type: "service", ...(local ? { local_subject: local } : {}) }];
-const stImport = (subject: string, local?: string) => (id: string): ImportClaim[] => [{ account: id, subject, type: "stream", ...(local ? { local_subject: local } : {}) }];
+const svcImport =
+  (subject: string, local?: string) =>
+  (id: string): ImportClaim[] => [
+    { account: id, subject, type: "service", ...(local ? { local_subject: local } : {}) },
+  ];
+const stImport =
+  (subject: string, local?: string) =>
+  (id: string): ImportClaim[] => [{ account: id, subject, type: "stream", ...(local ? { local_subject: local } : {}) }];
 
 for (const { version, bin } of pinnedServers()) {
   describe.skipIf(!bin)(`subject mappings and imports on nats-server v${version}`, () => {
@@ -98,10 +122,19 @@ for (const { version, bin } of pinnedServers()) {
     }
 
     it("the importer mapping a service import's local subject away: every request misses the import, though the server lists it", async () => {
-      const c = await pushed(await accounts(op, "away", svcImport("svc.a", "loc.a"), { "loc.a": [{ subject: "elsewhere.a" }] }));
+      const c = await pushed(
+        await accounts(op, "away", svcImport("svc.a", "loc.a"), { "loc.a": [{ subject: "elsewhere.a" }] }),
+      );
       const r = await requests(server, c, ["svc.a", "svc.>"], "loc.a");
       expect(r).toMatchObject({ answered: 0, noResponders: BATCH });
-      expect(await serverListsImport(server, c.importer, { account: c.exporter.id, subject: "svc.a", type: "service", local_subject: "loc.a" })).toBe(true);
+      expect(
+        await serverListsImport(server, c.importer, {
+          account: c.exporter.id,
+          subject: "svc.a",
+          type: "service",
+          local_subject: "loc.a",
+        }),
+      ).toBe(true);
     });
 
     it("the importer mapping another subject onto the local subject: requests on it reach the import", async () => {
@@ -110,13 +143,20 @@ for (const { version, bin } of pinnedServers()) {
     });
 
     it("a mapping is one step: the importer's mapped subject is not mapped again", async () => {
-      const c = await pushed(await accounts(op, "chain", svcImport("svc.c"), { "ask.c": [{ subject: "svc.c" }], "svc.c": [{ subject: "gone.c" }] }));
+      const c = await pushed(
+        await accounts(op, "chain", svcImport("svc.c"), {
+          "ask.c": [{ subject: "svc.c" }],
+          "svc.c": [{ subject: "gone.c" }],
+        }),
+      );
       expect(await requests(server, c, ["svc.c"], "ask.c", 20)).toMatchObject({ answered: 20 });
       expect(await requests(server, c, ["svc.c"], "svc.c", 20)).toMatchObject({ noResponders: 20 });
     });
 
     it("weights under 100 % leave the rest on the subject itself: that share reaches the import", async () => {
-      const c = await pushed(await accounts(op, "partial", svcImport("svc.d"), { "svc.d": [{ subject: "gone.d", weight: 60 }] }));
+      const c = await pushed(
+        await accounts(op, "partial", svcImport("svc.d"), { "svc.d": [{ subject: "gone.d", weight: 60 }] }),
+      );
       const r = await requests(server, c, ["svc.d"], "svc.d");
       expect(r.answered + r.noResponders).toBe(BATCH);
       // 40 % of 200: binomial, far outside 5 % / 95 % only by a broken model
@@ -125,7 +165,14 @@ for (const { version, bin } of pinnedServers()) {
     });
 
     it("weights under 100 % with the subject itself listed drop the rest: only the listed share reaches the import", async () => {
-      const c = await pushed(await accounts(op, "listed", svcImport("svc.e"), { "svc.e": [{ subject: "gone.e", weight: 30 }, { subject: "svc.e", weight: 30 }] }));
+      const c = await pushed(
+        await accounts(op, "listed", svcImport("svc.e"), {
+          "svc.e": [
+            { subject: "gone.e", weight: 30 },
+            { subject: "svc.e", weight: 30 },
+          ],
+        }),
+      );
       const exp = await connectAs(server, c.exporter);
       const imp = await connectAs(server, c.importer);
       try {
@@ -143,39 +190,56 @@ for (const { version, bin } of pinnedServers()) {
     });
 
     it("a weight of 0 is read as 100", async () => {
-      const c = await pushed(await accounts(op, "zero", svcImport("svc.f"), { "svc.f": [{ subject: "gone.f", weight: 0 }] }));
+      const c = await pushed(
+        await accounts(op, "zero", svcImport("svc.f"), { "svc.f": [{ subject: "gone.f", weight: 0 }] }),
+      );
       expect(await requests(server, c, ["svc.f"], "svc.f", 20)).toMatchObject({ noResponders: 20 });
     });
 
     it("a wildcard mapping covering the local subject takes every request elsewhere", async () => {
-      const c = await pushed(await accounts(op, "wc", svcImport("svc.g.*"), { "svc.g.*": [{ subject: "x.{{wildcard(1)}}" }] }));
+      const c = await pushed(
+        await accounts(op, "wc", svcImport("svc.g.*"), { "svc.g.*": [{ subject: "x.{{wildcard(1)}}" }] }),
+      );
       expect(await requests(server, c, ["svc.g.*"], "svc.g.1", 20)).toMatchObject({ noResponders: 20 });
     });
 
     it("a mapping that lands inside the import's own wildcard local subject still reaches it, on the mapped subject", async () => {
-      const c = await pushed(await accounts(op, "inside", svcImport("svc.h.>"), { "svc.h.*": [{ subject: "svc.h.{{wildcard(1)}}.v2" }] }));
+      const c = await pushed(
+        await accounts(op, "inside", svcImport("svc.h.>"), { "svc.h.*": [{ subject: "svc.h.{{wildcard(1)}}.v2" }] }),
+      );
       const r = await requests(server, c, ["svc.h.>"], "svc.h.1", 20);
       expect(r).toMatchObject({ answered: 20, by: { "svc.h.>|svc.h.1.v2": 20 } });
     });
 
     it("a mapping narrower than a wildcard local subject diverts only what it matches", async () => {
-      const c = await pushed(await accounts(op, "narrow", svcImport("svc.i.*"), { "svc.i.x": [{ subject: "gone.x" }] }));
+      const c = await pushed(
+        await accounts(op, "narrow", svcImport("svc.i.*"), { "svc.i.x": [{ subject: "gone.x" }] }),
+      );
       expect(await requests(server, c, ["svc.i.*"], "svc.i.x", 10)).toMatchObject({ noResponders: 10 });
       expect(await requests(server, c, ["svc.i.*"], "svc.i.y", 10)).toMatchObject({ answered: 10 });
     });
 
     it("the importer mapping the exporter-side subject of a renamed service import changes nothing", async () => {
-      const c = await pushed(await accounts(op, "remote", svcImport("svc.j", "loc.j"), { "svc.j": [{ subject: "gone.j" }] }));
+      const c = await pushed(
+        await accounts(op, "remote", svcImport("svc.j", "loc.j"), { "svc.j": [{ subject: "gone.j" }] }),
+      );
       expect(await requests(server, c, ["svc.j"], "loc.j", 10)).toMatchObject({ answered: 10 });
     });
 
     it("the exporter's mappings apply to a request arriving through the import: its responders must listen on the mapped subject", async () => {
-      const c = await pushed(await accounts(op, "expmap", svcImport("svc.k"), {}, { "svc.k": [{ subject: "svc.k.v2" }] }));
-      expect(await requests(server, c, ["svc.k", "svc.k.v2"], "svc.k", 10)).toMatchObject({ answered: 10, by: { "svc.k.v2|svc.k.v2": 10 } });
+      const c = await pushed(
+        await accounts(op, "expmap", svcImport("svc.k"), {}, { "svc.k": [{ subject: "svc.k.v2" }] }),
+      );
+      expect(await requests(server, c, ["svc.k", "svc.k.v2"], "svc.k", 10)).toMatchObject({
+        answered: 10,
+        by: { "svc.k.v2|svc.k.v2": 10 },
+      });
     });
 
     it("the exporter mapping a service subject outside its exports: the request is delivered there all the same", async () => {
-      const c = await pushed(await accounts(op, "expout", svcImport("svc.l"), {}, { "svc.l": [{ subject: "private.l" }] }));
+      const c = await pushed(
+        await accounts(op, "expout", svcImport("svc.l"), {}, { "svc.l": [{ subject: "private.l" }] }),
+      );
       expect(await requests(server, c, ["private.l"], "svc.l", 10)).toMatchObject({ answered: 10 });
     });
 
@@ -184,7 +248,9 @@ for (const { version, bin } of pinnedServers()) {
       expect(await deliveries(server, own, "st.a", ["st.a", "gone.a"])).toEqual({ "st.a": BATCH, "gone.a": 0 });
       const moved = await pushed(await accounts(op, "stexp", stImport("st.>"), {}, { "st.b": [{ subject: "st.c" }] }));
       expect(await deliveries(server, moved, "st.b", ["st.b", "st.c"])).toEqual({ "st.b": 0, "st.c": BATCH });
-      const away = await pushed(await accounts(op, "stout", stImport("st.d"), {}, { "st.d": [{ subject: "other.d" }] }));
+      const away = await pushed(
+        await accounts(op, "stout", stImport("st.d"), {}, { "st.d": [{ subject: "other.d" }] }),
+      );
       expect(await deliveries(server, away, "st.d", ["st.d", "other.d"])).toEqual({ "st.d": 0, "other.d": 0 });
     });
   });

@@ -42,22 +42,40 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
       expect(jwt, `server JWT of ${a.name}`).toBe(await nsc.accountJwt(a.name));
       dir.upsert(jwt!);
     }
-    return diagnoseAll(dir, { now: Math.floor(Date.now() / 1000), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [imp.id]);
+    return diagnoseAll(
+      dir,
+      { now: Math.floor(Date.now() / 1000), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS },
+      [imp.id],
+    );
   }
 
   function find(ds: ImportDiagnosis[], type: "stream" | "service", subject: string): ImportDiagnosis {
     const hits = ds.filter((d) => d.type === type && d.subject === subject);
-    expect(hits, `${type} import of ${subject} in ${JSON.stringify(ds.map((d) => [d.type, d.subject]))}`).toHaveLength(1);
+    expect(hits, `${type} import of ${subject} in ${JSON.stringify(ds.map((d) => [d.type, d.subject]))}`).toHaveLength(
+      1,
+    );
     return hits[0]!;
   }
 
-  const ordersFlow = (timeoutMs = NEGATIVE_MS): Promise<boolean> => streamFlows(server, exp, imp, "orders.us", "orders.us", timeoutMs);
-  const pubFlow = (timeoutMs = NEGATIVE_MS): Promise<boolean> => streamFlows(server, exp, imp, "pub.eu", "pub.eu", timeoutMs);
-  const helpFlow = (timeoutMs = NEGATIVE_MS): Promise<boolean> => serviceFlows(server, exp, imp, "help.>", "help.me", timeoutMs);
+  const ordersFlow = (timeoutMs = NEGATIVE_MS): Promise<boolean> =>
+    streamFlows(server, exp, imp, "orders.us", "orders.us", timeoutMs);
+  const pubFlow = (timeoutMs = NEGATIVE_MS): Promise<boolean> =>
+    streamFlows(server, exp, imp, "pub.eu", "pub.eu", timeoutMs);
+  const helpFlow = (timeoutMs = NEGATIVE_MS): Promise<boolean> =>
+    serviceFlows(server, exp, imp, "help.>", "help.me", timeoutMs);
 
   /** IMP's import as the server registered it (`$SYS.REQ.ACCOUNT.<id>.INFO` → `imports`). */
-  function serverImport(info: Record<string, unknown> | null, type: string, subject: string): { invalid?: boolean } | undefined {
-    const imports = (info?.["imports"] ?? []) as { type?: string; subject?: string; account?: string; invalid?: boolean }[];
+  function serverImport(
+    info: Record<string, unknown> | null,
+    type: string,
+    subject: string,
+  ): { invalid?: boolean } | undefined {
+    const imports = (info?.["imports"] ?? []) as {
+      type?: string;
+      subject?: string;
+      account?: string;
+      invalid?: boolean;
+    }[];
     return imports.find((i) => i.type === type && i.subject === subject && i.account === exp.id);
   }
 
@@ -101,8 +119,30 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     await nsc.run("add", "export", "--account", "EXP", "--subject", "help.>", "--service", "--private");
     await nsc.run("add", "export", "--account", "EXP", "--subject", "pub.>"); // public (for step 4)
     const impId = await nsc.accountId("IMP");
-    await nsc.run("generate", "activation", "--account", "EXP", "--target-account", impId, "--subject", "orders.>", "--output-file", "orders.jwt");
-    await nsc.run("generate", "activation", "--account", "EXP", "--target-account", impId, "--subject", "help.>", "--output-file", "help.jwt");
+    await nsc.run(
+      "generate",
+      "activation",
+      "--account",
+      "EXP",
+      "--target-account",
+      impId,
+      "--subject",
+      "orders.>",
+      "--output-file",
+      "orders.jwt",
+    );
+    await nsc.run(
+      "generate",
+      "activation",
+      "--account",
+      "EXP",
+      "--target-account",
+      impId,
+      "--subject",
+      "help.>",
+      "--output-file",
+      "help.jwt",
+    );
     await nsc.run("add", "import", "--account", "IMP", "--token", "orders.jwt");
     await nsc.run("add", "import", "--account", "IMP", "--token", "help.jwt");
     await nsc.run("add", "import", "--account", "IMP", "--src-account", "EXP", "--remote-subject", "pub.>");
@@ -126,7 +166,12 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
   it("1. private stream and service imports made with nsc tokens are active, and messages flow", async () => {
     const ds = await diagnose();
     expect(ds).toHaveLength(3);
-    for (const d of ds) expect({ subject: d.subject, status: d.status, cause: d.cause }).toEqual({ subject: d.subject, status: "active", cause: null });
+    for (const d of ds)
+      expect({ subject: d.subject, status: d.status, cause: d.cause }).toEqual({
+        subject: d.subject,
+        status: "active",
+        cause: null,
+      });
     expect(find(ds, "stream", "orders.>").source_account).toBe(exp.id);
     expect(find(ds, "stream", "orders.>").account_name).toBe("IMP");
     expect(await ordersFlow(3_000)).toBe(true);
@@ -138,7 +183,20 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     await nsc.run("edit", "account", "EXP", "--sk", "generate");
     const [sk] = await nsc.signingKeys("EXP");
     expect(sk).toBeDefined();
-    await nsc.run("generate", "activation", "--account", "EXP", "--target-account", imp.id, "--subject", "orders.>", "--output-file", "orders-sk.jwt", "-K", sk!);
+    await nsc.run(
+      "generate",
+      "activation",
+      "--account",
+      "EXP",
+      "--target-account",
+      imp.id,
+      "--subject",
+      "orders.>",
+      "--output-file",
+      "orders-sk.jwt",
+      "-K",
+      sk!,
+    );
     await nsc.run("delete", "import", "--account", "IMP", "--subject", "orders.>");
     await nsc.run("add", "import", "--account", "IMP", "--token", "orders-sk.jwt");
     await nsc.run("push", "-a", "EXP");
@@ -158,12 +216,17 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
       await nsc.run("push", "-a", "EXP");
 
       d = find(await diagnose(), "stream", "orders.>");
-      expect({ status: d.status, cause: d.cause }).toEqual({ status: "inactive", cause: "activation_signer_untrusted" });
+      expect({ status: d.status, cause: d.cause }).toEqual({
+        status: "inactive",
+        cause: "activation_signer_untrusted",
+      });
 
       const existing = await probe.flows(NEGATIVE_MS);
       const fresh = await ordersFlow(NEGATIVE_MS);
       const info = await accountInfo(server, op, imp.id);
-      log.push(`after exporter push (sk removed): existing subscriber flows=${existing}, fresh connection flows=${fresh}`);
+      log.push(
+        `after exporter push (sk removed): existing subscriber flows=${existing}, fresh connection flows=${fresh}`,
+      );
       const registered = serverImport(info, "stream", "orders.>");
       log.push(`  IMP INFO import orders.>: ${JSON.stringify(registered)}`);
       // The exporter's push alone makes the server drop the import, for old and new subscribers
@@ -196,10 +259,15 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     await nsc.run("push", "-a", "EXP");
 
     const broken = find(await diagnose(), "stream", "pub.>");
-    expect({ status: broken.status, cause: broken.cause }).toEqual({ status: "inactive", cause: "missing_activation_token" });
+    expect({ status: broken.status, cause: broken.cause }).toEqual({
+      status: "inactive",
+      cause: "missing_activation_token",
+    });
     const flowsBroken = await pubFlow(NEGATIVE_MS);
     const registered = serverImport(await accountInfo(server, op, imp.id), "stream", "pub.>");
-    log.push(`after export made private: pub flows=${flowsBroken}; IMP INFO import pub.>: ${JSON.stringify(registered)}`);
+    log.push(
+      `after export made private: pub flows=${flowsBroken}; IMP INFO import pub.>: ${JSON.stringify(registered)}`,
+    );
     expect(flowsBroken).toBe(false);
     expect(registered?.invalid).toBe(true);
 
@@ -211,7 +279,17 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
   });
   it("5. a token revoked with `nsc revocations add_activation`: activation_revoked, and the remediation that lifts the revocation restores the flow", async () => {
     expect(await helpFlow(3_000)).toBe(true);
-    await nsc.run("revocations", "add_activation", "--account", "EXP", "--subject", "help.>", "--target-account", imp.id, "--service");
+    await nsc.run(
+      "revocations",
+      "add_activation",
+      "--account",
+      "EXP",
+      "--subject",
+      "help.>",
+      "--target-account",
+      imp.id,
+      "--service",
+    );
     await nsc.run("push", "-a", "EXP");
 
     const broken = find(await diagnose(), "service", "help.>");
@@ -219,7 +297,9 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))("nsc-made deployme
     expect(await helpFlow(NEGATIVE_MS)).toBe(false);
 
     const ran = await remediateWith(broken, "# if the revocation is not intended");
-    expect(ran[0]).toBe(`nsc revocations delete_activation --account EXP --subject 'help.>' --target-account ${imp.id} --service`);
+    expect(ran[0]).toBe(
+      `nsc revocations delete_activation --account EXP --subject 'help.>' --target-account ${imp.id} --service`,
+    );
     const d = find(await diagnose(), "service", "help.>");
     expect({ status: d.status, cause: d.cause }).toEqual({ status: "active", cause: null });
     expect(await helpFlow(3_000)).toBe(true);

@@ -19,7 +19,12 @@ import { REPO_ROOT, toolPath } from "../support/tools.js";
 const execFileP = promisify(execFile);
 
 /** One scenario per status, and a cause a token decides. */
-const CHOSEN = ["public stream", "private stream without a token", "expired token", "token expiring within the warning window"];
+const CHOSEN = [
+  "public stream",
+  "private stream without a token",
+  "expired token",
+  "token expiring within the warning window",
+];
 
 /** npm beside the node running the tests (a Node distribution ships both), else the one on PATH. */
 function npm(): string {
@@ -53,7 +58,11 @@ describe("the packed package, imported by name from another project", () => {
       built.set(name, { scenario, b });
     }
 
-    const { stdout } = await execFileP(npm(), ["pack", "--json", "--pack-destination", root], { cwd: REPO_ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await execFileP(npm(), ["pack", "--json", "--pack-destination", root], {
+      cwd: REPO_ROOT,
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const [report] = JSON.parse(stdout) as [{ filename: string; files: PackedFile[] }];
     packed = report.files;
     consumer = join(root, "consumer");
@@ -63,7 +72,9 @@ describe("the packed package, imported by name from another project", () => {
     writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     // What npm would install: the packed package.json's dependencies (and @types/node, which a
     // TypeScript project using a Node library has); each resolves its own from this checkout.
-    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
     for (const dep of [...Object.keys(manifest.dependencies), "@types/node"]) {
       const link = join(consumer, "node_modules", dep);
       mkdirSync(dirname(link), { recursive: true });
@@ -77,8 +88,12 @@ describe("the packed package, imported by name from another project", () => {
 
   it("holds the built library and its types, and no tests", () => {
     const paths = packed.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(["dist/src/index.js", "dist/src/index.d.ts", "package.json", "README.md"]));
-    expect(paths.filter((p) => p.startsWith("dist/test/") || p.startsWith("test/") || p.startsWith("src/"))).toEqual([]);
+    expect(paths).toEqual(
+      expect.arrayContaining(["dist/src/index.js", "dist/src/index.d.ts", "package.json", "README.md"]),
+    );
+    expect(paths.filter((p) => p.startsWith("dist/test/") || p.startsWith("test/") || p.startsWith("src/"))).toEqual(
+      [],
+    );
   });
 
   it("diagnoses a directory of real JWTs through the public API", async () => {
@@ -92,13 +107,22 @@ describe("the packed package, imported by name from another project", () => {
       ].join("\n"),
     );
     const { stdout } = await execFileP(process.execPath, [script, jwtDir], { cwd: consumer, timeout: 60_000 });
-    const out = JSON.parse(stdout) as { codes: number; summary: Record<string, number>; errors: unknown[]; imports: [string, string, string | null, number][] };
+    const out = JSON.parse(stdout) as {
+      codes: number;
+      summary: Record<string, number>;
+      errors: unknown[];
+      imports: [string, string, string | null, number][];
+    };
     expect(out.errors).toEqual([]);
     expect(out.codes).toBeGreaterThanOrEqual(20);
     for (const { scenario, b } of built.values()) {
-      const status = scenario.cause === null ? "active" : scenario.cause === "activation_expiring_soon" ? "warning" : "inactive";
+      const status =
+        scenario.cause === null ? "active" : scenario.cause === "activation_expiring_soon" ? "warning" : "inactive";
       const mine = out.imports.filter(([account]) => account === b.importer.id);
-      expect(mine.map(([, s, c]) => [s, c]), scenario.name).toEqual([[status, scenario.cause]]);
+      expect(
+        mine.map(([, s, c]) => [s, c]),
+        scenario.name,
+      ).toEqual([[status, scenario.cause]]);
       // A dead or warned-about import comes with the commands that fix it.
       expect(mine[0]![3] > 0, scenario.name).toBe(scenario.cause !== null);
     }
@@ -118,7 +142,10 @@ describe("the packed package, imported by name from another project", () => {
         `console.log(JSON.stringify(report.imports.map((d) => [d.account, d.cause, d.source_account])));`,
       ].join("\n"),
     );
-    const files = [join(jwtDir, "operator.jwt"), ...[...built.values()].flatMap(({ b }) => b.accounts.map((a) => join(jwtDir, `${a.id}.jwt`)))];
+    const files = [
+      join(jwtDir, "operator.jwt"),
+      ...[...built.values()].flatMap(({ b }) => b.accounts.map((a) => join(jwtDir, `${a.id}.jwt`))),
+    ];
     const { stdout } = await execFileP(process.execPath, [script, ...files], { cwd: consumer, timeout: 60_000 });
     expect(JSON.parse(stdout)).toEqual([[expired.importer.id, "activation_expired", expired.exporter.id]]);
   });
@@ -146,12 +173,20 @@ describe("the packed package, imported by name from another project", () => {
           `console.log(JSON.stringify({ origin: deployment.origin, imports: report.imports.map((d) => [d.account, d.status, d.cause]) }));`,
         ].join("\n"),
       );
-      const { stdout } = await execFileP(process.execPath, [script, server.url, creds], { cwd: consumer, timeout: 60_000, env: { ...process.env, NATS_CONTEXT: "" } });
+      const { stdout } = await execFileP(process.execPath, [script, server.url, creds], {
+        cwd: consumer,
+        timeout: 60_000,
+        env: { ...process.env, NATS_CONTEXT: "" },
+      });
       const out = JSON.parse(stdout) as { origin: string; imports: [string, string, string | null][] };
       expect(out.origin).toContain(server.url);
       for (const { scenario, b } of built.values()) {
-        const status = scenario.cause === null ? "active" : scenario.cause === "activation_expiring_soon" ? "warning" : "inactive";
-        expect(out.imports.filter(([account]) => account === b.importer.id).map(([, s, c]) => [s, c]), scenario.name).toEqual([[status, scenario.cause]]);
+        const status =
+          scenario.cause === null ? "active" : scenario.cause === "activation_expiring_soon" ? "warning" : "inactive";
+        expect(
+          out.imports.filter(([account]) => account === b.importer.id).map(([, s, c]) => [s, c]),
+          scenario.name,
+        ).toEqual([[status, scenario.cause]]);
       }
     }, 120_000);
   });
@@ -178,10 +213,24 @@ describe("the packed package, imported by name from another project", () => {
     );
     writeFileSync(
       join(consumer, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", types: ["node"] }, files: ["typed.ts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          types: ["node"],
+        },
+        files: ["typed.ts"],
+      }),
     );
     const tsc = join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
-    const result = await execFileP(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: consumer, timeout: 120_000 }).then(
+    const result = await execFileP(process.execPath, [tsc, "-p", "tsconfig.json"], {
+      cwd: consumer,
+      timeout: 120_000,
+    }).then(
       () => "compiles",
       (e: { stdout: string }) => e.stdout,
     );

@@ -26,7 +26,9 @@ describe.skipIf(!toolPath("nats-server"))("the KV publish gate, on a real JetStr
     const op = await TestOperator.create();
     dir = mkdtempSync(join(tmpdir(), "insights-gate-"));
     server = await startServer(op, { extraConfig: `jetstream: { store_dir: ${JSON.stringify(join(dir, "js"))} }` });
-    const state = await op.account("STATE", { limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 } });
+    const state = await op.account("STATE", {
+      limits: { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 },
+    });
     await pushAll(server, [state]);
     for (let i = 0; i < 2; i++) conns.push(await connectAs(server, state));
   }, 60_000);
@@ -44,7 +46,9 @@ describe.skipIf(!toolPath("nats-server"))("the KV publish gate, on a real JetStr
       const claims = await Promise.all([a!.claim(key, expired), b!.claim(key, expired)]);
       expect(claims.filter((c) => c !== null)).toEqual([{ previous: null }]);
       const releases = await Promise.all([a!.release(key), b!.release(key)]);
-      expect(releases.filter((r) => r !== null).map((r) => ({ status: r.previous.status, cause: r.previous.cause }))).toEqual([expired]);
+      expect(
+        releases.filter((r) => r !== null).map((r) => ({ status: r.previous.status, cause: r.previous.cause })),
+      ).toEqual([expired]);
     }
   });
 

@@ -7,11 +7,30 @@
  * import is active (or only warned about), and the engine names the intended cause.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
+import {
+  AccountDirectory,
+  DEFAULT_EXPIRY_WARNING_SECONDS,
+  OperatorTrust,
+  diagnoseAll,
+  type ImportDiagnosis,
+} from "../../src/core/index.js";
 import { TestOperator, nowSec } from "../support/deployment.js";
-import { expectedVerdict, importUnderTest, judge, mapLimit, serverListsImport, type Verdict } from "../support/judge.js";
+import {
+  expectedVerdict,
+  importUnderTest,
+  judge,
+  mapLimit,
+  serverListsImport,
+  type Verdict,
+} from "../support/judge.js";
 import { connectSystem, lookupWith, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
-import { JETSTREAM_MESSAGES, SCENARIOS, scenarioOn, type Built, type JetStreamExpectation } from "../support/scenarios.js";
+import {
+  JETSTREAM_MESSAGES,
+  SCENARIOS,
+  scenarioOn,
+  type Built,
+  type JetStreamExpectation,
+} from "../support/scenarios.js";
 import { JETSTREAM_CONFIG, createShared, publishShared, pullAndAck, pushAndAck } from "../support/jetstream.js";
 import { rulesFor } from "../../src/core/validate.js";
 import { pinnedServers } from "../support/tools.js";
@@ -77,8 +96,13 @@ for (const { version, bin } of pinnedServers()) {
       }
       const now = nowSec();
       const results = await mapLimit([...builds], 4, async ([name, b]) => {
-        const diagnosis = diagnoseAll(dir, { now, expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]).at(-1)!;
-        return [name, { pushedImporter: pushed.get(b.importer.id)!, diagnosis, verdict: await judge(server, b) }] as const;
+        const diagnosis = diagnoseAll(dir, { now, expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [
+          b.importer.id,
+        ]).at(-1)!;
+        return [
+          name,
+          { pushedImporter: pushed.get(b.importer.id)!, diagnosis, verdict: await judge(server, b) },
+        ] as const;
       });
       for (const [name, o] of results) outcomes.set(name, o);
     }, 120_000);
@@ -100,7 +124,6 @@ for (const { version, bin } of pinnedServers()) {
       if (scenario.unreachable === "exporter" && b.type === "service") expect(importerProbeRefused).toBe(true);
       expect(o.pushedImporter).toBe(!scenario.pushRejected);
     });
-
   });
 }
 
@@ -111,62 +134,74 @@ for (const { version, bin } of pinnedServers()) {
  * server honours every import of the set (its INFO lists the one under test).
  */
 for (const { version, bin } of pinnedServers()) {
-  describe.skipIf(!bin)(`JetStream scenarios on a real nats-server v${version}${bin ? "" : " (not installed: skipped)"}`, () => {
-    let server: RunningServer;
-    const outcomes = new Map<string, { diagnosis: ImportDiagnosis; listed: boolean | null; measured: JetStreamExpectation }>();
+  describe.skipIf(!bin)(
+    `JetStream scenarios on a real nats-server v${version}${bin ? "" : " (not installed: skipped)"}`,
+    () => {
+      let server: RunningServer;
+      const outcomes = new Map<
+        string,
+        { diagnosis: ImportDiagnosis; listed: boolean | null; measured: JetStreamExpectation }
+      >();
 
-    beforeAll(async () => {
-      const op = await TestOperator.create({ signingKey: true });
-      server = await startServer(op, { bin: bin!, extraConfig: JETSTREAM_CONFIG });
-      const trust = new OperatorTrust();
-      trust.addOperator(op.jwt);
-      trust.rules = rulesFor(version);
-      trust.jetStreamApi = true;
-      const dir = new AccountDirectory(trust);
-      const nc = await connectSystem(server, op);
-      const builds: [string, Built][] = [];
-      try {
-        for (const s of JETSTREAM_SCENARIOS) {
-          const b = await s.build(op);
-          builds.push([s.name, b]);
-          for (const a of b.accounts) {
-            expect((await pushWith(nc, a.jwt)).ok).toBe(true);
-            dir.upsert(a.jwt);
+      beforeAll(async () => {
+        const op = await TestOperator.create({ signingKey: true });
+        server = await startServer(op, { bin: bin!, extraConfig: JETSTREAM_CONFIG });
+        const trust = new OperatorTrust();
+        trust.addOperator(op.jwt);
+        trust.rules = rulesFor(version);
+        trust.jetStreamApi = true;
+        const dir = new AccountDirectory(trust);
+        const nc = await connectSystem(server, op);
+        const builds: [string, Built][] = [];
+        try {
+          for (const s of JETSTREAM_SCENARIOS) {
+            const b = await s.build(op);
+            builds.push([s.name, b]);
+            for (const a of b.accounts) {
+              expect((await pushWith(nc, a.jwt)).ok).toBe(true);
+              dir.upsert(a.jwt);
+            }
           }
+        } finally {
+          await nc.close();
         }
-      } finally {
-        await nc.close();
-      }
-      const now = nowSec();
-      for (const [name, b] of builds) {
-        const expected = JETSTREAM_SCENARIOS.find((s) => s.name === name)!.jetstream!;
-        await createShared(server, b.exporter);
-        await publishShared(server, b.exporter, JETSTREAM_MESSAGES);
-        const side = { server, importer: b.importer, exporter: b.exporter, apiPrefix: b.apiPrefix! };
-        const measured: JetStreamExpectation = {};
-        if (expected.pull) {
-          const { consumerInfo, fetched, ackPending } = await pullAndAck(side, JETSTREAM_MESSAGES);
-          measured.pull = { consumerInfo, fetched, ackPending };
+        const now = nowSec();
+        for (const [name, b] of builds) {
+          const expected = JETSTREAM_SCENARIOS.find((s) => s.name === name)!.jetstream!;
+          await createShared(server, b.exporter);
+          await publishShared(server, b.exporter, JETSTREAM_MESSAGES);
+          const side = { server, importer: b.importer, exporter: b.exporter, apiPrefix: b.apiPrefix! };
+          const measured: JetStreamExpectation = {};
+          if (expected.pull) {
+            const { consumerInfo, fetched, ackPending } = await pullAndAck(side, JETSTREAM_MESSAGES);
+            measured.pull = { consumerInfo, fetched, ackPending };
+          }
+          if (expected.push) {
+            const { bound, delivered, ackPending } = await pushAndAck(side, JETSTREAM_MESSAGES);
+            measured.push = { bound, delivered, ackPending };
+          }
+          const diagnosis = diagnoseAll(dir, { now, expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [
+            b.importer.id,
+          ]).at(-1)!;
+          outcomes.set(name, {
+            diagnosis,
+            listed: await serverListsImport(server, b.importer, importUnderTest(b.importer)),
+            measured,
+          });
         }
-        if (expected.push) {
-          const { bound, delivered, ackPending } = await pushAndAck(side, JETSTREAM_MESSAGES);
-          measured.push = { bound, delivered, ackPending };
-        }
-        const diagnosis = diagnoseAll(dir, { now, expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]).at(-1)!;
-        outcomes.set(name, { diagnosis, listed: await serverListsImport(server, b.importer, importUnderTest(b.importer)), measured });
-      }
-    }, 180_000);
+      }, 180_000);
 
-    afterAll(async () => {
-      await server?.stop();
-    });
+      afterAll(async () => {
+        await server?.stop();
+      });
 
-    it.each(JETSTREAM_SCENARIOS.map((s) => [s.name, s] as const))("%s", (name, scenario) => {
-      const o = outcomes.get(name)!;
-      expect(o.diagnosis.cause).toBe(scenario.cause);
-      expect(o.diagnosis.status).toBe(scenario.cause ? "warning" : "active");
-      expect(o.listed).toBe(true);
-      expect(o.measured).toEqual(scenario.jetstream);
-    });
-  });
+      it.each(JETSTREAM_SCENARIOS.map((s) => [s.name, s] as const))("%s", (name, scenario) => {
+        const o = outcomes.get(name)!;
+        expect(o.diagnosis.cause).toBe(scenario.cause);
+        expect(o.diagnosis.status).toBe(scenario.cause ? "warning" : "active");
+        expect(o.listed).toBe(true);
+        expect(o.measured).toEqual(scenario.jetstream);
+      });
+    },
+  );
 }

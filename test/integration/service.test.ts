@@ -17,7 +17,14 @@ import { createLogger } from "../../src/shell/log.js";
 import { validator } from "../../src/service/schemas.js";
 import type { ImportEvent } from "../../src/shell/events.js";
 import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
-import { connectAs, connectSystem, pushAccount, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
+import {
+  connectAs,
+  connectSystem,
+  pushAccount,
+  pushAll,
+  startServer,
+  type RunningServer,
+} from "../support/nats-server.js";
 import { streamFlows } from "../support/flow.js";
 import { toolPath } from "../support/tools.js";
 import { freePort } from "../support/cluster.js";
@@ -25,7 +32,8 @@ import { freePort } from "../support/cluster.js";
 /** Collects events; `next(pred)` resolves with the first (past or future) event matching. */
 class EventLog {
   readonly events: { at: number; event: ImportEvent }[] = [];
-  private waiters: { pred: (e: ImportEvent) => boolean; resolve: (e: { at: number; event: ImportEvent }) => void }[] = [];
+  private waiters: { pred: (e: ImportEvent) => boolean; resolve: (e: { at: number; event: ImportEvent }) => void }[] =
+    [];
   constructor(readonly sub: Subscription) {
     sub.callback = (_err: unknown, msg: Msg) => {
       const item = { at: Date.now(), event: msg.json<ImportEvent>() };
@@ -37,7 +45,15 @@ class EventLog {
     const seen = this.events.find((e) => e.at >= after && pred(e.event));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; saw ${JSON.stringify(this.events.map((e) => [e.event.subject, e.event.status, e.event.cause]))}`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching event within ${timeoutMs} ms; saw ${JSON.stringify(this.events.map((e) => [e.event.subject, e.event.status, e.event.cause]))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({ pred, resolve: (e) => (clearTimeout(t), resolve(e)) });
     });
   }
@@ -61,7 +77,9 @@ interface Live {
  * `make` creates the accounts; they are pushed, `pin`ned ones get a client (which keeps an importer
  * loaded on the server, so it has a view to cross-check), then the service starts.
  */
-async function startLive(make: (op: TestOperator) => Promise<{ push: TestAccount[]; pin: TestAccount[] }>): Promise<Live> {
+async function startLive(
+  make: (op: TestOperator) => Promise<{ push: TestAccount[]; pin: TestAccount[] }>,
+): Promise<Live> {
   const op = await TestOperator.create({ signingKey: true });
   const server = await startServer(op);
   const dir = mkdtempSync(join(tmpdir(), "insights-svc-"));
@@ -85,7 +103,10 @@ async function startLive(make: (op: TestOperator) => Promise<{ push: TestAccount
     const events = new EventLog(sys.subscribe("insights.events.imports.>"));
     await sys.flush();
     const metricsPort = await freePort();
-    const config = loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "30", "--metrics-port", String(metricsPort)], {});
+    const config = loadConfig(
+      ["--nats-url", server.url, "--creds", creds, "--epoch", "30", "--metrics-port", String(metricsPort)],
+      {},
+    );
     app = await InsightsApp.start(config, createLogger(process.env.TEST_LOG ?? "silent"));
     return {
       op,
@@ -96,7 +117,9 @@ async function startLive(make: (op: TestOperator) => Promise<{ push: TestAccount
       metricsPort,
       stop: async () => {
         const validEvent = validator("import-event");
-        const invalid = events.events.map(({ event }) => (validEvent(event) ? null : { event, errors: validEvent.errors })).filter((e) => e !== null);
+        const invalid = events.events
+          .map(({ event }) => (validEvent(event) ? null : { event, errors: validEvent.errors }))
+          .filter((e) => e !== null);
         await stop();
         expect(invalid).toEqual([]);
       },
@@ -108,10 +131,13 @@ async function startLive(make: (op: TestOperator) => Promise<{ push: TestAccount
 }
 
 /** The (status, cause) of every event about `subject` since `from`. */
-const sequence = (events: EventLog, subject: string, from: number) => events.events.filter((e) => e.at >= from && e.event.subject === subject).map((e) => [e.event.status, e.event.cause]);
+const sequence = (events: EventLog, subject: string, from: number) =>
+  events.events.filter((e) => e.at >= from && e.event.subject === subject).map((e) => [e.event.status, e.event.cause]);
 
 const checked = async (live: Live, account: string, subject: string) => {
-  const reply = (await live.sys.request("insights.imports.check", JSON.stringify({ account }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
+  const reply = (
+    await live.sys.request("insights.imports.check", JSON.stringify({ account }), { timeout: 3000 })
+  ).json<{ imports: ImportEvent[] }>();
   return reply.imports.find((d) => d.subject === subject)!;
 };
 
@@ -138,23 +164,66 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
         // Days away: nothing here crosses a time boundary while the tests read it.
         await importer.reissue({
           imports: [
-            { name: "orders", account: exporter.id, subject: "orders.eu", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream", { signer: exporter.signingKeys[0]! }) },
-            { name: "short", account: exporter.id, subject: "orders.us", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream", { exp: nowSec() + 3 * DAY }) },
+            {
+              name: "orders",
+              account: exporter.id,
+              subject: "orders.eu",
+              type: "stream",
+              token: await activation(exporter, importer.id, "orders.>", "stream", {
+                signer: exporter.signingKeys[0]!,
+              }),
+            },
+            {
+              name: "short",
+              account: exporter.id,
+              subject: "orders.us",
+              type: "stream",
+              token: await activation(exporter, importer.id, "orders.>", "stream", { exp: nowSec() + 3 * DAY }),
+            },
             { name: "pub", account: exporter.id, subject: "pub.x", type: "stream" },
           ],
         });
-        const billing = await op.account("BILLING", { imports: [{ name: "missing", account: exporter.id, subject: "orders.billing", type: "stream" }] });
+        const billing = await op.account("BILLING", {
+          imports: [{ name: "missing", account: exporter.id, subject: "orders.billing", type: "stream" }],
+        });
         const wild = await op.account("WILD");
-        await wild.reissue({ imports: [{ name: "w", account: exporter.id, subject: "wsvc.w", local_subject: "wloc.w", type: "service", token: await activation(exporter, wild.id, "wsvc.w", "service", { exp: nowSec() + 3 * DAY }) }] });
+        await wild.reissue({
+          imports: [
+            {
+              name: "w",
+              account: exporter.id,
+              subject: "wsvc.w",
+              local_subject: "wloc.w",
+              type: "service",
+              token: await activation(exporter, wild.id, "wsvc.w", "service", { exp: nowSec() + 3 * DAY }),
+            },
+          ],
+        });
         const depot = await op.account("DEPOT");
         await depot.reissue({
           imports: [
-            { name: "orders", account: exporter.id, subject: "orders.depot", type: "stream", token: await activation(exporter, depot.id, "orders.>", "stream") },
+            {
+              name: "orders",
+              account: exporter.id,
+              subject: "orders.depot",
+              type: "stream",
+              token: await activation(exporter, depot.id, "orders.>", "stream"),
+            },
             { name: "pub", account: exporter.id, subject: "pub.d", type: "stream" },
           ],
         });
         const early = await op.account("EARLY");
-        await early.reissue({ imports: [{ name: "e", account: exporter.id, subject: "orders.e", type: "stream", token: await activation(exporter, early.id, "orders.e", "stream", { nbf: nowSec() + DAY }) }] });
+        await early.reissue({
+          imports: [
+            {
+              name: "e",
+              account: exporter.id,
+              subject: "orders.e",
+              type: "stream",
+              token: await activation(exporter, early.id, "orders.e", "stream", { nbf: nowSec() + DAY }),
+            },
+          ],
+        });
         return { push: [exporter, importer, billing, wild, early, depot], pin: [exporter, wild, early, depot] };
       });
     }, 60_000);
@@ -182,12 +251,20 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
 
     it("answers insights.imports.check with the contract's reply", async () => {
       const { sys } = live;
-      const reply = (await sys.request("insights.imports.check", "{}", { timeout: 3000 })).json<{ summary: Record<string, number>; imports: ImportEvent[]; total: number }>();
+      const reply = (await sys.request("insights.imports.check", "{}", { timeout: 3000 })).json<{
+        summary: Record<string, number>;
+        imports: ImportEvent[];
+        total: number;
+      }>();
       const validReply = validator("check-reply");
       expect(validReply(reply) ? null : validReply.errors).toBeNull();
       expect(reply.summary).toEqual({ accounts: 7, imports: 8, active: 4, inactive: 2, warning: 2 });
       expect(reply.imports[0]!.status).toBe("inactive");
-      const one = (await sys.request("insights.imports.check", JSON.stringify({ account: "SHIPPING", status: "warning" }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
+      const one = (
+        await sys.request("insights.imports.check", JSON.stringify({ account: "SHIPPING", status: "warning" }), {
+          timeout: 3000,
+        })
+      ).json<{ imports: ImportEvent[] }>();
       expect(one.imports.map((d) => d.subject)).toEqual(["orders.us"]);
     });
 
@@ -212,7 +289,9 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
       // Per-import series are opt-in: this service was started without --metrics-imports.
       expect(text).not.toMatch(/^insights_import_/m);
       expect(text).toMatch(/^insights_connected 1$/m);
-      const stats = (await sys.request("$SRV.STATS.insights", "", { timeout: 3000 })).json<{ endpoints: { data: { imports: Record<string, number>; causes: Record<string, number> } }[] }>();
+      const stats = (await sys.request("$SRV.STATS.insights", "", { timeout: 3000 })).json<{
+        endpoints: { data: { imports: Record<string, number>; causes: Record<string, number> } }[];
+      }>();
       expect(stats.endpoints[0]!.data.imports).toEqual({ active: 4, inactive: 2, warning: 2 });
       expect(stats.endpoints[0]!.data.causes["missing_activation_token"]).toBe(1);
       expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
@@ -220,7 +299,12 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
 
     it.each([
       ["insights.imports.preflight", () => ({ jwt: importer.jwt }), "preflight-reply", { jwt: 7 }],
-      ["insights.imports.rotation", () => ({ account: "ORDERS", signing_key: exporter.id }), "rotation-reply", { account: "ORDERS" }],
+      [
+        "insights.imports.rotation",
+        () => ({ account: "ORDERS", signing_key: exporter.id }),
+        "rotation-reply",
+        { account: "ORDERS" },
+      ],
       ["insights.imports.expiring", () => ({ days: 30 }), "expiring-reply", { days: 0 }],
       ["insights.exports.orphaned", () => ({}), "orphaned-reply", { limit: -1 }],
     ] as const)("%s answers with its schema's reply, and a bad body gets a 400", async (subject, body, schema, bad) => {
@@ -240,14 +324,25 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
 
     it("insights.imports.rotation answers over NATS: removing the signing key breaks the token it signed", async () => {
       const sk = exporter.signingKeys[0]!.getPublicKey();
-      const reply = await live.sys.request("insights.imports.rotation", JSON.stringify({ account: "ORDERS", signing_key: sk, remove: true }), { timeout: 3000 });
+      const reply = await live.sys.request(
+        "insights.imports.rotation",
+        JSON.stringify({ account: "ORDERS", signing_key: sk, remove: true }),
+        { timeout: 3000 },
+      );
       expect(reply.headers?.get("Nats-Service-Error-Code") ?? null).toBeNull();
-      const body = reply.json<{ account: string; current: boolean; tokens: { account_name: string; subject: string }[]; changes: { account_name: string; subject: string; cause: string | null }[] }>();
+      const body = reply.json<{
+        account: string;
+        current: boolean;
+        tokens: { account_name: string; subject: string }[];
+        changes: { account_name: string; subject: string; cause: string | null }[];
+      }>();
       const valid = validator("rotation-reply");
       expect(valid(body) ? null : valid.errors).toBeNull();
       expect({ account: body.account, current: body.current }).toEqual({ account: exporter.id, current: true });
       expect(body.tokens.map((t) => [t.account_name, t.subject])).toEqual([["SHIPPING", "orders.eu"]]);
-      expect(body.changes.map((c) => [c.account_name, c.subject, c.cause])).toEqual([["SHIPPING", "orders.eu", "activation_signer_untrusted"]]);
+      expect(body.changes.map((c) => [c.account_name, c.subject, c.cause])).toEqual([
+        ["SHIPPING", "orders.eu", "activation_signer_untrusted"],
+      ]);
     });
   });
 
@@ -265,11 +360,19 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
             { name: "pub", subject: "pub.>", type: "stream" },
           ],
         });
-        importer = await op.account("SHIPPING", { imports: [{ name: "pub", account: exporter.id, subject: "pub.x", type: "stream" }] });
+        importer = await op.account("SHIPPING", {
+          imports: [{ name: "pub", account: exporter.id, subject: "pub.x", type: "stream" }],
+        });
         depot = await op.account("DEPOT");
         await depot.reissue({
           imports: [
-            { name: "orders", account: exporter.id, subject: "orders.depot", type: "stream", token: await activation(exporter, depot.id, "orders.>", "stream") },
+            {
+              name: "orders",
+              account: exporter.id,
+              subject: "orders.depot",
+              type: "stream",
+              token: await activation(exporter, depot.id, "orders.>", "stream"),
+            },
             { name: "pub", account: exporter.id, subject: "pub.d", type: "stream" },
           ],
         });
@@ -303,7 +406,11 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
       expect(await streamFlows(server, exporter, depot, "pub.d", "pub.d")).toBe(false);
       await app.settled();
       const judged = await checked(live, "DEPOT", "pub.d");
-      expect([judged.status, judged.cause, judged.server]).toEqual(["inactive", "export_not_found", { servers: 1, registered: true, invalid: true }]);
+      expect([judged.status, judged.cause, judged.server]).toEqual([
+        "inactive",
+        "export_not_found",
+        { servers: 1, registered: true, invalid: true },
+      ]);
       expect(judged.message).not.toMatch(/still honour/);
 
       const fixed = await pushExporter((c) => c.exports!.push({ name: "pub", subject: "pub.>", type: "stream" }));
@@ -322,13 +429,23 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
 
     it("a revoked token, then the revocation lifted: exactly inactive/activation_revoked then active, no exposure claimed", async () => {
       const { app, events, server, sys } = live;
-      const from = await pushExporter((c) => (c.exports!.find((e) => e.subject === "orders.>")!.revocations = { [depot.id]: nowSec() }));
-      const revoked = await events.next((e) => e.subject === "orders.depot" && e.cause === "activation_revoked", 3000, from);
+      const from = await pushExporter(
+        (c) => (c.exports!.find((e) => e.subject === "orders.>")!.revocations = { [depot.id]: nowSec() }),
+      );
+      const revoked = await events.next(
+        (e) => e.subject === "orders.depot" && e.cause === "activation_revoked",
+        3000,
+        from,
+      );
       expect(revoked.at - from).toBeLessThan(1000);
       expect(revoked.event.message).not.toMatch(/still honour/);
       expect(await streamFlows(server, exporter, depot, "orders.depot", "orders.depot")).toBe(false);
       await app.settled();
-      expect((await checked(live, "DEPOT", "orders.depot")).server).toEqual({ servers: 1, registered: true, invalid: true });
+      expect((await checked(live, "DEPOT", "orders.depot")).server).toEqual({
+        servers: 1,
+        registered: true,
+        invalid: true,
+      });
 
       const lifted = await pushExporter((c) => delete c.exports!.find((e) => e.subject === "orders.>")!.revocations);
       const active = await events.next((e) => e.subject === "orders.depot" && e.status === "active", 3000, lifted);
@@ -351,19 +468,28 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
       expect((await pushAccount(server, op, depot.jwt)).ok).toBe(true);
       const added = await events.next((e) => e.subject === "pub.new", 3000, from);
       expect(added.at - from).toBeLessThan(1000);
-      expect([added.event.status, added.event.previous_status, added.event.server]).toEqual(["active", null, { servers: 1, registered: true, invalid: false }]);
+      expect([added.event.status, added.event.previous_status, added.event.server]).toEqual([
+        "active",
+        null,
+        { servers: 1, registered: true, invalid: false },
+      ]);
       expect(await streamFlows(server, exporter, depot, "pub.new", "pub.new")).toBe(true);
       await app.settled();
       await sys.flush();
       expect(sequence(events, "pub.new", from)).toEqual([["active", null]]);
       // The other imports of the re-signed account did not move.
-      expect(events.events.filter((e) => e.at >= from && e.event.account === depot.id).map((e) => e.event.subject)).toEqual(["pub.new"]);
+      expect(
+        events.events.filter((e) => e.at >= from && e.event.account === depot.id).map((e) => e.event.subject),
+      ).toEqual(["pub.new"]);
     });
 
     it("a rejected push gives push_rejected for the imports it declared", async () => {
       const { events, op, server } = live;
       const claims = structuredClone(importer.claims);
-      claims.imports = [...claims.imports!, { name: "bad", account: exporter.id, subject: "pub.y", type: "stream", share: true }];
+      claims.imports = [
+        ...claims.imports!,
+        { name: "bad", account: exporter.id, subject: "pub.y", type: "stream", share: true },
+      ];
       const rejectedJwt = await importer.reissue(claims);
       expect((await pushAccount(server, op, rejectedJwt)).ok).toBe(false);
       const e = await events.next((ev) => ev.subject === "pub.y" && ev.cause === "push_rejected", 5000);
@@ -388,20 +514,54 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
         // Far enough ahead that the service is up before them, even on busy cores.
         expiresAt = nowSec() + 12;
         const importer = await op.account("SHIPPING");
-        await importer.reissue({ imports: [{ name: "short", account: exporter.id, subject: "orders.us", type: "stream", token: await activation(exporter, importer.id, "orders.>", "stream", { exp: expiresAt }) }] });
+        await importer.reissue({
+          imports: [
+            {
+              name: "short",
+              account: exporter.id,
+              subject: "orders.us",
+              type: "stream",
+              token: await activation(exporter, importer.id, "orders.>", "stream", { exp: expiresAt }),
+            },
+          ],
+        });
         // The server's own quirks (test/integration/expiry.test.ts): it keeps honouring an expired
         // service import with a local subject after its token expired (every line since 2.10), and
         // never enables an import whose token became valid after load.
         boundary = nowSec() + 14;
         const wild = await op.account("WILD");
         const expiring = await activation(exporter, wild.id, "wsvc.w", "service", { exp: boundary });
-        await wild.reissue({ imports: [{ name: "w", account: exporter.id, subject: "wsvc.w", local_subject: "wloc.w", type: "service", token: expiring }] });
+        await wild.reissue({
+          imports: [
+            {
+              name: "w",
+              account: exporter.id,
+              subject: "wsvc.w",
+              local_subject: "wloc.w",
+              type: "service",
+              token: expiring,
+            },
+          ],
+        });
         const early = await op.account("EARLY");
-        await early.reissue({ imports: [{ name: "e", account: exporter.id, subject: "orders.e", type: "stream", token: await activation(exporter, early.id, "orders.e", "stream", { nbf: boundary }) }] });
+        await early.reissue({
+          imports: [
+            {
+              name: "e",
+              account: exporter.id,
+              subject: "orders.e",
+              type: "stream",
+              token: await activation(exporter, early.id, "orders.e", "stream", { nbf: boundary }),
+            },
+          ],
+        });
         return { push: [exporter, importer, wild, early], pin: [exporter, wild, early] };
       });
       // The tests below observe the service crossing these instants: it must be up before them.
-      if (nowSec() >= expiresAt) throw new Error(`set-up took until ${nowSec()}, past the token's exp ${expiresAt}: nothing below would be observed`);
+      if (nowSec() >= expiresAt)
+        throw new Error(
+          `set-up took until ${nowSec()}, past the token's exp ${expiresAt}: nothing below would be observed`,
+        );
     }, 60_000);
 
     afterAll(async () => {
@@ -409,21 +569,29 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     });
 
     it("a token expiring while the service runs gives an event within 1 s of its exp", async () => {
-      const e = await live.events.next((ev) => ev.subject === "orders.us" && ev.cause === "activation_expired", (expiresAt - nowSec() + 5) * 1000);
+      const e = await live.events.next(
+        (ev) => ev.subject === "orders.us" && ev.cause === "activation_expired",
+        (expiresAt - nowSec() + 5) * 1000,
+      );
       expect(e.at - expiresAt * 1000).toBeGreaterThanOrEqual(0);
       expect(e.at - expiresAt * 1000).toBeLessThan(1000);
     }, 30_000);
 
     it("where a server still honours an expired token, the diagnosis says it is a security exposure", async () => {
       const { events, sys } = live;
-      const e = await events.next((ev) => ev.subject === "wsvc.w" && ev.cause === "activation_expired", (boundary - nowSec() + 5) * 1000);
+      const e = await events.next(
+        (ev) => ev.subject === "wsvc.w" && ev.cause === "activation_expired",
+        (boundary - nowSec() + 5) * 1000,
+      );
       expect(e.event.status).toBe("inactive");
       // The exposure is spelled out once the server has shown it on two looks (a refresh follows
       // each change, and a second look confirms an exposure, so a late server timer is none).
       const deadline = Date.now() + 3000;
       let d: ImportEvent | undefined;
       while (Date.now() < deadline) {
-        const reply = (await sys.request("insights.imports.check", JSON.stringify({ account: "WILD" }), { timeout: 3000 })).json<{ imports: ImportEvent[] }>();
+        const reply = (
+          await sys.request("insights.imports.check", JSON.stringify({ account: "WILD" }), { timeout: 3000 })
+        ).json<{ imports: ImportEvent[] }>();
         d = reply.imports[0];
         if (d?.message.includes("security exposure")) break;
         await new Promise((r) => setTimeout(r, 100));
@@ -433,7 +601,10 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     }, 30_000);
 
     it("where the JWTs say valid but the server does not honour the import, it is server_state_stale", async () => {
-      const e = await live.events.next((ev) => ev.subject === "orders.e" && ev.cause === "server_state_stale", (boundary - nowSec() + 5) * 1000);
+      const e = await live.events.next(
+        (ev) => ev.subject === "orders.e" && ev.cause === "server_state_stale",
+        (boundary - nowSec() + 5) * 1000,
+      );
       expect(e.event.status).toBe("inactive");
       expect(e.event.server).toEqual({ servers: 1, registered: false, invalid: false });
       expect(e.event.remediation.join("\n")).toContain("nsc push --account EARLY");

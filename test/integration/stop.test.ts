@@ -17,7 +17,10 @@ describe.skipIf(!toolPath("nats-server"))("stop", () => {
     const dir = mkdtempSync(join(tmpdir(), "stop-"));
     try {
       writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
-      const app = await InsightsApp.start(loadConfig(["--nats-url", server.url, "--creds", join(dir, "sys.creds")], {}), createLogger("silent"));
+      const app = await InsightsApp.start(
+        loadConfig(["--nats-url", server.url, "--creds", join(dir, "sys.creds")], {}),
+        createLogger("silent"),
+      );
       const statuses = app.nc.status();
       await server.stop();
       for await (const s of statuses) if (s.type === "disconnect") break; // the client noticed and reconnects

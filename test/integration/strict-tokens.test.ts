@@ -34,8 +34,13 @@ describe.skipIf(!toolPath("nats-server"))("a strict operator, on a real nats-ser
     trust.addOperator(op.jwt);
     const dir = new AccountDirectory(trust);
     for (const a of b.accounts) dir.upsert(a.jwt);
-    const [d] = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]);
-    expect({ cause: d!.cause, status: d!.status }).toEqual({ cause: "activation_signer_untrusted", status: "inactive" });
+    const [d] = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [
+      b.importer.id,
+    ]);
+    expect({ cause: d!.cause, status: d!.status }).toEqual({
+      cause: "activation_signer_untrusted",
+      status: "inactive",
+    });
     expect(await judge(server, b)).toEqual({ refused: [], flows: false, listed: false });
   });
 });

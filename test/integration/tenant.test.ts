@@ -18,7 +18,14 @@ import { createLogger } from "../../src/shell/log.js";
 import { validator } from "../../src/service/schemas.js";
 import type { ImportEvent } from "../../src/shell/events.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
-import { connectAs, connectSystem, pushAll, pushAccount, startServer, type RunningServer } from "../support/nats-server.js";
+import {
+  connectAs,
+  connectSystem,
+  pushAll,
+  pushAccount,
+  startServer,
+  type RunningServer,
+} from "../support/nats-server.js";
 import { pinnedServers } from "../support/tools.js";
 
 const CHECK = "insights.imports.check";
@@ -57,12 +64,27 @@ async function deploy(bin?: string): Promise<Deployment> {
   await op.system.reissue({ exports: TENANT_EXPORTS });
   const acme = await op.account("ACME");
   // ACME's own imports: the tenant ones, and one broken (EXP exports no "nope.>").
-  await acme.reissue({ imports: [...tenantImports(op.system, acme.id), { name: "nope", subject: "nope.>", account: exporter.id, type: "stream" }] });
+  await acme.reissue({
+    imports: [
+      ...tenantImports(op.system, acme.id),
+      { name: "nope", subject: "nope.>", account: exporter.id, type: "stream" },
+    ],
+  });
   const beta = await op.account("BETA");
-  await beta.reissue({ imports: [...tenantImports(op.system, beta.id), { name: "prices", subject: "prices.>", account: exporter.id, type: "stream" }] });
+  await beta.reissue({
+    imports: [
+      ...tenantImports(op.system, beta.id),
+      { name: "prices", subject: "prices.>", account: exporter.id, type: "stream" },
+    ],
+  });
   const evil = await op.account("EVIL");
   // EVIL tries to import BETA's events: the export's token position 4 must be EVIL's own key.
-  await evil.reissue({ imports: [...tenantImports(op.system, evil.id).slice(0, 2), { name: "spy", subject: `${EVENTS}.${beta.id}`, account: op.system.id, type: "stream" }] });
+  await evil.reissue({
+    imports: [
+      ...tenantImports(op.system, evil.id).slice(0, 2),
+      { name: "spy", subject: `${EVENTS}.${beta.id}`, account: op.system.id, type: "stream" },
+    ],
+  });
   await pushAll(server, [exporter, op.system, acme, beta, evil]);
   return { op, server, exporter, acme, beta, evil };
 }
@@ -112,14 +134,17 @@ for (const { version, bin } of pinnedServers()) {
       const values = await received([JSON.stringify({ acc: d.beta.id }), JSON.stringify({ acc: d.evil.id })]);
       const server = JSON.parse(values.at(-1)!) as { acc: string };
       expect(server.acc).toBe(d.acme.id);
-      if (version.startsWith("2.10.")) expect(values.slice(0, -1).map((v) => (JSON.parse(v) as { acc: string }).acc)).toEqual([d.evil.id]);
+      if (version.startsWith("2.10."))
+        expect(values.slice(0, -1).map((v) => (JSON.parse(v) as { acc: string }).acc)).toEqual([d.evil.id]);
       else expect(values).toHaveLength(1);
     });
 
     it("where no import carries the message, the header is whatever the client sent", async () => {
       const acme = await connectAs(d.server, d.acme);
       try {
-        const seen = new Promise<Msg>((resolve) => acme.subscribe("own.subject", { max: 1, callback: (_e, m) => resolve(m) }));
+        const seen = new Promise<Msg>((resolve) =>
+          acme.subscribe("own.subject", { max: 1, callback: (_e, m) => resolve(m) }),
+        );
         await acme.flush();
         acme.publish("own.subject", "", { headers: withRequestInfo(JSON.stringify({ acc: d.beta.id })) });
         expect(JSON.parse((await seen).headers!.get("Nats-Request-Info"))).toEqual({ acc: d.beta.id });
@@ -136,7 +161,12 @@ interface CheckReply {
 }
 
 /** The reply, or the service error's code and text. */
-async function ask(nc: NatsConnection, subject: string, body: unknown, h?: ReturnType<typeof natsHeaders>): Promise<{ code: number; text: string; reply?: CheckReply }> {
+async function ask(
+  nc: NatsConnection,
+  subject: string,
+  body: unknown,
+  h?: ReturnType<typeof natsHeaders>,
+): Promise<{ code: number; text: string; reply?: CheckReply }> {
   const msg = await nc.request(subject, JSON.stringify(body), { timeout: 5000, ...(h ? { headers: h } : {}) });
   const error = msg.headers?.get("Nats-Service-Error");
   if (error) return { code: Number(msg.headers!.get("Nats-Service-Error-Code")), text: error };
@@ -158,7 +188,10 @@ describe.skipIf(!pinnedServers().at(-1)?.bin)("tenant self-service through the s
     d = await deploy();
     dir = mkdtempSync(join(tmpdir(), "nats-insights-tenant-"));
     writeFileSync(join(dir, "sys.creds"), await d.op.system.userCreds());
-    app = await InsightsApp.start(loadConfig(["--nats-url", d.server.url, "--creds", join(dir, "sys.creds"), "--epoch", "600"], {}), createLogger(process.env.TEST_LOG ?? "silent"));
+    app = await InsightsApp.start(
+      loadConfig(["--nats-url", d.server.url, "--creds", join(dir, "sys.creds"), "--epoch", "600"], {}),
+      createLogger(process.env.TEST_LOG ?? "silent"),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -185,7 +218,10 @@ describe.skipIf(!pinnedServers().at(-1)?.bin)("tenant self-service through the s
     const acme = await as(d.acme);
     for (const account of [d.beta.id, "BETA"]) {
       const r = await ask(acme, CHECK, { account });
-      expect([r.code, r.text]).toEqual([403, "account: a request through an import may ask about its own account only"]);
+      expect([r.code, r.text]).toEqual([
+        403,
+        "account: a request through an import may ask about its own account only",
+      ]);
     }
     expect((await ask(acme, CHECK, { account: "ACME" })).code).toBe(200);
   });
@@ -202,7 +238,8 @@ describe.skipIf(!pinnedServers().at(-1)?.bin)("tenant self-service through the s
     for (const a of [d.acme, d.beta, d.evil]) expect(all.reply!.imports.map((i) => i.account)).toContain(a.id);
     const scoped = await ask(sys, CHECK, {}, withRequestInfo(JSON.stringify({ acc: d.beta.id })));
     expect(new Set(scoped.reply!.imports.map((i) => i.account))).toEqual(new Set([d.beta.id]));
-    for (const bad of ["not json", "{}", JSON.stringify({ acc: "SYS" })]) expect((await ask(sys, CHECK, {}, withRequestInfo(bad))).code).toBe(403);
+    for (const bad of ["not json", "{}", JSON.stringify({ acc: "SYS" })])
+      expect((await ask(sys, CHECK, {}, withRequestInfo(bad))).code).toBe(403);
   });
 
   it("preflight: a tenant may propose its own JWT (and sees its own imports only), not another account's", async () => {
@@ -210,7 +247,12 @@ describe.skipIf(!pinnedServers().at(-1)?.bin)("tenant self-service through the s
     const fixed = await d.acme.reissue({ imports: tenantImports(d.op.system, d.acme.id) });
     const own = await ask(acme, PREFLIGHT, { jwt: fixed });
     expect(own.code).toBe(200);
-    const body = JSON.parse(own.text) as { account: string; removed: ImportDiagnosis[]; changes: ImportDiagnosis[]; notes: string[] };
+    const body = JSON.parse(own.text) as {
+      account: string;
+      removed: ImportDiagnosis[];
+      changes: ImportDiagnosis[];
+      notes: string[];
+    };
     expect(validator("preflight-reply")(body)).toBe(true);
     expect(body.account).toBe(d.acme.id);
     expect(body.removed.map((i) => i.subject)).toEqual(["nope.>"]);
@@ -218,7 +260,10 @@ describe.skipIf(!pinnedServers().at(-1)?.bin)("tenant self-service through the s
     // The exporter's JWT without its export would break BETA's import: ACME may not ask that.
     const broken = await d.exporter.reissue({ exports: [] });
     const theirs = await ask(acme, PREFLIGHT, { jwt: broken });
-    expect([theirs.code, theirs.text]).toEqual([403, "jwt: a request through an import may propose its own account's JWT only"]);
+    expect([theirs.code, theirs.text]).toEqual([
+      403,
+      "jwt: a request through an import may propose its own account's JWT only",
+    ]);
     expect(theirs.text).not.toContain(d.beta.id);
   });
 
@@ -243,7 +288,9 @@ describe.skipIf(!pinnedServers().at(-1)?.bin)("tenant self-service through the s
     // BETA's import breaks (EXP drops the export) and ACME's is removed: one event each.
     expect((await pushAccount(d.server, d.op, d.acme.jwt)).ok).toBe(true);
     const beta = await as(d.beta);
-    const betaEvent = new Promise<ImportEvent>((resolve) => beta.subscribe(`${EVENTS}.${d.beta.id}`, { callback: (_e, m) => resolve(m.json<ImportEvent>()) }));
+    const betaEvent = new Promise<ImportEvent>((resolve) =>
+      beta.subscribe(`${EVENTS}.${d.beta.id}`, { callback: (_e, m) => resolve(m.json<ImportEvent>()) }),
+    );
     await beta.flush();
     expect((await pushAccount(d.server, d.op, d.exporter.jwt)).ok).toBe(true);
     expect((await acmeEvent).account).toBe(d.acme.id);

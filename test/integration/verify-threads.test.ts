@@ -36,7 +36,9 @@ describe("signature verification on worker threads (built code, as in production
     const { OperatorTrust } = await distModule<typeof DirectoryModule>("src/core/directory.js");
 
     const op = await TestOperator.create({ signingKey: true });
-    const exporter = await op.account("EXP", { exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }] });
+    const exporter = await op.account("EXP", {
+      exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }],
+    });
     const importers: TestAccount[] = [];
     for (let n = 0; n < IMPORTERS; n++) {
       const imp = await op.account(`IMP${n}`);
@@ -48,7 +50,9 @@ describe("signature verification on worker threads (built code, as in production
     [genuine, forgedToken, forgedAccount] = importers.slice(-TAIL) as [TestAccount, TestAccount, TestAccount];
     const n = IMPORTERS - 2;
     const token = forgeSignature(await activation(exporter, forgedToken.id, `p.${n}`, "stream"));
-    await forgedToken.reissue({ imports: [{ name: "p", account: exporter.id, subject: `p.${n}`, type: "stream", token }] });
+    await forgedToken.reissue({
+      imports: [{ name: "p", account: exporter.id, subject: `p.${n}`, type: "stream", token }],
+    });
     forgedAccountJwt = forgeSignature(forgedAccount.jwt);
 
     const jwts = new Map<string, string>([[exporter.id, exporter.jwt]]);
@@ -58,7 +62,11 @@ describe("signature verification on worker threads (built code, as in production
     const trust = new OperatorTrust();
     trust.addOperator(op.jwt);
     parallel.setVerificationWorkers(2);
-    monitor = new ImportMonitor(trust, 7 * 24 * 3600, startHoldingLoadingThreadUntilTailVerified(parallel, jwts.size, (s) => (share = s)));
+    monitor = new ImportMonitor(
+      trust,
+      7 * 24 * 3600,
+      startHoldingLoadingThreadUntilTailVerified(parallel, jwts.size, (s) => (share = s)),
+    );
     monitor.replaceAll(jwts, nowSec());
   }, 120_000);
 
@@ -81,7 +89,10 @@ describe("signature verification on worker threads (built code, as in production
 
   it("rejects an activation token whose signature is forged, inside a well-signed account JWT", () => {
     // A bad token rejects the whole account JWT, as the server's validation does.
-    expect(monitor.directory.get(forgedToken.id)?.problem).toEqual({ kind: "invalid", message: "the activation token does not decode: claim failed V2 signature verification" });
+    expect(monitor.directory.get(forgedToken.id)?.problem).toEqual({
+      kind: "invalid",
+      message: "the activation token does not decode: claim failed V2 signature verification",
+    });
     const causes = monitor.keyed([forgedToken.id]).map(([, d]) => [d.cause, d.status]);
     expect(causes).toEqual([["activation_invalid", "inactive"]]);
   });

@@ -28,7 +28,14 @@ import { preflight } from "../../src/core/whatif/preflight.js";
 import { rotation } from "../../src/core/whatif/rotation.js";
 import { TestOperator, activation, nowSec, type KeyPair, type TestAccount } from "../support/deployment.js";
 import { serviceFlows, streamFlows } from "../support/flow.js";
-import { lookupAccount, pushAccount, pushAll, pushWith, startServer, type RunningServer } from "../support/nats-server.js";
+import {
+  lookupAccount,
+  pushAccount,
+  pushAll,
+  pushWith,
+  startServer,
+  type RunningServer,
+} from "../support/nats-server.js";
 import { toolPath } from "../support/tools.js";
 import { proposal } from "../support/whatif-fixture.js";
 
@@ -81,7 +88,12 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
       token(id, stream("p.1"), sk0),
       token(id, service("q.1"), sk1),
     ]);
-    const imp2 = await importer("IMP2", (id) => [stream("a.2"), service("s.2"), token(id, stream("p.2"), sk1), token(id, service("q.2", "mine.q2"), sk0)]);
+    const imp2 = await importer("IMP2", (id) => [
+      stream("a.2"),
+      service("s.2"),
+      token(id, stream("p.2"), sk1),
+      token(id, service("q.2", "mine.q2"), sk0),
+    ]);
     const imp3 = await importer("IMP3", (id) => [stream("b.3"), stream("c.3"), token(id, stream("p.3"), null)]);
     importers = [imp1, imp2, imp3];
     server = await startServer(op);
@@ -94,7 +106,11 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
 
   type Declared = { subject: string; type: "stream" | "service"; local_subject?: string; token?: Promise<string> };
   const stream = (subject: string): Declared => ({ subject, type: "stream" });
-  const service = (subject: string, local?: string): Declared => ({ subject, type: "service", ...(local ? { local_subject: local } : {}) });
+  const service = (subject: string, local?: string): Declared => ({
+    subject,
+    type: "service",
+    ...(local ? { local_subject: local } : {}),
+  });
   /** The import with a token for exactly its subject, signed by `signer` (null: EXP's identity key). */
   const token = (importerId: string, d: Declared, signer: KeyPair | null): Declared => ({
     ...d,
@@ -116,7 +132,13 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
     );
     await acc.reissue({ imports: imports });
     for (const d of declared) {
-      probes.push({ importer: acc, type: d.type, subject: d.subject, exporterSubject: d.subject, importerSubject: d.local_subject ?? d.subject });
+      probes.push({
+        importer: acc,
+        type: d.type,
+        subject: d.subject,
+        exporterSubject: d.subject,
+        importerSubject: d.local_subject ?? d.subject,
+      });
     }
     return acc;
   }
@@ -148,8 +170,16 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
     return dir;
   }
 
-  const stopped = (before: Map<string, boolean>, after: Map<string, boolean>) => [...before].filter(([k, f]) => f && !after.get(k)).map(([k]) => k).sort();
-  const started = (before: Map<string, boolean>, after: Map<string, boolean>) => [...before].filter(([k, f]) => !f && after.get(k)).map(([k]) => k).sort();
+  const stopped = (before: Map<string, boolean>, after: Map<string, boolean>) =>
+    [...before]
+      .filter(([k, f]) => f && !after.get(k))
+      .map(([k]) => k)
+      .sort();
+  const started = (before: Map<string, boolean>, after: Map<string, boolean>) =>
+    [...before]
+      .filter(([k, f]) => !f && after.get(k))
+      .map(([k]) => k)
+      .sort();
 
   it("(a) a pre-flighted exporter push breaks exactly the imports it predicted", async () => {
     const before = await flowing();
@@ -162,7 +192,10 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
     const proposed = await exp.reissue(claims);
     const outcome = preflight(dir, proposed, opts());
     if (!outcome.ok) throw new Error(outcome.error);
-    const predicted = outcome.result.changes.filter((c) => c.breaks).map((c) => keyOf(c.account_name, c.subject)).sort();
+    const predicted = outcome.result.changes
+      .filter((c) => c.breaks)
+      .map((c) => keyOf(c.account_name, c.subject))
+      .sort();
     // What the change was meant to break (the test's own sanity), and nothing else changes.
     expect(predicted).toEqual(["IMP1 a.1", "IMP1 b.1", "IMP2 a.2", "IMP3 b.3"]);
     expect(outcome.result.changes).toHaveLength(predicted.length);
@@ -181,7 +214,10 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
     const outcome = rotation(dir, { account: "EXP", signingKey: sk0.getPublicKey(), remove: true }, opts());
     if (!outcome.ok) throw new Error(outcome.error);
     expect(outcome.result.tokens.map((t) => keyOf(t.account_name, t.subject)).sort()).toEqual(["IMP1 p.1", "IMP2 q.2"]);
-    const predicted = outcome.result.changes.filter((c) => c.breaks).map((c) => keyOf(c.account_name, c.subject)).sort();
+    const predicted = outcome.result.changes
+      .filter((c) => c.breaks)
+      .map((c) => keyOf(c.account_name, c.subject))
+      .sort();
     expect(predicted).toEqual(["IMP1 p.1", "IMP2 q.2"]);
     expect(outcome.result.changes.filter((c) => c.cause !== "activation_signer_untrusted")).toEqual([]);
 
@@ -199,7 +235,10 @@ describe.skipIf(!toolPath("nats-server"))("what-if predictions on a real nats-se
   it("(c) a JWT pre-flight says the resolver refuses is refused, and the stored one stays", async () => {
     const imp1 = importers[0]!;
     const claims = structuredClone(imp1.claims);
-    claims.imports = [...claims.imports!, { name: "bad", account: exp.id, subject: "c.9", type: "stream", share: true }];
+    claims.imports = [
+      ...claims.imports!,
+      { name: "bad", account: exp.id, subject: "c.9", type: "stream", share: true },
+    ];
     const proposed = await proposal(imp1, claims);
     const outcome = preflight(await storedDirectory(), proposed, opts());
     if (!outcome.ok) throw new Error(outcome.error);
@@ -225,18 +264,29 @@ describe.skipIf(!toolPath("nats-server"))("a strict operator's resolver, as pre-
     await op.reissue({ strict_signing_key_usage: true }); // not in @nats-io/jwt's Operator type
     server = await startServer(op);
     const creds = await op.system.userCreds({ signer: op.system.signingKeys[0]! });
-    const sys = await connect({ servers: server.url, authenticator: credsAuthenticator(new TextEncoder().encode(creds)), reconnect: false });
+    const sys = await connect({
+      servers: server.url,
+      authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
+      reconnect: false,
+    });
     try {
       const trust = new OperatorTrust();
       trust.addOperator(op.jwt);
       const a = await op.account("A", { exports: [{ name: "x", subject: "x.>", type: "stream" }] as Export[] });
       const byIdentity = await proposal(a, a.claims, { issuer: op.key });
-      for (const [jwt, stored] of [[byIdentity, false], [a.jwt, true]] as const) {
+      for (const [jwt, stored] of [
+        [byIdentity, false],
+        [a.jwt, true],
+      ] as const) {
         const outcome = preflight(new AccountDirectory(trust), jwt, opts());
         if (!outcome.ok) throw new Error(outcome.error);
         const pushed = await pushWith(sys, jwt);
         const refusal = stored ? null : "operator requires issuer to be a signing key";
-        expect({ predicted: outcome.result.stored, refusal: outcome.result.refusal, pushed: pushed.ok }).toEqual({ predicted: stored, refusal, pushed: stored });
+        expect({ predicted: outcome.result.stored, refusal: outcome.result.refusal, pushed: pushed.ok }).toEqual({
+          predicted: stored,
+          refusal,
+          pushed: stored,
+        });
         if (refusal) expect(pushed.message).toContain(refusal);
       }
     } finally {

@@ -21,7 +21,17 @@ export interface Browser {
 
 export async function launchChromium(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), "chromium-profile-"));
-  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`];
+  const flags = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile}`,
+  ];
   try {
     // launchPersistentContext passes --user-data-dir itself: the fresh profile is that directory.
     const context = await chromium.launchPersistentContext(profile, {

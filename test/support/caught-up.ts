@@ -50,6 +50,10 @@ export async function markerThrough(nc: NatsConnection, collector: NatsConnectio
 }
 
 /** `caughtUp` for every instance, one after another. */
-export async function allCaughtUp(instances: readonly Instance[], collector: NatsConnection, timeoutMs?: number): Promise<void> {
+export async function allCaughtUp(
+  instances: readonly Instance[],
+  collector: NatsConnection,
+  timeoutMs?: number,
+): Promise<void> {
   for (const instance of instances) await caughtUp(instance, collector, timeoutMs);
 }

@@ -33,7 +33,9 @@ export function checkoutEntries(root: string = REPO_ROOT): Set<string> {
 
 function gitStatus(root: string): string[] {
   try {
-    return execFileSync("git", ["status", "--porcelain=v1", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).split("\n").filter((l) => l !== "");
+    return execFileSync("git", ["status", "--porcelain=v1", "--untracked-files=no"], { cwd: root, encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l !== "");
   } catch {
     return []; // not a git checkout (an unpacked tarball): the paths alone are compared
   }

@@ -157,7 +157,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-
 class AddressInUse extends Error {}
 
 interface Ports {
@@ -264,8 +263,8 @@ ${routes.join("\n")}
 `
     : ""
 }${
-  clusterNames.length > 1
-    ? `
+    clusterNames.length > 1
+      ? `
 gateway: {
     name: ${q(node.cluster)}
     listen: "127.0.0.1:${node.gatewayPort}"
@@ -274,8 +273,8 @@ ${gateways.join("\n")}
     ]
 }
 `
-    : ""
-}${opts.jetstream ? `\njetstream: {\n    store_dir: ${q(join(node.dir, "js"))}\n    max_mem: 64MB\n    max_file: 256MB\n}\n` : ""}
+      : ""
+  }${opts.jetstream ? `\njetstream: {\n    store_dir: ${q(join(node.dir, "js"))}\n    max_mem: 64MB\n    max_file: 256MB\n}\n` : ""}
 ${opts.extraConfig ?? ""}
 `;
 }
@@ -329,7 +328,8 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
       if (child.hasExited) {
         await n.exited;
         const log = tail(n);
-        if (/address already in use/i.test(output() + log)) throw new AddressInUse(`node ${n.index}: address already in use`);
+        if (/address already in use/i.test(output() + log))
+          throw new AddressInUse(`node ${n.index}: address already in use`);
         throw new Error(`node ${n.index} exited during start-up (${child.exitInfo})\n${log}`);
       }
       if (Date.now() > deadline) {
@@ -362,7 +362,8 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     return `${file.split("\n").slice(-40).join("\n")}\n--- stdout/stderr ---\n${n.allOutput()}`;
   };
 
-  const connectTo = (n: Node, account: TestAccount, opts: Partial<ConnectionOptions> = {}) => connectAccount(n.url, account, opts);
+  const connectTo = (n: Node, account: TestAccount, opts: Partial<ConnectionOptions> = {}) =>
+    connectAccount(n.url, account, opts);
 
   /**
    * Is the JetStream meta group whole: a leader that sees every other running node as a current,
@@ -372,10 +373,15 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
   const metaGroupWhole = async (nc: NatsConnection, size: number): Promise<boolean> => {
     type Jsz = { data?: { meta_cluster?: { leader?: string; replicas?: { current?: boolean; offline?: boolean }[] } } };
     try {
-      const replies = await nc.requestMany("$SYS.REQ.SERVER.PING.JSZ", "", { strategy: "count", maxMessages: size, maxWait: 1000 });
+      const replies = await nc.requestMany("$SYS.REQ.SERVER.PING.JSZ", "", {
+        strategy: "count",
+        maxMessages: size,
+        maxWait: 1000,
+      });
       for await (const reply of replies) {
         const replicas = reply.json<Jsz>().data?.meta_cluster?.replicas;
-        if (replicas) return replicas.length >= size - 1 && replicas.every((r) => r.current === true && r.offline !== true);
+        if (replicas)
+          return replicas.length >= size - 1 && replicas.every((r) => r.current === true && r.offline !== true);
       }
     } catch {
       /* no responders yet */
@@ -406,7 +412,13 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
 
   // Initial start: on a port collision, new ports for everyone and try again.
   for (let attempt = 1; ; attempt++) {
-    for (const n of nodes) n.ports = { port: await freePort(), clusterPort: await freePort(), gatewayPort: await freePort(), httpPort: await freePort() };
+    for (const n of nodes)
+      n.ports = {
+        port: await freePort(),
+        clusterPort: await freePort(),
+        gatewayPort: await freePort(),
+        httpPort: await freePort(),
+      };
     writeConfigs();
     try {
       await Promise.all(nodes.map((n) => spawnNode(n)));
@@ -525,7 +537,11 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
 }
 
 /** A connection to one URL as a fresh unrestricted user of `account`; no reconnect unless asked. */
-export async function connectAccount(url: string, account: TestAccount, opts: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+export async function connectAccount(
+  url: string,
+  account: TestAccount,
+  opts: Partial<ConnectionOptions> = {},
+): Promise<NatsConnection> {
   const creds = await account.userCreds();
   return connect({
     servers: url,
@@ -541,7 +557,11 @@ export async function connectAccount(url: string, account: TestAccount, opts: Pa
 async function pingCount(nc: NatsConnection, expected: number): Promise<number> {
   let n = 0;
   try {
-    const replies = await nc.requestMany("$SYS.REQ.SERVER.PING", "", { strategy: "count", maxMessages: expected, maxWait: 1_000 });
+    const replies = await nc.requestMany("$SYS.REQ.SERVER.PING", "", {
+      strategy: "count",
+      maxMessages: expected,
+      maxWait: 1_000,
+    });
     for await (const _ of replies) n++;
   } catch {
     /* no responders yet */

@@ -256,7 +256,11 @@ export class TestOperator {
   }
 
   static async create(opts: { signingKey?: boolean; name?: string } = {}): Promise<TestOperator> {
-    const op = new TestOperator(opts.name ?? "TEST_OP", fast(createOperator()), opts.signingKey ? fast(createOperator()) : null);
+    const op = new TestOperator(
+      opts.name ?? "TEST_OP",
+      fast(createOperator()),
+      opts.signingKey ? fast(createOperator()) : null,
+    );
     op.system = await op.account("SYS");
     await op.reissue();
     return op;

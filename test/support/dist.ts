@@ -17,7 +17,9 @@ export function distIsStale(): boolean {
   const mtime = (p: string) => statSync(p).mtimeMs;
   if (mtime(join(REPO_ROOT, "tsconfig.json")) > mtime(MAIN)) return true;
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+    );
   return walk(join(REPO_ROOT, "src")).some((ts) => {
     const js = join(REPO_ROOT, "dist", ts.slice(REPO_ROOT.length + 1).replace(/\.ts$/, ".js"));
     return !existsSync(js) || mtime(ts) > mtime(js);
@@ -47,10 +49,19 @@ export interface MainRun {
 export async function runMain(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<MainRun> {
   const started = Date.now();
   try {
-    const { stdout, stderr } = await execFileP(process.execPath, [MAIN, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: timeoutMs, cwd: REPO_ROOT });
+    const { stdout, stderr } = await execFileP(process.execPath, [MAIN, ...args], {
+      env: { PATH: process.env["PATH"] ?? "", ...env },
+      timeout: timeoutMs,
+      cwd: REPO_ROOT,
+    });
     return { code: 0, stdout, stderr, ms: Date.now() - started };
   } catch (e) {
     const err = e as { code?: number | string; stdout?: string; stderr?: string };
-    return { code: typeof err.code === "number" ? err.code : null, stdout: err.stdout ?? "", stderr: err.stderr ?? String(e), ms: Date.now() - started };
+    return {
+      code: typeof err.code === "number" ? err.code : null,
+      stdout: err.stdout ?? "",
+      stderr: err.stderr ?? String(e),
+      ms: Date.now() - started,
+    };
   }
 }

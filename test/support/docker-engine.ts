@@ -39,7 +39,8 @@ function pings(socketPath: string): Promise<boolean> {
 }
 
 function which(cmd: string): string | null {
-  for (const dir of (process.env["PATH"] ?? "").split(":")) if (dir && existsSync(join(dir, cmd))) return join(dir, cmd);
+  for (const dir of (process.env["PATH"] ?? "").split(":"))
+    if (dir && existsSync(join(dir, cmd))) return join(dir, cmd);
   for (const dir of ["/usr/sbin", "/usr/bin", "/sbin"]) if (existsSync(join(dir, cmd))) return join(dir, cmd);
   return null;
 }
@@ -51,17 +52,27 @@ interface OwnEngine {
 
 async function startOwnEngine(): Promise<OwnEngine> {
   const dockerd = which("dockerd");
-  if (!dockerd) throw new Error("containers asked for, but no Docker engine answers and dockerd is not installed (bash scripts/setup.sh --with-docker)");
-  if (process.getuid?.() !== 0) throw new Error("containers asked for, but no Docker engine answers and starting dockerd needs root");
+  if (!dockerd)
+    throw new Error(
+      "containers asked for, but no Docker engine answers and dockerd is not installed (bash scripts/setup.sh --with-docker)",
+    );
+  if (process.getuid?.() !== 0)
+    throw new Error("containers asked for, but no Docker engine answers and starting dockerd needs root");
   // Short paths: the engine's unix sockets must fit in 108 bytes.
   const dir = mkdtempSync(join(tmpdir(), "ni-docker-"));
   const socket = join(dir, "docker.sock");
   const args = [
-    "--host", `unix://${socket}`,
-    "--data-root", join(dir, "data"),
-    "--exec-root", join(dir, "exec"),
-    "--pidfile", join(dir, "dockerd.pid"),
-    "--bridge=none", "--iptables=false", "--ip6tables=false",
+    "--host",
+    `unix://${socket}`,
+    "--data-root",
+    join(dir, "data"),
+    "--exec-root",
+    join(dir, "exec"),
+    "--pidfile",
+    join(dir, "dockerd.pid"),
+    "--bridge=none",
+    "--iptables=false",
+    "--ip6tables=false",
   ];
   const proc = spawn(dockerd, args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
@@ -91,7 +102,10 @@ async function stopOwnEngine(engine: OwnEngine): Promise<void> {
   engine.proc.stderr?.destroy();
   // dockerd leaves its default network namespace mounted (exec/netns/default): unmount what is
   // still mounted under the dir, deepest first, then remove it.
-  const mounts = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m.startsWith(`${engine.dir}/`));
+  const mounts = readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1] ?? "")
+    .filter((m) => m.startsWith(`${engine.dir}/`));
   for (const m of mounts.sort().reverse()) spawnSync("umount", [m]);
   rmSync(engine.dir, { recursive: true, force: true });
 }
@@ -103,14 +117,27 @@ async function stopOwnEngine(engine: OwnEngine): Promise<void> {
 async function ensureImage(): Promise<string> {
   const image = natsServerImage();
   const docker = which("docker");
-  if (!docker) throw new Error("containers asked for, but there is no docker CLI to build the nats-server image with (bash scripts/setup.sh --with-docker)");
-  if (spawnSync(docker, ["image", "inspect", image], { stdio: "ignore" }).status === 0) return `${image} (already in the engine)`;
-  if (!existsSync(STATIC_SERVER_BIN)) throw new Error(`no static nats-server at ${STATIC_SERVER_BIN} to build ${image} from (bash scripts/setup.sh --with-docker)`);
+  if (!docker)
+    throw new Error(
+      "containers asked for, but there is no docker CLI to build the nats-server image with (bash scripts/setup.sh --with-docker)",
+    );
+  if (spawnSync(docker, ["image", "inspect", image], { stdio: "ignore" }).status === 0)
+    return `${image} (already in the engine)`;
+  if (!existsSync(STATIC_SERVER_BIN))
+    throw new Error(
+      `no static nats-server at ${STATIC_SERVER_BIN} to build ${image} from (bash scripts/setup.sh --with-docker)`,
+    );
   const context = mkdtempSync(join(tmpdir(), "ni-image-"));
   try {
     copyFileSync(STATIC_SERVER_BIN, join(context, "nats-server"));
-    writeFileSync(join(context, "Dockerfile"), 'FROM scratch\nCOPY nats-server /nats-server\nENTRYPOINT ["/nats-server"]\n');
-    const built = spawnSync(docker, ["build", "--quiet", "--tag", image, context], { encoding: "utf8", env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+    writeFileSync(
+      join(context, "Dockerfile"),
+      'FROM scratch\nCOPY nats-server /nats-server\nENTRYPOINT ["/nats-server"]\n',
+    );
+    const built = spawnSync(docker, ["build", "--quiet", "--tag", image, context], {
+      encoding: "utf8",
+      env: { ...process.env, DOCKER_BUILDKIT: "0" },
+    });
     if (built.status !== 0) throw new Error(`docker build of ${image} failed:\n${built.stderr}`);
   } finally {
     rmSync(context, { recursive: true, force: true });
@@ -120,7 +147,9 @@ async function ensureImage(): Promise<string> {
 
 export default async function setup(): Promise<(() => Promise<void>) | void> {
   if (harnessKind === "binary") {
-    console.log(`nats-server harness: binary (${toolPath("nats-server") ?? "none found"}), one child process per server`);
+    console.log(
+      `nats-server harness: binary (${toolPath("nats-server") ?? "none found"}), one child process per server`,
+    );
     return;
   }
   process.env["TESTCONTAINERS_RYUK_DISABLED"] ??= "true";
@@ -131,7 +160,9 @@ export default async function setup(): Promise<(() => Promise<void>) | void> {
   const engine = answering ? null : await startOwnEngine();
   try {
     const image = await ensureImage();
-    console.log(`nats-server harness: containers (testcontainers, image ${image}, host network), engine: ${engine ? `own dockerd, --bridge=none --iptables=false, at ${process.env["DOCKER_HOST"]}` : (process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock")}`);
+    console.log(
+      `nats-server harness: containers (testcontainers, image ${image}, host network), engine: ${engine ? `own dockerd, --bridge=none --iptables=false, at ${process.env["DOCKER_HOST"]}` : (process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock")}`,
+    );
   } catch (e) {
     if (engine) await stopOwnEngine(engine);
     throw e;

@@ -13,7 +13,11 @@ const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "he
 
 export function fast(kp: KeyPair): KeyPair {
   const { prefix, buf } = Codec.decodeSeed(kp.getSeed());
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.from(buf)]), format: "der", type: "pkcs8" });
+  const key = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.from(buf)]),
+    format: "der",
+    type: "pkcs8",
+  });
   // The raw Ed25519 public key is the last 32 bytes of its SPKI DER encoding.
   const raw = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(-32);
   const publicKey = new TextDecoder().decode(Codec.encode(prefix, new Uint8Array(raw)));

@@ -66,7 +66,8 @@ export async function startFaultProxy(targetPort: number, targetHost = "127.0.0.
     let carry = "";
     client.on("data", (chunk: Buffer) => {
       const text = carry + chunk.toString("latin1");
-      for (const m of text.matchAll(/(?:^|\r\n)H?PUB (\S+) [^\r\n]*\r\n/g)) published.push({ subject: m[1]!, at: Date.now() });
+      for (const m of text.matchAll(/(?:^|\r\n)H?PUB (\S+) [^\r\n]*\r\n/g))
+        published.push({ subject: m[1]!, at: Date.now() });
       if (published.length > 1000) published.splice(0, published.length - 1000);
       const lastEol = text.lastIndexOf("\r\n");
       carry = text.slice(lastEol >= 0 ? lastEol : Math.max(0, text.length - 256)).slice(-256);

@@ -147,7 +147,11 @@ export async function serviceFlows(
  * of the importer on `requestSubject`. True iff the server answers "no responders"; a reply (from
  * anyone) is false; any other error is thrown.
  */
-export async function serviceRefusedFrom(server: Reachable, importer: TestAccount, requestSubject: string): Promise<boolean> {
+export async function serviceRefusedFrom(
+  server: Reachable,
+  importer: TestAccount,
+  requestSubject: string,
+): Promise<boolean> {
   const nc = await connectAs(server, importer);
   try {
     await nc.request(requestSubject, "ping", { timeout: REQUEST_TIMEOUT_MS });
@@ -165,7 +169,12 @@ export async function serviceRefusedFrom(server: Reachable, importer: TestAccoun
  * the importer requests on `requestSubject`. True iff any reply comes back; "no responders" (the
  * import is not there) is retried until `timeoutMs` passes, then false. Any other error is thrown.
  */
-export async function serviceAnswered(server: Reachable, importer: TestAccount, requestSubject: string, timeoutMs = 0): Promise<boolean> {
+export async function serviceAnswered(
+  server: Reachable,
+  importer: TestAccount,
+  requestSubject: string,
+  timeoutMs = 0,
+): Promise<boolean> {
   const nc = await connectAs(server, importer);
   try {
     const deadline = Date.now() + timeoutMs;

@@ -21,7 +21,9 @@ export default async function buildDist(): Promise<void> {
     await execFileP(process.execPath, args, { cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`the build before the tests failed: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`, { cause: err });
+    throw new Error(`the build before the tests failed: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`, {
+      cause: err,
+    });
   }
 }
 

@@ -17,7 +17,15 @@
  *  - `flowControl`: a push consumer with flow control, sent more than the server lets pend before
  *    the client answers a flow-control request: everything arrives iff the answers reach it.
  */
-import { jetstream, jetstreamManager, AckPolicy, StorageType, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import {
+  jetstream,
+  jetstreamManager,
+  AckPolicy,
+  StorageType,
+  type ConsumerInfo,
+  type JetStreamClient,
+  type JsMsg,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount } from "./deployment.js";
 import { connectAs, type Reachable } from "./nats-server.js";
@@ -50,7 +58,12 @@ export async function createShared(server: Reachable, exporter: TestAccount): Pr
     await jsm.streams.add({ name: SHARED.stream, subjects: [SHARED.subjects], storage: StorageType.Memory });
     const ack_wait = ACK_WAIT_MS * 1_000_000;
     await jsm.consumers.add(SHARED.stream, { durable_name: SHARED.pull, ack_policy: AckPolicy.Explicit, ack_wait });
-    await jsm.consumers.add(SHARED.stream, { durable_name: SHARED.push, ack_policy: AckPolicy.Explicit, ack_wait, deliver_subject: SHARED.pushDeliver });
+    await jsm.consumers.add(SHARED.stream, {
+      durable_name: SHARED.push,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait,
+      deliver_subject: SHARED.pushDeliver,
+    });
     await jsm.consumers.add(SHARED.stream, {
       durable_name: SHARED.flow,
       ack_policy: AckPolicy.None,
@@ -76,7 +89,11 @@ export async function publishShared(server: Reachable, exporter: TestAccount, co
 }
 
 /** The exporter's view of a consumer. */
-export async function exporterConsumerInfo(server: Reachable, exporter: TestAccount, consumer: string): Promise<ConsumerInfo> {
+export async function exporterConsumerInfo(
+  server: Reachable,
+  exporter: TestAccount,
+  consumer: string,
+): Promise<ConsumerInfo> {
   const nc = await connectAs(server, exporter);
   try {
     return await (await jetstreamManager(nc)).consumers.info(SHARED.stream, consumer);
@@ -158,7 +175,9 @@ export interface PushOutcome {
 export async function pushAndAck(side: ImporterSide, expected: number, timeoutMs = 10_000): Promise<PushOutcome> {
   const nc = await connectAs(side.server, side.importer);
   try {
-    const consumer = await js(nc, side.apiPrefix).consumers.getBoundPushConsumer({ deliver_subject: side.pushSubject ?? SHARED.pushDeliver });
+    const consumer = await js(nc, side.apiPrefix).consumers.getBoundPushConsumer({
+      deliver_subject: side.pushSubject ?? SHARED.pushDeliver,
+    });
     const messages = await consumer.consume();
     await nc.flush();
     const bound = (await exporterConsumerInfo(side.server, side.exporter, SHARED.push)).push_bound === true;
@@ -185,7 +204,9 @@ export async function pushAndAck(side: ImporterSide, expected: number, timeoutMs
 export async function flowControlled(side: ImporterSide, expected: number, idleMs = 2_500): Promise<number> {
   const nc = await connectAs(side.server, side.importer);
   try {
-    const consumer = await js(nc, side.apiPrefix).consumers.getBoundPushConsumer({ deliver_subject: side.flowSubject ?? SHARED.flowDeliver });
+    const consumer = await js(nc, side.apiPrefix).consumers.getBoundPushConsumer({
+      deliver_subject: side.flowSubject ?? SHARED.flowDeliver,
+    });
     const messages = await consumer.consume();
     let delivered = 0;
     let timer = setTimeout(() => messages.stop(), idleMs);

@@ -79,12 +79,21 @@ interface InfoImport {
  * Entries are matched on exporter, type, remote subject and local subject (the server writes the
  * local subject even when the JWT has none). null: the server has no INFO (account not loaded).
  */
-export async function serverListsImport(server: RunningServer, importer: TestAccount, imp: DeclaredImport, anyRemote = false): Promise<boolean | null> {
+export async function serverListsImport(
+  server: RunningServer,
+  importer: TestAccount,
+  imp: DeclaredImport,
+  anyRemote = false,
+): Promise<boolean | null> {
   const info = await accountInfo(server, server.operator, importer.id);
   if (!info) return null;
   const local = imp.local_subject || imp.subject;
   const listed = ((info["imports"] ?? []) as InfoImport[]).filter(
-    (i) => i.account === imp.account && i.type === imp.type && (anyRemote || i.subject === imp.subject) && (i.local_subject ?? i.subject) === local,
+    (i) =>
+      i.account === imp.account &&
+      i.type === imp.type &&
+      (anyRemote || i.subject === imp.subject) &&
+      (i.local_subject ?? i.subject) === local,
   );
   return listed.some((i) => i.invalid !== true);
 }
@@ -95,7 +104,11 @@ export async function judge(server: RunningServer, b: Built): Promise<Verdict> {
   // Connecting loads the account, so this comes before INFO is read.
   if (await refusesUser(server, b.importer)) refused.push("importer");
   if (await refusesUser(server, b.exporter)) refused.push("exporter");
-  const verdict: Verdict = { refused, flows: null, listed: await serverListsImport(server, b.importer, importUnderTest(b.importer), b.serverAnswers) };
+  const verdict: Verdict = {
+    refused,
+    flows: null,
+    listed: await serverListsImport(server, b.importer, importUnderTest(b.importer), b.serverAnswers),
+  };
   if (refused.length === 0) {
     // One server: a single round is conclusive (see flow.ts), so no time window is waited out.
     verdict.flows = b.serverAnswers
@@ -117,7 +130,10 @@ export function expectedVerdict(scenario: Scenario, engineSaysFlowing: boolean):
     flows: scenario.unreachable ? null : engineSaysFlowing,
     // an importer the server will not load has no INFO at all; an import starved by the importer's
     // own mappings is listed as valid all the same
-    listed: scenario.unreachable === "importer" ? null : engineSaysFlowing || (scenario.cause !== null && causeOf(scenario.cause).serverRegisters === true),
+    listed:
+      scenario.unreachable === "importer"
+        ? null
+        : engineSaysFlowing || (scenario.cause !== null && causeOf(scenario.cause).serverRegisters === true),
   };
 }
 

@@ -41,7 +41,9 @@ export class NscCommandError extends Error {
     readonly stdout: string,
     readonly stderr: string,
   ) {
-    super(`command failed (exit ${String(code)}): ${command}\n${stderr.trim()}${stdout.trim() ? `\n${stdout.trim()}` : ""}`);
+    super(
+      `command failed (exit ${String(code)}): ${command}\n${stderr.trim()}${stdout.trim() ? `\n${stdout.trim()}` : ""}`,
+    );
     this.name = "NscCommandError";
   }
 }
@@ -135,7 +137,9 @@ export class Nsc {
 
   /** Public keys of the account's current signing keys (plain or scoped). */
   async signingKeys(account: string): Promise<string[]> {
-    return ((await this.accountClaims(account)).nats.signing_keys ?? []).map((k) => (typeof k === "string" ? k : k.key));
+    return ((await this.accountClaims(account)).nats.signing_keys ?? []).map((k) =>
+      typeof k === "string" ? k : k.key,
+    );
   }
 
   /** The key pair nsc stored for `publicKey` (`<NKEYS_PATH>/keys/<P>/<XY>/<key>.nk`). */

@@ -76,7 +76,9 @@ export interface Scenario {
 export function scenarioOn(scenario: Scenario, version: string): Scenario {
   const line = version.split(".").slice(0, 2).join(".");
   const own = scenario.byLine?.[line];
-  return own ? { ...scenario, cause: own.cause, pushRejected: own.pushRejected, unreachable: own.unreachable } : scenario;
+  return own
+    ? { ...scenario, cause: own.cause, pushRejected: own.pushRejected, unreachable: own.unreachable }
+    : scenario;
 }
 
 const HOUR = 3600;
@@ -86,15 +88,25 @@ const DAY = 24 * HOUR;
 async function pair(
   op: TestOperator,
   tag: string,
-  exp: { subject: string; type: "stream" | "service"; token_req?: boolean; account_token_position?: number; revocations?: Record<string, number> },
+  exp: {
+    subject: string;
+    type: "stream" | "service";
+    token_req?: boolean;
+    account_token_position?: number;
+    revocations?: Record<string, number>;
+  },
   imp: (exporter: TestAccount, importerId: string) => Promise<Record<string, unknown>>,
   opts: { exporterSigningKeys?: number; exporterExp?: number; exporterNbf?: number; importerExp?: number } = {},
 ): Promise<{ exporter: TestAccount; importer: TestAccount }> {
-  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, ...exp }] }, {
-    ...(opts.exporterSigningKeys !== undefined ? { signingKeys: opts.exporterSigningKeys } : {}),
-    ...(opts.exporterExp !== undefined ? { exp: opts.exporterExp } : {}),
-    ...(opts.exporterNbf !== undefined ? { nbf: opts.exporterNbf } : {}),
-  });
+  const exporter = await op.account(
+    `${tag}-EXP`,
+    { exports: [{ name: tag, ...exp }] },
+    {
+      ...(opts.exporterSigningKeys !== undefined ? { signingKeys: opts.exporterSigningKeys } : {}),
+      ...(opts.exporterExp !== undefined ? { exp: opts.exporterExp } : {}),
+      ...(opts.exporterNbf !== undefined ? { nbf: opts.exporterNbf } : {}),
+    },
+  );
   const importer = await op.account(`${tag}-IMP`);
   const declared = await imp(exporter, importer.id);
   await importer.reissue(
@@ -104,7 +116,13 @@ async function pair(
   return { exporter, importer };
 }
 
-function built(p: { exporter: TestAccount; importer: TestAccount }, type: "stream" | "service", exporterSubject: string, importerSubject = exporterSubject, accounts = [p.exporter, p.importer]): Built {
+function built(
+  p: { exporter: TestAccount; importer: TestAccount },
+  type: "stream" | "service",
+  exporterSubject: string,
+  importerSubject = exporterSubject,
+  accounts = [p.exporter, p.importer],
+): Built {
   return { ...p, accounts, type, exporterSubject, importerSubject };
 }
 
@@ -124,11 +142,20 @@ async function earlierWithoutImports(importer: TestAccount): Promise<string[]> {
   return [earlier];
 }
 
-const stream = (subject: string, extra: Record<string, unknown> = {}) => async () => ({ subject, type: "stream", ...extra });
-const service = (subject: string, extra: Record<string, unknown> = {}) => async () => ({ subject, type: "service", ...extra });
+const stream =
+  (subject: string, extra: Record<string, unknown> = {}) =>
+  async () => ({ subject, type: "stream", ...extra });
+const service =
+  (subject: string, extra: Record<string, unknown> = {}) =>
+  async () => ({ subject, type: "service", ...extra });
 
 /** An import of `subject` with a token from the exporter (or from `signer`). */
-function withToken(subject: string, type: "stream" | "service", tokenOpts: Parameters<typeof activation>[4] = {}, tokenSubject = subject) {
+function withToken(
+  subject: string,
+  type: "stream" | "service",
+  tokenOpts: Parameters<typeof activation>[4] = {},
+  tokenSubject = subject,
+) {
   return async (exporter: TestAccount, importerId: string) => ({
     subject,
     type,
@@ -137,10 +164,27 @@ function withToken(subject: string, type: "stream" | "service", tokenOpts: Param
 }
 
 /** An ordinary account importing a service of the system account the server adds by itself. */
-async function systemImport(op: TestOperator, tag: string, subject: (importerId: string) => string, localSubject: string): Promise<Built> {
+async function systemImport(
+  op: TestOperator,
+  tag: string,
+  subject: (importerId: string) => string,
+  localSubject: string,
+): Promise<Built> {
   const importer = await op.account(`${tag}-IMP`);
-  await importer.reissue({ imports: [{ name: tag, account: op.system.id, subject: subject(importer.id), type: "service", local_subject: localSubject }] });
-  return { exporter: op.system, importer, accounts: [op.system, importer], type: "service", exporterSubject: subject(importer.id), importerSubject: localSubject, serverAnswers: true };
+  await importer.reissue({
+    imports: [
+      { name: tag, account: op.system.id, subject: subject(importer.id), type: "service", local_subject: localSubject },
+    ],
+  });
+  return {
+    exporter: op.system,
+    importer,
+    accounts: [op.system, importer],
+    type: "service",
+    exporterSubject: subject(importer.id),
+    importerSubject: localSubject,
+    serverAnswers: true,
+  };
 }
 
 /**
@@ -148,11 +192,23 @@ async function systemImport(op: TestOperator, tag: string, subject: (importerId:
  * pushed last and loaded first (the judge connects its users first), so its import is the one the
  * server refuses.
  */
-async function cycle(op: TestOperator, tag: string, type: "stream" | "service", subject: string, literal: string): Promise<Built> {
+async function cycle(
+  op: TestOperator,
+  tag: string,
+  type: "stream" | "service",
+  subject: string,
+  literal: string,
+): Promise<Built> {
   const exporter = await op.account(`${tag}-EXP`);
   const importer = await op.account(`${tag}-IMP`);
-  await exporter.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: `${tag}-back`, account: importer.id, subject, type }] });
-  await importer.reissue({ exports: [{ name: tag, subject, type }], imports: [{ name: tag, account: exporter.id, subject, type }] });
+  await exporter.reissue({
+    exports: [{ name: tag, subject, type }],
+    imports: [{ name: `${tag}-back`, account: importer.id, subject, type }],
+  });
+  await importer.reissue({
+    exports: [{ name: tag, subject, type }],
+    imports: [{ name: tag, account: exporter.id, subject, type }],
+  });
   return built({ exporter, importer }, type, literal);
 }
 
@@ -171,9 +227,14 @@ async function mapped(
   exporterMappings: Record<string, { subject: string; weight?: number }[]> = {},
   answerOn = subject,
 ): Promise<Built> {
-  const exporter = await op.account(`${tag}-EXP`, { exports: [{ name: tag, subject: "svc.>", type: "service" }], mappings: exporterMappings });
+  const exporter = await op.account(`${tag}-EXP`, {
+    exports: [{ name: tag, subject: "svc.>", type: "service" }],
+    mappings: exporterMappings,
+  });
   const importer = await op.account(`${tag}-IMP`, {
-    imports: [{ name: tag, account: exporter.id, subject, type: "service", ...(local ? { local_subject: local } : {}) }],
+    imports: [
+      { name: tag, account: exporter.id, subject, type: "service", ...(local ? { local_subject: local } : {}) },
+    ],
     mappings,
   });
   return built({ exporter, importer }, "service", answerOn, requestOn);
@@ -189,37 +250,82 @@ const underPrefix = (subject: string): string => subject.replace(/^\$JS\.API/, "
 
 /** An exporter with JetStream sharing its stream's consumers, an importer with `imports` (the last one under test). */
 async function jetStreamSet(op: TestOperator, tag: string, exports: JsClaim[], imports: JsClaim[]): Promise<Built> {
-  const exporter = await op.account(`${tag}-EXP`, { limits: { ...JETSTREAM_LIMITS }, exports: exports.map((e) => ({ name: e.subject, ...e })) as never });
-  const importer = await op.account(`${tag}-IMP`, { imports: imports.map((i) => ({ name: i.subject, account: exporter.id, ...i })) });
+  const exporter = await op.account(`${tag}-EXP`, {
+    limits: { ...JETSTREAM_LIMITS },
+    exports: exports.map((e) => ({ name: e.subject, ...e })) as never,
+  });
+  const importer = await op.account(`${tag}-IMP`, {
+    imports: imports.map((i) => ({ name: i.subject, account: exporter.id, ...i })),
+  });
   const last = imports.at(-1)!;
-  return { exporter, importer, accounts: [exporter, importer], type: last.type, exporterSubject: last.subject, importerSubject: last.local_subject ?? last.subject, apiPrefix: "JS.X.API" };
+  return {
+    exporter,
+    importer,
+    accounts: [exporter, importer],
+    type: last.type,
+    exporterSubject: last.subject,
+    importerSubject: last.local_subject ?? last.subject,
+    apiPrefix: "JS.X.API",
+  };
 }
 
 export const SCENARIOS: Scenario[] = [
   {
     name: "public stream",
     cause: null,
-    build: async (op) => built(await pair(op, "pubstream", { subject: "ps.>", type: "stream" }, stream("ps.data")), "stream", "ps.data"),
+    build: async (op) =>
+      built(await pair(op, "pubstream", { subject: "ps.>", type: "stream" }, stream("ps.data")), "stream", "ps.data"),
   },
   {
     name: "public service with a local subject",
     cause: null,
     build: async (op) =>
-      built(await pair(op, "pubsvc", { subject: "svc.time", type: "service" }, service("svc.time", { local_subject: "time.now" })), "service", "svc.time", "time.now"),
+      built(
+        await pair(
+          op,
+          "pubsvc",
+          { subject: "svc.time", type: "service" },
+          service("svc.time", { local_subject: "time.now" }),
+        ),
+        "service",
+        "svc.time",
+        "time.now",
+      ),
   },
   {
     name: "private stream with a valid token",
     cause: null,
     build: async (op) =>
-      built(await pair(op, "privstream", { subject: "orders.>", type: "stream", token_req: true }, withToken("orders.us", "stream", {}, "orders.>")), "stream", "orders.us"),
+      built(
+        await pair(
+          op,
+          "privstream",
+          { subject: "orders.>", type: "stream", token_req: true },
+          withToken("orders.us", "stream", {}, "orders.>"),
+        ),
+        "stream",
+        "orders.us",
+      ),
   },
   {
     name: "private service with a token signed by a current signing key",
     cause: null,
     build: async (op) => {
-      const p = await pair(op, "privsvc", { subject: "rpc.add", type: "service", token_req: true }, async () => ({}), { exporterSigningKeys: 1 });
+      const p = await pair(op, "privsvc", { subject: "rpc.add", type: "service", token_req: true }, async () => ({}), {
+        exporterSigningKeys: 1,
+      });
       await p.importer.reissue({
-        imports: [{ name: "privsvc", account: p.exporter.id, subject: "rpc.add", type: "service", token: await activation(p.exporter, p.importer.id, "rpc.add", "service", { signer: p.exporter.signingKeys[0]! }) }],
+        imports: [
+          {
+            name: "privsvc",
+            account: p.exporter.id,
+            subject: "rpc.add",
+            type: "service",
+            token: await activation(p.exporter, p.importer.id, "rpc.add", "service", {
+              signer: p.exporter.signingKeys[0]!,
+            }),
+          },
+        ],
       });
       return built(p, "service", "rpc.add");
     },
@@ -227,33 +333,65 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "private stream without a token",
     cause: "missing_activation_token",
-    build: async (op) => built(await pair(op, "notoken", { subject: "nt.>", type: "stream", token_req: true }, stream("nt.x")), "stream", "nt.x"),
+    build: async (op) =>
+      built(
+        await pair(op, "notoken", { subject: "nt.>", type: "stream", token_req: true }, stream("nt.x")),
+        "stream",
+        "nt.x",
+      ),
   },
   {
     name: "private service without a token",
     cause: "missing_activation_token",
-    build: async (op) => built(await pair(op, "notokensvc", { subject: "nts.q", type: "service", token_req: true }, service("nts.q")), "service", "nts.q"),
+    build: async (op) =>
+      built(
+        await pair(op, "notokensvc", { subject: "nts.q", type: "service", token_req: true }, service("nts.q")),
+        "service",
+        "nts.q",
+      ),
   },
   {
     name: "expired token",
     cause: "activation_expired",
     build: async (op) =>
-      built(await pair(op, "expired", { subject: "ex.>", type: "stream", token_req: true }, withToken("ex.a", "stream", { exp: nowSec() - HOUR }, "ex.>")), "stream", "ex.a"),
+      built(
+        await pair(
+          op,
+          "expired",
+          { subject: "ex.>", type: "stream", token_req: true },
+          withToken("ex.a", "stream", { exp: nowSec() - HOUR }, "ex.>"),
+        ),
+        "stream",
+        "ex.a",
+      ),
   },
   {
     name: "token not yet valid",
     cause: "activation_not_yet_valid",
     build: async (op) =>
-      built(await pair(op, "nbf", { subject: "nbf.q", type: "service", token_req: true }, withToken("nbf.q", "service", { nbf: nowSec() + HOUR })), "service", "nbf.q"),
+      built(
+        await pair(
+          op,
+          "nbf",
+          { subject: "nbf.q", type: "service", token_req: true },
+          withToken("nbf.q", "service", { nbf: nowSec() + HOUR }),
+        ),
+        "service",
+        "nbf.q",
+      ),
   },
   {
     name: "token signed by a rotated-out signing key",
     cause: "activation_signer_untrusted",
     build: async (op) => {
-      const p = await pair(op, "rotated", { subject: "rot.>", type: "stream", token_req: true }, async () => ({}), { exporterSigningKeys: 2 });
+      const p = await pair(op, "rotated", { subject: "rot.>", type: "stream", token_req: true }, async () => ({}), {
+        exporterSigningKeys: 2,
+      });
       const [old, kept] = p.exporter.signingKeys as [never, never];
       const token = await activation(p.exporter, p.importer.id, "rot.>", "stream", { signer: old });
-      await p.importer.reissue({ imports: [{ name: "rotated", account: p.exporter.id, subject: "rot.1", type: "stream", token }] });
+      await p.importer.reissue({
+        imports: [{ name: "rotated", account: p.exporter.id, subject: "rot.1", type: "stream", token }],
+      });
       await p.exporter.reissue(undefined, { signingKeys: [kept] }); // rotation: the old key is gone
       return built(p, "stream", "rot.1");
     },
@@ -262,7 +400,12 @@ export const SCENARIOS: Scenario[] = [
     name: "token revoked for this importer",
     cause: "activation_revoked",
     build: async (op) => {
-      const p = await pair(op, "revoked", { subject: "rev.>", type: "stream", token_req: true }, withToken("rev.a", "stream", {}, "rev.>"));
+      const p = await pair(
+        op,
+        "revoked",
+        { subject: "rev.>", type: "stream", token_req: true },
+        withToken("rev.a", "stream", {}, "rev.>"),
+      );
       await revoke(p.exporter, p.importer.id, nowSec() + 60);
       return built(p, "stream", "rev.a");
     },
@@ -271,7 +414,12 @@ export const SCENARIOS: Scenario[] = [
     name: "token revoked for all importers",
     cause: "activation_revoked",
     build: async (op) => {
-      const p = await pair(op, "revall", { subject: "ra.q", type: "service", token_req: true }, withToken("ra.q", "service"));
+      const p = await pair(
+        op,
+        "revall",
+        { subject: "ra.q", type: "service", token_req: true },
+        withToken("ra.q", "service"),
+      );
       await revoke(p.exporter, "*", nowSec() + 60);
       return built(p, "service", "ra.q");
     },
@@ -281,7 +429,12 @@ export const SCENARIOS: Scenario[] = [
     cause: null,
     build: async (op) =>
       built(
-        await pair(op, "reissued", { subject: "ri.>", type: "stream", token_req: true, revocations: { "*": nowSec() - DAY } }, withToken("ri.a", "stream", {}, "ri.>")),
+        await pair(
+          op,
+          "reissued",
+          { subject: "ri.>", type: "stream", token_req: true, revocations: { "*": nowSec() - DAY } },
+          withToken("ri.a", "stream", {}, "ri.>"),
+        ),
         "stream",
         "ri.a",
       ),
@@ -290,36 +443,68 @@ export const SCENARIOS: Scenario[] = [
     name: "token expiring within the warning window",
     cause: "activation_expiring_soon",
     build: async (op) =>
-      built(await pair(op, "soon", { subject: "soon.>", type: "stream", token_req: true }, withToken("soon.a", "stream", { exp: nowSec() + DAY }, "soon.>")), "stream", "soon.a"),
+      built(
+        await pair(
+          op,
+          "soon",
+          { subject: "soon.>", type: "stream", token_req: true },
+          withToken("soon.a", "stream", { exp: nowSec() + DAY }, "soon.>"),
+        ),
+        "stream",
+        "soon.a",
+      ),
   },
   {
     name: "no export of the subject",
     cause: "export_not_found",
-    build: async (op) => built(await pair(op, "noexport", { subject: "other.>", type: "stream" }, stream("wanted.x")), "stream", "wanted.x"),
+    build: async (op) =>
+      built(
+        await pair(op, "noexport", { subject: "other.>", type: "stream" }, stream("wanted.x")),
+        "stream",
+        "wanted.x",
+      ),
   },
   {
     name: "import wider than the export",
     cause: "subject_mismatch",
-    build: async (op) => built(await pair(op, "wider", { subject: "wd.us.>", type: "stream" }, stream("wd.>")), "stream", "wd.us.a", "wd.us.a"),
+    build: async (op) =>
+      built(
+        await pair(op, "wider", { subject: "wd.us.>", type: "stream" }, stream("wd.>")),
+        "stream",
+        "wd.us.a",
+        "wd.us.a",
+      ),
   },
   {
     name: "stream import of a service export",
     cause: "export_type_mismatch",
-    build: async (op) => built(await pair(op, "wrongtype", { subject: "wt.q", type: "service" }, stream("wt.q")), "stream", "wt.q"),
+    build: async (op) =>
+      built(await pair(op, "wrongtype", { subject: "wt.q", type: "service" }, stream("wt.q")), "stream", "wt.q"),
   },
   {
     name: "account token position holds another account",
     cause: "account_token_position_mismatch",
     build: async (op) => {
       const other = createAccount().getPublicKey();
-      return built(await pair(op, "atpbad", { subject: "atp.*.data", type: "stream", account_token_position: 2 }, stream(`atp.${other}.data`)), "stream", `atp.${other}.data`);
+      return built(
+        await pair(
+          op,
+          "atpbad",
+          { subject: "atp.*.data", type: "stream", account_token_position: 2 },
+          stream(`atp.${other}.data`),
+        ),
+        "stream",
+        `atp.${other}.data`,
+      );
     },
   },
   {
     name: "account token position holds the importer",
     cause: null,
     build: async (op) => {
-      const exporter = await op.account("atpgood-EXP", { exports: [{ subject: "atg.*.data", type: "stream", account_token_position: 2 }] });
+      const exporter = await op.account("atpgood-EXP", {
+        exports: [{ subject: "atg.*.data", type: "stream", account_token_position: 2 }],
+      });
       const importer = await op.account("atpgood-IMP");
       const subject = `atg.${importer.id}.data`;
       await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] });
@@ -340,7 +525,11 @@ export const SCENARIOS: Scenario[] = [
     cause: "source_account_expired",
     unreachable: "exporter",
     build: async (op) =>
-      built(await pair(op, "srcexp", { subject: "se.>", type: "stream" }, stream("se.a"), { exporterExp: nowSec() - HOUR }), "stream", "se.a"),
+      built(
+        await pair(op, "srcexp", { subject: "se.>", type: "stream" }, stream("se.a"), { exporterExp: nowSec() - HOUR }),
+        "stream",
+        "se.a",
+      ),
   },
   {
     name: "token issued to another account (the server keeps the importer's earlier JWT)",
@@ -361,7 +550,12 @@ export const SCENARIOS: Scenario[] = [
     cause: "import_invalid",
     unreachable: "importer",
     pushRejected: true,
-    build: async (op) => built(await pair(op, "share", { subject: "sh.>", type: "stream" }, stream("sh.a", { share: true })), "stream", "sh.a"),
+    build: async (op) =>
+      built(
+        await pair(op, "share", { subject: "sh.>", type: "stream" }, stream("sh.a", { share: true })),
+        "stream",
+        "sh.a",
+      ),
   },
   {
     name: "importer signed by an untrusted operator",
@@ -370,7 +564,15 @@ export const SCENARIOS: Scenario[] = [
     build: async (op) => {
       const p = await pair(op, "untrusted", { subject: "ut.>", type: "stream" }, stream("ut.a"));
       const rogue = createOperator();
-      p.importer.jwt = await encodeAccount(p.importer.name, p.importer.key, { ...(structuredClone(p.importer.claims) as object), limits: { imports: -1, exports: -1, conn: -1, subs: -1, data: -1, payload: -1, wildcards: true, leaf: -1 } }, { signer: rogue });
+      p.importer.jwt = await encodeAccount(
+        p.importer.name,
+        p.importer.key,
+        {
+          ...(structuredClone(p.importer.claims) as object),
+          limits: { imports: -1, exports: -1, conn: -1, subs: -1, data: -1, payload: -1, wildcards: true, leaf: -1 },
+        },
+        { signer: rogue },
+      );
       return built(p, "stream", "ut.a");
     },
   },
@@ -392,7 +594,12 @@ export const SCENARIOS: Scenario[] = [
     name: "importer JWT expired",
     cause: "account_expired",
     unreachable: "importer",
-    build: async (op) => built(await pair(op, "impexp", { subject: "ie.>", type: "stream" }, stream("ie.a"), { importerExp: nowSec() - HOUR }), "stream", "ie.a"),
+    build: async (op) =>
+      built(
+        await pair(op, "impexp", { subject: "ie.>", type: "stream" }, stream("ie.a"), { importerExp: nowSec() - HOUR }),
+        "stream",
+        "ie.a",
+      ),
   },
   {
     name: "system account: the importer's own CONNZ, an export the server adds (account token position 4)",
@@ -421,7 +628,12 @@ export const SCENARIOS: Scenario[] = [
     name: "revoked token that also expires within the warning window",
     cause: "activation_revoked",
     build: async (op) => {
-      const p = await pair(op, "revsoon", { subject: "rs.>", type: "stream", token_req: true }, withToken("rs.a", "stream", { exp: nowSec() + DAY }, "rs.>"));
+      const p = await pair(
+        op,
+        "revsoon",
+        { subject: "rs.>", type: "stream", token_req: true },
+        withToken("rs.a", "stream", { exp: nowSec() + DAY }, "rs.>"),
+      );
       await revoke(p.exporter, p.importer.id, nowSec() + 60);
       return built(p, "stream", "rs.a");
     },
@@ -430,10 +642,17 @@ export const SCENARIOS: Scenario[] = [
     name: "expired token signed by a rotated-out signing key",
     cause: "activation_signer_untrusted",
     build: async (op) => {
-      const p = await pair(op, "rotexp", { subject: "rx.q", type: "service", token_req: true }, async () => ({}), { exporterSigningKeys: 2 });
+      const p = await pair(op, "rotexp", { subject: "rx.q", type: "service", token_req: true }, async () => ({}), {
+        exporterSigningKeys: 2,
+      });
       const [old, kept] = p.exporter.signingKeys as [never, never];
-      const token = await activation(p.exporter, p.importer.id, "rx.q", "service", { signer: old, exp: nowSec() - HOUR });
-      await p.importer.reissue({ imports: [{ name: "rotexp", account: p.exporter.id, subject: "rx.q", type: "service", token }] });
+      const token = await activation(p.exporter, p.importer.id, "rx.q", "service", {
+        signer: old,
+        exp: nowSec() - HOUR,
+      });
+      await p.importer.reissue({
+        imports: [{ name: "rotexp", account: p.exporter.id, subject: "rx.q", type: "service", token }],
+      });
       await p.exporter.reissue(undefined, { signingKeys: [kept] });
       return built(p, "service", "rx.q");
     },
@@ -444,7 +663,9 @@ export const SCENARIOS: Scenario[] = [
     build: async (op) => {
       const p = await pair(op, "selfsig", { subject: "self.q", type: "service", token_req: true }, async () => ({}));
       const token = await activation(p.exporter, p.importer.id, "self.q", "service", { signer: p.exporter.key });
-      await p.importer.reissue({ imports: [{ name: "selfsig", account: p.exporter.id, subject: "self.q", type: "service", token }] });
+      await p.importer.reissue({
+        imports: [{ name: "selfsig", account: p.exporter.id, subject: "self.q", type: "service", token }],
+      });
       return built(p, "service", "self.q");
     },
   },
@@ -452,7 +673,9 @@ export const SCENARIOS: Scenario[] = [
     name: "account token position at the subject's last token",
     cause: null,
     build: async (op) => {
-      const exporter = await op.account("atplast-EXP", { exports: [{ subject: "atl.*", type: "stream", account_token_position: 2 }] });
+      const exporter = await op.account("atplast-EXP", {
+        exports: [{ subject: "atl.*", type: "stream", account_token_position: 2 }],
+      });
       const importer = await op.account("atplast-IMP");
       const subject = `atl.${importer.id}`;
       await importer.reissue({ imports: [{ account: exporter.id, subject, type: "stream" }] });
@@ -479,7 +702,13 @@ export const SCENARIOS: Scenario[] = [
     cause: "source_account_expired",
     unreachable: "exporter",
     build: async (op) =>
-      built(await pair(op, "srcnbf", { subject: "sn.q", type: "service" }, service("sn.q"), { exporterNbf: nowSec() + HOUR }), "service", "sn.q"),
+      built(
+        await pair(op, "srcnbf", { subject: "sn.q", type: "service" }, service("sn.q"), {
+          exporterNbf: nowSec() + HOUR,
+        }),
+        "service",
+        "sn.q",
+      ),
   },
   {
     name: "importer with more imports than its limits allow (the server keeps its earlier JWT)",
@@ -521,7 +750,10 @@ export const SCENARIOS: Scenario[] = [
         ],
       });
       const earlier = await earlierWithoutImports(importer);
-      return { ...built({ exporter, importer }, "service", "shared.b", "shared.b", [narrow, exporter, importer]), earlier };
+      return {
+        ...built({ exporter, importer }, "service", "shared.b", "shared.b", [narrow, exporter, importer]),
+        earlier,
+      };
     },
   },
   {
@@ -530,7 +762,9 @@ export const SCENARIOS: Scenario[] = [
     build: async (op) => {
       const ring = await cycle(op, "cycinto", "stream", "cin.>", "cin.a");
       const importer = await op.account("cycinto-OUT");
-      await importer.reissue({ imports: [{ name: "into", account: ring.exporter.id, subject: "cin.>", type: "stream" }] });
+      await importer.reissue({
+        imports: [{ name: "into", account: ring.exporter.id, subject: "cin.>", type: "stream" }],
+      });
       return { ...ring, importer, accounts: [...ring.accounts, importer] };
     },
   },
@@ -542,12 +776,25 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "service import under a wildcard mapping of the importer that sends its subjects elsewhere",
     cause: "local_subject_mapped",
-    build: (op) => mapped(op, "mapwild", "svc.w.*", null, { "svc.w.*": [{ subject: "x.{{wildcard(1)}}" }] }, "svc.w.1", {}, "svc.w.*"),
+    build: (op) =>
+      mapped(
+        op,
+        "mapwild",
+        "svc.w.*",
+        null,
+        { "svc.w.*": [{ subject: "x.{{wildcard(1)}}" }] },
+        "svc.w.1",
+        {},
+        "svc.w.*",
+      ),
   },
   {
     name: "service import whose local subject a weighted mapping of the importer keeps 40 % of the requests on",
     cause: "local_subject_partly_mapped",
-    build: async (op) => ({ ...(await mapped(op, "mappart", "svc.p", null, { "svc.p": [{ subject: "gone.p", weight: 60 }] })), retryMs: 5_000 }),
+    build: async (op) => ({
+      ...(await mapped(op, "mappart", "svc.p", null, { "svc.p": [{ subject: "gone.p", weight: 60 }] })),
+      retryMs: 5_000,
+    }),
   },
   {
     name: "service import the importer maps another subject onto (requests on that subject reach it)",
@@ -579,15 +826,27 @@ export const SCENARIOS: Scenario[] = [
     cause: null,
     build: async (op) => {
       const exporter = await op.account("mapstream-EXP", { exports: [{ subject: "ms.>", type: "stream" }] });
-      const importer = await op.account("mapstream-IMP", { imports: [{ account: exporter.id, subject: "ms.a", type: "stream" }], mappings: { "ms.a": [{ subject: "gone.a" }] } });
+      const importer = await op.account("mapstream-IMP", {
+        imports: [{ account: exporter.id, subject: "ms.a", type: "stream" }],
+        mappings: { "ms.a": [{ subject: "gone.a" }] },
+      });
       return built({ exporter, importer }, "stream", "ms.a");
     },
   },
   {
     name: "JetStream: the whole API imported (exported Singleton), no ack import: fetch gets one message, acks are dropped, push delivers nothing",
     cause: "jetstream_imports_incomplete",
-    jetstream: { pull: { consumerInfo: true, fetched: 1, ackPending: 2 }, push: { bound: false, delivered: 0, ackPending: 0 } },
-    build: (op) => jetStreamSet(op, "jsapi", [{ subject: "$JS.API.>", type: "service" }], [{ subject: "$JS.API.>", type: "service", local_subject: "JS.X.API.>" }]),
+    jetstream: {
+      pull: { consumerInfo: true, fetched: 1, ackPending: 2 },
+      push: { bound: false, delivered: 0, ackPending: 0 },
+    },
+    build: (op) =>
+      jetStreamSet(
+        op,
+        "jsapi",
+        [{ subject: "$JS.API.>", type: "service" }],
+        [{ subject: "$JS.API.>", type: "service", local_subject: "JS.X.API.>" }],
+      ),
   },
   {
     name: "JetStream: a complete pull set (next with Stream responses, consumer info, acks)",
@@ -597,8 +856,16 @@ export const SCENARIOS: Scenario[] = [
       jetStreamSet(
         op,
         "jspull",
-        [{ subject: NEXT, type: "service", response_type: "Stream" }, { subject: INFO, type: "service" }, { subject: PULL_ACK, type: "service" }],
-        [{ subject: INFO, type: "service", local_subject: underPrefix(INFO) }, { subject: PULL_ACK, type: "service" }, { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) }],
+        [
+          { subject: NEXT, type: "service", response_type: "Stream" },
+          { subject: INFO, type: "service" },
+          { subject: PULL_ACK, type: "service" },
+        ],
+        [
+          { subject: INFO, type: "service", local_subject: underPrefix(INFO) },
+          { subject: PULL_ACK, type: "service" },
+          { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) },
+        ],
       ),
   },
   {
@@ -609,8 +876,15 @@ export const SCENARIOS: Scenario[] = [
       jetStreamSet(
         op,
         "jsnoack",
-        [{ subject: NEXT, type: "service", response_type: "Stream" }, { subject: INFO, type: "service" }, { subject: PULL_ACK, type: "service" }],
-        [{ subject: INFO, type: "service", local_subject: underPrefix(INFO) }, { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) }],
+        [
+          { subject: NEXT, type: "service", response_type: "Stream" },
+          { subject: INFO, type: "service" },
+          { subject: PULL_ACK, type: "service" },
+        ],
+        [
+          { subject: INFO, type: "service", local_subject: underPrefix(INFO) },
+          { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) },
+        ],
       ),
   },
   {
@@ -621,8 +895,14 @@ export const SCENARIOS: Scenario[] = [
       jetStreamSet(
         op,
         "jsnoinfo",
-        [{ subject: NEXT, type: "service", response_type: "Chunked" }, { subject: PULL_ACK, type: "service" }],
-        [{ subject: PULL_ACK, type: "service" }, { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) }],
+        [
+          { subject: NEXT, type: "service", response_type: "Chunked" },
+          { subject: PULL_ACK, type: "service" },
+        ],
+        [
+          { subject: PULL_ACK, type: "service" },
+          { subject: NEXT, type: "service", local_subject: underPrefix(NEXT) },
+        ],
       ),
   },
   {
@@ -633,14 +913,29 @@ export const SCENARIOS: Scenario[] = [
       jetStreamSet(
         op,
         "jspush",
-        [{ subject: SHARED.pushDeliver, type: "stream" }, { subject: PUSH_ACK, type: "service" }],
-        [{ subject: SHARED.pushDeliver, type: "stream" }, { subject: PUSH_ACK, type: "service" }],
+        [
+          { subject: SHARED.pushDeliver, type: "stream" },
+          { subject: PUSH_ACK, type: "service" },
+        ],
+        [
+          { subject: SHARED.pushDeliver, type: "stream" },
+          { subject: PUSH_ACK, type: "service" },
+        ],
       ),
   },
   {
     name: "JetStream: a push consumer's acks imported without its deliver subject: nothing is delivered",
     cause: "jetstream_imports_incomplete",
     jetstream: { push: { bound: false, delivered: 0, ackPending: 0 } },
-    build: (op) => jetStreamSet(op, "jsnodeliver", [{ subject: SHARED.pushDeliver, type: "stream" }, { subject: PUSH_ACK, type: "service" }], [{ subject: PUSH_ACK, type: "service" }]),
+    build: (op) =>
+      jetStreamSet(
+        op,
+        "jsnodeliver",
+        [
+          { subject: SHARED.pushDeliver, type: "stream" },
+          { subject: PUSH_ACK, type: "service" },
+        ],
+        [{ subject: PUSH_ACK, type: "service" }],
+      ),
   },
 ];

@@ -52,7 +52,12 @@ export interface ServerProcess {
 }
 
 /** Start nats-server with `-c configPath`, its working dir `dir` (which also holds the config). */
-export function launchServer(bin: string, configPath: string, dir: string, kind: HarnessKind = harnessKind): Promise<ServerProcess> {
+export function launchServer(
+  bin: string,
+  configPath: string,
+  dir: string,
+  kind: HarnessKind = harnessKind,
+): Promise<ServerProcess> {
   return kind === "containers" ? launchContainer(configPath, dir) : launchBinary(bin, configPath, dir);
 }
 
@@ -124,7 +129,16 @@ async function launchContainer(configPath: string, dir: string): Promise<ServerP
   // Gone already (a config it refuses): an exited server, as a child process that exited would be.
   let hasExited = !pid;
   let exitInfo = hasExited ? `${name} exited: code=${info.State.ExitCode}` : "";
-  if (hasExited) return { pid: 0, innerPid: 1, exited: Promise.resolve(), hasExited, exitInfo, output: () => output, signal: () => {} };
+  if (hasExited)
+    return {
+      pid: 0,
+      innerPid: 1,
+      exited: Promise.resolve(),
+      hasExited,
+      exitInfo,
+      output: () => output,
+      signal: () => {},
+    };
   trackPid(pid);
   // The server is not our child: watch for its pid to go (the engine reaps it at once).
   const exited = (async () => {

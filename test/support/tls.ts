@@ -41,12 +41,57 @@ export function makePki(): TestPki {
   const f = (name: string) => join(dir, name);
   const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   const ca = (name: string) => {
-    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f(`${name}-key.pem`), "-out", f(`${name}.pem`), "-days", "2", "-subj", `/CN=${name}`);
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      f(`${name}-key.pem`),
+      "-out",
+      f(`${name}.pem`),
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${name}`,
+    );
   };
   const leaf = (name: string, ext: string, signer = "ca") => {
     writeFileSync(f(`${name}.ext`), ext);
-    ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f(`${name}-key.pem`), "-out", f(`${name}.csr`), "-subj", `/CN=${name}`);
-    ssl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f(`${signer}.pem`), "-CAkey", f(`${signer}-key.pem`), "-CAcreateserial", "-out", f(`${name}.pem`), "-days", "2", "-extfile", f(`${name}.ext`));
+    ssl(
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      f(`${name}-key.pem`),
+      "-out",
+      f(`${name}.csr`),
+      "-subj",
+      `/CN=${name}`,
+    );
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      f(`${name}.csr`),
+      "-CA",
+      f(`${signer}.pem`),
+      "-CAkey",
+      f(`${signer}-key.pem`),
+      "-CAcreateserial",
+      "-out",
+      f(`${name}.pem`),
+      "-days",
+      "2",
+      "-extfile",
+      f(`${name}.ext`),
+    );
   };
   ca("ca");
   ca("other-ca");

@@ -16,7 +16,15 @@
  */
 import type { Export, Import } from "@nats-io/jwt";
 import { AccountDirectory, OperatorTrust } from "../../src/core/index.js";
-import { activation, nowSec, TestOperator, type AccountClaims, type AccountOptions, type KeyPair, type TestAccount } from "./deployment.js";
+import {
+  activation,
+  nowSec,
+  TestOperator,
+  type AccountClaims,
+  type AccountOptions,
+  type KeyPair,
+  type TestAccount,
+} from "./deployment.js";
 
 export const DAY = 86400;
 
@@ -54,26 +62,58 @@ export async function buildFixture(op?: TestOperator): Promise<Fixture> {
   await imp1.reissue({
     imports: [
       { name: "pub", account: exp.id, subject: "pub.a", type: "stream" },
-      { name: "priv", account: exp.id, subject: "priv.a", type: "stream", token: await activation(exp, imp1.id, "priv.>", "stream") },
-      { name: "svc", account: exp.id, subject: "svc.a", type: "service", token: await activation(exp, imp1.id, "svc.a", "service", { signer: sk0 }) },
+      {
+        name: "priv",
+        account: exp.id,
+        subject: "priv.a",
+        type: "stream",
+        token: await activation(exp, imp1.id, "priv.>", "stream"),
+      },
+      {
+        name: "svc",
+        account: exp.id,
+        subject: "svc.a",
+        type: "service",
+        token: await activation(exp, imp1.id, "svc.a", "service", { signer: sk0 }),
+      },
     ] as Import[],
   });
   const imp2 = await operator.account("IMP2");
   await imp2.reissue({
     imports: [
       { name: "pub", account: exp.id, subject: "pub.b", type: "stream" },
-      { name: "priv", account: exp.id, subject: "priv.b", type: "stream", token: await activation(exp, imp2.id, "priv.b", "stream", { signer: sk0, exp: now + 10 * DAY }) },
+      {
+        name: "priv",
+        account: exp.id,
+        subject: "priv.b",
+        type: "stream",
+        token: await activation(exp, imp2.id, "priv.b", "stream", { signer: sk0, exp: now + 10 * DAY }),
+      },
     ] as Import[],
   });
   const imp3 = await operator.account("IMP3");
   await imp3.reissue({
     imports: [
-      { name: "priv", account: exp.id, subject: "priv.c", type: "stream", token: await activation(exp, imp3.id, "priv.c", "stream", { signer: sk1, exp: now + 40 * DAY }) },
-      { name: "pub", account: exp.id, subject: "pub.c", type: "stream", token: await activation(exp, imp3.id, "pub.c", "stream", { exp: now + 5 * DAY }) },
+      {
+        name: "priv",
+        account: exp.id,
+        subject: "priv.c",
+        type: "stream",
+        token: await activation(exp, imp3.id, "priv.c", "stream", { signer: sk1, exp: now + 40 * DAY }),
+      },
+      {
+        name: "pub",
+        account: exp.id,
+        subject: "pub.c",
+        type: "stream",
+        token: await activation(exp, imp3.id, "pub.c", "stream", { exp: now + 5 * DAY }),
+      },
     ] as Import[],
   });
   const near = await operator.account("NEAR");
-  await near.reissue({ imports: [{ name: "narrow", account: exp.id, subject: "narrow.>", type: "stream" }] as Import[] });
+  await near.reissue({
+    imports: [{ name: "narrow", account: exp.id, subject: "narrow.>", type: "stream" }] as Import[],
+  });
   const all = [operator.system, exp, imp1, imp2, imp3, near];
   return {
     op: operator,
@@ -100,8 +140,18 @@ export function directoryOf(op: TestOperator, accounts: TestAccount[]): AccountD
 }
 
 /** A re-signed JWT of `account` with other claims, leaving the account as it was (its JWT not replaced). */
-export async function proposal(account: TestAccount, claims: AccountClaims, opts: AccountOptions = {}): Promise<string> {
-  const saved = { jwt: account.jwt, claims: account.claims, signingKeys: account.signingKeys, exp: account.exp, nbf: account.nbf };
+export async function proposal(
+  account: TestAccount,
+  claims: AccountClaims,
+  opts: AccountOptions = {},
+): Promise<string> {
+  const saved = {
+    jwt: account.jwt,
+    claims: account.claims,
+    signingKeys: account.signingKeys,
+    exp: account.exp,
+    nbf: account.nbf,
+  };
   const jwt = await account.reissue(claims, opts);
   Object.assign(account, saved);
   return jwt;

@@ -5,7 +5,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createAccount, createOperator, encodeAccount, encodeUser, createUser } from "@nats-io/jwt";
 import { AccountDirectory, OperatorTrust, accountErrors, decodeJwt, diagnoseAll } from "../../src/core/index.js";
-import { TestOperator, activation, forgeSignature, nowSec, signClaims, type TestAccount } from "../support/deployment.js";
+import {
+  TestOperator,
+  activation,
+  forgeSignature,
+  nowSec,
+  signClaims,
+  type TestAccount,
+} from "../support/deployment.js";
 
 const opts = () => ({ now: nowSec(), expiryWarningSeconds: 7 * 86400 });
 
@@ -26,8 +33,27 @@ describe("bad account JWTs", () => {
     ["truncated", (jwt) => jwt.slice(0, Math.floor(jwt.length / 2)), /chunks|base64url|JSON|signature/],
     ["forged signature", (jwt) => forgeSignature(jwt), /signature verification/],
     ["a user JWT instead", async () => encodeUser("u", createUser(), exporter.key), /not account claims \(user\)/],
-    ["imports of the wrong JSON type", async () => signClaims({ sub: exporter.id, name: "X", nats: { type: "account", version: 2, imports: "everything" } }, op.key), /nats\.imports is not an array/],
-    ["an import subject that is a number", async () => signClaims({ sub: exporter.id, nats: { type: "account", version: 2, imports: [{ subject: 7, account: exporter.id, type: "stream" }] } }, op.key), /imports\[0\]\.subject is not a string/],
+    [
+      "imports of the wrong JSON type",
+      async () =>
+        signClaims(
+          { sub: exporter.id, name: "X", nats: { type: "account", version: 2, imports: "everything" } },
+          op.key,
+        ),
+      /nats\.imports is not an array/,
+    ],
+    [
+      "an import subject that is a number",
+      async () =>
+        signClaims(
+          {
+            sub: exporter.id,
+            nats: { type: "account", version: 2, imports: [{ subject: 7, account: exporter.id, type: "stream" }] },
+          },
+          op.key,
+        ),
+      /imports\[0\]\.subject is not a string/,
+    ],
     ["no claim version", async () => signClaims({ sub: exporter.id, nats: { type: "account" } }, op.key), /version/],
   ];
 
@@ -47,7 +73,9 @@ describe("bad account JWTs", () => {
   });
 
   it("an importer of a rejected account learns why the source cannot be loaded", async () => {
-    const importer = await op.account("IMP", { imports: [{ name: "e", account: exporter.id, subject: "e.a", type: "stream" }] });
+    const importer = await op.account("IMP", {
+      imports: [{ name: "e", account: exporter.id, subject: "e.a", type: "stream" }],
+    });
     const dir = new AccountDirectory(trust);
     dir.upsert(forgeSignature(exporter.jwt), exporter.id);
     dir.upsert(importer.jwt);
@@ -80,7 +108,10 @@ describe("bad account JWTs", () => {
 
   it("a garbage or self-signed operator JWT is a one-line error", async () => {
     expect(() => new OperatorTrust().addOperator("x.y.z")).toThrow(/^operator JWT rejected: /);
-    const notSelfSigned = await signClaims({ sub: createOperator().getPublicKey(), nats: { type: "operator", version: 2 } }, createOperator());
+    const notSelfSigned = await signClaims(
+      { sub: createOperator().getPublicKey(), nats: { type: "operator", version: 2 } },
+      createOperator(),
+    );
     expect(() => new OperatorTrust().addOperator(notSelfSigned)).toThrow(/not self-signed/);
   });
 });
@@ -96,7 +127,9 @@ describe("bad activation tokens inside an import", () => {
 
   async function causeWithToken(token: (importerId: string) => Promise<string> | string) {
     const importer = await op.account("IMP");
-    await importer.reissue({ imports: [{ name: "p", account: exporter.id, subject: "p.a", type: "stream", token: await token(importer.id) }] });
+    await importer.reissue({
+      imports: [{ name: "p", account: exporter.id, subject: "p.a", type: "stream", token: await token(importer.id) }],
+    });
     const trust = new OperatorTrust();
     trust.addOperator(op.jwt);
     const dir = new AccountDirectory(trust);
@@ -113,13 +146,16 @@ describe("bad activation tokens inside an import", () => {
     ["an account JWT instead", () => exporter.jwt],
     ["for a service", (id: string) => activation(exporter, id, "p.>", "service")],
     ["for another subject", (id: string) => activation(exporter, id, "q.>", "stream")],
-  ] as [string, (id: string) => Promise<string> | string][])("%s token → activation_invalid, the whole JWT unloadable", async (_n, token) => {
-    const d = await causeWithToken(token);
-    expect(d.cause).toBe("activation_invalid");
-    expect(d.status).toBe("inactive");
-    // The token itself is never echoed back.
-    expect(JSON.stringify(d)).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\./);
-  });
+  ] as [string, (id: string) => Promise<string> | string][])(
+    "%s token → activation_invalid, the whole JWT unloadable",
+    async (_n, token) => {
+      const d = await causeWithToken(token);
+      expect(d.cause).toBe("activation_invalid");
+      expect(d.status).toBe("inactive");
+      // The token itself is never echoed back.
+      expect(JSON.stringify(d)).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\./);
+    },
+  );
 });
 
 describe("decodeJwt never throws", () => {
@@ -128,7 +164,7 @@ describe("decodeJwt never throws", () => {
     const jwt = (await op.account("A", { imports: [], exports: [{ name: "x", subject: "x", type: "stream" }] })).jwt;
     let seed = 42;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const alphabet = "AZaz09-_.={}\":, \u0000é";
+    const alphabet = 'AZaz09-_.={}":, \u0000é';
     let rejected = 0;
     for (let i = 0; i < 3000; i++) {
       const chars = [...jwt];

@@ -14,13 +14,37 @@ describe("connection settings", () => {
     return join(dir, name);
   };
   const context = (name: string, fields: Record<string, unknown>) =>
-    writeFileSync(join(dir, "config", "nats", "context", `${name}.json`), JSON.stringify({ description: "", url: "", token: "", user: "", password: "", creds: "", nkey: "", cert: "", key: "", ca: "", nsc: "", tls_first: false, ...fields }));
+    writeFileSync(
+      join(dir, "config", "nats", "context", `${name}.json`),
+      JSON.stringify({
+        description: "",
+        url: "",
+        token: "",
+        user: "",
+        password: "",
+        creds: "",
+        nkey: "",
+        cert: "",
+        key: "",
+        ca: "",
+        nsc: "",
+        tls_first: false,
+        ...fields,
+      }),
+    );
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "insights-conn-"));
     mkdirSync(join(dir, "config", "nats", "context"), { recursive: true });
     for (const n of ["ca.pem", "cert.pem", "key.pem", "a.creds", "b.creds"]) file(n);
-    context("prod", { url: "nats://prod:4222", creds: join(dir, "a.creds"), ca: join(dir, "ca.pem"), cert: "~/cert.pem", key: "$HOME/key.pem", tls_first: true });
+    context("prod", {
+      url: "nats://prod:4222",
+      creds: join(dir, "a.creds"),
+      ca: join(dir, "ca.pem"),
+      cert: "~/cert.pem",
+      key: "$HOME/key.pem",
+      tls_first: true,
+    });
     context("userpass", { url: "nats://up:4222", user: "bob", password: "env://INSIGHTS_TEST_PW" });
     context("proxy", { socks_proxy: "socks5://x:1080" });
     context("embedded", { creds: `data:;base64,${Buffer.from("CREDS").toString("base64")}` });
@@ -32,7 +56,12 @@ describe("connection settings", () => {
     expect(resolveConnection({ context: "prod" }, env())).toEqual({
       servers: ["nats://prod:4222"],
       auth: { kind: "creds", secret: { path: join(dir, "a.creds") } },
-      tls: { caFile: join(dir, "ca.pem"), certFile: join(dir, "cert.pem"), keyFile: join(dir, "key.pem"), handshakeFirst: true },
+      tls: {
+        caFile: join(dir, "ca.pem"),
+        certFile: join(dir, "cert.pem"),
+        keyFile: join(dir, "key.pem"),
+        handshakeFirst: true,
+      },
       contextFile: join(dir, "config", "nats", "context", "prod.json"),
     });
   });
@@ -45,17 +74,39 @@ describe("connection settings", () => {
   });
 
   it("the service's options and NATS_* variables, flags over variables over the context", () => {
-    const config = loadConfig(["--tls-first"], { ...env(), NATS_CONTEXT: "userpass", INSIGHTS_TEST_PW: "pw", NATS_CA: join(dir, "ca.pem"), NATS_CERT: join(dir, "cert.pem"), NATS_KEY: join(dir, "key.pem") });
-    expect(config.connection).toMatchObject({ servers: ["nats://up:4222"], auth: { kind: "user", user: "bob", password: "pw" }, tls: { caFile: join(dir, "ca.pem"), certFile: join(dir, "cert.pem"), handshakeFirst: true } });
-    expect(loadConfig([], { NATS_URL: "nats://a:1" }).connection).toMatchObject({ servers: ["nats://a:1"], auth: { kind: "none" }, tls: null });
+    const config = loadConfig(["--tls-first"], {
+      ...env(),
+      NATS_CONTEXT: "userpass",
+      INSIGHTS_TEST_PW: "pw",
+      NATS_CA: join(dir, "ca.pem"),
+      NATS_CERT: join(dir, "cert.pem"),
+      NATS_KEY: join(dir, "key.pem"),
+    });
+    expect(config.connection).toMatchObject({
+      servers: ["nats://up:4222"],
+      auth: { kind: "user", user: "bob", password: "pw" },
+      tls: { caFile: join(dir, "ca.pem"), certFile: join(dir, "cert.pem"), handshakeFirst: true },
+    });
+    expect(loadConfig([], { NATS_URL: "nats://a:1" }).connection).toMatchObject({
+      servers: ["nats://a:1"],
+      auth: { kind: "none" },
+      tls: null,
+    });
     const withState = loadConfig(["--state-creds", join(dir, "b.creds")], { ...env(), NATS_CONTEXT: "prod" });
-    expect(withState.stateConnection).toMatchObject({ servers: ["nats://prod:4222"], auth: { kind: "creds", secret: { path: join(dir, "b.creds") } }, tls: { caFile: join(dir, "ca.pem"), handshakeFirst: true } });
+    expect(withState.stateConnection).toMatchObject({
+      servers: ["nats://prod:4222"],
+      auth: { kind: "creds", secret: { path: join(dir, "b.creds") } },
+      tls: { caFile: join(dir, "ca.pem"), handshakeFirst: true },
+    });
   });
 
   it("embedded (data:) and environment (env://) credentials", () => {
     const s = resolveConnection({ context: "embedded" }, env());
     expect(s.auth).toMatchObject({ kind: "creds", secret: { bytes: new TextEncoder().encode("CREDS") } });
-    expect(resolveConnection({ creds: "env://MY_CREDS" }, { MY_CREDS: "C" }).auth).toMatchObject({ kind: "creds", secret: { bytes: new TextEncoder().encode("C") } });
+    expect(resolveConnection({ creds: "env://MY_CREDS" }, { MY_CREDS: "C" }).auth).toMatchObject({
+      kind: "creds",
+      secret: { bytes: new TextEncoder().encode("C") },
+    });
   });
 
   it.each([
@@ -77,7 +128,9 @@ describe("connection settings", () => {
   });
 
   it("never shows a password from a URL", () => {
-    expect(shownServers(resolveConnection({ url: "nats://u:secret@h:4222,nats://h2:4222" }, {}))).toBe("nats://***@h:4222,nats://h2:4222");
+    expect(shownServers(resolveConnection({ url: "nats://u:secret@h:4222,nats://h2:4222" }, {}))).toBe(
+      "nats://***@h:4222,nats://h2:4222",
+    );
   });
 
   it("explains failures by the setting to change, and classes what waiting cannot fix", () => {
@@ -85,8 +138,15 @@ describe("connection settings", () => {
     const tls = resolveConnection({ url: "nats://h:1", tlsCa: join(dir, "ca.pem") }, {});
     const refused = Object.assign(new Error("connection refused"), { code: "ECONNREFUSED" });
     expect(explainConnectError(refused, plain)).toEqual({ permanent: false, message: "connection refused" });
-    expect(explainConnectError(Object.assign(new Error("Authorization Violation"), { name: "AuthorizationError" }), plain)).toMatchObject({ permanent: true });
-    expect(explainConnectError(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }), tls)).toMatchObject({ permanent: true, message: expect.stringMatching(/probably requires a client certificate/) });
-    expect(explainConnectError(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }), plain)).toMatchObject({ permanent: false });
+    expect(
+      explainConnectError(Object.assign(new Error("Authorization Violation"), { name: "AuthorizationError" }), plain),
+    ).toMatchObject({ permanent: true });
+    expect(explainConnectError(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }), tls)).toMatchObject({
+      permanent: true,
+      message: expect.stringMatching(/probably requires a client certificate/),
+    });
+    expect(explainConnectError(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }), plain)).toMatchObject({
+      permanent: false,
+    });
   });
 });

@@ -3,7 +3,14 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { AccountDirectory, CAUSES, CAUSE_CODES, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
+import {
+  AccountDirectory,
+  CAUSES,
+  CAUSE_CODES,
+  OperatorTrust,
+  diagnoseAll,
+  type ImportDiagnosis,
+} from "../../src/core/index.js";
 import { TestOperator, nowSec } from "../support/deployment.js";
 import { SCENARIOS } from "../support/scenarios.js";
 
@@ -12,7 +19,8 @@ interface SchemaDoc {
   $defs?: Record<string, { enum?: string[] }>;
   properties?: Record<string, { enum?: string[]; oneOf?: { enum?: string[] }[] }>;
 }
-const readSchema = (name: string) => JSON.parse(readFileSync(new URL(`../../schemas/${name}.schema.json`, import.meta.url), "utf8")) as SchemaDoc;
+const readSchema = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../schemas/${name}.schema.json`, import.meta.url), "utf8")) as SchemaDoc;
 const schema = readSchema("import-diagnosis");
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 

@@ -21,15 +21,24 @@ function directory(accounts: TestAccount[], jetStreamApi = false): AccountDirect
   return dir;
 }
 
-const diagnoses = (dir: AccountDirectory, id: string): ImportDiagnosis[] => diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: 86400 }, [id]);
+const diagnoses = (dir: AccountDirectory, id: string): ImportDiagnosis[] =>
+  diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: 86400 }, [id]);
 
 /** Accounts in a ring: each exports `subject` and imports it from the next one. */
-async function ring(names: string[], subject: string, type: "stream" | "service", local?: (i: number) => string | undefined): Promise<TestAccount[]> {
+async function ring(
+  names: string[],
+  subject: string,
+  type: "stream" | "service",
+  local?: (i: number) => string | undefined,
+): Promise<TestAccount[]> {
   const accounts = await Promise.all(names.map((n) => op.account(n)));
   for (const [i, a] of accounts.entries()) {
     const next = accounts[(i + 1) % accounts.length]!;
     const localSubject = local?.(i);
-    await a.reissue({ exports: [{ subject, type }], imports: [{ account: next.id, subject, type, ...(localSubject ? { local_subject: localSubject } : {}) }] });
+    await a.reissue({
+      exports: [{ subject, type }],
+      imports: [{ account: next.id, subject, type, ...(localSubject ? { local_subject: localSubject } : {}) }],
+    });
   }
   return accounts;
 }
@@ -52,15 +61,26 @@ describe("import cycles", () => {
   it("no cycle when the accounts import from each other subjects that do not collide", async () => {
     const a = await op.account("P");
     const b = await op.account("Q");
-    await a.reissue({ exports: [{ subject: "p.>", type: "stream" }], imports: [{ account: b.id, subject: "q.>", type: "stream" }] });
-    await b.reissue({ exports: [{ subject: "q.>", type: "stream" }], imports: [{ account: a.id, subject: "p.>", type: "stream" }] });
+    await a.reissue({
+      exports: [{ subject: "p.>", type: "stream" }],
+      imports: [{ account: b.id, subject: "q.>", type: "stream" }],
+    });
+    await b.reissue({
+      exports: [{ subject: "q.>", type: "stream" }],
+      imports: [{ account: a.id, subject: "p.>", type: "stream" }],
+    });
     const dir = directory([a, b]);
     expect([...diagnoses(dir, a.id), ...diagnoses(dir, b.id)].map((d) => d.cause)).toEqual([null, null]);
   });
 
   it("services form a cycle the same way", async () => {
     const cyc = directory(await ring(["S1", "S2"], "s.>", "service"));
-    expect(cyc.accounts().flatMap((e) => diagnoses(cyc, e.id)).map((d) => d.cause)).toEqual(["import_cycle", "import_cycle"]);
+    expect(
+      cyc
+        .accounts()
+        .flatMap((e) => diagnoses(cyc, e.id))
+        .map((d) => d.cause),
+    ).toEqual(["import_cycle", "import_cycle"]);
   });
 
   it("a server that loaded the accounts in another order honours it: a warning, not an exposure", async () => {
@@ -76,19 +96,27 @@ describe("import cycles", () => {
 describe("the system account's own exports", () => {
   const imp = async (subject: string, local?: string) => {
     const a = await op.account("ORD");
-    await a.reissue({ imports: [{ account: op.system.id, subject, type: "service", ...(local ? { local_subject: local } : {}) }] });
+    await a.reissue({
+      imports: [{ account: op.system.id, subject, type: "service", ...(local ? { local_subject: local } : {}) }],
+    });
     return a;
   };
 
   it("the importer's own key at token 4 is approved; a stranger's is account_token_position_mismatch, fixed with its own key", async () => {
     const own = await op.account("OWN");
-    await own.reissue({ imports: [{ account: op.system.id, subject: `$SYS.REQ.ACCOUNT.${own.id}.STATZ`, type: "service", local_subject: "mine" }] });
+    await own.reissue({
+      imports: [
+        { account: op.system.id, subject: `$SYS.REQ.ACCOUNT.${own.id}.STATZ`, type: "service", local_subject: "mine" },
+      ],
+    });
     const stranger = await imp(`$SYS.REQ.ACCOUNT.${own.id}.STATZ`, "mine");
     const dir = directory([op.system, own, stranger]);
     expect(diagnoses(dir, own.id)[0]!.cause).toBeNull();
     const wrong = diagnoses(dir, stranger.id)[0]!;
     expect(wrong.cause).toBe("account_token_position_mismatch");
-    expect(wrong.remediation.join("\n")).toContain(`--remote-subject '$SYS.REQ.ACCOUNT.${stranger.id}.STATZ' --service --local-subject mine`);
+    expect(wrong.remediation.join("\n")).toContain(
+      `--remote-subject '$SYS.REQ.ACCOUNT.${stranger.id}.STATZ' --service --local-subject mine`,
+    );
   });
 
   it("$JS.API.> is exported only where the servers run JetStream", async () => {
@@ -102,7 +130,9 @@ describe("the system account's own exports", () => {
     const other = await TestOperator.create({ name: "OTHER" });
     await other.system.reissue({ exports: [{ subject: "$SYS.REQ.USER.*.INFO", type: "service", token_req: true }] });
     const importer = await other.account("ORD4");
-    await importer.reissue({ imports: [{ account: other.system.id, subject: `$SYS.REQ.USER.${importer.id}.INFO`, type: "service" }] });
+    await importer.reissue({
+      imports: [{ account: other.system.id, subject: `$SYS.REQ.USER.${importer.id}.INFO`, type: "service" }],
+    });
     const trust = new OperatorTrust();
     trust.addOperator(other.jwt);
     const dir = new AccountDirectory(trust);
@@ -116,7 +146,9 @@ describe("the system account's own exports", () => {
     await other.system.reissue({ exports: [{ subject: ">", type: "service" }] });
     const stranger = await other.account("STRANGER");
     const foreign = `$SYS.REQ.ACCOUNT.${other.system.id}.STATZ`;
-    await stranger.reissue({ imports: [{ account: other.system.id, subject: foreign, type: "service", local_subject: "theirs" }] });
+    await stranger.reissue({
+      imports: [{ account: other.system.id, subject: foreign, type: "service", local_subject: "theirs" }],
+    });
     const trust = new OperatorTrust();
     trust.addOperator(other.jwt);
     trust.jetStreamApi = true;
@@ -134,9 +166,15 @@ describe("an import that only leads into a cycle", () => {
   it("is not import_cycle: the server has already broken that cycle, whichever way it was loaded", async () => {
     const [b, c] = await ring(["B", "C"], "l.>", "stream");
     const a = await op.account("A");
-    await a.reissue({ exports: [{ subject: "l.>", type: "stream" }], imports: [{ account: b!.id, subject: "l.>", type: "stream" }] });
+    await a.reissue({
+      exports: [{ subject: "l.>", type: "stream" }],
+      imports: [{ account: b!.id, subject: "l.>", type: "stream" }],
+    });
     const dir = directory([a, b!, c!]);
     expect(diagnoses(dir, a.id).map((d) => d.cause)).toEqual([null]);
-    expect([...diagnoses(dir, b!.id), ...diagnoses(dir, c!.id)].map((d) => d.cause)).toEqual(["import_cycle", "import_cycle"]);
+    expect([...diagnoses(dir, b!.id), ...diagnoses(dir, c!.id)].map((d) => d.cause)).toEqual([
+      "import_cycle",
+      "import_cycle",
+    ]);
   });
 });

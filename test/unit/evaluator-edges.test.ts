@@ -3,7 +3,14 @@
  * second a token expires, revocation at the token's own iat, the quirks of the server's matching.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { AccountDirectory, OperatorTrust, diagnoseAll, rulesFor, type CauseCode, type ImportDiagnosis } from "../../src/core/index.js";
+import {
+  AccountDirectory,
+  OperatorTrust,
+  diagnoseAll,
+  rulesFor,
+  type CauseCode,
+  type ImportDiagnosis,
+} from "../../src/core/index.js";
 import { TestOperator, activation, nowSec, signClaims, type TestAccount } from "../support/deployment.js";
 import type { Export, Import } from "@nats-io/jwt";
 
@@ -22,7 +29,9 @@ async function evaluateOne(
 ): Promise<ImportDiagnosis[]> {
   const exporter = await op.account("EXP", { exports: exports as Export[] }, { signingKeys: exporterSigningKeys });
   const importer = await op.account("IMP");
-  await importer.reissue({ imports: (await imports(exporter, importer.id)).map((i) => ({ account: exporter.id, ...i })) as Import[] });
+  await importer.reissue({
+    imports: (await imports(exporter, importer.id)).map((i) => ({ account: exporter.id, ...i })) as Import[],
+  });
   const trust = new OperatorTrust();
   trust.addOperator(op.jwt);
   const dir = new AccountDirectory(trust);
@@ -31,11 +40,16 @@ async function evaluateOne(
   return diagnoseAll(dir, { now, expiryWarningSeconds: WEEK }, [importer.id]);
 }
 
-const causeOf = async (...args: Parameters<typeof evaluateOne>): Promise<CauseCode | null> => (await evaluateOne(...args))[0]!.cause;
+const causeOf = async (...args: Parameters<typeof evaluateOne>): Promise<CauseCode | null> =>
+  (await evaluateOne(...args))[0]!.cause;
 
 const privateStream = [{ subject: "p.>", type: "stream", token_req: true }] as Partial<Export>[];
-const tokenImport = (opts: Parameters<typeof activation>[4], subject = "p.a", tokenSubject = "p.>") =>
-  async (exporter: TestAccount, id: string) => [{ subject, type: "stream", token: await activation(exporter, id, tokenSubject, "stream", opts) }] as Partial<Import>[];
+const tokenImport =
+  (opts: Parameters<typeof activation>[4], subject = "p.a", tokenSubject = "p.>") =>
+  async (exporter: TestAccount, id: string) =>
+    [
+      { subject, type: "stream", token: await activation(exporter, id, tokenSubject, "stream", opts) },
+    ] as Partial<Import>[];
 
 describe("token validity window", () => {
   it("a token is expired at its exp second, not one second before", async () => {
@@ -58,15 +72,15 @@ describe("token validity window", () => {
 describe("revocation", () => {
   async function revokedAt(key: (importerId: string) => string, delta: number): Promise<CauseCode | null> {
     const iat = nowSec() - 100;
-    return causeOf(
-      [{ subject: "p.>", type: "stream", token_req: true }],
-      async (exporter, id) => {
-        const token = await signClaims({ sub: id, iat, nats: { type: "activation", version: 2, subject: "p.>", kind: "stream" } }, exporter.key);
-        exporter.claims.exports![0]!.revocations = { [key(id)]: iat + delta };
-        await exporter.reissue(exporter.claims);
-        return [{ subject: "p.a", type: "stream", token }];
-      },
-    );
+    return causeOf([{ subject: "p.>", type: "stream", token_req: true }], async (exporter, id) => {
+      const token = await signClaims(
+        { sub: id, iat, nats: { type: "activation", version: 2, subject: "p.>", kind: "stream" } },
+        exporter.key,
+      );
+      exporter.claims.exports![0]!.revocations = { [key(id)]: iat + delta };
+      await exporter.reissue(exporter.claims);
+      return [{ subject: "p.a", type: "stream", token }];
+    });
   }
   it.each([
     ["the importer, at the token's iat", (id: string) => id, 0, "activation_revoked"],
@@ -75,10 +89,13 @@ describe("revocation", () => {
     ["everyone, at iat", () => "*", 0, "activation_revoked"],
     ["everyone, before iat", () => "*", -1, null],
     ["another account", () => "AOTHER", 1000, null],
-  ] as [string, (id: string) => string, number, CauseCode | null][])("revoking %s → %s", async (_n, key, delta, expected) => {
-    // The exporter is re-signed after the import is built, so the test reads the final exporter JWT.
-    expect(await revokedAt(key, delta)).toBe(expected);
-  });
+  ] as [string, (id: string) => string, number, CauseCode | null][])(
+    "revoking %s → %s",
+    async (_n, key, delta, expected) => {
+      // The exporter is re-signed after the import is built, so the test reads the final exporter JWT.
+      expect(await revokedAt(key, delta)).toBe(expected);
+    },
+  );
 });
 
 describe("matching quirks of the server", () => {
@@ -88,7 +105,9 @@ describe("matching quirks of the server", () => {
   });
   it("account_token_position fails on an exact subject match: the server passes no tokens", async () => {
     const exports = [{ subject: "atp.*", type: "stream", account_token_position: 2 }] as Partial<Export>[];
-    expect(await causeOf(exports, async () => [{ subject: "atp.*", type: "stream" }])).toBe("account_token_position_mismatch");
+    expect(await causeOf(exports, async () => [{ subject: "atp.*", type: "stream" }])).toBe(
+      "account_token_position_mismatch",
+    );
   });
   it("a service import's deprecated `to` is the exporter-side subject", async () => {
     const exports = [{ subject: "svc.x", type: "service" }] as Partial<Export>[];
@@ -97,7 +116,17 @@ describe("matching quirks of the server", () => {
   it("a token signed by the exporter's own key with issuer_account set is trusted", async () => {
     expect(
       await causeOf(privateStream, async (exporter, id) => [
-        { subject: "p.a", type: "stream", token: await signClaims({ sub: id, nats: { type: "activation", version: 2, subject: "p.>", kind: "stream", issuer_account: exporter.id } }, exporter.key) },
+        {
+          subject: "p.a",
+          type: "stream",
+          token: await signClaims(
+            {
+              sub: id,
+              nats: { type: "activation", version: 2, subject: "p.>", kind: "stream", issuer_account: exporter.id },
+            },
+            exporter.key,
+          ),
+        },
       ]),
     ).toBe(null);
   });
@@ -115,33 +144,49 @@ describe("matching quirks of the server", () => {
 describe("duplicate stream imports", () => {
   it("the second import of a subject from one account is refused only if the first was added", async () => {
     const twice = async (first: Partial<Import>) =>
-      (await evaluateOne(privateStream, async (exporter, id) => [
-        { ...first, subject: "p.a", type: "stream" },
-        { subject: "p.a", type: "stream", local_subject: "copy.a", token: await activation(exporter, id, "p.>", "stream") },
-      ])).map((d) => d.cause);
+      (
+        await evaluateOne(privateStream, async (exporter, id) => [
+          { ...first, subject: "p.a", type: "stream" },
+          {
+            subject: "p.a",
+            type: "stream",
+            local_subject: "copy.a",
+            token: await activation(exporter, id, "p.>", "stream"),
+          },
+        ])
+      ).map((d) => d.cause);
     // The first has no token: the server never adds it, so the second is no duplicate.
     expect(await twice({ token: undefined })).toEqual(["missing_activation_token", null]);
   });
   it("a service import is never a duplicate (overlaps are a validation error instead)", async () => {
     const exports = [{ subject: "svc.>", type: "service" }] as Partial<Export>[];
-    const causes = (await evaluateOne(exports, async () => [{ subject: "svc.a", type: "service" }, { subject: "svc.b", type: "service" }])).map((d) => d.cause);
+    const causes = (
+      await evaluateOne(exports, async () => [
+        { subject: "svc.a", type: "service" },
+        { subject: "svc.b", type: "service" },
+      ])
+    ).map((d) => d.cause);
     expect(causes).toEqual([null, null]);
   });
   it("an approved first import makes the second a duplicate", async () => {
-    const causes = (await evaluateOne(privateStream, async (exporter, id) => {
-      const token = await activation(exporter, id, "p.>", "stream");
-      return [
-        { subject: "p.a", type: "stream", token },
-        { subject: "p.a", type: "stream", local_subject: "copy.a", token },
-      ];
-    })).map((d) => d.cause);
+    const causes = (
+      await evaluateOne(privateStream, async (exporter, id) => {
+        const token = await activation(exporter, id, "p.>", "stream");
+        return [
+          { subject: "p.a", type: "stream", token },
+          { subject: "p.a", type: "stream", local_subject: "copy.a", token },
+        ];
+      })
+    ).map((d) => d.cause);
     expect(causes).toEqual([null, "duplicate_import"]);
   });
 });
 
 describe("remediation names real accounts", () => {
   it("missing token: the commands name the exporter, the importer key, the subject and a push", async () => {
-    const [d] = await evaluateOne(privateStream, async () => [{ subject: "p.a", type: "stream", local_subject: "mine.a" }]);
+    const [d] = await evaluateOne(privateStream, async () => [
+      { subject: "p.a", type: "stream", local_subject: "mine.a" },
+    ]);
     expect(d!.cause).toBe("missing_activation_token");
     const script = d!.remediation.join("\n");
     expect(script).toContain(`nsc generate activation --account EXP --target-account ${d!.account} --subject p.a`);
@@ -183,7 +228,10 @@ describe("validation by server line (found by the differential fuzzer)", () => {
 });
 
 describe("local subjects the jwt library refuses (found by the differential fuzzer)", () => {
-  const exports = [{ subject: "s.>", type: "stream" }, { subject: "q.*.*", type: "stream" }] as Partial<Export>[];
+  const exports = [
+    { subject: "s.>", type: "stream" },
+    { subject: "q.*.*", type: "stream" },
+  ] as Partial<Export>[];
   it.each([
     ["s.>", "l.>", null],
     ["s.a", "l.a", null],

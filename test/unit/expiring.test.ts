@@ -14,14 +14,31 @@ beforeAll(async () => {
 
 const opts = (now = fx.now) => ({ now, expiryWarningSeconds: 7 * DAY });
 const listed = (days: number, account?: string, now = fx.now) =>
-  expiringTokens(dir, opts(now), days, account).map((t) => [t.account_name, t.subject, Math.round(t.expires_in_seconds / DAY)]);
+  expiringTokens(dir, opts(now), days, account).map((t) => [
+    t.account_name,
+    t.subject,
+    Math.round(t.expires_in_seconds / DAY),
+  ]);
 
 describe("the window", () => {
   it.each<[number, [string, string, number][]]>([
     [1, []],
     [5, [["IMP3", "pub.c", 5]]],
-    [30, [["IMP3", "pub.c", 5], ["IMP2", "priv.b", 10]]],
-    [40, [["IMP3", "pub.c", 5], ["IMP2", "priv.b", 10], ["IMP3", "priv.c", 40]]],
+    [
+      30,
+      [
+        ["IMP3", "pub.c", 5],
+        ["IMP2", "priv.b", 10],
+      ],
+    ],
+    [
+      40,
+      [
+        ["IMP3", "pub.c", 5],
+        ["IMP2", "priv.b", 10],
+        ["IMP3", "priv.c", 40],
+      ],
+    ],
   ])("%i days: soonest first, the boundary second included", (days, expected) => {
     expect(listed(days)).toEqual(expected);
   });
@@ -46,8 +63,18 @@ describe("the window", () => {
 describe("each token", () => {
   it("says what its import will be at that second: a private import dies, a public one does not care", () => {
     const [pub, priv] = expiringTokens(dir, opts(), 30);
-    expect({ subject: pub!.subject, status: pub!.status, at: pub!.status_at_expiry, cause: pub!.cause_at_expiry }).toEqual({ subject: "pub.c", status: "active", at: "active", cause: null });
-    expect({ subject: priv!.subject, status: priv!.status, at: priv!.status_at_expiry, cause: priv!.cause_at_expiry }).toEqual({ subject: "priv.b", status: "active", at: "inactive", cause: "activation_expired" });
+    expect({
+      subject: pub!.subject,
+      status: pub!.status,
+      at: pub!.status_at_expiry,
+      cause: pub!.cause_at_expiry,
+    }).toEqual({ subject: "pub.c", status: "active", at: "active", cause: null });
+    expect({
+      subject: priv!.subject,
+      status: priv!.status,
+      at: priv!.status_at_expiry,
+      cause: priv!.cause_at_expiry,
+    }).toEqual({ subject: "priv.b", status: "active", at: "inactive", cause: "activation_expired" });
   });
 
   it("within the warning window it is the check's warning", () => {
@@ -68,7 +95,11 @@ describe("each token", () => {
 
   it("signed by a key the exporter no longer has: renewed with one that stays", async () => {
     const gone = await fx.op.account("GONE");
-    const other = await fx.op.account("X", { exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }] }, { signingKeys: 1 });
+    const other = await fx.op.account(
+      "X",
+      { exports: [{ name: "p", subject: "p.>", type: "stream", token_req: true }] },
+      { signingKeys: 1 },
+    );
     // lasts 30 h from its iat (now): renewed as "1d", clear of the unit boundary at 24 h
     const token = await activation(other, gone.id, "p.1", "stream", { signer: fx.sk0, exp: nowSec() + 30 * 3600 });
     await gone.reissue({ imports: [{ name: "p", account: other.id, subject: "p.1", type: "stream", token }] });

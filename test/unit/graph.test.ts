@@ -33,30 +33,57 @@ const HOSTILE = `x"; "y" -> "z\\\n</script><b>`;
 
 describe("importGraph", () => {
   it("one node per account on an import, one edge per import from source to importer", () => {
-    const g = importGraph([diagnosis({}), diagnosis({ subject: "s.2", status: "inactive", cause: "export_not_found" }), diagnosis({ account: C, account_name: null, source_account: B, source_account_name: "IMP" })], new Date(0));
+    const g = importGraph(
+      [
+        diagnosis({}),
+        diagnosis({ subject: "s.2", status: "inactive", cause: "export_not_found" }),
+        diagnosis({ account: C, account_name: null, source_account: B, source_account_name: "IMP" }),
+      ],
+      new Date(0),
+    );
     // By name, an unnamed account by its key.
-    expect(g.nodes.map((n) => [n.id, n.name])).toEqual([[C, null], [A, "EXP"], [B, "IMP"]]);
-    expect(g.edges.map((e) => [e.from, e.to, e.subject, e.status])).toEqual([[A, B, "s.1", "active"], [A, B, "s.2", "inactive"], [B, C, "s.1", "active"]]);
+    expect(g.nodes.map((n) => [n.id, n.name])).toEqual([
+      [C, null],
+      [A, "EXP"],
+      [B, "IMP"],
+    ]);
+    expect(g.edges.map((e) => [e.from, e.to, e.subject, e.status])).toEqual([
+      [A, B, "s.1", "active"],
+      [A, B, "s.2", "inactive"],
+      [B, C, "s.1", "active"],
+    ]);
   });
 });
 
 describe("DOT", () => {
   it("colours by status, dashes idle imports, and keeps every name one quoted string", () => {
-    const dot = toDot(importGraph([diagnosis({ account_name: HOSTILE, status: "inactive", cause: "export_not_found" }), diagnosis({ subject: "w", status: "warning", cause: "activation_expiring_soon" }), diagnosis({ subject: "i", idle: "no_subscribers" })], new Date(0)));
+    const dot = toDot(
+      importGraph(
+        [
+          diagnosis({ account_name: HOSTILE, status: "inactive", cause: "export_not_found" }),
+          diagnosis({ subject: "w", status: "warning", cause: "activation_expiring_soon" }),
+          diagnosis({ subject: "i", idle: "no_subscribers" }),
+        ],
+        new Date(0),
+      ),
+    );
     const edges = dot.split("\n").filter((l) => /^ {2}"A[A-Z]{55}" -> /.test(l));
     expect(edges).toHaveLength(3);
     expect(edges.find((l) => l.includes("export_not_found"))).toContain("color=red");
     expect(edges.find((l) => l.includes("activation_expiring_soon"))).toContain("color=orange");
     expect(edges.find((l) => l.includes('"stream i"'))).toContain("style=dashed");
     // Outside quoted strings each statement line holds only DOT syntax: quotes balance once escapes are removed.
-    for (const line of dot.split("\n")) expect((line.replace(/\\\\/g, "").replace(/\\"/g, "").match(/"/g) ?? []).length % 2).toBe(0);
+    for (const line of dot.split("\n"))
+      expect((line.replace(/\\\\/g, "").replace(/\\"/g, "").match(/"/g) ?? []).length % 2).toBe(0);
     expect(dot).toContain(`label="x\\"; \\"y\\" -> \\"z\\\\\\n</script><b>"`);
   });
 });
 
 describe("Mermaid", () => {
   it("turns every character that could end a label or become markup into an entity code", () => {
-    const m = toMermaid(importGraph([diagnosis({ account_name: HOSTILE, status: "inactive", cause: "export_not_found" })], new Date(0)));
+    const m = toMermaid(
+      importGraph([diagnosis({ account_name: HOSTILE, status: "inactive", cause: "export_not_found" })], new Date(0)),
+    );
     expect(m).toContain('["x#34;#59; #34;y#34; -#62; #34;z#92;#10;#60;/script#62;#60;b#62;"]');
     expect(m).toMatch(/linkStyle 0 stroke:red/);
   });

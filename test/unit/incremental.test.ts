@@ -11,7 +11,15 @@ import { parseActivation } from "../../src/core/jwt/claims.js";
 import { decodeJwt, decodeJwtVerified, decodeUncached } from "../../src/core/jwt/decode.js";
 import { embeddedTokens, ParallelVerifier } from "../../src/shell/verify-threads.js";
 import { ImportMonitor } from "../../src/core/monitor.js";
-import { TestOperator, activation, decodeUnverified, forgeSignature, nowSec, signClaims, type TestAccount } from "../support/deployment.js";
+import {
+  TestOperator,
+  activation,
+  decodeUnverified,
+  forgeSignature,
+  nowSec,
+  signClaims,
+  type TestAccount,
+} from "../support/deployment.js";
 
 const WEEK = 7 * 86400;
 
@@ -30,14 +38,24 @@ describe("incremental re-evaluation", () => {
 
   beforeAll(async () => {
     op = await TestOperator.create({ signingKey: true });
-    hub = await op.account("HUB", { exports: [{ name: "o", subject: "o.>", type: "stream", token_req: true }] }, { signingKeys: 1 });
+    hub = await op.account(
+      "HUB",
+      { exports: [{ name: "o", subject: "o.>", type: "stream", token_req: true }] },
+      { signingKeys: 1 },
+    );
     other = await op.account("OTHER", { exports: [{ name: "p", subject: "p.>", type: "stream" }] });
     importers = [];
     for (let i = 0; i < 4; i++) {
       const imp = await op.account(`IMP${i}`);
       await imp.reissue({
         imports: [
-          { name: "o", account: hub.id, subject: `o.${i}`, type: "stream", token: await activation(hub, imp.id, "o.>", "stream", { signer: hub.signingKeys[0]! }) },
+          {
+            name: "o",
+            account: hub.id,
+            subject: `o.${i}`,
+            type: "stream",
+            token: await activation(hub, imp.id, "o.>", "stream", { signer: hub.signingKeys[0]! }),
+          },
           { name: "p", account: other.id, subject: `p.${i}`, type: "stream" },
           { name: "q", account: other.id, subject: `p.q.${i}`, type: "stream" },
         ],
@@ -94,12 +112,20 @@ describe("incremental re-evaluation", () => {
 
   it("keeps accounts() in id order across additions and removals", async () => {
     const ids = () => monitor.directory.accounts().map((e) => e.id);
-    expect(ids()).toEqual(all().map((a) => a.id).sort());
+    expect(ids()).toEqual(
+      all()
+        .map((a) => a.id)
+        .sort(),
+    );
     const late = await op.account("LATE");
     monitor.applyAccount(late.id, late.jwt, now);
     expect(ids()).toEqual([...all(), late].map((a) => a.id).sort());
     monitor.applyAccount(late.id, null, now);
-    expect(ids()).toEqual(all().map((a) => a.id).sort());
+    expect(ids()).toEqual(
+      all()
+        .map((a) => a.id)
+        .sort(),
+    );
   });
 
   it("gives one account's errors, or everybody's", async () => {
@@ -125,15 +151,28 @@ describe("decoding helpers of the cold load", () => {
     importer = await op.account("I");
     await importer.reissue({
       imports: [
-        { name: "o", account: exporter.id, subject: "o.1", type: "stream", token: await activation(exporter, importer.id, "o.>", "stream") },
+        {
+          name: "o",
+          account: exporter.id,
+          subject: "o.1",
+          type: "stream",
+          token: await activation(exporter, importer.id, "o.>", "stream"),
+        },
         { name: "plain", account: exporter.id, subject: "o.2", type: "stream" },
-        { name: "two", account: exporter.id, subject: "o.3", type: "stream", token: await activation(exporter, importer.id, "o.3", "stream") },
+        {
+          name: "two",
+          account: exporter.id,
+          subject: "o.3",
+          type: "stream",
+          token: await activation(exporter, importer.id, "o.3", "stream"),
+        },
       ],
     });
   });
 
   it("shares one frozen parse of each activation token", () => {
-    const token = decodeUnverified<{ nats: { imports: { token?: string }[] } }>(importer.jwt).claims.nats.imports[0]!.token!;
+    const token = decodeUnverified<{ nats: { imports: { token?: string }[] } }>(importer.jwt).claims.nats.imports[0]!
+      .token!;
     const a = parseActivation(token);
     const b = parseActivation(token);
     expect(a).toBe(b);
@@ -145,14 +184,20 @@ describe("decoding helpers of the cold load", () => {
     const payload = decodeUnverified(importer.jwt).claims;
     const tokens = embeddedTokens(payload);
     expect(tokens).toHaveLength(2);
-    expect(tokens.map((t) => decodeUnverified<{ nats: { subject: string } }>(t).claims.nats.subject)).toEqual(["o.>", "o.3"]);
+    expect(tokens.map((t) => decodeUnverified<{ nats: { subject: string } }>(t).claims.nats.subject)).toEqual([
+      "o.>",
+      "o.3",
+    ]);
   });
 
   it("decodes with another thread's verdict exactly as it would have verified", async () => {
     // A verdict replaces the signature check and nothing else.
     const forged = forgeSignature(exporter.jwt);
     expect(decodeUncached(forged, () => false)).toEqual(decodeJwt(forged));
-    const good = await signClaims({ sub: importer.id, name: "x", nats: { type: "account", version: 2, limits: { imports: -1, exports: -1 } } }, op.key);
+    const good = await signClaims(
+      { sub: importer.id, name: "x", nats: { type: "account", version: 2, limits: { imports: -1, exports: -1 } } },
+      op.key,
+    );
     expect(decodeJwtVerified(good, true)).toEqual(decodeJwt(good));
     // What fails before the signature fails the same whatever the verdict.
     expect(decodeUncached("a.b", () => true)).toEqual({ ok: false, error: "expected 3 chunks" });

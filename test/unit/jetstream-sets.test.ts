@@ -21,8 +21,15 @@ type Claim = { subject: string; type: "stream" | "service"; response_type?: stri
 const svc = (subject: string, extra: Partial<Claim> = {}): Claim => ({ subject, type: "service", ...extra });
 const str = (subject: string): Claim => ({ subject, type: "stream" });
 
-async function deployment(exports: Claim[], imports: Claim[], jetStream = true): Promise<{ dir: AccountDirectory; exp: TestAccount; imp: TestAccount }> {
-  const exp = await op.account("EXP", { ...(jetStream ? { limits: { ...JETSTREAM_LIMITS } } : {}), exports: exports as never });
+async function deployment(
+  exports: Claim[],
+  imports: Claim[],
+  jetStream = true,
+): Promise<{ dir: AccountDirectory; exp: TestAccount; imp: TestAccount }> {
+  const exp = await op.account("EXP", {
+    ...(jetStream ? { limits: { ...JETSTREAM_LIMITS } } : {}),
+    exports: exports as never,
+  });
   const imp = await op.account("IMP", { imports: imports.map((i) => ({ ...i, account: exp.id })) });
   const trust = new OperatorTrust();
   trust.addOperator(op.jwt);
@@ -45,10 +52,18 @@ describe("the consumers a JetStream API import can fetch from", () => {
     ["$JS.API.*.MSG.NEXT.*.pull", "*", "pull"],
     [">", "*", "*"],
   ])("%s → %s/%s", (subject, stream, consumer) => {
-    expect(pullConsumers({ subject, type: "service", to: null, localSubject: null } as never)).toEqual({ stream, consumer });
+    expect(pullConsumers({ subject, type: "service", to: null, localSubject: null } as never)).toEqual({
+      stream,
+      consumer,
+    });
   });
 
-  it.each(["$JS.API.STREAM.INFO.ORDERS", "$JS.API.CONSUMER.INFO.ORDERS.pull", "$JS.API.CONSUMER.MSG.NEXT.ORDERS", "$JS.ACK.>"])("%s fetches nothing", (subject) => {
+  it.each([
+    "$JS.API.STREAM.INFO.ORDERS",
+    "$JS.API.CONSUMER.INFO.ORDERS.pull",
+    "$JS.API.CONSUMER.MSG.NEXT.ORDERS",
+    "$JS.ACK.>",
+  ])("%s fetches nothing", (subject) => {
     expect(pullConsumers({ subject, type: "service", to: null, localSubject: null } as never)).toBeNull();
   });
 });
@@ -75,22 +90,35 @@ describe("JetStream import sets", () => {
   it("a complete pull set (next with Stream responses, consumer info, acks): every import active", async () => {
     const { dir, imp } = await deployment(
       [svc(NEXT, { response_type: "Stream" }), svc(INFO), svc(ACK)],
-      [svc(NEXT, { local_subject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }), svc(INFO, { local_subject: "JS.X.API.CONSUMER.INFO.ORDERS.pull" }), svc(ACK)],
+      [
+        svc(NEXT, { local_subject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }),
+        svc(INFO, { local_subject: "JS.X.API.CONSUMER.INFO.ORDERS.pull" }),
+        svc(ACK),
+      ],
     );
     expect(Object.values(verdicts(dir, imp)).map((d) => d.status)).toEqual(["active", "active", "active"]);
   });
 
   it("no ack import although the exporter exports acks: only the import to add, under the ack subject itself", async () => {
-    const { dir, exp, imp } = await deployment([svc(NEXT, { response_type: "Chunked" }), svc(INFO), svc(ACK)], [svc(NEXT), svc(INFO)]);
+    const { dir, exp, imp } = await deployment(
+      [svc(NEXT, { response_type: "Chunked" }), svc(INFO), svc(ACK)],
+      [svc(NEXT), svc(INFO)],
+    );
     const v = verdicts(dir, imp);
     expect(v[INFO]!.status).toBe("active");
     expect(v[NEXT]!.cause).toBe("jetstream_imports_incomplete");
     expect(v[NEXT]!.message).toContain("consumer pull on stream ORDERS");
-    expect(v[NEXT]!.remediation).toEqual([`nsc add import --account IMP --src-account ${exp.id} --remote-subject '$JS.ACK.ORDERS.pull.>' --service`, "nsc push --account IMP"]);
+    expect(v[NEXT]!.remediation).toEqual([
+      `nsc add import --account IMP --src-account ${exp.id} --remote-subject '$JS.ACK.ORDERS.pull.>' --service`,
+      "nsc push --account IMP",
+    ]);
   });
 
   it("consumer info missing: the import to add keeps the next import's local prefix", async () => {
-    const { dir, exp, imp } = await deployment([svc(NEXT, { response_type: "Stream" }), svc(ACK)], [svc(NEXT, { local_subject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }), svc(ACK)]);
+    const { dir, exp, imp } = await deployment(
+      [svc(NEXT, { response_type: "Stream" }), svc(ACK)],
+      [svc(NEXT, { local_subject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }), svc(ACK)],
+    );
     const d = verdicts(dir, imp)[NEXT]!;
     expect(d.message).toContain("look the consumer up before pulling");
     expect(d.remediation).toContain(`nsc add export --account EXP --subject '${INFO}' --service`);
@@ -100,9 +128,15 @@ describe("JetStream import sets", () => {
   });
 
   it("an ack import under another local subject carries no acks; an inactive one neither", async () => {
-    const renamed = await deployment([svc(NEXT, { response_type: "Stream" }), svc(INFO), svc(ACK)], [svc(NEXT), svc(INFO), svc(ACK, { local_subject: "acks.>" })]);
+    const renamed = await deployment(
+      [svc(NEXT, { response_type: "Stream" }), svc(INFO), svc(ACK)],
+      [svc(NEXT), svc(INFO), svc(ACK, { local_subject: "acks.>" })],
+    );
     expect(verdicts(renamed.dir, renamed.imp)[NEXT]!.cause).toBe("jetstream_imports_incomplete");
-    const unexported = await deployment([svc(NEXT, { response_type: "Stream" }), svc(INFO)], [svc(NEXT), svc(INFO), svc(ACK)]);
+    const unexported = await deployment(
+      [svc(NEXT, { response_type: "Stream" }), svc(INFO)],
+      [svc(NEXT), svc(INFO), svc(ACK)],
+    );
     const v = verdicts(unexported.dir, unexported.imp);
     expect(v[ACK]!.cause).toBe("export_not_found");
     expect(v[NEXT]!.cause).toBe("jetstream_imports_incomplete");
@@ -110,7 +144,10 @@ describe("JetStream import sets", () => {
   });
 
   it("a push consumer: acks imported with the deliver subject are complete; acks alone are a warning on the ack import", async () => {
-    const complete = await deployment([str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")], [str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")]);
+    const complete = await deployment(
+      [str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")],
+      [str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")],
+    );
     expect(Object.values(verdicts(complete.dir, complete.imp)).map((d) => d.status)).toEqual(["active", "active"]);
     const alone = await deployment([str("deliver.push"), svc("$JS.ACK.ORDERS.push.>")], [svc("$JS.ACK.ORDERS.push.>")]);
     const d = verdicts(alone.dir, alone.imp)["$JS.ACK.ORDERS.push.>"]!;

@@ -11,7 +11,11 @@ import { TestOperator } from "../support/deployment.js";
 
 const m = (source: string, ...dests: [string, number?, string?][]): MappingClaim => ({
   source,
-  destinations: dests.map(([subject, weight, cluster]) => ({ subject, weight: weight ?? 100, cluster: cluster ?? null })),
+  destinations: dests.map(([subject, weight, cluster]) => ({
+    subject,
+    weight: weight ?? 100,
+    cluster: cluster ?? null,
+  })),
 });
 
 describe("which mappings the server installs", () => {
@@ -69,7 +73,10 @@ describe("what an importer's mappings do to requests on a service import's local
 
   it("weights under 100: partial, with the share that stays", () => {
     expect(mappingReach([m("svc.d", ["gone.d", 60])], "svc.d")).toMatchObject({ kind: "partial", percent: 40 });
-    expect(mappingReach([m("svc.e", ["gone.e", 30], ["svc.e", 30])], "svc.e")).toMatchObject({ kind: "partial", percent: 30 });
+    expect(mappingReach([m("svc.e", ["gone.e", 30], ["svc.e", 30])], "svc.e")).toMatchObject({
+      kind: "partial",
+      percent: 30,
+    });
     expect(mappingReach([m("svc.f", ["gone.f", 30])], "svc.*")).toMatchObject({ kind: "untouched" });
   });
 
@@ -78,7 +85,10 @@ describe("what an importer's mappings do to requests on a service import's local
   });
 
   it("another mapping onto the local subject: reached through it", () => {
-    expect(mappingReach([m("svc.c", ["gone.c"]), m("ask.c", ["svc.c"])], "svc.c")).toMatchObject({ kind: "through", via: { source: "ask.c" } });
+    expect(mappingReach([m("svc.c", ["gone.c"]), m("ask.c", ["svc.c"])], "svc.c")).toMatchObject({
+      kind: "through",
+      via: { source: "ask.c" },
+    });
   });
 
   it("a mapping the server refuses is no mapping", () => {
@@ -96,13 +106,36 @@ describe("what an importer's mappings do to requests on a service import's local
 describe("mappings in the account JWT", () => {
   it("are read with a weight of 0 as 100; the jwt library's rules make a bad one a blocking error", async () => {
     const op = await TestOperator.create();
-    const acc = await op.account("M", { mappings: { "a.*": [{ subject: "b.$1", weight: 0 }, { subject: "c.$1", cluster: "east" }], z: [{ subject: "y", weight: 60 }, { subject: "x", weight: 50 }] } });
+    const acc = await op.account("M", {
+      mappings: {
+        "a.*": [
+          { subject: "b.$1", weight: 0 },
+          { subject: "c.$1", cluster: "east" },
+        ],
+        z: [
+          { subject: "y", weight: 60 },
+          { subject: "x", weight: 50 },
+        ],
+      },
+    });
     const claims = parseAccount(acc.jwt);
     expect(claims.ok).toBe(true);
     if (!claims.ok) return;
     expect(claims.claims.mappings).toEqual([
-      { source: "a.*", destinations: [{ subject: "b.$1", weight: 100, cluster: null }, { subject: "c.$1", weight: 100, cluster: "east" }] },
-      { source: "z", destinations: [{ subject: "y", weight: 60, cluster: null }, { subject: "x", weight: 50, cluster: null }] },
+      {
+        source: "a.*",
+        destinations: [
+          { subject: "b.$1", weight: 100, cluster: null },
+          { subject: "c.$1", weight: 100, cluster: "east" },
+        ],
+      },
+      {
+        source: "z",
+        destinations: [
+          { subject: "y", weight: 60, cluster: null },
+          { subject: "x", weight: 50, cluster: null },
+        ],
+      },
     ]);
     expect(validateAccount(claims.claims).other).toEqual(['mapping "z" exceeds 100% among its weighted destinations']);
   });
@@ -120,8 +153,11 @@ describe("a mapping the server cannot install, by server line", () => {
     const acc = await op.account("B", { mappings: { "svc.u": [{ subject: "gone.*" }], ok: [{ subject: "fine" }] } });
     const claims = parseAccount(acc.jwt);
     if (!claims.ok) throw new Error(claims.error);
-    expect(validateAccount(claims.claims, rulesFor("2.15.2")).other).toEqual(['mapping "svc.u": the server cannot install it (a destination it cannot build, or one listed twice)']);
-    for (const version of ["2.15.0", "2.12.15", "2.10.29"]) expect(validateAccount(claims.claims, rulesFor(version)).other, version).toEqual([]);
+    expect(validateAccount(claims.claims, rulesFor("2.15.2")).other).toEqual([
+      'mapping "svc.u": the server cannot install it (a destination it cannot build, or one listed twice)',
+    ]);
+    for (const version of ["2.15.0", "2.12.15", "2.10.29"])
+      expect(validateAccount(claims.claims, rulesFor(version)).other, version).toEqual([]);
     expect(rulesFor("2.16.0").refusesUninstallableMappings).toBe(true);
   });
 });

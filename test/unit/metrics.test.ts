@@ -6,9 +6,31 @@ import { importLabel, importsWithSeries, Metrics } from "../../src/shell/metrics
 const A = "A".repeat(56);
 const S = "S".repeat(56);
 
-function diagnosis(status: ImportDiagnosis["status"], cause: ImportDiagnosis["cause"], expiresAt: string | null = null): ImportDiagnosis {
-  const token = expiresAt ? { issuer: S, issuer_account: null, issued_at: null, not_before: null, expires_at: expiresAt } : null;
-  return { account: A, account_name: "A", name: null, type: "stream", source_account: S, source_account_name: "S", subject: "x", local_subject: null, status, cause, message: "", remediation: [], token, server: null, idle: null };
+function diagnosis(
+  status: ImportDiagnosis["status"],
+  cause: ImportDiagnosis["cause"],
+  expiresAt: string | null = null,
+): ImportDiagnosis {
+  const token = expiresAt
+    ? { issuer: S, issuer_account: null, issued_at: null, not_before: null, expires_at: expiresAt }
+    : null;
+  return {
+    account: A,
+    account_name: "A",
+    name: null,
+    type: "stream",
+    source_account: S,
+    source_account_name: "S",
+    subject: "x",
+    local_subject: null,
+    status,
+    cause,
+    message: "",
+    remediation: [],
+    token,
+    server: null,
+    idle: null,
+  };
 }
 
 describe("per-import series", () => {
@@ -45,7 +67,9 @@ describe("per-import series", () => {
     expect(off).toMatch(/^insights_seconds_since_last_resync \+Inf$/m);
     const on = await new Metrics(source, { importSeries: 1 }).registry.metrics();
     expect(on.match(/^insights_import_status\{/gm)).toHaveLength(1);
-    expect(on).toMatch(/^insights_import_status\{.*import="stream b from S+",status="inactive",cause="activation_expired"\} 1$/m);
+    expect(on).toMatch(
+      /^insights_import_status\{.*import="stream b from S+",status="inactive",cause="activation_expired"\} 1$/m,
+    );
     expect(on).toMatch(/^insights_import_series_omitted 1$/m);
   });
 });
@@ -55,7 +79,9 @@ describe("--metrics-imports", () => {
     expect(loadConfig(["--metrics-port", "9464", "--metrics-imports", "50"], {}).metricsImports).toBe(50);
     expect(loadConfig(["--metrics-port", "9464"], {}).metricsImports).toBeNull();
     expect(() => loadConfig(["--metrics-imports", "50"], {})).toThrow(ConfigError);
-    expect(() => loadConfig(["--metrics-port", "9464", "--metrics-imports", String(MAX_IMPORT_SERIES + 1)], {})).toThrow(/INSIGHTS_METRICS_IMPORTS must be a positive whole number up to 10000/);
+    expect(() =>
+      loadConfig(["--metrics-port", "9464", "--metrics-imports", String(MAX_IMPORT_SERIES + 1)], {}),
+    ).toThrow(/INSIGHTS_METRICS_IMPORTS must be a positive whole number up to 10000/);
     expect(() => loadConfig([], { INSIGHTS_METRICS_PORT: "9464", INSIGHTS_METRICS_IMPORTS: "0" })).toThrow(ConfigError);
   });
 });

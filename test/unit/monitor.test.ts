@@ -17,20 +17,33 @@ describe("ImportMonitor", () => {
 
   beforeAll(async () => {
     op = await TestOperator.create();
-    exporter = await op.account("EXP", { exports: [{ name: "o", subject: "o.>", type: "stream", token_req: true }, { name: "p", subject: "p.>", type: "stream" }] });
+    exporter = await op.account("EXP", {
+      exports: [
+        { name: "o", subject: "o.>", type: "stream", token_req: true },
+        { name: "p", subject: "p.>", type: "stream" },
+      ],
+    });
     importers = [];
     for (let i = 0; i < 3; i++) {
       const imp = await op.account(`IMP${i}`);
       await imp.reissue({
         imports: [
-          { name: "o", account: exporter.id, subject: `o.${i}`, type: "stream", token: await activation(exporter, imp.id, "o.>", "stream", { exp: now + 3600 * (i + 1) + WEEK }) },
+          {
+            name: "o",
+            account: exporter.id,
+            subject: `o.${i}`,
+            type: "stream",
+            token: await activation(exporter, imp.id, "o.>", "stream", { exp: now + 3600 * (i + 1) + WEEK }),
+          },
           { name: "p", account: exporter.id, subject: `p.${i}`, type: "stream" },
         ],
       });
       importers.push(imp);
     }
     const other = await op.account("OTHER", { exports: [{ name: "x", subject: "x.>", type: "stream" }] });
-    bystander = await op.account("BYSTANDER", { imports: [{ name: "x", account: other.id, subject: "x.1", type: "stream" }] });
+    bystander = await op.account("BYSTANDER", {
+      imports: [{ name: "x", account: other.id, subject: "x.1", type: "stream" }],
+    });
     const trust = new OperatorTrust();
     trust.addOperator(op.jwt);
     monitor = new ImportMonitor(trust, WEEK);
@@ -63,14 +76,19 @@ describe("ImportMonitor", () => {
     expect(monitor.nextBoundary()).toBe(first);
     expect(monitor.tick(first - 1)).toEqual([]);
     const changes = monitor.tick(first);
-    expect(changes.map((c) => [c.diagnosis.account_name, c.diagnosis.cause])).toEqual([["IMP0", "activation_expiring_soon"]]);
+    expect(changes.map((c) => [c.diagnosis.account_name, c.diagnosis.cause])).toEqual([
+      ["IMP0", "activation_expiring_soon"],
+    ]);
     expect(monitor.nextBoundary()).toBeGreaterThan(first);
   });
 
   it("a rejected push reports push_rejected only for imports the stored JWT lacks", async () => {
     const imp = importers[1]!;
     const claims = structuredClone(imp.claims);
-    claims.imports = [...claims.imports!, { name: "bad", account: exporter.id, subject: "p.bad", type: "stream", share: true }];
+    claims.imports = [
+      ...claims.imports!,
+      { name: "bad", account: exporter.id, subject: "p.bad", type: "stream", share: true },
+    ];
     const parsed = parseAccount(await imp.reissue(claims));
     if (!parsed.ok) throw new Error(parsed.error);
     const changes = monitor.recordRejectedPush(parsed.claims, "share on a stream import", now);

@@ -12,7 +12,9 @@ const line = process.env["INSIGHTS_TEST_NODE_LINE"];
 
 describe.skipIf(!line)("the Node line npm test asked for", () => {
   it("is the one these tests run on, and one the set-up pins", () => {
-    const pinned = /^NODE_VERSIONS="([^"]+)"/m.exec(readFileSync(join(REPO_ROOT, "scripts/setup.sh"), "utf8"))![1]!.split(" ");
+    const pinned = /^NODE_VERSIONS="([^"]+)"/m
+      .exec(readFileSync(join(REPO_ROOT, "scripts/setup.sh"), "utf8"))![1]!
+      .split(" ");
     expect(process.versions.node.split(".")[0]).toBe(line);
     expect(pinned.map((v) => v.split(".")[0])).toContain(line);
   });

@@ -15,7 +15,10 @@ const cycle: ImportDiagnosis = {
   status: "inactive",
   cause: "import_cycle",
   message: `shop's stream import of "orders.>" forms a cycle of imports (shop → feed → hidden). hidden's import of "secret.>" from shop closes it.`,
-  remediation: ["nsc delete import --account hidden --subject secret.> --src-account AIMPORTER", "nsc push --account hidden"],
+  remediation: [
+    "nsc delete import --account hidden --subject secret.> --src-account AIMPORTER",
+    "nsc push --account hidden",
+  ],
   token: null,
   server: null,
   idle: null,

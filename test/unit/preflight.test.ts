@@ -25,15 +25,44 @@ function run(dir: AccountDirectory, jwt: string): PreflightResult {
 }
 
 /** [importer name, subject, cause after, breaks] of every change, sorted. */
-const changesOf = (r: PreflightResult) => r.changes.map((c) => [c.account_name, c.subject, c.cause, c.breaks] as const).sort();
+const changesOf = (r: PreflightResult) =>
+  r.changes.map((c) => [c.account_name, c.subject, c.cause, c.breaks] as const).sort();
 
 describe("an exporter change breaks importers in other accounts", () => {
   type Row = [string, (claims: { exports: Export[] }) => void, [string, string, CauseCode, boolean][]];
   it.each<Row>([
-    ["an export removed", (c) => void (c.exports = c.exports.filter((e) => e.subject !== "pub.>")), [["IMP1", "pub.a", "export_not_found", true], ["IMP2", "pub.b", "export_not_found", true], ["IMP3", "pub.c", "export_not_found", true]]],
-    ["a public export made private", (c) => void (c.exports.find((e) => e.subject === "pub.>")!.token_req = true), [["IMP1", "pub.a", "missing_activation_token", true], ["IMP2", "pub.b", "missing_activation_token", true], ["IMP3", "pub.c", "activation_expiring_soon", false]]],
-    ["a revocation of every token issued so far", (c) => void (c.exports.find((e) => e.subject === "priv.>")!.revocations = { "*": nowSec() + 5 }), [["IMP1", "priv.a", "activation_revoked", true], ["IMP2", "priv.b", "activation_revoked", true], ["IMP3", "priv.c", "activation_revoked", true]]],
-    ["a private export's subject narrowed", (c) => void (c.exports.find((e) => e.subject === "svc.>")!.subject = "svc.b"), [["IMP1", "svc.a", "export_not_found", true]]],
+    [
+      "an export removed",
+      (c) => void (c.exports = c.exports.filter((e) => e.subject !== "pub.>")),
+      [
+        ["IMP1", "pub.a", "export_not_found", true],
+        ["IMP2", "pub.b", "export_not_found", true],
+        ["IMP3", "pub.c", "export_not_found", true],
+      ],
+    ],
+    [
+      "a public export made private",
+      (c) => void (c.exports.find((e) => e.subject === "pub.>")!.token_req = true),
+      [
+        ["IMP1", "pub.a", "missing_activation_token", true],
+        ["IMP2", "pub.b", "missing_activation_token", true],
+        ["IMP3", "pub.c", "activation_expiring_soon", false],
+      ],
+    ],
+    [
+      "a revocation of every token issued so far",
+      (c) => void (c.exports.find((e) => e.subject === "priv.>")!.revocations = { "*": nowSec() + 5 }),
+      [
+        ["IMP1", "priv.a", "activation_revoked", true],
+        ["IMP2", "priv.b", "activation_revoked", true],
+        ["IMP3", "priv.c", "activation_revoked", true],
+      ],
+    ],
+    [
+      "a private export's subject narrowed",
+      (c) => void (c.exports.find((e) => e.subject === "svc.>")!.subject = "svc.b"),
+      [["IMP1", "svc.a", "export_not_found", true]],
+    ],
     ["the unused export removed", (c) => void (c.exports = c.exports.filter((e) => e.subject !== "unused.>")), []],
   ])("%s", async (_name, edit, expected) => {
     const dir = fx.directory();
@@ -55,7 +84,10 @@ describe("an exporter change breaks importers in other accounts", () => {
       ["IMP2", "priv.b", "activation_signer_untrusted", true],
     ]);
     const svc = r.changes.find((c) => c.subject === "svc.a")!;
-    expect({ previous_status: svc.previous_status, previous_cause: svc.previous_cause }).toEqual({ previous_status: "active", previous_cause: null });
+    expect({ previous_status: svc.previous_status, previous_cause: svc.previous_cause }).toEqual({
+      previous_status: "active",
+      previous_cause: null,
+    });
     expect(svc.remediation).toContainEqual(expect.stringMatching(/^nsc generate activation --account EXP/));
   });
 
@@ -74,7 +106,10 @@ describe("an importer change", () => {
   it("a new import that would not work breaks; a dropped one is listed as removed", async () => {
     const dir = fx.directory();
     const claims = structuredClone(fx.imp1.claims);
-    claims.imports = [...claims.imports!.filter((i) => i.subject !== "pub.a"), { name: "x", account: fx.exp.id, subject: "nothing.x", type: "stream" }];
+    claims.imports = [
+      ...claims.imports!.filter((i) => i.subject !== "pub.a"),
+      { name: "x", account: fx.exp.id, subject: "nothing.x", type: "stream" },
+    ];
     const r = run(dir, await proposal(fx.imp1, claims));
     expect(changesOf(r)).toEqual([["IMP1", "nothing.x", "export_not_found", true]]);
     expect(r.changes[0]!.previous_status).toBeNull();
@@ -102,7 +137,10 @@ describe("an importer change", () => {
     const older = await proposal(fx.imp2, fx.imp2.claims);
     await new Promise((r) => setTimeout(r, 1100)); // iat has whole seconds
     const newer = await proposal(fx.imp2, fx.imp2.claims);
-    const dir = directoryOf(fx.op, fx.all.map((a) => a).filter((a) => a !== fx.imp2));
+    const dir = directoryOf(
+      fx.op,
+      fx.all.map((a) => a).filter((a) => a !== fx.imp2),
+    );
     dir.upsert(newer);
     const r = run(dir, older);
     expect(r.changes).toEqual([]);
@@ -112,8 +150,12 @@ describe("an importer change", () => {
 
 describe("a new account", () => {
   it("fixes the imports that waited for it", async () => {
-    const src = await fx.op.account("LATE", { exports: [{ name: "l", subject: "late.>", type: "stream" }] as Export[] });
-    const waiting = await fx.op.account("WAITING", { imports: [{ name: "l", account: src.id, subject: "late.1", type: "stream" }] as Import[] });
+    const src = await fx.op.account("LATE", {
+      exports: [{ name: "l", subject: "late.>", type: "stream" }] as Export[],
+    });
+    const waiting = await fx.op.account("WAITING", {
+      imports: [{ name: "l", account: src.id, subject: "late.1", type: "stream" }] as Import[],
+    });
     const dir = directoryOf(fx.op, [...fx.all, waiting]);
     const r = run(dir, src.jwt);
     expect(changesOf(r)).toEqual([["WAITING", "late.1", null, false]]);
@@ -125,7 +167,10 @@ describe("a new account", () => {
 describe("what the resolver would refuse, or store without loading", () => {
   it("a blocking validation error: nothing changes, every declared import is listed as push_rejected, the faulty one named", async () => {
     const claims = structuredClone(fx.imp1.claims);
-    claims.imports = [...claims.imports!, { name: "bad", account: fx.exp.id, subject: "pub.z", type: "stream", share: true }];
+    claims.imports = [
+      ...claims.imports!,
+      { name: "bad", account: fx.exp.id, subject: "pub.z", type: "stream", share: true },
+    ];
     const r = run(fx.directory(), await proposal(fx.imp1, claims));
     expect(r).toMatchObject({ stored: false, breaks: false, changes: [], removed: [] });
     expect(r.refusal).toMatch(/share/);
@@ -153,7 +198,11 @@ describe("what the resolver would refuse, or store without loading", () => {
     const op = await TestOperator.create({ signingKey: true });
     await op.reissue({ strict_signing_key_usage: true }); // not in @nats-io/jwt's Operator type
     const a = await op.account("A", {}, {});
-    const byIdentity = await proposal(a, { imports: [{ name: "x", account: a.id, subject: "x", type: "stream" }] as Import[] }, { issuer: op.key });
+    const byIdentity = await proposal(
+      a,
+      { imports: [{ name: "x", account: a.id, subject: "x", type: "stream" }] as Import[] },
+      { issuer: op.key },
+    );
     const r = run(directoryOf(op, [op.system]), byIdentity);
     expect(r).toMatchObject({ stored: false, refusal: "operator requires issuer to be a signing key" });
     expect(r.refused_imports).toHaveLength(1);
@@ -162,7 +211,12 @@ describe("what the resolver would refuse, or store without loading", () => {
   it("a JWT from an operator the server does not trust is stored, but its account is not loaded", async () => {
     const foreign = await TestOperator.create();
     const rogue = await foreign.account("ROGUE");
-    const r = run(fx.directory(), await proposal(rogue, { imports: [{ name: "p", account: fx.exp.id, subject: "pub.r", type: "stream" }] as Import[] }));
+    const r = run(
+      fx.directory(),
+      await proposal(rogue, {
+        imports: [{ name: "p", account: fx.exp.id, subject: "pub.r", type: "stream" }] as Import[],
+      }),
+    );
     expect(r.stored).toBe(true);
     expect(changesOf(r)).toEqual([["ROGUE", "pub.r", "account_jwt_invalid", true]]);
     expect(r.notes.join(" ")).toMatch(/would not load ROGUE/);
@@ -196,5 +250,5 @@ describe("input that is not an account JWT", () => {
 });
 
 function tokenOf(a: TestAccount): string {
-  return (a.claims.imports!.find((i) => i.token)!.token)!;
+  return a.claims.imports!.find((i) => i.token)!.token!;
 }

@@ -96,21 +96,30 @@ describe("JWT decoding", () => {
     const op = (await import("@nats-io/nkeys")).createOperator();
     const acct = createAccount();
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 20 }), fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }), fc.nat(), async (name, subjects, flip) => {
-        const jwt = await signClaims(
-          { sub: acct.getPublicKey(), name, nats: { type: "account", version: 2, exports: subjects.map((subject) => ({ subject, type: "stream" })) } },
-          op,
-        );
-        const parsed = parseAccount(jwt);
-        expect(parsed.ok).toBe(true);
-        if (parsed.ok) expect(parsed.claims.exports.map((e) => e.subject)).toEqual(subjects);
-        const i = flip % jwt.length;
-        const swapped = jwt[i] === "A" ? "B" : "A";
-        const tampered = jwt.slice(0, i) + swapped + jwt.slice(i + 1);
-        // The signature's last base64 character carries padding bits that no decoder (Go's
-        // included) reads, so a change there alone may leave the signature as it was.
-        if (jwt[i] !== "." && i !== jwt.length - 1) expect(decodeJwt(tampered).ok).toBe(false);
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 20 }),
+        fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }),
+        fc.nat(),
+        async (name, subjects, flip) => {
+          const jwt = await signClaims(
+            {
+              sub: acct.getPublicKey(),
+              name,
+              nats: { type: "account", version: 2, exports: subjects.map((subject) => ({ subject, type: "stream" })) },
+            },
+            op,
+          );
+          const parsed = parseAccount(jwt);
+          expect(parsed.ok).toBe(true);
+          if (parsed.ok) expect(parsed.claims.exports.map((e) => e.subject)).toEqual(subjects);
+          const i = flip % jwt.length;
+          const swapped = jwt[i] === "A" ? "B" : "A";
+          const tampered = jwt.slice(0, i) + swapped + jwt.slice(i + 1);
+          // The signature's last base64 character carries padding bits that no decoder (Go's
+          // included) reads, so a change there alone may leave the signature as it was.
+          if (jwt[i] !== "." && i !== jwt.length - 1) expect(decodeJwt(tampered).ok).toBe(false);
+        },
+      ),
       { numRuns: 200 },
     );
     // 200 signatures through the pure-JS signer: ~6 s on an idle core, several times that on busy ones.

@@ -10,11 +10,17 @@ describe("who asked (Nats-Request-Info)", () => {
   });
 
   it("the server's header names the requesting account", () => {
-    expect(requesterOf([JSON.stringify({ acc: ACC, rtt: 1234, server: "n1" })])).toEqual({ kind: "account", account: ACC });
+    expect(requesterOf([JSON.stringify({ acc: ACC, rtt: 1234, server: "n1" })])).toEqual({
+      kind: "account",
+      account: ACC,
+    });
   });
 
   it.each([
-    ["two headers (2.10 leaves a forged second one beside its own)", [JSON.stringify({ acc: ACC }), JSON.stringify({ acc: ACC })]],
+    [
+      "two headers (2.10 leaves a forged second one beside its own)",
+      [JSON.stringify({ acc: ACC }), JSON.stringify({ acc: ACC })],
+    ],
     ["not JSON", ["acc=" + ACC]],
     ["no account", [JSON.stringify({ user: "x" })]],
     ["not an account key", [JSON.stringify({ acc: "SYS" })]],

@@ -30,7 +30,14 @@ function run(account: string, signingKey: string, remove = false, d = dir): Rota
 describe("the tokens a key signed", () => {
   it("lists every token sk0 signed, in any importer, with its diagnosis today", () => {
     const r = run("EXP", key(fx.sk0));
-    expect(r).toMatchObject({ account: fx.exp.id, account_name: "EXP", current: true, remove: false, changes: [], remove_commands: [] });
+    expect(r).toMatchObject({
+      account: fx.exp.id,
+      account_name: "EXP",
+      current: true,
+      remove: false,
+      changes: [],
+      remove_commands: [],
+    });
     expect(r.tokens.map((t) => [t.account_name, t.subject, t.status, t.token?.issuer])).toEqual([
       ["IMP1", "svc.a", "active", key(fx.sk0)],
       ["IMP2", "priv.b", "active", key(fx.sk0)],
@@ -50,7 +57,9 @@ describe("the tokens a key signed", () => {
       `nsc push --account IMP2`,
     ]);
     // no expiry on the old token: none on the new one
-    expect(r.tokens.find((t) => t.subject === "svc.a")!.reissue[1]).toMatch(new RegExp(`--private-key ${key(fx.sk1)}$`));
+    expect(r.tokens.find((t) => t.subject === "svc.a")!.reissue[1]).toMatch(
+      new RegExp(`--private-key ${key(fx.sk1)}$`),
+    );
   });
 
   it("with no other signing key, signs with the identity key and says so", async () => {
@@ -113,7 +122,12 @@ describe("requests it cannot answer", () => {
   it.each<[string, () => [string, string, boolean], string, RegExp]>([
     ["an unknown account", () => ["NOPE", key(fx.sk0), false], "not_found", /^account: no account "NOPE" is known/],
     ["the identity key", () => ["EXP", fx.exp.id, false], "invalid", /^signing_key: that is EXP's identity key/],
-    ["removing a key the account does not have", () => ["EXP", createAccount().getPublicKey(), true], "not_found", /^signing_key: A\w+ is not a signing key of EXP$/],
+    [
+      "removing a key the account does not have",
+      () => ["EXP", createAccount().getPublicKey(), true],
+      "not_found",
+      /^signing_key: A\w+ is not a signing key of EXP$/,
+    ],
   ])("%s", (_n, args, kind, message) => {
     const [account, signingKey, remove] = args();
     const outcome = rotation(dir, { account, signingKey, remove }, opts());

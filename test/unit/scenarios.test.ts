@@ -3,7 +3,14 @@
  * by real message flow in test/integration/scenarios.test.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll, CAUSE_CODES, causeOf } from "../../src/core/index.js";
+import {
+  AccountDirectory,
+  DEFAULT_EXPIRY_WARNING_SECONDS,
+  OperatorTrust,
+  diagnoseAll,
+  CAUSE_CODES,
+  causeOf,
+} from "../../src/core/index.js";
 import { TestOperator, nowSec } from "../support/deployment.js";
 import { SCENARIOS, type Built } from "../support/scenarios.js";
 
@@ -22,7 +29,9 @@ describe("engine on the scenario catalogue", () => {
     trust.addOperator(op.jwt);
     const dir = new AccountDirectory(trust);
     for (const a of b.accounts) dir.upsert(a.jwt);
-    const diagnosis = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [b.importer.id]).at(-1);
+    const diagnosis = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS }, [
+      b.importer.id,
+    ]).at(-1);
     expect(diagnosis!.cause).toBe(scenario.cause);
     expect(diagnosis!.status).toBe(scenario.cause === null ? "active" : causeOf(scenario.cause).status);
     expect(diagnosis!.account).toBe(b.importer.id);

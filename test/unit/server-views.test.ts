@@ -37,18 +37,32 @@ function diagnosis(status: ImportDiagnosis["status"]): ImportDiagnosis {
 }
 
 /** The resolver holds jwt "imp-1" and "exp-1"; no time instants unless given. */
-function basis(tokens: Record<string, string> = { [IMP]: "imp-1", [EXP]: "exp-1" }, instants: number[] = []): VerdictBasis {
-  return { token: (id) => tokens[id] ?? null, instants: () => instants, sources: (id) => (id === IMP ? [EXP] : []), exporterSubject: (d) => d.subject };
+function basis(
+  tokens: Record<string, string> = { [IMP]: "imp-1", [EXP]: "exp-1" },
+  instants: number[] = [],
+): VerdictBasis {
+  return {
+    token: (id) => tokens[id] ?? null,
+    instants: () => instants,
+    sources: (id) => (id === IMP ? [EXP] : []),
+    exporterSubject: (d) => d.subject,
+  };
 }
 
 /** Servers' answers: importer views by server, and the exporter's JWT by server (null: not loaded). */
-function fetcher(imp: Record<string, { jwt: string | null; invalid?: boolean; registered?: boolean }>, exp: Record<string, string | null>) {
+function fetcher(
+  imp: Record<string, { jwt: string | null; invalid?: boolean; registered?: boolean }>,
+  exp: Record<string, string | null>,
+) {
   return async (id: string): Promise<AccountInfoReply[]> => {
     if (id === EXP) return Object.entries(exp).map(([server, jwt]) => ({ server, jwt, imports: [] }));
     return Object.entries(imp).map(([server, v]) => ({
       server,
       jwt: v.jwt,
-      imports: v.jwt === null || v.registered === false ? [] : [{ subject: "a.b", account: EXP, type: "stream" as const, invalid: v.invalid ?? false }],
+      imports:
+        v.jwt === null || v.registered === false
+          ? []
+          : [{ subject: "a.b", account: EXP, type: "stream" as const, invalid: v.invalid ?? false }],
     }));
   };
 }
@@ -59,13 +73,24 @@ describe("ServerViews", () => {
 
   it("counts only servers that have the account loaded", async () => {
     const v = new ServerViews();
-    await v.refresh([IMP], fetcher({ n0: { jwt: null }, n1: { jwt: "imp-1" }, n2: { jwt: null } }, { n0: null, n1: "exp-1", n2: null }), basis());
-    expect(v.apply(KEY, diagnosis("active"), basis())).toMatchObject({ status: "active", server: { servers: 1, registered: true, invalid: false } });
+    await v.refresh(
+      [IMP],
+      fetcher({ n0: { jwt: null }, n1: { jwt: "imp-1" }, n2: { jwt: null } }, { n0: null, n1: "exp-1", n2: null }),
+      basis(),
+    );
+    expect(v.apply(KEY, diagnosis("active"), basis())).toMatchObject({
+      status: "active",
+      server: { servers: 1, registered: true, invalid: false },
+    });
   });
 
   it("a valid import a server does not honour is server_state_stale at once, naming how many servers", async () => {
     const v = new ServerViews();
-    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1", invalid: true }, n1: { jwt: "imp-1" } }, { n0: "exp-1", n1: "exp-1" }), basis());
+    await v.refresh(
+      [IMP],
+      fetcher({ n0: { jwt: "imp-1", invalid: true }, n1: { jwt: "imp-1" } }, { n0: "exp-1", n1: "exp-1" }),
+      basis(),
+    );
     const d = v.apply(KEY, diagnosis("active"), basis());
     expect([d.status, d.cause]).toEqual(["warning", "server_state_stale"]);
     expect(d.message).toContain("1 of 2 server(s)");
@@ -75,9 +100,20 @@ describe("ServerViews", () => {
     const v = new ServerViews();
     const svc: ImportDiagnosis = { ...diagnosis("active"), type: "service", subject: "l.x" };
     const fetch = async (id: string): Promise<AccountInfoReply[]> =>
-      id === EXP ? [{ server: "n0", jwt: "exp-1", imports: [] }] : [{ server: "n0", jwt: "imp-1", imports: [{ subject: "b.x", account: EXP, type: "service", invalid: false }] }];
+      id === EXP
+        ? [{ server: "n0", jwt: "exp-1", imports: [] }]
+        : [
+            {
+              server: "n0",
+              jwt: "imp-1",
+              imports: [{ subject: "b.x", account: EXP, type: "service", invalid: false }],
+            },
+          ];
     await v.refresh([IMP], fetch, basis());
-    expect(v.apply(KEY, svc, { ...basis(), exporterSubject: () => "b.x" })).toMatchObject({ status: "active", server: { registered: true, invalid: false } });
+    expect(v.apply(KEY, svc, { ...basis(), exporterSubject: () => "b.x" })).toMatchObject({
+      status: "active",
+      server: { registered: true, invalid: false },
+    });
     expect(v.apply(KEY, svc, basis()).cause).toBe("server_state_stale");
   });
 
@@ -99,7 +135,11 @@ describe("ServerViews", () => {
   it("a server that never loaded the exporter has a current view: it will not retry the lookup", async () => {
     const v = new ServerViews();
     await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1", registered: false } }, { n0: null }), basis());
-    expect(v.apply(KEY, diagnosis("active"), basis())).toMatchObject({ status: "inactive", cause: "server_state_stale", server: { servers: 1, registered: false } });
+    expect(v.apply(KEY, diagnosis("active"), basis())).toMatchObject({
+      status: "inactive",
+      cause: "server_state_stale",
+      server: { servers: 1, registered: false },
+    });
     expect(v.behind([IMP], basis())).toEqual([]);
   });
 
@@ -132,7 +172,11 @@ describe("ServerViews", () => {
     expect(v.unconfirmed([[KEY, dead]], basis())).toEqual([]);
     // A changed answer starts over.
     vi.setSystemTime(1_000_000 + 2 * CONFIRM_MS);
-    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1" }, n1: { jwt: "imp-1", invalid: true } }, { n0: "exp-1", n1: "exp-1" }), basis());
+    await v.refresh(
+      [IMP],
+      fetcher({ n0: { jwt: "imp-1" }, n1: { jwt: "imp-1", invalid: true } }, { n0: "exp-1", n1: "exp-1" }),
+      basis(),
+    );
     expect(v.apply(KEY, dead, basis()).message).toMatch(/Yet 1 of 2/);
   });
 });
@@ -144,7 +188,9 @@ describe("serverViewCanChange (what an event may go out without waiting for the 
   it("is false exactly when no server view changes (status, cause)", () => {
     const cycle: ImportDiagnosis = { ...diagnosis("inactive"), cause: "import_cycle" };
     for (const d of [diagnosis("active"), diagnosis("warning"), diagnosis("inactive"), cycle]) {
-      const changes = [honoured, refused].some((obs) => JSON.stringify(statusCause(applyServerView(d, obs))) !== JSON.stringify(statusCause(d)));
+      const changes = [honoured, refused].some(
+        (obs) => JSON.stringify(statusCause(applyServerView(d, obs))) !== JSON.stringify(statusCause(d)),
+      );
       expect(serverViewCanChange(d), `${d.status}/${d.cause}`).toBe(changes);
     }
   });
@@ -155,7 +201,12 @@ describe("an import the importer's own mappings starve", () => {
     const honoured = { servers: 2, registered: 2, honouring: 2, exposing: 2 };
     const starved: ImportDiagnosis = { ...diagnosis("inactive"), cause: "local_subject_mapped" };
     const seen = applyServerView(starved, honoured);
-    expect(seen).toMatchObject({ status: "inactive", cause: "local_subject_mapped", message: starved.message, server: { servers: 2, registered: true, invalid: false } });
+    expect(seen).toMatchObject({
+      status: "inactive",
+      cause: "local_subject_mapped",
+      message: starved.message,
+      server: { servers: 2, registered: true, invalid: false },
+    });
     const expired: ImportDiagnosis = { ...diagnosis("inactive"), cause: "activation_expired" };
     expect(applyServerView(expired, honoured).message).toContain("security exposure");
   });
@@ -166,20 +217,45 @@ describe("parseAccountInfo", () => {
   const server = { name: "n1" };
 
   it("a loaded account: its JWT and its imports", () => {
-    const reply = parseAccountInfo(msg({ server, data: { jwt: "eyJ.x.y", expired: false, imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }] } }));
-    expect(reply).toEqual({ server: "n1", jwt: "eyJ.x.y", imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }] });
+    const reply = parseAccountInfo(
+      msg({
+        server,
+        data: {
+          jwt: "eyJ.x.y",
+          expired: false,
+          imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }],
+        },
+      }),
+    );
+    expect(reply).toEqual({
+      server: "n1",
+      jwt: "eyJ.x.y",
+      imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }],
+    });
   });
 
   it.each([
     ["an unknown account", { server, error: { code: 500, description: "Account X does not exist" } }],
-    ["a route's stand-in (expired, incomplete, no JWT)", { server, data: { expired: true, complete: false, imports: [] } }],
-    ["an expired account", { server, data: { jwt: "eyJ.x.y", expired: true, imports: [{ subject: "a.b", account: EXP, type: "stream" }] } }],
+    [
+      "a route's stand-in (expired, incomplete, no JWT)",
+      { server, data: { expired: true, complete: false, imports: [] } },
+    ],
+    [
+      "an expired account",
+      { server, data: { jwt: "eyJ.x.y", expired: true, imports: [{ subject: "a.b", account: EXP, type: "stream" }] } },
+    ],
   ])("%s is not loaded", (_name, body) => {
     expect(parseAccountInfo(msg(body))).toEqual({ server: "n1", jwt: null, imports: [] });
   });
 
   it("something else is no reply", () => {
-    expect(parseAccountInfo({ json: () => { throw new Error("not JSON"); } } as unknown as Msg)).toBeNull();
+    expect(
+      parseAccountInfo({
+        json: () => {
+          throw new Error("not JSON");
+        },
+      } as unknown as Msg),
+    ).toBeNull();
     expect(parseAccountInfo(msg({ server }))).toBeNull();
   });
 });

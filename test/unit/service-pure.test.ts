@@ -15,10 +15,18 @@ describe("configuration", () => {
   writeFileSync(creds, "not read here");
 
   it("defaults, environment, and flags that win over the environment", () => {
-    expect(loadConfig([], {})).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", credsPath: null, epochSeconds: 60, expiryWarningDays: 7 });
+    expect(loadConfig([], {})).toMatchObject({
+      natsUrl: "nats://127.0.0.1:4222",
+      credsPath: null,
+      epochSeconds: 60,
+      expiryWarningDays: 7,
+    });
     const env = { NATS_URL: "nats://a:4222", NATS_CREDS: creds, INSIGHTS_EPOCH_SECONDS: "5" };
     expect(loadConfig([], env)).toMatchObject({ natsUrl: "nats://a:4222", credsPath: creds, epochSeconds: 5 });
-    expect(loadConfig(["--nats-url", "nats://b:4222", "--epoch", "9"], env)).toMatchObject({ natsUrl: "nats://b:4222", epochSeconds: 9 });
+    expect(loadConfig(["--nats-url", "nats://b:4222", "--epoch", "9"], env)).toMatchObject({
+      natsUrl: "nats://b:4222",
+      epochSeconds: 9,
+    });
   });
 
   it.each([
@@ -54,7 +62,11 @@ describe("request parsing", () => {
   it("accepts an empty body and {} alike", () => {
     expect(parse("")).toEqual({});
     expect(parse(" {} ")).toEqual({});
-    expect(parse('{"account":"A","status":"inactive","limit":10}')).toEqual({ account: "A", status: "inactive", limit: 10 });
+    expect(parse('{"account":"A","status":"inactive","limit":10}')).toEqual({
+      account: "A",
+      status: "inactive",
+      limit: 10,
+    });
   });
   it.each([
     ['{"cause":"gremlins"}', /^cause: must be one of missing_activation_token, /],

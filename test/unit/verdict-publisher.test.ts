@@ -26,7 +26,9 @@ describe("VerdictPublisher after a change", () => {
   beforeEach(async () => {
     const op = await TestOperator.create();
     exporter = await op.account("EXP", { exports: [{ name: "p", subject: "p.>", type: "stream" }] });
-    importer = await op.account("IMP", { imports: [{ name: "p", account: exporter.id, subject: "p.1", type: "stream" }] });
+    importer = await op.account("IMP", {
+      imports: [{ name: "p", account: exporter.id, subject: "p.1", type: "stream" }],
+    });
     const trust = new OperatorTrust();
     trust.addOperator(op.jwt);
     monitor = new ImportMonitor(trust, 86400);
@@ -36,18 +38,36 @@ describe("VerdictPublisher after a change", () => {
 
   /** A publisher whose one server answers INFO about the importer only when `answers()` says so (else nothing comes back in time). */
   function publisher(answers: () => boolean): VerdictPublisher {
-    const events = { offer: (entries: Iterable<[string, ImportDiagnosis]>) => offered.push(...entries), removed: () => {}, prune: () => {}, drained: async () => {} };
+    const events = {
+      offer: (entries: Iterable<[string, ImportDiagnosis]>) => offered.push(...entries),
+      removed: () => {},
+      prune: () => {},
+      drained: async () => {},
+    };
     const resolver = {
       serverCount: async () => 1,
       accountInfo: async (id: string): Promise<AccountInfoReply[]> => {
         if (id === exporter.id) return [{ server: "n0", jwt: exporter.jwt, imports: [] }];
         if (id !== importer.id || !answers()) return [];
-        return [{ server: "n0", jwt: importer.jwt, imports: [{ subject: "p.1", account: exporter.id, type: "stream", invalid: false }] }];
+        return [
+          {
+            server: "n0",
+            jwt: importer.jwt,
+            imports: [{ subject: "p.1", account: exporter.id, type: "stream", invalid: false }],
+          },
+        ];
       },
     };
     const life = new Lifecycle();
     life.markStarted();
-    return new VerdictPublisher(monitor, events as unknown as EventPublisher, resolver as unknown as ResolverClient, life, createLogger("silent"), 2000);
+    return new VerdictPublisher(
+      monitor,
+      events as unknown as EventPublisher,
+      resolver as unknown as ResolverClient,
+      life,
+      createLogger("silent"),
+      2000,
+    );
   }
 
   /** What InsightsApp.settled() waits for, from the verdict publisher. */
@@ -60,7 +80,10 @@ describe("VerdictPublisher after a change", () => {
     const claims = structuredClone(exporter.claims);
     claims.exports = [...claims.exports!, { name: "q", subject: "q.>", type: "stream" }];
     await exporter.reissue(claims);
-    p.emit(monitor.applyAccount(exporter.id, exporter.jwt, nowSec()), [exporter.id, ...monitor.directory.importersOf(exporter.id)]);
+    p.emit(monitor.applyAccount(exporter.id, exporter.jwt, nowSec()), [
+      exporter.id,
+      ...monitor.directory.importersOf(exporter.id),
+    ]);
   }
 
   const p1 = () => offered.filter(([, d]) => d.subject === "p.1").map(([, d]) => d.server);

@@ -44,7 +44,11 @@ describe("AccountDirectory.amendClaims", () => {
   it("files edited claims, validated again, and returns who may notice", () => {
     const dir = fx.directory();
     const copy = dir.clone();
-    const affected = copy.amendClaims(fx.exp.id, (c) => ({ ...c, signingKeys: new Map(), exports: [...c.exports, { ...c.exports[0]!, subject: "pub.x" }] }));
+    const affected = copy.amendClaims(fx.exp.id, (c) => ({
+      ...c,
+      signingKeys: new Map(),
+      exports: [...c.exports, { ...c.exports[0]!, subject: "pub.x" }],
+    }));
     expect([...affected].sort()).toEqual([fx.exp.id, fx.imp1.id, fx.imp2.id, fx.imp3.id, fx.near.id].sort());
     expect(copy.get(fx.exp.id)!.claims!.signingKeys.size).toBe(0);
     // pub.x overlaps pub.>: validation runs again and finds it
@@ -54,7 +58,12 @@ describe("AccountDirectory.amendClaims", () => {
   });
 
   it("refuses an account it does not have", () => {
-    expect(() => fx.directory().clone().amendClaims("ANOPE", (c) => c)).toThrow(/no decodable account ANOPE/);
+    expect(() =>
+      fx
+        .directory()
+        .clone()
+        .amendClaims("ANOPE", (c) => c),
+    ).toThrow(/no decodable account ANOPE/);
   });
 });
 
@@ -78,10 +87,39 @@ describe("refusalOnPush: the resolver's gate", () => {
   };
   it.each<[string, () => Promise<[string, TestOperator]>, string | null]>([
     ["signed by a strict operator's signing key", async () => [a.jwt, strict], null],
-    ["signed by a strict operator's identity key", async () => [await proposal(a, {}, { issuer: strict.key }), strict], "operator requires issuer to be a signing key"],
-    ["signed by a lax operator's identity key", async () => [await proposal(fx.imp1, fx.imp1.claims, { issuer: fx.op.key }), fx.op], null],
-    ["share on a stream import", async () => [await proposal(fx.imp1, { imports: [{ name: "s", account: fx.exp.id, subject: "x", type: "stream", share: true }] as Import[] }), fx.op], "share (latency tracking) is only valid for a service import"],
-    ["overlapping exports", async () => [await proposal(fx.exp, { exports: [{ subject: "a.>", type: "stream" }, { subject: "a.b", type: "stream" }] as Export[] }), fx.op], 'stream export subject "a.>" already exports "a.b"'],
+    [
+      "signed by a strict operator's identity key",
+      async () => [await proposal(a, {}, { issuer: strict.key }), strict],
+      "operator requires issuer to be a signing key",
+    ],
+    [
+      "signed by a lax operator's identity key",
+      async () => [await proposal(fx.imp1, fx.imp1.claims, { issuer: fx.op.key }), fx.op],
+      null,
+    ],
+    [
+      "share on a stream import",
+      async () => [
+        await proposal(fx.imp1, {
+          imports: [{ name: "s", account: fx.exp.id, subject: "x", type: "stream", share: true }] as Import[],
+        }),
+        fx.op,
+      ],
+      "share (latency tracking) is only valid for a service import",
+    ],
+    [
+      "overlapping exports",
+      async () => [
+        await proposal(fx.exp, {
+          exports: [
+            { subject: "a.>", type: "stream" },
+            { subject: "a.b", type: "stream" },
+          ] as Export[],
+        }),
+        fx.op,
+      ],
+      'stream export subject "a.>" already exports "a.b"',
+    ],
   ])("%s", async (_n, build, refusal) => {
     const [jwt, op] = await build();
     expect(refusalOnPush(claimsOf(jwt), trustOf(op))).toBe(refusal);
@@ -89,16 +127,32 @@ describe("refusalOnPush: the resolver's gate", () => {
 });
 
 describe("validity of a reissued token", () => {
-  const act = (t: Partial<ActivationClaims>) => ({ issuedAt: 1000, notBefore: 0, expires: 0, ...t }) as ActivationClaims;
+  const act = (t: Partial<ActivationClaims>) =>
+    ({ issuedAt: 1000, notBefore: 0, expires: 0, ...t }) as ActivationClaims;
   it("nsc's absolute time, to the second", () => {
     expect(nscTime(1893553445)).toBe("2030-01-02 03:04:05 UTC");
   });
   it.each<[string, Partial<ActivationClaims>, number, string]>([
     ["no expiry is kept as none", {}, 5000, ""],
     ["an expiry to come is kept to the second", { expires: 1893553445 }, 5000, " --expiry '2030-01-02 03:04:05 UTC'"],
-    ["a start to come is kept too", { notBefore: 1861931045, expires: 1893553445 }, 5000, " --start '2029-01-01 03:04:05 UTC' --expiry '2030-01-02 03:04:05 UTC'"],
-    ["a start passed is dropped", { notBefore: 2000, expires: 1893553445 }, 5000, " --expiry '2030-01-02 03:04:05 UTC'"],
-    ["an expired window is renewed instead", { issuedAt: 1000, expires: 1000 + 30 * DAY }, 2000 + 30 * DAY, " --expiry 30d"],
+    [
+      "a start to come is kept too",
+      { notBefore: 1861931045, expires: 1893553445 },
+      5000,
+      " --start '2029-01-01 03:04:05 UTC' --expiry '2030-01-02 03:04:05 UTC'",
+    ],
+    [
+      "a start passed is dropped",
+      { notBefore: 2000, expires: 1893553445 },
+      5000,
+      " --expiry '2030-01-02 03:04:05 UTC'",
+    ],
+    [
+      "an expired window is renewed instead",
+      { issuedAt: 1000, expires: 1000 + 30 * DAY },
+      2000 + 30 * DAY,
+      " --expiry 30d",
+    ],
   ])("kept: %s", (_n, claims, now, flags) => {
     expect(keptValidity(act(claims), now)).toBe(flags);
   });
@@ -121,7 +175,16 @@ describe("signerThatStays", () => {
     const [k0, k1] = [fx.sk0.getPublicKey(), fx.sk1.getPublicKey()];
     expect(signerThatStays(entry, k0)).toBe(k1);
     expect(signerThatStays(entry, k1)).toBe(k0);
-    const scopedFirst = { ...entry, claims: { ...entry.claims!, signingKeys: new Map([[k1, "scoped"], [k0, "plain"]] as const) } };
+    const scopedFirst = {
+      ...entry,
+      claims: {
+        ...entry.claims!,
+        signingKeys: new Map([
+          [k1, "scoped"],
+          [k0, "plain"],
+        ] as const),
+      },
+    };
     expect(signerThatStays(scopedFirst, "AOTHER")).toBe(k0);
     expect(signerThatStays(scopedFirst, k0)).toBe(k1);
     const alone = { ...entry, claims: { ...entry.claims!, signingKeys: new Map([[k0, "plain"]] as const) } };

@@ -21,7 +21,12 @@ import { DAY, buildFixture, proposal, type Fixture } from "../support/whatif-fix
 
 let fx: Fixture;
 let dir: AccountDirectory;
-const endpoints = { preflight: preflightEndpoint, rotation: rotationEndpoint, expiring: expiringEndpoint, orphaned: orphanedEndpoint };
+const endpoints = {
+  preflight: preflightEndpoint,
+  rotation: rotationEndpoint,
+  expiring: expiringEndpoint,
+  orphaned: orphanedEndpoint,
+};
 
 beforeAll(async () => {
   fx = await buildFixture();
@@ -84,19 +89,36 @@ describe("insights.imports.check, from the same definition", () => {
 
   it("an unknown account is a 404 naming the field", () => {
     const e = errorOf(checkEndpoint, '{"account":"NOBODY"}');
-    expect({ code: e.code, message: e.message }).toEqual({ code: 404, message: 'account: no account "NOBODY" is known (give a public key or a JWT name)' });
+    expect({ code: e.code, message: e.message }).toEqual({
+      code: 404,
+      message: 'account: no account "NOBODY" is known (give a public key or a JWT name)',
+    });
   });
 
   it("the service registers every endpoint", () => {
-    expect(ENDPOINTS.map((e) => e.subject)).toEqual(["insights.imports.check", ...Object.values(endpoints).map((e) => e.subject)]);
+    expect(ENDPOINTS.map((e) => e.subject)).toEqual([
+      "insights.imports.check",
+      ...Object.values(endpoints).map((e) => e.subject),
+    ]);
   });
 });
 
 describe("insights.imports.preflight", () => {
   it.each<[string, () => Promise<string>, Record<string, unknown>]>([
-    ["an exporter change that breaks", async () => proposal(fx.exp, { ...fx.exporterClaims(), exports: [] }), { stored: true, breaks: true }],
+    [
+      "an exporter change that breaks",
+      async () => proposal(fx.exp, { ...fx.exporterClaims(), exports: [] }),
+      { stored: true, breaks: true },
+    ],
     ["the stored JWT", async () => fx.imp1.jwt, { stored: true, breaks: false, changes: [] }],
-    ["a JWT the resolver refuses", async () => proposal(fx.imp1, { imports: [{ name: "x", account: fx.exp.id, subject: "pub.q", type: "stream", share: true }] }), { stored: false, breaks: false }],
+    [
+      "a JWT the resolver refuses",
+      async () =>
+        proposal(fx.imp1, {
+          imports: [{ name: "x", account: fx.exp.id, subject: "pub.q", type: "stream", share: true }],
+        }),
+      { stored: false, breaks: false },
+    ],
   ])("%s: the reply validates", async (_n, jwt, expected) => {
     const reply = call(endpoints.preflight, JSON.stringify({ jwt: `\n${await jwt()}\n` }));
     expectValid(endpoints.preflight, reply);
@@ -104,7 +126,10 @@ describe("insights.imports.preflight", () => {
   });
 
   it("counts in summary what the lists carry", async () => {
-    const reply = call(endpoints.preflight, JSON.stringify({ jwt: await proposal(fx.exp, { ...fx.exporterClaims(), exports: [] }) }));
+    const reply = call(
+      endpoints.preflight,
+      JSON.stringify({ jwt: await proposal(fx.exp, { ...fx.exporterClaims(), exports: [] }) }),
+    );
     // NEAR's import was already inactive: a change, not a break
     expect(reply["summary"]).toEqual({ changes: 8, breaks: 7, removed: 0, refused_imports: 0 });
   });
@@ -134,23 +159,58 @@ describe("insights.imports.preflight", () => {
 
 describe("insights.imports.rotation", () => {
   it.each([false, true])("remove: %s — the reply validates", (remove) => {
-    const reply = call(endpoints.rotation, JSON.stringify({ account: "EXP", signing_key: fx.sk0.getPublicKey(), remove }));
+    const reply = call(
+      endpoints.rotation,
+      JSON.stringify({ account: "EXP", signing_key: fx.sk0.getPublicKey(), remove }),
+    );
     expectValid(endpoints.rotation, reply);
     expect(reply["summary"]).toEqual({ tokens: 2, changes: remove ? 2 : 0, breaks: remove ? 2 : 0 });
   });
 
   it("remove defaults to false", () => {
-    expect(call(endpoints.rotation, JSON.stringify({ account: fx.exp.id, signing_key: fx.sk1.getPublicKey() }))["remove"]).toBe(false);
+    expect(
+      call(endpoints.rotation, JSON.stringify({ account: fx.exp.id, signing_key: fx.sk1.getPublicKey() }))["remove"],
+    ).toBe(false);
   });
 
   it.each<[string, () => string, number, RegExp]>([
     ["no signing key", () => '{"account":"EXP"}', 400, /^body: must have required property 'signing_key'$/],
-    ["a key of the wrong kind", () => JSON.stringify({ account: "EXP", signing_key: `U${fx.sk0.getPublicKey().slice(1)}` }), 400, /^signing_key: must match pattern/],
-    ["a key with a bad checksum", () => JSON.stringify({ account: "EXP", signing_key: flipLast(fx.sk0.getPublicKey()) }), 400, /^signing_key: not an account public key \(bad checksum\)$/],
-    ["remove not a boolean", () => JSON.stringify({ account: "EXP", signing_key: fx.sk0.getPublicKey(), remove: "yes" }), 400, /^remove: must be boolean$/],
-    ["an account name too long", () => JSON.stringify({ account: "E".repeat(257), signing_key: fx.sk0.getPublicKey() }), 400, /^account: must NOT have more than 256 characters$/],
-    ["an unknown account", () => JSON.stringify({ account: "NOPE", signing_key: fx.sk0.getPublicKey() }), 404, /^account: no account "NOPE" is known/],
-    ["removing a key the account does not have", () => JSON.stringify({ account: "EXP", signing_key: createAccount().getPublicKey(), remove: true }), 404, /^signing_key: .* is not a signing key of EXP$/],
+    [
+      "a key of the wrong kind",
+      () => JSON.stringify({ account: "EXP", signing_key: `U${fx.sk0.getPublicKey().slice(1)}` }),
+      400,
+      /^signing_key: must match pattern/,
+    ],
+    [
+      "a key with a bad checksum",
+      () => JSON.stringify({ account: "EXP", signing_key: flipLast(fx.sk0.getPublicKey()) }),
+      400,
+      /^signing_key: not an account public key \(bad checksum\)$/,
+    ],
+    [
+      "remove not a boolean",
+      () => JSON.stringify({ account: "EXP", signing_key: fx.sk0.getPublicKey(), remove: "yes" }),
+      400,
+      /^remove: must be boolean$/,
+    ],
+    [
+      "an account name too long",
+      () => JSON.stringify({ account: "E".repeat(257), signing_key: fx.sk0.getPublicKey() }),
+      400,
+      /^account: must NOT have more than 256 characters$/,
+    ],
+    [
+      "an unknown account",
+      () => JSON.stringify({ account: "NOPE", signing_key: fx.sk0.getPublicKey() }),
+      404,
+      /^account: no account "NOPE" is known/,
+    ],
+    [
+      "removing a key the account does not have",
+      () => JSON.stringify({ account: "EXP", signing_key: createAccount().getPublicKey(), remove: true }),
+      404,
+      /^signing_key: .* is not a signing key of EXP$/,
+    ],
   ])("%s", (_n, body, code, message) => {
     const e = errorOf(endpoints.rotation, body());
     expect(e.code).toBe(code);
@@ -171,7 +231,12 @@ describe("insights.imports.expiring", () => {
   });
 
   it("pages like the check: total, offset, truncated", () => {
-    expect(call(endpoints.expiring, JSON.stringify({ days: 60, limit: 1 }))).toMatchObject({ total: 3, offset: 0, truncated: true, days: 60 });
+    expect(call(endpoints.expiring, JSON.stringify({ days: 60, limit: 1 }))).toMatchObject({
+      total: 3,
+      offset: 0,
+      truncated: true,
+      days: 60,
+    });
   });
 
   it.each<[string, string, number, RegExp]>([

@@ -22,7 +22,12 @@ export type ExpiringToken = ImportDiagnosis & {
 };
 
 /** Tokens expiring after `now` and at most `days` days later; of imports into or out of `accountId` when given. */
-export function expiringTokens(dir: AccountDirectory, opts: EvaluationOptions, days: number, accountId?: string): ExpiringToken[] {
+export function expiringTokens(
+  dir: AccountDirectory,
+  opts: EvaluationOptions,
+  days: number,
+  accountId?: string,
+): ExpiringToken[] {
   const until = opts.now + days * 86400;
   return tokenImports(dir)
     .filter((t) => accountId === undefined || t.importer.id === accountId || t.imp.account === accountId)

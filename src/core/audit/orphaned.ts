@@ -56,15 +56,22 @@ export function orphanedExports(dir: AccountDirectory, exporterId?: string): Orp
     .filter(({ exp }) => !used.has(exp))
     .map(({ exporter, exp }) => orphanedExport(exporter, exp, (nearMisses.get(exp) ?? []).slice(0, MAX_NEAR_MISSES)))
     // By account name (the sort is stable: an account's exports keep their order in its JWT).
-    .sort((a, b) => (a.account_name ?? a.account).localeCompare(b.account_name ?? b.account) || a.account.localeCompare(b.account));
+    .sort(
+      (a, b) =>
+        (a.account_name ?? a.account).localeCompare(b.account_name ?? b.account) || a.account.localeCompare(b.account),
+    );
   return { exports: all.length, orphaned };
 }
 
 /** Which exports some declared import matches, and the imports that only come close to one. */
-function importsByExport(dir: AccountDirectory, exporterId?: string): { used: Set<ExportClaim>; nearMisses: Map<ExportClaim, NearMiss[]> } {
+function importsByExport(
+  dir: AccountDirectory,
+  exporterId?: string,
+): { used: Set<ExportClaim>; nearMisses: Map<ExportClaim, NearMiss[]> } {
   const used = new Set<ExportClaim>();
   const nearMisses = new Map<ExportClaim, NearMiss[]>();
-  const importers = exporterId !== undefined ? [...dir.importersOf(exporterId)].map((id) => dir.get(id)!) : dir.accounts();
+  const importers =
+    exporterId !== undefined ? [...dir.importersOf(exporterId)].map((id) => dir.get(id)!) : dir.accounts();
   for (const importer of importers) {
     for (const imp of importer.claims?.imports ?? []) {
       if (exporterId !== undefined && imp.account !== exporterId) continue;
@@ -88,13 +95,22 @@ function importsByExport(dir: AccountDirectory, exporterId?: string): { used: Se
 }
 
 function nearMiss(importer: AccountEntry, imp: ImportClaim, cause: NearMiss["cause"]): NearMiss {
-  return { account: importer.id, account_name: importer.name, subject: imp.subject, type: exportTypeOf(imp.type), cause };
+  return {
+    account: importer.id,
+    account_name: importer.name,
+    subject: imp.subject,
+    type: exportTypeOf(imp.type),
+    cause,
+  };
 }
 
 function orphanedExport(exporter: AccountEntry, exp: ExportClaim, nearMisses: NearMiss[]): OrphanedExport {
   const name = label(exporter);
   const what = `${name}'s ${exp.tokenReq ? "private " : ""}${exportTypeOf(exp.type)} export "${exp.subject}"`;
-  const close = nearMisses.length === 0 ? "" : ` ${nearMisses.length === 1 ? "One import comes" : `${nearMisses.length} imports come`} close without matching it (${nearMisses.map(describe).join("; ")}).`;
+  const close =
+    nearMisses.length === 0
+      ? ""
+      : ` ${nearMisses.length === 1 ? "One import comes" : `${nearMisses.length} imports come`} close without matching it (${nearMisses.map(describe).join("; ")}).`;
   return {
     account: exporter.id,
     account_name: exporter.name,
@@ -116,6 +132,7 @@ function orphanedExport(exporter: AccountEntry, exp: ExportClaim, nearMisses: Ne
 
 function describe(m: NearMiss): string {
   const who = m.account_name ?? m.account;
-  return m.cause === "export_type_mismatch" ? `${who} imports it as a ${m.type}` : `${who} imports "${m.subject}", which it does not contain`;
+  return m.cause === "export_type_mismatch"
+    ? `${who} imports it as a ${m.type}`
+    : `${who} imports "${m.subject}", which it does not contain`;
 }
-

@@ -1,4 +1,15 @@
-import { arg, consequence, deleteImport, fixOnExporter, kindOf, label, push, reissueToken, subjectPhrase, type Cause } from "./cause.js";
+import {
+  arg,
+  consequence,
+  deleteImport,
+  fixOnExporter,
+  kindOf,
+  label,
+  push,
+  reissueToken,
+  subjectPhrase,
+  type Cause,
+} from "./cause.js";
 
 export const activationRevoked: Cause = {
   code: "activation_revoked",

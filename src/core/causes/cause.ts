@@ -2,7 +2,13 @@
  * What a cause module declares, and the phrases and commands its messages are made of. Adding a
  * cause is adding a module that exports a `Cause` and listing it in ./index.ts.
  */
-import { exportTypeOf, type ActivationClaims, type ExportClaim, type ExportType, type ImportClaim } from "../jwt/claims.js";
+import {
+  exportTypeOf,
+  type ActivationClaims,
+  type ExportClaim,
+  type ExportType,
+  type ImportClaim,
+} from "../jwt/claims.js";
 import type { CauseCode, ImportStatus } from "../diagnosis.js";
 import type { JetStreamSet } from "../jetstream.js";
 
@@ -135,7 +141,13 @@ function keepLocal(ctx: CauseContext): string {
 
 /** The full sequence that gives an import a fresh token from the exporter. */
 export function reissueToken(ctx: CauseContext, extra = ""): string[] {
-  return [tokenFileNote(ctx), generateActivation(ctx, extra), deleteImport(ctx), addImportWithToken(ctx), push(ctx.importer)];
+  return [
+    tokenFileNote(ctx),
+    generateActivation(ctx, extra),
+    deleteImport(ctx),
+    addImportWithToken(ctx),
+    push(ctx.importer),
+  ];
 }
 
 /**
@@ -170,4 +182,3 @@ export function addExportForImport(ctx: CauseContext): string {
 export function fixOnExporter(ctx: CauseContext, ...commands: string[]): string[] {
   return [...commands, push(ctx.exporter), ...reloadImporter(ctx)];
 }
-

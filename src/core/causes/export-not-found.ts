@@ -1,4 +1,14 @@
-import { addExportForImport, consequence, deleteImport, fixOnExporter, kindOf, label, push, subjectPhrase, type Cause } from "./cause.js";
+import {
+  addExportForImport,
+  consequence,
+  deleteImport,
+  fixOnExporter,
+  kindOf,
+  label,
+  push,
+  subjectPhrase,
+  type Cause,
+} from "./cause.js";
 
 export const exportNotFound: Cause = {
   code: "export_not_found",

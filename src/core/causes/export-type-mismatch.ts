@@ -1,4 +1,15 @@
-import { addExportForImport, addPublicImport, consequence, deleteImport, fixOnExporter, kindOf, label, push, subjectPhrase, type Cause } from "./cause.js";
+import {
+  addExportForImport,
+  addPublicImport,
+  consequence,
+  deleteImport,
+  fixOnExporter,
+  kindOf,
+  label,
+  push,
+  subjectPhrase,
+  type Cause,
+} from "./cause.js";
 
 const otherKind = (kind: "stream" | "service") => (kind === "stream" ? "service" : "stream");
 

@@ -1,4 +1,15 @@
-import { arg, consequence, deleteImport, label, push, reloadImporter, subjectPhrase, type AccountRef, type Cause, type CauseContext } from "./cause.js";
+import {
+  arg,
+  consequence,
+  deleteImport,
+  label,
+  push,
+  reloadImporter,
+  subjectPhrase,
+  type AccountRef,
+  type Cause,
+  type CauseContext,
+} from "./cause.js";
 import type { ImportClaim } from "../jwt/claims.js";
 
 /** The import of the cycle that leads back into an account already on it: removing it breaks the cycle. */
@@ -19,7 +30,9 @@ export const importCycle: Cause = {
     "The source account (or one it imports from, in turn) imports colliding subjects back from the importer, so messages or requests would loop. nats-server refuses the import of the cycle it adds last (ErrImportFormsCycle), so which one is dead depends on which account is loaded first, and may change with a restart. Re-signing and pushing the refused account changes nothing while the cycle is declared. Where a server loaded the accounts in another order and honours this import, it is a warning: a restart may kill it.",
   message: (ctx) => {
     const last = closing(ctx);
-    const closedBy = last ? ` ${label(last.account)}'s import of "${last.imp.subject}" from ${nameOf(ctx, last.imp.account)} closes it.` : "";
+    const closedBy = last
+      ? ` ${label(last.account)}'s import of "${last.imp.subject}" from ${nameOf(ctx, last.imp.account)} closes it.`
+      : "";
     return (
       `${subjectPhrase(ctx)} forms a cycle of imports${ctx.detail ? ` (${ctx.detail})` : ""}.${closedBy} nats-server refuses whichever import of the cycle it adds last: ` +
       `with ${label(ctx.importer)} loaded first it is this one, so ${consequence(ctx)}; loaded in another order, another import of the cycle is the dead one.`

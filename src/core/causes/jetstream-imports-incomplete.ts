@@ -39,11 +39,17 @@ function remediation(ctx: CauseContext): string[] {
   const gaps = ctx.jetstream?.gaps ?? [];
   const out: string[] = [];
   const deliver = gaps.find((g) => g.kind === "deliver_subject");
-  if (deliver) out.push(`# <deliver subject>: the consumer's deliver subject, as \`nats consumer info\` shows it to ${label(ctx.exporter)}`);
+  if (deliver)
+    out.push(
+      `# <deliver subject>: the consumer's deliver subject, as \`nats consumer info\` shows it to ${label(ctx.exporter)}`,
+    );
   const exports = gaps.filter((g) => g.kind !== "singleton_response" && !g.exported);
   const singleton = gaps.find((g) => g.kind === "singleton_response");
   out.push(...exports.map((g) => exportCommand(g, ctx)));
-  if (singleton) out.push(`nsc edit export --account ${arg(label(ctx.exporter))} --subject ${arg(singleton.subject)} --response-type Stream`);
+  if (singleton)
+    out.push(
+      `nsc edit export --account ${arg(label(ctx.exporter))} --subject ${arg(singleton.subject)} --response-type Stream`,
+    );
   if (exports.length > 0 || singleton) out.push(push(ctx.exporter));
   const imports = gaps.filter((g) => g.kind !== "singleton_response");
   out.push(...imports.map((g) => importCommand(g, ctx)));
@@ -62,7 +68,10 @@ export const jetStreamImportsIncomplete: Cause = {
   message: (ctx) => {
     const set = ctx.jetstream;
     if (!set) return `${subjectPhrase(ctx)} is part of an incomplete set of JetStream imports.`;
-    const uses = set.role === "pull" ? `lets ${label(ctx.importer)} fetch from ${consumerPhrase(set)}` : `carries ${label(ctx.importer)}'s acks for ${consumerPhrase(set)}, a push consumer`;
+    const uses =
+      set.role === "pull"
+        ? `lets ${label(ctx.importer)} fetch from ${consumerPhrase(set)}`
+        : `carries ${label(ctx.importer)}'s acks for ${consumerPhrase(set)}, a push consumer`;
     const works = set.role === "pull" ? "Fetching works, but" : "The import is active, but";
     return `${subjectPhrase(ctx)} ${uses}. ${works} ${set.gaps.map((g) => brokenBy(g, ctx)).join("; ")}.`;
   },

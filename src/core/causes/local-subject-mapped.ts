@@ -3,7 +3,8 @@ import { arg, label, push, subjectPhrase, type Cause, type CauseContext } from "
 /** The mapping that takes requests away from the import, as the cause context carries it. */
 const mappingOf = (ctx: CauseContext) => ctx.mapping!;
 
-const destinations = (to: string[]): string => (to.length === 0 ? "nowhere (dropped)" : to.map((s) => `"${s}"`).join(" or "));
+const destinations = (to: string[]): string =>
+  to.length === 0 ? "nowhere (dropped)" : to.map((s) => `"${s}"`).join(" or ");
 
 export const deleteMapping = (ctx: CauseContext): string =>
   `nsc delete mapping --account ${arg(label(ctx.importer))} --from ${arg(mappingOf(ctx).source)}`;

@@ -5,6 +5,7 @@ export const sourceAccountExpired: Cause = {
   status: "inactive",
   title: "Source account JWT expired",
   explanation: "The exporter's own JWT is outside its validity window, so the server does not load it.",
-  message: (ctx) => `${subjectPhrase(ctx)} comes from an account whose JWT is not valid now (${ctx.detail ?? "expired"}), so ${consequence(ctx)}.`,
+  message: (ctx) =>
+    `${subjectPhrase(ctx)} comes from an account whose JWT is not valid now (${ctx.detail ?? "expired"}), so ${consequence(ctx)}.`,
   remediation: (ctx) => fixOnExporter(ctx, `nsc edit account --name ${arg(label(ctx.exporter))} --expiry 0 --start 0`),
 };

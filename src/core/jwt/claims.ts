@@ -170,7 +170,8 @@ function parseExport(value: unknown, index: number): ExportClaim {
   const f = `exports[${index}]`;
   const o = obj(value, f);
   const position = num(o, "account_token_position", f);
-  if (position < 0 || !Number.isInteger(position)) throw new ShapeError(`${f}.account_token_position is not a whole number`);
+  if (position < 0 || !Number.isInteger(position))
+    throw new ShapeError(`${f}.account_token_position is not a whole number`);
   return {
     index,
     name: orNull(str(o, "name", f)),
@@ -187,7 +188,8 @@ function parseExport(value: unknown, index: number): ExportClaim {
 /** A weight is a uint8 in Go: anything else makes the JWT undecodable. */
 function weightOf(o: Obj, field: string): number {
   const w = num(o, "weight", field);
-  if (!Number.isInteger(w) || w < 0 || w > 255) throw new ShapeError(`${field}.weight is not a whole number from 0 to 255`);
+  if (!Number.isInteger(w) || w < 0 || w > 255)
+    throw new ShapeError(`${field}.weight is not a whole number from 0 to 255`);
   return w === 0 ? 100 : w;
 }
 
@@ -205,7 +207,11 @@ function parseMappings(value: unknown): MappingClaim[] {
       source,
       destinations: list.map((d, i) => {
         const e = obj(d, `${f}[${i}]`);
-        return { subject: str(e, "subject", `${f}[${i}]`), weight: weightOf(e, `${f}[${i}]`), cluster: orNull(str(e, "cluster", `${f}[${i}]`)) };
+        return {
+          subject: str(e, "subject", `${f}[${i}]`),
+          weight: weightOf(e, `${f}[${i}]`),
+          cluster: orNull(str(e, "cluster", `${f}[${i}]`)),
+        };
       }),
     };
   });
@@ -306,13 +312,15 @@ export function activationOrNull(token: string | null): ActivationClaims | null 
 }
 
 export function parseOperator(token: string): Parsed<OperatorClaims> {
-  return parseWith(token, "operator", (jwt, nats) => Object.assign(timed(jwt.payload), {
-    token,
-    signingKeys: arr(nats, "signing_keys", "nats").map((k, i) => {
-      if (typeof k !== "string") throw new ShapeError(`nats.signing_keys[${i}] is not a string`);
-      return k;
+  return parseWith(token, "operator", (jwt, nats) =>
+    Object.assign(timed(jwt.payload), {
+      token,
+      signingKeys: arr(nats, "signing_keys", "nats").map((k, i) => {
+        if (typeof k !== "string") throw new ShapeError(`nats.signing_keys[${i}] is not a string`);
+        return k;
+      }),
+      systemAccount: orNull(str(nats, "system_account", "nats")),
+      strictSigningKeyUsage: bool(nats, "strict_signing_key_usage", "nats"),
     }),
-    systemAccount: orNull(str(nats, "system_account", "nats")),
-    strictSigningKeyUsage: bool(nats, "strict_signing_key_usage", "nats"),
-  }));
+  );
 }

@@ -81,7 +81,8 @@ function kindAndVersion(payload: Record<string, unknown>): { kind: ClaimKind; ve
  */
 export type SignatureCheck = (issuer: string, raw: Uint8Array, signed: string, signature: Uint8Array) => boolean;
 
-const verifySigned: SignatureCheck = (issuer, raw, signed, signature) => verifyEd25519(issuer, raw, Buffer.from(signed, "utf8"), signature);
+const verifySigned: SignatureCheck = (issuer, raw, signed, signature) =>
+  verifyEd25519(issuer, raw, Buffer.from(signed, "utf8"), signature);
 
 /**
  * The verdict on a header chunk (null: fine, else the error). Every JWT of a deployment carries one
@@ -131,13 +132,17 @@ export function decodeUncached(token: string, check: SignatureCheck = verifySign
   const issuer = typeof payload["iss"] === "string" ? payload["iss"] : "";
   const signed = version <= 1 ? payloadChunk : token.slice(0, headerChunk.length + payloadChunk.length + 1);
   const issuerRole = SIGNER_ROLES[kind].find((role) => rawPublicKey(issuer, role) !== null);
-  const anyRole = issuerRole ?? (["operator", "account", "user", "server"] as KeyRole[]).find((r) => rawPublicKey(issuer, r));
+  const anyRole =
+    issuerRole ?? (["operator", "account", "user", "server"] as KeyRole[]).find((r) => rawPublicKey(issuer, r));
   const raw = anyRole ? rawPublicKey(issuer, anyRole) : null;
   if (!raw || !check(issuer, raw, signed, signature)) {
     return { ok: false, error: `claim failed V${version <= 1 ? 1 : 2} signature verification` };
   }
   if (!issuerRole) {
-    return { ok: false, error: `a ${kind} JWT cannot be signed by ${issuer} (expected a key of role ${SIGNER_ROLES[kind].join(" or ")})` };
+    return {
+      ok: false,
+      error: `a ${kind} JWT cannot be signed by ${issuer} (expected a key of role ${SIGNER_ROLES[kind].join(" or ")})`,
+    };
   }
   return { ok: true, jwt: new Verified(token, kind, version, payload, issuer) };
 }
@@ -209,7 +214,10 @@ export function decodeJwt(token: string): DecodeResult {
 export function decodeJwtVerified(token: string, signatureValid: boolean): DecodeResult {
   const cached = memo.get(token);
   if (cached) return cached;
-  return remember(token, decodeUncached(token, () => signatureValid));
+  return remember(
+    token,
+    decodeUncached(token, () => signatureValid),
+  );
 }
 
 function remember(token: string, result: DecodeResult): DecodeResult {

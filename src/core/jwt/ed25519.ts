@@ -13,7 +13,10 @@ function keyObjectFor(cacheKey: string, raw: Uint8Array): KeyObject {
     // A JWK (RFC 8037) rather than DER: OpenSSL 3 imports a raw OKP key about 10x faster than it
     // decodes a SubjectPublicKeyInfo (~7 µs against ~70 µs here), and a large deployment has
     // thousands of signing keys.
-    key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
+    key = createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") },
+      format: "jwk",
+    });
     if (keyObjects.size >= MAX_CACHED_KEYS) keyObjects.clear();
     keyObjects.set(cacheKey, key);
   }

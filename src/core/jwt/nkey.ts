@@ -42,4 +42,3 @@ export function rawPublicKey(key: string, role: KeyRole): Uint8Array | null {
 export function isPublicKey(key: unknown, role: KeyRole): key is string {
   return typeof key === "string" && rawPublicKey(key, role) !== null;
 }
-

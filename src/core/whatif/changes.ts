@@ -26,7 +26,11 @@ export interface Comparison {
 }
 
 /** The diagnoses of these accounts' imports, keyed by import identity. */
-export function diagnosesByImport(dir: AccountDirectory, accountIds: Iterable<string>, opts: EvaluationOptions): Map<string, ImportDiagnosis> {
+export function diagnosesByImport(
+  dir: AccountDirectory,
+  accountIds: Iterable<string>,
+  opts: EvaluationOptions,
+): Map<string, ImportDiagnosis> {
   const out = new Map<string, ImportDiagnosis>();
   for (const id of new Set(accountIds)) {
     const entry = dir.get(id);

@@ -50,7 +50,8 @@ export function preflight(dir: AccountDirectory, jwt: string, opts: EvaluationOp
   // there is no import to say anything about: it is the caller's input that is wrong.
   if (!parsed.ok) return refuse("invalid", `jwt: not an account JWT: ${parsed.error}`);
   const claims = parsed.claims;
-  if (!isPublicKey(claims.subject, "account")) return refuse("invalid", `jwt: its subject "${claims.subject}" is not an account public key`);
+  if (!isPublicKey(claims.subject, "account"))
+    return refuse("invalid", `jwt: its subject "${claims.subject}" is not an account public key`);
   const refusal = refusalOnPush(claims, dir.trust);
   const result = refusal === null ? stored(dir, token, claims, opts) : refused(dir, claims, refusal, opts);
   return { ok: true, result };
@@ -62,7 +63,10 @@ function stored(dir: AccountDirectory, token: string, claims: AccountClaims, opt
   const { entry } = whatIf.upsert(token);
   // Importers of the account are the same before and after: only its own JWT changes.
   const affected = new Set([...dir.affectedBy(entry.id), ...whatIf.affectedBy(entry.id)]);
-  const { changes, removed } = compare(diagnosesByImport(dir, affected, opts), diagnosesByImport(whatIf, affected, opts));
+  const { changes, removed } = compare(
+    diagnosesByImport(dir, affected, opts),
+    diagnosesByImport(whatIf, affected, opts),
+  );
   return {
     ...identity(claims),
     stored: true,
@@ -75,7 +79,12 @@ function stored(dir: AccountDirectory, token: string, claims: AccountClaims, opt
   };
 }
 
-function refused(dir: AccountDirectory, claims: AccountClaims, refusal: string, opts: EvaluationOptions): PreflightResult {
+function refused(
+  dir: AccountDirectory,
+  claims: AccountClaims,
+  refusal: string,
+  opts: EvaluationOptions,
+): PreflightResult {
   const issues = validateAccount(claims, dir.trust.rules).imports;
   const importer = standInEntry(claims);
   const hasStored = dir.get(claims.subject) !== undefined;
@@ -84,7 +93,9 @@ function refused(dir: AccountDirectory, claims: AccountClaims, refusal: string, 
     return refusedImport(dir, importer, imp, detail, hasStored, opts.now);
   });
   const name = claims.name || claims.subject;
-  const kept = hasStored ? `the server would keep serving the stored version of ${name}` : `the server would still have no JWT for ${name}`;
+  const kept = hasStored
+    ? `the server would keep serving the stored version of ${name}`
+    : `the server would still have no JWT for ${name}`;
   return {
     ...identity(claims),
     stored: false,
@@ -98,31 +109,57 @@ function refused(dir: AccountDirectory, claims: AccountClaims, refusal: string, 
 }
 
 /** An import of a refused JWT: it would never take effect as declared. */
-function refusedImport(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, detail: string, hasStored: boolean, now: number): ImportDiagnosis {
-  const finding: Finding = { importer, imp, cause: "push_rejected", detail, exportClaim: null, activation: activationOrNull(imp.token) };
+function refusedImport(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  detail: string,
+  hasStored: boolean,
+  now: number,
+): ImportDiagnosis {
+  const finding: Finding = {
+    importer,
+    imp,
+    cause: "push_rejected",
+    detail,
+    exportClaim: null,
+    activation: activationOrNull(imp.token),
+  };
   const d = diagnose(dir, finding, now);
   const ctx = causeContext(dir, finding, now);
-  const keeps = hasStored ? `keep serving the stored version of ${label(ctx.importer)}` : `have no JWT for ${label(ctx.importer)}`;
-  return { ...d, message: `${subjectPhrase(ctx)} would not take effect: the server would refuse this JWT (${detail}) and ${keeps}.` };
+  const keeps = hasStored
+    ? `keep serving the stored version of ${label(ctx.importer)}`
+    : `have no JWT for ${label(ctx.importer)}`;
+  return {
+    ...d,
+    message: `${subjectPhrase(ctx)} would not take effect: the server would refuse this JWT (${detail}) and ${keeps}.`,
+  };
 }
 
 function notesOnStore(current: AccountEntry | undefined, proposed: AccountEntry, now: number): string[] {
   const notes: string[] = [];
   const name = label(proposed);
   if (!current) notes.push(`No JWT is stored for ${name} yet: this push would add the account.`);
-  else if (current.token === proposed.token) notes.push(`This is the JWT the server already stores for ${name}: pushing it changes nothing.`);
+  else if (current.token === proposed.token)
+    notes.push(`This is the JWT the server already stores for ${name}: pushing it changes nothing.`);
   else if (current.claims && proposed.claims!.issuedAt < current.claims.issuedAt) {
     notes.push(
       `This JWT was issued at ${iso(proposed.claims!.issuedAt)}, before the stored one (${iso(current.claims.issuedAt)}): ` +
         `the resolver stores a pushed JWT whatever its age, so pushing it rolls ${name} back.`,
     );
   }
-  if (proposed.problem) notes.push(`The resolver would store this JWT, but the server would not load ${name}: ${proposed.problem.message}.`);
+  if (proposed.problem)
+    notes.push(
+      `The resolver would store this JWT, but the server would not load ${name}: ${proposed.problem.message}.`,
+    );
   const time = timeProblem(proposed.claims!, now);
-  if (time === "expired") notes.push(`This JWT expired at ${iso(proposed.claims!.expires)}: the server would not load ${name}.`);
-  if (time === "not_yet_valid") notes.push(`This JWT is not valid before ${iso(proposed.claims!.notBefore)}: the server would not load ${name} until then.`);
+  if (time === "expired")
+    notes.push(`This JWT expired at ${iso(proposed.claims!.expires)}: the server would not load ${name}.`);
+  if (time === "not_yet_valid")
+    notes.push(
+      `This JWT is not valid before ${iso(proposed.claims!.notBefore)}: the server would not load ${name} until then.`,
+    );
   return notes;
 }
-
 
 const identity = (claims: AccountClaims) => ({ account: claims.subject, account_name: claims.name || null });

@@ -47,10 +47,13 @@ export function rotation(dir: AccountDirectory, req: RotationRequest, opts: Eval
   const named = namedAccount(dir, req.account);
   if (!named.ok) return named;
   const exporter = named.entry;
-  if (!exporter.claims) return refuse("invalid", `account: the JWT of ${exporter.id} does not decode, so its signing keys are unknown`);
-  if (req.signingKey === exporter.id) return refuse("invalid", `signing_key: that is ${label(exporter)}'s identity key, not a signing key`);
+  if (!exporter.claims)
+    return refuse("invalid", `account: the JWT of ${exporter.id} does not decode, so its signing keys are unknown`);
+  if (req.signingKey === exporter.id)
+    return refuse("invalid", `signing_key: that is ${label(exporter)}'s identity key, not a signing key`);
   const current = exporter.claims.signingKeys.has(req.signingKey);
-  if (req.remove && !current) return refuse("not_found", `signing_key: ${req.signingKey} is not a signing key of ${label(exporter)}`);
+  if (req.remove && !current)
+    return refuse("not_found", `signing_key: ${req.signingKey} is not a signing key of ${label(exporter)}`);
 
   const signer = signerThatStays(exporter, req.signingKey);
   const tokens = tokensSignedBy(dir, exporter.id, req.signingKey)
@@ -68,7 +71,9 @@ export function rotation(dir: AccountDirectory, req: RotationRequest, opts: Eval
       tokens,
       remove: req.remove,
       changes,
-      remove_commands: req.remove ? [`nsc edit account --name ${arg(label(exporter))} --rm-sk ${req.signingKey}`, push(exporter)] : [],
+      remove_commands: req.remove
+        ? [`nsc edit account --name ${arg(label(exporter))} --rm-sk ${req.signingKey}`, push(exporter)]
+        : [],
       notes: notes(exporter, req, current, signer, tokens.length),
     },
   };
@@ -76,11 +81,19 @@ export function rotation(dir: AccountDirectory, req: RotationRequest, opts: Eval
 
 function signedToken(dir: AccountDirectory, t: TokenImport, signer: string, opts: EvaluationOptions): SignedToken {
   const finding = evaluateImport(dir, t.importer, t.imp, opts);
-  return { ...diagnose(dir, finding, opts.now), reissue: reissueCommands(dir, finding, signer, keptValidity(t.activation, opts.now), opts.now) };
+  return {
+    ...diagnose(dir, finding, opts.now),
+    reissue: reissueCommands(dir, finding, signer, keptValidity(t.activation, opts.now), opts.now),
+  };
 }
 
 /** The exporter's claims without the key, tried on a copy: every import that can notice is diagnosed before and after. */
-function removalChanges(dir: AccountDirectory, exporter: AccountEntry, key: string, opts: EvaluationOptions): PredictedChange[] {
+function removalChanges(
+  dir: AccountDirectory,
+  exporter: AccountEntry,
+  key: string,
+  opts: EvaluationOptions,
+): PredictedChange[] {
   const whatIf = dir.clone();
   const affected = whatIf.amendClaims(exporter.id, (claims) => ({
     ...claims,
@@ -89,14 +102,26 @@ function removalChanges(dir: AccountDirectory, exporter: AccountEntry, key: stri
   return compare(diagnosesByImport(dir, affected, opts), diagnosesByImport(whatIf, affected, opts)).changes;
 }
 
-function notes(exporter: AccountEntry, req: RotationRequest, current: boolean, signer: string, tokenCount: number): string[] {
+function notes(
+  exporter: AccountEntry,
+  req: RotationRequest,
+  current: boolean,
+  signer: string,
+  tokenCount: number,
+): string[] {
   const name = label(exporter);
   const out: string[] = [];
-  if (!current) out.push(`${req.signingKey} is not a signing key of ${name} today: every token it signed is already untrusted.`);
+  if (!current)
+    out.push(`${req.signingKey} is not a signing key of ${name} today: every token it signed is already untrusted.`);
   if (tokenCount === 0) out.push(`No import declares a token that ${req.signingKey} signed for ${name}.`);
   if (signer === exporter.id) {
-    out.push(`${name} has no other signing key: the reissue commands sign with its identity key (or add one with nsc edit account --name ${arg(name)} --sk generate, and sign with that).`);
+    out.push(
+      `${name} has no other signing key: the reissue commands sign with its identity key (or add one with nsc edit account --name ${arg(name)} --sk generate, and sign with that).`,
+    );
   }
-  if (req.remove) out.push(`Users of ${name} whose JWTs ${req.signingKey} signed can no longer connect once it is removed; user JWTs are not visible here.`);
+  if (req.remove)
+    out.push(
+      `Users of ${name} whose JWTs ${req.signingKey} signed can no longer connect once it is removed; user JWTs are not visible here.`,
+    );
   return out;
 }
