@@ -1,0 +1,323 @@
+/**
+ * Account JWT validation rule by rule, each one as nats-io/jwt v2.8 (nats-server 2.15.2) states it:
+ * Import.Validate, RenamingSubject.Validate, Export.Validate, Account.Validate's limits. Every rule
+ * is checked on both sides of its line (what it refuses and the neighbour it accepts), which is what
+ * the mutation run found missing (docs/decisions.md 26).
+ */
+import { describe, expect, it } from "vitest";
+import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
+import { activationIssues, importIssues, rulesFor, timeProblem, validateAccount } from "../../src/core/validate.js";
+
+const IMPORTER = "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ";
+const SOURCE = "ABBPVMW3SP3XY3UY4KPOCUZX57YXVBRS2RMATBOAZ5BBISGGIOI57MGC";
+
+const imp = (over: Partial<ImportClaim> = {}): ImportClaim => ({
+  index: 0,
+  name: null,
+  type: "stream",
+  subject: "a.b",
+  account: SOURCE,
+  token: null,
+  to: null,
+  localSubject: null,
+  share: false,
+  allowTrace: false,
+  ...over,
+});
+
+const exp = (over: Partial<ExportClaim> = {}): ExportClaim => ({
+  index: 0,
+  name: null,
+  type: "stream",
+  subject: "a.b",
+  tokenReq: false,
+  accountTokenPosition: 0,
+  revocations: new Map(),
+  responseType: null,
+  allowTrace: false,
+  ...over,
+});
+
+const account = (over: Partial<AccountClaims> = {}): AccountClaims => ({
+  issuer: "",
+  subject: IMPORTER,
+  name: "A",
+  issuedAt: 0,
+  expires: 0,
+  notBefore: 0,
+  token: "",
+  signingKeys: new Map(),
+  imports: [],
+  exports: [],
+  mappings: [],
+  limits: { imports: -1, exports: -1, wildcardExports: true, jetStream: false },
+  ...over,
+});
+
+const act = (over: Partial<ActivationClaims> = {}): ActivationClaims => ({
+  issuer: SOURCE,
+  subject: IMPORTER,
+  name: "",
+  issuedAt: 0,
+  expires: 0,
+  notBefore: 0,
+  token: "",
+  issuerAccount: null,
+  importSubject: "a.b",
+  kind: "stream",
+  ...over,
+});
+
+const messages = (i: ImportClaim) => importIssues(i, IMPORTER).map((x) => x.message);
+const exportProblems = (...exports: ExportClaim[]) => validateAccount(account({ exports })).other;
+
+describe("Import.Validate", () => {
+  it("allow_trace is refused on a service import only", () => {
+    expect(messages(imp({ type: "service", allowTrace: true }))).toEqual([
+      "allow_trace is only valid for a stream import",
+    ]);
+    expect(messages(imp({ type: "stream", allowTrace: true }))).toEqual([]);
+    expect(messages(imp({ type: "service" }))).toEqual([]);
+  });
+
+  it("an import type other than stream or service is refused", () => {
+    expect(messages(imp({ type: "services" }))).toEqual(['invalid import type "services"']);
+  });
+
+  it("share is refused on a stream import only", () => {
+    expect(messages(imp({ share: true }))).toEqual(["share (latency tracking) is only valid for a service import"]);
+    expect(messages(imp({ type: "service", share: true }))).toEqual([]);
+  });
+
+  it("local_subject and to together are refused", () => {
+    expect(messages(imp({ type: "service", localSubject: "l.b", to: "x.b" }))).toEqual([
+      "local_subject replaces to; both are set",
+    ]);
+    expect(messages(imp({ type: "service", to: "x.b" }))).toEqual([]);
+  });
+});
+
+describe("RenamingSubject.Validate: a local subject refers to each * of the subject once", () => {
+  const local = (subject: string, localSubject: string) => messages(imp({ type: "service", subject, localSubject }));
+
+  it.each([
+    ["a.*", "l.*"],
+    ["a.*", "l.$1"],
+    ["a.*.*", "l.$2.$1"],
+    ["*", "l.$1"],
+    ["a.*", "l.$+1"], // strconv.Atoi takes a sign
+    ["a.*", "l.$0"], // $0 is not past the count, so it counts
+    ["a.*.>", "l.$1.>"],
+    ["a.b", "l.b"],
+  ])("%s as %s is accepted", (subject, localSubject) => {
+    expect(local(subject, localSubject)).toEqual([]);
+  });
+
+  it.each([
+    ["a.*", "l.b", /does not refer to each \*/],
+    ["a.*", "l.$2", /reference \$2 .* does not have/],
+    ["a.*", "l.$1.$1", /does not refer to each \*/],
+    ["a.*", "l.$", /does not refer to each \*/], // too short to be a reference
+    ["a.*", "l.$1x", /does not refer to each \*/], // not a number
+    ["a.*", "l.x1", /does not refer to each \*/], // no $
+    ["a.*", "l.$1.*", /does not refer to each \*/],
+    ["a.b", "l.$1", /reference \$1 .* does not have/],
+    ["a.*.c", "l.*.>", /must both end in >/],
+    ["a.>", "l.b", /must both end in >/],
+  ])("%s as %s is refused", (subject, localSubject, error) => {
+    const issues = local(subject, localSubject);
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.every((m) => m.startsWith("local_subject: "))).toBe(true);
+    expect(issues.join("\n")).toMatch(error);
+  });
+
+  it("an out-of-range reference is one error, not also a missing one when a * covers the count", () => {
+    expect(local("a.*", "l.*.$2")).toEqual([
+      'local_subject: reference $2 in "l.*.$2" names a * that "a.*" does not have',
+    ]);
+  });
+});
+
+describe("an activation token against its import", () => {
+  it("the token's kind must be the import's type", () => {
+    expect(activationIssues(imp({ type: "service" }), act({ kind: "stream" }), IMPORTER)).toEqual([
+      "the token is for a stream import, this import is a service",
+    ]);
+    expect(activationIssues(imp({ type: "service" }), act({ kind: "service" }), IMPORTER)).toEqual([]);
+  });
+
+  it("a token without kind fails both the type match and the kind check", () => {
+    expect(activationIssues(imp(), act({ kind: "" }), IMPORTER)).toEqual([
+      "the token is for a (no kind) import, this import is a stream",
+      'the token\'s kind "" is invalid',
+    ]);
+  });
+
+  it("a token issued by a signing key counts as the source's when its issuer_account is the source", () => {
+    const signer = "AAXAVOLOMHMZMHCP5V2TGBP2NSGCRGNYVDNWOKJVOEKYJ23C32PIYLXK";
+    expect(activationIssues(imp(), act({ issuer: signer, issuerAccount: SOURCE }), IMPORTER)).toEqual([]);
+    expect(activationIssues(imp(), act({ issuer: signer, issuerAccount: null }), IMPORTER)).toEqual([
+      `the token was issued by ${signer}, not by the source account ${SOURCE}`,
+    ]);
+  });
+
+  it("an issuer_account that is not an account key is refused", () => {
+    const notAnAccount = "OBDDEOZ4OTZTLYLNPPSN7KZSGSS67Y4YZ7RYVHL2WFAVOVJCWOOUC63L";
+    expect(activationIssues(imp(), act({ issuerAccount: notAnAccount }), IMPORTER)).toContain(
+      "the token's issuer_account is not an account public key",
+    );
+  });
+
+  it("a service import's token must grant its to subject, not its local one", () => {
+    const i = imp({ type: "service", subject: "local.b", to: "remote.b" });
+    expect(activationIssues(i, act({ kind: "service", importSubject: "remote.*" }), IMPORTER)).toEqual([]);
+    expect(activationIssues(i, act({ kind: "service", importSubject: "local.*" }), IMPORTER)).toHaveLength(1);
+    // a stream's to is a prefix: the token grants its subject
+    const s = imp({ subject: "s.b", to: "p" });
+    expect(activationIssues(s, act({ importSubject: "s.b" }), IMPORTER)).toEqual([]);
+  });
+});
+
+describe("Export.Validate", () => {
+  it.each(["Singleton", "Stream", "Chunked"])("a service export may answer %s", (responseType) => {
+    expect(exportProblems(exp({ type: "service", responseType }))).toEqual([]);
+  });
+
+  it("a service export's unknown response type is refused", () => {
+    expect(exportProblems(exp({ type: "service", responseType: "Single" }))).toEqual([
+      'export "a.b": invalid response type "Single"',
+    ]);
+  });
+
+  it("a stream export has no response type and no allow_trace; a service export may trace", () => {
+    expect(exportProblems(exp({ responseType: "Stream" }))).toEqual([
+      'export "a.b": a stream export has no response type',
+    ]);
+    expect(exportProblems(exp({ allowTrace: true }))).toEqual([
+      'export "a.b": allow_trace is only valid for a service export',
+    ]);
+    expect(exportProblems(exp({ type: "service", allowTrace: true }))).toEqual([]);
+  });
+
+  it("an export type other than stream or service is refused", () => {
+    expect(exportProblems(exp({ type: "" }))).toEqual(['export "a.b": invalid export type ""']);
+  });
+
+  it.each([
+    ["a.*", 2, null],
+    ["*.>", 1, null],
+    ["a.b", 1, /needs a wildcard subject/],
+    ["a.*", 3, /exceeds the subject's length/],
+    ["a.*", 1, /must point at a '\*'/],
+    ["a.>", 2, /must point at a '\*'/],
+  ])("account_token_position on %s at %i", (subject, accountTokenPosition, error) => {
+    const problems = exportProblems(exp({ subject, accountTokenPosition }));
+    if (error === null) expect(problems).toEqual([]);
+    else expect(problems).toEqual([expect.stringMatching(error)]);
+  });
+});
+
+describe("Account.Validate's limits", () => {
+  const wildcard = exp({ subject: "a.*" });
+  const limits = (l: Partial<AccountClaims["limits"]>) => ({
+    limits: { imports: -1, exports: -1, wildcardExports: false, jetStream: false, ...l },
+  });
+
+  it("wildcard exports are refused only under an export limit that does not allow them", () => {
+    const problem = "the account has wildcard exports, which the operator does not allow";
+    expect(validateAccount(account({ exports: [wildcard], ...limits({ exports: 5 }) })).other).toEqual([problem]);
+    // -1: the operator set no export limit at all, and jwt skips the wildcard check with it
+    expect(validateAccount(account({ exports: [wildcard], ...limits({ exports: -1 }) })).other).toEqual([]);
+    expect(
+      validateAccount(account({ exports: [wildcard], ...limits({ exports: 5, wildcardExports: true }) })).other,
+    ).toEqual([]);
+    expect(validateAccount(account({ exports: [exp()], ...limits({ exports: 5 }) })).other).toEqual([]);
+  });
+
+  it("the import and export counts may reach their limits, not pass them", () => {
+    const two = [imp(), imp({ index: 1, subject: "a.c" })];
+    expect(validateAccount(account({ imports: two, ...limits({ imports: 2 }) })).other).toEqual([]);
+    expect(validateAccount(account({ imports: two, ...limits({ imports: 1 }) })).other).toEqual([
+      "the account has 2 imports, more than the operator allows (1)",
+    ]);
+    const exports = [exp(), exp({ index: 1, subject: "a.c" })];
+    const allow = { wildcardExports: true };
+    expect(validateAccount(account({ exports, ...limits({ exports: 2, ...allow }) })).other).toEqual([]);
+    expect(validateAccount(account({ exports, ...limits({ exports: 1, ...allow }) })).other).toEqual([
+      "the account has 2 exports, more than the operator allows (1)",
+    ]);
+  });
+
+  it("a plain signing key must be an account key; a scoped one is checked elsewhere", () => {
+    const user = "UAVOV3YMPVCCKKIDSDSIPOSMTGE2IN2YZNAXPPFRJ645J7ELJKFLJXFP";
+    expect(validateAccount(account({ signingKeys: new Map([[user, "plain"]]) })).other).toEqual([
+      `"${user}" is not a valid account signing key`,
+    ]);
+    expect(validateAccount(account({ signingKeys: new Map([[SOURCE, "plain"]]) })).other).toEqual([]);
+  });
+});
+
+describe("overlapping service imports", () => {
+  const svc = (index: number, subject: string, account = SOURCE, over: Partial<ImportClaim> = {}) =>
+    imp({ index, type: "service", subject, account, ...over });
+  const OTHER = "AAR5PCOQWLFHUOW7T577WRTALEIPPZWHZNTAID2JYYH3L3KB4XQ43JFW";
+
+  it("the later of two overlapping service imports from one account is refused, streams never", () => {
+    const v = validateAccount(account({ imports: [svc(0, "a.*"), svc(1, "a.b")] }));
+    expect([...v.imports.keys()]).toEqual([1]);
+    expect(v.imports.get(1)![0]!.message).toMatch(/"a.b" overlaps "a.\*" imported from the same account/);
+    expect(validateAccount(account({ imports: [imp({ subject: "a.*" }), imp({ index: 1 })] })).imports.size).toBe(0);
+  });
+
+  it("the local name is what overlaps: to, then local_subject, then the subject", () => {
+    const byTo = [svc(0, "x.b", SOURCE, { to: "t.b" }), svc(1, "y.b", SOURCE, { to: "t.b" })];
+    expect(validateAccount(account({ imports: byTo })).imports.size).toBe(1);
+    const distinctLocal = [
+      svc(0, "a.b", SOURCE, { localSubject: "l.b" }),
+      svc(1, "a.b", SOURCE, { localSubject: "m.b" }),
+    ];
+    expect(validateAccount(account({ imports: distinctLocal })).imports.size).toBe(0);
+  });
+
+  it("from different accounts: refused before 2.12 only", () => {
+    const imports = [svc(0, "a.b"), svc(1, "a.b", OTHER)];
+    expect(validateAccount(account({ imports })).imports.size).toBe(0);
+    const old = validateAccount(account({ imports }), rulesFor("2.10.29"));
+    expect([...old.imports.keys()]).toEqual([1]);
+    expect(old.imports.get(1)![0]!.message).toMatch(/servers before 2\.12/);
+  });
+});
+
+describe("rulesFor: the server line decides", () => {
+  it.each([
+    ["2.10.29", false, false],
+    ["v2.11.9", false, false],
+    ["1.4.0", false, false],
+    ["2.12.0", true, false],
+    ["2.15.1", true, false],
+    ["2.15.2", true, true],
+    ["2.16.0", true, true],
+    ["3.0.0", true, true],
+    ["", true, true],
+    [null, true, true],
+    ["nonsense", true, true],
+  ])("%s", (version, perSource, refusesMappings) => {
+    expect(rulesFor(version)).toEqual({
+      serviceOverlapPerSourceAccount: perSource,
+      refusesUninstallableMappings: refusesMappings,
+    });
+  });
+});
+
+describe("timeProblem: exp is expired at its second, nbf valid from its second", () => {
+  it.each([
+    [{ expires: 100, notBefore: 0 }, 99, null],
+    [{ expires: 100, notBefore: 0 }, 100, "expired"],
+    [{ expires: 0, notBefore: 0 }, 1e10, null],
+    [{ expires: 0, notBefore: 100 }, 99, "not_yet_valid"],
+    [{ expires: 0, notBefore: 100 }, 100, null],
+    [{ expires: 50, notBefore: 100 }, 99, "expired"],
+  ])("%o at %i", (claims, now, problem) => {
+    expect(timeProblem(claims, now)).toBe(problem);
+  });
+});
