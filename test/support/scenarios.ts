@@ -577,6 +577,26 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // nats-io/jwt decodes an account JWT signed by an account key (ExpectedPrefixes: account or
+    // operator) and the resolver stores it; only loading the account fails, as for a foreign operator.
+    name: "importer JWT signed by its own account key",
+    cause: "account_jwt_invalid",
+    unreachable: "importer",
+    build: async (op) => {
+      const p = await pair(op, "selfsigned", { subject: "ss.>", type: "stream" }, stream("ss.a"));
+      p.importer.jwt = await encodeAccount(
+        p.importer.name,
+        p.importer.key,
+        {
+          ...(structuredClone(p.importer.claims) as object),
+          limits: { imports: -1, exports: -1, conn: -1, subs: -1, data: -1, payload: -1, wildcards: true, leaf: -1 },
+        },
+        { signer: p.importer.key },
+      );
+      return built(p, "stream", "ss.a");
+    },
+  },
+  {
     name: "the same stream imported twice (the second, under another local subject)",
     cause: "duplicate_import",
     build: async (op) => {

@@ -222,6 +222,15 @@ describe("what the resolver would refuse, or store without loading", () => {
     expect(r.notes.join(" ")).toMatch(/would not load ROGUE/);
   });
 
+  it("an account JWT signed by the account's own key is stored too, and breaks every importer", async () => {
+    // nats-io/jwt decodes it (an account key may sign account claims); the server does not trust it.
+    const r = run(fx.directory(), await proposal(fx.exp, fx.exporterClaims(), { issuer: fx.exp.key }));
+    expect(r.stored).toBe(true);
+    expect(r.changes.length).toBeGreaterThan(0);
+    expect(r.changes.filter((c) => c.cause !== "source_account_not_found")).toEqual([]);
+    expect(r.notes.join(" ")).toMatch(/would not load EXP/);
+  });
+
   it("an expired exporter JWT breaks its importers", async () => {
     const r = run(fx.directory(), await proposal(fx.exp, fx.exporterClaims(), { exp: fx.now - 10 }));
     expect(r.stored).toBe(true);

@@ -43,6 +43,8 @@ describe("engine on the scenario catalogue", () => {
     expect(commands.length > 0).toBe(scenario.cause !== null);
     const importerEntry = dir.get(b.importer.id)!;
     expect(importerEntry.problem?.kind === "invalid").toBe(scenario.pushRejected === true);
+    // A JWT the engine cannot decode is one the resolver refuses ("jwt update resulted in error").
+    if (importerEntry.problem?.kind === "undecodable") expect(scenario.pushRejected).toBe(true);
   });
 
   // push_rejected and server_state_stale need a live server; test/integration/service.test.ts has them.

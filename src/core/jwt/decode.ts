@@ -17,10 +17,15 @@ const LIB_VERSION = 2;
 
 export type ClaimKind = "operator" | "account" | "user" | "activation" | "generic";
 
-/** The roles allowed to sign each kind (the claims' ExpectedPrefixes in nats-io/jwt). */
+/**
+ * The roles allowed to sign each kind (the claims' ExpectedPrefixes in nats-io/jwt). An account
+ * JWT signed by an account key decodes: the resolver stores it and only loading the account fails
+ * (the issuer is not trusted), as for a foreign operator's (scenario "importer JWT signed by its own
+ * account key").
+ */
 const SIGNER_ROLES: Record<ClaimKind, KeyRole[]> = {
   operator: ["operator"],
-  account: ["operator"],
+  account: ["account", "operator"],
   user: ["account"],
   activation: ["account", "operator"],
   generic: ["operator", "account", "user", "server"],
