@@ -142,7 +142,8 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
   // The test harness's server, with every account JWT already in the full resolver's store.
   const server = await startServer(
     { jwt: d.operator.jwt, system: d.system },
-    { bin: opts.serverBin, stored: d.accounts, debug: false, readyTimeoutMs: 20_000 },
+    // The server reads every stored JWT before it is ready: its time grows with their number.
+    { bin: opts.serverBin, stored: d.accounts, debug: false, readyTimeoutMs: 20_000 + d.accounts.length },
   );
   const work = mkdtempSync(join(tmpdir(), "nats-insights-bench-svc-"));
   const credsPath = join(work, "sys.creds");
@@ -157,7 +158,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       timeout: 5_000,
       name: "insights-bench",
     });
-    const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 });
+    const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 + d.accounts.length });
     // The full resolver does not serve JWTs that have already expired: those accounts do not exist for the service.
     const listed = new Set(list.json<{ data?: string[] }>().data ?? []);
     const served = d.accounts.filter((a) => listed.has(a.id));

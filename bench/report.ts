@@ -9,6 +9,8 @@ export const RESULT_KEYS = [
   "full_eval_ms",
   "verify_floor_ms",
   "floor_ratio",
+  "verify_floor_used_ms",
+  "floor_ratio_used",
   "incremental_ms",
   "incremental_evaluated",
   "push_event_p50_ms",
@@ -16,17 +18,19 @@ export const RESULT_KEYS = [
   "check_p50_ms",
   "check_p99_ms",
   "rss_mb",
+  "service_start_ms",
   "nsc_validate_ms",
   "vs_nsc",
 ] as const;
 
 export const TARGETS = {
-  floor_ratio: { max: 1.5, text: "≤ 1.5" },
+  floor_ratio: { max: 1.2, text: "≤ 1.2" },
   incremental_ms: { max: 5, text: "< 5 ms" },
   push_event_p99_ms: { max: 50, text: "≤ 50 ms" },
   check_p99_ms: { max: 10, text: "≤ 10 ms" },
   rss_mb: { max: 300, text: "≤ 300 MB" },
-  vs_nsc: { max: 1, text: "< 1 (faster)" },
+  vs_nsc: { max: 0.67, text: "≤ 0.67 (1.5× faster)" },
+  service_start_ms: { max: 30_000, text: "≤ 30 s" },
 } as const;
 
 export function table(results: Result[]): string {
@@ -35,8 +39,10 @@ export function table(results: Result[]): string {
     ["imports", "", (r) => r["imports"]],
     ["unique JWTs (accounts + tokens)", "", (r) => r["unique_jwts"]],
     ["full evaluation, cold (ms)", "", (r) => r["full_eval_ms"]],
-    ["verify floor (ms)", "", (r) => r["verify_floor_ms"]],
+    ["verify floor, node:crypto (ms)", "", (r) => r["verify_floor_ms"]],
     ["floor ratio", TARGETS.floor_ratio.text, (r) => r["floor_ratio"]],
+    ["  verify floor, the verifier in use (ms)", "", (r) => r["verify_floor_used_ms"]],
+    ["  floor ratio, the verifier in use", "", (r) => r["floor_ratio_used"]],
     ["  full evaluation, one thread (ms)", "", (r) => r["full_eval_one_thread_ms"]],
     ["  floor ratio, one thread", "", (r) => r["floor_ratio_one_thread"]],
     ["incremental, 100 importers (ms)", TARGETS.incremental_ms.text, (r) => r["incremental_ms"]],
@@ -49,7 +55,7 @@ export function table(results: Result[]): string {
     ["service RSS after load, settled (MB)", TARGETS.rss_mb.text, (r) => r["rss_mb"]],
     ["  RSS right after load (MB)", "", (r) => r["rss_ready_mb"]],
     ["  peak RSS (MB)", "", (r) => r["rss_peak_mb"]],
-    ["  service start-up (ms)", "", (r) => r["service_start_ms"]],
+    ["service start-up (ms)", TARGETS.service_start_ms.text, (r) => r["service_start_ms"]],
     ["nsc validate -A (ms)", "", (r) => r["nsc_validate_ms"]],
     ["full evaluation / nsc", TARGETS.vs_nsc.text, (r) => r["vs_nsc"]],
     ["  one thread / nsc", "", (r) => r["vs_nsc_one_thread"]],
@@ -87,7 +93,7 @@ export function verdicts(
     out[key] = {
       value,
       target: t.text,
-      met: value === null ? null : key === "incremental_ms" || key === "vs_nsc" ? value < t.max : value <= t.max,
+      met: value === null ? null : key === "incremental_ms" ? value < t.max : value <= t.max,
     };
   }
   return out;

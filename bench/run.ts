@@ -93,7 +93,7 @@ async function measureSize(
   size: number,
   plan: Plan,
   tools: { server: string | null; nsc: string | null },
-): Promise<Result> {
+): Promise<{ result: Result; verifier: string }> {
   const cacheDir = join(ROOT, "node_modules", ".cache", "nats-insights-bench");
   const dep = deployment(cacheDir, size, plan.seed);
   const d = dep.deployment;
@@ -121,9 +121,10 @@ async function measureSize(
   const fullMs = median(fulls.map((f) => f.full_eval_ms));
   const serialMs = median(serials.map((f) => f.full_eval_ms));
   const floorMs = median(floors.map((f) => f.verify_floor_ms));
+  const floorUsedMs = median(floors.map((f) => f.verify_floor_used_ms));
   const runs = (xs: FullResult[]) => xs.map((f) => f.full_eval_ms.toFixed(0)).join(", ");
   log(
-    `    full evaluation ${fullMs.toFixed(0)} ms (runs: ${runs(fulls)}; one thread: ${runs(serials)}), verify floor ${floorMs.toFixed(0)} ms (${floors[0]!.unique_jwts} JWTs)`,
+    `    full evaluation ${fullMs.toFixed(0)} ms (runs: ${runs(fulls)}; one thread: ${runs(serials)}), verify floor ${floorMs.toFixed(0)} ms (${floors[0]!.unique_jwts} JWTs, node:crypto; ${floors[0]!.verifier} ${floorUsedMs.toFixed(0)} ms); load average ${loadavg()[0]!.toFixed(1)}`,
   );
 
   let nscMs: number | null = null;
@@ -163,6 +164,8 @@ async function measureSize(
     verify_floor_ms: round(floorMs, 1),
     verify_us: round(median(floors.map((f) => f.verify_us)), 1),
     floor_ratio: round(fullMs / floorMs, 3),
+    verify_floor_used_ms: round(floorUsedMs, 1),
+    floor_ratio_used: round(fullMs / floorUsedMs, 3),
     full_eval_one_thread_ms: round(serialMs, 1),
     floor_ratio_one_thread: round(serialMs / floorMs, 3),
     incremental_importers: Math.min(HUB_IMPORTERS, d.hub.importers.length),
@@ -190,7 +193,7 @@ async function measureSize(
     vs_nsc_one_thread: nscMs === null ? null : round(serialMs / nscMs, 3),
     causes: full.causes,
   };
-  return result;
+  return { result, verifier: floors[0]!.verifier };
 }
 
 async function main(): Promise<void> {
@@ -236,12 +239,17 @@ async function main(): Promise<void> {
     nsc: versionOf(tools.nsc, ["--version"]),
     load_average_at_start: loadavg().map((l) => round(l)),
   };
+  let ed25519: string | null = null;
   log(
     `nats-insights bench${smoke ? " (smoke)" : ""}: sizes ${plan.sizes.join(", ")}, seed ${plan.seed}, ${machine.cores} cores, ${machine.cpu}, node ${machine.node}`,
   );
   const started = Date.now();
   const results: Result[] = [];
-  for (const size of plan.sizes) results.push(await measureSize(size, plan, tools));
+  for (const size of plan.sizes) {
+    const { result, verifier } = await measureSize(size, plan, tools);
+    results.push(result);
+    ed25519 ??= verifier;
+  }
   const commit = versionOf("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
   const dirty = versionOf("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"]);
   const report = {
@@ -255,6 +263,8 @@ async function main(): Promise<void> {
     repeat: plan.repeat,
     duration_s: Math.round((Date.now() - started) / 1000),
     machine: { ...machine, load_average_at_end: loadavg().map((l) => round(l)) },
+    /** The Ed25519 implementation the evaluation and its floor verified with. */
+    ed25519,
     targets: verdicts(results),
     results,
   };

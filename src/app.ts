@@ -17,6 +17,7 @@ import { ConfigError } from "./config.js";
 import type { ImportDiagnosis } from "./core/diagnosis.js";
 import { importGraph } from "./core/graph.js";
 import type { OperatorTrust } from "./core/directory.js";
+import { ed25519Verifier } from "./core/jwt/ed25519.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
 import { rulesFor } from "./core/validate.js";
 import { AccountLoader, initialTrust } from "./live/account-loader.js";
@@ -157,7 +158,12 @@ export class InsightsApp {
     this.life.markStarted();
     this.loop.armEpoch(this.config.epochSeconds);
     this.log.info(
-      { accounts: this.monitor.directory.size, imports: this.monitor.diagnosisCount(), server: this.nc.getServer() },
+      {
+        accounts: this.monitor.directory.size,
+        imports: this.monitor.diagnosisCount(),
+        server: this.nc.getServer(),
+        ed25519: ed25519Verifier(),
+      },
       "insights service started",
     );
   }

@@ -10,7 +10,7 @@ import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
 import { activationOrNull } from "./jwt/claims.js";
-import type { StartAheadVerifier } from "./jwt/decode.js";
+import { reserveDecodeMemo, type StartAheadVerifier } from "./jwt/decode.js";
 
 /** A change of an import's (status, cause), or its first appearance. */
 export interface ImportChange {
@@ -100,10 +100,15 @@ export class ImportMonitor {
       .filter(([id, jwt]) => this.directory.get(id)?.token !== jwt);
     // A large load (the first one) may verify signatures on the other cores too.
     const verifier = this.startVerifier(changed.map(([, jwt]) => jwt));
+    // Every JWT of the load stays in the decode memo until its imports are evaluated below, with
+    // room to spare for the versions replaced since the last load.
+    let jwtCount = this.directory.size;
     try {
       changed.forEach(([id, jwt], i) => {
         verifier?.settle(i);
         for (const a of this.upsertSafely(jwt, id)) touched.add(a);
+        jwtCount += 1 + (this.directory.get(id)?.claims?.imports.filter((imp) => imp.token).length ?? 0);
+        reserveDecodeMemo(2 * jwtCount);
       });
     } finally {
       verifier?.stop();

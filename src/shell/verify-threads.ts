@@ -18,6 +18,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { decodeJwtVerified, type AheadVerifier } from "../core/jwt/decode.js";
+import { ed25519Verifier, type Ed25519Verifier } from "../core/jwt/ed25519.js";
 
 /** Per-account states in the shared array. */
 export const FREE = 0;
@@ -61,6 +62,8 @@ export function embeddedTokens(payload: Record<string, unknown>): string[] {
 
 export interface VerifierInput {
   jwts: readonly string[];
+  /** The loading thread's verifier: the threads verify with the same one. */
+  verifier: Ed25519Verifier;
   shared: Int32Array;
   port: MessagePort;
 }
@@ -99,7 +102,7 @@ export class ParallelVerifier implements AheadVerifier {
     try {
       for (let n = 0; n < maxWorkers; n++) {
         const { port1, port2 } = new MessageChannel();
-        const input: VerifierInput = { jwts, shared, port: port2 };
+        const input: VerifierInput = { jwts, verifier: ed25519Verifier(), shared, port: port2 };
         const worker = new Worker(url, { workerData: input, transferList: [port2] });
         // A worker that fails only means this thread verifies more.
         worker.on("error", () => {});

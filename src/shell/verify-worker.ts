@@ -5,7 +5,7 @@
  */
 import { workerData } from "node:worker_threads";
 import { decodeUncached, type SignatureCheck } from "../core/jwt/decode.js";
-import { verifyEd25519 } from "../core/jwt/ed25519.js";
+import { useEd25519Verifier, verifyEd25519 } from "../core/jwt/ed25519.js";
 import {
   DONE,
   embeddedTokens,
@@ -21,7 +21,9 @@ import {
   type VerifierInput,
 } from "./verify-threads.js";
 
-const { jwts, shared, port } = workerData as VerifierInput;
+const { jwts, verifier, shared, port } = workerData as VerifierInput;
+// Where the addon does not load on this thread, node:crypto gives the same verdicts.
+useEd25519Verifier(verifier);
 
 /** Decode as the loading thread will, recording what the signature check said (not memoised here). */
 function verdictOf(token: string): { verdict: number; payload: Record<string, unknown> | null } {

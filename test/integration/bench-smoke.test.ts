@@ -15,7 +15,14 @@ import { RESULT_KEYS, TARGETS } from "../../bench/report.js";
 import { REPO_ROOT, toolPath } from "../support/tools.js";
 
 const RUN_JS = join(REPO_ROOT, "dist", "bench", "run.js");
-const LIVE_KEYS = ["push_event_p50_ms", "push_event_p99_ms", "check_p50_ms", "check_p99_ms", "rss_mb"];
+const LIVE_KEYS = [
+  "push_event_p50_ms",
+  "push_event_p99_ms",
+  "check_p50_ms",
+  "check_p99_ms",
+  "rss_mb",
+  "service_start_ms",
+];
 const NSC_KEYS = ["nsc_validate_ms", "vs_nsc"];
 /** Causes only the live service can find (it sees pushes and the servers' own view). */
 const LIVE_ONLY_CAUSES = ["push_rejected", "server_state_stale"];
@@ -43,6 +50,7 @@ describe("npm run bench -- --smoke", () => {
   let report: {
     smoke: boolean;
     machine: Record<string, unknown>;
+    ed25519: string;
     targets: Record<string, { target: string; met: boolean | null }>;
     results: Record<string, unknown>[];
   };
@@ -74,8 +82,9 @@ describe("npm run bench -- --smoke", () => {
     expect(causes["active"]).toBeGreaterThan(0);
   });
 
-  it("names the machine and judges every target", () => {
+  it("names the machine and the Ed25519 verifier, and judges every target", () => {
     expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
+    expect(["sodium-native", "node:crypto"]).toContain(report.ed25519);
     expect(Object.keys(report.targets).sort()).toEqual(Object.keys(TARGETS).sort());
   });
 });

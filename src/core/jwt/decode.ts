@@ -186,7 +186,14 @@ export function releasePayload(jwt: VerifiedJwt): void {
 }
 
 const memo = new Map<string, DecodeResult>();
-const MAX_MEMO = 200_000;
+/**
+ * The memo holds at least this many JWTs, and more once a load reserves room for its own
+ * (reserveDecodeMemo): a deployment whose JWTs do not all fit is verified again on every pass over
+ * it, and since the oldest go first, a pass in load order finds none of them (100,000 accounts have
+ * ~370,000 JWTs: the cold evaluation verified most of them twice).
+ */
+const MIN_MEMO = 200_000;
+let memoCapacity = MIN_MEMO;
 // Real account JWTs and tokens are a few KB; huge ones (hostile or not) are not worth keeping.
 const MAX_MEMO_TOKEN = 64 * 1024;
 
@@ -227,10 +234,19 @@ export function decodeJwtVerified(token: string, signatureValid: boolean): Decod
 
 function remember(token: string, result: DecodeResult): DecodeResult {
   if (typeof token === "string" && token.length <= MAX_MEMO_TOKEN) {
-    if (memo.size >= MAX_MEMO) memo.delete(memo.keys().next().value as string);
+    if (memo.size >= memoCapacity) memo.delete(memo.keys().next().value as string);
     memo.set(token, result);
   }
   return result;
+}
+
+/**
+ * Room in the memo for `jwts` JWTs (the account JWTs a load holds and the activation tokens inside
+ * them); it never shrinks below the largest reservation. Bounded by what the resolver stores, not
+ * by what anyone sends: pushes replace JWTs, they do not add to a load.
+ */
+export function reserveDecodeMemo(jwts: number): void {
+  memoCapacity = Math.max(memoCapacity, Math.ceil(jwts));
 }
 
 /** Only the JSON claims of a token, without any verification: for display of bad tokens. */

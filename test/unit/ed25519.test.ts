@@ -1,0 +1,86 @@
+/**
+ * Both Ed25519 verifiers — sodium-native where its addon loads, node:crypto everywhere — accept
+ * what the server accepts and refuse forgeries, on the same JWT bytes the decoder verifies.
+ */
+import { generateKeyPairSync, sign } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { decodeUncached } from "../../src/core/jwt/decode.js";
+import {
+  ed25519Verifier,
+  useEd25519Verifier,
+  verifyEd25519,
+  type Ed25519Verifier,
+} from "../../src/core/jwt/ed25519.js";
+import { TestOperator, forgeSignature } from "../support/deployment.js";
+
+const initial = ed25519Verifier();
+afterAll(() => {
+  useEd25519Verifier(initial);
+});
+
+function keyPair(): { raw: Uint8Array; sign: (data: Uint8Array) => Uint8Array } {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+  return { raw, sign: (data) => sign(null, data, privateKey) };
+}
+
+describe("the verifier in use", () => {
+  it.runIf(process.platform === "linux" && process.arch === "x64")(
+    "is sodium-native on linux-x64, where its prebuild installs from npm",
+    () => {
+      expect(useEd25519Verifier("sodium-native")).toBe("sodium-native");
+    },
+  );
+
+  it("falls back to node:crypto when asked", () => {
+    expect(useEd25519Verifier("node:crypto")).toBe("node:crypto");
+    expect(ed25519Verifier()).toBe("node:crypto");
+  });
+});
+
+describe.each(["sodium-native", "node:crypto"] as Ed25519Verifier[])("verification with %s", (verifier) => {
+  const use = () => useEd25519Verifier(verifier);
+  const data = new TextEncoder().encode("header.claims");
+
+  it("accepts a genuine signature", () => {
+    use();
+    const k = keyPair();
+    expect(verifyEd25519("K1", k.raw, data, k.sign(data))).toBe(true);
+  });
+
+  it("refuses a signature by another key, over other bytes, altered, or of the wrong length", () => {
+    use();
+    const k = keyPair();
+    const other = keyPair();
+    const signature = k.sign(data);
+    expect(verifyEd25519("K2", k.raw, data, other.sign(data))).toBe(false);
+    expect(verifyEd25519("K2", k.raw, new TextEncoder().encode("header.claimz"), signature)).toBe(false);
+    for (const at of [0, 31, 32, 63]) {
+      const altered = Uint8Array.from(signature);
+      altered[at]! ^= 1;
+      expect(verifyEd25519("K2", k.raw, data, altered)).toBe(false);
+    }
+    expect(verifyEd25519("K2", k.raw, data, signature.subarray(0, 63))).toBe(false);
+    expect(verifyEd25519("K2", k.raw.subarray(0, 31), data, signature)).toBe(false);
+  });
+
+  it("accepts, as the server's Go crypto/ed25519 does, R = identity and S = 0 under the identity key (libsodium alone refuses it)", () => {
+    use();
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const signature = new Uint8Array(64);
+    signature[0] = 1;
+    expect(verifyEd25519("IDENTITY", identity, data, signature)).toBe(true);
+  });
+
+  it("refuses a forged account JWT and accepts the genuine one, through the decoder", async () => {
+    use();
+    const op = await TestOperator.create();
+    const account = await op.account("A");
+    expect(decodeUncached(account.jwt).ok).toBe(true);
+    expect(decodeUncached(forgeSignature(account.jwt))).toEqual({
+      ok: false,
+      error: "claim failed V2 signature verification",
+    });
+  });
+});
