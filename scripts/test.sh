@@ -33,9 +33,7 @@ fi
 # Then a few of the real-server tests again with nats-server in containers (testcontainers), where
 # scripts/setup.sh --with-docker (or CI) made the static nats-server and an engine can run: one
 # answers, or dockerd is installed and we are root (the tests start and stop their own).
-# cluster-harness is not among them: after a container of a JetStream cluster is killed and started
-# again, the meta group was not whole within its 15 s in 1 of 2 clean-clone runs (not investigated).
-CONTAINER_TESTS="test/integration/harness.test.ts test/integration/cluster-views.test.ts"
+CONTAINER_TESTS="test/integration/harness.test.ts test/integration/cluster-harness.test.ts test/integration/cluster-views.test.ts"
 if [ $# -eq 0 ]; then
   engine=false
   if [ -n "${DOCKER_HOST:-}" ] || [ -S /var/run/docker.sock ]; then engine=true

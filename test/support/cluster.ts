@@ -366,27 +366,38 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     connectAccount(n.url, account, opts);
 
   /**
-   * Is the JetStream meta group whole: a leader that sees every other running node as a current,
-   * online peer? A leader alone is not enough: an R3 stream placed before its peers catch up is
-   * refused ("no suitable peers for placement"). Only the leader's JSZ lists the replicas.
+   * Is the JetStream meta group whole: every running node names the same leader, and that leader sees
+   * every other running node as a current, online peer? A leader alone is not enough: an R3 stream
+   * placed before its peers catch up is refused ("no suitable peers for placement"). The replicas
+   * must be read from the leader's own JSZ: on 2.15 a follower lists them too, with every other
+   * follower as not current (it is not in contact with them), so the first reply to arrive says
+   * nothing about the group. Returns what it saw, for the error message of a cluster that never forms.
    */
-  const metaGroupWhole = async (nc: NatsConnection, size: number): Promise<boolean> => {
-    type Jsz = { data?: { meta_cluster?: { leader?: string; replicas?: { current?: boolean; offline?: boolean }[] } } };
+  const metaGroup = async (nc: NatsConnection, size: number): Promise<{ whole: boolean; seen: string }> => {
+    type Replica = { name?: string; current?: boolean; offline?: boolean };
+    type Jsz = { server?: { name?: string }; data?: { meta_cluster?: { leader?: string; replicas?: Replica[] } } };
+    const answers: Jsz[] = [];
     try {
       const replies = await nc.requestMany("$SYS.REQ.SERVER.PING.JSZ", "", {
         strategy: "count",
         maxMessages: size,
-        maxWait: 1000,
+        maxWait: 2000,
       });
-      for await (const reply of replies) {
-        const replicas = reply.json<Jsz>().data?.meta_cluster?.replicas;
-        if (replicas)
-          return replicas.length >= size - 1 && replicas.every((r) => r.current === true && r.offline !== true);
-      }
+      for await (const reply of replies) answers.push(reply.json<Jsz>());
     } catch {
       /* no responders yet */
     }
-    return false;
+    const leaders = new Set(answers.map((a) => a.data?.meta_cluster?.leader ?? ""));
+    const leader = answers.find((a) => a.server?.name && a.server.name === a.data?.meta_cluster?.leader);
+    const replicas = leader?.data?.meta_cluster?.replicas ?? [];
+    const whole =
+      answers.length >= size &&
+      leaders.size === 1 &&
+      leader !== undefined &&
+      replicas.length >= size - 1 &&
+      replicas.every((r) => r.current === true && r.offline !== true);
+    const seen = `${answers.length} of ${size} JSZ replies, leaders named: [${[...leaders].join(", ")}], the leader's replicas: ${JSON.stringify(replicas.map((r) => [r.name, r.current ? "current" : "behind", r.offline ? "offline" : "online"]))}`;
+    return { whole, seen };
   };
 
   const waitForCluster = async (timeoutMs = readyMs): Promise<void> => {
@@ -398,9 +409,10 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
         for (;;) {
           const seen = await pingCount(nc, running.length);
           // With JetStream, formed means a whole meta group too: before it, JetStream requests time out or are refused.
-          const meta = !opts.jetstream || running.length < 2 || (await metaGroupWhole(nc, running.length));
-          if (seen >= running.length && meta) break;
-          const last = `node ${n.index} sees ${seen} of ${running.length} servers${meta ? "" : ", JetStream meta group not whole yet"}`;
+          const meta =
+            !opts.jetstream || running.length < 2 ? { whole: true, seen: "" } : await metaGroup(nc, running.length);
+          if (seen >= running.length && meta.whole) break;
+          const last = `node ${n.index} sees ${seen} of ${running.length} servers${meta.whole ? "" : `, JetStream meta group not whole yet (${meta.seen})`}`;
           if (Date.now() > deadline) throw new Error(`cluster did not form: ${last}`);
           await sleep(100);
         }
