@@ -35,6 +35,8 @@ import { ParallelVerifier } from "./shell/verify-threads.js";
 import type { Logger } from "./shell/log.js";
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
+import { MemoryHistory, StreamHistory, type HistoryStore } from "./shell/history.js";
+import type { Trigger } from "./core/history.js";
 import { noAnswer, ResolverClient } from "./shell/resolver.js";
 
 /** The service was told to stop while it waited for a server. */
@@ -61,6 +63,8 @@ export class InsightsApp {
     private readonly config: Config,
     private readonly log: Logger,
     gate: PublishGate,
+    /** The history of verdict changes this instance answers from. */
+    readonly history: HistoryStore,
     private readonly stateNc: NatsConnection | null,
     /** The HTTP port (/healthz, /readyz, /metrics), when configured. */
     private readonly http: HttpEndpoint | null,
@@ -70,7 +74,7 @@ export class InsightsApp {
     this.connection = new ConnectionWatch(nc, log);
     this.verdicts = new VerdictPublisher(
       this.monitor,
-      new EventPublisher(nc, gate, log),
+      new EventPublisher(nc, gate, log, history),
       resolver,
       this.life,
       log,
@@ -84,8 +88,8 @@ export class InsightsApp {
     this.loader = loader;
     this.loop = new ResyncLoop(this.monitor, loader, this.verdicts, this.metrics, this.life, log);
     const confirmed = {
-      changed: (changes: ImportChange[], touched?: string[]) => {
-        this.verdicts.emit(changes, touched);
+      changed: (changes: ImportChange[], touched: string[], by: Trigger) => {
+        this.verdicts.emit(changes, touched, by);
         this.loop.armBoundary();
       },
       resync: (reason: string) => this.loop.resync(reason),
@@ -130,7 +134,8 @@ export class InsightsApp {
         : null;
       if (config.stateConnection && !stateNc) throw new StartAbandoned();
       const gate = stateNc ? await openKvGate(stateNc, config) : new LocalGate();
-      const app = new InsightsApp(nc, trust, config, log, gate, stateNc, http);
+      const history = stateNc ? await openHistoryStream(stateNc, config, log) : new MemoryHistory(config.historyLimits);
+      const app = new InsightsApp(nc, trust, config, log, gate, history, stateNc, http);
       await app.run().catch(async (e: unknown) => {
         await app.stop();
         throw noResolverIsConfigError(e);
@@ -178,6 +183,7 @@ export class InsightsApp {
     await this.loop.pending();
     await Promise.allSettled(this.verdicts.pending());
     await this.verdicts.drained();
+    await this.history.close().catch(() => {});
     await drainOrClose(this.nc);
     if (this.stateNc) await drainOrClose(this.stateNc);
   }
@@ -221,6 +227,7 @@ export class InsightsApp {
         id === null ? this.diagnoses() : this.verdicts.keyed([id]).map(([, d]) => d),
       options: () => ({ now: nowSeconds(), expiryWarningSeconds: this.config.expiryWarningDays * 86400 }),
       jwtSource: () => this.loader.source,
+      history: () => this.history,
     };
   }
 }
@@ -245,6 +252,16 @@ async function serverTrust(
     return false;
   });
   return trust;
+}
+
+async function openHistoryStream(nc: NatsConnection, config: Config, log: Logger): Promise<HistoryStore> {
+  try {
+    return await StreamHistory.open(nc, config.historyStream, config.historyLimits, config.stateReplicas, log);
+  } catch (e) {
+    throw new ConfigError(
+      `shared state: cannot open the history stream "${config.historyStream}" (is JetStream enabled for that account, with room for it?): ${(e as Error).message}`,
+    );
+  }
 }
 
 async function openKvGate(nc: NatsConnection, config: Config): Promise<PublishGate> {

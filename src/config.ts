@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "./config-error.js";
 import { readable, resolveConnection, yesNo, type ConnectionSettings } from "./shell/connection.js";
+import { DEFAULT_HISTORY_LIMITS, HISTORY_LIMIT_CAPS, type HistoryLimits } from "./shell/history.js";
 
 export { ConfigError };
 
@@ -31,6 +32,10 @@ export interface Config {
   stateConnection: ConnectionSettings | null;
   stateBucket: string;
   stateReplicas: number;
+  /** The JetStream stream of the history in the state account (used when `stateConnection` is set). */
+  historyStream: string;
+  /** What the history keeps: in the stream, and in each instance's memory. */
+  historyLimits: HistoryLimits;
   /** Serve Prometheus metrics on this port; null: off. */
   metricsPort: number | null;
   metricsHost: string;
@@ -78,6 +83,30 @@ const OPTIONS = {
   stateUrl: ["state-url", "INSIGHTS_STATE_URL", "server URL(s) for the shared state (default: NATS_URL)", ""],
   stateBucket: ["state-bucket", "INSIGHTS_STATE_BUCKET", "KV bucket of the shared state", "insights_imports"],
   stateReplicas: ["state-replicas", "INSIGHTS_STATE_REPLICAS", "replicas of the KV bucket (1, 3 or 5)", "1"],
+  historyStream: [
+    "history-stream",
+    "INSIGHTS_HISTORY_STREAM",
+    "JetStream stream of the history (state account)",
+    "insights_history",
+  ],
+  historyMaxEntries: [
+    "history-max-entries",
+    "INSIGHTS_HISTORY_MAX_ENTRIES",
+    `history entries kept, at most ${HISTORY_LIMIT_CAPS.maxEntries}`,
+    String(DEFAULT_HISTORY_LIMITS.maxEntries),
+  ],
+  historyMaxMib: [
+    "history-max-mib",
+    "INSIGHTS_HISTORY_MAX_MIB",
+    `history kept, MiB, at most ${HISTORY_LIMIT_CAPS.maxBytes / 1024 / 1024}`,
+    String(DEFAULT_HISTORY_LIMITS.maxBytes / 1024 / 1024),
+  ],
+  historyMaxAgeDays: [
+    "history-max-age-days",
+    "INSIGHTS_HISTORY_MAX_AGE_DAYS",
+    `days history entries are kept, at most ${HISTORY_LIMIT_CAPS.maxAgeSeconds / 86_400}`,
+    String(DEFAULT_HISTORY_LIMITS.maxAgeSeconds / 86_400),
+  ],
   metricsPort: ["metrics-port", "INSIGHTS_METRICS_PORT", "serve Prometheus metrics on this port (default: off)", ""],
   metricsHost: ["metrics-host", "INSIGHTS_METRICS_HOST", "address the metrics endpoint listens on", "127.0.0.1"],
   metricsImports: [
@@ -108,9 +137,9 @@ function positiveNumber(name: string, raw: string, { integer = false, max = Numb
   return n;
 }
 
-function validBucket(name: string): string {
+function validBucket(name: string, variable = "INSIGHTS_STATE_BUCKET"): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
-    throw new ConfigError(`INSIGHTS_STATE_BUCKET must be letters, digits, _ or -, got "${name}"`);
+    throw new ConfigError(`${variable} must be letters, digits, _ or -, got "${name}"`);
   return name;
 }
 
@@ -205,6 +234,25 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       : null,
     stateBucket: validBucket(get("stateBucket")),
     stateReplicas: replicas(get("stateReplicas")),
+    historyStream: validBucket(get("historyStream"), "INSIGHTS_HISTORY_STREAM"),
+    historyLimits: {
+      maxEntries: positiveNumber("INSIGHTS_HISTORY_MAX_ENTRIES", get("historyMaxEntries"), {
+        integer: true,
+        max: HISTORY_LIMIT_CAPS.maxEntries,
+      }),
+      maxBytes:
+        positiveNumber("INSIGHTS_HISTORY_MAX_MIB", get("historyMaxMib"), {
+          integer: true,
+          max: HISTORY_LIMIT_CAPS.maxBytes / 1024 / 1024,
+        }) *
+        1024 *
+        1024,
+      maxAgeSeconds: Math.round(
+        positiveNumber("INSIGHTS_HISTORY_MAX_AGE_DAYS", get("historyMaxAgeDays"), {
+          max: HISTORY_LIMIT_CAPS.maxAgeSeconds / 86_400,
+        }) * 86_400,
+      ),
+    },
     metricsPort: get("metricsPort")
       ? positiveNumber("INSIGHTS_METRICS_PORT", get("metricsPort"), { integer: true, max: 65535 })
       : null,

@@ -8,6 +8,7 @@
 import { ConfigError, usage } from "./config.js";
 import { CHECK_USAGE, runCheck } from "./cli/check.js";
 import { GRAPH_USAGE, runGraph } from "./cli/graph.js";
+import { HISTORY_USAGE, runHistory } from "./cli/history.js";
 import { PREFLIGHT_USAGE, runPreflight } from "./cli/preflight.js";
 import { runServe } from "./cli/serve.js";
 
@@ -15,6 +16,7 @@ const HELP = `Usage: nats-insights [serve] [options]    the live service (defaul
        nats-insights check [options]      the offline audit; exit 1 when an import is inactive
        nats-insights preflight FILE       what pushing an account JWT would change; exit 1 if it breaks
        nats-insights graph [options]      the accounts and their imports as DOT, Mermaid or an HTML page
+       nats-insights history --account X  when X's imports changed and why, from a running service
 
 ${usage()}
 
@@ -22,7 +24,9 @@ ${CHECK_USAGE}
 
 ${PREFLIGHT_USAGE}
 
-${GRAPH_USAGE}`;
+${GRAPH_USAGE}
+
+${HISTORY_USAGE}`;
 
 /** Commands whose exit 1 is a verdict: any failure to reach one is 2. */
 const GATES = new Set(["check", "preflight"]);
@@ -36,6 +40,8 @@ async function main(argv: string[]): Promise<number | null> {
       return runPreflight(rest, { stdout: process.stdout, env: process.env });
     case "graph":
       return runGraph(rest, { stdout: process.stdout, env: process.env });
+    case "history":
+      return runHistory(rest, { stdout: process.stdout, env: process.env });
     case "serve":
       return runServe(rest);
     case "help":
@@ -45,7 +51,7 @@ async function main(argv: string[]): Promise<number | null> {
       return 0;
     default:
       if (command !== undefined && !command.startsWith("-"))
-        throw new ConfigError(`unknown command "${command}" (serve, check, preflight, graph, help)`);
+        throw new ConfigError(`unknown command "${command}" (serve, check, preflight, graph, history, help)`);
       return runServe(argv);
   }
 }

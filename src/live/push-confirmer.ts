@@ -5,6 +5,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { AccountClaims } from "../core/jwt/claims.js";
+import { trigger, type Trigger } from "../core/history.js";
 import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { refusalOnPush } from "../core/push-refusal.js";
 import { readDelete } from "../shell/deletes.js";
@@ -25,8 +26,8 @@ const LOOKUP_WAIT_MS = 500;
 
 /** Where the confirmer's findings go. */
 export interface ConfirmedChanges {
-  /** Verdicts changed; `touched`: accounts whose JWTs changed. */
-  changed(changes: ImportChange[], touched?: string[]): void;
+  /** Verdicts changed; `touched`: accounts whose JWTs changed; `by`: the push or delete that changed them. */
+  changed(changes: ImportChange[], touched: string[], by: Trigger): void;
   /** A change could not be confirmed: read everything again. */
   resync(reason: string): void;
   /**
@@ -123,8 +124,13 @@ export class PushConfirmer {
         "delete not carried out: the resolver still stores the account (is allow_delete set?)",
       );
     } else {
-      this.log.info({ account: id, name: this.monitor.directory.nameOf(id) }, "account deleted");
-      this.out.changed(this.metrics.timed("account_deleted", () => this.monitor.applyAccount(id, null, nowSeconds())));
+      const name = this.monitor.directory.nameOf(id);
+      this.log.info({ account: id, name }, "account deleted");
+      this.out.changed(
+        this.metrics.timed("account_deleted", () => this.monitor.applyAccount(id, null, nowSeconds())),
+        [],
+        trigger("delete", { account: id, account_name: name }),
+      );
     }
   }
 
@@ -154,7 +160,11 @@ export class PushConfirmer {
     if (answer.kind === "jwt" && answer.jwt === jwt) {
       this.log.info({ account: id, name: claims.name }, "push stored");
       const changes = this.metrics.timed("push_stored", () => this.monitor.applyAccount(id, jwt, nowSeconds()));
-      this.out.changed(changes, [id, ...this.monitor.directory.importersOf(id)]);
+      this.out.changed(
+        changes,
+        [id, ...this.monitor.directory.importersOf(id)],
+        trigger("push", { account: id, account_name: claims.name ?? null }),
+      );
       return;
     }
     const reason = refusalOnPush(claims, this.monitor.directory.trust) ?? "the server did not store it";
@@ -167,6 +177,8 @@ export class PushConfirmer {
         ...(stored === undefined ? [] : this.monitor.applyAccount(id, stored, nowSeconds())),
         ...this.monitor.recordRejectedPush(claims, reason, nowSeconds()),
       ]),
+      [],
+      trigger("push_rejected", { account: id, account_name: claims.name ?? null }),
     );
   }
 }

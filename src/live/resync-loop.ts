@@ -2,7 +2,9 @@
  * The clock of the live service: a full resync every epoch (and on demand), and a wake-up at the
  * next instant at which time alone changes a verdict (an exp or nbf, or the start of a warning).
  */
+import { trigger } from "../core/history.js";
 import type { ImportMonitor } from "../core/monitor.js";
+import { iso } from "../core/time.js";
 import type { Logger } from "../shell/log.js";
 import type { Metrics } from "../shell/metrics.js";
 import type { AccountLoader } from "./account-loader.js";
@@ -85,7 +87,11 @@ export class ResyncLoop {
     if (next === null || this.life.stopping) return;
     const delay = Math.min(Math.max(0, next * 1000 - Date.now() + 5), MAX_TIMER_MS);
     this.boundaryTimer = setTimeout(() => {
-      this.verdicts.emit(this.metrics.timed("time", () => this.monitor.tick(nowSeconds())));
+      this.verdicts.emit(
+        this.metrics.timed("time", () => this.monitor.tick(nowSeconds())),
+        [],
+        trigger("time", { instant: iso(next) }),
+      );
       this.armBoundary();
     }, delay);
   }
@@ -103,7 +109,7 @@ export class ResyncLoop {
       this.loader.loadStored().then(resolve, reject);
     }).finally(() => (this.abandonLoad = null));
     const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
-    await this.verdicts.publishAll(changes);
+    await this.verdicts.publishAll(changes, reason);
     this.armBoundary();
     this.metrics.resynced();
     this.log.info(

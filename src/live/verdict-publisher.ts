@@ -5,11 +5,12 @@
  * publisher then decides, across instances, who publishes a change.
  */
 import type { ImportDiagnosis } from "../core/diagnosis.js";
+import { trigger, type Trigger } from "../core/history.js";
 import { idleFrom, interestQuestion, type IdleReason, type InterestQuestion } from "../core/idle.js";
 import { importOfKey } from "../core/import-key.js";
 import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { serverViewCanChange } from "../core/server-observation.js";
-import type { EventPublisher, RemovalReason } from "../shell/events.js";
+import type { EventPublisher, RemovalReason, TriggerOf } from "../shell/events.js";
 import type { Logger } from "../shell/log.js";
 import { noAnswer, type ResolverClient } from "../shell/resolver.js";
 import { CONFIRM_MS, directoryBasis, ServerViews, type VerdictBasis } from "../shell/server-views.js";
@@ -161,29 +162,38 @@ export class VerdictPublisher {
    * with a changed verdict, and `touched`, whose JWTs changed) are held back until their servers
    * have been asked again (bounded by FRESH_VIEW.boundMs; CATCH_UP after), then published once.
    */
-  emit(changes: ImportChange[], touched: string[] = []): void {
+  emit(changes: ImportChange[], touched: string[], by: Trigger): void {
     this.views.judged(changes.map((c) => c.key));
     const accounts = [...new Set([...changes.map((c) => c.diagnosis.account), ...touched])];
-    if (!this.life.started || accounts.length === 0) this.publishChanged(changes.map((c) => [c.key, c.diagnosis]));
+    const why = () => by;
+    if (!this.life.started || accounts.length === 0)
+      this.publishChanged(
+        changes.map((c) => [c.key, c.diagnosis]),
+        why,
+      );
     else {
       const entries = this.monitor.keyed(accounts);
       const waiting = entries.filter(([, d]) => serverViewCanChange(d)).map(([key]) => key);
-      if (waiting.length > 0) this.holdFor(waiting, accounts);
-      this.publishChanged(entries);
+      if (waiting.length > 0) this.holdFor(waiting, accounts, why);
+      this.publishChanged(entries, why);
     }
-    this.forgetRemoved();
+    this.forgetRemoved(by);
   }
 
   /**
    * After a resync's `changes`: cross-check every importer with the servers, then compare every
    * import with what was last published (a full pass).
    */
-  async publishAll(changes: ImportChange[]): Promise<void> {
+  async publishAll(changes: ImportChange[], reason: string): Promise<void> {
     // Before the first cross-check no server was asked anything: nothing to discount.
     if (this.life.started) this.views.judged(changes.map((c) => c.key));
     await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
-    this.publishChanged(this.monitor.keyed());
-    this.forgetRemoved();
+    // What the JWTs changed, the resync found; any other change is the servers' view's.
+    const reloaded = new Set(changes.map((c) => c.key));
+    const resync = this.life.started ? trigger("resync", { reason }) : trigger("start");
+    const crossCheck = this.life.started ? trigger("cross_check") : resync;
+    this.publishChanged(this.monitor.keyed(), (key) => (reloaded.has(key) ? resync : crossCheck));
+    this.forgetRemoved(resync);
   }
 
   /** Imports that disappeared while no instance ran (the shared record outlives instances). */
@@ -193,6 +203,7 @@ export class VerdictPublisher {
         (key) => this.monitor.has(key),
         (id) => this.removalReason(id),
         (key) => this.describeGone(key),
+        trigger("start"),
       )
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not read the record of published imports"));
   }
@@ -212,7 +223,7 @@ export class VerdictPublisher {
    * Hold back these imports' verdicts while the servers are asked for a fresh view; then publish
    * the accounts' verdicts, and confirm any exposure. A view still not fresh is caught up after.
    */
-  private holdFor(keys: string[], accounts: string[]): void {
+  private holdFor(keys: string[], accounts: string[], why: TriggerOf): void {
     for (const key of keys) this.held.set(key, (this.held.get(key) ?? 0) + 1);
     const done = this.freshViews(accounts, FRESH_VIEW)
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not ask the servers for their view"))
@@ -222,20 +233,20 @@ export class VerdictPublisher {
           if (n > 0) this.held.set(key, n);
           else this.held.delete(key);
         }
-        this.publishChanged(this.monitor.keyed(accounts));
+        this.publishChanged(this.monitor.keyed(accounts), why);
         return this.confirmExposures(accounts);
       })
-      .then(() => this.catchUp(accounts))
+      .then(() => this.catchUp(accounts, why))
       .catch((e: Error) => this.log.warn({ err: e.message }, "could not confirm a server's view"))
       .finally(() => this.viewWork.delete(done));
     this.viewWork.add(done);
   }
 
   /** The held verdicts went out without a fresh view of some account: ask again, longer, then offer them again. */
-  private async catchUp(accounts: string[]): Promise<void> {
+  private async catchUp(accounts: string[], why: TriggerOf): Promise<void> {
     if (this.stale(accounts).length === 0 || this.life.stopping) return;
     await this.freshViews(accounts, CATCH_UP, false);
-    this.publishChanged(this.monitor.keyed(accounts));
+    this.publishChanged(this.monitor.keyed(accounts), why);
     await this.confirmExposures(accounts);
   }
 
@@ -247,11 +258,12 @@ export class VerdictPublisher {
   }
 
   /** Offer the final verdicts, the servers' view applied, to the event publisher; held imports wait. */
-  private publishChanged(entries: [string, ImportDiagnosis][]): void {
+  private publishChanged(entries: [string, ImportDiagnosis][], why: TriggerOf): void {
     const free = this.held.size === 0 ? entries : entries.filter(([key]) => !this.held.has(key));
     this.events.offer(
       free.map(([key, d]) => [key, this.views.apply(key, d, this.basis)]),
       !this.life.started,
+      why,
     );
   }
 
@@ -310,14 +322,14 @@ export class VerdictPublisher {
    * Imports no JWT declares any more (or whose account is gone): the monitor names them, or (after
    * very many) everything is compared. Each gets a removal event, so no consumer keeps it.
    */
-  private forgetRemoved(): void {
+  private forgetRemoved(by: Trigger): void {
     const removed = this.monitor.takeRemovedKeys();
     const why = (id: string): RemovalReason => this.removalReason(id);
     if (removed) {
-      this.events.removed(removed, why);
+      this.events.removed(removed, why, by);
       this.views.forgetKeys(removed);
     } else {
-      this.events.prune((key) => this.monitor.has(key), why);
+      this.events.prune((key) => this.monitor.has(key), why, by);
       this.views.prune((key) => this.monitor.has(key));
     }
   }

@@ -8,6 +8,7 @@ import { ServiceError } from "@nats-io/services";
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
 import type { EvaluationOptions } from "../core/evaluate.js";
+import type { HistoryReader } from "../shell/history.js";
 import type { JwtSource } from "../shell/server-accounts.js";
 import { fitLists } from "./payload.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
@@ -28,6 +29,8 @@ export interface EndpointSource {
   maxPayload(): number;
   /** Where the JWTs came from (absent: a resolver's store). */
   jwtSource?(): JwtSource;
+  /** The history of verdict changes (absent: none is kept, the history endpoint says so). */
+  history?(): HistoryReader;
 }
 
 export interface EndpointDefinition<Request> {

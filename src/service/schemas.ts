@@ -23,6 +23,8 @@ export const SCHEMA_FILES = [
   "expiring-reply",
   "orphaned-request",
   "orphaned-reply",
+  "history-request",
+  "history-reply",
 ] as const;
 export type SchemaName = (typeof SCHEMA_FILES)[number];
 

@@ -9,6 +9,7 @@ import { PACKAGE } from "../paths.js";
 import { checkEndpoint } from "./check.js";
 import { bindEndpoint, type Endpoint, type EndpointSource } from "./endpoint.js";
 import { expiringEndpoint } from "./expiring.js";
+import { historyEndpoint } from "./history.js";
 import { orphanedEndpoint } from "./orphaned.js";
 import { preflightEndpoint } from "./preflight.js";
 import { rotationEndpoint } from "./rotation.js";
@@ -25,6 +26,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   rotationEndpoint,
   expiringEndpoint,
   orphanedEndpoint,
+  historyEndpoint,
 ];
 
 export async function registerService(

@@ -3,11 +3,16 @@
  * (status, cause), once at start for every import that is not active, and one when an import
  * disappears (its JWT no longer declares it, or its account was deleted) so a consumer keeping a
  * view drops it. The publish gate decides, across instances, who publishes a change; claims and
- * publications run one at a time, in order.
+ * publications run one at a time, in order. Each change (and removal) is also recorded in the
+ * history with what triggered it: by the instance that publishes it, and by any other that saw it
+ * soon after (the history store keeps one copy of a change: an instance that dies between the
+ * claim and the record loses nothing another saw).
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import { sameVerdict, type ImportDiagnosis } from "../core/diagnosis.js";
+import { sameVerdict, type ImportDiagnosis, type Verdict } from "../core/diagnosis.js";
+import { historyEntry, type Trigger } from "../core/history.js";
 import { ownView } from "../core/own-view.js";
+import type { HistoryStore } from "./history.js";
 import type { Logger } from "./log.js";
 import type { PublishGate } from "./publish-gate.js";
 
@@ -26,25 +31,39 @@ export interface ImportEvent extends ImportDiagnosis {
 
 export type RemovalReason = "import_removed" | "account_deleted";
 
+/** The trigger of the change of each import (by key). */
+export type TriggerOf = (key: string) => Trigger;
+
+/**
+ * An instance that lost the claim records the change too when the winner recorded it this
+ * recently: within the history stream's duplicate window (with a margin), where a second copy is
+ * dropped. Later, the winner's record stands alone.
+ */
+const SECOND_RECORD_MS = 60_000;
+
 export class EventPublisher {
   /** key → the final diagnosis this instance last saw for the import. */
   private readonly seen = new Map<string, ImportDiagnosis>();
+  /** key → the verdict this instance last found recorded (its own claim or another's): a history entry's "before". */
+  private readonly lastRecorded = new Map<string, Verdict>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly gate: PublishGate,
     private readonly log: Logger,
+    private readonly history: HistoryStore | null = null,
   ) {}
 
-  /** Queue an event for each import whose verdict differs from the last one seen. */
-  offer(entries: Iterable<[string, ImportDiagnosis]>, atStart: boolean): void {
+  /** Queue an event for each import whose verdict differs from the last one seen; `why` says what made it change. */
+  offer(entries: Iterable<[string, ImportDiagnosis]>, atStart: boolean, why: TriggerOf): void {
     for (const [key, diagnosis] of entries) {
       const last = this.seen.get(key);
       if (sameVerdict(last, diagnosis)) continue;
       this.seen.set(key, diagnosis);
+      const by = why(key);
       this.queue = this.queue
-        .then(() => this.claimAndPublish(key, diagnosis, atStart))
+        .then(() => this.claimAndPublish(key, diagnosis, atStart, by))
         .catch((e: Error) =>
           this.log.warn(
             { account: diagnosis.account, subject: diagnosis.subject, err: e.message },
@@ -55,14 +74,14 @@ export class EventPublisher {
   }
 
   /** These imports disappeared: forget them and publish their removal. */
-  removed(keys: Iterable<string>, why: (accountId: string) => RemovalReason): void {
+  removed(keys: Iterable<string>, why: (accountId: string) => RemovalReason, by: Trigger): void {
     for (const key of keys) {
       const last = this.seen.get(key);
       if (!last) continue;
       this.seen.delete(key);
       const reason = why(last.account);
       this.queue = this.queue
-        .then(() => this.releaseAndPublish(key, last, reason))
+        .then(() => this.releaseAndPublish(key, last, reason, by))
         .catch((e: Error) =>
           this.log.warn(
             { account: last.account, subject: last.subject, err: e.message },
@@ -73,10 +92,11 @@ export class EventPublisher {
   }
 
   /** Every import no JWT declares any more (a full comparison): forget it and publish its removal. */
-  prune(stillDeclared: (key: string) => boolean, why: (accountId: string) => RemovalReason): void {
+  prune(stillDeclared: (key: string) => boolean, why: (accountId: string) => RemovalReason, by: Trigger): void {
     this.removed(
       [...this.seen.keys()].filter((key) => !stillDeclared(key)),
       why,
+      by,
     );
   }
 
@@ -89,6 +109,7 @@ export class EventPublisher {
     stillDeclared: (key: string) => boolean,
     why: (accountId: string) => RemovalReason,
     describe: (key: string) => ImportDiagnosis | null,
+    by: Trigger,
   ): Promise<void> {
     for (const key of await this.gate.recorded()) {
       if (stillDeclared(key) || this.seen.has(key)) continue;
@@ -96,7 +117,7 @@ export class EventPublisher {
       if (!last) continue;
       const reason = why(last.account);
       this.queue = this.queue
-        .then(() => this.releaseAndPublish(key, last, reason))
+        .then(() => this.releaseAndPublish(key, last, reason, by))
         .catch((e: Error) =>
           this.log.warn(
             { account: last.account, subject: last.subject, err: e.message },
@@ -111,10 +132,22 @@ export class EventPublisher {
     return this.queue;
   }
 
-  private async claimAndPublish(key: string, diagnosis: ImportDiagnosis, atStart: boolean): Promise<void> {
+  private async claimAndPublish(key: string, diagnosis: ImportDiagnosis, atStart: boolean, by: Trigger): Promise<void> {
     const claim = await this.gate.claim(key, diagnosis);
+    if (!claim.won) {
+      // Another instance published it: record it too while a second copy is still dropped.
+      const previous = this.lastRecorded.get(key) ?? null;
+      if (
+        Date.now() - claim.recordedAtMs < SECOND_RECORD_MS &&
+        !(atStart && previous === null && diagnosis.status === "active")
+      )
+        await this.record(diagnosis, previous, by, claim.change, claim.recordedAtMs);
+      this.lastRecorded.set(key, { status: diagnosis.status, cause: diagnosis.cause });
+      return;
+    }
+    this.lastRecorded.set(key, { status: diagnosis.status, cause: diagnosis.cause });
     // At start, an import first seen active is no news; every later change is.
-    if (!claim || (atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
+    if ((atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
     const previous = claim.previous;
     // Each account can import its own events: they say only what its owner may know.
     const event: ImportEvent = {
@@ -134,9 +167,28 @@ export class EventPublisher {
       },
       "import changed",
     );
+    await this.record(diagnosis, previous, by, claim.change, claim.recordedAtMs);
   }
 
-  private async releaseAndPublish(key: string, last: ImportDiagnosis, reason: RemovalReason): Promise<void> {
+  /** The history entry of a change (or removal), named so that every instance names it alike. */
+  private async record(
+    d: ImportDiagnosis,
+    previous: Verdict | null,
+    by: Trigger,
+    change: string,
+    atMs: number,
+    removed: RemovalReason | null = null,
+  ): Promise<void> {
+    if (this.history) await this.history.record(historyEntry(d, previous, by, atMs, removed), change);
+  }
+
+  private async releaseAndPublish(
+    key: string,
+    last: ImportDiagnosis,
+    reason: RemovalReason,
+    by: Trigger,
+  ): Promise<void> {
+    this.lastRecorded.delete(key);
     const released = await this.gate.release(key);
     if (!released || this.nc.isClosed()) return;
     const { status, cause } = released.previous;
@@ -156,5 +208,6 @@ export class EventPublisher {
     };
     this.nc.publish(`${EVENT_PREFIX}.${event.account}`, JSON.stringify(event));
     this.log.info({ account: event.account, subject: event.subject, removed: reason }, "import removed");
+    await this.record(event, released.previous, by, released.change, Date.now(), reason);
   }
 }

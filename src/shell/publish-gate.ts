@@ -9,41 +9,58 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import { sameVerdict, type Verdict } from "../core/diagnosis.js";
 
+/**
+ * The outcome of a claim. Won: this instance records `next` and publishes the change; `previous`
+ * is the verdict published before (null when none ever was). Lost: the record already holds that
+ * verdict (another instance published it, or this one did). Either way `change` names the recorded
+ * change the same on every instance, and `recordedAtMs` says when it was recorded.
+ */
+export type Claim =
+  | { won: true; previous: Verdict | null; change: string; recordedAtMs: number }
+  | { won: false; change: string; recordedAtMs: number };
+
 export interface PublishGate {
-  /**
-   * Record `next` as published for `key`. Null: it already is (another instance published it);
-   * else the verdict published before (null when none ever was).
-   */
-  claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null>;
+  /** Record `next` as published for `key`, unless it already is. */
+  claim(key: string, next: Verdict): Promise<Claim>;
   /**
    * Drop the record of `key`: no JWT declares the import any more. Null: there is none (never
-   * recorded, or another instance dropped it and published the removal); else the verdict it held.
+   * recorded, or another instance dropped it and published the removal); else the verdict it held
+   * and the name of the removal (the same on every instance).
    */
-  release(key: string): Promise<{ previous: Verdict } | null>;
+  release(key: string): Promise<{ previous: Verdict; change: string } | null>;
   /** The import keys it holds a record of: what was published, by this instance or an earlier one. */
   recorded(): Promise<string[]>;
 }
 
 export class LocalGate implements PublishGate {
-  private readonly last = new Map<string, Verdict>();
+  private readonly last = new Map<string, { verdict: Verdict; revision: number; atMs: number }>();
+  private revision = 0;
 
-  async claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null> {
-    const previous = this.last.get(key) ?? null;
-    if (sameVerdict(previous, next)) return null;
-    this.last.set(key, next);
-    return { previous };
+  async claim(key: string, next: Verdict): Promise<Claim> {
+    const record = this.last.get(key);
+    if (record && sameVerdict(record.verdict, next))
+      return { won: false, change: changeName(key, record.revision), recordedAtMs: record.atMs };
+    const revision = ++this.revision;
+    const atMs = Date.now();
+    this.last.set(key, { verdict: { status: next.status, cause: next.cause }, revision, atMs });
+    return { won: true, previous: record?.verdict ?? null, change: changeName(key, revision), recordedAtMs: atMs };
   }
 
-  async release(key: string): Promise<{ previous: Verdict } | null> {
-    const previous = this.last.get(key);
-    if (!previous) return null;
+  async release(key: string): Promise<{ previous: Verdict; change: string } | null> {
+    const record = this.last.get(key);
+    if (!record) return null;
     this.last.delete(key);
-    return { previous };
+    return { previous: record.verdict, change: `${changeName(key, record.revision)}.removed` };
   }
 
   async recorded(): Promise<string[]> {
     return [...this.last.keys()];
   }
+}
+
+/** A recorded change's name: the record's key and its revision (unique per change of that record). */
+function changeName(importKey: string, revision: number): string {
+  return `${kvKey(importKey)}.${revision}`;
 }
 
 /** KV keys allow [-/_=.a-zA-Z0-9]: the importer's key, then a digest of the import's identity. */
@@ -68,7 +85,7 @@ export class KvGate implements PublishGate {
     return new KvGate(await new Kvm(nc).create(bucket, { history: 1, replicas }));
   }
 
-  async claim(key: string, next: Verdict): Promise<{ previous: Verdict | null } | null> {
+  async claim(key: string, next: Verdict): Promise<Claim> {
     const k = kvKey(key);
     const value = JSON.stringify({ status: next.status, cause: next.cause, import: key });
     // Compare-and-set: when two instances race, one write wins and the other re-reads.
@@ -76,11 +93,11 @@ export class KvGate implements PublishGate {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.kv.get(k);
       const previous = entry && entry.operation === "PUT" ? entry.json<Verdict>() : null;
-      if (sameVerdict(previous, next)) return null;
+      if (entry && sameVerdict(previous, next))
+        return { won: false, change: changeName(key, entry.revision), recordedAtMs: entry.created.getTime() };
       try {
-        if (entry) await this.kv.update(k, value, entry.revision);
-        else await this.kv.create(k, value);
-        return { previous };
+        const revision = entry ? await this.kv.update(k, value, entry.revision) : await this.kv.create(k, value);
+        return { won: true, previous, change: changeName(key, revision), recordedAtMs: Date.now() };
       } catch (e) {
         if (!lostRace(e)) throw e;
         lastError = e; // another instance wrote first: look again
@@ -89,7 +106,7 @@ export class KvGate implements PublishGate {
     throw new Error(`could not record the state of ${k}: ${(lastError as Error).message}`);
   }
 
-  async release(key: string): Promise<{ previous: Verdict } | null> {
+  async release(key: string): Promise<{ previous: Verdict; change: string } | null> {
     const k = kvKey(key);
     const entry = await this.kv.get(k);
     if (!entry || entry.operation !== "PUT") return null;
@@ -100,7 +117,7 @@ export class KvGate implements PublishGate {
       if (lostRace(e)) return null; // another instance changed or dropped it first
       throw e;
     }
-    return { previous: entry.json<Verdict>() };
+    return { previous: entry.json<Verdict>(), change: `${changeName(key, entry.revision)}.removed` };
   }
 
   async recorded(): Promise<string[]> {

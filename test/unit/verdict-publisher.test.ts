@@ -8,6 +8,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ImportDiagnosis } from "../../src/core/diagnosis.js";
 import { OperatorTrust } from "../../src/core/directory.js";
+import { trigger } from "../../src/core/history.js";
 import { ImportMonitor } from "../../src/core/monitor.js";
 import { Lifecycle } from "../../src/live/lifecycle.js";
 import { VerdictPublisher } from "../../src/live/verdict-publisher.js";
@@ -80,10 +81,11 @@ describe("VerdictPublisher after a change", () => {
     const claims = structuredClone(exporter.claims);
     claims.exports = [...claims.exports!, { name: "q", subject: "q.>", type: "stream" }];
     await exporter.reissue(claims);
-    p.emit(monitor.applyAccount(exporter.id, exporter.jwt, nowSec()), [
-      exporter.id,
-      ...monitor.directory.importersOf(exporter.id),
-    ]);
+    p.emit(
+      monitor.applyAccount(exporter.id, exporter.jwt, nowSec()),
+      [exporter.id, ...monitor.directory.importersOf(exporter.id)],
+      trigger("push", { account: exporter.id }),
+    );
   }
 
   const p1 = () => offered.filter(([, d]) => d.subject === "p.1").map(([, d]) => d.server);

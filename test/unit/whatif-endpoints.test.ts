@@ -99,6 +99,7 @@ describe("insights.imports.check, from the same definition", () => {
     expect(ENDPOINTS.map((e) => e.subject)).toEqual([
       "insights.imports.check",
       ...Object.values(endpoints).map((e) => e.subject),
+      "insights.imports.history",
     ]);
   });
 });
