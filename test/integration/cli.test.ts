@@ -172,6 +172,7 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
         ["insights.imports.rotation", "insights"],
         ["insights.imports.expiring", "insights"],
         ["insights.exports.orphaned", "insights"],
+        ["insights.imports.history", "insights"],
       ]);
     });
 

@@ -47,12 +47,12 @@ describe.skipIf(!toolPath("nats-server"))("the KV publish gate, on a real JetStr
       const won = claims.filter((c) => c.won);
       expect(won.map((c) => c.won && c.previous)).toEqual([null]);
       // Both name the same recorded change: the history keeps it once, whoever records it.
-      expect(claims[0]!.change).toBe(claims[1]!.change);
+      expect(claims[0].change).toBe(claims[1].change);
       const releases = await Promise.all([a!.release(key), b!.release(key)]);
       expect(
         releases.filter((r) => r !== null).map((r) => ({ status: r.previous.status, cause: r.previous.cause })),
       ).toEqual([expired]);
-      expect(releases.filter((r) => r !== null).map((r) => r.change)).toEqual([`${claims[0]!.change}.removed`]);
+      expect(releases.filter((r) => r !== null).map((r) => r.change)).toEqual([`${claims[0].change}.removed`]);
     }
   });
 
