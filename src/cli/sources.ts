@@ -227,7 +227,7 @@ async function readLive(
             );
           });
           note(
-            `no account resolver answers $SYS.REQ.CLAIMS.* (a memory or URL resolver): checked the ${load.jwts.size} accounts the servers have loaded${load.unseen.length > 0 ? `; not loaded by any server: ${load.unseen.join(", ")}` : ""}`,
+            `no account resolver answers $SYS.REQ.CLAIMS.* (a memory or URL resolver): checked the ${load.jwts.size} accounts the servers have loaded${load.unseen.length > 0 ? `; not loaded by any server: ${load.unseen.join(", ")}` : ""}${load.differing.length > 0 ? `; the servers hold different JWTs for ${load.differing.join(", ")} (the newest is checked; it holds only where it is applied)` : ""}`,
           );
           return load.jwts;
         }

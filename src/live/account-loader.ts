@@ -51,7 +51,7 @@ async function serversOperatorJwts(resolver: ResolverClient, log: Logger): Promi
 
 export class AccountLoader {
   /** Where the last load read the JWTs: the resolver, or (none answering) the servers' loaded accounts. */
-  source: JwtSource = { from: "resolver", unseen_accounts: [] };
+  source: JwtSource = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
 
   constructor(
     private readonly monitor: ImportMonitor,
@@ -111,7 +111,7 @@ export class AccountLoader {
       if (!(e instanceof NoResolverError)) throw e;
       return this.loadLoaded(known);
     }
-    this.source = { from: "resolver", unseen_accounts: [] };
+    this.source = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
     const asked = new Set<string>(jwts.keys());
     const unasked = (ids: Iterable<string>) => [...new Set(ids)].filter((id) => !asked.has(id));
     let candidates = unasked([...known, ...[...jwts.values()].flatMap(importSources)]);
@@ -140,7 +140,13 @@ export class AccountLoader {
         { accounts: load.jwts.size, unseen: load.unseen.length },
         "no account resolver answers $SYS.REQ.CLAIMS.*: reading the accounts the servers have loaded",
       );
-    this.source = { from: "servers", unseen_accounts: load.unseen };
+    const newlyDiffering = load.differing.filter((id) => !this.source.differing_accounts.includes(id));
+    if (newlyDiffering.length > 0)
+      this.log.warn(
+        { accounts: newlyDiffering },
+        "servers hold different JWTs for these accounts (a push reaches only the servers that have an account loaded): verdicts follow the newest",
+      );
+    this.source = { from: "servers", unseen_accounts: load.unseen, differing_accounts: load.differing };
     this.keepExpired(load.jwts, known);
     return load.jwts;
   }

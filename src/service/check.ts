@@ -81,12 +81,16 @@ function check(
           ? source
           : {
               ...source,
-              unseen_accounts: source.unseen_accounts.filter(
-                (id) => id === accountId || dir.get(accountId)?.claims?.imports?.some((i) => i.account === id),
-              ),
+              unseen_accounts: source.unseen_accounts.filter(concerns(dir, accountId)),
+              differing_accounts: source.differing_accounts.filter(concerns(dir, accountId)),
             },
     },
   };
+}
+
+/** Does an account concern a question about `accountId`: it is that account or one its imports name? */
+function concerns(dir: AccountDirectory, accountId: string): (id: string) => boolean {
+  return (id) => id === accountId || dir.get(accountId)?.claims?.imports?.some((i) => i.account === id) === true;
 }
 
 export const checkEndpoint = defineEndpoint<CheckRequest>({
@@ -109,7 +113,7 @@ function answerCheck(req: CheckRequest, source: EndpointSource): Record<string, 
     (id) => source.diagnosesOf(id),
     req,
     new Date(),
-    source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [] },
+    source.jwtSource?.() ?? { from: "resolver", unseen_accounts: [], differing_accounts: [] },
   );
   if (!outcome.ok) throw serviceError(outcome);
   return outcome.reply;

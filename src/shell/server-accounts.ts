@@ -25,11 +25,20 @@ export interface JwtSource {
   from: "resolver" | "servers";
   /** Accounts named by an import or seen before that no server has loaded (always empty for "resolver"). */
   unseen_accounts: string[];
+  /**
+   * Accounts the servers that have them loaded hold different JWTs for (always empty for
+   * "resolver"): the verdicts, made from the newest, hold only where that one is applied. A push
+   * to a memory resolver does this: only the servers with the account loaded apply it, and one
+   * that loads it later, or reloads, takes the preload's (see the README).
+   */
+  differing_accounts: string[];
 }
 
 export interface ServerLoad {
   jwts: Map<string, string>;
   unseen: string[];
+  /** Accounts for which the servers that have them loaded hold different JWTs. */
+  differing: string[];
 }
 
 /**
@@ -47,10 +56,11 @@ export async function readLoadedAccounts(
   const jwts = new Map<string, string>();
   const asked = new Set<string>();
   const unseen = new Set<string>();
+  const differing = new Set<string>();
   let candidates = [...new Set([...listing.accounts, ...known])].filter((id) => isPublicKey(id, "account"));
   for (let round = 0; round <= SOURCE_ROUNDS && candidates.length > 0; round++) {
     for (const id of candidates) asked.add(id);
-    const found = await newestJwts(client, candidates, listing.servers, infoWaitMs);
+    const found = await newestJwts(client, candidates, listing.servers, infoWaitMs, differing);
     for (const id of candidates) {
       const jwt = found.get(id);
       if (jwt && jwts.size < MAX_ACCOUNTS) jwts.set(id, jwt);
@@ -59,15 +69,19 @@ export async function readLoadedAccounts(
     // importSources names only well-formed account keys.
     candidates = [...new Set([...found.values()].flatMap(importSources))].filter((id) => !asked.has(id));
   }
-  return { jwts, unseen: [...unseen].sort() };
+  return { jwts, unseen: [...unseen].sort(), differing: [...differing].filter((id) => jwts.has(id)).sort() };
 }
 
-/** Each account's JWT from the servers that have it loaded, the newest where they differ. */
+/**
+ * Each account's JWT from the servers that have it loaded, the newest where they differ (those
+ * accounts are added to `differing`).
+ */
 async function newestJwts(
   client: ResolverClient,
   ids: string[],
   servers: number,
   waitMs: number,
+  differing: Set<string>,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (let i = 0; i < ids.length; i += CONCURRENCY) {
@@ -79,6 +93,7 @@ async function newestJwts(
       const loaded = replies.flatMap((r) => (r.jwt !== null && peekClaims(r.jwt)?.["sub"] === id ? [r.jwt] : []));
       const newest = loaded.sort((a, b) => issuedAt(b) - issuedAt(a))[0];
       if (newest) out.set(id, newest);
+      if (new Set(loaded).size > 1) differing.add(id);
     }
   }
   return out;

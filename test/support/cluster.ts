@@ -50,7 +50,13 @@ export interface ClusterOptions {
   /** Enable JetStream (store in `<dir>/js`). */
   jetstream?: boolean;
   /** Account JWTs put into `resolver_preload` of every node, besides the system account. */
-  preload?: TestAccount[];
+  preload?: readonly Pick<TestAccount, "id" | "jwt">[];
+  /**
+   * "full" (default): each node's own directory store, answering `$SYS.REQ.CLAIMS.*`. "memory":
+   * `resolver: MEMORY`, the preload is all a node has (`reload(i, preload)` changes it); the
+   * store-related members (`storedJwt`, `writeJwt`, `push`) then say nothing about a resolver.
+   */
+  resolver?: "full" | "memory";
   /** Debug logging (default true; the log is in `<dir>/nats-server.log`). */
   debug?: boolean;
   /** Full resolver `interval` (periodic sync between nodes), default "2m". */
@@ -134,6 +140,11 @@ export interface Cluster {
   writeJwt(i: number, id: string, jwt: string): void;
   /** Node i's log file plus what it wrote on stdout/stderr. */
   logs(i: number): string;
+  /**
+   * Rewrite every node's config with this preload (besides the system account) and send node i
+   * SIGHUP; resolves once node i logs the reload done, throws if it logs a failure.
+   */
+  reload(i: number, preload: readonly Pick<TestAccount, "id" | "jwt">[]): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,12 +250,16 @@ debug: ${opts.debug ?? true}
 operator: ${q(op.jwt)}
 system_account: ${op.system.id}
 
-resolver: {
+${
+  opts.resolver === "memory"
+    ? "resolver: MEMORY"
+    : `resolver: {
     type: full
     dir: ${q(node.jwtDir)}
     allow_delete: ${opts.allowDelete ?? false}
     interval: ${q(opts.resolverInterval ?? "2m")}
     timeout: ${q(opts.resolverTimeout ?? "1.9s")}
+}`
 }
 
 resolver_preload: {
@@ -533,6 +548,29 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
       const n = node(i);
       if (n.running) throw new Error(`node ${i} is running: stop it before writing into its resolver store`);
       writeFileSync(join(n.jwtDir, `${id}.jwt`), jwt);
+    },
+    reload: async (i, preload) => {
+      const n = node(i);
+      if (!n.child) throw new Error(`node ${i} is not running`);
+      const reloads = () => {
+        const text = cluster.logs(i);
+        return {
+          done: text.split("Reloaded server configuration").length - 1,
+          failed: text.match(/Failed to reload server configuration.*|config reload failed.*/gi) ?? [],
+        };
+      };
+      const before = reloads();
+      opts = { ...opts, preload };
+      writeConfigs();
+      n.child.signal("SIGHUP");
+      const deadline = Date.now() + readyMs;
+      for (;;) {
+        const now = reloads();
+        if (now.failed.length > before.failed.length) throw new Error(`node ${i}: reload failed: ${now.failed.at(-1)}`);
+        if (now.done > before.done) return;
+        if (!n.child || Date.now() > deadline) throw new Error(`node ${i}: no reload logged\n${tail(n)}`);
+        await sleep(20);
+      }
     },
     logs: (i) => {
       const n = node(i);

@@ -15,13 +15,19 @@
  *     INFO at all.
  */
 import { AuthorizationError, type NatsConnection } from "@nats-io/nats-core";
-import type { TestAccount } from "./deployment.js";
+import type { TestAccount, TestOperator } from "./deployment.js";
 import { serviceAnswered, serviceFlows, serviceRefusedFrom, streamFlows } from "./flow.js";
-import { accountInfo, connectAs, type RunningServer } from "./nats-server.js";
+import { accountInfo, connectAs, type Reachable } from "./nats-server.js";
 import type { Built, Scenario } from "./scenarios.js";
 import { causeOf } from "../../src/core/index.js";
 
 export type Side = "importer" | "exporter";
+
+/**
+ * Where the judge connects: a server, or one node of a cluster (clients of both sides on it, and
+ * `serverId`, the node's id, so that its own account view is asked).
+ */
+export type JudgeTarget = Reachable & { operator: TestOperator; serverId?: string };
 
 export interface Verdict {
   /** Sides whose users the server refused (Authorization Violation), importer first. */
@@ -51,7 +57,7 @@ export function importUnderTest(importer: TestAccount): DeclaredImport {
 }
 
 /** Does the server refuse a user of `account`? Any failure other than an authorization one throws. */
-export async function refusesUser(server: RunningServer, account: TestAccount): Promise<boolean> {
+export async function refusesUser(server: Reachable, account: TestAccount): Promise<boolean> {
   let nc: NatsConnection;
   try {
     nc = await connectAs(server, account);
@@ -80,12 +86,12 @@ interface InfoImport {
  * local subject even when the JWT has none). null: the server has no INFO (account not loaded).
  */
 export async function serverListsImport(
-  server: RunningServer,
+  server: JudgeTarget,
   importer: TestAccount,
   imp: DeclaredImport,
   anyRemote = false,
 ): Promise<boolean | null> {
-  const info = await accountInfo(server, server.operator, importer.id);
+  const info = await accountInfo(server, server.operator, importer.id, 2_000, server.serverId);
   if (!info) return null;
   const local = imp.local_subject || imp.subject;
   const listed = ((info["imports"] ?? []) as InfoImport[]).filter(
@@ -99,7 +105,7 @@ export async function serverListsImport(
 }
 
 /** Runs the three checks above for one built scenario on `server` (all its JWTs already pushed). */
-export async function judge(server: RunningServer, b: Built): Promise<Verdict> {
+export async function judge(server: JudgeTarget, b: Built): Promise<Verdict> {
   const refused: Side[] = [];
   // Connecting loads the account, so this comes before INFO is read.
   if (await refusesUser(server, b.importer)) refused.push("importer");

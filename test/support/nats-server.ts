@@ -318,7 +318,7 @@ export async function connectAs(
 
 /** A connection as a user of the operator's system account. */
 export function connectSystem(
-  server: RunningServer,
+  server: Reachable,
   op: TestOperator,
   opts: Partial<ConnectionOptions> = {},
 ): Promise<NatsConnection> {
@@ -332,11 +332,7 @@ export interface PushResult {
   raw: unknown;
 }
 
-async function withSystem<T>(
-  server: RunningServer,
-  op: TestOperator,
-  fn: (nc: NatsConnection) => Promise<T>,
-): Promise<T> {
+async function withSystem<T>(server: Reachable, op: TestOperator, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
   const nc = await connectSystem(server, op);
   try {
     return await fn(nc);
@@ -431,14 +427,24 @@ export async function lookupWith(nc: NatsConnection, id: string, timeoutMs = 2_0
  * `$SYS.REQ.ACCOUNT.<id>.INFO` — the server's own view of a LOADED account (`decoded_jwt`,
  * `imports` with `invalid`, `complete`, ...), or null when the server has not loaded it.
  * Note that `streamFlows`/`serviceFlows`/`connectAs` load accounts, which can change that view.
+ * In a cluster every node answers INFO (one without the account: "does not exist") and the first
+ * answer wins, so there `serverId` names the node to ask (`SERVER.<id>.ACCOUNTZ`, same view).
  */
 export async function accountInfo(
-  server: RunningServer,
+  server: Reachable,
   op: TestOperator,
   id: string,
   timeoutMs = 2_000,
+  serverId?: string,
 ): Promise<Record<string, unknown> | null> {
   return withSystem(server, op, async (nc) => {
+    if (serverId) {
+      const msg = await nc.request(`$SYS.REQ.SERVER.${serverId}.ACCOUNTZ`, JSON.stringify({ account: id }), {
+        timeout: timeoutMs,
+      });
+      const r = JSON.parse(msg.string()) as { data?: { account_detail?: Record<string, unknown> } };
+      return r.data?.account_detail ?? null;
+    }
     const msg = await nc.request(`$SYS.REQ.ACCOUNT.${id}.INFO`, "", { timeout: timeoutMs });
     const r = JSON.parse(msg.string()) as { data?: Record<string, unknown> | null };
     return r.data ?? null;
