@@ -12,7 +12,7 @@ import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { serverViewCanChange } from "../core/server-observation.js";
 import type { EventPublisher, RemovalReason, TriggerOf } from "../shell/events.js";
 import type { Logger } from "../shell/log.js";
-import { noAnswer, type ResolverClient } from "../shell/resolver.js";
+import { MAX_ACCOUNTS, noAnswer, type ResolverClient } from "../shell/resolver.js";
 import { CONFIRM_MS, directoryBasis, ServerViews, type VerdictBasis } from "../shell/server-views.js";
 import { sleep } from "./clock.js";
 import type { Lifecycle } from "./lifecycle.js";
@@ -210,13 +210,26 @@ export class VerdictPublisher {
 
   private async crossCheck(): Promise<void> {
     this.servers = Math.max(1, await this.resolver.serverCount());
-    const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
+    const importers = await this.loadedImporters();
     this.unanswered.clear(); // every importer is asked again now
     await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
     await this.confirmExposures(importers);
     await this.refreshIdle().catch((e: Error) =>
       this.log.warn({ err: e.message }, "could not ask the servers for their subscriptions"),
     );
+  }
+
+  /**
+   * The importers some server has loaded (ACCOUNTZ), or every importer when not every server
+   * listed its accounts. An account no server has loaded has no view: asking each server for its
+   * INFO anyway made the start-up cross-check of 100,000 accounts, none loaded, ask 100,000 times
+   * for nothing (a third of the start-up time in a CPU profile).
+   */
+  private async loadedImporters(): Promise<string[]> {
+    const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
+    const listing = await this.resolver.accountz().catch(() => null);
+    if (!listing || listing.servers < this.servers || listing.accounts.size >= MAX_ACCOUNTS) return importers;
+    return importers.filter((id) => listing.accounts.has(id));
   }
 
   /**
