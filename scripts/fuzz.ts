@@ -1,7 +1,7 @@
 /**
  * npm run fuzz — differential fuzzing of the engine and the live service against a real
  * nats-server. Options: --seconds N, --seed N, --cluster, --json, --server-bin PATH, --out DIR,
- * --cluster-share F, --no-live. Exit code 1 when a disagreement outside the documented open classes
+ * --cluster-share F, --jetstream-share F, --no-live. Exit code 1 when a disagreement outside the documented open classes
  * was found.
  */
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     "deployment-seed": { type: "string" },
     cluster: { type: "boolean", default: false },
     "cluster-share": { type: "string", default: "0.2" },
+    "jetstream-share": { type: "string" },
     json: { type: "boolean", default: false },
     "server-bin": { type: "string" },
     out: { type: "string", default: "fuzz-found" },
@@ -36,6 +37,7 @@ const int = (name: string, raw: string, max: number): number => {
 if (values["server-bin"]) process.env["NATS_SERVER_BIN"] = values["server-bin"];
 const seed = values.seed !== undefined ? int("seed", values.seed, 0xffffffff) : randomInt(0, 2 ** 32 - 1);
 const share = Number(values["cluster-share"]);
+const jsShare = values["jetstream-share"] !== undefined ? Number(values["jetstream-share"]) : NaN;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`fuzz seed ${seed}`);
 const report = await fuzz({
@@ -47,6 +49,7 @@ const report = await fuzz({
   outDir: values.out,
   shrinkTries: int("shrink-tries", values["shrink-tries"], 1000),
   log,
+  ...(Number.isFinite(jsShare) ? { jetstreamShare: Math.min(1, Math.max(0, jsShare)) } : {}),
   ...(values["deployment-seed"] !== undefined
     ? { only: int("deployment-seed", values["deployment-seed"], 0xffffffff) }
     : {}),
@@ -54,7 +57,7 @@ const report = await fuzz({
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
   process.stdout.write(
-    `seed ${report.seed}, nats-server ${report.server_version}: ${report.deployments} deployments (${report.cluster_deployments} on a cluster), ${report.imports} imports, ${report.disagreements.length} disagreements\n`,
+    `seed ${report.seed}, nats-server ${report.server_version}: ${report.deployments} deployments (${report.cluster_deployments} on a cluster, ${report.jetstream_deployments} with JetStream), ${report.imports} imports (${report.truth.jetstream} judged by JetStream consumers), ${report.disagreements.length} disagreements\n`,
   );
   for (const d of report.disagreements) {
     process.stdout.write(

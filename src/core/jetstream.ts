@@ -26,6 +26,8 @@ import { exporterSubject } from "./validate.js";
 export interface ConsumerPattern {
   stream: string;
   consumer: string;
+  /** The JetStream domain of a domain-qualified API import (`$JS.<domain>.API.…`). */
+  domain?: string;
 }
 
 export type JetStreamGapKind = "ack" | "consumer_info" | "singleton_response" | "deliver_subject";
@@ -84,12 +86,34 @@ function intersect(pattern: string, template: string[]): string[] | null {
   return tokens.length === template.length ? out : null;
 }
 
-/** The consumers a service import can fetch from (its exporter-side subject against MSG.NEXT), or null. */
+/**
+ * The consumers a service import can fetch from (its exporter-side subject against MSG.NEXT), or
+ * null. A domain-qualified API (`$JS.<domain>.API.…`) counts too: a server in that JetStream domain
+ * maps it onto `$JS.API` in every account, the exporter's included, so a request through the
+ * import reaches the consumer (measured, test/fuzz/jetstream.ts); acks keep the plain form.
+ */
 export function pullConsumers(imp: ImportClaim): ConsumerPattern | null {
   if (imp.type !== "service") return null;
-  const t = intersect(exporterSubject(imp), NEXT);
-  return t ? { stream: t[5]!, consumer: t[6]! } : null;
+  const subject = exporterSubject(imp);
+  const t = intersect(subject, NEXT);
+  if (t) return { stream: t[5]!, consumer: t[6]! };
+  const domain = domainOf(subject);
+  if (domain === null) return null;
+  const d = intersect(subject, ["$JS", domain, ...NEXT.slice(1)]);
+  return d ? { stream: d[6]!, consumer: d[7]!, domain } : null;
 }
+
+/** The domain of a `$JS.<domain>.API.…` subject (a literal token), or null. */
+function domainOf(subject: string): string | null {
+  const t = subject.split(".");
+  const domain = t[1];
+  return t[0] === "$JS" && t[2] === "API" && domain && domain !== "API" && domain !== "*" && domain !== ">"
+    ? domain
+    : null;
+}
+
+/** `$JS.API`, or `$JS.<domain>.API` for a domain-qualified set. */
+const apiOf = (c: ConsumerPattern) => (c.domain ? `$JS.${c.domain}.API` : "$JS.API");
 
 /** The consumers whose acks (or flow-control answers) a service import carries to the exporter, or null. */
 function replyConsumers(imp: ImportClaim, template: string[]): ConsumerPattern | null {
@@ -104,12 +128,15 @@ export function ackSubject(c: ConsumerPattern): string {
 }
 
 export function infoSubject(c: ConsumerPattern): string {
-  return `$JS.API.CONSUMER.INFO.${c.stream}.${c.consumer}`;
+  return `${apiOf(c)}.CONSUMER.INFO.${c.stream}.${c.consumer}`;
 }
 
 /**
  * Does an active service import carry `subject` from the importer's `local` to the exporter's
  * `subject`? `unrenamed`: only an import that keeps the subject as it is (acks, flow control).
+ * For a set of consumers (a wildcard pull import) it must carry them all: the importer can fetch
+ * from any of them (measured: through `$JS.API.>` with one consumer's ack import, the acks for
+ * that consumer are applied and those for another it fetches from are not).
  */
 function carries(siblings: ActiveSibling[], subject: string, local: string, unrenamed = false): boolean {
   return siblings.some(
@@ -130,11 +157,13 @@ const sameMapping = (imp: ImportClaim): boolean => localSubjectOf(imp) === expor
  * import does not keep the API's tail.
  */
 export function localApiPrefix(imp: ImportClaim): string {
+  const domain = domainOf(exporterSubject(imp));
+  const api = domain ? `$JS.${domain}.API` : "$JS.API";
   const remote = exporterSubject(imp).split(".");
   const local = localSubjectOf(imp).split(".");
-  const tail = remote.slice(2);
+  const tail = remote.slice(domain ? 3 : 2);
   const keeps = local.length >= tail.length && tail.every((t, i) => local[local.length - tail.length + i] === t);
-  return keeps ? local.slice(0, local.length - tail.length).join(".") || "$JS.API" : "$JS.API";
+  return keeps ? local.slice(0, local.length - tail.length).join(".") || api : api;
 }
 
 /**
@@ -191,9 +220,10 @@ function pullGaps(
  * name, so any active stream import from the exporter is taken as that subject.
  */
 function pushGaps(imp: ImportClaim, c: ConsumerPattern, siblings: ActiveSibling[]): JetStreamGap[] {
+  // Acks for consumers another import fetches from (some of them, for a wildcard ack import) are a pull set's.
   const pulled = siblings.some((s) => {
     const p = s.imp !== imp ? pullConsumers(s.imp) : null;
-    return p !== null && covers(p, c);
+    return p !== null && meets(p, c);
   });
   if (pulled) return [];
   if (siblings.some((s) => s.imp.type !== "service")) return [];
@@ -202,6 +232,7 @@ function pushGaps(imp: ImportClaim, c: ConsumerPattern, siblings: ActiveSibling[
   ];
 }
 
-/** Does pattern `a` match every consumer `b` matches? */
-const covers = (a: ConsumerPattern, b: ConsumerPattern): boolean =>
-  (a.stream === "*" || a.stream === b.stream) && (a.consumer === "*" || a.consumer === b.consumer);
+/** Do patterns `a` and `b` match some consumer in common? */
+const meets = (a: ConsumerPattern, b: ConsumerPattern): boolean =>
+  (a.stream === "*" || b.stream === "*" || a.stream === b.stream) &&
+  (a.consumer === "*" || b.consumer === "*" || a.consumer === b.consumer);

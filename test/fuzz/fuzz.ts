@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serverVersion } from "../support/tools.js";
-import { deploymentSeed, generate, type FuzzDeployment } from "./model.js";
+import { JETSTREAM_SHARE, deploymentSeed, generate, type FuzzDeployment } from "./model.js";
+import { hasJetStream } from "./jetstream.js";
 import { openClassOf, openScenario } from "./open-classes.js";
 import { runDeployment, type Disagreement, type RunOptions } from "./run.js";
 import { reductions, type Target } from "./shrink.js";
@@ -25,6 +26,8 @@ export interface FuzzOptions {
   log?: (line: string) => void;
   /** Run this one deployment seed only (to reproduce a report's disagreement). */
   only?: number;
+  /** The share of deployments with a JetStream exporter and importers (default JETSTREAM_SHARE). */
+  jetstreamShare?: number;
 }
 
 export interface ReportedDisagreement {
@@ -62,7 +65,11 @@ export interface FuzzReport {
     by_account_info: number;
     importer_cannot_connect: number;
     undecidable: number;
+    /** Judged by the importers' real JetStream consumers. */
+    jetstream: number;
   };
+  /** Deployments with a JetStream exporter. */
+  jetstream_deployments: number;
   push_rejected: number;
   /** The engine's verdicts by cause ("active" for none): which decisions the run exercised. */
   engine_causes: Record<string, number>;
@@ -84,6 +91,8 @@ export interface ScenarioFile {
   target: Target;
   /** The server's behaviour when found: does the import carry messages? */
   flows: boolean;
+  /** The oldest nats-server line the scenario applies to (e.g. a feature flag it sets); replayed from there on. */
+  min_server?: string;
   deployment: FuzzDeployment;
 }
 
@@ -157,7 +166,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     deployments: 0,
     cluster_deployments: 0,
     imports: 0,
-    truth: { flows: 0, no_flow: 0, by_account_info: 0, importer_cannot_connect: 0, undecidable: 0 },
+    truth: { flows: 0, no_flow: 0, by_account_info: 0, importer_cannot_connect: 0, undecidable: 0, jetstream: 0 },
+    jetstream_deployments: 0,
     push_rejected: 0,
     engine_causes: {},
     seconds: 0,
@@ -167,8 +177,10 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const reproduced = new Map<string, boolean | null>();
   for (let n = 0; Date.now() < deadline && (o.only === undefined || n === 0); n++) {
     const seed = o.only ?? deploymentSeed(o.seed, n);
-    const d = generate(seed);
-    const nodes: 1 | 3 = o.cluster || (seed % 1000) / 1000 < o.clusterShare ? 3 : 1;
+    const d = generate(seed, o.jetstreamShare ?? JETSTREAM_SHARE);
+    // JetStream sets are measured on one server (their stream lives on one node anyway).
+    const js = hasJetStream(d);
+    const nodes: 1 | 3 = !js && (o.cluster || (seed % 1000) / 1000 < o.clusterShare) ? 3 : 1;
     const runOpts: RunOptions = { nodes, live: o.live, windowMs: nodes > 1 ? 2_000 : 1_200 };
     const t0 = Date.now();
     const result = await runDeployment(d, seed, runOpts);
@@ -177,6 +189,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     );
     report.deployments++;
     if (nodes > 1) report.cluster_deployments++;
+    if (js) report.jetstream_deployments++;
     report.imports += result.imports.length;
     for (const i of result.imports) {
       const t = i.truth[0]!;
@@ -184,6 +197,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
       if (t.basis === "account-info") report.truth.by_account_info++;
       if (t.basis === "importer-cannot-connect") report.truth.importer_cannot_connect++;
       if (t.basis === "undecidable") report.truth.undecidable++;
+      if (t.basis === "jetstream") report.truth.jetstream++;
       const cause = i.engine.cause ?? i.engine.status;
       report.engine_causes[cause] = (report.engine_causes[cause] ?? 0) + 1;
     }

@@ -9,6 +9,7 @@
  */
 
 import { isContainedIn } from "../../src/core/subject.js";
+import { addJetStream } from "./jetstream.js";
 
 export type Kind = "stream" | "service";
 
@@ -74,8 +75,26 @@ export interface FuzzMapping {
 export type FuzzAccountSigner =
   "operator-signing-key" | "operator-identity" | "added-signing-key" | "retired-signing-key";
 
+/** A consumer of an exporter's stream, shared with one importer (test/fuzz/jetstream.ts). */
+export interface FuzzConsumer {
+  name: string;
+  kind: "pull" | "push";
+  ack: "explicit" | "none";
+  /** Push only: flow control (and idle heartbeats). */
+  flow_control?: boolean;
+  /** The importer (by account name) whose probes use it. */
+  for: string;
+}
+
+/** JetStream in an exporter account: limits in its JWT, one stream, the consumers it shares. */
+export interface FuzzJetStream {
+  consumers: FuzzConsumer[];
+}
+
 export interface FuzzAccount {
   name: string;
+  /** JetStream enabled (limits in the JWT), with a stream and consumers others import. */
+  jetstream?: FuzzJetStream;
   /** Never pushed: its importers' source account is missing. */
   pushed: boolean;
   /** Pushed, loaded (a client connected), then deleted with `$SYS.REQ.CLAIMS.DELETE`. */
@@ -97,6 +116,10 @@ export interface FuzzAccount {
 export interface FuzzDeployment {
   /** Exports added to the system account's JWT (pushed when non-empty). */
   system_exports: FuzzExport[];
+  /** The servers' JetStream domain (with a JetStream exporter). */
+  jetstream_domain?: string;
+  /** nats-server 2.14+'s `js_ack_fc_v2` feature flag (ack and flow-control subjects with domain and account hash). */
+  js_ack_v2?: boolean;
   accounts: FuzzAccount[];
 }
 
@@ -270,8 +293,14 @@ function genToken(r: Rng, exp: FuzzExport | undefined, imp: FuzzImport, keys: Fu
   return t;
 }
 
-/** A random deployment: 2–5 accounts, a few exports and imports each, every feature in the mix. */
-export function generate(seed: number): FuzzDeployment {
+/** The share of deployments that get a JetStream exporter and its importers (test/fuzz/jetstream.ts). */
+export const JETSTREAM_SHARE = 0.2;
+
+/**
+ * A random deployment: 2–5 accounts, a few exports and imports each, every feature in the mix;
+ * with `jetstreamShare` of them a JetStream exporter and its importers besides.
+ */
+export function generate(seed: number, jetstreamShare = JETSTREAM_SHARE): FuzzDeployment {
   const r = new Rng(seed);
   const count = 2 + r.int(4);
   const d: FuzzDeployment = { system_exports: [], accounts: [] };
@@ -336,6 +365,9 @@ export function generate(seed: number): FuzzDeployment {
     if (acc.pushed && r.chance(0.06)) acc.deleted = true;
     if (r.chance(0.1)) acc.signer = r.pick(["operator-identity", "added-signing-key", "retired-signing-key"] as const);
   }
+  // From a stream of its own, so the shapes above stay those of earlier runs' seeds.
+  const js = new Rng(seed ^ 0x4a53_5348);
+  if (js.next() < jetstreamShare) addJetStream(js, d);
   return d;
 }
 

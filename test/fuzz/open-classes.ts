@@ -48,6 +48,37 @@ export const OPEN_CLASSES: OpenClass[] = [
       d.verdict.cause === "source_account_not_found" &&
       d.truth.every((t) => t.flows && t.basis === "account-info"),
   },
+  {
+    id: "jetstream-ack-format-v2",
+    description:
+      "The servers run with nats-server 2.14+'s feature flag js_ack_fc_v2 (off by default through 2.15): a consumer's ack " +
+      "reply subjects then carry the JetStream domain and a hash of the exporter's account ($JS.ACK.<domain>.<hash>.<stream>." +
+      "<consumer>.…), so a per-consumer ack import in the default form ($JS.ACK.<stream>.<consumer>.>) carries no ack " +
+      "(messages arrive, acks are dropped without an error; $JS.ACK.> still carries them). The engine assumes the default " +
+      "format; the servers announce the flag in their ServerInfo (feature_flags), which the live service does not read yet.",
+    scenario: "open-jetstream-ack-format-v2.json",
+    matches: (d, deployment) =>
+      deployment.js_ack_v2 === true &&
+      d.truth[0]!.basis === "jetstream" &&
+      (deployment.accounts[d.account]?.imports ?? []).some((i) => /^\$JS\.ACK\.[^.*>]+\.[^.*>]+\.>$/.test(i.subject)) &&
+      (/^\$JS\.ACK\./.test(d.imp.subject) || (d.truth[0]!.expected_gaps ?? []).includes("ack")),
+  },
+  {
+    id: "jetstream-push-acks-unseen",
+    description:
+      "A push consumer's deliver subject is imported (messages arrive) but its acks are not (no $JS.ACK import that carries " +
+      "them): the consumer drops every ack without an error and redelivers each message after its ack wait. The JWTs do " +
+      "not say which stream import is a consumer's deliver subject, nor whether the consumer wants acks (ack policy none " +
+      "needs none), so the engine leaves the stream import active; only the consumer's configuration in the exporter's " +
+      "account (nats consumer info) tells.",
+    scenario: "open-jetstream-push-acks-unseen.json",
+    matches: (d) =>
+      d.judge !== "nodes" &&
+      d.imp.type === "stream" &&
+      d.truth[0]!.basis === "jetstream" &&
+      (d.truth[0]!.expected_gaps ?? []).includes("ack") &&
+      d.verdict.status === "active",
+  },
 ];
 
 export function openClassOf(d: Disagreement, deployment: FuzzDeployment): string | null {

@@ -15,6 +15,7 @@ import {
   type ImportClaim,
 } from "../support/deployment.js";
 import { fast } from "../support/fast-keys.js";
+import { JETSTREAM_LIMITS } from "../support/jetstream.js";
 import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping } from "./model.js";
 
 /** Revocations are this far from the tokens' `iat`, so that signing time never decides. */
@@ -152,6 +153,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
     const nats: AccountClaims = { exports: exportClaims(a.exports) as ExportClaim[], imports: claims as ImportClaim[] };
     if (listed.length > 0) nats.signing_keys = listed as NonNullable<AccountClaims["signing_keys"]>;
     if (a.import_limit !== undefined) nats.limits = { imports: a.import_limit };
+    if (a.jetstream) nats.limits = { ...nats.limits, ...JETSTREAM_LIMITS };
     if (a.mappings && a.mappings.length > 0)
       nats.mappings = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));
     const issuer = issuerOf(a);

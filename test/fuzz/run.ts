@@ -24,6 +24,14 @@ import { signClaims } from "../support/deployment.js";
 import type { FuzzDeployment, FuzzImport } from "./model.js";
 import { realize, type Realized, type RealizedImport } from "./realize.js";
 import { measure, type NodeTruth } from "./truth.js";
+import {
+  createJetStream,
+  expectations,
+  gapsNamed,
+  hasJetStream,
+  measureJetStream,
+  type JetStreamExpectation,
+} from "./jetstream.js";
 
 export interface RunOptions {
   nodes: 1 | 3;
@@ -37,7 +45,16 @@ export interface Verdict {
   status: ImportDiagnosis["status"] | "unknown";
   cause: string | null;
   message: string | null;
+  /** The commands of the remediation (the pieces a JetStream warning names are read from them). */
+  remediation?: string[];
 }
+
+const verdictOf = (d: ImportDiagnosis): Verdict => ({
+  status: d.status,
+  cause: d.cause,
+  message: d.message,
+  remediation: d.remediation,
+});
 
 export interface ImportOutcome {
   account: number;
@@ -46,6 +63,8 @@ export interface ImportOutcome {
   truth: NodeTruth[];
   engine: Verdict;
   live: Verdict | null;
+  /** For an import of a JetStream set: what the importer's real consumers say it must be (jetstream.ts). */
+  jetstream?: JetStreamExpectation;
 }
 
 export type Judge = "engine" | "live" | "nodes";
@@ -68,17 +87,19 @@ export interface DeploymentResult {
 
 const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
 
-function engineVerdicts(r: Realized, version: string): Verdict[][] {
+function engineVerdicts(r: Realized, version: string, jetStream: boolean): Verdict[][] {
   const trust = new OperatorTrust();
   trust.addOperator(r.op.jwt);
   trust.rules = rulesFor(version);
+  // A server with JetStream exports its API from the system account (the live service asks it).
+  trust.jetStreamApi = jetStream;
   const dir = new AccountDirectory(trust);
   dir.upsert(r.op.system.jwt);
   for (const a of r.pushed) if (!r.deleted.includes(a)) dir.upsert(a.jwt);
   const opts = { now: Math.floor(Date.now() / 1000), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS };
   return r.accounts.map((a) => {
     if (!dir.get(a.id)) return [];
-    return diagnoseAll(dir, opts, [a.id]).map((d) => ({ status: d.status, cause: d.cause, message: d.message }));
+    return diagnoseAll(dir, opts, [a.id]).map(verdictOf);
   });
 }
 
@@ -108,7 +129,7 @@ async function liveVerdicts(cluster: Cluster, r: Realized): Promise<Verdict[][]>
             const k = pool.findIndex((d) => sameImport(d, i));
             if (k < 0) return { status: "unknown", cause: null, message: null };
             const [d] = pool.splice(k, 1);
-            return { status: d!.status, cause: d!.cause, message: d!.message };
+            return verdictOf(d!);
           }),
       );
     }
@@ -133,19 +154,32 @@ function sameImport(d: ImportDiagnosis, i: RealizedImport): boolean {
 
 export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOptions): Promise<DeploymentResult> {
   const r = await realize(d, seed);
+  const version = await serverVersion();
+  const js = hasJetStream(d);
   const cluster = await startCluster(r.op, {
     nodes: opts.nodes,
     debug: false,
     resolverTimeout: "0.5s",
     allowDelete: r.deleted.length > 0,
+    ...(js ? { jetstream: true } : {}),
+    ...(js && d.jetstream_domain ? { jetstreamDomain: d.jetstream_domain } : {}),
+    // The feature flag exists from 2.14 on; older servers refuse the unknown option.
+    ...(js && d.js_ack_v2 && knowsAckV2(version) ? { extraConfig: "feature_flags: { js_ack_fc_v2: true }\n" } : {}),
   });
   try {
     let pushRejected = 0;
     for (const a of r.pushed) if (!(await cluster.push(0, a.jwt)).ok) pushRejected++;
     if (opts.nodes > 1) await waitForReplication(cluster, r);
     if (r.deleted.length > 0) await deleteLoaded(cluster, r);
-    const truths = await measure(cluster, r.imports, opts.windowMs);
-    const engine = engineVerdicts(r, await serverVersion());
+    const jsExporters = new Set(r.accounts.filter((_, i) => d.accounts[i]!.jetstream));
+    const isJs = (imp: RealizedImport) => jsExporters.has(imp.exporter);
+    const plain = r.imports.filter((imp) => !isJs(imp));
+    const measured = await measure(cluster, plain, opts.windowMs);
+    const jsTruth = js ? await jetStreamTruth(cluster, r, d) : new Map<RealizedImport, JetStreamExpectation | null>();
+    const truths = r.imports.map((imp) =>
+      isJs(imp) ? jetStreamNodeTruth(jsTruth.get(imp) ?? null) : measured[plain.indexOf(imp)]!,
+    );
+    const engine = engineVerdicts(r, version, js);
     const live = opts.live ? await liveVerdicts(cluster, r) : null;
     const imports: ImportOutcome[] = r.imports.map((imp, k) => {
       const a = r.accounts.indexOf(imp.importer);
@@ -161,6 +195,7 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
           message: "the engine has no JWT for this account",
         },
         live: live ? (live[a]![nth] ?? null) : null,
+        ...(isJs(imp) && jsTruth.get(imp) ? { jetstream: jsTruth.get(imp)! } : {}),
       };
     });
     return {
@@ -208,6 +243,48 @@ async function deleteLoaded(cluster: Cluster, r: Realized): Promise<void> {
   }
 }
 
+const knowsAckV2 = (version: string) => {
+  const [major, minor] = version.split(".").map(Number);
+  return major! > 2 || (major === 2 && minor! >= 14);
+};
+
+/**
+ * The JetStream sets, judged by the importers' real consumers (on node 0): the exporter's stream
+ * and consumers are made once everything is pushed, then every importer's probes run.
+ */
+async function jetStreamTruth(
+  cluster: Cluster,
+  r: Realized,
+  d: FuzzDeployment,
+): Promise<Map<RealizedImport, JetStreamExpectation | null>> {
+  const server = { url: cluster.url(0) };
+  const out = new Map<RealizedImport, JetStreamExpectation | null>();
+  for (const [e, exporter] of d.accounts.entries()) {
+    if (!exporter.jetstream) continue;
+    await createJetStream(server, r.accounts[e]!, exporter.jetstream);
+    const importers = d.accounts.flatMap((a, i) => (a.imports.some((imp) => imp.from === e) ? [i] : []));
+    const truths = await Promise.all(
+      importers.map((i) =>
+        measureJetStream(server, r.accounts[e]!, r.accounts[i]!, d.accounts[i]!, exporter.jetstream!.consumers),
+      ),
+    );
+    for (const [k, i] of importers.entries()) {
+      const expected = expectations(d.accounts[i]!, truths[k]!);
+      for (const imp of r.imports)
+        if (imp.importer === r.accounts[i] && imp.exporter === r.accounts[e]) out.set(imp, expected[imp.index] ?? null);
+    }
+  }
+  return out;
+}
+
+function jetStreamNodeTruth(e: JetStreamExpectation | null): NodeTruth[] {
+  if (!e || (e.flows === null && e.gaps === null))
+    return [
+      { node: 0, flows: false, basis: "undecidable", note: e?.note ?? "a JetStream import no consumer probe isolates" },
+    ];
+  return [{ node: 0, flows: e.flows ?? true, basis: "jetstream", note: e.note, expected_gaps: e.gaps }];
+}
+
 /** A push reaches every node's resolver asynchronously: wait until each stores what node 0 took. */
 async function waitForReplication(cluster: Cluster, r: Realized): Promise<void> {
   const deadline = Date.now() + 5_000;
@@ -218,9 +295,26 @@ async function waitForReplication(cluster: Cluster, r: Realized): Promise<void> 
   }
 }
 
+/** A verdict that contradicts what the importer's consumers did, or names other missing pieces than those that failed. */
+export function jetStreamMismatch(v: Verdict, e: JetStreamExpectation): boolean {
+  const inactive = v.status === "inactive" || v.status === "unknown";
+  if (e.flows !== null && inactive === e.flows) return true;
+  if (inactive || e.gaps === null) return false;
+  const named = gapsNamed(v.remediation ?? [], v.cause).filter((k) => !e.ignore.includes(k));
+  const want = e.gaps.filter((k) => !e.ignore.includes(k));
+  return named.length !== want.length || want.some((k) => !named.includes(k));
+}
+
 function disagreementsOf(o: ImportOutcome): Disagreement[] {
   const base = { account: o.account, index: o.index, imp: o.imp, truth: o.truth };
   const out: Disagreement[] = [];
+  if (o.jetstream) {
+    const e = o.jetstream;
+    if (o.truth.some((t) => t.basis === "undecidable")) return [];
+    if (jetStreamMismatch(o.engine, e)) out.push({ ...base, judge: "engine", verdict: o.engine });
+    if (o.live && jetStreamMismatch(o.live, e)) out.push({ ...base, judge: "live", verdict: o.live });
+    return out;
+  }
   // Identical imports the server lists once: which of them it kept is not observable.
   if (o.truth.some((t) => t.basis === "undecidable")) return [];
   const flows = new Set(o.truth.map((t) => t.flows));

@@ -22,10 +22,11 @@ import { wildcards } from "./model.js";
 import type { RealizedImport } from "./realize.js";
 
 /**
+ * `jetstream`: what the importer's real JetStream consumers did (jetstream.ts).
  * `undecidable`: the server lists one import where the importer declares several identical ones,
  * or the importer's own mappings decide and no probe can isolate the import (`mappingProbe`).
  */
-export type Basis = "flow" | "account-info" | "importer-cannot-connect" | "undecidable";
+export type Basis = "flow" | "account-info" | "importer-cannot-connect" | "undecidable" | "jetstream";
 
 export interface NodeTruth {
   node: number;
@@ -33,6 +34,8 @@ export interface NodeTruth {
   basis: Basis;
   /** Why flow could not be used, or what the server said. */
   note: string | null;
+  /** basis "jetstream": the pieces of its set a warning must name (null: not judged; see jetstream.ts). */
+  expected_gaps?: string[] | null;
 }
 
 interface Probe {

@@ -1,6 +1,7 @@
 /**
  * The bounded differential fuzz of CI: random deployments from a fixed seed, then from a random
- * one (both printed), each on a real nats-server for a fixed time, together under 2 minutes. It
+ * one, then from a fixed seed with JetStream sharing in every deployment (seeds printed), each on a
+ * real nats-server for a fixed time, together under 2 minutes. It
  * fails on any disagreement between the real server's message flow and the engine or the live
  * service that shows again on a second run and is not a documented open class
  * (test/fuzz/open-classes.ts). Reproduce one with `npm run fuzz -- --deployment-seed <seed>`.
@@ -14,22 +15,28 @@ import { fuzz, type ReportedDisagreement } from "../fuzz/fuzz.js";
 import { toolPath } from "../support/tools.js";
 
 const FIXED_SEED = 20261201;
-const SECONDS_PER_SEED = 35;
+const SECONDS_PER_SEED = 30;
+/** A run where every deployment shares JetStream (test/fuzz/jetstream.ts), judged by real consumers. */
+const JETSTREAM_SEED = 20261230;
+const JETSTREAM_SECONDS = 25;
 
 describe.skipIf(!toolPath("nats-server"))("bounded differential fuzz against a real nats-server", () => {
   const out = mkdtempSync(join(tmpdir(), "insights-fuzz-ci-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it.each([
-    ["fixed", FIXED_SEED],
-    ["random", randomInt(0, 2 ** 32 - 1)],
+    ["fixed", FIXED_SEED, SECONDS_PER_SEED, undefined],
+    ["random", randomInt(0, 2 ** 32 - 1), SECONDS_PER_SEED, undefined],
+    ["JetStream", JETSTREAM_SEED, JETSTREAM_SECONDS, 1],
   ] as const)(
     "%s seed %i: no unexplained disagreement",
-    async (_kind, seed) => {
-      console.log(`fuzz seed ${seed} (npm run fuzz -- --seed ${seed} --seconds ${SECONDS_PER_SEED})`);
+    async (_kind, seed, seconds, jetstreamShare) => {
+      const share = jetstreamShare !== undefined ? ` --jetstream-share ${jetstreamShare}` : "";
+      console.log(`fuzz seed ${seed} (npm run fuzz -- --seed ${seed} --seconds ${seconds}${share})`);
       const report = await fuzz({
         seed,
-        seconds: SECONDS_PER_SEED,
+        seconds,
+        ...(jetstreamShare !== undefined ? { jetstreamShare } : {}),
         cluster: false,
         clusterShare: 0.2,
         live: true,
@@ -41,6 +48,7 @@ describe.skipIf(!toolPath("nats-server"))("bounded differential fuzz against a r
           `${report.disagreements.length} disagreements (${report.disagreements.filter((d) => d.open_class).length} of open classes)`,
       );
       expect(report.deployments).toBeGreaterThan(0);
+      if (jetstreamShare) expect(report.truth.jetstream).toBeGreaterThan(0);
       const unexplained = report.disagreements.filter(
         (d: ReportedDisagreement) => !d.open_class && d.reproduced !== false,
       );
@@ -54,6 +62,6 @@ describe.skipIf(!toolPath("nats-server"))("bounded differential fuzz against a r
         })),
       ).toEqual([]);
     },
-    SECONDS_PER_SEED * 1000 + 20_000,
+    60_000,
   );
 });

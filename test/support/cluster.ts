@@ -49,6 +49,8 @@ export interface ClusterOptions {
   clusters?: number[];
   /** Enable JetStream (store in `<dir>/js`). */
   jetstream?: boolean;
+  /** The JetStream domain of every node (with `jetstream`). */
+  jetstreamDomain?: string;
   /** Account JWTs put into `resolver_preload` of every node, besides the system account. */
   preload?: readonly Pick<TestAccount, "id" | "jwt">[];
   /**
@@ -289,7 +291,7 @@ ${gateways.join("\n")}
 }
 `
       : ""
-  }${opts.jetstream ? `\njetstream: {\n    store_dir: ${q(join(node.dir, "js"))}\n    max_mem: 64MB\n    max_file: 256MB\n}\n` : ""}
+  }${opts.jetstream ? `\njetstream: {\n    store_dir: ${q(join(node.dir, "js"))}\n    max_mem: 64MB\n    max_file: 256MB\n${opts.jetstreamDomain ? `    domain: ${q(opts.jetstreamDomain)}\n` : ""}}\n` : ""}
 ${opts.extraConfig ?? ""}
 `;
 }

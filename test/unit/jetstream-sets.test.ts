@@ -59,7 +59,20 @@ describe("the consumers a JetStream API import can fetch from", () => {
   });
 
   it.each([
+    ["$JS.hub.API.>", "*", "*"],
+    ["$JS.hub.API.CONSUMER.MSG.NEXT.ORDERS.pull", "ORDERS", "pull"],
+  ])("%s (a JetStream domain's API) → %s/%s in domain hub", (subject, stream, consumer) => {
+    expect(pullConsumers({ subject, type: "service", to: null, localSubject: null } as never)).toEqual({
+      stream,
+      consumer,
+      domain: "hub",
+    });
+  });
+
+  it.each([
     "$JS.API.STREAM.INFO.ORDERS",
+    "$JS.hub.API.CONSUMER.INFO.ORDERS.pull",
+    "$JS.*.API.>",
     "$JS.API.CONSUMER.INFO.ORDERS.pull",
     "$JS.API.CONSUMER.MSG.NEXT.ORDERS",
     "$JS.ACK.>",
@@ -83,6 +96,22 @@ describe("JetStream import sets", () => {
       "nsc edit export --account EXP --subject '$JS.API.>' --response-type Stream",
       "nsc push --account EXP",
       `nsc add import --account IMP --src-account ${exp.id} --remote-subject '$JS.ACK.>' --service`,
+      "nsc push --account IMP",
+    ]);
+  });
+
+  it("a domain's API (fuzz: a server in domain hub answers it through the import): consumer info under the domain, acks as ever", async () => {
+    const next = "$JS.hub.API.CONSUMER.MSG.NEXT.ORDERS.pull";
+    const { dir, exp, imp } = await deployment(
+      [svc("$JS.hub.API.>", { response_type: "Stream" }), svc(ACK)],
+      [svc(next, { local_subject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }), svc(ACK)],
+    );
+    const all = verdicts(dir, imp);
+    expect(all[ACK]!.status).toBe("active");
+    const d = all[next]!;
+    expect(d.cause).toBe("jetstream_imports_incomplete");
+    expect(d.remediation).toEqual([
+      `nsc add import --account IMP --src-account ${exp.id} --remote-subject '$JS.hub.API.CONSUMER.INFO.ORDERS.pull' --service --local-subject JS.X.API.CONSUMER.INFO.ORDERS.pull`,
       "nsc push --account IMP",
     ]);
   });
