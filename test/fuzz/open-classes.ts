@@ -57,11 +57,34 @@ export const OPEN_CLASSES: OpenClass[] = [
       "(messages arrive, acks are dropped without an error; $JS.ACK.> still carries them). The engine assumes the default " +
       "format; the servers announce the flag in their ServerInfo (feature_flags), which the live service does not read yet.",
     scenario: "open-jetstream-ack-format-v2.json",
+    // The importer has the default-form ack import of the very consumer whose acks were lost.
+    matches: (d, deployment) => {
+      const consumer = consumerOf(d, deployment);
+      return (
+        deployment.js_ack_v2 === true &&
+        d.truth[0]!.basis === "jetstream" &&
+        consumer !== null &&
+        (deployment.accounts[d.account]?.imports ?? []).some((i) => i.subject === `$JS.ACK.S.${consumer}.>`) &&
+        (d.imp.subject.startsWith("$JS.ACK.") || (d.truth[0]!.expected_gaps ?? []).includes("ack"))
+      );
+    },
+  },
+  {
+    id: "jetstream-deliver-subject-unknown",
+    description:
+      "A push consumer's ack import, with a stream import from the exporter that is not the consumer's deliver subject: " +
+      "nothing is delivered (the consumer sees no interest, push_bound false). The engine takes any active stream import " +
+      "from the exporter for the deliver subject, as the JWTs do not name it, and says active instead of warning that the " +
+      "deliver subject is not imported.",
+    scenario: "open-jetstream-deliver-subject-unknown.json",
     matches: (d, deployment) =>
-      deployment.js_ack_v2 === true &&
+      d.judge !== "nodes" &&
+      d.imp.type === "service" &&
+      d.imp.subject.startsWith("$JS.ACK.") &&
       d.truth[0]!.basis === "jetstream" &&
-      (deployment.accounts[d.account]?.imports ?? []).some((i) => /^\$JS\.ACK\.[^.*>]+\.[^.*>]+\.>$/.test(i.subject)) &&
-      (/^\$JS\.ACK\./.test(d.imp.subject) || (d.truth[0]!.expected_gaps ?? []).includes("ack")),
+      (d.truth[0]!.expected_gaps ?? []).includes("deliver_subject") &&
+      d.verdict.status === "active" &&
+      (deployment.accounts[d.account]?.imports ?? []).some((i) => i.type === "stream" && i.from === d.imp.from),
   },
   {
     id: "jetstream-push-acks-unseen",
@@ -80,6 +103,15 @@ export const OPEN_CLASSES: OpenClass[] = [
       d.verdict.status === "active",
   },
 ];
+
+/** The consumer a JetStream disagreement is about (fuzz names: P<importer> pulls, deliver.<consumer>, $JS.ACK.S.<consumer>.>). */
+function consumerOf(d: Disagreement, deployment: FuzzDeployment): string | null {
+  const ack = /^\$JS\.ACK\.S\.([^.*>]+)\.>$/.exec(d.imp.subject);
+  if (ack) return ack[1]!;
+  const deliver = /^deliver\.([^.*>]+)$/.exec(d.imp.subject);
+  if (deliver) return deliver[1]!;
+  return d.imp.type === "service" ? `P${deployment.accounts[d.account]?.name ?? ""}` : null;
+}
 
 export function openClassOf(d: Disagreement, deployment: FuzzDeployment): string | null {
   return OPEN_CLASSES.find((c) => c.matches(d, deployment))?.id ?? null;
