@@ -8,7 +8,8 @@
  *   options: --sizes 1000,10000  --seed 1  --out <file>  --no-live  --no-nsc  --repeat <n>
  *
  * For each size: cold full evaluation (fresh worker threads, median of --repeat; as the service
- * does it, and on one thread), the raw Ed25519 verification floor, the incremental cost of one
+ * does it, and on one thread), the raw Ed25519 verification floor (node:crypto, and the verifier in
+ * use when that is sodium-native; the report's "ed25519" names it), the incremental cost of one
  * exporter with 100 importers changing, push → event and check latencies through a real
  * nats-server and the real service (`node dist/src/main.js`), the service's RSS (right after the
  * load, and once it has settled), and `nsc validate -A` on the same JWTs. Deployments are generated
