@@ -9,13 +9,14 @@
  */
 import { audit, type AuditReport } from "./cli/audit.js";
 import { readAuditArchive } from "./cli/audit-archive.js";
-import { nscStore, readJwtDir, readNscStore, readSource, type Deployment } from "./cli/sources.js";
+import type { Deployment } from "./cli/deployment.js";
+import { nscStore, readJwtDir, readNscStore, readSource } from "./cli/sources.js";
 import type { ImportStatus } from "./core/diagnosis.js";
 import { DEFAULT_EXPIRY_WARNING_SECONDS } from "./core/evaluate.js";
 import { ConfigError } from "./config-error.js";
 
 export { ConfigError };
-export type { Deployment } from "./cli/sources.js";
+export type { Deployment } from "./cli/deployment.js";
 export type { AuditReport as Report } from "./cli/audit.js";
 export type { AccountError, CheckSummary } from "./core/report.js";
 export {

@@ -13,7 +13,7 @@ import { ConfigError } from "../config.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { parseAccountInfoBody, type AccountInfoReply } from "../shell/resolver.js";
 import { peekClaims } from "../core/jwt/decode.js";
-import type { Deployment } from "./sources.js";
+import type { Deployment } from "./deployment.js";
 import { ZipArchive } from "./zip.js";
 
 export const ARCHIVE_LIMITS = {

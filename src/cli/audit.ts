@@ -2,8 +2,10 @@
 import { accountErrors, diagnoseAll, summarize, type AccountError, type CheckSummary } from "../core/report.js";
 import type { ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
+import { diagnosisKey } from "../core/import-key.js";
 import { directoryBasis, ServerViews } from "../shell/server-views.js";
-import { loadDirectories, type Deployment } from "./sources.js";
+import type { Deployment } from "./deployment.js";
+import { loadDirectories } from "./sources.js";
 
 export interface AuditFilters {
   account?: string;
@@ -57,9 +59,7 @@ function withServerViews(
   const views = new ServerViews();
   const basis = directoryBasis(dir);
   views.record(snapshot.replies, snapshot.servers, basis, at.getTime());
-  return found.map((d) =>
-    views.apply(`${d.account} ${d.type} ${d.source_account} ${d.subject} ${d.local_subject ?? ""}`, d, basis),
-  );
+  return found.map((d) => views.apply(diagnosisKey(d), d, basis));
 }
 
 function matchingAccounts(dir: AccountDirectory, keyOrName: string): string[] {

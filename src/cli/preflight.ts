@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
 import { MAX_TOKEN_BYTES, peekClaims } from "../core/jwt/decode.js";
 import { preflight, type PreflightResult } from "../core/whatif/preflight.js";
-import { isLive, loadDirectories, oneSource, readSource, SOURCE_OPTIONS, type Deployment } from "./sources.js";
+import type { Deployment } from "./deployment.js";
+import { isLive, loadDirectories, oneSource, readSource, SOURCE_OPTIONS } from "./sources.js";
 import type { AccountDirectory } from "../core/directory.js";
 import { painter } from "./render.js";
 

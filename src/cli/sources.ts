@@ -13,21 +13,10 @@ import { AccountDirectory, OperatorTrust } from "../core/directory.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
-import { NoResolverError, ResolverClient, type AccountInfoReply } from "../shell/resolver.js";
+import { NoResolverError, ResolverClient } from "../shell/resolver.js";
 import { readLoadedAccounts } from "../shell/server-accounts.js";
 import { readAuditArchive } from "./audit-archive.js";
-
-export interface Deployment {
-  /** What it was read from, for messages. */
-  origin: string;
-  operatorJwts: string[];
-  /** Account JWTs by the key they were filed under (null: only the JWT itself names it). */
-  accounts: { filedUnder: string | null; jwt: string; file: string }[];
-  /** The instant the JWTs were read as of (an audit archive's capture), else now. */
-  asOf?: Date;
-  /** The servers' own views of the accounts taken with the JWTs (an audit archive's). */
-  serverViews?: { servers: string[]; replies: ReadonlyMap<string, AccountInfoReply[]> };
-}
+import type { Deployment } from "./deployment.js";
 
 /** JWT files larger than this are not read (a JWT is at most 1 MiB). */
 const MAX_JWT_FILE = 1024 * 1024 + 1024;

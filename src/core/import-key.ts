@@ -14,6 +14,22 @@ export function importKey(
 }
 
 /**
+ * The key of a diagnosed import, for a caller that has only the diagnosis (it keeps the local
+ * subject, not a service import's deprecated `to`, so such an import's key differs from importKey's).
+ */
+export function diagnosisKey(
+  d: Pick<ImportDiagnosis, "account" | "type" | "source_account" | "subject" | "local_subject">,
+): string {
+  return importKey(d.account, {
+    type: d.type,
+    account: d.source_account,
+    subject: d.subject,
+    localSubject: d.local_subject,
+    to: null,
+  });
+}
+
+/**
  * What an import key alone says of an import (for one no JWT declares any more): who imports what
  * from whom; names, verdict and message are the caller's to fill in. Null for a key not made by importKey.
  */

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { diagnosisKey, importKey, importOfKey, keyedImports } from "../../src/core/import-key.js";
+import type { ImportClaim } from "../../src/core/jwt/claims.js";
+
+const claim = (over: Partial<ImportClaim>): ImportClaim => ({
+  index: 0,
+  name: null,
+  type: "service",
+  subject: "svc.>",
+  account: "AEXP",
+  token: null,
+  to: null,
+  localSubject: null,
+  share: false,
+  allowTrace: false,
+  ...over,
+});
+
+describe("import keys", () => {
+  it("a diagnosis's key is the key of the import it diagnoses, and reads back to it", () => {
+    const imp = claim({ localSubject: "local.>" });
+    const d = {
+      account: "AIMP",
+      type: "service" as const,
+      source_account: "AEXP",
+      subject: "svc.>",
+      local_subject: "local.>",
+    };
+    expect(diagnosisKey(d)).toBe(importKey("AIMP", imp));
+    expect(importOfKey(diagnosisKey(d))).toEqual(d);
+    // Another local subject, source or type is another import.
+    expect(diagnosisKey({ ...d, local_subject: null })).not.toBe(diagnosisKey(d));
+    expect(diagnosisKey({ ...d, source_account: "AOTHER" })).not.toBe(diagnosisKey(d));
+    expect(diagnosisKey({ ...d, type: "stream" })).not.toBe(diagnosisKey(d));
+  });
+
+  it("a repeated declaration gets #2, which importOfKey reads as the same import", () => {
+    const keys = keyedImports("AIMP", [claim({}), claim({})]).map(([k]) => k);
+    expect(keys).toEqual([importKey("AIMP", claim({})), `${importKey("AIMP", claim({}))}#2`]);
+    expect(importOfKey(keys[1]!)).toEqual(importOfKey(keys[0]!));
+  });
+});
