@@ -143,7 +143,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
   const server = await startServer(
     { jwt: d.operator.jwt, system: d.system },
     // The server reads every stored JWT before it is ready: its time grows with their number.
-    { bin: opts.serverBin, stored: d.accounts, debug: false, readyTimeoutMs: 20_000 + d.accounts.length },
+    { bin: opts.serverBin, stored: d.accounts, debug: false, readyTimeoutMs: 20_000 + 3 * d.accounts.length },
   );
   const work = mkdtempSync(join(tmpdir(), "nats-insights-bench-svc-"));
   const credsPath = join(work, "sys.creds");
@@ -158,7 +158,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       timeout: 5_000,
       name: "insights-bench",
     });
-    const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 + d.accounts.length });
+    const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 + 3 * d.accounts.length });
     // The full resolver does not serve JWTs that have already expired: those accounts do not exist for the service.
     const listed = new Set(list.json<{ data?: string[] }>().data ?? []);
     const served = d.accounts.filter((a) => listed.has(a.id));
