@@ -116,6 +116,26 @@ export function ownHistoryEntry(e: HistoryEntry): HistoryEntry {
   };
 }
 
+/**
+ * The entry within `maxBytes` of JSON: a longer message is cut (it is the only free text; the
+ * current one is in the check's reply); null when even that is not enough (names and subjects
+ * of hundreds of kilobytes, which a JWT can hold): such a change is not recorded.
+ */
+export function boundedEntry(e: HistoryEntry, maxBytes: number): HistoryEntry | null {
+  const size = Buffer.byteLength(JSON.stringify(e));
+  if (size <= maxBytes) return e;
+  const cut = { ...e, message: "" };
+  const room = maxBytes - Buffer.byteLength(JSON.stringify(cut)) - 8;
+  if (room < 0) return null;
+  // Cut by characters until the JSON fits: escapes and multi-byte characters make bytes ≥ characters.
+  let keep = Math.min(e.message.length, room);
+  for (;;) {
+    const message = keep < e.message.length ? `${e.message.slice(0, keep)}…` : e.message;
+    if (Buffer.byteLength(JSON.stringify({ ...e, message })) <= maxBytes) return { ...e, message };
+    keep = Math.floor(keep / 2);
+  }
+}
+
 /** A relative `since`: a whole number of seconds, minutes, hours or days before now. */
 const RELATIVE = /^([1-9][0-9]{0,6})([smhd])$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;

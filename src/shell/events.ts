@@ -10,9 +10,9 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { sameVerdict, type ImportDiagnosis, type Verdict } from "../core/diagnosis.js";
-import { historyEntry, type Trigger } from "../core/history.js";
+import { boundedEntry, historyEntry, type Trigger } from "../core/history.js";
 import { ownView } from "../core/own-view.js";
-import type { HistoryStore } from "./history.js";
+import { MAX_ENTRY_BYTES, type HistoryStore } from "./history.js";
 import type { Logger } from "./log.js";
 import type { PublishGate } from "./publish-gate.js";
 
@@ -179,7 +179,10 @@ export class EventPublisher {
     atMs: number,
     removed: RemovalReason | null = null,
   ): Promise<void> {
-    if (this.history) await this.history.record(historyEntry(d, previous, by, atMs, removed), change);
+    if (!this.history) return;
+    const entry = boundedEntry(historyEntry(d, previous, by, atMs, removed), MAX_ENTRY_BYTES);
+    if (entry) await this.history.record(entry, change);
+    else this.log.warn({ account: d.account }, "a history entry too large to keep was left out");
   }
 
   private async releaseAndPublish(

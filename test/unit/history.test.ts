@@ -7,6 +7,7 @@ import { ServiceError } from "@nats-io/services";
 import type { ImportDiagnosis } from "../../src/core/diagnosis.js";
 import type { AccountDirectory } from "../../src/core/directory.js";
 import {
+  boundedEntry,
   historyEntry,
   ownHistoryEntry,
   parseSince,
@@ -73,6 +74,21 @@ describe("history entries", () => {
     // The importer's own push, or its source's, stays named.
     const bySource = historyEntry(diagnosis(), null, trigger("push", { account: "ASOURCE", account_name: "feed" }), 0);
     expect(ownHistoryEntry(bySource).trigger.account).toBe("ASOURCE");
+  });
+});
+
+describe("an entry's size", () => {
+  const entry = (message: string, subject = "orders.>") =>
+    historyEntry(diagnosis({ message, subject }), null, trigger("start"), 0);
+
+  it("is kept whole when it fits, its message cut to fit when not, and left out when nothing fits", () => {
+    const small = entry("short");
+    expect(boundedEntry(small, 4096)).toBe(small);
+    const long = boundedEntry(entry('é"'.repeat(5000)), 4096)!;
+    expect(Buffer.byteLength(JSON.stringify(long))).toBeLessThanOrEqual(4096);
+    expect(long.message).toMatch(/^(é")+é?…$/);
+    expect(long.message.length).toBeGreaterThan(1000);
+    expect(boundedEntry(entry("x", "s".repeat(5000)), 4096)).toBeNull();
   });
 });
 
