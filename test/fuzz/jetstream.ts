@@ -256,12 +256,22 @@ async function probePull(
   return { consumer: c, info, fetched: messages.length, delivered: before.delivered.consumer_seq, ackApplied };
 }
 
+/** Does the exporter's account have a subscription (an importer's, through a stream import) on `subject`? */
+async function interest(server: JetStreamServer, exporter: TestAccount, subject: string): Promise<boolean> {
+  const res = await fetch(`${server.monitorUrl}/subsz?subs=1&acc=${exporter.id}&test=${encodeURIComponent(subject)}`);
+  if (!res.ok) throw new Error(`subsz answered ${res.status}`);
+  return ((await res.json()) as { total?: number }).total! > 0;
+}
+
 /**
  * Bind to the push consumer's deliver subject as the importer sees it. Interest is the server's
- * condition for delivering at all: when the exporter's consumer info says nobody listens after the
- * importer subscribed, nothing can arrive and nothing is waited for.
+ * condition for delivering at all: when the exporter's account has no subscription on the deliver
+ * subject after the importer subscribed, nothing can arrive and nothing is waited for; when it has
+ * one, the consumer learns of it (push_bound) and delivers.
  */
 async function probePush(
+  server: JetStreamServer,
+  exporter: TestAccount,
   imp: NatsConnection,
   exp: NatsConnection,
   prefix: string,
@@ -273,7 +283,12 @@ async function probePush(
   });
   const iter = await consumer.consume();
   await imp.flush();
-  const bound = (await exporterInfo(exp, c.name)).push_bound === true;
+  let bound = false;
+  if (await interest(server, exporter, deliverOf(c.name))) {
+    const deadline = Date.now() + 10_000;
+    while (!(bound = (await exporterInfo(exp, c.name)).push_bound === true) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+  }
   const messages: JsMsg[] = [];
   if (bound) {
     const timer = setTimeout(() => iter.stop(), 10_000);
@@ -304,8 +319,11 @@ function deliverLocal(imports: FuzzImport[], consumer: string): string {
 }
 
 /** The real consumers' truth for one importer of `exporter`'s JetStream. */
+/** The server the JetStream probes run on: clients connect to `url`, interest is read from `monitorUrl`. */
+export type JetStreamServer = Reachable & { monitorUrl: string };
+
 export async function measureJetStream(
-  server: Reachable,
+  server: JetStreamServer,
   exporter: TestAccount,
   importer: TestAccount,
   model: FuzzAccount,
@@ -323,7 +341,9 @@ export async function measureJetStream(
     return {
       pull: pullC ? await probePull(imp, exp, prefix, pullC) : null,
       other: otherC && reachable(otherC) ? await probePull(imp, exp, prefix, otherC) : null,
-      push: pushC ? await probePush(imp, exp, prefix, deliverLocal(model.imports, pushC.name), pushC) : null,
+      push: pushC
+        ? await probePush(server, exporter, imp, exp, prefix, deliverLocal(model.imports, pushC.name), pushC)
+        : null,
     };
   } finally {
     await imp.close();

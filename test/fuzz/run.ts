@@ -257,7 +257,7 @@ async function jetStreamTruth(
   r: Realized,
   d: FuzzDeployment,
 ): Promise<Map<RealizedImport, JetStreamExpectation | null>> {
-  const server = { url: cluster.url(0) };
+  const server = { url: cluster.url(0), monitorUrl: cluster.servers[0]!.monitorUrl };
   const out = new Map<RealizedImport, JetStreamExpectation | null>();
   for (const [e, exporter] of d.accounts.entries()) {
     if (!exporter.jetstream) continue;
