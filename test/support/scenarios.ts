@@ -5,7 +5,7 @@
  * so are pushed), what the engine must conclude, and which literal subjects carry a message.
  */
 import type { CauseCode } from "../../src/core/index.js";
-import { activation, nowSec, type ImportClaim, type TestAccount, type TestOperator } from "./deployment.js";
+import { activation, nowSec, signClaims, type ImportClaim, type TestAccount, type TestOperator } from "./deployment.js";
 import { createAccount, createOperator, encodeAccount } from "@nats-io/jwt";
 import { JETSTREAM_LIMITS, SHARED, type PullOutcome, type PushOutcome } from "./jetstream.js";
 
@@ -594,6 +594,45 @@ export const SCENARIOS: Scenario[] = [
         { signer: p.importer.key },
       );
       return built(p, "stream", "ss.a");
+    },
+  },
+  {
+    name: "importer JWT not valid yet",
+    cause: "account_jwt_invalid",
+    unreachable: "importer",
+    build: async (op) => {
+      const p = await pair(op, "impnbf", { subject: "in.>", type: "stream" }, stream("in.a"));
+      await p.importer.reissue(undefined, { nbf: nowSec() + HOUR });
+      return built(p, "stream", "in.a");
+    },
+  },
+  {
+    name: "a stream and a service import of one subject from one account (the service, second)",
+    cause: null,
+    build: async (op) => {
+      const exports = [
+        { name: "sds", subject: "sd.a", type: "stream" as const },
+        { name: "sdv", subject: "sd.a", type: "service" as const },
+      ];
+      const exporter = await op.account("sd-EXP", { exports });
+      const importer = await op.account("sd-IMP", {
+        imports: exports.map((e) => ({ name: e.name, account: exporter.id, subject: e.subject, type: e.type })),
+      });
+      return built({ exporter, importer }, "service", "sd.a");
+    },
+  },
+  {
+    name: "token signed by the exporter's own key, naming another account as issuer_account",
+    cause: "activation_signer_untrusted",
+    build: async (op) => {
+      const p = await pair(op, "otheriss", { subject: "oi.q", type: "service", token_req: true }, async () => ({}));
+      const other = await op.account("otheriss-OTHER");
+      const act = { type: "activation", version: 2, subject: "oi.q", kind: "service", issuer_account: other.id };
+      const token = await signClaims({ sub: p.importer.id, nats: act }, p.exporter.key);
+      await p.importer.reissue({
+        imports: [{ name: "otheriss", account: p.exporter.id, subject: "oi.q", type: "service", token }],
+      });
+      return built(p, "service", "oi.q");
     },
   },
   {
