@@ -12,7 +12,7 @@
  * import (until the importer's JWT changes), and a push turns a node's stand-in into a loaded
  * account. Each on 2.10.29, 2.12.15 and 2.15.2.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,7 @@ import { TestOperator, activation, nowSec, type TestAccount } from "../support/d
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { serviceFlows, streamFlows } from "../support/flow.js";
 import { toolPath } from "../support/tools.js";
+import { stopStarted } from "../support/live-service.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FLOW_MS = 3000;
@@ -164,13 +165,7 @@ describe.skipIf(!toolPath("nats-server"))("the servers' view on a 3-node cluster
     ({ app, sys, events } = await startApp(cluster, op, 0, dir));
   }, 90_000);
 
-  afterAll(async () => {
-    await app?.stop();
-    for (const nc of pinned) await nc.close().catch(() => {});
-    await sys?.close().catch(() => {});
-    await cluster?.stopAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopStarted({ app, pinned, sys, cluster, dir }));
 
   it("INFO never loads an account; route interest leaves a stand-in without JWT or imports, which is not judged", async () => {
     // The service's start-up asked every node about LONE: still no node has it.
@@ -268,13 +263,7 @@ describe.skipIf(!toolPath("nats-server"))(
       ({ app, sys, events } = await startApp(cluster, op, 0, dir));
     }, 90_000);
 
-    afterAll(async () => {
-      await app?.stop();
-      for (const nc of pinned) await nc.close().catch(() => {});
-      await sys?.close().catch(() => {});
-      await cluster?.stopAll();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => stopStarted({ app, pinned, sys, cluster, dir }));
 
     it("the node that loaded the importer first, and the others, agree with the flow through each", async () => {
       const exp = await op.account("LATE_EXP", { exports: [{ name: "svc", subject: "late.>", type: "service" }] });
@@ -350,13 +339,7 @@ describe.skipIf(!toolPath("nats-server"))(
       ({ app, sys, events } = await startApp(cluster, op, 2, dir));
     }, 90_000);
 
-    afterAll(async () => {
-      await app?.stop();
-      for (const nc of pinned) await nc.close().catch(() => {});
-      await sys?.close().catch(() => {});
-      await cluster?.stopAll();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => stopStarted({ app, pinned, sys, cluster, dir }));
 
     it("forms: two clusters, every node sees every node", async () => {
       expect(new Set(cluster.servers.map((n) => n.cluster)).size).toBe(2);

@@ -169,6 +169,15 @@ interface Observation {
 
 type Repush = Phase & { pushOk: boolean; pushMessage: string };
 
+/** What the server showed in a phase: flow over a fresh and over a pinned connection, and INFO. */
+const seen = (p: Phase) => ({ flowNew: p.flowNew, flowOld: p.flowOld, info: p.info });
+/** The import stopped: nothing flows, and INFO marks it invalid. */
+const STOPPED = { flowNew: false, flowOld: false, info: "invalid" };
+/** The import carries messages, and INFO lists it as valid. */
+const KEPT = { flowNew: true, flowOld: true, info: "valid" };
+/** The server rejected the import at load: nothing flows, and INFO does not list it. */
+const ABSENT = { flowNew: false, flowOld: false, info: "absent" };
+
 interface Built {
   spec: CaseSpec;
   exporter: TestAccount;
@@ -485,17 +494,7 @@ describe.skipIf(!toolPath("nats-server"))(
 
         it("server: flows before exp over fresh and pinned connections, import registered and valid", () => {
           const o = obs.get(key)!;
-          expect({
-            flowNew: o.before.flowNew,
-            flowOld: o.before.flowOld,
-            info: o.before.info,
-            declared: o.before.declared,
-          }).toEqual({
-            flowNew: true,
-            flowOld: true,
-            info: "valid",
-            declared: true,
-          });
+          expect({ ...seen(o.before), declared: o.before.declared }).toEqual({ ...KEPT, declared: true });
         });
       },
     );
@@ -508,11 +507,7 @@ describe.skipIf(!toolPath("nats-server"))(
     // and INFO still says `invalid: false`, although the token has expired.
     it("a. server: literal stream import stops at exp (fresh + pinned connection), INFO invalid", () => {
       const o = obs.get("a")!;
-      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
-        flowNew: false,
-        flowOld: false,
-        info: "invalid",
-      });
+      expect(seen(o.after)).toEqual(STOPPED);
     });
 
     it("b. server QUIRK (since the 2.12.12/2.14.3 fix): wildcard-token stream import keeps flowing after exp", () => {
@@ -521,28 +516,17 @@ describe.skipIf(!toolPath("nats-server"))(
       // subject (right here, as there is one); since, it looks the import up by the token's subject,
       // which a wildcard token never equals. Measured: 2.9.10 stops the flow, 2.15.2 does not.
       const stops = lookupBySubjectOnlySince(server!.version) === false;
-      const expected = stops
-        ? { flowNew: false, flowOld: false, info: "invalid" }
-        : { flowNew: true, flowOld: true, info: "valid" };
-      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual(expected);
+      expect(seen(o.after)).toEqual(stops ? STOPPED : KEPT);
     });
 
     it("c. server: service import without local subject stops at exp, INFO invalid", () => {
       const o = obs.get("c")!;
-      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
-        flowNew: false,
-        flowOld: false,
-        info: "invalid",
-      });
+      expect(seen(o.after)).toEqual(STOPPED);
     });
 
     it("d. server QUIRK: service import with local_subject keeps flowing after exp, INFO still valid", () => {
       const o = obs.get("d")!;
-      expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
-        flowNew: true,
-        flowOld: true,
-        info: "valid",
-      });
+      expect(seen(o.after)).toEqual(KEPT);
     });
 
     describe("e. stream, token not yet valid", () => {
@@ -565,36 +549,12 @@ describe.skipIf(!toolPath("nats-server"))(
       // fresh AND pinned connections and INFO lists the import as valid.
       it("server QUIRK: not re-enabled when nbf passes, nor by re-pushing the same JWT; a re-issued JWT does it", () => {
         const o = obs.get("e")!;
-        expect({
-          flowNew: o.before.flowNew,
-          flowOld: o.before.flowOld,
-          info: o.before.info,
-          declared: o.before.declared,
-        }).toEqual({
-          flowNew: false,
-          flowOld: false,
-          info: "absent",
-          declared: true,
-        });
-        expect({ flowNew: o.after.flowNew, flowOld: o.after.flowOld, info: o.after.info }).toEqual({
-          flowNew: false,
-          flowOld: false,
-          info: "absent",
-        });
+        expect({ ...seen(o.before), declared: o.before.declared }).toEqual({ ...ABSENT, declared: true });
+        expect(seen(o.after)).toEqual(ABSENT);
         const same = o.repushSame!;
-        expect({ pushOk: same.pushOk, flowNew: same.flowNew, flowOld: same.flowOld, info: same.info }).toEqual({
-          pushOk: true,
-          flowNew: false,
-          flowOld: false,
-          info: "absent",
-        });
+        expect({ pushOk: same.pushOk, ...seen(same) }).toEqual({ pushOk: true, ...ABSENT });
         const fresh = o.repushNew!;
-        expect({ pushOk: fresh.pushOk, flowNew: fresh.flowNew, flowOld: fresh.flowOld, info: fresh.info }).toEqual({
-          pushOk: true,
-          flowNew: true,
-          flowOld: true,
-          info: "valid",
-        });
+        expect({ pushOk: fresh.pushOk, ...seen(fresh) }).toEqual({ pushOk: true, ...KEPT });
       });
     });
   },

@@ -5,14 +5,13 @@
  * (it works now, and would die if the accounts were loaded the other way round), never a
  * "security exposure".
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { InsightsApp } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/shell/log.js";
+import type { InsightsApp } from "../../src/app.js";
+import { startService, stopStarted } from "../support/live-service.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { streamFlows } from "../support/flow.js";
 import { connectAs, connectSystem, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
@@ -52,21 +51,10 @@ describe.skipIf(!toolPath("nats-server"))("an import cycle seen by the live serv
     pinned.push(await connectAs(server, first), await connectAs(server, second));
     sys = await connectSystem(server, op);
     dir = mkdtempSync(join(tmpdir(), "insights-cycle-"));
-    const creds = join(dir, "sys.creds");
-    writeFileSync(creds, await op.system.userCreds());
-    app = await InsightsApp.start(
-      loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "1"], {}),
-      createLogger("silent"),
-    );
+    app = await startService(op, server.url, dir, "1");
   }, 60_000);
 
-  afterAll(async () => {
-    await app?.stop();
-    for (const nc of pinned) await nc.close();
-    await sys?.close();
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopStarted({ app, pinned, sys, server, dir }));
 
   const diagnosisOf = async (account: TestAccount): Promise<Diagnosis> => {
     const reply = (

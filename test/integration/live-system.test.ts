@@ -3,15 +3,14 @@
  * JetStream (so the system account also exports `$JS.API.>`): each verdict is judged by a real
  * request through the import, which nats-server itself answers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { createAccount } from "@nats-io/jwt";
-import { InsightsApp } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/shell/log.js";
+import type { InsightsApp } from "../../src/app.js";
+import { startService, stopStarted } from "../support/live-service.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { serviceAnswered } from "../support/flow.js";
 import { connectAs, connectSystem, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
@@ -63,21 +62,10 @@ describe.skipIf(!toolPath("nats-server"))(
       await pushAll(server, [importer]);
       pinned.push(await connectAs(server, importer)); // loaded, so the servers' view is cross-checked
       sys = await connectSystem(server, op);
-      const creds = join(dir, "sys.creds");
-      writeFileSync(creds, await op.system.userCreds());
-      app = await InsightsApp.start(
-        loadConfig(["--nats-url", server.url, "--creds", creds, "--epoch", "1"], {}),
-        createLogger("silent"),
-      );
+      app = await startService(op, server.url, dir, "1");
     }, 60_000);
 
-    afterAll(async () => {
-      await app?.stop();
-      for (const nc of pinned) await nc.close();
-      await sys?.close();
-      await server?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => stopStarted({ app, pinned, sys, server, dir }));
 
     it("the service's verdicts are what the requests through each import get", async () => {
       const reply = (

@@ -3,17 +3,14 @@
  * and `check --server` against flow measured with clients on every node, and what a pushed JWT
  * does to such a cluster.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { InsightsApp } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
 import type { ImportDiagnosis } from "../../src/core/index.js";
-import { createLogger } from "../../src/shell/log.js";
 import { isNoResponders } from "../../src/shell/resolver.js";
-import { validator } from "../../src/service/schemas.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { ensureFreshDist, runMain } from "../support/dist.js";
@@ -22,33 +19,7 @@ import { expectedVerdict, importUnderTest, judge, mapLimit, type Verdict } from 
 import { SCENARIOS, scenarioOn, type Built } from "../support/scenarios.js";
 import { harnessKind } from "../support/server-process.js";
 import { pinnedServers, toolPath } from "../support/tools.js";
-
-interface CheckReply {
-  imports: ImportDiagnosis[];
-  jwt_source: { from: string; unseen_accounts: string[]; differing_accounts: string[] };
-}
-
-async function checkReply(nc: NatsConnection): Promise<CheckReply> {
-  const msg = await nc.request("insights.imports.check", JSON.stringify({ limit: 10_000 }), { timeout: 5000 });
-  const reply = msg.json<CheckReply>();
-  const valid = validator("check-reply");
-  expect(valid(reply), JSON.stringify(valid.errors)).toBe(true);
-  return reply;
-}
-
-/** Ask the service until `pred` holds (the change reaches it at a resync, which is when it is). */
-async function until(nc: NatsConnection, pred: (r: CheckReply) => boolean, boundMs = 20_000): Promise<CheckReply> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const reply = await checkReply(nc).catch(() => null);
-    if (reply && pred(reply)) return reply;
-    if (Date.now() > deadline)
-      throw new Error(
-        `condition not reached; last reply ${JSON.stringify(reply?.imports.map((d) => [d.account_name, d.subject, d.status, d.cause]))}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { checkReply, checkUntil, startService, stopStarted, type CheckReply } from "../support/live-service.js";
 
 /** One scenario per kind of evidence: flowing both ways, dead by each rule, a side the servers refuse. */
 const CHOSEN = [
@@ -131,23 +102,13 @@ describe.skipIf(!toolPath("nats-server"))(`memory resolver on a 3-node cluster (
     pin = await cluster.connect(0, importer);
     await importer.reissue({ imports: [{ name: "svc", subject: "svc.>", account: exporter.id, type: "service" }] });
     genericPush = await sys0Request("$SYS.REQ.CLAIMS.UPDATE", importer.jwt);
-    credsPath = join(dir, "sys.creds");
-    writeFileSync(credsPath, await op.system.userCreds());
     sys = await cluster.connect(0, op.system, { reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
-    app = await InsightsApp.start(
-      loadConfig(["--nats-url", cluster.urls.join(","), "--creds", credsPath, "--epoch", "1"], {}),
-      createLogger(process.env.TEST_LOG ?? "silent"),
-    );
+    app = await startService(op, cluster.urls.join(","), dir, "1");
+    credsPath = join(dir, "sys.creds"); // written by startService
     reply = await checkReply(sys);
   }, 240_000);
 
-  afterAll(async () => {
-    await app?.stop();
-    await pin?.close();
-    await sys?.close();
-    await cluster?.stopAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopStarted({ app, pinned: pin ? [pin] : [], sys, cluster, dir }));
 
   const diagnosisOf = (r: CheckReply, b: Built) => {
     const imp = importUnderTest(b.importer);
@@ -252,7 +213,7 @@ describe.skipIf(!toolPath("nats-server"))(`memory resolver on a 3-node cluster (
     });
     expect(await importerOnNodes()).toEqual({ "node 0": "pushed", "node 1": "not loaded", "node 2": "not loaded" });
     // The service hears the push and reads the servers again: only node 0 has the account, so right there.
-    let reply = await until(sys, (r) => pushedImport(r)[0]?.[1] === "active");
+    let reply = await checkUntil(sys, (r) => pushedImport(r)[0]?.[1] === "active");
     expect(pushedImport(reply)).toEqual([["svc.>", "active", null]]);
     expect(reply.jwt_source.differing_accounts).toEqual([]);
 
@@ -260,14 +221,14 @@ describe.skipIf(!toolPath("nats-server"))(`memory resolver on a 3-node cluster (
     expect(await flowsOnEachNode()).toEqual([true, false, false]);
     expect(await importerOnNodes()).toEqual({ "node 0": "pushed", "node 1": "preload", "node 2": "preload" });
     // The service cannot have one verdict for both JWTs: it judges the newest and names the account.
-    reply = await until(sys, (r) => r.jwt_source.differing_accounts.length > 0);
+    reply = await checkUntil(sys, (r) => r.jwt_source.differing_accounts.length > 0);
     expect(reply.jwt_source.differing_accounts).toEqual([importer.id]);
     expect(pushedImport(reply)).toEqual([["svc.>", "active", null]]);
 
     // A reload of node 0 re-applies its preload: the push is gone, and the service follows.
     await cluster.reload(0, preload);
     expect(await importerOnNodes()).toEqual({ "node 0": "preload", "node 1": "preload", "node 2": "preload" });
-    reply = await until(
+    reply = await checkUntil(
       sys,
       (r) => r.jwt_source.differing_accounts.length === 0 && pushedImport(r)[0]?.[1] === "inactive",
     );

@@ -7,7 +7,7 @@
  * an account nobody touched is invisible ("does not exist"). A config reload is the only change:
  * the server re-applies the preload to the accounts it has loaded, and the epoch resync sees it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,41 +15,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { InsightsApp } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
-import type { ImportDiagnosis } from "../../src/core/index.js";
-import { createLogger } from "../../src/shell/log.js";
 import { isNoResponders } from "../../src/shell/resolver.js";
-import { validator } from "../../src/service/schemas.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { expectedVerdict, importUnderTest, judge, mapLimit, type Verdict } from "../support/judge.js";
 import { serviceFlows } from "../support/flow.js";
 import { connectAs, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
 import { SCENARIOS, scenarioOn, type Built } from "../support/scenarios.js";
 import { pinnedServers } from "../support/tools.js";
-
-interface CheckReply {
-  imports: ImportDiagnosis[];
-  jwt_source: { from: string; unseen_accounts: string[] };
-}
-
-async function checkReply(nc: NatsConnection, body: Record<string, unknown> = {}): Promise<CheckReply> {
-  const msg = await nc.request("insights.imports.check", JSON.stringify({ limit: 10_000, ...body }), { timeout: 5000 });
-  if (msg.headers?.get("Nats-Service-Error"))
-    throw new Error(`check: ${msg.headers.get("Nats-Service-Error-Code")} ${msg.headers.get("Nats-Service-Error")}`);
-  const reply = msg.json<CheckReply>();
-  const valid = validator("check-reply");
-  expect(valid(reply), JSON.stringify(valid.errors)).toBe(true);
-  return reply;
-}
-
-function startApp(server: RunningServer, dir: string, creds: string, epoch = "600"): Promise<InsightsApp> {
-  const path = join(dir, `sys-${Math.random().toString(36).slice(2)}.creds`);
-  writeFileSync(path, creds);
-  return InsightsApp.start(
-    loadConfig(["--nats-url", server.url, "--creds", path, "--epoch", epoch], {}),
-    createLogger(process.env.TEST_LOG ?? "silent"),
-  );
-}
+import { checkReply, checkUntil, startService, stopStarted, type CheckReply } from "../support/live-service.js";
 
 // Scenarios whose JWTs can be preloaded as they are: a rejected push has no preload equivalent.
 const PRELOADABLE = SCENARIOS.filter(
@@ -91,16 +64,11 @@ for (const { version, bin } of pinnedServers().slice(-1)) {
           async ([name, b]) => [name, await judge(server, b)] as const,
         ))
           verdicts.set(name, v);
-        app = await startApp(server, dir, await op.system.userCreds());
+        app = await startService(op, server.url, dir, "600");
         reply = await checkReply(sys);
       }, 180_000);
 
-      afterAll(async () => {
-        await app?.stop();
-        await sys?.close();
-        await server?.stop();
-        if (dir) rmSync(dir, { recursive: true, force: true });
-      });
+      afterAll(() => stopStarted({ app, sys, server, dir }));
 
       it("says the JWTs come from the servers' loaded accounts, and which accounts it could not see", () => {
         expect(reply.jwt_source.from).toBe("servers");
@@ -142,23 +110,6 @@ for (const { version, bin } of pinnedServers().slice(-1)) {
   );
 }
 
-/**
- * Ask the service until `pred` holds for the import's diagnosis (or the bound passes). The reload's
- * effect reaches the service at its next resync, which is when it is, so the condition is waited for.
- */
-async function until(nc: NatsConnection, pred: (reply: CheckReply) => boolean, boundMs = 15_000): Promise<CheckReply> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const reply = await checkReply(nc).catch(() => null);
-    if (reply && pred(reply)) return reply;
-    if (Date.now() > deadline)
-      throw new Error(
-        `condition not reached; last reply ${JSON.stringify(reply?.imports.map((d) => [d.account, d.subject, d.status, d.cause]))}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 for (const { version, bin } of pinnedServers())
   describe.skipIf(!bin)(`memory resolver on nats-server v${version}: a config reload is the change`, () => {
     let op: TestOperator;
@@ -190,15 +141,10 @@ for (const { version, bin } of pinnedServers())
       // A client of the importer loads it (and the exporter it imports from); LONELY stays unloaded.
       const pin = await connectAs(server, importer);
       await pin.close();
-      app = await startApp(server, dir, await op.system.userCreds(), "1");
+      app = await startService(op, server.url, dir, "1");
     }, 60_000);
 
-    afterAll(async () => {
-      await app?.stop();
-      await sys?.close();
-      await server?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => stopStarted({ app, sys, server, dir }));
 
     it("loads lazily: an account no client touched is not loaded, and the service cannot see it", async () => {
       const reply = await checkReply(sys);
@@ -214,7 +160,7 @@ for (const { version, bin } of pinnedServers())
     it("a reload with a fixed importer in the preload is picked up by the resync, and the import carries requests", async () => {
       await importer.reissue({ imports: [{ name: "svc", subject: "svc.>", account: exporter.id, type: "service" }] });
       await server.reload({ preload: [exporter, importer, lonely] });
-      const reply = await until(sys, (r) => importOf(r) !== undefined);
+      const reply = await checkUntil(sys, (r) => importOf(r) !== undefined);
       expect([importOf(reply)!.status, importOf(reply)!.cause]).toEqual(["active", null]);
       expect(await serviceFlows(server, exporter, importer, "svc.x", "svc.x")).toBe(true);
     });
@@ -222,14 +168,14 @@ for (const { version, bin } of pinnedServers())
     it("a reload that drops the export breaks the import, and no request crosses", async () => {
       await exporter.reissue({ exports: [] });
       await server.reload({ preload: [exporter, importer, lonely] });
-      const reply = await until(sys, (r) => importOf(r)?.status === "inactive");
+      const reply = await checkUntil(sys, (r) => importOf(r)?.status === "inactive");
       expect(importOf(reply)!.cause).toBe("export_not_found");
       expect(await serviceFlows(server, exporter, importer, "svc.x", "svc.x")).toBe(false);
     });
 
     it("an account a reload removes from the preload is dropped by the server and reported unseen", async () => {
       await server.reload({ preload: [exporter, lonely] });
-      const reply = await until(sys, (r) => !r.imports.some((d) => d.account === importer.id));
+      const reply = await checkUntil(sys, (r) => !r.imports.some((d) => d.account === importer.id));
       expect(reply.jwt_source.unseen_accounts).toContain(importer.id);
       const info = await sys.request(`$SYS.REQ.ACCOUNT.${importer.id}.INFO`, "", { timeout: 2000 });
       expect(info.string()).toContain("does not exist");
@@ -295,7 +241,7 @@ describe.skipIf(!pinnedServers().at(-1)?.bin)("the cache and URL resolvers", () 
         expect(await answers(sys, `$SYS.REQ.ACCOUNT.${importer.id}.CLAIMS.LOOKUP`)).toBe("no responders");
         expect(await answers(sys, "$SYS.REQ.CLAIMS.PACK")).toBe("no responders");
         expect(await serviceFlows(server, exporter, importer, "svc.x", "svc.x")).toBe(true);
-        app = await startApp(server, dir, await op.system.userCreds());
+        app = await startService(op, server.url, dir, "600");
         const reply = await checkReply(sys);
         expect(reply.jwt_source.from).toBe("servers");
         const d = reply.imports.find((i) => i.account === importer.id)!;

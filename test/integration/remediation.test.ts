@@ -48,6 +48,14 @@ function firstAlternative(remediation: string[]): string[] {
 
 type Flow = "flows" | "dead" | "refused";
 
+/** A case's exporter and importer: nsc names and account ids. */
+interface Pair {
+  E: string;
+  I: string;
+  impId: string;
+  expId: string;
+}
+
 describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
   "every cause's remediation, run verbatim with the real nsc, makes the import flow",
   () => {
@@ -71,12 +79,59 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
     });
 
     /** A case's two accounts, made with nsc (not pushed). */
-    async function pair(name: string): Promise<{ E: string; I: string; impId: string; expId: string }> {
+    async function pair(name: string): Promise<Pair> {
       const E = `${name}_EXP`;
       const I = `${name}_IMP`;
       await nsc.run("add", "account", "--name", E);
       await nsc.run("add", "account", "--name", I);
       return { E, I, impId: await nsc.accountId(I), expId: await nsc.accountId(E) };
+    }
+
+    /** c.E exports `exportSubject` publicly (with `exportFlags`), and c.I imports `remoteSubject` of it. */
+    async function publicImport(
+      c: Pair,
+      exportSubject: string,
+      remoteSubject: string,
+      ...exportFlags: string[]
+    ): Promise<void> {
+      await nsc.run("add", "export", "--account", c.E, "--subject", exportSubject, ...exportFlags);
+      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", remoteSubject);
+    }
+
+    /** c.E's activation token for c.I on `subject`, written to `file` (`extra`: more nsc flags). */
+    async function activation(c: Pair, subject: string, file: string, ...extra: string[]): Promise<void> {
+      await nsc.run(
+        "generate",
+        "activation",
+        "--account",
+        c.E,
+        "--target-account",
+        c.impId,
+        "--subject",
+        subject,
+        "--output-file",
+        file,
+        ...extra,
+      );
+    }
+
+    /** c.E exports `export` privately, and c.I imports `subject` of it with an activation token. */
+    async function tokenImport(
+      c: Pair,
+      o: { export: string; subject: string; file: string; service?: boolean; extra?: string[] },
+    ): Promise<void> {
+      await nsc.run(
+        "add",
+        "export",
+        "--account",
+        c.E,
+        "--subject",
+        o.export,
+        ...(o.service ? ["--service"] : []),
+        "--private",
+      );
+      await activation(c, o.subject, o.file, ...(o.extra ?? []));
+      await nsc.run("add", "import", "--account", c.I, "--token", o.file);
     }
 
     const push = (...names: string[]) => Promise.all(names.map((n) => nsc.run("push", "--account", n)));
@@ -172,8 +227,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("missing_activation_token: a public export made private", async () => {
       const c = await pair("MISSING");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "m.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "m.x");
+      await publicImport(c, "m.>", "m.x");
       await push(c.E, c.I);
       await nsc.run("edit", "export", "--account", c.E, "--subject", "m.>", "--private");
       await push(c.E);
@@ -186,20 +240,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
       await nsc.run("add", "export", "--account", c.E, "--subject", "k.>", "--private");
       await nsc.run("edit", "account", c.E, "--sk", "generate");
       const [sk] = await nsc.signingKeys(c.E);
-      await nsc.run(
-        "generate",
-        "activation",
-        "--account",
-        c.E,
-        "--target-account",
-        c.impId,
-        "--subject",
-        "k.x",
-        "--output-file",
-        "signer.jwt",
-        "-K",
-        sk!,
-      );
+      await activation(c, "k.x", "signer.jwt", "-K", sk!);
       await nsc.run("add", "import", "--account", c.I, "--token", "signer.jwt");
       await push(c.E, c.I);
       await nsc.run("edit", "account", c.E, "--rm-sk", sk!);
@@ -209,64 +250,21 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("activation_not_yet_valid: a token that starts in an hour", async () => {
       const c = await pair("NBF");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "n.>", "--service", "--private");
-      await nsc.run(
-        "generate",
-        "activation",
-        "--account",
-        c.E,
-        "--target-account",
-        c.impId,
-        "--subject",
-        "n.x",
-        "--output-file",
-        "nbf.jwt",
-        "--start",
-        "1h",
-      );
-      await nsc.run("add", "import", "--account", c.I, "--token", "nbf.jwt");
+      await tokenImport(c, { export: "n.>", subject: "n.x", file: "nbf.jwt", service: true, extra: ["--start", "1h"] });
       await push(c.E, c.I);
       await fixes(c, "activation_not_yet_valid", "service", "n.x", "n.x");
     });
 
     it("activation_expired: a token that expired an hour ago", async () => {
       const c = await pair("EXPIRED");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "x.>", "--private");
-      await nsc.run(
-        "generate",
-        "activation",
-        "--account",
-        c.E,
-        "--target-account",
-        c.impId,
-        "--subject",
-        "x.a",
-        "--output-file",
-        "old.jwt",
-        "--expiry",
-        "-1h",
-      );
-      await nsc.run("add", "import", "--account", c.I, "--token", "old.jwt");
+      await tokenImport(c, { export: "x.>", subject: "x.a", file: "old.jwt", extra: ["--expiry", "-1h"] });
       await push(c.E, c.I);
       await fixes(c, "activation_expired", "stream", "x.a", "x.a");
     });
 
     it("activation_revoked: the exporter revokes the importer's token", async () => {
       const c = await pair("REVOKED");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "r.>", "--private");
-      await nsc.run(
-        "generate",
-        "activation",
-        "--account",
-        c.E,
-        "--target-account",
-        c.impId,
-        "--subject",
-        "r.x",
-        "--output-file",
-        "rev.jwt",
-      );
-      await nsc.run("add", "import", "--account", c.I, "--token", "rev.jwt");
+      await tokenImport(c, { export: "r.>", subject: "r.x", file: "rev.jwt" });
       await push(c.E, c.I);
       expect(await flow(c.E, c.I, "stream", "r.x", "r.x", POSITIVE_MS)).toBe("flows");
       await nsc.run("revocations", "add_activation", "--account", c.E, "--subject", "r.>", "--target-account", c.impId);
@@ -276,22 +274,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("activation_expiring_soon: a token that expires in two days is renewed for 90 days", async () => {
       const c = await pair("SOON");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "s.>", "--private");
-      await nsc.run(
-        "generate",
-        "activation",
-        "--account",
-        c.E,
-        "--target-account",
-        c.impId,
-        "--subject",
-        "s.x",
-        "--output-file",
-        "soon.jwt",
-        "--expiry",
-        "2d",
-      );
-      await nsc.run("add", "import", "--account", c.I, "--token", "soon.jwt");
+      await tokenImport(c, { export: "s.>", subject: "s.x", file: "soon.jwt", extra: ["--expiry", "2d"] });
       await push(c.E, c.I);
       await fixes(c, "activation_expiring_soon", "stream", "s.x", "s.x", "flows");
       const renewed = await only(c.E, c.I);
@@ -301,8 +284,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("export_not_found: an export deleted while the importer is loaded comes back with the exporter's push alone", async () => {
       const c = await pair("DELETED");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "d.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "d.x");
+      await publicImport(c, "d.>", "d.x");
       await push(c.E, c.I);
       expect(await flow(c.E, c.I, "stream", "d.x", "d.x", POSITIVE_MS)).toBe("flows");
       await nsc.run("delete", "export", "--account", c.E, "--subject", "d.>");
@@ -315,8 +297,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("export_not_found: an import refused at load, once the exporter has been pushed for anything else, needs the importer re-pushed", async () => {
       const c = await pair("NOEXPORT");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "other.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "e.x");
+      await publicImport(c, "other.>", "e.x");
       await push(c.E, c.I);
       const broken = await only(c.E, c.I);
       expect(broken.cause).toBe("export_not_found");
@@ -341,18 +322,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
     it("export_type_mismatch: a private service export deleted while a stream export of the subject remains; the service export comes back", async () => {
       const c = await pair("TYPE");
       await nsc.run("add", "export", "--account", c.E, "--subject", "t.>", "--service", "--private");
-      await nsc.run(
-        "generate",
-        "activation",
-        "--account",
-        c.E,
-        "--target-account",
-        c.impId,
-        "--subject",
-        "t.q",
-        "--output-file",
-        "type.jwt",
-      );
+      await activation(c, "t.q", "type.jwt");
       await nsc.run("add", "export", "--account", c.E, "--subject", "t.q"); // a stream export that still matches
       await nsc.run("add", "import", "--account", c.I, "--token", "type.jwt");
       await push(c.E, c.I);
@@ -367,24 +337,21 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("subject_mismatch: the import asks for more than is exported", async () => {
       const c = await pair("NARROW");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "o.us.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "o.>");
+      await publicImport(c, "o.us.>", "o.>");
       await push(c.E, c.I);
       await fixes(c, "subject_mismatch", "stream", "o.us.a", "o.us.a");
     });
 
     it("account_token_position_mismatch: the import does not carry the importer's key", async () => {
       const c = await pair("POSITION");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "atp.*.data", "--account-token-position", "2");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "atp.*.data");
+      await publicImport(c, "atp.*.data", "atp.*.data", "--account-token-position", "2");
       await push(c.E, c.I);
       await fixes(c, "account_token_position_mismatch", "stream", `atp.${c.impId}.data`, `atp.${c.impId}.data`);
     });
 
     it("source_account_not_found: the exporter was never pushed", async () => {
       const c = await pair("NOSOURCE");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "ns.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "ns.x");
+      await publicImport(c, "ns.>", "ns.x");
       await push(c.I);
       const broken = await only(c.E, c.I);
       expect(broken.cause).toBe("source_account_not_found");
@@ -399,8 +366,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("source_account_expired: the exporter's JWT expired an hour ago", async () => {
       const c = await pair("SRCEXP");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "se.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "se.x");
+      await publicImport(c, "se.>", "se.x");
       await push(c.E, c.I);
       await nsc.run("edit", "account", "--name", c.E, "--expiry", "-1h");
       await forcePush(c.E);
@@ -409,8 +375,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("account_expired: the importer's JWT expired an hour ago", async () => {
       const c = await pair("ACCEXP");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "ae.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "ae.x");
+      await publicImport(c, "ae.>", "ae.x");
       await nsc.run("edit", "account", "--name", c.I, "--expiry", "-1h");
       await push(c.E);
       await forcePush(c.I);
@@ -419,8 +384,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
 
     it("account_jwt_invalid: the importer's JWT is not valid for another hour", async () => {
       const c = await pair("ACCNBF");
-      await nsc.run("add", "export", "--account", c.E, "--subject", "an.>");
-      await nsc.run("add", "import", "--account", c.I, "--src-account", c.expId, "--remote-subject", "an.x");
+      await publicImport(c, "an.>", "an.x");
       await nsc.run("edit", "account", "--name", c.I, "--start", "1h");
       await push(c.E);
       await forcePush(c.I);
@@ -464,20 +428,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
           .toISOString()
           .replace("T", " ")
           .replace(/\.\d+Z$/, " UTC");
-        await nsc.run(
-          "generate",
-          "activation",
-          "--account",
-          c.E,
-          "--target-account",
-          c.impId,
-          "--subject",
-          "st.x",
-          "--output-file",
-          "stale.jwt",
-          "--start",
-          start,
-        );
+        await activation(c, "st.x", "stale.jwt", "--start", start);
         await nsc.run("add", "import", "--account", c.I, "--token", "stale.jwt");
         await push(c.I); // the server evaluates the import now, before nbf
         expect(Date.now(), "the push must land before the token's nbf").toBeLessThan(nbf * 1000);

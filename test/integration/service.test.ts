@@ -134,6 +134,24 @@ async function startLive(
 const sequence = (events: EventLog, subject: string, from: number) =>
   events.events.filter((e) => e.at >= from && e.event.subject === subject).map((e) => [e.event.status, e.event.cause]);
 
+/** DEPOT: a token import of ORDERS' private orders.> (as orders.depot) and a public import of pub.d. */
+async function depotOf(op: TestOperator, exporter: TestAccount): Promise<TestAccount> {
+  const depot = await op.account("DEPOT");
+  await depot.reissue({
+    imports: [
+      {
+        name: "orders",
+        account: exporter.id,
+        subject: "orders.depot",
+        type: "stream",
+        token: await activation(exporter, depot.id, "orders.>", "stream"),
+      },
+      { name: "pub", account: exporter.id, subject: "pub.d", type: "stream" },
+    ],
+  });
+  return depot;
+}
+
 const checked = async (live: Live, account: string, subject: string) => {
   const reply = (
     await live.sys.request("insights.imports.check", JSON.stringify({ account }), { timeout: 3000 })
@@ -199,19 +217,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
             },
           ],
         });
-        const depot = await op.account("DEPOT");
-        await depot.reissue({
-          imports: [
-            {
-              name: "orders",
-              account: exporter.id,
-              subject: "orders.depot",
-              type: "stream",
-              token: await activation(exporter, depot.id, "orders.>", "stream"),
-            },
-            { name: "pub", account: exporter.id, subject: "pub.d", type: "stream" },
-          ],
-        });
+        const depot = await depotOf(op, exporter);
         const early = await op.account("EARLY");
         await early.reissue({
           imports: [
@@ -363,19 +369,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
         importer = await op.account("SHIPPING", {
           imports: [{ name: "pub", account: exporter.id, subject: "pub.x", type: "stream" }],
         });
-        depot = await op.account("DEPOT");
-        await depot.reissue({
-          imports: [
-            {
-              name: "orders",
-              account: exporter.id,
-              subject: "orders.depot",
-              type: "stream",
-              token: await activation(exporter, depot.id, "orders.>", "stream"),
-            },
-            { name: "pub", account: exporter.id, subject: "pub.d", type: "stream" },
-          ],
-        });
+        depot = await depotOf(op, exporter);
         return { push: [exporter, importer, depot], pin: [exporter, depot] };
       });
     }, 60_000);

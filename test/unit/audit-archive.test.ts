@@ -80,6 +80,11 @@ async function file(name: string, bytes: Buffer | Promise<Buffer>): Promise<stri
   return path;
 }
 
+/** An archive of these accounts' INFO replies (see `archive`), written to `name`, then read. */
+async function readArchiveOf(name: string, accounts: Parameters<typeof archive>[0]) {
+  return readAuditArchive(await file(name, writeZip(archive(accounts))));
+}
+
 const refusal = async (f: () => Promise<unknown>): Promise<string> => {
   const e: unknown = await f().then(
     () => null,
@@ -89,23 +94,20 @@ const refusal = async (f: () => Promise<unknown>): Promise<string> => {
   return (e as Error).message;
 };
 
+/** Why reading these bytes, written to `name`, is refused under `limits`. */
+const refused = (name: string, bytes: Buffer | Promise<Buffer>, limits = ARCHIVE_LIMITS): Promise<string> =>
+  refusal(async () => readAuditArchive(await file(name, bytes), limits));
+
 describe("an audit archive", async () => {
   it("yields the operator, the account JWTs, the servers' views, and the capture instant", async () => {
-    const d = await readAuditArchive(
-      await file(
-        "ok.zip",
-        writeZip(
-          archive([
-            { id: exp.id, jwt: exp.jwt },
-            {
-              id: imp.id,
-              jwt: imp.jwt,
-              imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: false }],
-            },
-          ]),
-        ),
-      ),
-    );
+    const d = await readArchiveOf("ok.zip", [
+      { id: exp.id, jwt: exp.jwt },
+      {
+        id: imp.id,
+        jwt: imp.jwt,
+        imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: false }],
+      },
+    ]);
     expect(d.operatorJwts).toEqual([op.jwt]);
     expect(d.accounts.map((a) => a.filedUnder).sort()).toEqual([exp.id, imp.id].sort());
     expect(d.asOf?.toISOString()).toBe("2026-01-02T03:04:05.000Z");
@@ -116,33 +118,19 @@ describe("an audit archive", async () => {
   });
 
   it("a server that refuses a valid import makes it server_state_stale, as the live service would", async () => {
-    const d = await readAuditArchive(
-      await file(
-        "stale.zip",
-        writeZip(
-          archive([
-            { id: exp.id, jwt: exp.jwt },
-            { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: true }] },
-          ]),
-        ),
-      ),
-    );
+    const d = await readArchiveOf("stale.zip", [
+      { id: exp.id, jwt: exp.jwt },
+      { id: imp.id, jwt: imp.jwt, imports: [{ subject: "o.1", account: exp.id, type: "stream", invalid: true }] },
+    ]);
     expect(audit([d], d.asOf!, 7 * 86400).imports).toMatchObject([{ status: "inactive", cause: "server_state_stale" }]);
   });
 
   it("reports an account JWT that fails verification, and trusts nothing in it", async () => {
     const forged = forgeSignature(imp.jwt);
-    const d = await readAuditArchive(
-      await file(
-        "forged.zip",
-        writeZip(
-          archive([
-            { id: exp.id, jwt: exp.jwt },
-            { id: imp.id, jwt: forged },
-          ]),
-        ),
-      ),
-    );
+    const d = await readArchiveOf("forged.zip", [
+      { id: exp.id, jwt: exp.jwt },
+      { id: imp.id, jwt: forged },
+    ]);
     const report = audit([d], d.asOf!, 7 * 86400);
     expect(report.account_errors.map((e) => e.account)).toEqual([imp.id]);
     expect(report.account_errors[0]!.error).toMatch(/signature/i);
@@ -150,49 +138,24 @@ describe("an audit archive", async () => {
   });
 
   it("ignores an INFO entry tagged with something that is not an account key (a path cannot smuggle one in)", async () => {
-    const d = await readAuditArchive(
-      await file(
-        "tags.zip",
-        writeZip(
-          archive([
-            { id: exp.id, jwt: exp.jwt },
-            { id: "$G", jwt: imp.jwt },
-          ]),
-        ),
-      ),
-    );
+    const d = await readArchiveOf("tags.zip", [
+      { id: exp.id, jwt: exp.jwt },
+      { id: "$G", jwt: imp.jwt },
+    ]);
     expect(d.accounts.map((a) => a.filedUnder)).toEqual([exp.id]);
   });
 
   it("refuses what is no audit archive, a damaged file, and archives beyond its bounds", async () => {
-    expect(
-      await refusal(async () => readAuditArchive(await file("plain.zip", writeZip([{ name: "a.txt", data: "x" }])))),
-    ).toMatch(/no audit archive/);
-    expect(
-      await refusal(async () => readAuditArchive(await file("garbage.zip", Buffer.from("not a zip at all")))),
-    ).toMatch(/not a readable ZIP archive/);
+    expect(await refused("plain.zip", writeZip([{ name: "a.txt", data: "x" }]))).toMatch(/no audit archive/);
+    expect(await refused("garbage.zip", Buffer.from("not a zip at all"))).toMatch(/not a readable ZIP archive/);
     const good = await writeZip(archive([{ id: exp.id, jwt: exp.jwt }]));
-    expect(
-      await refusal(async () => readAuditArchive(await file("cut.zip", good.subarray(0, good.length - 30)))),
-    ).toMatch(/not a readable ZIP archive/);
-    expect(
-      await refusal(async () => readAuditArchive(await file("many.zip", good), { ...ARCHIVE_LIMITS, maxEntries: 3 })),
-    ).toMatch(/4 entries, more than the 3/);
-    expect(
-      await refusal(async () =>
-        readAuditArchive(await file("big.zip", good), { ...ARCHIVE_LIMITS, maxFileBytes: 100 }),
-      ),
-    ).toMatch(/more than the 100 read/);
-    expect(
-      await refusal(async () =>
-        readAuditArchive(await file("reply.zip", good), { ...ARCHIVE_LIMITS, maxReplyBytes: 50 }),
-      ),
-    ).toMatch(/more than the 50 read/);
-    expect(
-      await refusal(async () =>
-        readAuditArchive(await file("total.zip", good), { ...ARCHIVE_LIMITS, maxTotalBytes: 1000 }),
-      ),
-    ).toMatch(/more than 1000 bytes to inflate/);
+    expect(await refused("cut.zip", good.subarray(0, good.length - 30))).toMatch(/not a readable ZIP archive/);
+    expect(await refused("many.zip", good, { ...ARCHIVE_LIMITS, maxEntries: 3 })).toMatch(/4 entries, more than the 3/);
+    expect(await refused("big.zip", good, { ...ARCHIVE_LIMITS, maxFileBytes: 100 })).toMatch(/more than the 100 read/);
+    expect(await refused("reply.zip", good, { ...ARCHIVE_LIMITS, maxReplyBytes: 50 })).toMatch(/more than the 50 read/);
+    expect(await refused("total.zip", good, { ...ARCHIVE_LIMITS, maxTotalBytes: 1000 })).toMatch(
+      /more than 1000 bytes to inflate/,
+    );
     expect(
       await refusal(async () =>
         readAuditArchive(
@@ -214,7 +177,7 @@ describe("an audit archive", async () => {
   it("does not believe an entry's declared size: one that inflates past it is refused", async () => {
     const entries = archive([{ id: exp.id, jwt: exp.jwt }]);
     const lying = entries.map((e) => (e.name.includes("variables") ? { ...e, declaredSize: 10 } : e));
-    expect(await refusal(async () => readAuditArchive(await file("liar.zip", writeZip(lying))))).toMatch(
+    expect(await refused("liar.zip", writeZip(lying))).toMatch(
       /not a readable ZIP archive: .*variables.*too many bytes/,
     );
   });
@@ -222,8 +185,6 @@ describe("an audit archive", async () => {
   it("refuses an entry whose bytes do not match its CRC", async () => {
     const entries = archive([{ id: exp.id, jwt: exp.jwt }]);
     const damaged = entries.map((e) => (e.name.includes("variables") ? { ...e, declaredCrc: 12345 } : e));
-    expect(await refusal(async () => readAuditArchive(await file("crc.zip", writeZip(damaged))))).toMatch(
-      /variables.*fails its CRC check/,
-    );
+    expect(await refused("crc.zip", writeZip(damaged))).toMatch(/variables.*fails its CRC check/);
   });
 });
