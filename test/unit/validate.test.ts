@@ -97,6 +97,31 @@ describe("Import.Validate", () => {
   });
 });
 
+describe("Import.Validate: the account and the subjects", () => {
+  it("an import without an account, or with an invalid subject or local subject, is refused", () => {
+    expect(messages(imp({ account: "" }))).toEqual(["the account to import from is not specified"]);
+    expect(messages(imp({ subject: "a..b" })).length).toBeGreaterThan(0);
+    expect(messages(imp({ type: "service", localSubject: "l..b" })).some((m) => m.startsWith("local_subject: "))).toBe(
+      true,
+    );
+  });
+
+  it("a token that does not decode is an issue about the token", () => {
+    expect(importIssues(imp({ token: "garbage" }), IMPORTER)).toEqual([
+      { message: "the activation token does not decode: expected 3 chunks", aboutToken: true },
+    ]);
+  });
+
+  it("a token granting an invalid subject, or not the import's, says so", () => {
+    expect(activationIssues(imp(), act({ importSubject: "a..b" }), IMPORTER).join("\n")).toMatch(
+      /^the token's subject: /m,
+    );
+    expect(activationIssues(imp(), act({ importSubject: "x.>" }), IMPORTER)).toEqual([
+      'the token grants "x.>", which does not contain the import subject "a.b"',
+    ]);
+  });
+});
+
 describe("RenamingSubject.Validate: a local subject refers to each * of the subject once", () => {
   const local = (subject: string, localSubject: string) => messages(imp({ type: "service", subject, localSubject }));
 
@@ -109,6 +134,8 @@ describe("RenamingSubject.Validate: a local subject refers to each * of the subj
     ["a.*", "l.$0"], // $0 is not past the count, so it counts
     ["a.*.>", "l.$1.>"],
     ["a.b", "l.b"],
+    ["a.>", ">"],
+    ["a.*", "l.$01"], // Atoi reads 01 as 1
   ])("%s as %s is accepted", (subject, localSubject) => {
     expect(local(subject, localSubject)).toEqual([]);
   });
@@ -120,6 +147,7 @@ describe("RenamingSubject.Validate: a local subject refers to each * of the subj
     ["a.*", "l.$", /does not refer to each \*/], // too short to be a reference
     ["a.*", "l.$1x", /does not refer to each \*/], // not a number
     ["a.*", "l.x1", /does not refer to each \*/], // no $
+    ["a.*", "l.$x1", /does not refer to each \*/], // not a number after the $
     ["a.*", "l.$1.*", /does not refer to each \*/],
     ["a.b", "l.$1", /reference \$1 .* does not have/],
     ["a.*.c", "l.*.>", /must both end in >/],
@@ -199,6 +227,27 @@ describe("Export.Validate", () => {
     expect(exportProblems(exp({ type: "service", allowTrace: true }))).toEqual([]);
   });
 
+  it("a stream export's response type is refused as such, whatever its value", () => {
+    expect(exportProblems(exp({ responseType: "Bogus" }))).toEqual([
+      'export "a.b": a stream export has no response type',
+    ]);
+  });
+
+  it("an invalid export subject is refused", () => {
+    expect(exportProblems(exp({ subject: "a..b" })).every((m) => m.startsWith('export "a..b": '))).toBe(true);
+    expect(exportProblems(exp({ subject: "a..b" })).length).toBeGreaterThan(0);
+  });
+
+  it("exports of one type must not contain each other; of the two types they may", () => {
+    expect(exportProblems(exp({ subject: "a.>" }), exp({ index: 1, subject: "a.b" }))).toEqual([
+      'stream export subject "a.>" already exports "a.b"',
+    ]);
+    expect(
+      exportProblems(exp({ type: "service", subject: "a.>" }), exp({ index: 1, type: "service", subject: "a.b" })),
+    ).toEqual(['service export subject "a.>" already exports "a.b"']);
+    expect(exportProblems(exp({ subject: "a.>" }), exp({ index: 1, type: "service", subject: "a.b" }))).toEqual([]);
+  });
+
   it("an export type other than stream or service is refused", () => {
     expect(exportProblems(exp({ type: "" }))).toEqual(['export "a.b": invalid export type ""']);
   });
@@ -232,6 +281,9 @@ describe("Account.Validate's limits", () => {
       validateAccount(account({ exports: [wildcard], ...limits({ exports: 5, wildcardExports: true }) })).other,
     ).toEqual([]);
     expect(validateAccount(account({ exports: [exp()], ...limits({ exports: 5 }) })).other).toEqual([]);
+    // one wildcard export among literal ones is enough
+    const mixed = [exp(), exp({ index: 1, subject: "b.*" })];
+    expect(validateAccount(account({ exports: mixed, ...limits({ exports: 5 }) })).other).toEqual([problem]);
   });
 
   it("the import and export counts may reach their limits, not pass them", () => {
@@ -298,6 +350,9 @@ describe("rulesFor: the server line decides", () => {
     ["2.15.2", true, true],
     ["2.16.0", true, true],
     ["3.0.0", true, true],
+    ["2.15.10", true, true],
+    ["10.0.0", true, true],
+    ["release-2.10.0", true, true], // not a version at its start: the current rules
     ["", true, true],
     [null, true, true],
     ["nonsense", true, true],
