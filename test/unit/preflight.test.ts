@@ -6,6 +6,7 @@
 import type { Export, Import } from "@nats-io/jwt";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diagnoseAll, type AccountDirectory, type CauseCode } from "../../src/core/index.js";
+import { peekClaims } from "../../src/core/jwt/decode.js";
 import { preflight, type PreflightResult } from "../../src/core/whatif/preflight.js";
 import { TestOperator, activation, forgeSignature, nowSec, type TestAccount } from "../support/deployment.js";
 import { buildFixture, directoryOf, proposal, type Fixture } from "../support/whatif-fixture.js";
@@ -135,8 +136,11 @@ describe("an importer change", () => {
 
   it("an older JWT than the stored one is a roll-back, and says so", async () => {
     const older = await proposal(fx.imp2, fx.imp2.claims);
-    await new Promise((r) => setTimeout(r, 1100)); // iat has whole seconds
+    // iat has whole seconds: the newer JWT must be signed in a later second than the older one.
+    const olderIat = peekClaims(older)?.["iat"] as number;
+    while (nowSec() <= olderIat) await new Promise((r) => setTimeout(r, 20));
     const newer = await proposal(fx.imp2, fx.imp2.claims);
+    expect(peekClaims(newer)?.["iat"]).toBeGreaterThan(olderIat);
     const dir = directoryOf(
       fx.op,
       fx.all.map((a) => a).filter((a) => a !== fx.imp2),
