@@ -115,7 +115,17 @@ export class VerdictPublisher {
       else questions.set(id, { q, keys: [key] });
     }
     const fresh = new Map<string, IdleReason>();
-    const all = [...questions.values()];
+    // An account no server has loaded has no subscription: every server would answer SUBSZ with a
+    // total of 0 (it filters the accounts it has loaded), which is what is recorded without asking.
+    const loaded = await this.loadedAccounts();
+    const all: { q: InterestQuestion; keys: string[] }[] = [];
+    for (const question of questions.values()) {
+      if (!loaded || loaded.has(question.q.account)) all.push(question);
+      else {
+        const idle = idleFrom(question.q, new Array<boolean>(this.servers).fill(false), this.servers);
+        if (idle) for (const key of question.keys) fresh.set(key, idle);
+      }
+    }
     for (let i = 0; i < all.length; i += IDLE_CONCURRENCY) {
       await Promise.all(
         all.slice(i, i + IDLE_CONCURRENCY).map(async ({ q, keys }) => {
@@ -227,9 +237,15 @@ export class VerdictPublisher {
    */
   private async loadedImporters(): Promise<string[]> {
     const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
+    const loaded = await this.loadedAccounts();
+    return loaded ? importers.filter((id) => loaded.has(id)) : importers;
+  }
+
+  /** The accounts some server has loaded; null when not every server listed its accounts (ACCOUNTZ). */
+  private async loadedAccounts(): Promise<Set<string> | null> {
     const listing = await this.resolver.accountz().catch(() => null);
-    if (!listing || listing.servers < this.servers || listing.accounts.size >= MAX_ACCOUNTS) return importers;
-    return importers.filter((id) => listing.accounts.has(id));
+    if (!listing || listing.servers < this.servers || listing.accounts.size >= MAX_ACCOUNTS) return null;
+    return listing.accounts;
   }
 
   /**
