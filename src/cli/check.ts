@@ -1,14 +1,14 @@
 /**
  * `nats-insights check`: the offline audit, a CI gate to run before `nsc push`.
- * Exit 0: every import active (warnings allowed); 1: an import is inactive or an account JWT would
+ * Exit 0: every import active (warnings allowed); 1: an import is inactive or undetermined, or an account JWT would
  * not load; 2: usage or configuration error.
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
-import type { ImportStatus } from "../core/diagnosis.js";
+import { summarize } from "../core/report.js";
 import { audit, type AuditReport } from "./audit.js";
 import { painter, renderReport } from "./render.js";
-import { oneSource, readSource, SOURCE_OPTIONS } from "./sources.js";
+import { isLive, liveConnection, oneSource, readServerViews, readSource, SOURCE_OPTIONS } from "./sources.js";
 
 export const CHECK_USAGE = `Usage: nats-insights check [source] [filters] [--json]
 Sources (default: the nsc store nsc is configured with, as \`nsc env\` shows it):
@@ -24,13 +24,14 @@ Sources (default: the nsc store nsc is configured with, as \`nsc env\` shows it)
     --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-first    TLS ($NATS_CA, $NATS_CERT, $NATS_KEY)
 Filters and output:
   --account KEY|NAME       only this importing account
-  --status active|inactive|warning
+  --status active|inactive|warning|undetermined
   --expiry-warning-days N  warn about tokens expiring within N days (default 7)
   --json                   the report as JSON (the same ImportDiagnosis objects as the service)
-Exit status: 0 all imports active, 1 an import is inactive or an account JWT is unusable,
+Exit status: 0 all imports active, 1 an import is inactive or undetermined (an import cycle: only
+the servers say which import they refuse; add --server) or an account JWT is unusable,
 2 a usage, configuration, connection or credential error (no verdict).`;
 
-const STATUSES = ["active", "inactive", "warning"];
+const STATUSES = ["active", "inactive", "warning", "undetermined"];
 
 interface Io {
   stdout: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean };
@@ -49,10 +50,23 @@ export async function runCheck(argv: string[], io: Io): Promise<number> {
   const deployments = await readSource(values, io.env, progress, (text) => io.stderr.write(`nats-insights: ${text}\n`));
   const accounts = deployments.reduce((n, d) => n + d.accounts.length, 0);
   if (accounts >= 1000) progress(`evaluating ${accounts} accounts…`);
-  const report = audit(deployments, deployments[0]?.asOf ?? new Date(), days * 86400, {
-    ...(values["account"] ? { account: values["account"] } : {}),
-    ...(status ? { status: status as ImportStatus } : {}),
-  });
+  const at = deployments[0]?.asOf ?? new Date();
+  const account = values["account"] ? { account: values["account"] } : {};
+  let all = audit(deployments, at, days * 86400, account);
+  // The JWTs leave an import of a cycle undetermined: on a live deployment, ask the servers which they refuse.
+  const undetermined = all.imports.filter((d) => d.status === "undetermined");
+  if (undetermined.length > 0 && isLive(values)) {
+    const ids = [...new Set(undetermined.flatMap((d) => [d.account, d.source_account]))];
+    const serverViews = await readServerViews(liveConnection(values, io.env), ids);
+    all = audit(
+      deployments.map((d) => ({ ...d, serverViews })),
+      at,
+      days * 86400,
+      account,
+    );
+  }
+  const shown = status ? all.imports.filter((d) => d.status === status) : all.imports;
+  const report = { ...all, summary: summarize(all.summary.accounts, shown), imports: shown };
   if (io.stderr.isTTY && accounts >= 1000) io.stderr.write("\r\x1b[K");
   io.stdout.write(
     values["json"]
@@ -63,7 +77,7 @@ export async function runCheck(argv: string[], io: Io): Promise<number> {
 }
 
 export function exitCode(report: AuditReport): number {
-  return report.summary.inactive > 0 || report.account_errors.length > 0 ? 1 : 0;
+  return report.summary.inactive > 0 || report.summary.undetermined > 0 || report.account_errors.length > 0 ? 1 : 0;
 }
 
 function parseCheckArgs(argv: string[]) {

@@ -14,6 +14,7 @@ export function painter(enabled: boolean): Paint {
 const MARK: Record<ImportDiagnosis["status"], [string, string]> = {
   inactive: ["31", "✗ inactive"],
   warning: ["33", "! warning "],
+  undetermined: ["35", "? undetermined"],
   active: ["32", "✓ active  "],
 };
 
@@ -35,7 +36,7 @@ export function renderReport(report: AuditReport, paint: Paint): string {
   if (report.account_errors.length > 0) lines.push("");
   const s = report.summary;
   lines.push(
-    `${s.accounts} accounts, ${s.imports} imports: ${paint("32", `${s.active} active`)}, ${paint(s.inactive ? "31" : "2", `${s.inactive} inactive`)}, ${paint(s.warning ? "33" : "2", `${s.warning} warning`)}`,
+    `${s.accounts} accounts, ${s.imports} imports: ${paint("32", `${s.active} active`)}, ${paint(s.inactive ? "31" : "2", `${s.inactive} inactive`)}, ${paint(s.warning ? "33" : "2", `${s.warning} warning`)}${s.undetermined ? `, ${paint("35", `${s.undetermined} undetermined`)}` : ""}`,
   );
   return lines.join("\n");
 }

@@ -234,6 +234,36 @@ async function readLive(
   }
 }
 
+/**
+ * Each server's own view (`$SYS.REQ.ACCOUNT.<id>.INFO`) of these accounts, as an audit archive
+ * holds them: `check --server` asks it about the importers the JWTs leave undetermined (an import
+ * cycle, where only the servers say which import they refuse) and their source accounts.
+ */
+export async function readServerViews(
+  settings: ConnectionSettings,
+  ids: string[],
+): Promise<NonNullable<Deployment["serverViews"]>> {
+  const nc = await connectOrFail(settings, "nats-insights-check");
+  try {
+    const resolver = new ResolverClient(nc, 2000);
+    const count = await resolver.serverCount();
+    const replies = new Map<string, AccountInfoReply[]>();
+    const servers = new Set<string>();
+    for (let i = 0; i < ids.length; i += 16) {
+      const batch = ids.slice(i, i + 16);
+      for (const [id, rs] of await Promise.all(
+        batch.map(async (id) => [id, await resolver.accountInfo(id, count, 2000)] as const),
+      )) {
+        replies.set(id, rs);
+        for (const r of rs) servers.add(r.server);
+      }
+    }
+    return { servers: [...servers].sort(), replies };
+  } finally {
+    await nc.close();
+  }
+}
+
 // ---- directories ------------------------------------------------------------------------------
 
 /** One directory per deployment, with the JWTs that could not even be filed under an account. */

@@ -1,6 +1,11 @@
 /** The diagnosis of one declared import: the object replies and events carry (schemas/import-diagnosis.schema.json). */
 
-export type ImportStatus = "active" | "inactive" | "warning";
+/**
+ * `undetermined`: the JWTs do not decide whether the server honours the import (an import cycle:
+ * which of its imports a server refuses depends on the order it loaded the accounts); only the
+ * servers' own view can say, and it turns the verdict into `inactive` or `warning`.
+ */
+export type ImportStatus = "active" | "inactive" | "warning" | "undetermined";
 
 export const CAUSE_CODES = [
   "missing_activation_token",

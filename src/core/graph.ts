@@ -6,7 +6,7 @@
  */
 import type { ImportDiagnosis } from "./diagnosis.js";
 
-export type EdgeLook = "active" | "inactive" | "warning";
+export type EdgeLook = "active" | "inactive" | "warning" | "undetermined";
 
 export interface GraphNode {
   id: string;
@@ -76,7 +76,12 @@ export function edgeLabel(e: GraphEdge): string {
   return `${e.type} ${e.subject}${e.local_subject && e.local_subject !== e.subject ? ` → ${e.local_subject}` : ""}${e.cause ? ` (${e.cause})` : ""}`;
 }
 
-const DOT_COLOUR: Record<EdgeLook, string | null> = { active: null, inactive: "red", warning: "orange" };
+const DOT_COLOUR: Record<EdgeLook, string | null> = {
+  active: null,
+  inactive: "red",
+  warning: "orange",
+  undetermined: "purple",
+};
 
 /** A DOT double-quoted string: backslash and quote escaped, line breaks and other controls made harmless. */
 function dotString(s: string): string {
@@ -110,7 +115,12 @@ export function toDot(g: ImportGraph): string {
   return `${lines.join("\n")}\n`;
 }
 
-const MERMAID_COLOUR: Record<EdgeLook, string | null> = { active: null, inactive: "red", warning: "orange" };
+const MERMAID_COLOUR: Record<EdgeLook, string | null> = {
+  active: null,
+  inactive: "red",
+  warning: "orange",
+  undetermined: "purple",
+};
 
 /** Mermaid text in a quoted label: every character that could end it or become markup as an entity code. */
 function mermaidText(s: string): string {

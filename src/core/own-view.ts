@@ -8,6 +8,13 @@
 import { arg } from "./causes/cause.js";
 import type { ImportDiagnosis } from "./diagnosis.js";
 
+const CYCLE_STATE: Record<ImportDiagnosis["status"], string> = {
+  undetermined: "which one the JWTs do not say: this one may be dead.",
+  inactive: "the servers that have it loaded refuse this one: it is dead (a restart may change which one is).",
+  warning: "servers honour this one now; a restart may make it the dead one.",
+  active: "this one works.",
+};
+
 export function ownView(d: ImportDiagnosis): ImportDiagnosis {
   if (d.cause !== "import_cycle") return d;
   const importer = d.account_name ?? d.account;
@@ -16,8 +23,8 @@ export function ownView(d: ImportDiagnosis): ImportDiagnosis {
     ...d,
     message:
       `${importer}'s ${d.type} import of "${d.subject}" from ${source} closes a cycle: ${source}, or an account it imports from, ` +
-      `imports colliding subjects back from ${importer}. nats-server refuses whichever import of the cycle it adds last, so this ` +
-      `one is dead now or may be after a restart. The other imports of the cycle belong to other accounts and are not shown here.`,
+      `imports colliding subjects back from ${importer}. nats-server refuses one import of the cycle on each server, that of the ` +
+      `account it loaded first, and ${CYCLE_STATE[d.status]} The other imports of the cycle belong to other accounts and are not shown here.`,
     remediation: [
       `nsc delete import --account ${arg(importer)} --subject ${arg(d.subject)} --src-account ${d.source_account}`,
       `nsc push --account ${arg(importer)}`,

@@ -138,6 +138,7 @@ export interface CheckSummary {
   active: number;
   inactive: number;
   warning: number;
+  undetermined: number;
 }
 
 export function summarize(accounts: number, diagnoses: ImportDiagnosis[]): CheckSummary {
@@ -148,5 +149,6 @@ export function summarize(accounts: number, diagnoses: ImportDiagnosis[]): Check
     active: count("active"),
     inactive: count("inactive"),
     warning: count("warning"),
+    undetermined: count("undetermined"),
   };
 }

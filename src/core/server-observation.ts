@@ -23,7 +23,7 @@ export interface ServerObservation {
 
 /**
  * Can the servers' view change this verdict's (status, cause)? A valid import can turn out stale,
- * an import on a cycle honoured; any other dead import only gains the exposure sentence.
+ * an import on a cycle decided by the servers (honoured or refused); any other dead import only gains the exposure sentence.
  */
 export function serverViewCanChange(d: ImportDiagnosis): boolean {
   return d.status !== "inactive" || d.cause === "import_cycle";
@@ -36,7 +36,8 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
     invalid: obs.registered > 0 && obs.honouring === 0,
   };
   if (obs.servers === 0) return { ...d, server };
-  if (d.cause === "import_cycle" && obs.honouring > 0) return cycleHonoured(d, obs, server);
+  if (d.cause === "import_cycle")
+    return obs.honouring > 0 ? cycleHonoured(d, obs, server) : cycleRefused(d, obs, server);
   // An import starved by the importer's own mappings is registered and valid on every server: no exposure.
   if (d.status === "inactive" && obs.exposing > 0 && !(d.cause && causeOf(d.cause).serverRegisters)) {
     const exposure =
@@ -68,6 +69,14 @@ function cycleHonoured(d: ImportDiagnosis, obs: ServerObservation, server: Impor
     ` ${obs.honouring} of ${obs.servers} server(s) loaded the accounts in another order and honour this import: there another import of the cycle is the refused one.` +
     ` Loaded in this order again (a restart), this import dies.`;
   return { ...d, server, status: causeOf("import_cycle").statusWhereHonoured ?? d.status, message: d.message + note };
+}
+
+/** Every server that has the importer loaded refused this import of the cycle: it is dead there. */
+function cycleRefused(d: ImportDiagnosis, obs: ServerObservation, server: ImportDiagnosis["server"]): ImportDiagnosis {
+  const note =
+    ` All ${obs.servers} server(s) that have ${d.account_name ?? d.account} loaded refuse this import: each loaded it first, so its import is the one that closes the cycle there.` +
+    ` Loaded in another order (a restart), another import of the cycle dies instead.`;
+  return { ...d, server, status: causeOf("import_cycle").statusWhereRefused ?? d.status, message: d.message + note };
 }
 
 function contextOf(d: ImportDiagnosis, detail: string): CauseContext {

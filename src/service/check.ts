@@ -21,7 +21,7 @@ interface CheckRequest extends Paging {
   idle?: boolean;
 }
 
-const SEVERITY: Record<ImportStatus, number> = { inactive: 0, warning: 1, active: 2 };
+const SEVERITY: Record<ImportStatus, number> = { inactive: 0, undetermined: 1, warning: 2, active: 3 };
 
 function byReportOrder(a: ImportDiagnosis, b: ImportDiagnosis): number {
   return (

@@ -65,7 +65,7 @@ export function graphPage(graph: ImportGraph, opts: PageOptions = {}): string {
 </head>
 <body${live}>
 <header><h1>${html(title)}</h1><p id="summary"></p>
-<p class="legend"><span class="key active"></span>active <span class="key warning"></span>warning <span class="key inactive"></span>inactive <span class="key idle"></span>idle (active, carries nothing)</p></header>
+<p class="legend"><span class="key active"></span>active <span class="key warning"></span>warning <span class="key inactive"></span>inactive <span class="key undetermined"></span>undetermined <span class="key idle"></span>idle (active, carries nothing)</p></header>
 <main><div id="canvas"></div>
 <aside id="details"><p class="hint">Hover over or click an import (an arrow from the source account to the importer) to see its cause and its fix.</p></aside></main>
 <script id="graph-data" type="application/json">${scriptJson(graph)}</script>
@@ -89,7 +89,7 @@ main { display: flex; align-items: flex-start; }
 #details code { display: block; white-space: pre-wrap; word-break: break-all; background: #f1f3f5; padding: 4px 6px; margin: 3px 0; font-size: 12px; }
 .hint { color: #6b7785; }
 .key { display: inline-block; width: 22px; height: 0; border-top: 3px solid #4a5664; margin: 0 4px 3px 10px; vertical-align: middle; }
-.key.active { border-color: #2f7d32; } .key.warning { border-color: orange; } .key.inactive { border-color: red; } .key.idle { border-top-style: dashed; }
+.key.active { border-color: #2f7d32; } .key.warning { border-color: orange; } .key.inactive { border-color: red; } .key.undetermined { border-color: purple; } .key.idle { border-top-style: dashed; }
 svg .node rect { fill: #fff; stroke: #4a5664; stroke-width: 1.2; rx: 6; }
 svg .node text { font-size: 13px; fill: #1d2733; }
 svg .edge path.line { fill: none; stroke-width: 2; }
@@ -103,7 +103,7 @@ const SCRIPT = `
 "use strict";
 (function () {
   var SVG = "http://www.w3.org/2000/svg";
-  var COLOURS = { active: "#2f7d32", warning: "orange", inactive: "red" };
+  var COLOURS = { active: "#2f7d32", warning: "orange", inactive: "red", undetermined: "purple" };
   var current = null;
   var selected = null;
 
@@ -159,7 +159,7 @@ const SCRIPT = `
     var size = g.graph();
     var svg = el("svg", { width: Math.max(200, size.width + 20), height: Math.max(100, size.height + 20), role: "img", "aria-label": "import graph" }, canvas);
     var defs = el("defs", {}, svg);
-    ["active", "warning", "inactive"].forEach(function (s) {
+    ["active", "warning", "inactive", "undetermined"].forEach(function (s) {
       var m = el("marker", { id: "arrow-" + s, viewBox: "0 0 10 10", refX: 10, refY: 5, markerUnits: "userSpaceOnUse", markerWidth: 12, markerHeight: 12, orient: "auto-start-reverse" }, defs);
       el("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: COLOURS[s] }, m);
     });
@@ -191,9 +191,9 @@ const SCRIPT = `
       el("rect", { width: lay.width, height: lay.height, rx: 6 }, group);
       el("text", { x: lay.width / 2, y: lay.height / 2 + 5, "text-anchor": "middle" }, group).textContent = n.name || n.id;
     });
-    var counts = { active: 0, warning: 0, inactive: 0, idle: 0 };
+    var counts = { active: 0, warning: 0, inactive: 0, undetermined: 0, idle: 0 };
     graph.edges.forEach(function (e) { counts[e.status]++; if (e.idle) counts.idle++; });
-    document.getElementById("summary").textContent = graph.nodes.length + " accounts, " + graph.edges.length + " imports: " + counts.active + " active, " + counts.warning + " warning, " + counts.inactive + " inactive, " + counts.idle + " idle \\u2014 as of " + graph.generated_at;
+    document.getElementById("summary").textContent = graph.nodes.length + " accounts, " + graph.edges.length + " imports: " + counts.active + " active, " + counts.warning + " warning, " + counts.inactive + " inactive, " + (counts.undetermined ? counts.undetermined + " undetermined, " : "") + counts.idle + " idle \\u2014 as of " + graph.generated_at;
     document.body.setAttribute("data-rendered", graph.generated_at);
   }
 

@@ -28,10 +28,10 @@ export interface MetricsOptions {
 }
 
 /** Importance for the per-import series: the imports kept when there are too many. */
-const STATUS_RANK: Record<ImportDiagnosis["status"], number> = { inactive: 0, warning: 1, active: 2 };
+const STATUS_RANK: Record<ImportDiagnosis["status"], number> = { inactive: 0, undetermined: 1, warning: 2, active: 3 };
 
 /**
- * The imports that get per-import series: at most `limit`, inactive first, then warnings, then
+ * The imports that get per-import series: at most `limit`, inactive first, then undetermined, then warnings, then
  * active, each group in key order (so the set is stable from one scrape to the next).
  */
 export function importsWithSeries<T extends [string, Pick<ImportDiagnosis, "status">]>(

@@ -176,6 +176,7 @@ describe.skipIf(!toolPath("nsc"))("check on an nsc store made with the real nsc"
         active: 1,
         inactive: 1,
         warning: 0,
+        undetermined: 0,
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -29,7 +29,7 @@ const NATS = toolPath("nats");
 const SERVER = toolPath("nats-server");
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 const MAIN = join(REPO_ROOT, "dist", "src", "main.js");
-const EXPECTED_SUMMARY = { accounts: 3, imports: 2, active: 1, inactive: 1, warning: 0 };
+const EXPECTED_SUMMARY = { accounts: 3, imports: 2, active: 1, inactive: 1, warning: 0, undetermined: 0 };
 
 interface Run {
   code: number | null;
@@ -231,7 +231,7 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       // natscli exits 0 and prints an empty body ("nil body"); the service error is in the headers on stderr.
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/Nats-Service-Error-Code: 400\n/);
-      expect(r.stderr).toMatch(/Nats-Service-Error: status: must be one of active, inactive, warning\n/);
+      expect(r.stderr).toMatch(/Nats-Service-Error: status: must be one of active, inactive, warning, undetermined\n/);
       expect(() => void JSON.parse(r.stdout)).toThrow();
     });
 
@@ -265,7 +265,7 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       });
       expect(endpoint!["num_requests"]).toBeGreaterThanOrEqual(2);
       expect(endpoint!["num_errors"]).toBeGreaterThanOrEqual(1);
-      expect(endpoint!["last_error"]).toBe("status: must be one of active, inactive, warning");
+      expect(endpoint!["last_error"]).toBe("status: must be one of active, inactive, warning, undetermined");
     });
   });
 

@@ -151,7 +151,7 @@ describe.skipIf(!toolPath("nats-server") || process.platform !== "linux")("lifec
     const sys = await connectSystem(server, op);
     try {
       const reply = (await sys.request("insights.imports.check", "{}", { timeout: 5000 })).json<{ summary: unknown }>();
-      expect(reply.summary).toEqual({ accounts: 3, imports: 1, active: 1, inactive: 0, warning: 0 });
+      expect(reply.summary).toEqual({ accounts: 3, imports: 1, active: 1, inactive: 0, warning: 0, undetermined: 0 });
     } finally {
       await sys.close();
     }

@@ -264,7 +264,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
       }>();
       const validReply = validator("check-reply");
       expect(validReply(reply) ? null : validReply.errors).toBeNull();
-      expect(reply.summary).toEqual({ accounts: 7, imports: 8, active: 4, inactive: 2, warning: 2 });
+      expect(reply.summary).toEqual({ accounts: 7, imports: 8, active: 4, inactive: 2, warning: 2, undetermined: 0 });
       expect(reply.imports[0]!.status).toBe("inactive");
       const one = (
         await sys.request("insights.imports.check", JSON.stringify({ account: "SHIPPING", status: "warning" }), {
@@ -275,7 +275,7 @@ describe.skipIf(!toolPath("nats-server"))("live service on a real nats-server", 
     });
 
     it.each([
-      ['{"status":"broken"}', "400", /^status: must be one of active, inactive, warning$/],
+      ['{"status":"broken"}', "400", /^status: must be one of active, inactive, warning, undetermined$/],
       ['{"colour":"blue"}', "400", /^unknown field "colour"$/],
       ["not json", "400", /^body: not JSON$/],
       ['{"limit":0}', "400", /^limit: must be >= 1$/],

@@ -228,6 +228,7 @@ describe.skipIf(!toolPath("nats-server") || !hasOpenssl())(
           active: 1,
           inactive: 1,
           warning: 0,
+          undetermined: 0,
         });
       }
       expect(exit2(noCert)).toMatch(

@@ -59,6 +59,11 @@ export interface Cause {
    */
   statusWhereHonoured?: Exclude<ImportStatus, "active">;
   /**
+   * For a cause whose `status` is `undetermined` (the JWTs do not decide): the status when every
+   * server that has the importer loaded refuses the import.
+   */
+  statusWhereRefused?: "inactive";
+  /**
    * The server registers the import and its INFO lists it as valid: what keeps messages from it is
    * the importer's own configuration, so a server that "honours" it is no exposure.
    */

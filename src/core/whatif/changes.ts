@@ -42,12 +42,15 @@ export function diagnosesByImport(
   return out;
 }
 
+const mayBeDead = (d: ImportDiagnosis): boolean => d.status === "inactive" || d.status === "undetermined";
+
 export function predictedChange(after: ImportDiagnosis, before: ImportDiagnosis | null): PredictedChange {
   return {
     ...after,
     previous_status: before?.status ?? null,
     previous_cause: before?.cause ?? null,
-    breaks: after.status === "inactive" && before?.status !== "inactive",
+    // An import that would join a cycle may be the one a server refuses: that too breaks it.
+    breaks: mayBeDead(after) && !(before && mayBeDead(before)),
   };
 }
 
