@@ -16,23 +16,6 @@ export interface OpenClass {
 
 export const OPEN_CLASSES: OpenClass[] = [
   {
-    id: "import-cycle-load-order",
-    description:
-      "Two accounts import each other's streams or services on overlapping subjects: the server refuses the import " +
-      "that would close the cycle, i.e. that of the account it loads second, and the other one flows. Which one dies " +
-      "depends on load order, which the JWTs do not say; the engine calls both import_cycle (inactive).",
-    scenario: "open-import-cycle-load-order.json",
-    matches: (d, deployment) =>
-      d.judge !== "nodes" &&
-      d.imp.from !== "system" &&
-      (d.verdict.cause === "import_cycle"
-        ? d.truth[0]!.flows
-        : !d.truth[0]!.flows && d.verdict.status !== "inactive") &&
-      (deployment.accounts[d.imp.from]?.imports ?? []).some(
-        (back) => back.type === d.imp.type && back.from === d.account,
-      ),
-  },
-  {
     id: "deleted-source-stays-registered",
     description:
       "The source account is deleted ($SYS.REQ.CLAIMS.DELETE) after the importer was loaded: the server disables the deleted " +

@@ -87,6 +87,12 @@ export interface DeploymentResult {
 
 const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
 
+/**
+ * The engine's `undetermined` states no flow: it is right only for an import on a cycle, which
+ * the server refuses or not by the order it loaded the accounts (each node its own).
+ */
+const undeterminedCycle = (v: Verdict) => v.status === "undetermined" && v.cause === "import_cycle";
+
 function engineVerdicts(r: Realized, version: string, jetStream: boolean): Verdict[][] {
   const trust = new OperatorTrust();
   trust.addOperator(r.op.jwt);
@@ -318,14 +324,20 @@ function disagreementsOf(o: ImportOutcome): Disagreement[] {
   // Identical imports the server lists once: which of them it kept is not observable.
   if (o.truth.some((t) => t.basis === "undecidable")) return [];
   const flows = new Set(o.truth.map((t) => t.flows));
-  if (flows.size > 1) out.push({ ...base, judge: "nodes", verdict: o.engine });
+  // Nodes may refuse different imports of a cycle (each loaded the accounts in its own order).
+  const cycle = undeterminedCycle(o.engine);
+  if (flows.size > 1 && !cycle) out.push({ ...base, judge: "nodes", verdict: o.engine });
   const truth = o.truth[0]!.flows;
   // An engine without the importer's JWT says nothing; nothing can flow for an unknown account.
   const engineFlows = o.engine.status === "unknown" ? false : flowsPerVerdict(o.engine);
-  if (flows.size === 1 && engineFlows !== truth) out.push({ ...base, judge: "engine", verdict: o.engine });
+  if (o.engine.status === "undetermined") {
+    if (!cycle) out.push({ ...base, judge: "engine", verdict: o.engine });
+  } else if (flows.size === 1 && engineFlows !== truth) out.push({ ...base, judge: "engine", verdict: o.engine });
   if (o.live) {
+    // The live service has the servers' views: it must decide, and say "works" if any node honours it.
     const liveFlows = o.live.status === "unknown" ? false : flowsPerVerdict(o.live);
-    if (flows.size === 1 && liveFlows !== truth) out.push({ ...base, judge: "live", verdict: o.live });
+    if (o.live.status === "undetermined" || ((flows.size === 1 || cycle) && liveFlows !== flows.has(true)))
+      out.push({ ...base, judge: "live", verdict: o.live });
   }
   return out;
 }
