@@ -13,7 +13,7 @@ import { AccountDirectory, OperatorTrust } from "../core/directory.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
-import { NoResolverError, ResolverClient } from "../shell/resolver.js";
+import { NoResolverError, ResolverClient, type AccountInfoReply } from "../shell/resolver.js";
 import { readLoadedAccounts } from "../shell/server-accounts.js";
 import { readAuditArchive } from "./audit-archive.js";
 import type { Deployment } from "./deployment.js";
