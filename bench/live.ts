@@ -36,8 +36,15 @@ export interface LiveOptions {
   settleMs: number;
   /** Extra node flags for the service (e.g. --cpu-prof, to see where its time goes). */
   serviceNodeArgs?: string[];
+  /** Extra arguments for the service (after the bench's own). */
+  serviceArgs?: string[];
   /** Working directory of the service (where --cpu-prof writes). */
   serviceCwd?: string;
+  /**
+   * Called once the idle service's RSS has settled, before the pushes (bench/heap.ts takes its heap
+   * snapshot here); `answered` resolves when the service answers a check again (its main thread is free).
+   */
+  atSettled?: (pid: number, answered: () => Promise<void>) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -110,7 +117,7 @@ async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
 }
 
 /** The service's resident set size and its peak, MB (Linux /proc; `ps` elsewhere, without the peak). */
-function rssOf(pid: number): { rss: number; peak: number } {
+export function rssOf(pid: number): { rss: number; peak: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
@@ -183,6 +190,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       "warn",
       "--request-timeout-ms",
       String(opts.serviceRequestTimeoutMs),
+      ...(opts.serviceArgs ?? []),
     ];
     const t0 = performance.now();
     service = spawn(opts.nodeBin, [...(opts.serviceNodeArgs ?? []), ...args], {
@@ -225,6 +233,12 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       settled = Math.min(settled, now);
     }
     const rss = { rss: settled, ready: readyRss.rss, peak: rssOf(service.pid!).peak };
+    if (opts.atSettled) {
+      const conn = nc;
+      await opts.atSettled(service.pid!, async () => {
+        await conn.request("insights.imports.check", checkBody, { timeout: 900_000 });
+      });
+    }
 
     const push = await measurePushes(nc, d, opts.pushes);
     if (push.slow.length > 0)
