@@ -7,6 +7,7 @@ import type { ImportDiagnosis, ImportStatus, TokenSummary } from "./diagnosis.js
 import { exportTypeOf, type ActivationClaims } from "./jwt/claims.js";
 import { peekClaims } from "./jwt/decode.js";
 import { evaluate, type EvaluationOptions, type Finding } from "./evaluate.js";
+import { shared } from "./strings.js";
 import { iso } from "./time.js";
 import { exporterSubject } from "./validate.js";
 
@@ -31,6 +32,9 @@ export function causeContext(dir: AccountDirectory, finding: Finding, now: numbe
   };
 }
 
+/** Shared by every import with nothing to do (most of them); frozen, since nothing edits a remediation in place. */
+const NO_REMEDIATION: string[] = Object.freeze([]) as unknown as string[];
+
 export function diagnose(dir: AccountDirectory, finding: Finding, now: number): ImportDiagnosis {
   const { importer, imp } = finding;
   const ctx = causeContext(dir, finding, now);
@@ -47,10 +51,12 @@ export function diagnose(dir: AccountDirectory, finding: Finding, now: number): 
     local_subject: imp.localSubject,
     status,
     cause: finding.cause,
-    message: cause
-      ? cause.message(ctx)
-      : `${subjectPhrase(ctx)} is active${finding.detail ? ` (${finding.detail})` : ""}.`,
-    remediation: cause ? cause.remediation(ctx) : [],
+    // Kept for every import while the service runs: flat (not the pieces they were built from), and
+    // one copy of each distinct text.
+    message: shared(
+      cause ? cause.message(ctx) : `${subjectPhrase(ctx)} is active${finding.detail ? ` (${finding.detail})` : ""}.`,
+    ),
+    remediation: cause ? cause.remediation(ctx).map(shared) : NO_REMEDIATION,
     token: tokenSummary(finding.activation, imp.token),
     server: null,
     idle: null,

@@ -5,6 +5,7 @@
  */
 import { decodeJwt, releasePayload, type VerifiedJwt } from "./decode.js";
 import type { Failure } from "../result.js";
+import { shared } from "../strings.js";
 
 export type ExportType = "stream" | "service";
 
@@ -133,8 +134,9 @@ const orNull = (s: string): string | null => (s === "" ? null : s);
 
 function timed(p: Obj): TimedClaims {
   return {
-    issuer: str(p, "iss", "jwt"),
-    subject: str(p, "sub", "jwt"),
+    // Issuers and account ids are named again by every import and token: one copy of each.
+    issuer: shared(str(p, "iss", "jwt")),
+    subject: shared(str(p, "sub", "jwt")),
     name: str(p, "name", "jwt"),
     issuedAt: num(p, "iat", "jwt"),
     expires: num(p, "exp", "jwt"),
@@ -147,10 +149,10 @@ function parseImport(value: unknown, index: number): ImportClaim {
   const o = obj(value, f);
   return {
     index,
-    name: orNull(str(o, "name", f)),
+    name: orNull(shared(str(o, "name", f))),
     type: str(o, "type", f),
-    subject: str(o, "subject", f),
-    account: str(o, "account", f),
+    subject: shared(str(o, "subject", f)),
+    account: shared(str(o, "account", f)),
     token: orNull(str(o, "token", f)),
     to: orNull(str(o, "to", f)),
     localSubject: orNull(str(o, "local_subject", f)),
@@ -174,9 +176,9 @@ function parseExport(value: unknown, index: number): ExportClaim {
     throw new ShapeError(`${f}.account_token_position is not a whole number`);
   return {
     index,
-    name: orNull(str(o, "name", f)),
+    name: orNull(shared(str(o, "name", f))),
     type: str(o, "type", f),
-    subject: str(o, "subject", f),
+    subject: shared(str(o, "subject", f)),
     tokenReq: bool(o, "token_req", f),
     accountTokenPosition: position,
     revocations: parseRevocations(o["revocations"], `${f}.revocations`),
