@@ -30,6 +30,7 @@ import { ResyncLoop } from "./live/resync-loop.js";
 import { VerdictPublisher } from "./live/verdict-publisher.js";
 import { connectWithRetry } from "./shell/connection.js";
 import { EventPublisher } from "./shell/events.js";
+import { collectGarbage } from "./shell/gc.js";
 import { HttpEndpoint } from "./shell/http.js";
 import { ParallelVerifier } from "./shell/verify-threads.js";
 import type { Logger } from "./shell/log.js";
@@ -154,6 +155,7 @@ export class InsightsApp {
     this.pushes.listen(); // first: a push during the initial load is then queued, not missed
     await this.loop.first(); // errors here end the start-up
     this.verdicts.forgetUndeclared();
+    collectGarbage(); // the load's garbage, before it settles in as resident memory (shell/gc.ts)
     await this.endpoints.register(this.endpointSource());
     this.http?.serveMetrics(this.metrics);
     this.http?.serveGraph(() => importGraph(this.diagnoses(), new Date()));
@@ -161,6 +163,9 @@ export class InsightsApp {
     // Once start() resolves the endpoints must answer: the server has to have our subscriptions.
     await this.nc.flush();
     this.life.markStarted();
+    // Once more when the start-up's events are out: publishing every verdict makes garbage too.
+    // (Optional work: if settling fails, the failure is reported where it happens.)
+    void this.settled().then(collectGarbage, () => {});
     this.loop.armEpoch(this.config.epochSeconds);
     this.log.info(
       {
