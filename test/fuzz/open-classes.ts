@@ -16,22 +16,6 @@ export interface OpenClass {
 
 export const OPEN_CLASSES: OpenClass[] = [
   {
-    id: "deleted-source-stays-registered",
-    description:
-      "The source account is deleted ($SYS.REQ.CLAIMS.DELETE) after the importer was loaded: the server disables the deleted " +
-      "account (its users are refused, its clients disconnected) but leaves the importer's import registered and valid in the " +
-      "importer's account view, where the fuzzer's truth falls back to (no client of the exporter can connect to send a probe). " +
-      "The engine and the live service say source_account_not_found. Nothing the deleted account's clients send can cross; " +
-      "pushing the account again revives the import without re-signing the importer.",
-    scenario: "open-deleted-source-stays-registered.json",
-    matches: (d, deployment) =>
-      d.judge !== "nodes" &&
-      d.imp.from !== "system" &&
-      deployment.accounts[d.imp.from]?.deleted === true &&
-      d.verdict.cause === "source_account_not_found" &&
-      d.truth.every((t) => t.flows && t.basis === "account-info"),
-  },
-  {
     id: "jetstream-ack-format-v2",
     description:
       "The servers run with nats-server 2.14+'s feature flag js_ack_fc_v2 (off by default through 2.15): a consumer's ack " +

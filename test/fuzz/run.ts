@@ -180,7 +180,7 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     const jsExporters = new Set(r.accounts.filter((_, i) => d.accounts[i]!.jetstream));
     const isJs = (imp: RealizedImport) => jsExporters.has(imp.exporter);
     const plain = r.imports.filter((imp) => !isJs(imp));
-    const measured = await measure(cluster, plain, opts.windowMs);
+    const measured = await measure(cluster, plain, opts.windowMs, new Set(r.deleted.map((a) => a.id)));
     const jsTruth = js ? await jetStreamTruth(cluster, r, d) : new Map<RealizedImport, JetStreamExpectation | null>();
     const truths = r.imports.map((imp) =>
       isJs(imp) ? jetStreamNodeTruth(jsTruth.get(imp) ?? null) : measured[plain.indexOf(imp)]!,

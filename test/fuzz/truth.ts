@@ -26,7 +26,13 @@ import type { RealizedImport } from "./realize.js";
  * `undecidable`: the server lists one import where the importer declares several identical ones,
  * or the importer's own mappings decide and no probe can isolate the import (`mappingProbe`).
  */
-export type Basis = "flow" | "account-info" | "importer-cannot-connect" | "undecidable" | "jetstream";
+/**
+ * `exporter-deleted`: the source account was deleted ($SYS.REQ.CLAIMS.DELETE) and the server refuses
+ * its user with exactly "Authorization Violation": the server has disabled it, and nothing crosses
+ * its imports, whatever the importer's account view lists (test/integration/deleted-source.test.ts).
+ */
+export type Basis =
+  "flow" | "account-info" | "importer-cannot-connect" | "undecidable" | "jetstream" | "exporter-deleted";
 
 export interface NodeTruth {
   node: number;
@@ -337,6 +343,7 @@ async function measureOnNode(
   node: number,
   windowMs: number,
   conns: Connections,
+  deleted: ReadonlySet<string>,
 ): Promise<NodeTruth[]> {
   const n = cluster.servers.length;
   const exporterNode = (node + 1) % n;
@@ -359,6 +366,14 @@ async function measureOnNode(
     if (p.undecidable) {
       out[i] = { node, flows: false, basis: "undecidable", note: p.undecidable };
       continue;
+    }
+    // A deleted exporter: only the server's refusal of its user, exactly, proves it disabled.
+    if (deleted.has(p.imp.exporter.id)) {
+      const refused = await conns.get(p.imp.exporter, exporterNode);
+      if (refused === "Authorization Violation") {
+        out[i] = { node, flows: false, basis: "exporter-deleted", note: `its user is refused: ${refused}` };
+        continue;
+      }
     }
     if (p.publish === null || p.receive === null) {
       byInfo.push(i);
@@ -440,13 +455,18 @@ async function measureOnNode(
  * The truth of every import on every node. `windowMs` bounds how long one node's measurement waits
  * for messages that do not come (each inactive import costs that once per node, concurrently).
  */
-export async function measure(cluster: Cluster, imports: RealizedImport[], windowMs: number): Promise<NodeTruth[][]> {
+export async function measure(
+  cluster: Cluster,
+  imports: RealizedImport[],
+  windowMs: number,
+  deleted: ReadonlySet<string> = new Set(),
+): Promise<NodeTruth[][]> {
   const all = probes(imports);
   const perNode: NodeTruth[][] = [];
   const conns = new Connections(cluster);
   try {
     for (let node = 0; node < cluster.servers.length; node++)
-      perNode.push(await measureOnNode(cluster, all, node, windowMs, conns));
+      perNode.push(await measureOnNode(cluster, all, node, windowMs, conns, deleted));
   } finally {
     await conns.closeAll();
   }
