@@ -38,7 +38,7 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
   if (obs.servers === 0) return { ...d, server };
   if (d.cause === "import_cycle")
     return obs.honouring > 0 ? cycleHonoured(d, obs, server) : cycleRefused(d, obs, server);
-  // An import starved by the importer's own mappings is registered and valid on every server: no exposure.
+  // An import starved by the importer's own mappings, or from a deleted source, is registered and valid: no exposure.
   if (d.status === "inactive" && obs.exposing > 0 && !(d.cause && causeOf(d.cause).serverRegisters)) {
     const exposure =
       ` Yet ${obs.exposing} of ${obs.servers} server(s) still honour this import: messages keep crossing although the JWTs and the clock` +

@@ -27,7 +27,7 @@ import {
   type ImportDiagnosis,
 } from "../../src/core/index.js";
 import { applyServerView } from "../../src/core/server-observation.js";
-import { decodeUnverified, type TestAccount, type TestOperator } from "../support/deployment.js";
+import { decodeUnverified, signClaims, type TestAccount, type TestOperator } from "../support/deployment.js";
 import { serviceFlows, streamFlows } from "../support/flow.js";
 import { accountInfo, connectAs, lookupAccount, startServer, type RunningServer } from "../support/nats-server.js";
 import { Nsc } from "../support/nsc.js";
@@ -68,7 +68,7 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
       nsc = Nsc.create();
       await nsc.run("add", "operator", "--generate-signing-key", "--sys", "--name", "OP");
       op = await nsc.testOperator();
-      server = await startServer(op);
+      server = await startServer(op, { allowDelete: true });
       await nsc.run("edit", "operator", "--service-url", server.url, "--account-jwt-server-url", server.url);
     });
 
@@ -362,6 +362,32 @@ describe.skipIf(!toolPath("nsc") || !toolPath("nats-server"))(
       await remediate(broken);
       expect((await only(c.E, c.I)).status).toBe("active");
       expect(await flow(c.E, c.I, "stream", "ns.x", "ns.x", POSITIVE_MS)).toBe("flows");
+    });
+
+    it("source_account_not_found: the exporter was deleted from the resolver (the same JWT pushed again would not revive it)", async () => {
+      const c = await pair("GONE");
+      await publicImport(c, "dl.>", "dl.x");
+      await push(c.E, c.I);
+      expect(await flow(c.E, c.I, "stream", "dl.x", "dl.x", POSITIVE_MS)).toBe("flows");
+      const sys = await connectAs(server, op.system);
+      try {
+        const request = await signClaims(
+          { sub: op.id, nats: { type: "generic", version: 2, accounts: [c.expId] } },
+          op.key,
+        );
+        const reply = (await sys.request("$SYS.REQ.CLAIMS.DELETE", request, { timeout: 10_000 })).json<{
+          data?: unknown;
+        }>();
+        expect(reply.data, JSON.stringify(reply)).toBeTruthy();
+      } finally {
+        await sys.close();
+      }
+      const broken = await only(c.E, c.I);
+      expect(broken.cause).toBe("source_account_not_found");
+      expect(await flow(c.E, c.I, "stream", "dl.x", "dl.x", NEGATIVE_MS)).not.toBe("flows");
+      await remediate(broken);
+      expect((await only(c.E, c.I)).status).toBe("active");
+      expect(await flow(c.E, c.I, "stream", "dl.x", "dl.x", POSITIVE_MS)).toBe("flows");
     });
 
     it("source_account_expired: the exporter's JWT expired an hour ago", async () => {

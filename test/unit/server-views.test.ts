@@ -212,6 +212,18 @@ describe("an import the importer's own mappings starve", () => {
   });
 });
 
+describe("an import from a deleted source account", () => {
+  it("stays registered and valid in the importer's view while nothing crosses: no exposure", () => {
+    const honoured = { servers: 1, registered: 1, honouring: 1, exposing: 1 };
+    const deleted: ImportDiagnosis = { ...diagnosis("inactive"), cause: "source_account_not_found" };
+    expect(applyServerView(deleted, honoured)).toMatchObject({
+      status: "inactive",
+      cause: "source_account_not_found",
+      message: deleted.message,
+    });
+  });
+});
+
 describe("parseAccountInfo", () => {
   const msg = (body: unknown) => ({ json: () => body }) as unknown as Msg;
   const server = { name: "n1" };

@@ -64,8 +64,9 @@ export interface Cause {
    */
   statusWhereRefused?: "inactive";
   /**
-   * The server registers the import and its INFO lists it as valid: what keeps messages from it is
-   * the importer's own configuration, so a server that "honours" it is no exposure.
+   * The server may register the import and list it as valid in its INFO while nothing can cross it:
+   * the importer's own mappings starve it, or the source account was deleted (the server keeps it,
+   * disabled, and refuses its users). A server that "honours" it is no exposure.
    */
   serverRegisters?: true;
   /** A few words, for tables and docs. */
@@ -162,12 +163,20 @@ export function reissueToken(ctx: CauseContext, extra = ""): string[] {
  * nothing. Adding and removing a tag changes nothing but the JWT's issue time.
  */
 export function reloadImporter(ctx: CauseContext): string[] {
-  const name = arg(label(ctx.importer));
+  return resignAndPush(ctx.importer, "so the server adds the import again");
+}
+
+/**
+ * Re-sign an account (a tag added and removed: a new `iat`, the same claims) and push it. The server
+ * skips a JWT whose claims it already holds, so a push of the very same JWT changes nothing.
+ */
+export function resignAndPush(a: AccountRef, why: string): string[] {
+  const name = arg(label(a));
   return [
-    `# re-sign ${label(ctx.importer)} and push it, so the server adds the import again (a push of the same JWT does nothing):`,
+    `# re-sign ${label(a)} and push it, ${why} (a push of the same JWT does nothing):`,
     `nsc edit account --name ${name} --tag insights-reload`,
     `nsc edit account --name ${name} --rm-tag insights-reload`,
-    push(ctx.importer),
+    push(a),
   ];
 }
 
