@@ -38,8 +38,8 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
   if (obs.servers === 0) return { ...d, server };
   if (d.cause === "import_cycle")
     return obs.honouring > 0 ? cycleHonoured(d, obs, server) : cycleRefused(d, obs, server);
-  // An import starved by the importer's own mappings, or from a deleted source, is registered and valid: no exposure.
-  if (d.status === "inactive" && obs.exposing > 0 && !(d.cause && causeOf(d.cause).serverRegisters)) {
+  // An import starved by the importer's own mappings, or from a deleted source, is listed valid: no exposure.
+  if (d.status === "inactive" && obs.exposing > 0 && !(d.cause && carriesNothingWhereHonoured(d.cause))) {
     const exposure =
       ` Yet ${obs.exposing} of ${obs.servers} server(s) still honour this import: messages keep crossing although the JWTs and the clock` +
       ` say they must not. That is a security exposure until the importing account is re-signed and pushed.`;
@@ -58,6 +58,11 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
     };
   }
   return { ...d, server };
+}
+
+function carriesNothingWhereHonoured(code: NonNullable<ImportDiagnosis["cause"]>): boolean {
+  const cause = causeOf(code);
+  return cause.serverRegisters === true || cause.honouredCarriesNothing === true;
 }
 
 /**

@@ -64,11 +64,15 @@ export interface Cause {
    */
   statusWhereRefused?: "inactive";
   /**
-   * The server may register the import and list it as valid in its INFO while nothing can cross it:
-   * the importer's own mappings starve it, or the source account was deleted (the server keeps it,
-   * disabled, and refuses its users). A server that "honours" it is no exposure.
+   * The server registers the import and its INFO lists it as valid: what keeps messages from it is
+   * the importer's own configuration, so a server that "honours" it is no exposure.
    */
   serverRegisters?: true;
+  /**
+   * A server may list the import as valid although nothing can cross it (a deleted source account:
+   * the server keeps it disabled and refuses its users), so a server that "honours" it is no exposure.
+   */
+  honouredCarriesNothing?: true;
   /** A few words, for tables and docs. */
   title: string;
   /** Why nats-server refuses (or will refuse) the import, for docs. */
