@@ -9,7 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { ConfigError } from "../config.js";
 import type { HistoryEntry } from "../core/history.js";
 import { connectOrFail } from "../shell/connection.js";
-import { liveConnection } from "./sources.js";
+import { CONNECTION_OPTIONS, liveConnection } from "./sources.js";
 
 export const HISTORY_USAGE = `Usage: nats-insights history --account ACCOUNT [--subject SUBJECT] [--since WHEN] [--json]
   When ACCOUNT's imports changed (status, cause) and what triggered each change, oldest first, from
@@ -48,17 +48,7 @@ export async function runHistory(argv: string[], io: Io): Promise<number> {
         since: { type: "string" },
         json: { type: "boolean" },
         "timeout-ms": { type: "string" },
-        server: { type: "string" },
-        context: { type: "string" },
-        creds: { type: "string" },
-        nkey: { type: "string" },
-        user: { type: "string" },
-        password: { type: "string" },
-        token: { type: "string" },
-        "tls-ca": { type: "string" },
-        "tls-cert": { type: "string" },
-        "tls-key": { type: "string" },
-        "tls-first": { type: "boolean" },
+        ...CONNECTION_OPTIONS,
       },
       strict: true,
       allowPositionals: false,

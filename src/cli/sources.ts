@@ -122,12 +122,8 @@ export function readJwtDir(dir: string, operatorJwtFile: string | null): Deploym
 
 // ---- the source a command line names ----------------------------------------------------------
 
-/** The options that name where JWTs are read from, shared by every offline command. */
-export const SOURCE_OPTIONS = {
-  "nsc-store": { type: "string" },
-  "jwt-dir": { type: "string" },
-  "audit-archive": { type: "string" },
-  "operator-jwt": { type: "string" },
+/** How to reach a NATS server: shared by the commands that connect. */
+export const CONNECTION_OPTIONS = {
   server: { type: "string" },
   context: { type: "string" },
   creds: { type: "string" },
@@ -139,6 +135,15 @@ export const SOURCE_OPTIONS = {
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   "tls-first": { type: "boolean" },
+} as const;
+
+/** The options that name where JWTs are read from, shared by every offline command. */
+export const SOURCE_OPTIONS = {
+  "nsc-store": { type: "string" },
+  "jwt-dir": { type: "string" },
+  "audit-archive": { type: "string" },
+  "operator-jwt": { type: "string" },
+  ...CONNECTION_OPTIONS,
 } as const;
 
 export function oneSource(values: Record<string, unknown>): void {
