@@ -218,53 +218,23 @@ describe.skipIf(!toolPath("nats-server"))("import history on a real server", () 
 
     it("the CLI prints the timeline and says what is wrong with bad input", async () => {
       const creds = join(dir, "sys.creds");
-      const text = await runMain([
-        "history",
-        "--server",
-        server.url,
-        "--creds",
-        creds,
-        "--account",
-        "IMP",
-        "--subject",
-        "a.1",
-      ]);
+      const history = (...args: string[]) => runMain(["history", "--server", server.url, "--creds", creds, ...args]);
+      const text = await history("--account", "IMP", "--subject", "a.1");
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toMatch(/stream a\.1 from EXP: active -> inactive export_not_found {2}by a push of EXP\n/);
       expect(text.stdout).toMatch(/stream a\.1 from EXP: inactive export_not_found -> active {2}by a push of EXP\n/);
-      const json = await runMain([
-        "history",
-        "--server",
-        server.url,
-        "--creds",
-        creds,
-        "--account",
-        importer.id,
-        "--json",
-        "--since",
-        "1h",
-      ]);
+      const json = await history("--account", importer.id, "--json", "--since", "1h");
       expect(json.code, json.stderr).toBe(0);
       expect((JSON.parse(json.stdout) as Reply).entries.length).toBeGreaterThanOrEqual(2);
-      const bad = await runMain([
-        "history",
-        "--server",
-        server.url,
-        "--creds",
-        creds,
-        "--account",
-        "IMP",
-        "--since",
-        "yesterday",
-      ]);
+      const bad = await history("--account", "IMP", "--since", "yesterday");
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(
         /insights\.imports\.history \(400\): since: "yesterday" is neither an ISO 8601 instant/,
       );
-      const unknown = await runMain(["history", "--server", server.url, "--creds", creds, "--account", "NOBODY"]);
+      const unknown = await history("--account", "NOBODY");
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/\(404\): account: no account "NOBODY" is known/);
-      const none = await runMain(["history", "--server", server.url, "--creds", creds]);
+      const none = await history();
       expect(none.code).toBe(2);
       expect(none.stderr).toMatch(/give --account/);
     });
