@@ -6,9 +6,10 @@
  * `server_state_stale` apart; two exporters import from each other, an import cycle). Exporters
  * have three signing keys and have rotated a fourth out.
  *
- * Same (size, seed, day) → byte-identical JWTs: keys come from hashes of the seed, the layout from a
- * seeded PRNG, and every time in the JWTs is relative to the start of the current UTC day (so the
- * expiry-related causes stay what they are meant to be; the cache is keyed by that day).
+ * Same (size, seed, base) → byte-identical JWTs: keys come from hashes of the seed, the layout from a
+ * seeded PRNG, and every time in the JWTs is relative to `base` (the start of a UTC day), so the
+ * expiry-related causes are what they are meant to be from `base` until REUSABLE_FOR_S after it
+ * (the cache reuses a deployment that long).
  *
  * Two fixtures for the measurements:
  *  - the hub: exporter 0, imported from by exactly 100 accounts (a private stream with valid tokens)
@@ -21,9 +22,18 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 6;
+export const GENERATOR_VERSION = 7;
 
 const DAY = 86_400;
+/** An expiring-soon token expires this long after `base`: within the service's default warning (7 days). */
+const EXPIRING_SOON_DAYS = 6;
+/**
+ * Every time in a deployment's JWTs that lies after its `base` is at least EXPIRING_SOON_DAYS
+ * after it; the others are before it. Until then every verdict is what it was at `base`: a cached
+ * deployment is reused while the clock is within this of its base (a day of margin for a bench
+ * that runs past it).
+ */
+export const REUSABLE_FOR_S = (EXPIRING_SOON_DAYS - 1) * DAY;
 export const HUB_IMPORTERS = 100;
 const HUB_VARIANTS = 10;
 
@@ -37,7 +47,7 @@ export interface Deployment {
   version: number;
   size: number;
   seed: number;
-  /** Start of the UTC day the deployment was generated for (unix seconds); all JWT times are relative to it. */
+  /** Start of the UTC day the deployment was generated on (unix seconds); all JWT times are relative to it. */
   base: number;
   operator: { id: string; jwt: string };
   system: { id: string; name: string; jwt: string };
@@ -355,7 +365,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
       case "revoked":
         return priv({ signer: anySigner() });
       case "expiring_soon":
-        return priv({ signer: anySigner(), exp: base + 3 * DAY });
+        return priv({ signer: anySigner(), exp: base + EXPIRING_SOON_DAYS * DAY });
       case "export_not_found":
         return stream(`${e}.none.${u}`);
       case "subject_mismatch":
@@ -480,40 +490,46 @@ ${seed}
 `;
 }
 
-/** The start of the current UTC day, unix seconds. */
-export function today(): number {
-  return Math.floor(Date.now() / 1000 / DAY) * DAY;
+/** The start of the UTC day of `now` (unix seconds). */
+export function dayStart(now: number): number {
+  return Math.floor(now / DAY) * DAY;
+}
+
+/** Whether a deployment generated for `base` still gives its intended verdicts at `now`. */
+export function reusableAt(base: number, now: number): boolean {
+  return now >= base && now < base + REUSABLE_FOR_S;
 }
 
 /**
- * The deployment for (size, seed, today), from the on-disk cache when present. The cache lives
- * outside the work tree's tracked files (node_modules/.cache), keyed by size, seed, day and
- * generator version; stale entries for the same size and seed are removed.
+ * The deployment for (size, seed) as the clock reads `now` (unix seconds), from the on-disk cache
+ * when the cached one is still what it was meant to be at `now` (reusableAt); else one generated
+ * for the start of now's UTC day, which replaces it. The cache lives outside the work tree's
+ * tracked files (node_modules/.cache), one file per size, seed and generator version.
  */
 export function deployment(
   cacheDir: string,
   size: number,
   seed: number,
+  now: number = Date.now() / 1000,
 ): { deployment: Deployment; path: string; cached: boolean; ms: number } {
-  const base = today();
   const stem = `n${size}-s${seed}`;
-  const path = join(cacheDir, `${stem}-d${base}-v${GENERATOR_VERSION}.json`);
+  const name = `${stem}-v${GENERATOR_VERSION}.json`;
+  const path = join(cacheDir, name);
   const t0 = performance.now();
   if (existsSync(path)) {
     try {
       const d = JSON.parse(readFileSync(path, "utf8")) as Deployment;
-      if (d.version === GENERATOR_VERSION && d.size === size && d.seed === seed && d.base === base) {
+      if (d.version === GENERATOR_VERSION && d.size === size && d.seed === seed && reusableAt(d.base, now)) {
         return { deployment: d, path, cached: true, ms: performance.now() - t0 };
       }
     } catch {
       /* regenerate */
     }
   }
-  const d = generate(size, seed, base);
+  const d = generate(size, seed, dayStart(now));
   mkdirSync(cacheDir, { recursive: true });
   for (const f of readdirSync(cacheDir))
-    if (f.startsWith(`${stem}-`) && f !== `${stem}-d${base}-v${GENERATOR_VERSION}.json`)
-      rmSync(join(cacheDir, f), { force: true });
+    if (f.startsWith(`${stem}-`) && f !== name) rmSync(join(cacheDir, f), { force: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(d));
   renameSync(tmp, path);
