@@ -10,6 +10,7 @@ import type { ImportMonitor } from "../core/monitor.js";
 import type { Logger } from "../shell/log.js";
 import { NoResolverError, noAnswer, type ResolverClient } from "../shell/resolver.js";
 import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js";
+import { StreamVerifier } from "../shell/stream-verifier.js";
 import { nowSeconds } from "./clock.js";
 
 /** The operators to trust at start: the configured operator JWT, else the servers' (VARZ). */
@@ -102,14 +103,22 @@ export class AccountLoader {
   async loadStored(): Promise<Map<string, string>> {
     const known = this.monitor.directory.accounts().map((e) => e.id);
     let jwts: Map<string, string>;
+    // The JWTs the load will decode anew are verified on another core while the pack streams in.
+    const ahead = StreamVerifier.create();
     try {
       jwts = await this.resolver.loadAll(
         (n) => this.log.info({ loaded: n }, "loading account JWTs"),
         (why) => this.log.debug({ why }, "CLAIMS.PACK is not served; loading with CLAIMS.LIST and LOOKUP"),
+        (id, jwt) => {
+          if (this.monitor.directory.get(id)?.token !== jwt) ahead?.add(jwt);
+        },
       );
     } catch (e) {
       if (!(e instanceof NoResolverError)) throw e;
       return this.loadLoaded(known);
+    } finally {
+      const filed = ahead?.stop().filed ?? 0;
+      if (filed > 0) this.log.debug({ jwts: filed }, "verified while the pack streamed in");
     }
     this.source = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
     const asked = new Set<string>(jwts.keys());

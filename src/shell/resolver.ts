@@ -103,16 +103,18 @@ export class ResolverClient {
 
   /**
    * Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served
-   * (nobody answers it, or its stream stops short), after `onFallback` is told why. Throws
+   * (nobody answers it, or its stream stops short), after `onFallback` is told why. `onPacked`
+   * hears each JWT as the pack brings it (to verify it while the rest streams in). Throws
    * NoResolverError when nobody answers LIST or LOOKUP either (see readLoadedAccounts for what
    * then); any other error is the caller's.
    */
   async loadAll(
     onProgress: (loaded: number) => void = () => {},
     onFallback: (why: string) => void = () => {},
+    onPacked: (id: string, jwt: string) => void = () => {},
   ): Promise<Map<string, string>> {
     try {
-      return await this.pack(onProgress);
+      return await this.pack(onProgress, onPacked);
     } catch (e) {
       if (!packNotServed(e)) throw e;
       onFallback(e.message);
@@ -126,7 +128,10 @@ export class ResolverClient {
   }
 
   /** CLAIMS.PACK: one `pubkey|jwt` message each, an empty message ends the stream. */
-  async pack(onProgress: (loaded: number) => void): Promise<Map<string, string>> {
+  async pack(
+    onProgress: (loaded: number) => void,
+    onPacked: (id: string, jwt: string) => void = () => {},
+  ): Promise<Map<string, string>> {
     const jwts = new Map<string, string>();
     let ended = false;
     // A hash that matches no store makes the server send everything. The pack streams without
@@ -141,7 +146,7 @@ export class ResolverClient {
         ended = true;
         break;
       }
-      addPackLine(jwts, msg);
+      addPackLine(jwts, msg, onPacked);
       if (jwts.size % 1000 === 0) onProgress(jwts.size);
     }
     if (!ended) throw new PackIncomplete("CLAIMS.PACK did not end with an empty message");
@@ -347,7 +352,7 @@ function packNotServed(e: unknown): e is Error {
   return noAnswer(e) || e instanceof PackIncomplete;
 }
 
-function addPackLine(jwts: Map<string, string>, msg: Msg): void {
+function addPackLine(jwts: Map<string, string>, msg: Msg, onPacked: (id: string, jwt: string) => void): void {
   for (const line of msg.string().split("\n")) {
     const bar = line.indexOf("|");
     const id = line.slice(0, bar);
@@ -360,6 +365,7 @@ function addPackLine(jwts: Map<string, string>, msg: Msg): void {
       jwts.size < MAX_ACCOUNTS
     ) {
       jwts.set(id, jwt);
+      onPacked(id, jwt);
     }
   }
 }

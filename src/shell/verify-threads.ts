@@ -42,6 +42,11 @@ const WAIT_MS = 2_000;
 
 let maxWorkers = Math.max(0, Math.min(availableParallelism() - 1, 3));
 
+/** How many verification threads a load may start. */
+export function verificationWorkers(): number {
+  return maxWorkers;
+}
+
 /** How many verification threads a load may start (0: verify on the calling thread only). */
 export function setVerificationWorkers(n: number): void {
   maxWorkers = Math.max(0, Math.floor(n));

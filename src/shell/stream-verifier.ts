@@ -1,0 +1,159 @@
+/**
+ * Verification while the resolver's pack streams in. CLAIMS.PACK sends the account JWTs one
+ * message at a time while the server reads its store (at 100,000 accounts for several seconds,
+ * with this thread mostly waiting); a worker thread verifies each new JWT, and the activation
+ * tokens inside it, as it arrives, and this thread files each result with decodeJwtVerified —
+ * exactly what the load's own verification (verify-threads.ts) does for the accounts a worker
+ * took. The load that follows finds them in the decode memo and verifies only the rest: results
+ * are those of a load without it, only sooner.
+ *
+ * An optimisation only: where no worker can start (one core, the compiled worker absent), or if
+ * the worker fails, nothing is filed and the load verifies everything itself. What has not come
+ * back when the pack ends is left to the load.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { decodeJwtVerified, reserveDecodeMemo } from "../core/jwt/decode.js";
+import { ed25519Verifier, type Ed25519Verifier } from "../core/jwt/ed25519.js";
+import { embeddedTokens, VERDICT_FALSE, VERDICT_TRUE, verificationWorkers } from "./verify-threads.js";
+
+/** JWTs sent to the worker at a time: fewer messages, yet results come back while the pack streams. */
+const BATCH = 128;
+/**
+ * Batches handed to the worker and not back yet. The rest wait here (the load holds those JWTs
+ * anyway): a worker that falls behind does not hold copies of the whole pack.
+ */
+const IN_FLIGHT = 4;
+
+export interface StreamVerifierInput {
+  verifier: Ed25519Verifier;
+  port: MessagePort;
+}
+
+/** To the worker: a batch of account JWTs. Back: per JWT, the account JWT's verdict then each token's. */
+export interface StreamBatch {
+  id: number;
+  jwts: string[];
+}
+export interface StreamVerdicts {
+  id: number;
+  verdicts: Uint8Array[];
+}
+
+export class StreamVerifier {
+  /** JWTs not sent yet, from `head` on. */
+  private waiting: string[] = [];
+  private head = 0;
+  private readonly sent = new Map<number, string[]>();
+  private nextId = 0;
+  private stopped = false;
+  /** JWTs filed in the decode memo (account JWTs and tokens). */
+  private filed = 0;
+  /** Started with the first full batch: a resync that brings few new JWTs starts no thread. */
+  private thread: { worker: Worker; port: MessagePort } | null = null;
+
+  private constructor(private readonly url: URL) {}
+
+  /** A verifier, its worker not started yet; null when none could start (or none is wanted). */
+  static create(): StreamVerifier | null {
+    if (verificationWorkers() === 0) return null;
+    const url = new URL("./stream-verify-worker.js", import.meta.url);
+    if (url.protocol !== "file:" || !existsSync(fileURLToPath(url))) return null;
+    return new StreamVerifier(url);
+  }
+
+  /** JWTs filed in the decode memo so far (account JWTs and the tokens inside them). */
+  get filedJwts(): number {
+    return this.filed;
+  }
+
+  /** An account JWT as the load will decode it (trimmed). */
+  add(jwt: string): void {
+    if (this.stopped) return;
+    this.waiting.push(jwt);
+    this.send();
+  }
+
+  /** Take what has come back, and stop the worker (idempotent). */
+  stop(): { filed: number } {
+    if (this.stopped) return { filed: this.filed };
+    this.stopped = true;
+    const thread = this.thread;
+    if (thread) {
+      for (let m = receiveMessageOnPort(thread.port); m; m = receiveMessageOnPort(thread.port))
+        this.file(m.message as StreamVerdicts);
+      thread.port.close();
+      void thread.worker.terminate();
+    }
+    this.sent.clear();
+    this.waiting = [];
+    return { filed: this.filed };
+  }
+
+  /** Hand the worker full batches while fewer than IN_FLIGHT are out. */
+  private send(): void {
+    while (!this.stopped && this.sent.size < IN_FLIGHT && this.waiting.length - this.head >= BATCH) {
+      const thread = (this.thread ??= this.startThread());
+      if (!thread) {
+        this.stop();
+        return;
+      }
+      const jwts = this.waiting.slice(this.head, this.head + BATCH);
+      this.head += BATCH;
+      if (this.head >= this.waiting.length / 2) {
+        this.waiting = this.waiting.slice(this.head);
+        this.head = 0;
+      }
+      const batch: StreamBatch = { id: this.nextId++, jwts };
+      this.sent.set(batch.id, jwts);
+      thread.port.postMessage(batch);
+    }
+  }
+
+  private startThread(): { worker: Worker; port: MessagePort } | null {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const input: StreamVerifierInput = { verifier: ed25519Verifier(), port: port2 };
+      const worker = new Worker(this.url, { workerData: input, transferList: [port2] });
+      // A worker that fails only means the load verifies more.
+      worker.on("error", () => {});
+      worker.unref();
+      port1.on("message", (m: StreamVerdicts) => this.file(m));
+      port1.unref();
+      return { worker, port: port1 };
+    } catch {
+      port1.close();
+      return null;
+    }
+  }
+
+  /** File a batch's verdicts: decode each JWT here with the worker's verdict for the very same bytes. */
+  private file(m: StreamVerdicts): void {
+    const jwts = this.sent.get(m.id);
+    if (!jwts) return;
+    this.sent.delete(m.id);
+    jwts.forEach((jwt, i) => {
+      const verdicts = m.verdicts[i];
+      if (verdicts) this.filed += fileVerdicts(jwt, verdicts);
+    });
+    // The load keeps every JWT of its own in the memo; these are part of it.
+    reserveDecodeMemo(2 * this.filed);
+    this.send();
+  }
+}
+
+/** Decode an account JWT and its tokens with the verdicts a worker found; how many were filed. */
+function fileVerdicts(jwt: string, verdicts: Uint8Array): number {
+  const own = verdicts[0];
+  if (own !== VERDICT_TRUE && own !== VERDICT_FALSE) return 0;
+  const account = decodeJwtVerified(jwt, own === VERDICT_TRUE);
+  if (!account.ok) return 1;
+  const tokens = embeddedTokens(account.jwt.payload);
+  if (tokens.length !== verdicts.length - 1) return 1;
+  tokens.forEach((token, k) => {
+    const v = verdicts[k + 1];
+    if (v === VERDICT_TRUE || v === VERDICT_FALSE) decodeJwtVerified(token, v === VERDICT_TRUE);
+  });
+  return 1 + tokens.length;
+}
