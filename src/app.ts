@@ -20,6 +20,7 @@ import type { OperatorTrust } from "./core/directory.js";
 import { ed25519Verifier } from "./core/jwt/ed25519.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
 import { rulesFor } from "./core/validate.js";
+import { precompileSchemas } from "./service/schemas.js";
 import { AccountLoader, initialTrust } from "./live/account-loader.js";
 import { nowSeconds } from "./live/clock.js";
 import { ConnectionWatch, drainOrClose } from "./live/connection.js";
@@ -153,6 +154,7 @@ export class InsightsApp {
   private async run(): Promise<void> {
     this.connection.watch(() => this.loop.reconnected());
     this.pushes.listen(); // first: a push during the initial load is then queued, not missed
+    setImmediate(precompileSchemas); // while the load waits for the servers' answers
     await this.loop.first(); // errors here end the start-up
     this.verdicts.forgetUndeclared();
     collectGarbage(); // the load's garbage, before it settles in as resident memory (shell/gc.ts)

@@ -52,6 +52,19 @@ function compileAll(): Compiled {
   return compiled;
 }
 
+/**
+ * Compile them now, off the critical path: the service calls this while its first load waits for
+ * the servers (ajv's compilation took ~2 s of a loaded machine's start-up when the endpoints were
+ * registered after the load). A failure is left for the first use to report.
+ */
+export function precompileSchemas(): void {
+  try {
+    compileAll();
+  } catch {
+    /* reported where a validator is asked for */
+  }
+}
+
 function readSchema(name: SchemaName): Record<string, unknown> {
   return JSON.parse(readFileSync(packageFile(`schemas/${name}.schema.json`), "utf8")) as Record<string, unknown>;
 }
