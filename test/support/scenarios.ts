@@ -212,6 +212,37 @@ async function cycle(
   return built({ exporter, importer }, type, literal);
 }
 
+/** An export or import of `web`; an import names its source by the name given in `web`. */
+type WebClaim = { subject: string; type: "stream" | "service"; local_subject?: string; to?: string; from?: string };
+
+/**
+ * Accounts `<tag>-<name>` that import from each other (`spec`: each one's exports and imports), among
+ * them `IMP`, whose one import (from `EXP`) is under test. Pushed in the order given, the importer
+ * last, and loaded first by the judge, so that of a cycle its import is the one the server refuses
+ * (as in `cycle`).
+ */
+async function web(
+  op: TestOperator,
+  tag: string,
+  spec: Record<string, { exports?: WebClaim[]; imports?: WebClaim[] }>,
+  type: "stream" | "service",
+  exporterSubject: string,
+  importerSubject = exporterSubject,
+): Promise<Built> {
+  const names = Object.keys(spec);
+  const accounts = new Map<string, TestAccount>();
+  for (const name of names) accounts.set(name, await op.account(`${tag}-${name}`));
+  const id = (name: string) => accounts.get(name)!.id;
+  for (const [name, { exports = [], imports = [] }] of Object.entries(spec))
+    await accounts.get(name)!.reissue({
+      exports: exports.map(({ subject, type }) => ({ subject, type })),
+      imports: imports.map(({ from, ...claim }) => ({ ...claim, account: id(from!) })),
+    });
+  const order = [...names.filter((n) => n !== "IMP"), "IMP"].map((n) => accounts.get(n)!);
+  const p = { exporter: accounts.get("EXP")!, importer: accounts.get("IMP")! };
+  return built(p, type, exporterSubject, importerSubject, order);
+}
+
 /**
  * An exporter of the service `svc.>` and an importer of `subject` (under `local`) with its own
  * `mappings`: the importer's mappings decide what reaches the import (src/core/mapping.ts).
@@ -826,6 +857,204 @@ export const SCENARIOS: Scenario[] = [
       });
       return { ...ring, importer, accounts: [...ring.accounts, importer] };
     },
+  },
+  // How the server walks a cycle (accounts.go, checkServiceImportsForCycles/checkStreamImportsForCycles;
+  // src/core/cycle.ts): each of these decides one step of the walk.
+  {
+    name: "service import under a local subject closing a cycle (the source imports that local subject back)",
+    cause: "import_cycle",
+    build: (op) =>
+      web(
+        op,
+        "cyclocal",
+        {
+          EXP: {
+            exports: [{ subject: "cyl.b.>", type: "service" }],
+            imports: [{ subject: "cyl.a.>", type: "service", from: "IMP" }],
+          },
+          IMP: {
+            exports: [{ subject: "cyl.a.>", type: "service" }],
+            imports: [{ subject: "cyl.b.>", type: "service", local_subject: "cyl.a.>", from: "EXP" }],
+          },
+        },
+        "service",
+        "cyl.b.q",
+        "cyl.a.q",
+      ),
+  },
+  {
+    name: "stream import under a local subject whose source exports and imports that local subject back (a cycle)",
+    cause: "import_cycle",
+    build: (op) =>
+      web(
+        op,
+        "cycto",
+        {
+          EXP: {
+            exports: [
+              { subject: "cyt.b.>", type: "stream" },
+              { subject: "cyt.a.>", type: "stream" },
+            ],
+            imports: [{ subject: "cyt.a.>", type: "stream", from: "IMP" }],
+          },
+          IMP: {
+            exports: [{ subject: "cyt.a.>", type: "stream" }],
+            imports: [{ subject: "cyt.b.>", type: "stream", local_subject: "cyt.a.>", from: "EXP" }],
+          },
+        },
+        "stream",
+        "cyt.b.q",
+        "cyt.a.q",
+      ),
+  },
+  {
+    name: "stream import under a local subject whose source imports it back but exports it only as a service (no cycle)",
+    cause: null,
+    build: (op) =>
+      web(
+        op,
+        "cycnoexp",
+        {
+          EXP: {
+            exports: [
+              { subject: "cyn.b.x", type: "stream" },
+              { subject: "cyn.a.x", type: "service" },
+            ],
+            imports: [{ subject: "cyn.a.x", type: "stream", from: "IMP" }],
+          },
+          IMP: {
+            exports: [{ subject: "cyn.a.x", type: "stream" }],
+            imports: [{ subject: "cyn.b.x", type: "stream", local_subject: "cyn.a.x", from: "EXP" }],
+          },
+        },
+        "stream",
+        "cyn.b.x",
+        "cyn.a.x",
+      ),
+  },
+  {
+    name: "stream import whose source imports the same subjects back as a service (no cycle: streams and services are walked apart)",
+    cause: null,
+    build: (op) =>
+      web(
+        op,
+        "cycmixed",
+        {
+          EXP: {
+            exports: [{ subject: "cym.>", type: "stream" }],
+            imports: [{ subject: "cym.>", type: "service", from: "IMP" }],
+          },
+          IMP: {
+            exports: [{ subject: "cym.>", type: "service" }],
+            imports: [{ subject: "cym.>", type: "stream", from: "EXP" }],
+          },
+        },
+        "stream",
+        "cym.q",
+      ),
+  },
+  {
+    name: "stream import whose source imports the subjects from a third account first, then back from the importer (a cycle)",
+    cause: "import_cycle",
+    build: (op) =>
+      web(
+        op,
+        "cycthird",
+        {
+          THIRD: { exports: [{ subject: "cy3.>", type: "stream" }] },
+          EXP: {
+            exports: [{ subject: "cy3.>", type: "stream" }],
+            imports: [
+              { subject: "cy3.>", type: "stream", from: "THIRD" },
+              { subject: "cy3.>", type: "stream", from: "IMP" },
+            ],
+          },
+          IMP: {
+            exports: [{ subject: "cy3.>", type: "stream" }],
+            imports: [{ subject: "cy3.>", type: "stream", from: "EXP" }],
+          },
+        },
+        "stream",
+        "cy3.q",
+      ),
+  },
+  {
+    name: "stream import under a prefix (the deprecated `to`) whose source imports the prefixed subjects back (a cycle)",
+    cause: "import_cycle",
+    build: (op) =>
+      web(
+        op,
+        "cycprefix",
+        {
+          EXP: {
+            exports: [
+              { subject: "cpx.>", type: "stream" },
+              { subject: "pre.>", type: "stream" },
+            ],
+            imports: [{ subject: "pre.>", type: "stream", from: "IMP" }],
+          },
+          IMP: {
+            exports: [{ subject: "pre.>", type: "stream" }],
+            imports: [{ subject: "cpx.>", type: "stream", to: "pre.in", from: "EXP" }],
+          },
+        },
+        "stream",
+        "cpx.q",
+        "pre.in.cpx.q",
+      ),
+  },
+  {
+    name: "service ring of three accounts, the middle one renaming (the walk goes on with the subject it arrived on: a cycle)",
+    cause: "import_cycle",
+    build: (op) =>
+      web(
+        op,
+        "cycsvc3",
+        {
+          THIRD: {
+            exports: [{ subject: "cs3.q.x", type: "service" }],
+            imports: [{ subject: "cs3.q.y", type: "service", from: "IMP" }],
+          },
+          EXP: {
+            exports: [{ subject: "cs3.q.>", type: "service" }],
+            imports: [{ subject: "cs3.q.x", type: "service", local_subject: "cs3.p.x", from: "THIRD" }],
+          },
+          IMP: {
+            exports: [{ subject: "cs3.q.y", type: "service" }],
+            imports: [{ subject: "cs3.q.>", type: "service", from: "EXP" }],
+          },
+        },
+        "service",
+        "cs3.q.z",
+      ),
+  },
+  {
+    name: "stream ring of three accounts, the middle one renaming (the walk goes on with the narrower local subject: no cycle)",
+    cause: null,
+    build: (op) =>
+      web(
+        op,
+        "cycstr3",
+        {
+          THIRD: {
+            exports: [
+              { subject: "ct3.p.x", type: "stream" },
+              { subject: "ct3.q.>", type: "stream" },
+            ],
+            imports: [{ subject: "ct3.q.y", type: "stream", from: "IMP" }],
+          },
+          EXP: {
+            exports: [{ subject: "ct3.q.>", type: "stream" }],
+            imports: [{ subject: "ct3.p.x", type: "stream", local_subject: "ct3.q.x", from: "THIRD" }],
+          },
+          IMP: {
+            exports: [{ subject: "ct3.q.y", type: "stream" }],
+            imports: [{ subject: "ct3.q.>", type: "stream", from: "EXP" }],
+          },
+        },
+        "stream",
+        "ct3.q.z",
+      ),
   },
   {
     name: "service import whose local subject the importer maps elsewhere (the server lists it as valid)",
