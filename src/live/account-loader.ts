@@ -103,13 +103,21 @@ export class AccountLoader {
   async loadStored(): Promise<Map<string, string>> {
     const known = this.monitor.directory.accounts().map((e) => e.id);
     let jwts: Map<string, string>;
-    // The JWTs the load will decode anew are verified on another core while the pack streams in.
+    // While the pack streams in (this thread mostly waits for the server): the JWTs the load will
+    // decode anew are verified on another core, and the source accounts every JWT names are read.
     const ahead = StreamVerifier.create();
+    let named: Set<string> | null = new Set<string>();
+    let packed = 0;
     try {
       jwts = await this.resolver.loadAll(
         (n) => this.log.info({ loaded: n }, "loading account JWTs"),
-        (why) => this.log.debug({ why }, "CLAIMS.PACK is not served; loading with CLAIMS.LIST and LOOKUP"),
+        (why) => {
+          named = null;
+          this.log.debug({ why }, "CLAIMS.PACK is not served; loading with CLAIMS.LIST and LOOKUP");
+        },
         (id, jwt) => {
+          packed++;
+          if (named) for (const source of importSources(jwt)) named.add(source);
           if (this.monitor.directory.get(id)?.token !== jwt) ahead?.add(jwt);
         },
       );
@@ -123,7 +131,9 @@ export class AccountLoader {
     this.source = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
     const asked = new Set<string>(jwts.keys());
     const unasked = (ids: Iterable<string>) => [...new Set(ids)].filter((id) => !asked.has(id));
-    let candidates = unasked([...known, ...[...jwts.values()].flatMap(importSources)]);
+    // Read from the pack as it came, unless it did not bring exactly the JWTs loaded (a fallback, a repeated account).
+    const sources = named !== null && packed === jwts.size ? named : [...jwts.values()].flatMap(importSources);
+    let candidates = unasked([...known, ...sources]);
     // An account found this way may name further sources; a chain of them ends within a few rounds.
     for (let round = 0; round < 8 && candidates.length > 0; round++) {
       for (const id of candidates) asked.add(id);
