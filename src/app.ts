@@ -34,6 +34,7 @@ import { EventPublisher } from "./shell/events.js";
 import { collectGarbage } from "./shell/gc.js";
 import { HttpEndpoint } from "./shell/http.js";
 import { ParallelVerifier } from "./shell/verify-threads.js";
+import { withStreamed } from "./shell/stream-verifier.js";
 import type { Logger } from "./shell/log.js";
 import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
@@ -71,7 +72,10 @@ export class InsightsApp {
     /** The HTTP port (/healthz, /readyz, /metrics), when configured. */
     private readonly http: HttpEndpoint | null,
   ) {
-    this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts) => ParallelVerifier.start(jwts));
+    // A load verifies on the other cores; what was verified while the pack streamed in is not verified again.
+    this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts) =>
+      withStreamed(this.loader.takeStreamed(), jwts, ParallelVerifier.start(jwts)),
+    );
     const resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.connection = new ConnectionWatch(nc, log);
     this.verdicts = new VerdictPublisher(

@@ -53,6 +53,8 @@ async function serversOperatorJwts(resolver: ResolverClient, log: Logger): Promi
 export class AccountLoader {
   /** Where the last load read the JWTs: the resolver, or (none answering) the servers' loaded accounts. */
   source: JwtSource = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
+  /** Signature verdicts of the last load's new JWTs, found while the pack streamed in (StreamVerifier). */
+  private streamed: Map<string, Uint8Array> | null = null;
 
   constructor(
     private readonly monitor: ImportMonitor,
@@ -90,6 +92,13 @@ export class AccountLoader {
     }
   }
 
+  /** The verdicts found while the last pack streamed in, for the load that follows it (once). */
+  takeStreamed(): Map<string, Uint8Array> | null {
+    const verdicts = this.streamed;
+    this.streamed = null;
+    return verdicts;
+  }
+
   private unreadable(e: Error): string[] {
     this.log.warn({ err: e.message }, "could not read the operator JWT file; keeping the current trust");
     return [];
@@ -125,8 +134,8 @@ export class AccountLoader {
       if (!(e instanceof NoResolverError)) throw e;
       return this.loadLoaded(known);
     } finally {
-      const filed = ahead?.stop().filed ?? 0;
-      if (filed > 0) this.log.debug({ jwts: filed }, "verified while the pack streamed in");
+      this.streamed = ahead?.stop() ?? null;
+      if (this.streamed?.size) this.log.debug({ jwts: this.streamed.size }, "verified while the pack streamed in");
     }
     this.source = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
     const asked = new Set<string>(jwts.keys());

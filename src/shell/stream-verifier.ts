@@ -2,10 +2,11 @@
  * Verification while the resolver's pack streams in. CLAIMS.PACK sends the account JWTs one
  * message at a time while the server reads its store (at 100,000 accounts for several seconds,
  * with this thread mostly waiting); a worker thread verifies each new JWT, and the activation
- * tokens inside it, as it arrives, and this thread files each result with decodeJwtVerified —
- * exactly what the load's own verification (verify-threads.ts) does for the accounts a worker
- * took. The load that follows finds them in the decode memo and verifies only the rest: results
- * are those of a load without it, only sooner.
+ * tokens inside it, as it arrives, and sends back the verdicts. The load that follows decodes
+ * those JWTs with them (decodeJwtVerified, exactly as for the accounts a verify-threads.ts worker
+ * took) and verifies only the rest: results are those of a load without it, only sooner. Nothing
+ * is decoded here while the pack streams: a thread busy for longer than the request time-out
+ * between two of its messages ends the pack (its stall timer), which a loaded machine showed.
  *
  * An optimisation only: where no worker can start (one core, the compiled worker absent), or if
  * the worker fails, nothing is filed and the load verifies everything itself. What has not come
@@ -14,7 +15,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { decodeJwtVerified, reserveDecodeMemo } from "../core/jwt/decode.js";
+import { decodeJwtVerified, type AheadVerifier } from "../core/jwt/decode.js";
 import { ed25519Verifier, type Ed25519Verifier } from "../core/jwt/ed25519.js";
 import { embeddedTokens, VERDICT_FALSE, VERDICT_TRUE, verificationWorkers } from "./verify-threads.js";
 
@@ -48,8 +49,8 @@ export class StreamVerifier {
   private readonly sent = new Map<number, string[]>();
   private nextId = 0;
   private stopped = false;
-  /** JWTs filed in the decode memo (account JWTs and tokens). */
-  private filed = 0;
+  /** Verdicts back from the worker, by account JWT: its own first, then its tokens'. */
+  private readonly verdicts = new Map<string, Uint8Array>();
   /** Started with the first full batch: a resync that brings few new JWTs starts no thread. */
   private thread: { worker: Worker; port: MessagePort } | null = null;
 
@@ -63,9 +64,9 @@ export class StreamVerifier {
     return new StreamVerifier(url);
   }
 
-  /** JWTs filed in the decode memo so far (account JWTs and the tokens inside them). */
-  get filedJwts(): number {
-    return this.filed;
+  /** Account JWTs verified so far. */
+  get verified(): number {
+    return this.verdicts.size;
   }
 
   /** An account JWT as the load will decode it (trimmed). */
@@ -75,20 +76,20 @@ export class StreamVerifier {
     this.send();
   }
 
-  /** Take what has come back, and stop the worker (idempotent). */
-  stop(): { filed: number } {
-    if (this.stopped) return { filed: this.filed };
+  /** Stop the worker and take the verdicts that have come back (the first call has them all). */
+  stop(): Map<string, Uint8Array> {
+    if (this.stopped) return new Map();
     this.stopped = true;
     const thread = this.thread;
     if (thread) {
       for (let m = receiveMessageOnPort(thread.port); m; m = receiveMessageOnPort(thread.port))
-        this.file(m.message as StreamVerdicts);
+        this.received(m.message as StreamVerdicts);
       thread.port.close();
       void thread.worker.terminate();
     }
     this.sent.clear();
     this.waiting = [];
-    return { filed: this.filed };
+    return this.verdicts;
   }
 
   /** Hand the worker full batches while fewer than IN_FLIGHT are out. */
@@ -119,7 +120,7 @@ export class StreamVerifier {
       // A worker that fails only means the load verifies more.
       worker.on("error", () => {});
       worker.unref();
-      port1.on("message", (m: StreamVerdicts) => this.file(m));
+      port1.on("message", (m: StreamVerdicts) => this.received(m));
       port1.unref();
       return { worker, port: port1 };
     } catch {
@@ -128,32 +129,54 @@ export class StreamVerifier {
     }
   }
 
-  /** File a batch's verdicts: decode each JWT here with the worker's verdict for the very same bytes. */
-  private file(m: StreamVerdicts): void {
+  /** A batch's verdicts are back: keep them (small), and hand the worker more. */
+  private received(m: StreamVerdicts): void {
     const jwts = this.sent.get(m.id);
     if (!jwts) return;
     this.sent.delete(m.id);
     jwts.forEach((jwt, i) => {
       const verdicts = m.verdicts[i];
-      if (verdicts) this.filed += fileVerdicts(jwt, verdicts);
+      if (verdicts) this.verdicts.set(jwt, verdicts);
     });
-    // The load keeps every JWT of its own in the memo; these are part of it.
-    reserveDecodeMemo(2 * this.filed);
     this.send();
   }
 }
 
-/** Decode an account JWT and its tokens with the verdicts a worker found; how many were filed. */
-function fileVerdicts(jwt: string, verdicts: Uint8Array): number {
+/**
+ * The load's AheadVerifier with the verdicts found while the pack streamed in: before the i-th JWT
+ * is decoded, the load's own threads settle it (claiming it, so that they leave it alone), then a
+ * JWT verified in the stream is decoded with its verdicts and never verified again.
+ */
+export function withStreamed(
+  verdicts: Map<string, Uint8Array> | null,
+  jwts: readonly string[],
+  threads: AheadVerifier | null,
+): AheadVerifier | null {
+  if (!verdicts || verdicts.size === 0) return threads;
+  return {
+    settle(i: number): void {
+      threads?.settle(i);
+      const jwt = jwts[i]!;
+      const found = verdicts.get(jwt);
+      if (found) fileVerdicts(jwt, found);
+    },
+    stop(): void {
+      threads?.stop();
+      verdicts.clear();
+    },
+  };
+}
+
+/** Decode an account JWT and its tokens with the verdicts a worker found for the very same bytes. */
+function fileVerdicts(jwt: string, verdicts: Uint8Array): void {
   const own = verdicts[0];
-  if (own !== VERDICT_TRUE && own !== VERDICT_FALSE) return 0;
+  if (own !== VERDICT_TRUE && own !== VERDICT_FALSE) return;
   const account = decodeJwtVerified(jwt, own === VERDICT_TRUE);
-  if (!account.ok) return 1;
+  if (!account.ok) return;
   const tokens = embeddedTokens(account.jwt.payload);
-  if (tokens.length !== verdicts.length - 1) return 1;
+  if (tokens.length !== verdicts.length - 1) return;
   tokens.forEach((token, k) => {
     const v = verdicts[k + 1];
     if (v === VERDICT_TRUE || v === VERDICT_FALSE) decodeJwtVerified(token, v === VERDICT_TRUE);
   });
-  return 1 + tokens.length;
 }

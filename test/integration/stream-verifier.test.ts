@@ -1,8 +1,8 @@
 /**
  * Verification while the pack streams in (src/shell/stream-verifier.ts), as production runs it: the
  * built code (from TypeScript sources the worker never starts), a worker thread that verifies each
- * full batch of account JWTs and the tokens inside them, and verdicts filed in the decode memo that
- * the load then uses instead of verifying again. Forged signatures in the batch — an account JWT's
+ * full batch of account JWTs and the tokens inside them, and verdicts that the load then decodes
+ * those JWTs with instead of verifying them again (withStreamed, as the service gives it to the monitor). Forged signatures in the batch — an account JWT's
  * own, and an activation token's inside a well-signed account JWT — must be rejected exactly as
  * the loading thread rejects them itself.
  */
@@ -16,13 +16,15 @@ import { distModule } from "../support/fresh-dist.js";
 
 /** One full batch (128) and a few more, which stay unsent and are verified by the load itself. */
 const IMPORTERS = 131;
-/** The first batch: the exporter (no token), 126 importers with one token each, the forged account alone (its token never read). */
-const FIRST_BATCH_JWTS = 1 + 126 * 2 + 1;
+const BATCH = 128;
+/** A genuine account in the batch whose verdict the test hands to the load as "forged". */
+const TRUSTED = 5;
 
 describe("verification while the pack streams in (built code, as in production)", () => {
   let parallel: typeof ParallelModule;
   let monitor: InstanceType<typeof MonitorModule.ImportMonitor>;
-  let filed = 0;
+  let streamed = new Map<string, Uint8Array>();
+  let batch: string[] = [];
   let forgedAccount: TestAccount;
   let forgedToken: TestAccount;
   let genuine: TestAccount;
@@ -30,7 +32,7 @@ describe("verification while the pack streams in (built code, as in production)"
 
   beforeAll(async () => {
     parallel = await distModule<typeof ParallelModule>("src/shell/verify-threads.js");
-    const { StreamVerifier } = await distModule<typeof StreamModule>("src/shell/stream-verifier.js");
+    const { StreamVerifier, withStreamed } = await distModule<typeof StreamModule>("src/shell/stream-verifier.js");
     const { ImportMonitor } = await distModule<typeof MonitorModule>("src/core/monitor.js");
     const { OperatorTrust } = await distModule<typeof DirectoryModule>("src/core/directory.js");
 
@@ -60,17 +62,21 @@ describe("verification while the pack streams in (built code, as in production)"
     const ahead = StreamVerifier.create();
     if (!ahead) throw new Error("StreamVerifier.create gave no verifier for the built code");
     for (const jwt of jwts.values()) ahead.add(jwt);
-    // The first batch of 128 account JWTs comes back.
-    for (let waited = 0; ahead.filedJwts < FIRST_BATCH_JWTS; waited += 10) {
-      if (waited > 60_000) throw new Error(`only ${ahead.filedJwts} JWTs filed`);
+    batch = [...jwts.values()].slice(0, BATCH);
+    // The first batch of account JWTs comes back.
+    for (let waited = 0; ahead.verified < BATCH; waited += 10) {
+      if (waited > 60_000) throw new Error(`only ${ahead.verified} JWTs verified`);
       await new Promise((r) => setTimeout(r, 10));
     }
-    filed = ahead.stop().filed;
+    streamed = new Map(ahead.stop());
 
     const trust = new OperatorTrust();
     trust.addOperator(op.jwt);
-    // The load verifies the rest on this thread alone.
-    monitor = new ImportMonitor(trust, 7 * 24 * 3600, () => null);
+    // The load decodes the batch with the stream's verdicts and verifies the rest on this thread alone.
+    // One verdict is turned to "forged" on the way: the load must take it as it is, not verify again.
+    const given = new Map(streamed);
+    given.set(batch[TRUSTED]!, Uint8Array.from([0, 1]));
+    monitor = new ImportMonitor(trust, 7 * 24 * 3600, (loaded) => withStreamed(given, loaded, null));
     monitor.replaceAll(jwts, nowSec());
   }, 120_000);
 
@@ -78,8 +84,13 @@ describe("verification while the pack streams in (built code, as in production)"
     parallel?.setVerificationWorkers(0);
   });
 
-  it("filed the first batch's account JWTs and tokens", () => {
-    expect(filed).toBe(FIRST_BATCH_JWTS);
+  it("verified the first batch's account JWTs, with a verdict for each token inside them", () => {
+    expect([...streamed.keys()]).toEqual(batch);
+    // The forged account's own verdict is false and its token is never read; every other importer has one token.
+    expect([...streamed.values()].map((v) => v.length)).toEqual(batch.map((_, i) => (i === 0 || i === 3 ? 1 : 2)));
+    expect(streamed.get(batch[3]!)![0]).toBe(0);
+    expect(streamed.get(batch[2]!)![2 - 1]).toBe(0); // the forged token
+    expect(streamed.get(batch[1]!)).toEqual(Uint8Array.from([1, 1]));
   });
 
   it("rejects an account JWT whose signature is forged", () => {
@@ -98,10 +109,14 @@ describe("verification while the pack streams in (built code, as in production)"
     ]);
   });
 
-  it("accepts the genuine accounts, in the batch and after it", () => {
+  it("decodes with the stream's verdict, without verifying again", () => {
+    const entry = [...monitor.directory.accounts()].find((e) => e.token === batch[TRUSTED]);
+    expect(entry?.problem?.message).toMatch(/signature verification/);
+  });
+
+  it("accepts the other genuine accounts, in the batch and after it", () => {
     expect(monitor.directory.get(genuine.id)?.problem).toBeNull();
-    const statuses = new Set(monitor.diagnoses().map((d) => d.status));
-    expect(monitor.diagnoses().filter((d) => d.status === "active")).toHaveLength(IMPORTERS - 2);
-    expect(statuses).toEqual(new Set(["active", "inactive"]));
+    expect(monitor.diagnoses().filter((d) => d.status === "active")).toHaveLength(IMPORTERS - 3);
+    expect(new Set(monitor.diagnoses().map((d) => d.status))).toEqual(new Set(["active", "inactive"]));
   });
 });
