@@ -979,7 +979,7 @@ export const SCENARIOS: Scenario[] = [
       ),
   },
   {
-    name: "stream import under a prefix (the deprecated `to`) whose source imports the prefixed subjects back (a cycle)",
+    name: "stream import under a prefix ending in a dot (the deprecated `to`) whose source imports the prefixed subjects back (a cycle)",
     cause: "import_cycle",
     build: (op) =>
       web(
@@ -995,7 +995,7 @@ export const SCENARIOS: Scenario[] = [
           },
           IMP: {
             exports: [{ subject: "pre.>", type: "stream" }],
-            imports: [{ subject: "cpx.>", type: "stream", to: "pre.in", from: "EXP" }],
+            imports: [{ subject: "cpx.>", type: "stream", to: "pre.in.", from: "EXP" }],
           },
         },
         "stream",

@@ -4,7 +4,15 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { AccountDirectory, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
-import { pullConsumers } from "../../src/core/jetstream.js";
+import {
+  ackSubject,
+  jetStreamSet,
+  localApiPrefix,
+  localSubjectOf,
+  pullConsumers,
+  type ActiveSibling,
+} from "../../src/core/jetstream.js";
+import type { ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
 import { TestOperator, nowSec, type TestAccount } from "../support/deployment.js";
 import { JETSTREAM_LIMITS } from "../support/jetstream.js";
 
@@ -188,5 +196,114 @@ describe("JetStream import sets", () => {
   it("an exporter whose JWT grants no JetStream: its $JS subjects are ordinary services", async () => {
     const { dir, imp } = await deployment([svc("$JS.API.>")], [svc("$JS.API.>")], false);
     expect(verdicts(dir, imp)["$JS.API.>"]!.status).toBe("active");
+  });
+});
+
+/** An import claim as the parser gives it (a service unless said otherwise). */
+const claim = (subject: string, extra: Partial<ImportClaim> = {}): ImportClaim => ({
+  index: 0,
+  name: null,
+  type: "service",
+  subject,
+  account: "AEXPORTER",
+  token: null,
+  to: null,
+  localSubject: null,
+  share: false,
+  allowTrace: false,
+  ...extra,
+});
+const active = (...imps: ImportClaim[]): ActiveSibling[] => imps.map((imp) => ({ imp, exportClaim: null }));
+const nothingExported = () => false;
+
+describe("the subjects of a JetStream set (what each piece of src/core/jetstream.ts reads)", () => {
+  it("a stream import never fetches, and a subject longer than MSG.NEXT's fetches nothing", () => {
+    expect(pullConsumers(claim("$JS.API.>", { type: "stream" }))).toBeNull();
+    expect(pullConsumers(claim(`${NEXT}.x`))).toBeNull();
+  });
+
+  it("the importer's subject of a service import under the deprecated `to` is its `subject` (the exporter's is `to`)", () => {
+    expect(localSubjectOf(claim("fetch.orders", { to: NEXT }))).toBe("fetch.orders");
+    expect(pullConsumers(claim("fetch.orders", { to: NEXT }))).toEqual({ stream: "ORDERS", consumer: "pull" });
+  });
+
+  it("the ack subject names one stream or one consumer when the other is any", () => {
+    expect(ackSubject({ stream: "*", consumer: "*" })).toBe("$JS.ACK.>");
+    expect(ackSubject({ stream: "ORDERS", consumer: "*" })).toBe("$JS.ACK.ORDERS.*.>");
+    expect(ackSubject({ stream: "*", consumer: "pull" })).toBe("$JS.ACK.*.pull.>");
+  });
+
+  it("the importer's API prefix: the local subject less the API's tail, else the API itself", () => {
+    expect(localApiPrefix(claim(NEXT, { localSubject: "JS.X.API.CONSUMER.MSG.NEXT.ORDERS.pull" }))).toBe("JS.X.API");
+    // A local subject that does not end in the tail (as long as it, or sharing a token with it) keeps no prefix.
+    expect(localApiPrefix(claim(NEXT, { localSubject: "fetch.a.b.c.d.e" }))).toBe("$JS.API");
+    expect(localApiPrefix(claim(NEXT, { localSubject: "fetch.a.b.c.d.pull" }))).toBe("$JS.API");
+    expect(localApiPrefix(claim(NEXT, { localSubject: "fetch.orders" }))).toBe("$JS.API");
+    const domain = "$JS.hub.API.CONSUMER.MSG.NEXT.ORDERS.pull";
+    expect(localApiPrefix(claim(domain, { localSubject: "fetch.orders" }))).toBe("$JS.hub.API");
+  });
+
+  it("one message's ack or flow-control reply imported alone serves a push consumer: the deliver subject is missing", () => {
+    const deliver = {
+      kind: "deliver_subject",
+      subject: "<deliver subject>",
+      localSubject: "<deliver subject>",
+      exported: false,
+    };
+    for (const subject of ["$JS.ACK.ORDERS.push.1.2.3.4.0", "$JS.FC.ORDERS.push.x1", "$JS.FC.ORDERS.push.>"]) {
+      const imp = claim(subject);
+      expect(jetStreamSet(imp, null, active(imp), nothingExported), subject).toEqual({
+        role: "push",
+        consumer: { stream: "ORDERS", consumer: "push" },
+        gaps: [deliver],
+      });
+    }
+  });
+
+  it("an ack import under another subject is no push set (it carries no ack at all)", () => {
+    const imp = claim("$JS.ACK.ORDERS.push.>", { localSubject: "acks.>" });
+    expect(jetStreamSet(imp, null, active(imp), nothingExported)).toBeNull();
+  });
+
+  it("a pull set's gaps: the response type to change (its export exists), consumer info and acks to import", () => {
+    const next = claim(NEXT);
+    const exportClaim = { subject: NEXT, responseType: "Singleton" } as ExportClaim;
+    expect(jetStreamSet(next, exportClaim, active(next), nothingExported)!.gaps).toEqual([
+      { kind: "singleton_response", subject: NEXT, localSubject: NEXT, exported: true },
+      { kind: "consumer_info", subject: INFO, localSubject: INFO, exported: false },
+      { kind: "ack", subject: ACK, localSubject: ACK, exported: false },
+    ]);
+  });
+
+  it("acks are carried only by a service import that keeps the ack subject: not a stream import, not a renaming one", () => {
+    const next = claim(NEXT);
+    const info = claim(INFO);
+    const gapKinds = (...others: ImportClaim[]) =>
+      jetStreamSet(next, null, active(next, info, ...others), nothingExported)?.gaps.map((g) => g.kind) ?? [];
+    expect(gapKinds(claim(ACK))).toEqual([]);
+    expect(gapKinds(claim(ACK, { type: "stream" }))).toEqual(["ack"]);
+    // Both sides cover the ack subject, but a client's `$JS.ACK.ORDERS.pull.…` reaches the exporter
+    // as `$JS.ACK.ORDERS.ORDERS.…`: the local subject's `*` takes the stream's place.
+    expect(gapKinds(claim("$JS.ACK.ORDERS.*.>", { localSubject: "$JS.ACK.*.pull.>" }))).toEqual(["ack"]);
+  });
+
+  // Which acks belong to a pull set and which to a push consumer: do the pull import's consumers
+  // (stream, consumer; `*` for any) meet the ack import's?
+  it.each([
+    ["ORDERS.pull", "ORDERS.pull", true],
+    ["ORDERS.pull", "OTHER.pull", false],
+    ["ORDERS.pull", "ORDERS.other", false],
+    ["*.pull", "ORDERS.pull", true],
+    ["ORDERS.pull", "*.pull", true],
+    ["ORDERS.*", "ORDERS.x", true],
+    ["ORDERS.pull", "ORDERS.*", true],
+    ["*.pull", "ORDERS.other", false],
+    ["ORDERS.*", "OTHER.x", false],
+  ])("a pull import of %s and an ack import of %s: the acks are the pull set's: %s", (pulled, acked, theirs) => {
+    const pull = claim(`$JS.API.CONSUMER.MSG.NEXT.${pulled}`);
+    const ack = claim(`$JS.ACK.${acked}.>`);
+    const set = jetStreamSet(ack, null, active(pull, ack), nothingExported);
+    expect(set === null).toBe(theirs);
+    if (!theirs) expect(set!.gaps.map((g) => g.kind)).toEqual(["deliver_subject"]);
   });
 });
