@@ -5,7 +5,8 @@
  *
  *  - push → event: the hub exporter's JWT is pushed on `$SYS.REQ.CLAIMS.UPDATE` (each version
  *    revokes the token of another of its 100 importers); the time from the push to the matching
- *    `insights.events.imports.<importer>` event (cause `activation_revoked`);
+ *    `insights.events.imports.<importer>` event (cause `activation_revoked`), once the start-up's
+ *    own events (published after the service answers) are out and the service answers again;
  *  - check: `insights.imports.check` for one account, open loop at a fixed rate (1,000 requests/s),
  *    bounded in count and time; the latency of each request from the moment it was sent;
  *  - the service's RSS once it has loaded everything (and its peak).
@@ -78,6 +79,8 @@ export interface LiveResult {
 }
 
 const CHECK_TIMEOUT_MS = 5_000;
+/** The start-up's events are out once none has come for this long. */
+const START_EVENTS_QUIET_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function percentile(sorted: number[], p: number): number {
@@ -192,6 +195,17 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       String(opts.serviceRequestTimeoutMs),
       ...(opts.serviceArgs ?? []),
     ];
+    // The start-up's events (one per import that is not active) go out after the service answers:
+    // the pushes are measured once they are out, not behind them.
+    let lastEventAt = 0;
+    let startEvents = 0;
+    const startSub = nc.subscribe("insights.events.imports.>", {
+      callback: () => {
+        startEvents++;
+        lastEventAt = performance.now();
+      },
+    });
+    await nc.flush();
     const t0 = performance.now();
     service = spawn(opts.nodeBin, [...(opts.serviceNodeArgs ?? []), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -215,6 +229,17 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     }
     const serviceStartMs = performance.now() - t0;
     opts.log(`    service loaded ${served.length} accounts in ${(serviceStartMs / 1000).toFixed(1)} s`);
+    while (performance.now() - Math.max(lastEventAt, t0 + serviceStartMs) < START_EVENTS_QUIET_MS) {
+      if (performance.now() - t0 > opts.startTimeoutMs)
+        throw new Error(`the service's start-up events were still coming after ${opts.startTimeoutMs} ms`);
+      await sleep(100);
+    }
+    startSub.unsubscribe();
+    // Then the service collects the garbage of publishing them (src/app.ts): a reply comes after it.
+    await nc.request("insights.imports.check", checkBody, { timeout: opts.startTimeoutMs });
+    opts.log(
+      `    ${startEvents} start-up events, the last ${((lastEventAt - t0 - serviceStartMs) / 1000).toFixed(1)} s after the first reply`,
+    );
     const all = (await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: 30_000 })).json<{
       summary: { imports: number };
     }>();
