@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config.js";
-import { MAX_TOKEN_BYTES, peekClaims } from "../core/jwt/decode.js";
+import { jwtDigest, MAX_TOKEN_BYTES, peekClaims } from "../core/jwt/decode.js";
 import { preflight, type PreflightResult } from "../core/whatif/preflight.js";
 import type { Deployment } from "./deployment.js";
 import { isLive, loadDirectories, oneSource, readSource, SOURCE_OPTIONS } from "./sources.js";
@@ -83,7 +83,7 @@ function baselineOf(source: string, dir: AccountDirectory, jwt: string): Baselin
   const iat = current?.claims?.issuedAt;
   return {
     source,
-    account_jwt: !current ? "none" : current.token === jwt ? "identical" : "different",
+    account_jwt: !current ? "none" : current.digest === jwtDigest(jwt) ? "identical" : "different",
     account_jwt_issued_at: typeof iat === "number" ? new Date(iat * 1000).toISOString() : null,
   };
 }

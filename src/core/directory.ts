@@ -13,7 +13,7 @@ import {
   type OperatorClaims,
 } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
-import { peekClaims } from "./jwt/decode.js";
+import { jwtDigest, peekClaims } from "./jwt/decode.js";
 import { CURRENT_RULES, validateAccount, type AccountValidation, type ServerRules } from "./validate.js";
 import { withSystemExports } from "./system-account.js";
 
@@ -26,7 +26,8 @@ export interface AccountProblem {
 export interface AccountEntry {
   id: string;
   name: string | null;
-  token: string;
+  /** The JWT's identity (jwtDigest): the text is not kept (a few KB an account, the largest part of a large load). */
+  digest: string;
   /** Null when the JWT does not decode. */
   claims: AccountClaims | null;
   validation: AccountValidation | null;
@@ -43,7 +44,7 @@ export function standInEntry(claims: AccountClaims): AccountEntry {
   return {
     id: claims.subject,
     name: claims.name || null,
-    token: claims.token,
+    digest: claims.digest,
     claims,
     validation: null,
     problem: null,
@@ -164,8 +165,8 @@ export class AccountDirectory {
 
   /**
    * What-if only: file an edited copy of an account's claims (say, without one signing key) as if
-   * the edit had been signed and pushed, without a JWT for it; the entry keeps the old token
-   * string, so use this on a `clone()`. Returns the ids whose diagnoses may change.
+   * the edit had been signed and pushed, without a JWT for it; the entry keeps the old JWT's digest,
+   * so use this on a `clone()`. Returns the ids whose diagnoses may change.
    */
   amendClaims(id: string, edit: (claims: AccountClaims) => AccountClaims): Set<string> {
     const previous = this.entries.get(id);
@@ -177,6 +178,26 @@ export class AccountDirectory {
     this.entries.set(id, entry);
     this.index(entry);
     return this.affectedBy(id);
+  }
+
+  /**
+   * Check every account again against the operators trusted now (they changed), from the claims the
+   * directory holds: the decoding and signatures do not depend on the operators.
+   */
+  recheckTrust(): void {
+    for (const previous of [...this.entries.values()]) {
+      if (!previous.claims) continue;
+      const entry: AccountEntry = {
+        ...previous,
+        validation: validateAccount(previous.claims, this.trust.rules),
+        strictSigningKeys: this.trust.strictFor(previous.claims.issuer),
+      };
+      // Which id the source filed the JWT under is not kept: a misfiled JWT stays misfiled.
+      entry.problem = previous.problem?.kind === "wrong_account" ? previous.problem : this.problemOf(entry);
+      this.unindex(previous);
+      this.entries.set(entry.id, entry);
+      this.index(entry);
+    }
   }
 
   /** Forget an account; returns the ids whose diagnoses may change. */
@@ -232,7 +253,8 @@ export class AccountDirectory {
       const id = filedUnder ?? "";
       if (!isPublicKey(id, "account")) throw new AccountRejected(`account JWT rejected: ${parsed.error}`);
       const problem: AccountProblem = { kind: "undecodable", message: parsed.error };
-      return { id, name: null, token, claims: null, validation: null, problem, strictSigningKeys: false };
+      const digest = jwtDigest(token);
+      return { id, name: null, digest, claims: null, validation: null, problem, strictSigningKeys: false };
     }
     const claims = parsed.claims;
     const id = claims.subject;
@@ -241,7 +263,7 @@ export class AccountDirectory {
     const entry: AccountEntry = {
       id,
       name: claims.name || null,
-      token,
+      digest: claims.digest,
       claims,
       validation: validateAccount(claims, this.trust.rules),
       problem: null,

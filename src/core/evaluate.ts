@@ -6,7 +6,7 @@
 import type { AccountDirectory, AccountEntry, ExportIndex } from "./directory.js";
 import { exactExport } from "./directory.js";
 import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
-import { activationOrNull, exportTypeOf, parseActivation } from "./jwt/claims.js";
+import { activationOf, exportTypeOf, importActivation } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";
 import { isSubsetMatch, isValidSubject, subjectsCollide } from "./subject.js";
 import { label, NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
@@ -69,7 +69,7 @@ export function evaluateImport(
   imp: ImportClaim,
   opts: EvaluationOptions,
 ): Finding {
-  const activation = activationOrNull(imp.token);
+  const activation = activationOf(imp);
   let outcome = serverOutcome(dir, importer, imp, opts);
   // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
   if (approved(outcome)) outcome = mappedOutcome(importer, imp, outcome);
@@ -355,8 +355,8 @@ function checkActivation(
   opts: EvaluationOptions,
 ): StepOutcome {
   const found = { exportClaim: exp };
-  if (!imp.token) return fail("missing_activation_token", null, found);
-  const parsed = parseActivation(imp.token);
+  const parsed = importActivation(imp);
+  if (!parsed) return fail("missing_activation_token", null, found);
   if (!parsed.ok) return fail("activation_invalid", `the activation token does not decode: ${parsed.error}`, found);
   const act = parsed.claims;
   const withAct = { ...found, activation: act };

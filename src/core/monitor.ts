@@ -9,8 +9,8 @@ import { AccountDirectory, AccountRejected, OperatorTrust, standInEntry } from "
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
-import { activationOrNull } from "./jwt/claims.js";
-import { reserveDecodeMemo, type StartAheadVerifier } from "./jwt/decode.js";
+import { activationOf } from "./jwt/claims.js";
+import { jwtDigest, type StartAheadVerifier } from "./jwt/decode.js";
 
 /** A change of an import's (status, cause), or its first appearance. */
 export interface ImportChange {
@@ -89,31 +89,36 @@ export class ImportMonitor {
     return this.evaluations;
   }
 
-  /** Replace the whole set of account JWTs (an epoch resync); returns what changed. */
+  /**
+   * Replace the whole set of account JWTs (an epoch resync); returns what changed. An account the
+   * set lacks whose JWT has expired stays: the full resolver's store deletes a JWT within a minute
+   * of its `exp` (its expiry sweep), after which no request finds it, yet the account is still
+   * declared, and still broken, until a push or a delete says otherwise.
+   */
   replaceAll(jwts: ReadonlyMap<string, string>, now: number): ImportChange[] {
     const touched = new Set<string>();
     for (const entry of this.directory.accounts()) {
-      if (!jwts.has(entry.id)) for (const id of this.directory.remove(entry.id)) touched.add(id);
+      const expired = entry.claims && entry.claims.expires > 0 && entry.claims.expires <= now;
+      if (!jwts.has(entry.id) && !expired) for (const id of this.directory.remove(entry.id)) touched.add(id);
     }
-    const changed = [...jwts]
-      .map(([id, jwt]) => [id, jwt.trim()] as const)
-      .filter(([id, jwt]) => this.directory.get(id)?.token !== jwt);
+    const changed = [...jwts].map(([id, jwt]) => [id, jwt.trim()] as const).filter(([id, jwt]) => !this.holds(id, jwt));
     // A large load (the first one) may verify signatures on the other cores too.
     const verifier = this.startVerifier(changed.map(([, jwt]) => jwt));
-    // Every JWT of the load stays in the decode memo until its imports are evaluated below, with
-    // room to spare for the versions replaced since the last load.
-    let jwtCount = this.directory.size;
     try {
       changed.forEach(([id, jwt], i) => {
         verifier?.settle(i);
         for (const a of this.upsertSafely(jwt, id)) touched.add(a);
-        jwtCount += 1 + (this.directory.get(id)?.claims?.imports.filter((imp) => imp.token).length ?? 0);
-        reserveDecodeMemo(2 * jwtCount);
       });
     } finally {
       verifier?.stop();
     }
     return this.reevaluate(touched, now);
+  }
+
+  /** Is this JWT the one the directory holds for `id`? (It keeps a digest, not the text.) */
+  holds(id: string, jwt: string): boolean {
+    const entry = this.directory.get(id);
+    return entry !== undefined && entry.digest === jwtDigest(jwt.trim());
   }
 
   /**
@@ -126,10 +131,9 @@ export class ImportMonitor {
     for (const jwt of operatorJwts) next.addOperator(jwt);
     if (this.directory.trust.sameAs(next)) return null;
     this.directory.trust.replaceWith(next);
-    const ids = this.directory.accounts().map((e) => [e.id, e.token] as const);
-    for (const [id, token] of ids) this.upsertSafely(token, id);
+    this.directory.recheckTrust();
     return this.reevaluate(
-      ids.map(([id]) => id),
+      this.directory.accounts().map((e) => e.id),
       now,
     );
   }
@@ -138,8 +142,7 @@ export class ImportMonitor {
   applyAccount(id: string, jwt: string | null, now: number): ImportChange[] {
     // A confirmed JWT is the latest word on the account: an earlier rejected push no longer counts.
     const hadRejected = this.rejected.delete(id);
-    const previous = this.directory.get(id);
-    if (jwt !== null && previous?.token === jwt.trim()) return hadRejected ? this.reevaluate([id], now) : [];
+    if (jwt !== null && this.holds(id, jwt)) return hadRejected ? this.reevaluate([id], now) : [];
     const affected = jwt === null ? this.directory.remove(id) : this.upsertSafely(jwt, id);
     // Only this account's JWT changed: its importers' other imports cannot change verdict.
     return this.reevaluate(affected, now, id);
@@ -247,7 +250,7 @@ export class ImportMonitor {
 
   /** An import only the rejected JWT declares: it never became active. */
   private pushRejectedDiagnosis(rejected: RejectedPush, imp: ImportClaim, now: number): ImportDiagnosis {
-    const activation = activationOrNull(imp.token);
+    const activation = activationOf(imp);
     const importer = standInEntry(rejected.claims);
     const finding = {
       importer,
@@ -280,7 +283,7 @@ export class ImportMonitor {
     addWindow(entry?.claims);
     for (const imp of entry?.claims?.imports ?? []) {
       addWindow(this.directory.get(imp.account)?.claims);
-      const act = activationOrNull(imp.token);
+      const act = activationOf(imp);
       if (act) {
         addWindow(act);
         if (act.expires > 0) times.push(act.expires - this.expiryWarningSeconds);

@@ -8,7 +8,7 @@ import { arg, reissueToken } from "./causes/cause.js";
 import { causeContext } from "./report.js";
 import type { AccountDirectory, AccountEntry } from "./directory.js";
 import type { Finding } from "./evaluate.js";
-import { parseActivation, type ActivationClaims, type ImportClaim } from "./jwt/claims.js";
+import { importActivation, type ActivationClaims, type ImportClaim } from "./jwt/claims.js";
 
 export interface TokenImport {
   importer: AccountEntry;
@@ -23,7 +23,7 @@ export function tokenImports(dir: AccountDirectory, importerIds?: Iterable<strin
     : dir.accounts();
   return importers.flatMap((importer) =>
     (importer.claims?.imports ?? []).flatMap((imp) => {
-      const parsed = imp.token ? parseActivation(imp.token) : null;
+      const parsed = importActivation(imp);
       return parsed?.ok ? [{ importer, imp, activation: parsed.claims }] : [];
     }),
   );

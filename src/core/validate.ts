@@ -5,7 +5,7 @@
  * every import of that account is dead, not only the faulty one.
  */
 import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim, MappingClaim } from "./jwt/claims.js";
-import { parseActivation } from "./jwt/claims.js";
+import { importActivation, parseActivation } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
 import { install } from "./mapping.js";
@@ -44,7 +44,7 @@ export function importIssues(imp: ImportClaim, importerId: string): ImportIssue[
     if (imp.to !== null) add("local_subject replaces to; both are set");
   }
   if (imp.share && imp.type !== "service") add("share (latency tracking) is only valid for a service import");
-  if (imp.token !== null) issues.push(...tokenIssues(imp, imp.token, importerId));
+  if (imp.token !== null) issues.push(...tokenIssues(imp, importerId));
   return issues;
 }
 
@@ -73,8 +73,9 @@ function renamingErrors(local: string, subject: string): string[] {
   return errors;
 }
 
-function tokenIssues(imp: ImportClaim, token: string, importerId: string): ImportIssue[] {
-  const parsed = parseActivation(token);
+function tokenIssues(imp: ImportClaim, importerId: string): ImportIssue[] {
+  // An empty token (only a hand-built claim has one) does not decode either.
+  const parsed = importActivation(imp) ?? parseActivation("");
   if (!parsed.ok) return [{ message: `the activation token does not decode: ${parsed.error}`, aboutToken: true }];
   return activationIssues(imp, parsed.claims, importerId).map((message) => ({ message, aboutToken: true }));
 }

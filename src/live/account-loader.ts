@@ -127,7 +127,7 @@ export class AccountLoader {
         (id, jwt) => {
           packed++;
           if (named) for (const source of importSources(jwt)) named.add(source);
-          if (this.monitor.directory.get(id)?.token !== jwt) ahead?.add(jwt);
+          if (!this.monitor.holds(id, jwt)) ahead?.add(jwt);
         },
       );
     } catch (e) {
@@ -151,7 +151,6 @@ export class AccountLoader {
         this.log.info({ accounts: found.length }, "found stored JWTs the resolver does not list (expired)");
       candidates = unasked(found.flatMap((id) => importSources(jwts.get(id)!)));
     }
-    this.keepExpired(jwts, known);
     return jwts;
   }
 
@@ -175,21 +174,6 @@ export class AccountLoader {
         "servers hold different JWTs for these accounts (a push reaches only the servers that have an account loaded): verdicts follow the newest",
       );
     this.source = { from: "servers", unseen_accounts: load.unseen, differing_accounts: load.differing };
-    this.keepExpired(load.jwts, known);
     return load.jwts;
-  }
-
-  /**
-   * The full resolver's store deletes a JWT within a minute of its `exp` (its expiry sweep), after
-   * which no request finds it. An account seen to expire stays reported as expired (it is still
-   * declared, and still broken) until a push or a delete says otherwise.
-   */
-  private keepExpired(jwts: Map<string, string>, known: string[]): void {
-    const now = nowSeconds();
-    for (const id of known) {
-      const entry = this.monitor.directory.get(id);
-      const expired = entry?.claims && entry.claims.expires > 0 && entry.claims.expires <= now;
-      if (!jwts.has(id) && expired) jwts.set(id, entry.token);
-    }
   }
 }

@@ -13,6 +13,7 @@
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import { applyServerView } from "../core/server-observation.js";
 import type { AccountDirectory } from "../core/directory.js";
+import { jwtDigest } from "../core/jwt/decode.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
 import { exporterSubject } from "../core/validate.js";
 import type { AccountInfoReply, ServerImportView } from "./resolver.js";
@@ -27,8 +28,8 @@ const TIMES_KEPT = 8;
 
 /** What the app knows of each account: the JWT its verdicts are made from, and the clock's part. */
 export interface VerdictBasis {
-  /** The account JWT the directory holds, or null. */
-  token(id: string): string | null;
+  /** The identity (jwtDigest) of the account JWT the directory holds, or null. */
+  digest(id: string): string | null;
   /** The instants (unix s) at which time alone changes this import: its token's and accounts' nbf and exp. */
   instants(d: ImportDiagnosis): number[];
   /** The accounts an importer imports from. */
@@ -42,8 +43,9 @@ export type InfoFetch = (id: string) => Promise<AccountInfoReply[]>;
 interface ServerLook {
   /** Times (ms) of the looks in the current run of identical answers, oldest first (bounded). */
   times: number[];
+  /** The identity (jwtDigest) of the importer's JWT on this server. */
   importerJwt: string;
-  /** Source account → the JWT this server had applied for it just before (null: not loaded). */
+  /** Source account → the identity of the JWT this server had applied for it just before (null: not loaded). */
   sourceJwts: ReadonlyMap<string, string | null>;
   imports: ServerImportView[];
   fingerprint: string;
@@ -70,7 +72,7 @@ export class ServerViews {
         for (const [id, replies] of await Promise.all(
           some.map(async (id) => [id, await fetch(id).catch(() => null)] as const),
         )) {
-          if (replies) sourceJwts.set(id, new Map(replies.map((r) => [r.server, r.jwt])));
+          if (replies) sourceJwts.set(id, new Map(replies.map((r) => [r.server, digestOrNull(r.jwt)])));
         }
       }
       const at = Date.now();
@@ -96,7 +98,10 @@ export class ServerViews {
   ): void {
     const names = [...servers];
     const sourceJwts = new Map(
-      [...replies].map(([id, rs]) => [id, new Map(names.map((s) => [s, rs.find((r) => r.server === s)?.jwt ?? null]))]),
+      [...replies].map(([id, rs]) => [
+        id,
+        new Map(names.map((s) => [s, digestOrNull(rs.find((r) => r.server === s)?.jwt ?? null)])),
+      ]),
     );
     for (const [id, rs] of replies) {
       const looks = this.looksOf(id, rs, basis, sourceJwts, at);
@@ -198,10 +203,11 @@ export class ServerViews {
       const imports = [...r.imports].sort((a, b) =>
         a.account + a.type + a.subject < b.account + b.type + b.subject ? -1 : 1,
       );
-      const fingerprint = JSON.stringify([r.jwt, [...sources].sort(), imports]);
+      const importerJwt = jwtDigest(r.jwt);
+      const fingerprint = JSON.stringify([importerJwt, [...sources].sort(), imports]);
       const before = previous?.get(r.server);
       const times = before && before.fingerprint === fingerprint ? [...before.times, at].slice(-TIMES_KEPT) : [at];
-      looks.set(r.server, { times, importerJwt: r.jwt, sourceJwts: sources, imports, fingerprint });
+      looks.set(r.server, { times, importerJwt, sourceJwts: sources, imports, fingerprint });
     }
     return looks;
   }
@@ -211,7 +217,7 @@ export class ServerViews {
 export function directoryBasis(dir: AccountDirectory): VerdictBasis {
   const claims = (id: string) => dir.get(id)?.claims;
   return {
-    token: (id) => dir.get(id)?.token ?? null,
+    digest: (id) => dir.get(id)?.digest ?? null,
     instants: (d) => {
       const times = [d.token?.not_before, d.token?.expires_at].map((t) => (t ? Date.parse(t) / 1000 : 0));
       for (const c of [claims(d.account), claims(d.source_account)]) if (c) times.push(c.notBefore, c.expires);
@@ -239,12 +245,12 @@ function last(l: ServerLook): number {
  * the importer, and nats-server never tries again: that view is current).
  */
 function sameJwts(l: ServerLook, id: string, basis: VerdictBasis, source?: string): boolean {
-  if (l.importerJwt !== basis.token(id)) return false;
+  if (l.importerJwt !== basis.digest(id)) return false;
   const sources = source === undefined ? [...l.sourceJwts.keys()] : [source];
   return sources.every((s) => {
     if (!l.sourceJwts.has(s)) return false;
     const jwt = l.sourceJwts.get(s)!;
-    return jwt === null || jwt === basis.token(s);
+    return jwt === null || jwt === basis.digest(s);
   });
 }
 
@@ -254,4 +260,9 @@ function sameJwts(l: ServerLook, id: string, basis: VerdictBasis, source?: strin
  */
 function importedByTheServer(d: ImportDiagnosis): boolean {
   return d.status === "active" && d.type === "service" && SYSTEM_IMPORT_SUBJECTS.has(d.local_subject ?? d.subject);
+}
+
+/** Looks keep JWTs by identity, not text: the directory keeps no text to compare them with. */
+function digestOrNull(jwt: string | null): string | null {
+  return jwt === null ? null : jwtDigest(jwt);
 }

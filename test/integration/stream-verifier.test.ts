@@ -13,6 +13,7 @@ import type * as StreamModule from "../../src/shell/stream-verifier.js";
 import type * as ParallelModule from "../../src/shell/verify-threads.js";
 import { TestOperator, activation, forgeSignature, nowSec, type TestAccount } from "../support/deployment.js";
 import { distModule } from "../support/fresh-dist.js";
+import { jwtDigest } from "../../src/core/jwt/decode.js";
 
 /** One full batch (128) and a few more, which stay unsent and are verified by the load itself. */
 const IMPORTERS = 131;
@@ -95,7 +96,7 @@ describe("verification while the pack streams in (built code, as in production)"
 
   it("rejects an account JWT whose signature is forged", () => {
     const entry = monitor.directory.get(forgedAccount.id);
-    expect(entry?.token).toBe(forgedAccountJwt);
+    expect(entry?.digest).toBe(jwtDigest(forgedAccountJwt));
     expect(entry?.problem?.message).toMatch(/signature verification/);
   });
 
@@ -110,7 +111,7 @@ describe("verification while the pack streams in (built code, as in production)"
   });
 
   it("decodes with the stream's verdict, without verifying again", () => {
-    const entry = [...monitor.directory.accounts()].find((e) => e.token === batch[TRUSTED]);
+    const entry = [...monitor.directory.accounts()].find((e) => e.digest === jwtDigest(batch[TRUSTED]!));
     expect(entry?.problem?.message).toMatch(/signature verification/);
   });
 

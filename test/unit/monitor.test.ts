@@ -114,3 +114,55 @@ describe("ImportMonitor", () => {
     expect(changes.filter((c) => c.diagnosis.account === bystander.id)).toEqual([]);
   });
 });
+
+describe("ImportMonitor without the JWTs' text", () => {
+  it("an operator change checks every account again from the claims it holds, both ways", async () => {
+    const op = await TestOperator.create({ signingKey: true });
+    const exporter = await op.account("EXP", { exports: [{ name: "s", subject: "s.>", type: "stream" }] });
+    const importer = await op.account("IMP", {
+      imports: [{ name: "s", account: exporter.id, subject: "s.1", type: "stream" }],
+    });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    const monitor = new ImportMonitor(trust, WEEK);
+    const now = nowSec();
+    monitor.replaceAll(new Map([exporter, importer].map((a) => [a.id, a.jwt])), now);
+    expect(monitor.diagnoses().map((d) => d.status)).toEqual(["active"]);
+
+    const other = await TestOperator.create({ signingKey: true });
+    const away = monitor.retrust([other.jwt], now)!;
+    expect(away.map((c) => c.diagnosis.cause)).toEqual(["account_jwt_invalid"]);
+    expect(monitor.directory.get(importer.id)?.problem?.kind).toBe("untrusted_issuer");
+
+    const back = monitor.retrust([op.jwt], now)!;
+    expect(back.map((c) => [c.diagnosis.status, c.diagnosis.cause])).toEqual([["active", null]]);
+    expect(monitor.directory.get(importer.id)?.problem).toBeNull();
+  });
+
+  it("a load without an expired account keeps it (the resolver's expiry sweep deleted it); an unexpired one goes", async () => {
+    const op = await TestOperator.create();
+    const now = nowSec();
+    const exporter = await op.account("EXP", { exports: [{ name: "s", subject: "s.>", type: "stream" }] });
+    const expiring = await op.account(
+      "EXPIRING",
+      { imports: [{ name: "s", account: exporter.id, subject: "s.1", type: "stream" }] },
+      { exp: now + 60 },
+    );
+    const plain = await op.account("PLAIN", {
+      imports: [{ name: "s", account: exporter.id, subject: "s.2", type: "stream" }],
+    });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    const monitor = new ImportMonitor(trust, WEEK);
+    monitor.replaceAll(new Map([exporter, expiring, plain].map((a) => [a.id, a.jwt])), now);
+
+    monitor.replaceAll(new Map([[exporter.id, exporter.jwt]]), now + 120);
+    expect(monitor.directory.get(expiring.id)).toBeDefined();
+    expect(monitor.directory.get(plain.id)).toBeUndefined();
+    // Its expiry is a time boundary: the tick at it reports the account expired.
+    expect(monitor.tick(now + 120).map((c) => [c.diagnosis.account, c.diagnosis.cause])).toEqual([
+      [expiring.id, "account_expired"],
+    ]);
+    expect(monitor.diagnoses().map((d) => d.account)).toEqual([expiring.id]);
+  });
+});

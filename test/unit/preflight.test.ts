@@ -95,9 +95,9 @@ describe("an exporter change breaks importers in other accounts", () => {
   it("leaves the real directory as it was", async () => {
     const dir = fx.directory();
     const before = diagnoseAll(dir, opts());
-    const token = dir.get(fx.exp.id)!.token;
+    const digest = dir.get(fx.exp.id)!.digest;
     run(dir, await proposal(fx.exp, { exports: [] }));
-    expect(dir.get(fx.exp.id)!.token).toBe(token);
+    expect(dir.get(fx.exp.id)!.digest).toBe(digest);
     expect(diagnoseAll(dir, opts())).toEqual(before);
     expect(dir.importersOf(fx.exp.id).size).toBe(4);
   });

@@ -11,6 +11,7 @@ import type { ImportDiagnosis } from "../../src/core/diagnosis.js";
 import { applyServerView, serverViewCanChange } from "../../src/core/server-observation.js";
 import { parseAccountInfo, type AccountInfoReply } from "../../src/shell/resolver.js";
 import { CONFIRM_MS, ServerViews, type VerdictBasis } from "../../src/shell/server-views.js";
+import { jwtDigest } from "../../src/core/jwt/decode.js";
 
 const IMP = "A".repeat(56);
 const EXP = "B".repeat(56);
@@ -42,7 +43,7 @@ function basis(
   instants: number[] = [],
 ): VerdictBasis {
   return {
-    token: (id) => tokens[id] ?? null,
+    digest: (id) => (tokens[id] === undefined ? null : jwtDigest(tokens[id])),
     instants: () => instants,
     sources: (id) => (id === IMP ? [EXP] : []),
     exporterSubject: (d) => d.subject,

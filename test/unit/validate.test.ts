@@ -45,7 +45,7 @@ const account = (over: Partial<AccountClaims> = {}): AccountClaims => ({
   issuedAt: 0,
   expires: 0,
   notBefore: 0,
-  token: "",
+  digest: "",
   signingKeys: new Map(),
   imports: [],
   exports: [],

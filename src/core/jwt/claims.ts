@@ -3,7 +3,7 @@
  * is still input: every field is checked for its type here, as Go's json.Unmarshal into the jwt
  * structs would, and a wrongly typed field makes the whole JWT undecodable.
  */
-import { decodeJwt, releasePayload, type VerifiedJwt } from "./decode.js";
+import { decodeJwt, jwtDigest, releasePayload, type VerifiedJwt } from "./decode.js";
 import type { Failure } from "../result.js";
 import { shared } from "../strings.js";
 
@@ -69,7 +69,8 @@ interface TimedClaims {
 }
 
 export interface AccountClaims extends TimedClaims {
-  token: string;
+  /** The JWT's identity (jwtDigest of its text); the text itself is not kept. */
+  digest: string;
   /** The account's signing keys; `scoped` ones carry a user scope template. */
   signingKeys: ReadonlyMap<string, "plain" | "scoped">;
   imports: ImportClaim[];
@@ -271,7 +272,7 @@ export function parseAccount(token: string): Parsed<AccountClaims> {
   // times, past the small-integer range) a hidden class of its own — 10,000 accounts, 10,000 maps.
   return parseWith(token, "account", (jwt, nats) =>
     Object.assign(timed(jwt.payload), {
-      token,
+      digest: jwtDigest(token),
       signingKeys: parseSigningKeys(arr(nats, "signing_keys", "nats")),
       imports: arr(nats, "imports", "nats").map(parseImport),
       exports: arr(nats, "exports", "nats").map(parseExport),
@@ -306,11 +307,25 @@ export function parseActivation(token: string): Parsed<ActivationClaims> {
   return parsed;
 }
 
-/** The activation claims of a token, or null when it does not decode (the reason is not wanted). */
-export function activationOrNull(token: string | null): ActivationClaims | null {
-  if (!token) return null;
-  const parsed = parseActivation(token);
-  return parsed.ok ? parsed.claims : null;
+/**
+ * The parsed token of each import, once: an import's token is read on every evaluation of it, and
+ * the decode memo does not hold a whole load. Keyed by the import object (a copy with another token
+ * is another object); the parse depends on the token alone.
+ */
+const importTokens = new WeakMap<ImportClaim, Parsed<ActivationClaims>>();
+
+/** The parsed activation token of an import, or null when it has none. */
+export function importActivation(imp: ImportClaim): Parsed<ActivationClaims> | null {
+  if (!imp.token) return null;
+  let parsed = importTokens.get(imp);
+  if (!parsed) importTokens.set(imp, (parsed = parseActivation(imp.token)));
+  return parsed;
+}
+
+/** An import's activation claims, or null when it has no token or it does not decode. */
+export function activationOf(imp: ImportClaim): ActivationClaims | null {
+  const parsed = importActivation(imp);
+  return parsed?.ok ? parsed.claims : null;
 }
 
 export function parseOperator(token: string): Parsed<OperatorClaims> {

@@ -3,9 +3,10 @@
  * three base64url chunks, a `JWT` header with an ed25519(-nkey) algorithm, a claim whose kind and
  * version come from `nats.type`/`nats.version` (or a top-level `type` for v1), a valid Ed25519
  * signature by `iss`, and an issuer of a role allowed to sign that kind. Nothing is trusted before
- * the signature checks out; results are memoised per token string, since the same tokens are
- * verified again on every re-evaluation.
+ * the signature checks out; the last results are memoised per token string (a load's verification
+ * threads hand theirs over through the memo).
  */
+import { hash } from "node:crypto";
 import { verifyEd25519 } from "./ed25519.js";
 import { rawPublicKey, type KeyRole } from "./nkey.js";
 import type { Failure } from "../result.js";
@@ -187,13 +188,13 @@ export function releasePayload(jwt: VerifiedJwt): void {
 
 const memo = new Map<string, DecodeResult>();
 /**
- * The memo holds at least this many JWTs, and more once a load reserves room for its own
- * (reserveDecodeMemo): a deployment whose JWTs do not all fit is verified again on every pass over
- * it, and since the oldest go first, a pass in load order finds none of them (100,000 accounts have
- * ~370,000 JWTs: the cold evaluation verified most of them twice).
+ * The memo is bounded by count, and small: nothing is decoded twice in a load. A load's verification
+ * threads file each account's results here just before it is decoded (decodeJwtVerified); the
+ * directory keeps the typed claims of every account, and each import the parsed claims of its token
+ * (importActivation), so the evaluations after the load decode nothing. Holding the whole load here
+ * kept every JWT's text alive: ~500 MB at 100,000 accounts.
  */
-const MIN_MEMO = 200_000;
-let memoCapacity = MIN_MEMO;
+const MEMO_SIZE = 4096;
 // Real account JWTs and tokens are a few KB; huge ones (hostile or not) are not worth keeping.
 const MAX_MEMO_TOKEN = 64 * 1024;
 
@@ -234,19 +235,18 @@ export function decodeJwtVerified(token: string, signatureValid: boolean): Decod
 
 function remember(token: string, result: DecodeResult): DecodeResult {
   if (typeof token === "string" && token.length <= MAX_MEMO_TOKEN) {
-    if (memo.size >= memoCapacity) memo.delete(memo.keys().next().value as string);
+    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
     memo.set(token, result);
   }
   return result;
 }
 
 /**
- * Room in the memo for `jwts` JWTs (the account JWTs a load holds and the activation tokens inside
- * them); it never shrinks below the largest reservation. Bounded by what the resolver stores, not
- * by what anyone sends: pushes replace JWTs, they do not add to a load.
+ * A JWT's identity, without its text: the SHA-256 of the exact string (44 characters for a JWT of
+ * a few KB). What the service keeps to tell whether a JWT it sees again is the one it holds.
  */
-export function reserveDecodeMemo(jwts: number): void {
-  memoCapacity = Math.max(memoCapacity, Math.ceil(jwts));
+export function jwtDigest(token: string): string {
+  return hash("sha256", token, "base64");
 }
 
 /** Only the JSON claims of a token, without any verification: for display of bad tokens. */

@@ -15,7 +15,7 @@ import type { ImportDiagnosis } from "../diagnosis.js";
 import { standInEntry, type AccountDirectory, type AccountEntry } from "../directory.js";
 import type { EvaluationOptions, Finding } from "../evaluate.js";
 import { iso } from "../time.js";
-import { activationOrNull, parseAccount, type AccountClaims, type ImportClaim } from "../jwt/claims.js";
+import { activationOf, parseAccount, type AccountClaims, type ImportClaim } from "../jwt/claims.js";
 import { isPublicKey } from "../jwt/nkey.js";
 import { refusalOnPush } from "../push-refusal.js";
 import { timeProblem, validateAccount } from "../validate.js";
@@ -123,7 +123,7 @@ function refusedImport(
     cause: "push_rejected",
     detail,
     exportClaim: null,
-    activation: activationOrNull(imp.token),
+    activation: activationOf(imp),
   };
   const d = diagnose(dir, finding, now);
   const ctx = causeContext(dir, finding, now);
@@ -140,7 +140,7 @@ function notesOnStore(current: AccountEntry | undefined, proposed: AccountEntry,
   const notes: string[] = [];
   const name = label(proposed);
   if (!current) notes.push(`No JWT is stored for ${name} yet: this push would add the account.`);
-  else if (current.token === proposed.token)
+  else if (current.digest === proposed.digest)
     notes.push(`This is the JWT the server already stores for ${name}: pushing it changes nothing.`);
   else if (current.claims && proposed.claims!.issuedAt < current.claims.issuedAt) {
     notes.push(
