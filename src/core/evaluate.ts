@@ -291,8 +291,7 @@ function exportApproves(
   const index = dir.exportsOf(imp.account)!;
   const exporter = dir.get(imp.account)!;
   const match = matchExport(index, imp.type, subject);
-  if (match)
-    return authorize(match.exportClaim, exporter, importer, imp, match.exact ? null : subject.split("."), opts);
+  if (match) return authorize(match.exportClaim, exporter, importer, imp, match.exact ? null : subject, opts);
   return noExport(index.all, imp, subject);
 }
 
@@ -326,13 +325,16 @@ export function noExport(exports: ExportClaim[], imp: ImportClaim, subject: stri
   return fail("export_not_found", null);
 }
 
-/** Steps D and E, in nats-server's checkAuth order. `tokens` is null for an exact match. */
+/**
+ * Steps D and E, in nats-server's checkAuth order. `wildcardMatched`: the exporter-side subject the
+ * export matched by wildcard, null for an exact match.
+ */
 function authorize(
   exp: ExportClaim,
   exporter: AccountEntry,
   importer: AccountEntry,
   imp: ImportClaim,
-  tokens: string[] | null,
+  wildcardMatched: string | null,
   opts: EvaluationOptions,
 ): StepOutcome {
   const found = { exportClaim: exp };
@@ -340,6 +342,8 @@ function authorize(
   const pos = exp.accountTokenPosition;
   if (pos > 0) {
     // The server checks the position against the import's tokens; an exact match passes none.
+    // (Split only here: most exports name no position, and splitting a kept subject is not cheap.)
+    const tokens = wildcardMatched?.split(".") ?? null;
     const ok = tokens !== null && pos <= tokens.length && tokens[pos - 1] === importer.id;
     return ok ? { cause: null, detail: null, ...found } : fail("account_token_position_mismatch", null, found);
   }

@@ -59,17 +59,42 @@ function sameToken(a: string, ai: number, alen: number, b: string, bj: number, b
 
 /** The jwt library's Subject.IsContainedIn, used for the activation-token subject check. */
 export function isContainedIn(subject: string, other: string): boolean {
-  const otherTokens = other.split(".");
-  const myTokens = subject.split(".");
-  const last = otherTokens[otherTokens.length - 1];
-  if (myTokens.length > otherTokens.length && last !== FWC) return false;
-  if (myTokens.length < otherTokens.length) return false;
-  for (let i = 0; i < otherTokens.length; i++) {
-    const tok = otherTokens[i]!;
-    if (i === otherTokens.length - 1 && tok === FWC) return true;
-    if (tok !== myTokens[i] && tok !== PWC) return false;
+  // Token by token without splitting, like isSubsetMatch: splitting a subject that is kept for good
+  // (shared(), so internalized) makes V8 internalize each of its tokens too, and cache the result.
+  const mine = tokenCount(subject);
+  const theirs = tokenCount(other);
+  const lastIsFwc = other === FWC || other.endsWith(`.${FWC}`);
+  if (mine > theirs && !lastIsFwc) return false;
+  if (mine < theirs) return false;
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < theirs; k++) {
+    const ie = tokenEnd(subject, i);
+    const je = tokenEnd(other, j);
+    if (k === theirs - 1 && isToken(other, j, je, FWC_CODE)) return true;
+    if (!isToken(other, j, je, PWC_CODE) && !sameToken(subject, i, ie - i, other, j, je - j)) return false;
+    i = ie + 1;
+    j = je + 1;
   }
   return true;
+}
+
+/** Where the token starting at `i` ends: the next "." or the end of the subject. */
+function tokenEnd(subject: string, i: number): number {
+  const end = subject.indexOf(".", i);
+  return end < 0 ? subject.length : end;
+}
+
+/** Is the token [i, end) the single character `code`? */
+function isToken(subject: string, i: number, end: number, code: number): boolean {
+  return end - i === 1 && subject.charCodeAt(i) === code;
+}
+
+/** The number of tokens, empty ones included (what split(".") would give). */
+function tokenCount(subject: string): number {
+  let n = 1;
+  for (let k = subject.indexOf("."); k >= 0; k = subject.indexOf(".", k + 1)) n++;
+  return n;
 }
 
 /** nats-server's IsValidSubject (non-strict): non-empty tokens, no whitespace, `>` only last. */
@@ -108,14 +133,19 @@ export function hasWildcard(subject: string): boolean {
 
 /** Does some subject match both (nats-server's SubjectsCollide)? */
 export function subjectsCollide(a: string, b: string): boolean {
-  const ta = a.split(".");
-  const tb = b.split(".");
-  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
-    const x = ta[i];
-    const y = tb[i];
-    if (x === ">" || y === ">") return x !== undefined && y !== undefined;
-    if (x === undefined || y === undefined) return false;
-    if (x !== y && x !== "*" && y !== "*") return false;
+  // Token by token without splitting (the cycle search runs it for every import of every account
+  // it walks through); a position past the end means no token is left there.
+  let i = 0;
+  let j = 0;
+  while (i <= a.length || j <= b.length) {
+    const ie = i <= a.length ? tokenEnd(a, i) : -1;
+    const je = j <= b.length ? tokenEnd(b, j) : -1;
+    if ((ie >= 0 && isToken(a, i, ie, FWC_CODE)) || (je >= 0 && isToken(b, j, je, FWC_CODE))) return ie >= 0 && je >= 0;
+    if (ie < 0 || je < 0) return false;
+    if (!isToken(a, i, ie, PWC_CODE) && !isToken(b, j, je, PWC_CODE) && !sameToken(a, i, ie - i, b, j, je - j))
+      return false;
+    i = ie + 1;
+    j = je + 1;
   }
   return true;
 }

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { createAccount } from "@nats-io/nkeys";
 import { decodeJwt } from "../../src/core/jwt/decode.js";
 import { parseAccount } from "../../src/core/jwt/claims.js";
-import { isContainedIn, isSubsetMatch } from "../../src/core/subject.js";
+import { isContainedIn, isSubsetMatch, subjectsCollide } from "../../src/core/subject.js";
 import { signClaims } from "../support/deployment.js";
 
 // ---- an independent reference for subject matching ---------------------------------------------
@@ -64,6 +64,48 @@ describe("subject matching, against the definition", () => {
         if (isSubsetMatch(a.join("."), b.join("."))) expect(isContainedIn(a.join("."), b.join("."))).toBe(true);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/**
+ * The jwt library's Subject.IsContainedIn and nats-server's SubjectsCollide as their Go code reads,
+ * on the split tokens: the project's versions walk the subjects without splitting them.
+ */
+function containedInOnTokens(mine: string[], theirs: string[]): boolean {
+  const last = theirs[theirs.length - 1];
+  if (mine.length > theirs.length && last !== ">") return false;
+  if (mine.length < theirs.length) return false;
+  for (let i = 0; i < theirs.length; i++) {
+    if (i === theirs.length - 1 && theirs[i] === ">") return true;
+    if (theirs[i] !== mine[i] && theirs[i] !== "*") return false;
+  }
+  return true;
+}
+
+function collideOnTokens(a: string[], b: string[]): boolean {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === ">" || y === ">") return x !== undefined && y !== undefined;
+    if (x === undefined || y === undefined) return false;
+    if (x !== y && x !== "*" && y !== "*") return false;
+  }
+  return true;
+}
+
+// Any token, malformed ones too: empty, wildcards glued to text, a > before the end.
+const anyToken = fc.constantFrom("", "a", "b", "ab", "*", ">", "*a", ">a", "a*");
+const anySubject = fc.array(anyToken, { minLength: 1, maxLength: 5 }).map((t) => t.join("."));
+
+describe("containment and collision, token by token", () => {
+  it("isContainedIn and subjectsCollide answer as on the split tokens, for any subjects", () => {
+    fc.assert(
+      fc.property(anySubject, anySubject, (a, b) => {
+        expect(isContainedIn(a, b)).toBe(containedInOnTokens(a.split("."), b.split(".")));
+        expect(subjectsCollide(a, b)).toBe(collideOnTokens(a.split("."), b.split(".")));
+      }),
+      { numRuns: 5000 },
     );
   });
 });
