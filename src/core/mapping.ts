@@ -23,6 +23,7 @@
  */
 import type { MappingClaim, MappingDestination } from "./jwt/claims.js";
 import { isSubsetMatch, isValidSubject, subjectsCollide } from "./subject.js";
+import { atoi } from "./atoi.js";
 
 /** One destination token: a literal, the n-th `*` of the source, the source's `>` tail, or a function this model does not follow. */
 type DestToken =
@@ -45,15 +46,13 @@ const FUNCTIONS: { re: RegExp; wildcard?: true; many: boolean }[] = [
   { re: /^{{\s*[sS]lice[fF]rom[rR]ight\s*\((.*)\)\s*}}$/, many: true },
 ];
 
-const INTEGER = /^[+-]?\d+$/;
-
 /** A destination token as the server's indexPlaceHolders reads it; null: the server refuses it. */
 function destToken(token: string): DestToken | null {
   if (token === ">") return { kind: "rest" };
   if (token.length > 1 && token[0] === "$") {
-    // the legacy $N reference; anything else starting with $ is an ordinary token
-    if (!INTEGER.test(token.slice(1))) return { kind: "literal", text: token };
-    const n = Number(token.slice(1));
+    // the legacy $N reference; any other $ token (a number Atoi refuses too: past int64) is ordinary
+    const n = atoi(token.slice(1));
+    if (n === null) return { kind: "literal", text: token };
     return n >= 1 ? { kind: "wildcard", index: n } : { kind: "opaque", many: false };
   }
   if (token.length > 4 && token.startsWith("{{") && token.endsWith("}}")) {
@@ -62,8 +61,9 @@ function destToken(token: string): DestToken | null {
       if (!m) continue;
       if (!f.wildcard) return { kind: "opaque", many: f.many };
       const arg = m[1]!.trim();
-      if (!INTEGER.test(arg)) return null;
-      return Number(arg) >= 1 ? { kind: "wildcard", index: Number(arg) } : { kind: "opaque", many: false };
+      const n = atoi(arg);
+      if (n === null) return null;
+      return n >= 1 ? { kind: "wildcard", index: n } : { kind: "opaque", many: false };
     }
     return null;
   }

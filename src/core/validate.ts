@@ -9,6 +9,7 @@ import { importActivation, parseActivation } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
 import { install } from "./mapping.js";
+import { atoi } from "./atoi.js";
 
 export interface ImportIssue {
   message: string;
@@ -63,9 +64,9 @@ function renamingErrors(local: string, subject: string): string[] {
   let refs = 0;
   for (const t of local.split(".")) {
     if (t === "*") refs++;
-    // Go's strconv.Atoi: an optional sign, then digits.
-    if (t.length < 2 || t[0] !== "$" || !/^[+-]?\d+$/.test(t.slice(1))) continue;
-    const n = Number(t.slice(1));
+    // A number Atoi refuses (past int64 too) makes no reference: the token is ordinary.
+    const n = t.length < 2 || t[0] !== "$" ? null : atoi(t.slice(1));
+    if (n === null) continue;
     if (n > stars) errors.push(`reference ${t} in "${local}" names a * that "${subject}" does not have`);
     else refs++;
   }

@@ -31,6 +31,15 @@ describe("which mappings the server installs", () => {
     ["an unknown function", m("a.*", ["b.{{nosuch(1)}}"]), false],
     ["a duplicate destination", m("a", ["b", 50], ["b", 50]), false],
     ["a partition function", m("a.*", ["b.{{partition(3,1)}}"]), true],
+    // Atoi refuses a number past int64: no reference, an ordinary token (measured, all lines)
+    ["a $ number past int64", m("a.*", ["b.$1.$99999999999999999999"]), true],
+    ["a $ number past int64 from a literal source", m("a", ["b.$9223372036854775808"]), true],
+    ["the largest int64 as a $ reference (past the source's wildcards)", m("a.*", ["b.$9223372036854775807"]), false],
+    [
+      "a wildcard() number past int64 (2.15.2 refuses the JWT)",
+      m("a.*", ["b.{{wildcard(99999999999999999999)}}"]),
+      false,
+    ],
   ])("%s", (_name, mapping, installed) => {
     expect(install(mapping) !== null).toBe(installed);
   });
@@ -54,6 +63,11 @@ describe("what an importer's mappings do to requests on a service import's local
     const reach = mappingReach([m("loc.a", ["gone.a"])], "loc.a");
     expect(reach).toMatchObject({ kind: "away", to: ["gone.a"] });
     expect(soleDestination(reach, "loc.a")).toBe("gone.a");
+  });
+
+  it("a $ number past int64 stays in the destination as it is (the server delivers on mn.a.$99999999999999999999)", () => {
+    const reach = mappingReach([m("svc.*", ["x.$1.$99999999999999999999"])], "svc.a");
+    expect(soleDestination(reach, "svc.a")).toBe("x.a.$99999999999999999999");
   });
 
   it("a wildcard mapping covering it: away, with the transformed destination", () => {

@@ -136,6 +136,12 @@ describe("RenamingSubject.Validate: a local subject refers to each * of the subj
     ["a.b", "l.b"],
     ["a.>", ">"],
     ["a.*", "l.$01"], // Atoi reads 01 as 1
+    // Atoi refuses a number past int64: no reference but an ordinary token (jwt and the server
+    // accept the JWT and honour the import: test/integration/atoi-overflow.test.ts)
+    ["a.*", "l.*.$99999999999999999999"],
+    ["a.*", "l.*.$9223372036854775808"],
+    ["a.*", "l.*.$-9223372036854775809"],
+    ["a.*", "l.$-9223372036854775808"], // the smallest int64 is a reference, not past the count
   ])("%s as %s is accepted", (subject, localSubject) => {
     expect(local(subject, localSubject)).toEqual([]);
   });
@@ -149,6 +155,8 @@ describe("RenamingSubject.Validate: a local subject refers to each * of the subj
     ["a.*", "l.x1", /does not refer to each \*/], // no $
     ["a.*", "l.$x1", /does not refer to each \*/], // not a number after the $
     ["a.*", "l.$1.*", /does not refer to each \*/],
+    ["a.*", "l.*.$9223372036854775807", /reference \$9223372036854775807 .* does not have/], // the largest int64
+    ["a.*", "l.$-9223372036854775809", /does not refer to each \*/], // past int64: no reference
     ["a.b", "l.$1", /reference \$1 .* does not have/],
     ["a.*.c", "l.*.>", /must both end in >/],
     ["a.>", "l.b", /must both end in >/],
