@@ -1090,6 +1090,19 @@ export const SCENARIOS: Scenario[] = [
     build: (op) => mapped(op, "mapinto", "svc.i", null, { "ask.i": [{ subject: "svc.i" }] }, "ask.i"),
   },
   {
+    name: "service import whose local subject the importer maps away while mapping another subject onto it (reached through that one)",
+    cause: null,
+    build: (op) =>
+      mapped(
+        op,
+        "mapthrough",
+        "svc.t",
+        null,
+        { "svc.t": [{ subject: "gone.t" }], "ask.t": [{ subject: "svc.t" }] },
+        "ask.t",
+      ),
+  },
+  {
     name: "service import whose exporter-side subject the importer maps (only the local subject counts)",
     cause: null,
     build: (op) => mapped(op, "mapremote", "svc.r", "loc.r", { "svc.r": [{ subject: "gone.r" }] }),

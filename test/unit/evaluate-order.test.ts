@@ -109,6 +109,27 @@ describe("what applies only to an import the server adds", () => {
     });
     expect(second!.cause).toBe("duplicate_import");
     expect(second!.message).toContain('it repeats import #1 ("first"), which the server keeps');
+    const [, unnamed] = await diagnoses({
+      exports,
+      imports: () => [
+        { subject: "d.a", type: "stream" },
+        { subject: "d.a", type: "stream", local_subject: "copy.a" },
+      ],
+    });
+    expect(unnamed!.message).toContain("it repeats import #1, which the server keeps");
+  });
+
+  it("a service import reached through another mapping onto its local subject is active and says through which", async () => {
+    // decisions 27: requests on ask.a are mapped onto svc.a and reach the import (catalogue scenario, judged by flow)
+    const [d] = await diagnoses({
+      exports: [{ subject: "svc.>", type: "service" }] as Partial<Export>[],
+      imports: () => [{ subject: "svc.a", type: "service" }],
+      mappings: { "svc.a": [{ subject: "elsewhere.a" }], "ask.a": [{ subject: "svc.a" }] },
+    });
+    expect(d!.status).toBe("active");
+    expect(d!.message).toContain(
+      'requests on "svc.a" are mapped elsewhere; requests on "ask.a" are mapped onto it and reach it',
+    );
   });
 });
 

@@ -193,6 +193,43 @@ describe("JetStream import sets", () => {
     expect(d.remediation).toContain("nsc add export --account EXP --subject '<deliver subject>'");
   });
 
+  it("an ack import from another account completes nothing: acks go to the account the import names", async () => {
+    const other = await op.account("OTHER", { exports: [svc(ACK)] as never });
+    const exp = await op.account("EXP", {
+      limits: { ...JETSTREAM_LIMITS },
+      exports: [svc(NEXT, { response_type: "Stream" }), svc(INFO), svc(ACK)] as never,
+    });
+    const imp = await op.account("IMP", {
+      imports: [
+        { ...svc(NEXT), account: exp.id },
+        { ...svc(INFO), account: exp.id },
+        { ...svc(ACK), account: other.id },
+      ],
+    });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    const dir = new AccountDirectory(trust);
+    for (const a of [other, exp, imp]) dir.upsert(a.jwt);
+    const v = verdicts(dir, imp);
+    expect(v[ACK]!.status).toBe("active");
+    expect(v[NEXT]!.cause).toBe("jetstream_imports_incomplete");
+    expect(v[NEXT]!.remediation).toContain(
+      `nsc add import --account IMP --src-account ${exp.id} --remote-subject '${ACK}' --service`,
+    );
+  });
+
+  it("the system account's $JS subjects are no JetStream set, even where its JWT carries JetStream limits", async () => {
+    // nats-server never enables JetStream in the system account (docs/decisions.md 26)
+    const own = await TestOperator.create();
+    await own.system.reissue({ limits: { ...JETSTREAM_LIMITS }, exports: [svc(NEXT)] as never });
+    const imp = await own.account("IMP", { imports: [{ ...svc(NEXT), account: own.system.id }] });
+    const trust = new OperatorTrust();
+    trust.addOperator(own.jwt);
+    const dir = new AccountDirectory(trust);
+    for (const a of [own.system, imp]) dir.upsert(a.jwt);
+    expect(verdicts(dir, imp)[NEXT]!.status).toBe("active");
+  });
+
   it("an exporter whose JWT grants no JetStream: its $JS subjects are ordinary services", async () => {
     const { dir, imp } = await deployment([svc("$JS.API.>")], [svc("$JS.API.>")], false);
     expect(verdicts(dir, imp)["$JS.API.>"]!.status).toBe("active");
