@@ -991,7 +991,7 @@ export const SCENARIOS: Scenario[] = [
               { subject: "cpx.>", type: "stream" },
               { subject: "pre.>", type: "stream" },
             ],
-            imports: [{ subject: "pre.>", type: "stream", from: "IMP" }],
+            imports: [{ subject: "pre.in.>", type: "stream", from: "IMP" }],
           },
           IMP: {
             exports: [{ subject: "pre.>", type: "stream" }],

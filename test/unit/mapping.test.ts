@@ -175,3 +175,65 @@ describe("a mapping the server cannot install, by server line", () => {
     expect(rulesFor("2.16.0").refusesUninstallableMappings).toBe(true);
   });
 });
+
+describe("each step of the reach (src/core/mapping.ts; the server's behaviour: docs/decisions.md 27)", () => {
+  it("a cluster-scoped destination is left out of the mapping installed everywhere (the rest stays on the source)", () => {
+    const installed = install(m("a", ["b", 100, "east"]))!;
+    expect(installed.destinations.map((d) => [d.subject, d.weight])).toEqual([["a", 100]]);
+    expect(installed.clusterScoped).toBe(true);
+  });
+
+  it("a partial mapping names only where the rest goes, not the source listed among its destinations", () => {
+    expect(mappingReach([m("svc.e", ["gone.e", 30], ["svc.e", 30])], "svc.e")).toMatchObject({
+      kind: "partial",
+      percent: 30,
+      to: ["gone.e"],
+    });
+  });
+
+  it("a wildcard local subject keeps the share a mapping leaves on the source", () => {
+    expect(mappingReach([m("svc.*", ["x.{{wildcard(1)}}", 60])], "svc.*")).toMatchObject({
+      kind: "partial",
+      percent: 40,
+    });
+  });
+
+  it("wildcards swapped by the mapping send a literal subject elsewhere; a wildcard local subject is not followed", () => {
+    const swap = m("svc.*.*", ["svc.{{wildcard(2)}}.{{wildcard(1)}}"]);
+    expect(mappingReach([swap], "svc.a.b")).toMatchObject({
+      kind: "away",
+      to: ["svc.{{wildcard(2)}}.{{wildcard(1)}}"],
+    });
+    expect(soleDestination(mappingReach([swap], "svc.a.b"), "svc.a.b")).toBe("svc.b.a");
+    expect(mappingReach([swap], "svc.*.b").kind).toBe("untouched");
+  });
+
+  it("a cluster-scoped mapping among several over the local subject: untouched (the model does not know the cluster)", () => {
+    const scoped = m("svc.*", ["x.{{wildcard(1)}}"], ["y.{{wildcard(1)}}", 100, "east"]);
+    expect(mappingReach([m("svc.a", ["gone.a"]), scoped], "svc.a").kind).toBe("untouched");
+  });
+
+  it("a destination a function decides, beside the rest on the source: untouched", () => {
+    expect(mappingReach([m("svc.*", ["svc.{{partition(2,1)}}", 50])], "svc.a").kind).toBe("untouched");
+  });
+
+  it("several mappings over the local subject that keep a share: untouched (Go's map order decides)", () => {
+    expect(mappingReach([m("svc.*", ["x.{{wildcard(1)}}", 50]), m("svc.a", ["gone.a"])], "svc.a").kind).toBe(
+      "untouched",
+    );
+  });
+
+  it("through: only a mapping with a destination onto the local subject, some of its destinations suffice", () => {
+    expect(mappingReach([m("loc.a", ["gone.a"]), m("other", ["x"])], "loc.a").kind).toBe("away");
+    expect(mappingReach([m("svc.c", ["gone.c"]), m("ask.c", ["svc.c", 50], ["else.c", 50])], "svc.c")).toMatchObject({
+      kind: "through",
+      via: { source: "ask.c" },
+    });
+  });
+
+  it("requests split between two destinations elsewhere: away, with no single subject to move the import to", () => {
+    const reach = mappingReach([m("loc.a", ["gone.a", 50], ["far.a", 50])], "loc.a");
+    expect(reach).toMatchObject({ kind: "away", to: ["gone.a", "far.a"] });
+    expect(soleDestination(reach, "loc.a")).toBeNull();
+  });
+});
