@@ -189,4 +189,15 @@ describe("public keys", () => {
     expect(isPublicKey(id.slice(1), "account")).toBe(false);
     expect(isPublicKey(42, "account")).toBe(false);
   });
+
+  it("as Go's nkeys reads them: one more base32 letter is dropped, two are not; text only", () => {
+    // nkeys.IsValidPublicAccountKey(key + "A") and (key + "7") are true, (key + "8") and (key + "AA") false
+    const id = account.getPublicKey();
+    expect(rawPublicKey(`${id}A`, "account")).toEqual(rawPublicKey(id, "account"));
+    expect(isPublicKey(`${id}7`, "account")).toBe(true);
+    expect(isPublicKey(`${id}8`, "account")).toBe(false);
+    expect(isPublicKey(`${id}AA`, "account")).toBe(false);
+    // a String object whose text is a valid key is no key (nothing but a JSON string is)
+    expect(rawPublicKey(new String(id) as unknown as string, "account")).toBeNull();
+  });
 });
