@@ -236,4 +236,18 @@ describe("each step of the reach (src/core/mapping.ts; the server's behaviour: d
     expect(reach).toMatchObject({ kind: "away", to: ["gone.a", "far.a"] });
     expect(soleDestination(reach, "loc.a")).toBeNull();
   });
+
+  it("which subjects a destination can yield: a wildcard one token, `>` and a multi-token function the rest", () => {
+    const away = m("loc.a.b", ["gone"]);
+    expect(mappingReach([away, m("ask.*", ["loc.{{wildcard(1)}}.x"])], "loc.a.b").kind).toBe("away");
+    expect(mappingReach([away, m("ask.*", ["loc.a.{{wildcard(1)}}"])], "loc.a.b").kind).toBe("through");
+    expect(mappingReach([away, m("ask.>", ["loc.>"])], "loc.a.b").kind).toBe("through");
+    expect(mappingReach([away, m("ask.*", ["loc.{{splitFromLeft(1,2)}}"])], "loc.a.b").kind).toBe("through");
+  });
+
+  it("a `>` destination carries the subject's tail after the wildcards it moves", () => {
+    const reach = mappingReach([m("a.*.*.>", ["a.{{wildcard(2)}}.{{wildcard(1)}}.>"])], "a.p.q.r.s");
+    expect(reach.kind).toBe("away");
+    expect(soleDestination(reach, "a.p.q.r.s")).toBe("a.q.p.r.s");
+  });
 });
