@@ -179,6 +179,17 @@ describe("bounds", () => {
   });
 });
 
+describe("input that is not what it claims to be never throws", () => {
+  it("a token that is no string, a claims object that is null", async () => {
+    expect(decodeUncached(42 as unknown as string)).toEqual({ ok: false, error: "token is not a string" });
+    expect(peekClaims(42 as unknown as string)).toBeNull();
+    // "nats": null reads as no nats object (Go leaves the struct empty): not an account JWT, no TypeError
+    const t = await signClaims({ ...accountClaims(), nats: null }, operator);
+    const r = decode(t);
+    expect(r.ok && r.jwt.kind).not.toBe("account");
+  });
+});
+
 describe("public keys", () => {
   it("a key is of one role, and its checksum counts", () => {
     const id = account.getPublicKey();
