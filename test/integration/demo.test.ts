@@ -39,7 +39,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
       (c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c),
     );
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
-    expect(stdout).toMatch(/\d+ accounts, 72 imports: 28 active, 32 inactive, 6 warning, 6 undetermined/);
+    expect(stdout).toMatch(/\d+ accounts, 92 imports: 39 active, 32 inactive, 6 warning, 15 undetermined/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {

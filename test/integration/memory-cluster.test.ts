@@ -116,7 +116,7 @@ describe.skipIf(!toolPath("nats-server"))(`memory resolver on a 3-node cluster (
       (d) =>
         d.account === b.importer.id &&
         d.subject === imp.subject &&
-        (d.local_subject ?? "") === (imp.local_subject ?? imp.to ?? ""),
+        (d.local_subject ?? "") === (imp.local_subject ?? ""),
     );
   };
 

@@ -91,7 +91,7 @@ for (const { version, bin } of pinnedServers().slice(-1)) {
             (i) =>
               i.account === b.importer.id &&
               i.subject === imp.subject &&
-              (i.local_subject ?? "") === (imp.local_subject ?? imp.to ?? ""),
+              (i.local_subject ?? "") === (imp.local_subject ?? ""),
           );
           if (v.refused.includes("importer")) {
             // The server cannot load the importer, so it is not among the accounts it shows.
