@@ -15,9 +15,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { decodeJwtVerified, type AheadVerifier } from "../core/jwt/decode.js";
+import type { AheadVerifier } from "../core/jwt/decode.js";
 import { ed25519Verifier, type Ed25519Verifier } from "../core/jwt/ed25519.js";
-import { embeddedTokens, VERDICT_FALSE, VERDICT_TRUE, verificationWorkers } from "./verify-threads.js";
+import { fileVerdicts, verificationWorkers } from "./verify-threads.js";
 
 /** JWTs sent to the worker at a time: fewer messages, yet results come back while the pack streams. */
 const BATCH = 128;
@@ -165,18 +165,4 @@ export function withStreamed(
       verdicts.clear();
     },
   };
-}
-
-/** Decode an account JWT and its tokens with the verdicts a worker found for the very same bytes. */
-function fileVerdicts(jwt: string, verdicts: Uint8Array): void {
-  const own = verdicts[0];
-  if (own !== VERDICT_TRUE && own !== VERDICT_FALSE) return;
-  const account = decodeJwtVerified(jwt, own === VERDICT_TRUE);
-  if (!account.ok) return;
-  const tokens = embeddedTokens(account.jwt.payload);
-  if (tokens.length !== verdicts.length - 1) return;
-  tokens.forEach((token, k) => {
-    const v = verdicts[k + 1];
-    if (v === VERDICT_TRUE || v === VERDICT_FALSE) decodeJwtVerified(token, v === VERDICT_TRUE);
-  });
 }

@@ -17,8 +17,8 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { decodeJwtVerified, type AheadVerifier } from "../core/jwt/decode.js";
-import { ed25519Verifier, type Ed25519Verifier } from "../core/jwt/ed25519.js";
+import { decodeJwtVerified, decodeUncached, type AheadVerifier, type SignatureCheck } from "../core/jwt/decode.js";
+import { ed25519Verifier, verifyEd25519, type Ed25519Verifier } from "../core/jwt/ed25519.js";
 
 /** Per-account states in the shared array. */
 export const FREE = 0;
@@ -140,7 +140,7 @@ export class ParallelVerifier implements AheadVerifier {
     const verdicts = this.verdictsOf(i);
     if (verdicts) {
       this.fromWorkers++;
-      this.apply(i, verdicts);
+      fileVerdicts(this.jwts[i]!, verdicts);
     }
   }
 
@@ -179,17 +179,38 @@ export class ParallelVerifier implements AheadVerifier {
     }
     return undefined;
   }
+}
 
-  private apply(i: number, verdicts: Uint8Array): void {
-    const own = verdicts[0];
-    if (own !== VERDICT_TRUE && own !== VERDICT_FALSE) return;
-    const account = decodeJwtVerified(this.jwts[i]!, own === VERDICT_TRUE);
-    if (!account.ok) return;
-    const tokens = embeddedTokens(account.jwt.payload);
-    if (tokens.length !== verdicts.length - 1) return;
-    tokens.forEach((token, k) => {
-      const v = verdicts[k + 1];
-      if (v === VERDICT_TRUE || v === VERDICT_FALSE) decodeJwtVerified(token, v === VERDICT_TRUE);
-    });
-  }
+/** On a verification thread: decode as the loading thread will, recording what the signature check said (not memoised). */
+function verdictOf(token: string): { verdict: number; payload: Record<string, unknown> | null } {
+  let verdict = VERDICT_NONE;
+  const check: SignatureCheck = (issuer, raw, signed, signature) => {
+    const ok = verifyEd25519(issuer, raw, Buffer.from(signed, "utf8"), signature);
+    verdict = ok ? VERDICT_TRUE : VERDICT_FALSE;
+    return ok;
+  };
+  const result = decodeUncached(token, check);
+  return { verdict, payload: result.ok ? result.jwt.payload : null };
+}
+
+/** On a verification thread: the verdicts of an account JWT, then of each token inside it. */
+export function verifyBundle(jwt: string): Uint8Array {
+  const account = verdictOf(jwt);
+  const verdicts = [account.verdict];
+  for (const token of account.payload ? embeddedTokens(account.payload) : []) verdicts.push(verdictOf(token).verdict);
+  return Uint8Array.from(verdicts);
+}
+
+/** On the loading thread: decode an account JWT and its tokens with the verdicts a worker found for the very same bytes. */
+export function fileVerdicts(jwt: string, verdicts: Uint8Array): void {
+  const own = verdicts[0];
+  if (own !== VERDICT_TRUE && own !== VERDICT_FALSE) return;
+  const account = decodeJwtVerified(jwt, own === VERDICT_TRUE);
+  if (!account.ok) return;
+  const tokens = embeddedTokens(account.jwt.payload);
+  if (tokens.length !== verdicts.length - 1) return;
+  tokens.forEach((token, k) => {
+    const v = verdicts[k + 1];
+    if (v === VERDICT_TRUE || v === VERDICT_FALSE) decodeJwtVerified(token, v === VERDICT_TRUE);
+  });
 }
