@@ -72,7 +72,7 @@ export function evaluateImport(
   const activation = activationOf(imp);
   let outcome = serverOutcome(dir, importer, imp, opts);
   // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
-  if (approved(outcome)) outcome = mappedOutcome(importer, imp, outcome);
+  if (approved(outcome)) outcome = mappedOutcome(dir, importer, imp, outcome);
   // An import the server honours may still be one piece of an incomplete JetStream set.
   if (outcome.cause === null) outcome = jetStreamOutcome(dir, importer, imp, outcome, opts) ?? outcome;
   return {
@@ -93,11 +93,17 @@ export function evaluateImport(
  * mapping.ts): one that sends all requests on the local subject elsewhere starves the import, one
  * that sends some of them elsewhere starves that share. Stream imports are not touched.
  */
-function mappedOutcome(importer: AccountEntry, imp: ImportClaim, outcome: StepOutcome): StepOutcome {
+function mappedOutcome(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  outcome: StepOutcome,
+): StepOutcome {
   const mappings = importer.claims?.mappings ?? [];
   if (imp.type !== "service" || mappings.length === 0) return outcome;
   const local = imp.localSubject ?? imp.subject;
-  const reach = mappingReach(mappings, local);
+  const functions = dir.trust.rules.mappingFunctions;
+  const reach = mappingReach(mappings, local, functions);
   const kept = {
     exportClaim: outcome.exportClaim ?? null,
     ...(outcome.activation ? { activation: outcome.activation } : {}),
@@ -113,7 +119,12 @@ function mappedOutcome(importer: AccountEntry, imp: ImportClaim, outcome: StepOu
     case "away":
       return fail("local_subject_mapped", null, {
         ...kept,
-        mapping: { source: reach.mapping.source, to: reach.to, percent: 0, newLocal: soleDestination(reach, local) },
+        mapping: {
+          source: reach.mapping.source,
+          to: reach.to,
+          percent: 0,
+          newLocal: soleDestination(reach, local, functions),
+        },
       });
     case "partial":
       // a mapping starving the import now outweighs a token that expires later

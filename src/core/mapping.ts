@@ -16,7 +16,8 @@
  *   100 the rest stays on the subject itself, unless the source is itself listed as a destination:
  *   then the rest is dropped;
  * - a mapping the server cannot build (a `*` in the destination, `>` on one side only, a wildcard
- *   reference out of range, an unknown function) is logged and not installed.
+ *   reference out of range in any function, an unknown function or one with bad arguments, a
+ *   function the line does not know: `MappingFunctions`) is logged and not installed.
  * Stream imports are not touched: delivery into the importer is not a client publish. The
  * exporter's mappings move what its clients publish and where a request through the import lands
  * in the exporter (its responders must listen on the mapped subject); they do not starve the import.
@@ -32,58 +33,161 @@ type DestToken =
   | { kind: "rest" }
   | { kind: "opaque"; many: boolean };
 
-/** The server's mapping functions (its own regular expressions), and whether one can yield several tokens. */
-const FUNCTIONS: { re: RegExp; wildcard?: true; many: boolean }[] = [
-  { re: /^{{\s*[wW]ildcard\s*\((.*)\)\s*}}$/, wildcard: true, many: false },
-  { re: /^{{\s*[pP]artition\s*\((.*)\)\s*}}$/, many: false },
-  { re: /^{{\s*[rR]andom\s*\((.*)\)\s*}}$/, many: false },
-  { re: /^{{\s*[lL]eft\s*\((.*)\)\s*}}$/, many: false },
-  { re: /^{{\s*[rR]ight\s*\((.*)\)\s*}}$/, many: false },
-  { re: /^{{\s*[sS]plit\s*\((.*)\)\s*}}$/, many: true },
-  { re: /^{{\s*[sS]plit[fF]rom[lL]eft\s*\((.*)\)\s*}}$/, many: true },
-  { re: /^{{\s*[sS]plit[fF]rom[rR]ight\s*\((.*)\)\s*}}$/, many: true },
-  { re: /^{{\s*[sS]lice[fF]rom[lL]eft\s*\((.*)\)\s*}}$/, many: true },
-  { re: /^{{\s*[sS]lice[fF]rom[rR]ight\s*\((.*)\)\s*}}$/, many: true },
-];
+/**
+ * The mapping rules of a server line, measured on each pinned one (test/integration/mapping-functions.test.ts):
+ * "2.10" knows no `random`, needs a `partition` to name tokens, and allows no function (nor `$N`)
+ * in a mapping whose source has no `*`; "2.12" lifts all three (`partition` and `random` from a
+ * literal source, any function whose references are at most 0 from a source with only `>`) and
+ * bounds the second number of the index functions to int32; "2.15.2" also installs `left` and
+ * `right`, which the earlier lines leave out (their ValidateMapping does not list them). 2.11 is
+ * read as 2.10 (its last patches bound the int32 too: not followed).
+ */
+export type MappingFunctions = "2.10" | "2.12" | "2.15.2";
+export const CURRENT_MAPPING_FUNCTIONS: MappingFunctions = "2.15.2";
 
-/** A destination token as the server's indexPlaceHolders reads it; null: the server refuses it. */
-function destToken(token: string): DestToken | null {
-  if (token === ">") return { kind: "rest" };
+/** What a function token is to the server: which function, and the source wildcards it reads. */
+interface Placeholder {
+  fn: "wildcard" | "partition" | "random" | "index";
+  indexes: number[];
+  many: boolean;
+}
+
+/** Go's regexp `\s` and `.` (no `\n`): JavaScript's are wider. The server's patterns are not anchored. */
+const fnRe = (name: string) => new RegExp(`{{[\\t\\n\\f\\r ]*${name}[\\t\\n\\f\\r ]*\\(([^\\n]*)\\)[\\t\\n\\f\\r ]*}}`);
+const RE = {
+  wildcard: fnRe("[wW]ildcard"),
+  partition: fnRe("[pP]artition"),
+  splitFromLeft: fnRe("[sS]plit[fF]rom[lL]eft"),
+  splitFromRight: fnRe("[sS]plit[fF]rom[rR]ight"),
+  sliceFromLeft: fnRe("[sS]lice[fF]rom[lL]eft"),
+  sliceFromRight: fnRe("[sS]lice[fF]rom[rR]ight"),
+  right: fnRe("[rR]ight"),
+  left: fnRe("[lL]eft"),
+  split: fnRe("[sS]plit"),
+  random: fnRe("[rR]andom"),
+};
+const COMMA = /,[\t\n\f\r ]*/;
+const INT32_MAX = 2 ** 31 - 1;
+const INT32_MIN = -(2 ** 31);
+
+/** The functions ValidateMapping lets through, by line: a `{{…}}` token matching none of them is refused. */
+function knownFunctions(functions: MappingFunctions): RegExp[] {
+  const common = [
+    RE.partition,
+    RE.wildcard,
+    RE.splitFromLeft,
+    RE.splitFromRight,
+    RE.sliceFromLeft,
+    RE.sliceFromRight,
+    RE.split,
+  ];
+  if (functions === "2.10") return common;
+  return functions === "2.12" ? [...common, RE.random] : [...common, RE.random, RE.left, RE.right];
+}
+
+/** The arguments as getMappingFunctionArgs splits them (null: the function does not match), each trimmed of spaces as the server does. */
+function argsOf(re: RegExp, token: string): string[] | null {
+  const m = re.exec(token);
+  return m ? m[1]!.split(COMMA) : null;
+}
+const trimSpaces = (s: string) => s.replace(/^ +| +$/g, "");
+const intArg = (s: string) => atoi(trimSpaces(s));
+
+/** The index functions' (index, number) arguments: the number is an int64 on 2.10, an int32 after. */
+function indexAndNumber(args: string[], functions: MappingFunctions, many: boolean): Placeholder | null {
+  if (args.length !== 2) return null;
+  const index = intArg(args[0]!);
+  const n = intArg(args[1]!);
+  if (index === null || n === null) return null;
+  if (functions !== "2.10" && (n > INT32_MAX || n < INT32_MIN)) return null;
+  return { fn: "index", indexes: [index], many };
+}
+
+/** A `{{…}}` token as the server's indexPlaceHolders reads it, in its order; null: it refuses it. */
+function functionToken(token: string, functions: MappingFunctions): Placeholder | null {
+  if (!knownFunctions(functions).some((re) => re.test(token))) return null;
+  let args = argsOf(RE.wildcard, token);
+  if (args) {
+    const index = args.length === 1 ? intArg(args[0]!) : null;
+    return index === null ? null : { fn: "wildcard", indexes: [index], many: false };
+  }
+  args = argsOf(RE.partition, token);
+  if (args) {
+    const n = intArg(args[0]!);
+    if (n === null || (functions !== "2.10" && n > INT32_MAX)) return null;
+    if (args.length === 1 && functions === "2.10") return null;
+    const indexes = args.slice(1).map(intArg);
+    return indexes.includes(null) ? null : { fn: "partition", indexes: indexes as number[], many: false };
+  }
+  for (const [re, many] of [
+    [RE.splitFromLeft, true],
+    [RE.splitFromRight, true],
+    [RE.sliceFromLeft, true],
+    [RE.sliceFromRight, true],
+    [RE.right, false],
+    [RE.left, false],
+  ] as const) {
+    args = argsOf(re, token);
+    if (args) return indexAndNumber(args, functions, many);
+  }
+  args = argsOf(RE.split, token);
+  if (args) {
+    if (args.length !== 2 || /[ .]/.test(args[1]!)) return null;
+    const index = intArg(args[0]!);
+    return index === null ? null : { fn: "index", indexes: [index], many: true };
+  }
+  args = functions === "2.10" ? null : argsOf(RE.random, token);
+  if (args) {
+    const n = args.length === 1 ? intArg(args[0]!) : null;
+    return n === null || n > INT32_MAX ? null : { fn: "random", indexes: [], many: false };
+  }
+  return null;
+}
+
+/** A destination token as ValidateMapping and indexPlaceHolders read it: a literal (no function), a function, or null (refused). */
+function placeholder(token: string, functions: MappingFunctions): Placeholder | "literal" | null {
+  if (token.length > 4 && token.startsWith("{{") && token.endsWith("}}")) return functionToken(token, functions);
+  // whitespace is refused only outside a function token (those skip the check)
+  if (/[\t\n\f\r ]/.test(token)) return null;
   if (token.length > 1 && token[0] === "$") {
     // the legacy $N reference; any other $ token (a number Atoi refuses too: past int64) is ordinary
     const n = atoi(token.slice(1));
-    if (n === null) return { kind: "literal", text: token };
-    return n >= 1 ? { kind: "wildcard", index: n } : { kind: "opaque", many: false };
+    return n === null ? "literal" : { fn: "wildcard", indexes: [n], many: false };
   }
-  if (token.length > 4 && token.startsWith("{{") && token.endsWith("}}")) {
-    for (const f of FUNCTIONS) {
-      const m = f.re.exec(token);
-      if (!m) continue;
-      if (!f.wildcard) return { kind: "opaque", many: f.many };
-      const arg = m[1]!.trim();
-      const n = atoi(arg);
-      if (n === null) return null;
-      return n >= 1 ? { kind: "wildcard", index: n } : { kind: "opaque", many: false };
-    }
-    return null;
-  }
-  return { kind: "literal", text: token };
+  return "literal";
+}
+
+/** May the source's wildcards feed this function (NewSubjectTransform)? */
+function fedBySource(p: Placeholder, stars: number, srcRest: boolean, functions: MappingFunctions): boolean {
+  if (stars === 0 && !srcRest) return functions !== "2.10" && (p.fn === "partition" || p.fn === "random");
+  if (functions === "2.10" && stars === 0) return false;
+  return p.fn === "random" || p.indexes.every((i) => i <= stars);
 }
 
 /** A destination the server would build for `source`, as tokens; null when it refuses it. */
-function parseDestination(source: string, subject: string): DestToken[] | null {
-  if (!isValidSubject(subject)) return null;
-  const tokens = subject.split(".").map(destToken);
-  if (tokens.some((t) => t === null || (t.kind === "literal" && t.text === "*"))) return null;
-  const parsed = tokens as DestToken[];
+function parseDestination(source: string, subject: string, functions: MappingFunctions): DestToken[] | null {
+  const raw = subject.split(".");
+  // empty tokens, `>` before the end, a `*` (ValidateMapping, subjectInfo)
+  if (raw.some((t, i) => t === "" || t === "*" || (t === ">" && i < raw.length - 1))) return null;
   const srcTokens = source.split(".");
   const stars = srcTokens.filter((t) => t === "*").length;
   const srcRest = srcTokens.at(-1) === ">";
-  if (srcRest !== parsed.some((t) => t.kind === "rest")) return null;
-  if (stars === 0 && !srcRest && parsed.some((t) => t.kind === "wildcard" || (t.kind === "opaque" && t.many)))
-    return null;
-  if (parsed.some((t) => t.kind === "wildcard" && t.index > stars)) return null;
-  return parsed;
+  if (srcRest !== (raw.at(-1) === ">")) return null;
+  const tokens: DestToken[] = [];
+  for (const t of raw) {
+    if (t === ">") {
+      tokens.push({ kind: "rest" });
+      continue;
+    }
+    const p = placeholder(t, functions);
+    if (p === null) return null;
+    if (p === "literal") tokens.push({ kind: "literal", text: t });
+    else if (!fedBySource(p, stars, srcRest, functions)) return null;
+    // a reference to wildcard 0 or below reads the source's first token: not followed
+    else if (p.fn === "wildcard" && p.indexes[0]! >= 1) tokens.push({ kind: "wildcard", index: p.indexes[0]! });
+    else tokens.push({ kind: "opaque", many: p.many });
+  }
+  return tokens;
 }
 
 /** A mapping as the server installs it: destinations with cumulative semantics left aside, weights as used. */
@@ -98,14 +202,17 @@ export interface InstalledMapping {
 }
 
 /** The server's AddWeightedMappings: null when it refuses the mapping (it logs and goes on). */
-export function install(claim: MappingClaim): InstalledMapping | null {
+export function install(
+  claim: MappingClaim,
+  functions: MappingFunctions = CURRENT_MAPPING_FUNCTIONS,
+): InstalledMapping | null {
   if (!isValidSubject(claim.source)) return null;
   const seen = new Set<string>();
   const destinations: InstalledMapping["destinations"] = [];
   for (const d of claim.destinations) {
     if (seen.has(d.subject)) return null;
     seen.add(d.subject);
-    const tokens = parseDestination(claim.source, d.subject);
+    const tokens = parseDestination(claim.source, d.subject, functions);
     if (!tokens) return null;
     if (d.cluster === null)
       destinations.push({
@@ -194,8 +301,12 @@ function lands(m: InstalledMapping, d: InstalledMapping["destinations"][number],
 }
 
 /** What the account's `mappings` do to requests on `local` (the service import's local subject). */
-export function mappingReach(mappings: readonly MappingClaim[], local: string): MappingReach {
-  const installed = mappings.map(install).filter((m): m is InstalledMapping => m !== null);
+export function mappingReach(
+  mappings: readonly MappingClaim[],
+  local: string,
+  functions: MappingFunctions = CURRENT_MAPPING_FUNCTIONS,
+): MappingReach {
+  const installed = mappings.map((m) => install(m, functions)).filter((m): m is InstalledMapping => m !== null);
   const colliding = installed.filter((m) => subjectsCollide(m.claim.source, local));
   const covering = colliding.find((m) => isSubsetMatch(local, m.claim.source));
   if (!covering || colliding.some((m) => m.clusterScoped)) return { kind: "untouched" };
@@ -218,9 +329,13 @@ export function mappingReach(mappings: readonly MappingClaim[], local: string): 
 }
 
 /** The single literal subject a literal local subject is always mapped to, if there is one (a new local subject that keeps the mapping). */
-export function soleDestination(reach: MappingReach, local: string): string | null {
+export function soleDestination(
+  reach: MappingReach,
+  local: string,
+  functions: MappingFunctions = CURRENT_MAPPING_FUNCTIONS,
+): string | null {
   if (reach.kind !== "away" || !isLiteral(local)) return null;
-  const m = install(reach.mapping);
+  const m = install(reach.mapping, functions);
   if (!m || m.destinations.length !== 1 || m.dropped > 0) return null;
   const out = transform(m.destinations[0]!.tokens, m.claim.source, local);
   return out !== null && isLiteral(out) ? out : null;

@@ -8,7 +8,7 @@ import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim, Mapping
 import { importActivation, parseActivation } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
-import { install } from "./mapping.js";
+import { install, type MappingFunctions } from "./mapping.js";
 import { atoi } from "./atoi.js";
 
 export interface ImportIssue {
@@ -117,19 +117,24 @@ export interface ServerRules {
    * validateAccountClaimMappings, in 2.15.2 but not 2.15.0); before, it is logged and left out.
    */
   refusesUninstallableMappings: boolean;
+  /** Which mapping destinations the server builds (`MappingFunctions`, measured per line). */
+  mappingFunctions: MappingFunctions;
 }
 
 export const CURRENT_RULES: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: true,
   refusesUninstallableMappings: true,
+  mappingFunctions: "2.15.2",
 });
 const BEFORE_2_15_2: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: true,
   refusesUninstallableMappings: false,
+  mappingFunctions: "2.12",
 });
 const BEFORE_2_12: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: false,
   refusesUninstallableMappings: false,
+  mappingFunctions: "2.10",
 });
 
 /** The rules of a server version ("2.10.29", "v2.12.1-RC.2"); unknown or unparsable: the current ones. */
@@ -216,7 +221,7 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
     .concat(overlappingExports(account.exports), account.mappings.flatMap(mappingIssues));
   if (rules.refusesUninstallableMappings) {
     for (const m of account.mappings)
-      if (install(m) === null)
+      if (install(m, rules.mappingFunctions) === null)
         other.push(
           `mapping "${m.source}": the server cannot install it (a destination it cannot build, or one listed twice)`,
         );

@@ -4,10 +4,11 @@
  * scenarios are judged by message flow in test/integration/scenarios.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { install, mappingReach, soleDestination } from "../../src/core/mapping.js";
+import { install, mappingReach, soleDestination, type MappingFunctions } from "../../src/core/mapping.js";
 import { parseAccount, type MappingClaim } from "../../src/core/jwt/claims.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
 import { TestOperator } from "../support/deployment.js";
+import { LINES, PROBES, expected } from "../support/mapping-probes.js";
 
 const m = (source: string, ...dests: [string, number?, string?][]): MappingClaim => ({
   source,
@@ -249,5 +250,110 @@ describe("each step of the reach (src/core/mapping.ts; the server's behaviour: d
     const reach = mappingReach([m("a.*.*.>", ["a.{{wildcard(2)}}.{{wildcard(1)}}.>"])], "a.p.q.r.s");
     expect(reach.kind).toBe("away");
     expect(soleDestination(reach, "a.p.q.r.s")).toBe("a.q.p.r.s");
+  });
+});
+
+describe("the destination parser follows each line's ValidateMapping and indexPlaceHolders (measured: test/integration/mapping-functions.test.ts)", () => {
+  const installs = (source: string, dest: string, functions?: MappingFunctions) =>
+    install(m(source, [dest]), functions) !== null;
+
+  for (const version of LINES) {
+    const functions = rulesFor(version).mappingFunctions;
+    it.each(PROBES.map((p) => [`${p.source} -> ${p.dest}`, p] as const))(`v${version}: %s`, (_name, p) => {
+      expect(installs(p.source, p.dest, functions)).toBe(expected(p, version) !== null);
+    });
+  }
+
+  it("the current line's rules by default", () => {
+    expect(installs("a.*", "b.{{left(1,1)}}")).toBe(true);
+    expect(installs("a.*", "b.{{left(1,1)}}", "2.12")).toBe(false);
+  });
+
+  // spaces cannot be written in a JWT's mapping (the jwt library refuses them); the server's rules for them all the same
+  it.each([
+    ["b.{{wildcard( 1 )}}", true],
+    ["b.{{partition( 2 , 1 )}}", true],
+    ["b.{{splitFromLeft( 1 , 1 )}}", true],
+    ["b.{{random( 2 )}}", true],
+    ["b.{{split( 1 ,x)}}", true],
+    ["b.{{split(1,x y)}}", false],
+    ["b.{{split(1,x )}}", false],
+    ["b.{{ wildcard(1) }}", true],
+    ["b.x y", false],
+    ["b.$1 ", false],
+  ])("spaces: %s", (dest, ok) => {
+    expect(installs("a.*", dest)).toBe(ok);
+  });
+
+  it.each([
+    ["b.{{partition(2147483647,1)}}", [true, true, true]],
+    ["b.{{partition(2147483648,1)}}", [true, false, false]],
+    ["b.{{partition(-2147483649,1)}}", [true, true, true]],
+    ["b.{{splitFromLeft(1,2147483647)}}", [true, true, true]],
+    ["b.{{splitFromLeft(1,2147483648)}}", [true, false, false]],
+    ["b.{{splitFromLeft(1,-2147483648)}}", [true, true, true]],
+    ["b.{{splitFromLeft(1,-2147483649)}}", [true, false, false]],
+    ["b.{{random(2147483647)}}", [false, true, true]],
+    ["b.{{random(2147483648)}}", [false, false, false]],
+    ["b.{{random(-1)}}", [false, true, true]],
+  ] as const)("number bounds: %s", (dest, byLine) => {
+    expect((["2.10", "2.12", "2.15.2"] as const).map((f) => installs("a.*", dest, f))).toEqual(byLine);
+  });
+
+  it.each([
+    ["b.$", true],
+    ["b.{{}}", true],
+    ["b.{{x}}", false],
+    ["b.{{wildcard(1)}}.{{wildcard(1)}}", true],
+    ["b.{{partition(2,1,1)}}", true],
+    ["b.{{partition(2,1,x)}}", false],
+    ["b.{{sliceFromLeft(1)}}", false],
+    ["b.{{sliceFromRight(1,1,1)}}", false],
+    ["b.{{splitFromRight(x,1)}}", false],
+    ["b.{{right(1,x)}}", false],
+    ["b..c", false],
+    ["b.>", false],
+  ])("tokens: %s", (dest, ok) => {
+    expect(installs("a.*", dest)).toBe(ok);
+  });
+
+  it("a reference to wildcard 0 or below is not followed (the server reads the source's first token)", () => {
+    for (const dest of ["svc.{{wildcard(0)}}", "svc.$0", "svc.$-1"]) {
+      const reach = mappingReach([m("svc.*", [dest])], "svc.a");
+      expect(reach.kind, dest).toBe("untouched");
+    }
+  });
+
+  it("left, right, partition and random yield one token; split and the split and slice functions one or more", () => {
+    for (const fn of ["left(1,1)", "right(1,1)", "partition(2,1)", "random(3)", "wildcard(1)"])
+      expect(mappingReach([m("svc.*", [`svc.{{${fn}}}.x`])], "svc.a").kind, fn).toBe("away");
+    for (const fn of [
+      "split(1,-)",
+      "splitFromLeft(1,1)",
+      "splitFromRight(1,1)",
+      "sliceFromLeft(1,1)",
+      "sliceFromRight(1,1)",
+    ])
+      expect(mappingReach([m("svc.*", [`svc.{{${fn}}}.x`])], "svc.a").kind, fn).toBe("untouched");
+  });
+
+  it("a mapping a line does not install starves nothing there (random before 2.12, left before 2.15.2)", () => {
+    const random = [m("svc.a", ["q.{{random(3)}}"])];
+    expect(mappingReach(random, "svc.a", "2.10").kind).toBe("untouched");
+    expect(mappingReach(random, "svc.a", "2.12").kind).toBe("away");
+    const left = [m("svc.*", ["q.{{left(1,1)}}"])];
+    expect(mappingReach(left, "svc.a", "2.12").kind).toBe("untouched");
+    const reach = mappingReach(left, "svc.a", "2.15.2");
+    expect(reach.kind).toBe("away");
+    expect(soleDestination(reach, "svc.a", "2.15.2")).toBeNull();
+    const moved = mappingReach([m("svc.*", ["q.$1"])], "svc.a", "2.10");
+    expect(soleDestination(moved, "svc.a", "2.10")).toBe("q.a");
+  });
+
+  it("a reference past the source's wildcards is refused in every function, not only wildcard()", () => {
+    expect(installs("svc.*", "x.{{partition(2,2)}}")).toBe(false);
+    expect(installs("svc.*.*", "x.{{partition(2,2)}}")).toBe(true);
+    expect(installs("svc.*", "x.{{split(2,-)}}")).toBe(false);
+    expect(installs("svc.*.*", "x.{{split(2,-)}}")).toBe(true);
   });
 });

@@ -350,24 +350,25 @@ describe("overlapping service imports", () => {
 
 describe("rulesFor: the server line decides", () => {
   it.each([
-    ["2.10.29", false, false],
-    ["v2.11.9", false, false],
-    ["1.4.0", false, false],
-    ["2.12.0", true, false],
-    ["2.15.1", true, false],
-    ["2.15.2", true, true],
-    ["2.16.0", true, true],
-    ["3.0.0", true, true],
-    ["2.15.10", true, true],
-    ["10.0.0", true, true],
-    ["release-2.10.0", true, true], // not a version at its start: the current rules
-    ["", true, true],
-    [null, true, true],
-    ["nonsense", true, true],
-  ])("%s", (version, perSource, refusesMappings) => {
+    ["2.10.29", false, false, "2.10"],
+    ["v2.11.9", false, false, "2.10"],
+    ["1.4.0", false, false, "2.10"],
+    ["2.12.0", true, false, "2.12"],
+    ["2.15.1", true, false, "2.12"],
+    ["2.15.2", true, true, "2.15.2"],
+    ["2.16.0", true, true, "2.15.2"],
+    ["3.0.0", true, true, "2.15.2"],
+    ["2.15.10", true, true, "2.15.2"],
+    ["10.0.0", true, true, "2.15.2"],
+    ["release-2.10.0", true, true, "2.15.2"], // not a version at its start: the current rules
+    ["", true, true, "2.15.2"],
+    [null, true, true, "2.15.2"],
+    ["nonsense", true, true, "2.15.2"],
+  ])("%s", (version, perSource, refusesMappings, mappingFunctions) => {
     expect(rulesFor(version)).toEqual({
       serviceOverlapPerSourceAccount: perSource,
       refusesUninstallableMappings: refusesMappings,
+      mappingFunctions,
     });
   });
 });
