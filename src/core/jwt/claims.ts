@@ -102,10 +102,12 @@ class ShapeError extends Error {}
 
 type Obj = Record<string, unknown>;
 
+const isObject = (value: unknown): value is Obj => typeof value === "object" && value !== null && !Array.isArray(value);
+
 function obj(value: unknown, field: string): Obj {
   if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw new ShapeError(`${field} is not an object`);
-  return value as Obj;
+  if (!isObject(value)) throw new ShapeError(`${field} is not an object`);
+  return value;
 }
 function str(o: Obj, key: string, field: string): string {
   const v = o[key];
@@ -228,11 +230,12 @@ function parseSigningKeys(values: unknown[]): ReadonlyMap<string, "plain" | "sco
   const keys = new Map<string, "plain" | "scoped">();
   values.forEach((v, i) => {
     if (typeof v === "string") keys.set(v, "plain");
-    else {
-      const o = obj(v, `signing_keys[${i}]`);
-      if (o["kind"] !== "user_scope") throw new ShapeError(`signing_keys[${i}] has an unknown scope kind`);
-      keys.set(str(o, "key", `signing_keys[${i}]`), "scoped");
+    else if (isObject(v)) {
+      if (v["kind"] !== "user_scope") throw new ShapeError(`signing_keys[${i}] has an unknown scope kind`);
+      keys.set(str(v, "key", `signing_keys[${i}]`), "scoped");
     }
+    // jwt's SigningKeys.UnmarshalJSON reads strings and objects only: null, a number, a boolean or
+    // a list in the array is skipped, and the JWT decodes (the server stores it).
   });
   return keys;
 }
@@ -245,12 +248,30 @@ function limitsOf(nats: Obj): AccountClaims["limits"] {
     imports: num(l, "imports", "nats.limits"),
     exports: num(l, "exports", "nats.limits"),
     wildcardExports: bool(l, "wildcards", "nats.limits"),
-    // As the server decides it: any memory or disk storage, or any tiered limits.
-    jetStream:
-      num(l, "mem_storage", "nats.limits") !== 0 ||
-      num(l, "disk_storage", "nats.limits") !== 0 ||
-      Object.keys(obj(l["tiered_limits"], "nats.limits.tiered_limits")).length > 0,
+    jetStream: grantsJetStream(l),
   };
+}
+
+/** Memory or disk storage other than 0 (-1 is unlimited); both are read, as json.Unmarshal reads both. */
+function hasStorage(limits: Obj, field: string): boolean {
+  const memory = num(limits, "mem_storage", field);
+  const disk = num(limits, "disk_storage", field);
+  return memory !== 0 || disk !== 0;
+}
+
+/**
+ * As the server decides it (jwt's OperatorLimits.IsJSEnabled): with tiered limits, a tier with
+ * storage, whatever the untiered limits say (the two together are a validation error); without
+ * them, the untiered storage. A tier of streams and consumers but no storage grants nothing.
+ */
+function grantsJetStream(l: Obj): boolean {
+  const untiered = hasStorage(l, "nats.limits");
+  const tiers = obj(l["tiered_limits"], "nats.limits.tiered_limits");
+  const names = Object.keys(tiers);
+  if (names.length === 0) return untiered;
+  const field = (tier: string) => `nats.limits.tiered_limits.${tier}`;
+  // Every tier is read (not `some`): json.Unmarshal refuses a wrongly typed field in any of them.
+  return names.map((tier) => hasStorage(obj(tiers[tier], field(tier)), field(tier))).includes(true);
 }
 
 function parseWith<T>(token: string, kind: VerifiedJwt["kind"], build: (jwt: VerifiedJwt, nats: Obj) => T): Parsed<T> {
