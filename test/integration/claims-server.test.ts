@@ -98,6 +98,41 @@ for (const { version, bin } of pinnedServers()) {
         await server?.stop();
       });
 
+      it("a number Go cannot read into an int64 (a fraction, past 2^63) makes the server refuse the JWT, as the engine does", async () => {
+        const exporter = fast(createAccount()).getPublicKey();
+        const variants: [string, Record<string, unknown>, Record<string, unknown>][] = [
+          ["whole numbers", { iat: 1700000000, exp: 4000000000 }, { limits: { imports: 2 } }],
+          ["a fractional issued-at", { iat: 1700000000.5 }, {}],
+          ["an expiry past int64", { exp: 1e19 }, {}],
+          ["a fractional import limit", {}, { limits: { imports: 2.5 } }],
+          ["a fractional memory storage", {}, { limits: { mem_storage: 1024.5 } }],
+          [
+            "a fractional revocation time",
+            {},
+            { exports: [{ subject: "r.>", type: "stream", revocations: { [exporter]: 1700000000.5 } }] },
+          ],
+        ];
+        const nc = await connectSystem(server, op);
+        const stored: [string, boolean][] = [];
+        const decoded: [string, boolean][] = [];
+        try {
+          for (const [name, top, nats] of variants) {
+            const account = fast(createAccount());
+            const limits = { ...defaultAccountLimits(), ...((nats["limits"] as object | undefined) ?? {}) };
+            const jwt = await signClaims(
+              { sub: account.getPublicKey(), name, ...top, nats: { type: "account", version: 2, ...nats, limits } },
+              op.key,
+            );
+            stored.push([name, (await pushWith(nc, jwt)).ok]);
+            decoded.push([name, parseAccount(jwt).ok]);
+          }
+        } finally {
+          await nc.close();
+        }
+        expect(stored).toEqual(variants.map(([name], i) => [name, i === 0]));
+        expect(decoded).toEqual(stored);
+      });
+
       it("the server stores every JWT", () => {
         expect(pushed).toEqual([...LIMITS.map(() => true), true]);
       });

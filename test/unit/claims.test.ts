@@ -246,13 +246,13 @@ describe("a wrongly typed field makes the whole JWT undecodable, as json.Unmarsh
       "a negative token position (a uint in Go)",
       { exports: [{ subject: "a.*", account_token_position: -1 }] },
       {},
-      "exports[0].account_token_position is not a whole number",
+      "exports[0].account_token_position is negative (a uint in Go)",
     ],
     [
       "a fractional token position",
       { exports: [{ subject: "a.*", account_token_position: 1.5 }] },
       {},
-      "exports[0].account_token_position is not a whole number",
+      "exports[0].account_token_position is not a whole number of 64 bits",
     ],
     ["limits that are a number", { limits: 5 }, {}, "nats.limits is not an object"],
     ["limits that are a list", { limits: [] }, {}, "nats.limits is not an object"],
@@ -332,7 +332,35 @@ describe("a wrongly typed field makes the whole JWT undecodable, as json.Unmarsh
 
   it("a number past float64's range (1e999) is no number to Go's int64 either", () => {
     const json = `{"sub":"${account.getPublicKey()}","iss":"${operator.getPublicKey()}","iat":1e999,"jti":"J","nats":{"type":"account","version":2}}`;
-    expect(parseAccount(signRawJson(json, operator))).toEqual({ ok: false, error: "jwt.iat is not a number" });
+    expect(parseAccount(signRawJson(json, operator))).toEqual({
+      ok: false,
+      error: "jwt.iat is not a whole number of 64 bits",
+    });
+  });
+
+  it.each([
+    ["a fractional issued-at", { iat: 1700000000.5 }, {}, "jwt.iat is not a whole number of 64 bits"],
+    ["an expiry past int64", { exp: 1e19 }, {}, "jwt.exp is not a whole number of 64 bits"],
+    ["a not-before below int64", { nbf: -1e19 }, {}, "jwt.nbf is not a whole number of 64 bits"],
+    [
+      "a fractional import limit",
+      {},
+      { limits: { imports: 2.5 } },
+      "nats.limits.imports is not a whole number of 64 bits",
+    ],
+    [
+      "a fractional revocation time",
+      {},
+      { exports: [{ subject: "a", revocations: { U: 1.5 } }] },
+      "exports[0].revocations.U is not a whole number of 64 bits",
+    ],
+  ])("%s: json.Unmarshal refuses it into an int64, so the JWT does not decode", async (_name, top, nats, message) => {
+    expect(await errorOf(nats, top)).toBe(message);
+  });
+
+  it("the int64 bounds themselves (as far as a double tells them) are numbers", async () => {
+    const c = await claimsOf({ limits: { imports: -(2 ** 63), exports: 2 ** 63 } });
+    expect([c.limits.imports, c.limits.exports]).toEqual([-(2 ** 63), 2 ** 63]);
   });
 
   it("a token position of 0 (none) is whole", async () => {
@@ -368,9 +396,15 @@ describe("mapping destinations", () => {
     ]);
   });
 
-  it.each([256, -1, 1.5])("a weight of %s is no uint8: the JWT does not decode", async (weight) => {
+  it.each([256, -1])("a weight of %s is no uint8: the JWT does not decode", async (weight) => {
     expect(await errorOf({ mappings: { a: [{ subject: "b", weight }] } })).toBe(
       'nats.mappings["a"][0].weight is not a whole number from 0 to 255',
+    );
+  });
+
+  it("a fractional weight does not decode", async () => {
+    expect(await errorOf({ mappings: { a: [{ subject: "b", weight: 1.5 }] } })).toBe(
+      'nats.mappings["a"][0].weight is not a whole number of 64 bits',
     );
   });
 });

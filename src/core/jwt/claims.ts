@@ -115,10 +115,21 @@ function str(o: Obj, key: string, field: string): string {
   if (typeof v !== "string") throw new ShapeError(`${field}.${key} is not a string`);
   return v;
 }
+/**
+ * Every number of these claims is an integer in Go (int64 times, limits and revocations; a uint
+ * token position; a uint8 weight): json.Unmarshal refuses a fraction or a number past int64, and
+ * so the whole JWT. Beyond 2^53 a double cannot tell 2^63 - 1 (fine) from 2^63 (refused): that one
+ * edge is read as fine. (A whole number written `1.0` or `1e3` is also refused by Go; JSON.parse
+ * no longer shows how it was written.)
+ */
+const INT64_LIMIT = 2 ** 63;
+
 function num(o: Obj, key: string, field: string): number {
   const v = o[key];
   if (v === undefined || v === null) return 0;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new ShapeError(`${field}.${key} is not a number`);
+  if (typeof v !== "number") throw new ShapeError(`${field}.${key} is not a number`);
+  if (!Number.isInteger(v) || v < -INT64_LIMIT || v > INT64_LIMIT)
+    throw new ShapeError(`${field}.${key} is not a whole number of 64 bits`);
   return v;
 }
 function bool(o: Obj, key: string, field: string): boolean {
@@ -175,8 +186,7 @@ function parseExport(value: unknown, index: number): ExportClaim {
   const f = `exports[${index}]`;
   const o = obj(value, f);
   const position = num(o, "account_token_position", f);
-  if (position < 0 || !Number.isInteger(position))
-    throw new ShapeError(`${f}.account_token_position is not a whole number`);
+  if (position < 0) throw new ShapeError(`${f}.account_token_position is negative (a uint in Go)`);
   return {
     index,
     name: orNull(shared(str(o, "name", f))),
@@ -193,8 +203,7 @@ function parseExport(value: unknown, index: number): ExportClaim {
 /** A weight is a uint8 in Go: anything else makes the JWT undecodable. */
 function weightOf(o: Obj, field: string): number {
   const w = num(o, "weight", field);
-  if (!Number.isInteger(w) || w < 0 || w > 255)
-    throw new ShapeError(`${field}.weight is not a whole number from 0 to 255`);
+  if (w < 0 || w > 255) throw new ShapeError(`${field}.weight is not a whole number from 0 to 255`);
   return w === 0 ? 100 : w;
 }
 
