@@ -27,28 +27,82 @@ export function serverSubjects(imp: ImportClaim): { from: string; to: string } {
   return { from: imp.subject, to: imp.to ? `${imp.to.replace(/\.$/, "")}.${imp.subject}` : imp.subject };
 }
 
+/** nats-server's MaxAccountCycleSearchDepth: the walk refuses the import once it holds this many accounts. */
+export const MAX_CYCLE_SEARCH_DEPTH = 1024;
+
 /**
- * The cycle an import closes, starting with the import itself, or null. `added(account, imp)`
- * says whether the server would have added another import (every check but this one passes).
+ * What the server's walk before adding an import ends on, with the imports it followed (this one first):
+ * - `cycle`: an import leads back into the importer (ErrImportFormsCycle; which import of the cycle
+ *   a server refuses depends on its load order);
+ * - `rejoin`: an import leads into an account the walk already went on from by another way, with no
+ *   way back to the importer (a diamond of imports); the server reports a cycle all the same
+ *   (ErrImportFormsCycle) and refuses the import on every load order;
+ * - `depth`: the walk holds MAX_CYCLE_SEARCH_DEPTH accounts (ErrCycleSearchDepth): refused.
+ */
+export interface CycleFinding {
+  kind: "cycle" | "rejoin" | "depth";
+  steps: CycleStep[];
+}
+
+type Added = (account: AccountEntry, imp: ImportClaim) => boolean;
+
+/**
+ * What the server's walk finds before adding `imp`, or null. `approved(account, imp)` says whether
+ * the server would have added another import if no walk refused it (every other check passes).
+ * The server has walked each of those imports before adding it too: one its own walk refused
+ * (`rejoin`, `depth`) is not there to follow, whatever order the accounts were loaded in, since
+ * loading an account loads the accounts it imports from first. An import on a cycle stays
+ * followed (which one of the cycle is missing is the load order's choice, see walk()).
  */
 export function cycleOf(
   dir: AccountDirectory,
   importer: AccountEntry,
   imp: ImportClaim,
-  added: (account: AccountEntry, imp: ImportClaim) => boolean,
-): CycleStep[] | null {
+  approved: Added,
+): CycleFinding | null {
+  const found = search(dir, importer, imp, approved);
+  // Refusals further on only take imports away, so a walk that finds nothing stays so.
+  if (!found) return null;
+  const approvals = new Map<ImportClaim, boolean>();
+  const approvedOnce: Added = (account, other) => {
+    let yes = approvals.get(other);
+    if (yes === undefined) approvals.set(other, (yes = approved(account, other)));
+    return yes;
+  };
+  const settled = new Map<ImportClaim, boolean>();
+  const refusedByWalk = (account: AccountEntry, other: ImportClaim): boolean => {
+    const known = settled.get(other);
+    if (known !== undefined) return known;
+    settled.set(other, false); // an import of a cycle met again on the way: followed, as said above
+    const refused = search(dir, account, other, approvedOnce) !== null && isRefusal(search(dir, account, other, added));
+    settled.set(other, refused);
+    return refused;
+  };
+  const added: Added = (account, other) => approvedOnce(account, other) && !refusedByWalk(account, other);
+  return search(dir, importer, imp, added);
+}
+
+function isRefusal(found: CycleFinding | null): boolean {
+  return found !== null && found.kind !== "cycle";
+}
+
+function search(dir: AccountDirectory, importer: AccountEntry, imp: ImportClaim, added: Added): CycleFinding | null {
   const source = dir.get(imp.account);
   if (!source) return null;
   const { from, to } = serverSubjects(imp);
-  const start = [{ account: importer, imp }];
-  if (imp.type === "service") return walk(dir, source, from, new Set([importer.id]), start, "service", added);
+  const start = () => [{ account: importer, imp }];
+  if (imp.type === "service") return walk(dir, source, from, new Set([importer.id]), start(), "service", added);
   // A stream import is checked on its local subject, then on the source's.
   return (
-    walk(dir, source, to, new Set([importer.id]), start, "stream", added) ??
-    walk(dir, source, from, new Set([importer.id]), start, "stream", added)
+    walk(dir, source, to, new Set([importer.id]), start(), "stream", added) ??
+    walk(dir, source, from, new Set([importer.id]), start(), "stream", added)
   );
 }
 
+/**
+ * The server's walk: `visited` holds the importer and every account it went on from (never
+ * emptied, as the server's map), and it gives up once that holds MAX_CYCLE_SEARCH_DEPTH accounts.
+ */
 function walk(
   dir: AccountDirectory,
   account: AccountEntry,
@@ -56,9 +110,9 @@ function walk(
   visited: Set<string>,
   path: CycleStep[],
   kind: "service" | "stream",
-  added: (account: AccountEntry, imp: ImportClaim) => boolean,
-): CycleStep[] | null {
-  if (path.length > 1024) return null; // the server's MaxAccountCycleSearchDepth
+  added: Added,
+): CycleFinding | null {
+  if (visited.size >= MAX_CYCLE_SEARCH_DEPTH) return { kind: "depth", steps: [...path] };
   // A stream is only followed through an account that exports it.
   if (
     kind === "stream" &&
@@ -70,19 +124,40 @@ function walk(
     // The subject a request or message reaches the other account on: its import's `to`.
     const { from, to } = serverSubjects(other);
     if (!subjectsCollide(subject, to) || !added(account, other)) continue;
-    const step = [...path, { account, imp: other }];
-    if (other.account === path[0]!.account.id) return step;
-    // Back into an account on the way, but not to the importer: a cycle the import only leads into.
-    // The server has refused one import of that cycle already (whichever it added last), so this
-    // walk does not get round it, and the import is added.
-    if (visited.has(other.account)) continue;
-    const next = dir.get(other.account);
-    if (!next) continue;
-    visited.add(account.id);
-    const narrowed =
-      kind === "service" ? (isSubsetMatch(from, subject) ? from : subject) : isSubsetMatch(to, subject) ? to : subject;
-    const found = walk(dir, next, narrowed, visited, step, kind, added);
+    // `path` is shared down the walk (one array, not a copy per step): copied only into a finding.
+    path.push({ account, imp: other });
+    const found = follow(dir, other, from, to, subject, visited, path, kind, added);
+    path.pop();
     if (found) return found;
   }
   return null;
+}
+
+/** The walk on through `other`, the last import of `path`. */
+function follow(
+  dir: AccountDirectory,
+  other: ImportClaim,
+  from: string,
+  to: string,
+  subject: string,
+  visited: Set<string>,
+  path: CycleStep[],
+  kind: "service" | "stream",
+  added: Added,
+): CycleFinding | null {
+  if (other.account === path[0]!.account.id) return { kind: "cycle", steps: [...path] };
+  if (visited.has(other.account)) {
+    // Back into an account on the way, but not to the importer: a cycle the import only leads into.
+    // The server has refused one import of that cycle already (whichever it added last), so this
+    // walk does not get round it, and the import is added.
+    if (path.some((s) => s.account.id === other.account)) return null;
+    // Into an account an earlier way went on from: the server calls that a cycle too.
+    return { kind: "rejoin", steps: [...path] };
+  }
+  const next = dir.get(other.account);
+  if (!next) return null;
+  visited.add(path.at(-1)!.account.id); // the account `other` belongs to
+  const narrowed =
+    kind === "service" ? (isSubsetMatch(from, subject) ? from : subject) : isSubsetMatch(to, subject) ? to : subject;
+  return walk(dir, next, narrowed, visited, path, kind, added);
 }

@@ -13,7 +13,7 @@ import { label, NOT_YET_VALID_ACCOUNT } from "./causes/cause.js";
 import { iso } from "./time.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 import { implicitlyImported } from "./system-account.js";
-import { cycleOf, type CycleStep } from "./cycle.js";
+import { cycleOf, MAX_CYCLE_SEARCH_DEPTH, type CycleStep } from "./cycle.js";
 import { mappingReach, soleDestination } from "./mapping.js";
 import type { MappingFinding } from "./causes/cause.js";
 import { jetStreamSet, type ActiveSibling, type JetStreamSet } from "./jetstream.js";
@@ -195,7 +195,10 @@ function authorized(
   );
 }
 
-/** nats-server refuses an import that would close a cycle of imports (see cycle.ts). */
+/**
+ * nats-server refuses an import that would close a cycle of imports, and one its walk through the
+ * source's imports rejoins or takes past its depth (see cycle.ts).
+ */
 function cycleOutcome(
   dir: AccountDirectory,
   importer: AccountEntry,
@@ -203,8 +206,16 @@ function cycleOutcome(
   opts: EvaluationOptions,
 ): StepOutcome | null {
   if (importedByTheServer(dir, imp)) return null;
-  const cycle = cycleOf(dir, importer, imp, (account, other) => approved(authorized(dir, account, other, opts)));
-  if (!cycle) return null;
+  const found = cycleOf(dir, importer, imp, (account, other) => approved(authorized(dir, account, other, opts)));
+  if (!found) return null;
+  if (found.kind === "depth")
+    return fail("cycle_search_refused", `its walk through the imports passes ${MAX_CYCLE_SEARCH_DEPTH} accounts`);
+  if (found.kind === "rejoin")
+    return fail(
+      "cycle_search_refused",
+      `its walk through the imports reaches an account a second time, ${found.steps.length - 1} import(s) in, by another way`,
+    );
+  const cycle = found.steps;
   const detail = cycle
     .map(
       (s) =>

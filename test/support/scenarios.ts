@@ -1056,6 +1056,79 @@ export const SCENARIOS: Scenario[] = [
         "ct3.q.z",
       ),
   },
+  // The walk refuses without a cycle where it comes into an account a second time (src/core/cycle.ts):
+  // EXP imports from B and from C, and both import from D, which imports from E.
+  {
+    name: "stream import whose source reaches one account by two ways (a diamond: the server's walk calls it a cycle)",
+    cause: "cycle_search_refused",
+    build: (op) =>
+      web(
+        op,
+        "dias",
+        {
+          E: { exports: [{ subject: "dis.>", type: "stream" }] },
+          D: {
+            exports: [{ subject: "dis.>", type: "stream" }],
+            imports: [{ subject: "dis.>", type: "stream", from: "E" }],
+          },
+          B: {
+            exports: [{ subject: "dis.>", type: "stream" }],
+            imports: [{ subject: "dis.>", type: "stream", from: "D" }],
+          },
+          C: {
+            exports: [{ subject: "dis.>", type: "stream" }],
+            imports: [{ subject: "dis.>", type: "stream", from: "D" }],
+          },
+          EXP: {
+            exports: [{ subject: "dis.>", type: "stream" }],
+            imports: [
+              { subject: "dis.>", type: "stream", from: "B" },
+              { subject: "dis.>", type: "stream", from: "C" },
+            ],
+          },
+          IMP: { imports: [{ subject: "dis.>", type: "stream", from: "EXP" }] },
+        },
+        "stream",
+        "dis.x",
+      ),
+  },
+  {
+    name: "service import whose source reaches one account by two ways (a diamond: the server's walk calls it a cycle)",
+    cause: "cycle_search_refused",
+    // EXP's imports keep `div.>` under local subjects, which overlap nothing (servers before 2.12
+    // refuse overlapping service imports from any accounts) and do not narrow the walk's subject
+    // (before 2.12.6 the server kept a narrowed subject for the walk's next imports too).
+    build: (op) =>
+      web(
+        op,
+        "diav",
+        {
+          E: { exports: [{ subject: "div.>", type: "service" }] },
+          D: {
+            exports: [{ subject: "div.>", type: "service" }],
+            imports: [{ subject: "div.>", type: "service", from: "E" }],
+          },
+          B: {
+            exports: [{ subject: "div.>", type: "service" }],
+            imports: [{ subject: "div.>", type: "service", from: "D" }],
+          },
+          C: {
+            exports: [{ subject: "div.>", type: "service" }],
+            imports: [{ subject: "div.>", type: "service", from: "D" }],
+          },
+          EXP: {
+            exports: [{ subject: "div.>", type: "service" }],
+            imports: [
+              { subject: "div.>", type: "service", local_subject: "dvb.>", from: "B" },
+              { subject: "div.>", type: "service", local_subject: "dvc.>", from: "C" },
+            ],
+          },
+          IMP: { imports: [{ subject: "div.>", type: "service", from: "EXP" }] },
+        },
+        "service",
+        "div.x",
+      ),
+  },
   {
     name: "service import whose local subject the importer maps elsewhere (the server lists it as valid)",
     cause: "local_subject_mapped",

@@ -14,6 +14,7 @@ import { duplicateImport } from "./duplicate-import.js";
 import { exportNotFound } from "./export-not-found.js";
 import { exportTypeMismatch } from "./export-type-mismatch.js";
 import { importCycle } from "./import-cycle.js";
+import { cycleSearchRefused } from "./cycle-search-refused.js";
 import { importInvalid } from "./import-invalid.js";
 import { jetStreamImportsIncomplete } from "./jetstream-imports-incomplete.js";
 import { missingActivationToken } from "./missing-activation-token.js";
@@ -48,6 +49,7 @@ const ALL: Cause[] = [
   serverStateStale,
   duplicateImport,
   importCycle,
+  cycleSearchRefused,
   localSubjectMapped,
   localSubjectPartlyMapped,
   jetStreamImportsIncomplete,

@@ -1,0 +1,80 @@
+/**
+ * Imports nats-server's cycle walk refuses although they close no cycle (src/core/cycle.ts), through
+ * the engine alone; the same deployments on the real servers: test/integration/cycle-search.test.ts
+ * and the scenario catalogue's diamonds.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { AccountDirectory, OperatorTrust, diagnoseAll } from "../../src/core/index.js";
+import { TestOperator, nowSec, type TestAccount } from "../support/deployment.js";
+import { importChain } from "../support/chain.js";
+
+let op: TestOperator;
+beforeAll(async () => {
+  op = await TestOperator.create();
+});
+
+function verdicts(accounts: TestAccount[], of: TestAccount[]): string[] {
+  const trust = new OperatorTrust();
+  trust.addOperator(op.jwt);
+  const dir = new AccountDirectory(trust);
+  for (const a of accounts) dir.upsert(a.jwt);
+  return diagnoseAll(
+    dir,
+    { now: nowSec(), expiryWarningSeconds: 86400 },
+    of.map((a) => a.id),
+  ).map((d) => `${d.account_name} ${d.type} ${d.status} ${d.cause}`);
+}
+
+describe("the walk's depth (MaxAccountCycleSearchDepth, 1,024 accounts)", () => {
+  it("refuses the import whose walk enters its 1,024th account, and only that one", async () => {
+    // C0 … C1025: C1's walk holds C1 … C1024 and enters C1025 (1,024 accounts with C1): refused.
+    // C2's enters C1025 holding 1,023: added. C0's stops at C1, whose imports are not there.
+    const chain = await importChain(op, 1025);
+    const [c0, c1, c2] = chain;
+    expect(verdicts(chain, [c0!, c1!, c2!])).toEqual([
+      "chain-C0 stream active null",
+      "chain-C0 service active null",
+      "chain-C1 stream inactive cycle_search_refused",
+      "chain-C1 service inactive cycle_search_refused",
+      "chain-C2 stream active null",
+      "chain-C2 service active null",
+    ]);
+  }, 120_000);
+});
+
+/**
+ * Y imports from X, X from A; A imports from B and from C, both from D, which imports from E; all
+ * of `dia.>`. A's service imports keep it under the local subjects `dib.>` and `dic.>` (servers
+ * before 2.12 refuse overlapping service imports from any accounts).
+ */
+async function diamond(tag: string, type: "stream" | "service"): Promise<Record<string, TestAccount>> {
+  const acc: Record<string, TestAccount> = {};
+  for (const n of ["E", "D", "B", "C", "A", "X", "Y"]) acc[n] = await op.account(`${tag}-${n}`);
+  const edges: Record<string, string[]> = { Y: ["X"], X: ["A"], A: ["B", "C"], B: ["D"], C: ["D"], D: ["E"], E: [] };
+  const local = (n: string, from: string) =>
+    type === "service" && n === "A" ? { local_subject: `di${from.toLowerCase()}.>` } : {};
+  for (const [n, froms] of Object.entries(edges))
+    await acc[n]!.reissue({
+      exports: n === "Y" ? [] : [{ subject: "dia.>", type }],
+      imports: froms.map((f) => ({ account: acc[f]!.id, subject: "dia.>", type, ...local(n, f) })),
+    });
+  return acc;
+}
+
+describe("two ways into one account (a diamond)", () => {
+  for (const type of ["stream", "service"] as const)
+    it(`refuses the ${type} import whose walk reaches D by B and again by C; nothing else`, async () => {
+      const d = await diamond(`dia-${type}`, type);
+      const all = Object.values(d);
+      // Y's walk stops at X, whose import is not there.
+      expect(verdicts(all, [d.Y!, d.X!, d.A!, d.B!, d.C!, d.D!])).toEqual([
+        `dia-${type}-Y ${type} active null`,
+        `dia-${type}-X ${type} inactive cycle_search_refused`,
+        `dia-${type}-A ${type} active null`,
+        `dia-${type}-A ${type} active null`,
+        `dia-${type}-B ${type} active null`,
+        `dia-${type}-C ${type} active null`,
+        `dia-${type}-D ${type} active null`,
+      ]);
+    });
+});
