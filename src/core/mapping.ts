@@ -132,11 +132,13 @@ function functionToken(token: string, functions: MappingFunctions): Placeholder 
   }
   args = argsOf(RE.split, token);
   if (args) {
-    if (args.length !== 2 || /[ .]/.test(args[1]!)) return null;
+    // nor a dot in the delimiter, which cannot be written inside one token
+    if (args.length !== 2 || args[1]!.includes(" ")) return null;
     const index = intArg(args[0]!);
     return index === null ? null : { fn: "index", indexes: [index], many: true };
   }
-  args = functions === "2.10" ? null : argsOf(RE.random, token);
+  // reached only past every other function: on 2.10, only by a token ValidateMapping already refused
+  args = argsOf(RE.random, token);
   if (args) {
     const n = args.length === 1 ? intArg(args[0]!) : null;
     return n === null || n > INT32_MAX ? null : { fn: "random", indexes: [], many: false };
@@ -149,8 +151,8 @@ function placeholder(token: string, functions: MappingFunctions): Placeholder | 
   if (token.length > 4 && token.startsWith("{{") && token.endsWith("}}")) return functionToken(token, functions);
   // whitespace is refused only outside a function token (those skip the check)
   if (/[\t\n\f\r ]/.test(token)) return null;
-  if (token.length > 1 && token[0] === "$") {
-    // the legacy $N reference; any other $ token (a number Atoi refuses too: past int64) is ordinary
+  if (token.startsWith("$")) {
+    // the legacy $N reference; any other $ token (a lone $, a number Atoi refuses: past int64) is ordinary
     const n = atoi(token.slice(1));
     return n === null ? "literal" : { fn: "wildcard", indexes: [n], many: false };
   }
@@ -161,7 +163,8 @@ function placeholder(token: string, functions: MappingFunctions): Placeholder | 
 function fedBySource(p: Placeholder, stars: number, srcRest: boolean, functions: MappingFunctions): boolean {
   if (stars === 0 && !srcRest) return functions !== "2.10" && (p.fn === "partition" || p.fn === "random");
   if (functions === "2.10" && stars === 0) return false;
-  return p.fn === "random" || p.indexes.every((i) => i <= stars);
+  // random reads no wildcard
+  return p.indexes.every((i) => i <= stars);
 }
 
 /** A destination the server would build for `source`, as tokens; null when it refuses it. */

@@ -55,6 +55,8 @@ export const PROBES: Probe[] = [
   { source: "a.*", dest: "b.{{partition(x,1)}}", publish: "a.x", lands: null },
   { source: "a.*", dest: "b.{{partition(2,x)}}", publish: "a.x", lands: null },
   { source: "a.*", dest: "b.{{partition(2,0)}}", publish: "a.x", lands: "b.0" },
+  // one partition: every subject lands in partition 0
+  { source: "a.*", dest: "b.{{partition(1,1)}}", publish: "a.x", lands: "b.0" },
   { source: "a.*", dest: "b.{{partition()}}", publish: "a.x", lands: null },
   { source: "a.*", dest: "b.{{partition(9999999999)}}", publish: "a.x", lands: null },
   // the index functions: (wildcard, number), the number an int32 from 2.12

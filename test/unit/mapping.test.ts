@@ -337,6 +337,10 @@ describe("the destination parser follows each line's ValidateMapping and indexPl
       expect(mappingReach([m("svc.*", [`svc.{{${fn}}}.x`])], "svc.a").kind, fn).toBe("untouched");
   });
 
+  it("a function decides where its token goes, never the subject's tail: partition(1, …) keeps svc.0.x on svc.0.x (measured: b.{{partition(1,1)}} delivers on b.0)", () => {
+    expect(mappingReach([m("svc.*.x", ["svc.{{partition(1,1)}}.x"])], "svc.0.x").kind).toBe("untouched");
+  });
+
   it("a mapping a line does not install starves nothing there (random before 2.12, left before 2.15.2)", () => {
     const random = [m("svc.a", ["q.{{random(3)}}"])];
     expect(mappingReach(random, "svc.a", "2.10").kind).toBe("untouched");
