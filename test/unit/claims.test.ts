@@ -257,6 +257,14 @@ describe("a wrongly typed field makes the whole JWT undecodable, as json.Unmarsh
     ["limits that are a number", { limits: 5 }, {}, "nats.limits is not an object"],
     ["limits that are a list", { limits: [] }, {}, "nats.limits is not an object"],
     ["an import limit that is a string", { limits: { imports: "1" } }, {}, "nats.limits.imports is not a number"],
+    ["an export limit that is a string", { limits: { exports: "1" } }, {}, "nats.limits.exports is not a number"],
+    ["a subject (account id) that is a number", {}, { sub: 5 }, "jwt.sub is not a string"],
+    [
+      "a destination's subject that is a number",
+      { mappings: { a: [{ subject: 5 }] } },
+      {},
+      'nats.mappings["a"][0].subject is not a string',
+    ],
     ["wildcards that are a number", { limits: { wildcards: 1 } }, {}, "nats.limits.wildcards is not a boolean"],
     [
       "a memory storage that is a string",
@@ -517,6 +525,15 @@ describe("activation claims", () => {
       error: "nats.subject is not a string",
     });
     expect(parseActivation(await accountJwt({}))).toEqual({ ok: false, error: "not activation claims (account)" });
+    for (const [field, message] of [
+      ["kind", "nats.kind is not a string"],
+      ["issuer_account", "nats.issuer_account is not a string"],
+    ]) {
+      expect(parseActivation(await token({ subject: "s.a", kind: "stream", [field!]: 5 }))).toEqual({
+        ok: false,
+        error: message,
+      });
+    }
   });
 
   it("an import's token is parsed once per import object; no token, no activation; a bad token, no claims", async () => {
@@ -590,6 +607,18 @@ describe("operator claims", () => {
       operator,
     );
     expect(parseOperator(t)).toEqual({ ok: false, error: "nats.signing_keys[1] is not a string" });
+  });
+
+  it.each([
+    ["system_account", 5, "nats.system_account is not a string"],
+    ["strict_signing_key_usage", "yes", "nats.strict_signing_key_usage is not a boolean"],
+    ["signing_keys", "OSK1", "nats.signing_keys is not an array"],
+  ])("an operator's %s of the wrong type makes it undecodable", async (field, value, message) => {
+    const t = await signClaims(
+      { sub: operator.getPublicKey(), nats: { type: "operator", version: 2, [field]: value } },
+      operator,
+    );
+    expect(parseOperator(t)).toEqual({ ok: false, error: message });
   });
 });
 
