@@ -23,7 +23,7 @@ import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import { OperatorTrust } from "../src/core/directory.js";
 import { ed25519Verifier, type Ed25519Verifier } from "../src/core/jwt/ed25519.js";
 import { ImportMonitor } from "../src/core/monitor.js";
-import { ParallelVerifier, setVerificationWorkers } from "../src/shell/verify-threads.js";
+import { setVerificationWorkers, startLoadVerifier } from "../src/shell/verify-threads.js";
 import type { Deployment } from "./generate.js";
 
 export interface ColdInput {
@@ -39,6 +39,10 @@ export interface FullResult {
   accounts: number;
   imports: number;
   full_eval_ms: number;
+  /** CPU time of the loading thread during the full evaluation (NaN where Node cannot tell a thread's). */
+  full_eval_cpu_ms: number;
+  /** CPU time of the whole process meanwhile: the loading thread and the verification threads. */
+  full_eval_process_cpu_ms: number;
   /** Count of diagnoses by cause ("active" for none). */
   causes: Record<string, number>;
   incremental_ms: number;
@@ -60,16 +64,26 @@ export interface FloorResult {
   verify_floor_used_ms: number;
 }
 
+/** This thread's CPU time in ms (process.threadCpuUsage: Node 23.9 and later). */
+function threadCpuMs(): number {
+  const usage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.();
+  return usage ? (usage.user + usage.system) / 1000 : Number.NaN;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function measureFull(d: Deployment, now: number): FullResult {
   const jwts = new Map(d.accounts.map((a) => [a.id, a.jwt]));
+  const cpu0 = threadCpuMs();
+  const all0 = process.cpuUsage();
   const t0 = performance.now();
   const trust = new OperatorTrust();
   trust.addOperator(d.operator.jwt);
-  const monitor = new ImportMonitor(trust, 7 * 86_400, (batch) => ParallelVerifier.start(batch));
+  const monitor = new ImportMonitor(trust, 7 * 86_400, startLoadVerifier);
   monitor.replaceAll(jwts, now);
   const fullMs = performance.now() - t0;
+  const all = process.cpuUsage(all0);
+  const loadingCpuMs = threadCpuMs() - cpu0;
 
   const causes: Record<string, number> = {};
   for (const diag of monitor.diagnoses()) causes[diag.cause ?? "active"] = (causes[diag.cause ?? "active"] ?? 0) + 1;
@@ -94,6 +108,8 @@ function measureFull(d: Deployment, now: number): FullResult {
     accounts: jwts.size,
     imports: monitor.diagnosisCount(),
     full_eval_ms: fullMs,
+    full_eval_cpu_ms: loadingCpuMs,
+    full_eval_process_cpu_ms: (all.user + all.system) / 1000,
     causes,
     incremental_ms: median(times),
     incremental_evaluated: median(evaluated),

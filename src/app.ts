@@ -33,7 +33,7 @@ import { connectWithRetry } from "./shell/connection.js";
 import { EventPublisher } from "./shell/events.js";
 import { collectGarbage } from "./shell/gc.js";
 import { HttpEndpoint } from "./shell/http.js";
-import { ParallelVerifier } from "./shell/verify-threads.js";
+import { startLoadVerifier } from "./shell/verify-threads.js";
 import { withStreamed } from "./shell/stream-verifier.js";
 import type { Logger } from "./shell/log.js";
 import { Metrics } from "./shell/metrics.js";
@@ -73,8 +73,8 @@ export class InsightsApp {
     private readonly http: HttpEndpoint | null,
   ) {
     // A load verifies on the other cores; what was verified while the pack streamed in is not verified again.
-    this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts) =>
-      withStreamed(this.loader.takeStreamed(), jwts, ParallelVerifier.start(jwts)),
+    this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts, deferrable) =>
+      withStreamed(this.loader.takeStreamed(), jwts, startLoadVerifier(jwts, deferrable)),
     );
     const resolver = new ResolverClient(nc, config.requestTimeoutMs);
     this.connection = new ConnectionWatch(nc, log);

@@ -10,7 +10,7 @@ import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
 import { activationOf } from "./jwt/claims.js";
-import { jwtDigest, type StartAheadVerifier } from "./jwt/decode.js";
+import { deferSignatureChecks, forgetDecoded, jwtDigest, type StartAheadVerifier } from "./jwt/decode.js";
 
 /** A change of an import's (status, cause), or its first appearance. */
 export interface ImportChange {
@@ -96,6 +96,18 @@ export class ImportMonitor {
    * declared, and still broken, until a push or a delete says otherwise.
    */
   replaceAll(jwts: ReadonlyMap<string, string>, now: number): ImportChange[] {
+    // A first load (nothing held yet) can be redone from nothing: it may defer its signature checks.
+    const first = this.directory.size === 0 && this.current.size === 0;
+    return this.load(jwts, now, first);
+  }
+
+  /**
+   * replaceAll's work. With `deferrable`, the verifier may take the signature checks to another
+   * core: the load then decodes as if every signature held and evaluates meanwhile, and is believed
+   * only once every check is confirmed. If one failed, everything it filed is forgotten and the load
+   * is done again, verifying as usual: a forged signature is never believed.
+   */
+  private load(jwts: ReadonlyMap<string, string>, now: number, deferrable: boolean): ImportChange[] {
     const touched = new Set<string>();
     for (const entry of this.directory.accounts()) {
       const expired = entry.claims && entry.claims.expires > 0 && entry.claims.expires <= now;
@@ -103,16 +115,41 @@ export class ImportMonitor {
     }
     const changed = [...jwts].map(([id, jwt]) => [id, jwt.trim()] as const).filter(([id, jwt]) => !this.holds(id, jwt));
     // A large load (the first one) may verify signatures on the other cores too.
-    const verifier = this.startVerifier(changed.map(([, jwt]) => jwt));
+    const verifier = this.startVerifier(
+      changed.map(([, jwt]) => jwt),
+      deferrable,
+    );
+    const deferred = deferrable ? (verifier?.deferred ?? null) : null;
+    const removedBefore = deferred && this.removed ? new Set(this.removed) : null;
+    let confirmed = deferred === null;
     try {
+      deferSignatureChecks(deferred?.check ?? null);
       changed.forEach(([id, jwt], i) => {
         verifier?.settle(i);
         for (const a of this.upsertSafely(jwt, id)) touched.add(a);
       });
+      const changes = this.reevaluate(touched, now);
+      deferSignatureChecks(null);
+      confirmed ||= deferred!.allHeld();
+      if (confirmed) return changes;
     } finally {
+      deferSignatureChecks(null);
       verifier?.stop();
+      if (!confirmed) {
+        forgetDecoded();
+        this.forgetEverything();
+        if (removedBefore) this.removed = removedBefore;
+      }
     }
-    return this.reevaluate(touched, now);
+    return this.load(jwts, now, false);
+  }
+
+  /** Back to an empty monitor (a first load that must be redone), rejected pushes apart. */
+  private forgetEverything(): void {
+    for (const entry of this.directory.accounts()) this.directory.remove(entry.id);
+    this.current.clear();
+    this.keysByAccount.clear();
+    this.boundaries.clear();
   }
 
   /** Is this JWT the one the directory holds for `id`? (It keeps a digest, not the text.) */

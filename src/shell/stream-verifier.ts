@@ -164,5 +164,6 @@ export function withStreamed(
       threads?.stop();
       verdicts.clear();
     },
+    deferred: threads?.deferred ?? null,
   };
 }

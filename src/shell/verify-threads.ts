@@ -17,7 +17,13 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { decodeJwtVerified, decodeUncached, type AheadVerifier, type SignatureCheck } from "../core/jwt/decode.js";
+import {
+  decodeJwtVerified,
+  decodeUncached,
+  type AheadVerifier,
+  type DeferredChecks,
+  type SignatureCheck,
+} from "../core/jwt/decode.js";
 import { ed25519Verifier, verifyEd25519, type Ed25519Verifier } from "../core/jwt/ed25519.js";
 
 /** Per-account states in the shared array. */
@@ -34,6 +40,25 @@ export const HEADER = 2;
 export const VERDICT_FALSE = 0;
 export const VERDICT_TRUE = 1;
 export const VERDICT_NONE = 2;
+
+/** The compiled worker, or null (running from TypeScript sources: no thread starts). */
+function workerUrl(): URL | null {
+  const url = new URL("./verify-worker.js", import.meta.url);
+  return url.protocol === "file:" && existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/**
+ * The verification threads of a load (the monitor's StartAheadVerifier): for a first load
+ * (`deferrable`), threads that take its signature checks as it makes them (DeferringVerifier);
+ * else threads that verify whole accounts from the end of the load (ParallelVerifier). Null when
+ * threads would not pay or cannot start: this thread verifies everything.
+ */
+export function startLoadVerifier(jwts: readonly string[], deferrable: boolean): AheadVerifier | null {
+  if (!deferrable) return ParallelVerifier.start(jwts);
+  if (maxWorkers === 0 || jwts.length < MIN_ACCOUNTS) return null;
+  const url = workerUrl();
+  return url ? DeferringVerifier.start(url, jwts.length) : null;
+}
 
 /** Below this many accounts a thread costs more than it saves. */
 export const MIN_ACCOUNTS = 64;
@@ -66,6 +91,7 @@ export function embeddedTokens(payload: Record<string, unknown>): string[] {
 }
 
 export interface VerifierInput {
+  mode: "bundles";
   jwts: readonly string[];
   /** The loading thread's verifier: the threads verify with the same one. */
   verifier: Ed25519Verifier;
@@ -98,8 +124,8 @@ export class ParallelVerifier implements AheadVerifier {
    */
   static start(jwts: readonly string[]): ParallelVerifier | null {
     if (maxWorkers === 0 || jwts.length < MIN_ACCOUNTS) return null;
-    const url = new URL("./verify-worker.js", import.meta.url);
-    if (url.protocol !== "file:" || !existsSync(fileURLToPath(url))) return null;
+    const url = workerUrl();
+    if (!url) return null;
     const shared = new Int32Array(new SharedArrayBuffer(4 * (HEADER + jwts.length)));
     shared[NEXT] = jwts.length;
     const ports: MessagePort[] = [];
@@ -107,7 +133,7 @@ export class ParallelVerifier implements AheadVerifier {
     try {
       for (let n = 0; n < maxWorkers; n++) {
         const { port1, port2 } = new MessageChannel();
-        const input: VerifierInput = { jwts, verifier: ed25519Verifier(), shared, port: port2 };
+        const input: VerifierInput = { mode: "bundles", jwts, verifier: ed25519Verifier(), shared, port: port2 };
         const worker = new Worker(url, { workerData: input, transferList: [port2] });
         // A worker that fails only means this thread verifies more.
         worker.on("error", () => {});
@@ -213,4 +239,206 @@ export function fileVerdicts(jwt: string, verdicts: Uint8Array): void {
     const v = verdicts[k + 1];
     if (v === VERDICT_TRUE || v === VERDICT_FALSE) decodeJwtVerified(token, v === VERDICT_TRUE);
   });
+}
+
+/** Signature checks handed to a verification thread at a time. */
+export const CHECK_BATCH = 128;
+
+export interface DeferredInput {
+  mode: "checks";
+  verifier: Ed25519Verifier;
+  /** [STOP], then the state of batch b at HEADER + b (FREE, THEIRS, DONE; OURS once this thread took it). */
+  shared: Int32Array;
+  port: MessagePort;
+}
+
+/**
+ * Signature checks as the loading thread makes them, without their JWTs: the signing input, the
+ * issuer (node:crypto's key cache is keyed by it), the raw key (32 bytes each) and the signature
+ * (64 bytes each). Packed, since a typed array is posted with its whole buffer.
+ */
+export interface CheckBatch {
+  b: number;
+  signed: string[];
+  issuers: string[];
+  keys: Uint8Array;
+  signatures: Uint8Array;
+}
+
+/** A batch's verdicts: 1 where the signature held, 0 where it did not. */
+export interface CheckVerdicts {
+  b: number;
+  verdicts: Uint8Array;
+}
+
+function emptyBatch(b: number): CheckBatch {
+  return {
+    b,
+    signed: [],
+    issuers: [],
+    keys: new Uint8Array(32 * CHECK_BATCH),
+    signatures: new Uint8Array(64 * CHECK_BATCH),
+  };
+}
+
+/** The verdicts of a batch's checks, on whichever thread (the same verifyEd25519 on both). */
+export function verifyChecks(batch: CheckBatch): Uint8Array {
+  const verdicts = new Uint8Array(batch.signed.length);
+  for (let k = 0; k < batch.signed.length; k++) {
+    const raw = batch.keys.subarray(32 * k, 32 * k + 32);
+    const signature = batch.signatures.subarray(64 * k, 64 * k + 64);
+    const data = Buffer.from(batch.signed[k]!, "utf8");
+    verdicts[k] = verifyEd25519(batch.issuers[k]!, raw, data, signature) ? 1 : 0;
+  }
+  return verdicts;
+}
+
+/**
+ * The first load's checks, verified on other threads while the load goes on (docs/decisions.md 39).
+ * Each check the load makes is taken (returning true: the decoding goes on as if it held) and
+ * posted in batches of CHECK_BATCH; the threads verify them in order while this thread decodes and
+ * evaluates. allHeld() then verifies here, from the last batch backwards, whatever no thread has
+ * started, waits for the rest, and says whether every signature held: if one did not, the monitor
+ * forgets the load and does it again, verifying as usual. A batch is verified by exactly one side,
+ * claimed through shared memory; a thread that fails or stalls past WAIT_MS leaves its batches to
+ * this one.
+ */
+export class DeferringVerifier implements AheadVerifier, DeferredChecks {
+  readonly deferred: DeferredChecks = this;
+  private open = emptyBatch(0);
+  /** Batches posted whose verdicts have not come back. */
+  private readonly outstanding = new Map<number, CheckBatch>();
+  private failed = false;
+  private stopped = false;
+  private checks = 0;
+  private checkedHere = 0;
+
+  private constructor(
+    private readonly shared: Int32Array,
+    private readonly capacity: number,
+    private readonly ports: MessagePort[],
+    private readonly workers: Worker[],
+  ) {}
+
+  static start(url: URL, accounts: number): DeferringVerifier | null {
+    // Room for far more batches than a load of this many accounts makes; past it, this thread verifies.
+    const capacity = Math.max(1024, accounts);
+    const shared = new Int32Array(new SharedArrayBuffer(4 * (HEADER + capacity)));
+    const ports: MessagePort[] = [];
+    const workers: Worker[] = [];
+    try {
+      for (let n = 0; n < maxWorkers; n++) {
+        const { port1, port2 } = new MessageChannel();
+        const input: DeferredInput = { mode: "checks", verifier: ed25519Verifier(), shared, port: port2 };
+        const worker = new Worker(url, { workerData: input, transferList: [port2] });
+        // A worker that fails only means this thread verifies more.
+        worker.on("error", () => {});
+        worker.unref();
+        ports.push(port1);
+        workers.push(worker);
+      }
+    } catch {
+      Atomics.store(shared, STOP, 1);
+      for (const w of workers) void w.terminate();
+      for (const p of ports) p.close();
+      return null;
+    }
+    return new DeferringVerifier(shared, capacity, ports, workers);
+  }
+
+  /** Nothing to settle per account: the checks are taken as they come. */
+  settle(): void {}
+
+  /** Take a check: true, to be confirmed by allHeld(); false at once for one that cannot hold. */
+  readonly check: SignatureCheck = (issuer, raw, signed, signature) => {
+    if (signature.length !== 64 || raw.length !== 32) return false;
+    if (this.stopped) return verifyEd25519(issuer, raw, Buffer.from(signed, "utf8"), signature);
+    const batch = this.open;
+    const k = batch.signed.length;
+    batch.signed.push(signed);
+    batch.issuers.push(issuer);
+    batch.keys.set(raw, 32 * k);
+    batch.signatures.set(signature, 64 * k);
+    this.checks++;
+    if (k + 1 === CHECK_BATCH) this.post();
+    return true;
+  };
+
+  /** Wait until every check taken is verified; true when every signature held. */
+  allHeld(): boolean {
+    if (this.stopped) throw new Error("the verification threads were stopped before the checks were confirmed");
+    this.collect();
+    if (this.open.signed.length > 0) this.verifyHere(this.open);
+    this.open = emptyBatch(this.open.b + 1);
+    for (const b of [...this.outstanding.keys()].sort((x, y) => y - x)) {
+      if (this.failed) return false;
+      if (Atomics.compareExchange(this.shared, HEADER + b, FREE, OURS) === FREE)
+        this.verifyHere(this.outstanding.get(b)!);
+    }
+    for (const [b, batch] of this.outstanding) {
+      if (this.failed) return false;
+      if (!this.awaitVerdicts(b)) this.verifyHere(batch);
+    }
+    return !this.failed;
+  }
+
+  /** How the work was shared: checks in all, and those verified on this thread. */
+  get share(): { checks: number; checkedHere: number; workers: number } {
+    return { checks: this.checks, checkedHere: this.checkedHere, workers: this.workers.length };
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    Atomics.store(this.shared, STOP, 1);
+    for (const w of this.workers) void w.terminate();
+    for (const p of this.ports) p.close();
+    this.outstanding.clear();
+  }
+
+  private post(): void {
+    const batch = this.open;
+    this.open = emptyBatch(batch.b + 1);
+    if (batch.b >= this.capacity) {
+      this.verifyHere(batch);
+      return;
+    }
+    this.outstanding.set(batch.b, batch);
+    this.ports[batch.b % this.ports.length]!.postMessage(batch);
+    this.collect();
+  }
+
+  private verifyHere(batch: CheckBatch): void {
+    this.outstanding.delete(batch.b);
+    // One failure is enough to redo the load: what is left need not be verified.
+    if (this.failed) return;
+    this.checkedHere += batch.signed.length;
+    if (verifyChecks(batch).includes(0)) this.failed = true;
+  }
+
+  /** File the verdicts the threads have posted (without waiting). */
+  private collect(): void {
+    for (const port of this.ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const { b, verdicts } = m.message as CheckVerdicts;
+        const batch = this.outstanding.get(b);
+        if (!batch) continue;
+        this.outstanding.delete(b);
+        if (verdicts.length !== batch.signed.length || verdicts.includes(0)) this.failed = true;
+      }
+    }
+  }
+
+  /** Wait for a thread's verdicts on batch b; false when it stalled (or failed): verify here. */
+  private awaitVerdicts(b: number): boolean {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      this.collect();
+      if (!this.outstanding.has(b)) return true;
+      const state = Atomics.load(this.shared, HEADER + b);
+      if (state === THEIRS && Atomics.wait(this.shared, HEADER + b, THEIRS, WAIT_MS) === "timed-out") return false;
+      // A thread posts before it marks the batch done, so this should never wait.
+      if (state === DONE) Atomics.wait(this.shared, STOP, 0, 1);
+    }
+    return false;
+  }
 }

@@ -207,16 +207,49 @@ const MAX_MEMO_TOKEN = 64 * 1024;
 export interface AheadVerifier {
   settle(i: number): void;
   stop(): void;
+  /** Checks the load may defer (only when it was started deferrable). */
+  readonly deferred?: DeferredChecks | null;
 }
 
-/** Starts an AheadVerifier for a batch, or returns null when that would not pay. */
-export type StartAheadVerifier = (jwts: readonly string[]) => AheadVerifier | null;
+/**
+ * Signature checks a first load hands to another core instead of making them (ImportMonitor's
+ * replaceAll): `check` returns true for a check it took (decoding goes on as if the signature
+ * held) or the verdict itself for one it did not; `allHeld()` waits until every check taken has
+ * been verified and says whether each held. When one did not, the load is redone without it.
+ */
+export interface DeferredChecks {
+  check: SignatureCheck;
+  allHeld(): boolean;
+}
+
+/**
+ * Starts an AheadVerifier for a batch, or returns null when that would not pay. `deferrable`: the
+ * load may take `deferred` checks (the directory is empty, so it can be redone from nothing).
+ */
+export type StartAheadVerifier = (jwts: readonly string[], deferrable: boolean) => AheadVerifier | null;
+
+/** While a load defers its signature checks: what decodeJwt checks signatures with instead. */
+let deferredCheck: SignatureCheck | null = null;
+
+/**
+ * Defer signature checks to `check` from now on (null: verify here again). Whatever is decoded
+ * meanwhile is believed only once the checks are confirmed: a caller that finds one failed must
+ * call forgetDecoded() and decode again.
+ */
+export function deferSignatureChecks(check: SignatureCheck | null): void {
+  deferredCheck = check;
+}
+
+/** Forget every memoised decode (they were made with deferred checks, one of which failed). */
+export function forgetDecoded(): void {
+  memo.clear();
+}
 
 /** Decode and verify a JWT; memoised per token string (bounded, oldest first out). */
 export function decodeJwt(token: string): DecodeResult {
   const cached = memo.get(token);
   if (cached) return cached;
-  return remember(token, decodeUncached(token));
+  return remember(token, decodeUncached(token, deferredCheck ?? verifySigned));
 }
 
 /**
