@@ -128,7 +128,14 @@ export function readSnapshot(path: string): Snapshot {
 }
 
 /** Own sizes per label (see the file comment), and the heap's total. */
-export function breakdown(s: Snapshot): { total: number; byLabel: Map<string, { bytes: number; count: number }> } {
+/** What one label holds: bytes, nodes, and for strings the text of the first one (cut at 60 characters). */
+export interface Held {
+  bytes: number;
+  count: number;
+  example: string;
+}
+
+export function breakdown(s: Snapshot): { total: number; byLabel: Map<string, Held> } {
   const TYPE = 0;
   const NAME = 1;
   const SELF = 3;
@@ -140,7 +147,10 @@ export function breakdown(s: Snapshot): { total: number; byLabel: Map<string, { 
   const shortcut = s.edgeTypes.indexOf("shortcut");
   const elementType = s.edgeTypes.indexOf("element");
   const hiddenType = s.edgeTypes.indexOf("hidden");
-  // One retainer per node: the first strong edge that reaches it.
+  // One retainer per node: the first strong edge that reaches it, from a node of the program if any
+  // (an internalized string, shared() ones included, is first reached from V8's string table).
+  const synthetic = s.nodeTypes.indexOf("synthetic");
+  const isSynthetic = (node: number) => s.nodes[node * nf + TYPE] === synthetic;
   const retainer = new Int32Array(n).fill(-1);
   const retainerEdge = new Int32Array(n).fill(-1);
   for (let node = 0, e = 0; node < n; node++) {
@@ -149,7 +159,7 @@ export function breakdown(s: Snapshot): { total: number; byLabel: Map<string, { 
       const type = s.edges[e]!;
       if (type === weak || type === shortcut) continue;
       const to = s.edges[e + 2]! / nf;
-      if (retainer[to] === -1) {
+      if (retainer[to] === -1 || (isSynthetic(retainer[to]!) && !isSynthetic(node))) {
         retainer[to] = node;
         retainerEdge[to] = e;
       }
@@ -215,7 +225,7 @@ export function breakdown(s: Snapshot): { total: number; byLabel: Map<string, { 
     const slice = path.includes("<slice") ? " (slice)" : path.includes("<concat") ? " (concat)" : "";
     return path.length <= 3 ? path.reverse().join("") + slice : `${outer}…${inner}${slice}`;
   };
-  const byLabel = new Map<string, { bytes: number; count: number }>();
+  const byLabel = new Map<string, Held>();
   let total = 0;
   for (let node = 0; node < n; node++) {
     const self = s.nodes[node * nf + SELF]!;
@@ -230,9 +240,22 @@ export function breakdown(s: Snapshot): { total: number; byLabel: Map<string, { 
     if (entry) {
       entry.bytes += self;
       entry.count++;
-    } else byLabel.set(label, { bytes: self, count: 1 });
+    } else byLabel.set(label, { bytes: self, count: 1, example: t === "string" ? nameOf(node) : "" });
   }
   return { total, byLabel };
+}
+
+/** The largest labels, one line each: MB, share, nodes, label and, for strings, an example. */
+export function rows(total: number, byLabel: Map<string, Held>, top: number): string {
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1).padStart(8);
+  return [...byLabel.entries()]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .slice(0, top)
+    .map(
+      ([label, v]) =>
+        `${mb(v.bytes)} MB ${((100 * v.bytes) / total).toFixed(1).padStart(5)}% ${String(v.count).padStart(9)}  ${label}${v.example ? `  e.g. ${JSON.stringify(v.example)}` : ""}\n`,
+    )
+    .join("");
 }
 
 function main(): void {
@@ -245,21 +268,17 @@ function main(): void {
   const t0 = performance.now();
   const snap = readSnapshot(file);
   const { total, byLabel } = breakdown(snap);
-  const rows = [...byLabel.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(values.top));
   if (values.json) {
+    const top = [...byLabel.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(values.top));
     process.stdout.write(
-      `${JSON.stringify({ total_bytes: total, nodes: snap.nodeCount, top: rows.map(([label, v]) => ({ label, ...v })) }, null, 1)}\n`,
+      `${JSON.stringify({ total_bytes: total, nodes: snap.nodeCount, top: top.map(([label, v]) => ({ label, ...v })) }, null, 1)}\n`,
     );
     return;
   }
-  const mb = (b: number) => (b / 2 ** 20).toFixed(1).padStart(8);
   process.stdout.write(
-    `${file}: ${snap.nodeCount} nodes, ${mb(total).trim()} MB own sizes (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+    `${file}: ${snap.nodeCount} nodes, ${(total / 2 ** 20).toFixed(1)} MB own sizes (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
   );
-  for (const [label, v] of rows)
-    process.stdout.write(
-      `${mb(v.bytes)} MB ${((100 * v.bytes) / total).toFixed(1).padStart(5)}% ${String(v.count).padStart(9)}  ${label}\n`,
-    );
+  process.stdout.write(rows(total, byLabel, Number(values.top)));
 }
 
 if (process.argv[1]?.endsWith("heap-analyse.js")) main();

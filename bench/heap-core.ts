@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { writeHeapSnapshot } from "node:v8";
 import { OperatorTrust } from "../src/core/directory.js";
 import { ImportMonitor } from "../src/core/monitor.js";
-import { breakdown, readSnapshot } from "./heap-analyse.js";
+import { breakdown, readSnapshot, rows } from "./heap-analyse.js";
 import { deployment } from "./generate.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -50,12 +50,10 @@ function main(): void {
   process.stderr.write(`snapshot ${file}; monitor keeps ${monitor.diagnosisCount()} diagnoses\n`);
   const snap = readSnapshot(file);
   const { total, byLabel } = breakdown(snap);
-  const mb = (b: number) => (b / 2 ** 20).toFixed(1).padStart(8);
-  process.stdout.write(`${values.size} accounts (core only): heap ${mb(total).trim()} MB in ${snap.nodeCount} nodes\n`);
-  for (const [label, v] of [...byLabel.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(values.top)))
-    process.stdout.write(
-      `${mb(v.bytes)} MB ${((100 * v.bytes) / total).toFixed(1).padStart(5)}% ${String(v.count).padStart(9)}  ${label}\n`,
-    );
+  process.stdout.write(
+    `${values.size} accounts (core only): heap ${(total / 2 ** 20).toFixed(1)} MB in ${snap.nodeCount} nodes\n`,
+  );
+  process.stdout.write(rows(total, byLabel, Number(values.top)));
 }
 
 main();

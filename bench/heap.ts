@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { breakdown, readSnapshot } from "./heap-analyse.js";
+import { breakdown, readSnapshot, rows } from "./heap-analyse.js";
 import { deployment } from "./generate.js";
 import { rssOf, runLive } from "./live.js";
 
@@ -114,13 +114,8 @@ async function main(): Promise<void> {
   log(`snapshot ${snapshot} (${(statSync(snapshot).size / 2 ** 20).toFixed(0)} MB)`);
   const snap = readSnapshot(snapshot);
   const { total, byLabel } = breakdown(snap);
-  const mb = (b: number) => (b / 2 ** 20).toFixed(1).padStart(8);
-  process.stdout.write(`${size} accounts: heap ${mb(total).trim()} MB in ${snap.nodeCount} nodes\n`);
-  const rows = [...byLabel.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, Number(values.top));
-  for (const [label, v] of rows)
-    process.stdout.write(
-      `${mb(v.bytes)} MB ${((100 * v.bytes) / total).toFixed(1).padStart(5)}% ${String(v.count).padStart(9)}  ${label}\n`,
-    );
+  process.stdout.write(`${size} accounts: heap ${(total / 2 ** 20).toFixed(1)} MB in ${snap.nodeCount} nodes\n`);
+  process.stdout.write(rows(total, byLabel, Number(values.top)));
 }
 
 main().catch((e: unknown) => {
