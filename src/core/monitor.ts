@@ -9,7 +9,7 @@ import { AccountDirectory, AccountRejected, OperatorTrust, standInEntry } from "
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
-import { activationOf } from "./jwt/claims.js";
+import { activationOf, sameToken } from "./jwt/claims.js";
 import { deferSignatureChecks, forgetDecoded, jwtDigest, type StartAheadVerifier } from "./jwt/decode.js";
 
 /** A change of an import's (status, cause), or its first appearance. */
@@ -333,5 +333,5 @@ export class ImportMonitor {
 }
 
 function sameDeclaration(a: ImportClaim, b: ImportClaim): boolean {
-  return a.token === b.token && a.name === b.name && a.share === b.share && a.allowTrace === b.allowTrace;
+  return sameToken(a, b) && a.name === b.name && a.share === b.share && a.allowTrace === b.allowTrace;
 }

@@ -55,7 +55,6 @@ function context(extra: Partial<CauseContext> = {}): CauseContext {
 }
 
 const activation = (expires: number): ActivationClaims => ({
-  token: "",
   issuer: EXPORTER,
   subject: IMPORTER,
   name: "",

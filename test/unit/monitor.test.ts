@@ -2,7 +2,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { OperatorTrust } from "../../src/core/directory.js";
 import { ImportMonitor } from "../../src/core/monitor.js";
-import { parseAccount } from "../../src/core/jwt/claims.js";
+import { activationOf, parseAccount } from "../../src/core/jwt/claims.js";
+import { jwtDigest } from "../../src/core/jwt/decode.js";
 import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
 
 const WEEK = 7 * 86400;
@@ -164,5 +165,44 @@ describe("ImportMonitor without the JWTs' text", () => {
       [expiring.id, "account_expired"],
     ]);
     expect(monitor.diagnoses().map((d) => d.account)).toEqual([expiring.id]);
+  });
+
+  it("keeps an activation token that decodes as its digest, and still tells a changed token from the same one", async () => {
+    const op = await TestOperator.create();
+    const now = nowSec();
+    const exporter = await op.account("EXP", {
+      exports: [{ name: "s", subject: "s.>", type: "stream", token_req: true }],
+    });
+    const importer = await op.account("IMP");
+    const token = await activation(exporter, importer.id, "s.>", "stream");
+    const declare = (t: string) => ({
+      imports: [{ name: "s", account: exporter.id, subject: "s.1", type: "stream" as const, token: t }],
+    });
+    await importer.reissue(declare(token));
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    const monitor = new ImportMonitor(trust, WEEK);
+    monitor.replaceAll(new Map([exporter, importer].map((a) => [a.id, a.jwt])), now);
+    const kept = monitor.directory.get(importer.id)!.claims!.imports[0]!;
+    expect(kept.token).toBe(jwtDigest(token));
+    expect(activationOf(kept)?.issuer).toBe(exporter.id);
+    expect(monitor.diagnoses()[0]?.token?.issuer).toBe(exporter.id);
+
+    const rejected = async (t: string) => {
+      await importer.reissue(declare(t));
+      const claims = parseAccount(importer.jwt);
+      if (!claims.ok) throw new Error(claims.error);
+      return monitor.recordRejectedPush(claims.claims, "refused", now).length === 0
+        ? monitor.diagnoses()[0]!.message
+        : "";
+    };
+    const note = "A changed version of this import was pushed";
+    expect(await rejected(token)).not.toContain(note);
+    expect(await rejected(await activation(exporter, importer.id, "s.>", "stream", { exp: now + WEEK }))).toContain(
+      note,
+    );
+    // A token that does not decode keeps its text, even one that reads like the held token's digest.
+    const lookalike = await rejected(jwtDigest(token));
+    expect(lookalike).toContain(note);
   });
 });

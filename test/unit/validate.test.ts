@@ -61,7 +61,6 @@ const act = (over: Partial<ActivationClaims> = {}): ActivationClaims => ({
   issuedAt: 0,
   expires: 0,
   notBefore: 0,
-  token: "",
   issuerAccount: null,
   importSubject: "a.b",
   kind: "stream",
