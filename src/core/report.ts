@@ -87,7 +87,8 @@ function tokenSummary(act: ActivationClaims | null, token: string | null): Token
 }
 
 function summary(issuer: string, issuerAccount: string | null, iat: number, nbf: number, exp: number): TokenSummary {
-  const t = (s: number) => (s > 0 ? iso(s) : null);
+  // Kept for every token while the service runs; tokens issued or expiring at the same second share one copy.
+  const t = (s: number) => (s > 0 ? shared(iso(s)) : null);
   return { issuer, issuer_account: issuerAccount, issued_at: t(iat), not_before: t(nbf), expires_at: t(exp) };
 }
 
