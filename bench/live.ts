@@ -12,7 +12,7 @@
  *  - the service's RSS once it has loaded everything (and its peak).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/nats-core";
@@ -39,6 +39,8 @@ export interface LiveOptions {
   serviceNodeArgs?: string[];
   /** Extra arguments for the service (after the bench's own). */
   serviceArgs?: string[];
+  /** A file to which the service's whole output (its log) is written, besides the tail kept for errors. */
+  serviceLog?: string;
   /** Working directory of the service (where --cpu-prof writes). */
   serviceCwd?: string;
   /**
@@ -159,6 +161,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
   const credsPath = join(work, "sys.creds");
   writeFileSync(credsPath, d.systemCreds, { mode: 0o600 });
   let service: ChildProcess | null = null;
+  let logTo: WriteStream | null = null;
   let nc: NatsConnection | null = null;
   try {
     nc = await connect({
@@ -213,7 +216,11 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     });
     track(service);
     let output = "";
-    const keep = (b: Buffer) => (output = (output + b.toString()).slice(-8_000));
+    logTo = opts.serviceLog ? createWriteStream(opts.serviceLog) : null;
+    const keep = (b: Buffer) => {
+      logTo?.write(b);
+      output = (output + b.toString()).slice(-8_000);
+    };
     service.stdout!.on("data", keep);
     service.stderr!.on("data", keep);
 
@@ -289,6 +296,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     };
   } finally {
     if (service) await stopChild(service);
+    logTo?.end();
     await nc?.close().catch(() => {});
     await server.stop();
     rmSync(work, { recursive: true, force: true });

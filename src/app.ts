@@ -161,7 +161,6 @@ export class InsightsApp {
     setImmediate(precompileSchemas); // while the load waits for the servers' answers
     await this.loop.first(); // errors here end the start-up
     this.verdicts.forgetUndeclared();
-    collectGarbage(); // the load's garbage, before it settles in as resident memory (shell/gc.ts)
     await this.endpoints.register(this.endpointSource());
     this.http?.serveMetrics(this.metrics);
     this.http?.serveGraph(() => importGraph(this.diagnoses(), new Date()));
@@ -169,8 +168,9 @@ export class InsightsApp {
     // Once start() resolves the endpoints must answer: the server has to have our subscriptions.
     await this.nc.flush();
     this.life.markStarted();
-    // Once more when the start-up's events are out: publishing every verdict makes garbage too.
-    // This one compacts, giving back the pages the load's peak took (shell/gc.ts).
+    // The load's garbage, and that of publishing every verdict, is collected once the start-up's
+    // events are out, off the path to the first reply: a compacting collection gives back the
+    // pages the load's peak took (shell/gc.ts). The endpoints answer before it.
     // (Optional work: if settling fails, the failure is reported where it happens.)
     void this.settled().then(
       () => collectGarbage(true),

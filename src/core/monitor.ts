@@ -36,6 +36,8 @@ export class ImportMonitor {
   /** account id → the next instant (unix s) at which one of its verdicts may change by time alone. */
   private readonly boundaries = new Map<string, number>();
   private evaluations = 0;
+  /** Accounts touched by JWTs staged ahead of the first load (stage()), for it to evaluate. */
+  private staged = new Set<string>();
   /** Keys of imports no JWT declares any more, since the last takeRemovedKeys(); null once too many piled up. */
   private removed: Set<string> | null = new Set();
 
@@ -96,19 +98,27 @@ export class ImportMonitor {
    * declared, and still broken, until a push or a delete says otherwise.
    */
   replaceAll(jwts: ReadonlyMap<string, string>, now: number): ImportChange[] {
-    // A first load (nothing held yet) can be redone from nothing: it may defer its signature checks.
-    const first = this.directory.size === 0 && this.current.size === 0;
-    return this.load(jwts, now, first);
+    // A first load (nothing held yet but the JWTs staged for it) can be redone from nothing: it may defer its signature checks.
+    const first = this.current.size === 0 && (this.directory.size === 0 || this.staged.size > 0);
+    const staged = this.staged;
+    this.staged = new Set();
+    return this.load(jwts, now, first, staged);
   }
 
   /**
    * replaceAll's work. With `deferrable`, the verifier may take the signature checks to another
    * core: the load then decodes as if every signature held and evaluates meanwhile, and is believed
    * only once every check is confirmed. If one failed, everything it filed is forgotten and the load
-   * is done again, verifying as usual: a forged signature is never believed.
+   * is done again, verifying as usual: a forged signature is never believed. `staged`: accounts the
+   * JWTs staged ahead of it touched (they were verified as they were filed).
    */
-  private load(jwts: ReadonlyMap<string, string>, now: number, deferrable: boolean): ImportChange[] {
-    const touched = new Set<string>();
+  private load(
+    jwts: ReadonlyMap<string, string>,
+    now: number,
+    deferrable: boolean,
+    staged = new Set<string>(),
+  ): ImportChange[] {
+    const touched = staged;
     for (const entry of this.directory.accounts()) {
       const expired = entry.claims && entry.claims.expires > 0 && entry.claims.expires <= now;
       if (!jwts.has(entry.id) && !expired) for (const id of this.directory.remove(entry.id)) touched.add(id);
@@ -150,6 +160,16 @@ export class ImportMonitor {
     this.current.clear();
     this.keysByAccount.clear();
     this.boundaries.clear();
+  }
+
+  /**
+   * Decode and file one account JWT ahead of the first load (while the resolver's pack streams in),
+   * without evaluating anything: the replaceAll that follows evaluates it with the rest (and, like
+   * any JWT, replaces or removes it if the load brings another or none). Only before the first
+   * load: nothing reads the directory then, and no verdict is built on a half-filed one.
+   */
+  stage(id: string, jwt: string): void {
+    for (const a of this.upsertSafely(jwt.trim(), id)) this.staged.add(a);
   }
 
   /** Is this JWT the one the directory holds for `id`? (It keeps a digest, not the text.) */

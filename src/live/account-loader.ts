@@ -11,6 +11,7 @@ import type { Logger } from "../shell/log.js";
 import { NoResolverError, noAnswer, type ResolverClient } from "../shell/resolver.js";
 import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js";
 import { StreamVerifier } from "../shell/stream-verifier.js";
+import { fileVerdicts } from "../shell/verify-threads.js";
 import { nowSeconds } from "./clock.js";
 
 /** The operators to trust at start: the configured operator JWT, else the servers' (VARZ). */
@@ -53,6 +54,8 @@ async function serversOperatorJwts(resolver: ResolverClient, log: Logger): Promi
 export class AccountLoader {
   /** Where the last load read the JWTs: the resolver, or (none answering) the servers' loaded accounts. */
   source: JwtSource = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
+  /** Whether a load has started before: only the first stages JWTs while the pack streams in (nothing answers yet). */
+  private loadedBefore = false;
   /** Signature verdicts of the last load's new JWTs, found while the pack streamed in (StreamVerifier). */
   private streamed: Map<string, Uint8Array> | null = null;
 
@@ -114,7 +117,22 @@ export class AccountLoader {
     let jwts: Map<string, string>;
     // While the pack streams in (this thread mostly waits for the server): the JWTs the load will
     // decode anew are verified on another core, and the source accounts every JWT names are read.
-    const ahead = StreamVerifier.create();
+    // At the first load, each JWT is also decoded and filed here as soon as its verdicts are back
+    // (no evaluation: the load does that), so that less is left for after the pack.
+    const staging: { error: Error | null } = { error: null };
+    let staged = 0;
+    const stage = (id: string, jwt: string, verdicts: Uint8Array) => {
+      if (staging.error) return;
+      try {
+        fileVerdicts(jwt, verdicts);
+        this.monitor.stage(id, jwt);
+        staged++;
+      } catch (e) {
+        staging.error = e as Error; // what the load itself would have thrown: the start fails with it below
+      }
+    };
+    const ahead = StreamVerifier.create(this.loadedBefore ? null : stage);
+    this.loadedBefore = true;
     let named: Set<string> | null = new Set<string>();
     let packed = 0;
     try {
@@ -127,7 +145,7 @@ export class AccountLoader {
         (id, jwt) => {
           packed++;
           if (named) for (const source of importSources(jwt)) named.add(source);
-          if (!this.monitor.holds(id, jwt)) ahead?.add(jwt);
+          if (!this.monitor.holds(id, jwt)) ahead?.add(id, jwt);
         },
       );
     } catch (e) {
@@ -135,8 +153,11 @@ export class AccountLoader {
       return this.loadLoaded(known);
     } finally {
       this.streamed = ahead?.stop() ?? null;
-      if (this.streamed?.size) this.log.debug({ jwts: this.streamed.size }, "verified while the pack streamed in");
+      if (this.streamed?.size)
+        this.log.debug({ jwts: this.streamed.size, staged }, "verified while the pack streamed in");
     }
+    if (staging.error) throw staging.error;
+    this.log.debug({ accounts: jwts.size }, "the resolver's pack is in");
     this.source = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
     const asked = new Set<string>(jwts.keys());
     const unasked = (ids: Iterable<string>) => [...new Set(ids)].filter((id) => !asked.has(id));

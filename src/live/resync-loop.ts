@@ -108,7 +108,9 @@ export class ResyncLoop {
       this.abandonLoad = () => reject(new Error("the connection was re-established during the load"));
       this.loader.loadStored().then(resolve, reject);
     }).finally(() => (this.abandonLoad = null));
+    this.log.debug({ reason, accounts: jwts.size, ms: Date.now() - started }, "resync: JWTs read");
     const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
+    this.log.debug({ reason, changes: changes.length, ms: Date.now() - started }, "resync: loaded and evaluated");
     await this.verdicts.publishAll(changes, reason);
     this.armBoundary();
     this.metrics.resynced();

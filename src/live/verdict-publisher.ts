@@ -200,12 +200,14 @@ export class VerdictPublisher {
     // Before the first cross-check no server was asked anything: nothing to discount.
     if (this.life.started) this.views.judged(changes.map((c) => c.key));
     await this.crossCheck().catch((e: Error) => this.log.warn({ err: e.message }, "server cross-check failed"));
+    this.log.debug({ reason }, "resync: servers cross-checked");
     // What the JWTs changed, the resync found; any other change is the servers' view's.
     const reloaded = new Set(changes.map((c) => c.key));
     const resync = this.life.started ? trigger("resync", { reason }) : trigger("start");
     const crossCheck = this.life.started ? trigger("cross_check") : resync;
     this.publishChanged(this.monitor.keyed(), (key) => (reloaded.has(key) ? resync : crossCheck));
     this.forgetRemoved(resync);
+    this.log.debug({ reason }, "resync: verdicts offered to the event queue");
   }
 
   /** Imports that disappeared while no instance ran (the shared record outlives instances). */
@@ -226,6 +228,10 @@ export class VerdictPublisher {
     this.unanswered.clear(); // every importer is asked again now
     await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
     await this.confirmExposures(importers);
+    this.log.debug(
+      { importers: importers.length, servers: this.servers },
+      "cross-check: the loaded importers' views read",
+    );
     await this.refreshIdle().catch((e: Error) =>
       this.log.warn({ err: e.message }, "could not ask the servers for their subscriptions"),
     );

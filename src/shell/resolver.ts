@@ -3,7 +3,14 @@
  * CLAIMS.LIST + LOOKUP), single lookups, the operator JWT from VARZ, and each server's own view of
  * an account (ACCOUNT.<id>.INFO). Every reply is bounded and checked before use.
  */
-import { NoRespondersError, RequestError, TimeoutError, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import {
+  createInbox,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type Msg,
+  type NatsConnection,
+} from "@nats-io/nats-core";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 import { hasWildcard, subjectsCollide } from "../core/subject.js";
@@ -133,24 +140,64 @@ export class ResolverClient {
     onPacked: (id: string, jwt: string) => void = () => {},
   ): Promise<Map<string, string>> {
     const jwts = new Map<string, string>();
-    let ended = false;
-    // A hash that matches no store makes the server send everything. The pack streams without
-    // pauses; a pause as long as the request time-out means the rest was lost.
-    const replies = await this.nc.requestMany(SUBJECTS.pack, "nats-insights", {
-      strategy: "stall",
-      stall: this.timeoutMs,
-      maxWait: this.timeoutMs * 2,
-    });
-    for await (const msg of replies) {
-      if (msg.data.length === 0) {
-        ended = true;
-        break;
-      }
+    // A hash that matches no store makes the server send everything.
+    const ended = await this.stream(SUBJECTS.pack, "nats-insights", (msg) => {
       addPackLine(jwts, msg, onPacked);
       if (jwts.size % 1000 === 0) onProgress(jwts.size);
-    }
+    });
     if (!ended) throw new PackIncomplete("CLAIMS.PACK did not end with an empty message");
     return jwts;
+  }
+
+  /**
+   * A request answered by a stream of messages that an empty one ends (true once it came; false
+   * when the stream stalled). The stream flows without pauses: none for the request time-out
+   * (twice that before the first message) means the rest was lost. A stall is judged only after
+   * this thread has read its socket: a timer that comes due while the thread is busy (a long
+   * collection, a loaded machine) runs before the messages that arrived meanwhile are read, and
+   * nats.js's own stall strategy then ended a 100,000-account pack that was still flowing.
+   */
+  private stream(subject: string, payload: string, onMessage: (msg: Msg) => void): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let heard = -1;
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const finish = (outcome: { ended: boolean } | Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        sub.unsubscribe();
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome.ended);
+      };
+      const since = () => (heard < 0 ? 2 : 1) * this.timeoutMs - (performance.now() - Math.max(heard, started));
+      const watch = () => {
+        timer = setTimeout(() => setImmediate(() => (since() <= 0 ? finish({ ended: false }) : watch())), since());
+      };
+      const sub = this.nc.subscribe(createInbox(), {
+        callback: (err, msg) => {
+          if (err) return finish(err);
+          heard = performance.now();
+          if (msg.data.length === 0) {
+            if (msg.headers?.code === 503) return finish(new NoRespondersError(subject));
+            return finish({ ended: true });
+          }
+          try {
+            onMessage(msg);
+          } catch (e) {
+            finish(e as Error);
+          }
+        },
+      });
+      const started = performance.now();
+      try {
+        this.nc.publish(subject, payload, { reply: sub.getSubject() });
+      } catch (e) {
+        finish(e as Error);
+        return;
+      }
+      watch();
+    });
   }
 
   /**

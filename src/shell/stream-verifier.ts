@@ -4,9 +4,10 @@
  * with this thread mostly waiting); a worker thread verifies each new JWT, and the activation
  * tokens inside it, as it arrives, and sends back the verdicts. The load that follows decodes
  * those JWTs with them (decodeJwtVerified, exactly as for the accounts a verify-threads.ts worker
- * took) and verifies only the rest: results are those of a load without it, only sooner. Nothing
- * is decoded here while the pack streams: a thread busy for longer than the request time-out
- * between two of its messages ends the pack (its stall timer), which a loaded machine showed.
+ * took) and verifies only the rest: results are those of a load without it, only sooner. At the
+ * first load the caller also decodes and files each JWT as its verdicts come back (onVerified;
+ * ImportMonitor.stage), a batch at a time: the pack's stall is judged only after the socket has
+ * been read (ResolverClient), so that work does not end the pack.
  *
  * An optimisation only: where no worker can start (one core, the compiled worker absent), or if
  * the worker fails, nothing is filed and the load verifies everything itself. What has not come
@@ -42,11 +43,15 @@ export interface StreamVerdicts {
   verdicts: Uint8Array[];
 }
 
+/** What a caller may do with each account JWT as its verdicts come back (its id, the JWT, the verdicts). */
+export type OnVerified = (id: string, jwt: string, verdicts: Uint8Array) => void;
+
 export class StreamVerifier {
-  /** JWTs not sent yet, from `head` on. */
+  /** JWTs not sent yet (with their account ids), from `head` on. */
   private waiting: string[] = [];
+  private waitingIds: string[] = [];
   private head = 0;
-  private readonly sent = new Map<number, string[]>();
+  private readonly sent = new Map<number, { jwts: string[]; ids: string[] }>();
   private nextId = 0;
   private stopped = false;
   /** Verdicts back from the worker, by account JWT: its own first, then its tokens'. */
@@ -54,14 +59,20 @@ export class StreamVerifier {
   /** Started with the first full batch: a resync that brings few new JWTs starts no thread. */
   private thread: { worker: Worker; port: MessagePort } | null = null;
 
-  private constructor(private readonly url: URL) {}
+  private constructor(
+    private readonly url: URL,
+    private readonly onVerified: OnVerified | null,
+  ) {}
 
-  /** A verifier, its worker not started yet; null when none could start (or none is wanted). */
-  static create(): StreamVerifier | null {
+  /**
+   * A verifier, its worker not started yet; null when none could start (or none is wanted).
+   * `onVerified` hears each JWT as its verdicts come back (they are kept for stop() all the same).
+   */
+  static create(onVerified: OnVerified | null = null): StreamVerifier | null {
     if (verificationWorkers() === 0) return null;
     const url = new URL("./stream-verify-worker.js", import.meta.url);
     if (url.protocol !== "file:" || !existsSync(fileURLToPath(url))) return null;
-    return new StreamVerifier(url);
+    return new StreamVerifier(url, onVerified);
   }
 
   /** Account JWTs verified so far. */
@@ -69,10 +80,11 @@ export class StreamVerifier {
     return this.verdicts.size;
   }
 
-  /** An account JWT as the load will decode it (trimmed). */
-  add(jwt: string): void {
+  /** An account's JWT as the load will decode it (trimmed). */
+  add(id: string, jwt: string): void {
     if (this.stopped) return;
     this.waiting.push(jwt);
+    this.waitingIds.push(id);
     this.send();
   }
 
@@ -89,6 +101,7 @@ export class StreamVerifier {
     }
     this.sent.clear();
     this.waiting = [];
+    this.waitingIds = [];
     return this.verdicts;
   }
 
@@ -101,13 +114,15 @@ export class StreamVerifier {
         return;
       }
       const jwts = this.waiting.slice(this.head, this.head + BATCH);
+      const ids = this.waitingIds.slice(this.head, this.head + BATCH);
       this.head += BATCH;
       if (this.head >= this.waiting.length / 2) {
         this.waiting = this.waiting.slice(this.head);
+        this.waitingIds = this.waitingIds.slice(this.head);
         this.head = 0;
       }
       const batch: StreamBatch = { id: this.nextId++, jwts };
-      this.sent.set(batch.id, jwts);
+      this.sent.set(batch.id, { jwts, ids });
       thread.port.postMessage(batch);
     }
   }
@@ -129,16 +144,21 @@ export class StreamVerifier {
     }
   }
 
-  /** A batch's verdicts are back: keep them (small), and hand the worker more. */
+  /** A batch's verdicts are back: keep them (small), hand the worker more, then tell the caller. */
   private received(m: StreamVerdicts): void {
-    const jwts = this.sent.get(m.id);
-    if (!jwts) return;
+    const batch = this.sent.get(m.id);
+    if (!batch) return;
     this.sent.delete(m.id);
-    jwts.forEach((jwt, i) => {
+    batch.jwts.forEach((jwt, i) => {
       const verdicts = m.verdicts[i];
       if (verdicts) this.verdicts.set(jwt, verdicts);
     });
     this.send();
+    if (this.onVerified)
+      batch.jwts.forEach((jwt, i) => {
+        const verdicts = m.verdicts[i];
+        if (verdicts) this.onVerified!(batch.ids[i]!, jwt, verdicts);
+      });
   }
 }
 

@@ -62,7 +62,7 @@ describe("verification while the pack streams in (built code, as in production)"
     parallel.setVerificationWorkers(1);
     const ahead = StreamVerifier.create();
     if (!ahead) throw new Error("StreamVerifier.create gave no verifier for the built code");
-    for (const jwt of jwts.values()) ahead.add(jwt);
+    for (const [id, jwt] of jwts) ahead.add(id, jwt);
     batch = [...jwts.values()].slice(0, BATCH);
     // The first batch of account JWTs comes back.
     for (let waited = 0; ahead.verified < BATCH; waited += 10) {
