@@ -22,5 +22,5 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemas ./schemas
 USER node
 EXPOSE 9464
-ENTRYPOINT ["node", "dist/src/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "dist/src/main.js"]
 CMD ["serve"]

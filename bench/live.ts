@@ -85,6 +85,13 @@ const CHECK_TIMEOUT_MS = 5_000;
 const START_EVENTS_QUIET_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * The node flags the service runs with wherever it is launched (package.json's start script, the
+ * Dockerfile, the systemd unit; test/unit/launchers.test.ts checks they agree): a young generation
+ * of at most 2 x 16 MB (docs/decisions.md 40).
+ */
+export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=16"];
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
@@ -210,7 +217,8 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     });
     await nc.flush();
     const t0 = performance.now();
-    service = spawn(opts.nodeBin, [...(opts.serviceNodeArgs ?? []), ...args], {
+    // The node flags every launcher gives the service (package.json's start, the Dockerfile, the systemd unit).
+    service = spawn(opts.nodeBin, [...SERVICE_NODE_FLAGS, ...(opts.serviceNodeArgs ?? []), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       ...(opts.serviceCwd ? { cwd: opts.serviceCwd } : {}),
     });

@@ -72,7 +72,7 @@ describe("docker-compose.yml and Dockerfile", () => {
     const dockerfile = read("Dockerfile");
     const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(" "));
     for (const s of sources) expect(existsSync(join(REPO_ROOT, s)), s).toBe(true);
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "dist/src/main.js"]');
+    expect(dockerfile).toContain('ENTRYPOINT ["node", "--max-semi-space-size=16", "dist/src/main.js"]');
     expect(existsSync(join(REPO_ROOT, "dist", "src", "main.js"))).toBe(true);
     expect(compose.services["insights"]!.environment).toMatchObject({
       NATS_URL: "nats://nats:4222",

@@ -205,7 +205,9 @@ describe.skipIf(!existsSync("/usr/bin/systemd-analyze") && !existsSync("/bin/sys
 
     it("passes systemd-analyze verify, runs node (not npm) with SIGTERM, and does not restart on a configuration error", async () => {
       const unit = readFileSync(unitPath, "utf8");
-      expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/nats-insights\/dist\/src\/main\.js serve$/m);
+      expect(unit).toMatch(
+        /^ExecStart=\/usr\/bin\/node --max-semi-space-size=16 \/opt\/nats-insights\/dist\/src\/main\.js serve$/m,
+      );
       expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
       expect(unit).toMatch(/^Restart=on-failure$/m);
       expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
