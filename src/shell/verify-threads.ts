@@ -1,14 +1,15 @@
 /**
  * Cold verification on every core. Loading a whole deployment is dominated by Ed25519 verification:
- * one per account JWT and one per activation token inside it. While this thread upserts the account
- * JWTs in order, worker threads verify the same JWTs and their tokens from the last account
- * backwards. Each account (with its tokens) is done by exactly one side, claimed through shared
+ * one per account JWT and one per activation token inside it. A first load hands its checks to the
+ * threads as it makes them and goes on as if each held (DeferringVerifier, below). A later large
+ * load (ParallelVerifier): while this thread upserts the account JWTs in order, worker threads
+ * verify the same JWTs and their tokens from the last account backwards. Each account (with its tokens) is done by exactly one side, claimed through shared
  * memory; for the accounts a worker did, this thread decodes with the worker's verdict — what
  * verifyEd25519 returned there for the very same bytes — and does not verify again. Results are
  * therefore identical to a single-threaded load; only the wall time changes.
  *
  * It lives in the shell (threads are I/O the core does not do) and reaches the core only through
- * the AheadVerifier interface the monitor is given, and decodeJwtVerified.
+ * the AheadVerifier interface the monitor is given (with its DeferredChecks), and decodeJwtVerified.
  *
  * It is an optimisation only: without a second core, below MIN_ACCOUNTS, when the compiled worker
  * is absent (running from TypeScript sources), or if a worker fails, this thread verifies itself.
