@@ -98,8 +98,14 @@ export const PROBES: Probe[] = [
   { source: "a.>", dest: "b.{{splitFromLeft(0,1)}}.>", publish: "a.x", lands: [null, "b.a.x", "b.a.x"] },
   { source: "a.>", dest: "b.{{splitFromLeft(1,1)}}.>", publish: "a.x", lands: null },
   { source: "a.>", dest: "b.{{random(1)}}.>", publish: "a.x", lands: [null, "b.0.x", "b.0.x"] },
-  // `>` and `*` in the destination
+  // `>` and `*` in the destination; only a lone `*` or `>` is a wildcard, in the source too
   { source: "a.>", dest: "b.>.c", publish: "a.x", lands: null },
+  { source: "a.>", dest: "b.>.>", publish: "a.x", lands: null },
+  { source: "a.x*", dest: "b.$1", publish: "a.x*", lands: null },
+  { source: "a.x>", dest: "b.>", publish: "a.x>", lands: null },
+  // a token is a function only between {{ and }}, a reference only after $
+  { source: "a.*", dest: "b.xyz}}", publish: "a.x", lands: "b.xyz}}" },
+  { source: "a", dest: "b.x1", publish: "a", lands: "b.x1" },
   { source: "a.*", dest: "b.*", publish: "a.x", lands: null },
 ];
 

@@ -272,6 +272,9 @@ describe("the destination parser follows each line's ValidateMapping and indexPl
   // spaces cannot be written in a JWT's mapping (the jwt library refuses them); the server's rules for them all the same
   it.each([
     ["b.{{wildcard( 1 )}}", true],
+    ["b.{{wildcard(  1  )}}", true],
+    ["b.{{wildcard(1 1)}}", false],
+    ["b.{{partition(1 1)}}", false],
     ["b.{{partition( 2 , 1 )}}", true],
     ["b.{{splitFromLeft( 1 , 1 )}}", true],
     ["b.{{random( 2 )}}", true],
@@ -315,6 +318,11 @@ describe("the destination parser follows each line's ValidateMapping and indexPl
     ["b.>", false],
   ])("tokens: %s", (dest, ok) => {
     expect(installs("a.*", dest)).toBe(ok);
+  });
+
+  it("a reference to wildcard 0 is one token (measured: b.{{wildcard(0)}} delivers on b.a): a subject mapped past the local one is away", () => {
+    for (const dest of ["svc.{{wildcard(0)}}.x", "svc.$0.x"])
+      expect(mappingReach([m("svc.*", [dest])], "svc.a").kind, dest).toBe("away");
   });
 
   it("a reference to wildcard 0 or below is not followed (the server reads the source's first token)", () => {
