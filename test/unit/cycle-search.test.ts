@@ -13,16 +13,18 @@ beforeAll(async () => {
   op = await TestOperator.create();
 });
 
-function verdicts(accounts: TestAccount[], of: TestAccount[]): string[] {
+function verdicts(accounts: TestAccount[], of: TestAccount[], details?: string[]): string[] {
   const trust = new OperatorTrust();
   trust.addOperator(op.jwt);
   const dir = new AccountDirectory(trust);
   for (const a of accounts) dir.upsert(a.jwt);
-  return diagnoseAll(
+  const found = diagnoseAll(
     dir,
     { now: nowSec(), expiryWarningSeconds: 86400 },
     of.map((a) => a.id),
-  ).map((d) => `${d.account_name} ${d.type} ${d.status} ${d.cause}`);
+  );
+  for (const d of found) if (d.cause) details?.push(d.message);
+  return found.map((d) => `${d.account_name} ${d.type} ${d.status} ${d.cause}`);
 }
 
 describe("the walk's depth (MaxAccountCycleSearchDepth, 1,024 accounts)", () => {
@@ -31,7 +33,8 @@ describe("the walk's depth (MaxAccountCycleSearchDepth, 1,024 accounts)", () => 
     // C2's enters C1025 holding 1,023: added. C0's stops at C1, whose imports are not there.
     const chain = await importChain(op, 1025);
     const [c0, c1, c2] = chain;
-    expect(verdicts(chain, [c0!, c1!, c2!])).toEqual([
+    const details: string[] = [];
+    expect(verdicts(chain, [c0!, c1!, c2!], details)).toEqual([
       "chain-C0 stream active null",
       "chain-C0 service active null",
       "chain-C1 stream inactive cycle_search_refused",
@@ -39,6 +42,7 @@ describe("the walk's depth (MaxAccountCycleSearchDepth, 1,024 accounts)", () => 
       "chain-C2 stream active null",
       "chain-C2 service active null",
     ]);
+    expect(details[0]).toContain("is refused: its walk through the imports passes 1024 accounts, so");
   }, 120_000);
 });
 
@@ -67,7 +71,8 @@ describe("two ways into one account (a diamond)", () => {
       const d = await diamond(`dia-${type}`, type);
       const all = Object.values(d);
       // Y's walk stops at X, whose import is not there.
-      expect(verdicts(all, [d.Y!, d.X!, d.A!, d.B!, d.C!, d.D!])).toEqual([
+      const details: string[] = [];
+      expect(verdicts(all, [d.Y!, d.X!, d.A!, d.B!, d.C!, d.D!], details)).toEqual([
         `dia-${type}-Y ${type} active null`,
         `dia-${type}-X ${type} inactive cycle_search_refused`,
         `dia-${type}-A ${type} active null`,
@@ -75,6 +80,10 @@ describe("two ways into one account (a diamond)", () => {
         `dia-${type}-B ${type} active null`,
         `dia-${type}-C ${type} active null`,
         `dia-${type}-D ${type} active null`,
+      ]);
+      // X's import, A's from C, C's from D: D was reached by B before.
+      expect(details).toEqual([
+        expect.stringContaining("reaches an account a second time, 2 import(s) in, by another way"),
       ]);
     });
 });
