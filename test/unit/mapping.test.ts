@@ -320,6 +320,12 @@ describe("the destination parser follows each line's ValidateMapping and indexPl
     expect(installs("a.*", dest)).toBe(ok);
   });
 
+  it("a local subject is literal by its tokens: svc.a*.b has no wildcard, its swapped wildcards send it away", () => {
+    const reach = mappingReach([m("svc.*.*", ["svc.{{wildcard(2)}}.{{wildcard(1)}}"])], "svc.a*.b");
+    expect(reach.kind).toBe("away");
+    expect(soleDestination(reach, "svc.a*.b")).toBe("svc.b.a*");
+  });
+
   it("a reference to wildcard 0 is one token (measured: b.{{wildcard(0)}} delivers on b.a): a subject mapped past the local one is away", () => {
     for (const dest of ["svc.{{wildcard(0)}}.x", "svc.$0.x"])
       expect(mappingReach([m("svc.*", [dest])], "svc.a").kind, dest).toBe("away");
