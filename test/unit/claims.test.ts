@@ -507,7 +507,6 @@ describe("activation claims", () => {
         issuedAt: 1500000000,
         expires: 2000000000,
         notBefore: 1400000000,
-        token: t,
         issuerAccount: "AEXPORTER",
         importSubject: "s.a",
         kind: "service",
