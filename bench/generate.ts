@@ -3,7 +3,8 @@
  * `size - 1` accounts, of which about a tenth export. Every account imports 3–7 subjects (5 on
  * average) from distinct exporters; about half of the imports are private with an activation token;
  * every cause the offline engine can find is present (the live-only `push_rejected` and
- * `server_state_stale` apart; two exporters import from each other, an import cycle). Exporters
+ * `server_state_stale` apart; two exporters import from each other, an import cycle; five import
+ * `dia.>` in a diamond, which the server's cycle walk refuses for the sixth). Exporters
  * have three signing keys and have rotated a fourth out.
  *
  * Same (size, seed, base) → byte-identical JWTs: keys come from hashes of the seed, the layout from a
@@ -22,7 +23,7 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 7;
+export const GENERATOR_VERSION = 8;
 
 const DAY = 86_400;
 /** An expiring-soon token expires this long after `base`: within the service's default warning (7 days). */
@@ -142,7 +143,8 @@ interface PlannedImport {
     | "cycle_back"
     | "mapped_away"
     | "mapped_partly"
-    | "jetstream_api";
+    | "jetstream_api"
+    | "diamond";
 }
 
 /** Keys from a hash of (seed, label): independent of the order they are made in. */
@@ -161,7 +163,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
   const sysUser = derivedKey(seed, "user", "SYS-user");
 
   const n = size - 1; // ordinary accounts; the system account makes `size`
-  const nExporters = Math.max(10, Math.round(n * 0.1));
+  const nExporters = Math.max(12, Math.round(n * 0.1)); // 10 live ones at least: the fixtures below take them
   const nDead = Math.max(1, Math.round(size * 0.002));
   const perProfile = Math.max(1, Math.round(size * 0.0025));
   const width = String(n).length;
@@ -253,6 +255,27 @@ export function generate(size: number, seed: number, base: number): Deployment {
   // An exporter shares its JetStream API; an account imports it without the ack subject: a warning.
   const jetStreamExporter = liveExporters[2]!;
   plans.get(liveExporters[3]!)!.push({ kind: "public_service", exporter: jetStreamExporter, fault: "jetstream_api" });
+  // A diamond of stream imports of `dia.>` (the catalogue's stream diamond): EXP imports from B and
+  // C, both import from D, which imports from E. The walk for IMP's import from EXP comes into D
+  // a second time: nats-server refuses it (cycle_search_refused); the others are active.
+  const [diaE, diaD, diaB, diaC, diaExp, diaImp] = liveExporters.slice(4, 10) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const diamondExporters = new Set([diaE, diaD, diaB, diaC, diaExp]);
+  for (const [importer, exporter] of [
+    [diaD, diaE],
+    [diaB, diaD],
+    [diaC, diaD],
+    [diaExp, diaB],
+    [diaExp, diaC],
+    [diaImp, diaExp],
+  ] as const)
+    plans.get(importer)!.push({ kind: "public_stream", exporter, fault: "diamond" });
 
   const exportsOf = (acc: Keyed, extraRevoked: number[] = []) => {
     const e = `e${acc.index}`;
@@ -268,6 +291,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
       ...(acc.index === jetStreamExporter
         ? [{ name: "js-api", subject: "$JS.API.>", type: "service", response_type: "Stream" }]
         : []),
+      ...(diamondExporters.has(acc.index) ? [{ name: "dia", subject: "dia.>", type: "stream" }] : []),
     ];
   };
 
@@ -323,6 +347,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
     if (p.fault === "duplicate_second")
       return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
     if (p.fault === "cycle_into") return stream(`${e}.pub.cyc`, { name: "cycle" });
+    if (p.fault === "diamond") return stream("dia.>", { name: "diamond" });
     if (p.fault === "jetstream_api") return service("$JS.API.>", { name: "js", local_subject: `js.${e}.API.>` });
     if (p.fault === "cycle_back")
       return stream(`${e}.pub.cyc`, { name: "cycle-back", local_subject: `e${acc.index}.pub.cyc` });
