@@ -311,38 +311,47 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
   }
 }
 
-/** Push hub versions one after another; each must produce the revoked event of its importer. */
+/**
+ * Push hub versions one after another; each must produce the revoked event of its importer, and
+ * (from the second on) the event of the previous importer's return to active. The next push waits
+ * for both: the service holds a returning import's verdict until the servers show the new JWT
+ * (src/live/verdict-publisher.ts), and a push that revoked it again meanwhile would fold both
+ * changes into none (events follow the final verdict, docs/decisions.md 11), which is no latency.
+ */
 async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
-  let waiting: { account: string; resolve: (at: number) => void } | null = null;
+  const expected = new Map<string, { status: string; resolve: (at: number) => void }>();
   const sub = nc.subscribe("insights.events.imports.>", {
     callback: (_err, msg) => {
-      if (!waiting) return;
       const at = performance.now();
-      const e = msg.json<{ account: string; cause: string | null }>();
-      if (e.account === waiting.account && e.cause === "activation_revoked") waiting.resolve(at);
+      const e = msg.json<{ account: string; status: string; cause: string | null }>();
+      const wanted = expected.get(e.account);
+      const status = e.cause === "activation_revoked" ? "revoked" : e.status;
+      if (wanted && wanted.status === status) wanted.resolve(at);
     },
   });
   await nc.flush();
   const latencies: number[] = [];
+  const awaitEvent = (account: string, status: string, i: number) =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no ${status} event for ${account} within 10 s of push ${i}`)),
+        10_000,
+      );
+      expected.set(account, { status, resolve: (at) => (clearTimeout(timer), expected.delete(account), resolve(at)) });
+    });
   try {
     for (let i = 0; i < count; i++) {
       const v = i % d.hub.variants.length;
       const account = d.hub.importers[v]!;
-      const event = new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no activation_revoked event for ${account} within 10 s of push ${i}`)),
-          10_000,
-        );
-        waiting = { account, resolve: (at) => (clearTimeout(timer), resolve(at)) };
-      });
+      const revoked = awaitEvent(account, "revoked", i);
+      const back = i > 0 ? awaitEvent(d.hub.importers[(i - 1) % d.hub.variants.length]!, "active", i) : null;
       const t = performance.now();
       const reply = nc.request("$SYS.REQ.CLAIMS.UPDATE", d.hub.variants[v], { timeout: 10_000 });
-      const at = await event;
+      const at = await revoked;
       const r = (await reply).json<{ error?: { description?: string } }>();
       if (r.error) throw new Error(`push rejected: ${r.error.description ?? JSON.stringify(r.error)}`);
       latencies.push(at - t);
-      waiting = null;
-      await sleep(20);
+      await back;
     }
   } finally {
     sub.unsubscribe();
