@@ -62,6 +62,36 @@ export function startLoadVerifier(jwts: readonly string[], deferrable: boolean):
 }
 
 /** Below this many accounts a thread costs more than it saves. */
+/**
+ * Start maxWorkers verification threads, each with its end of a channel; null (every thread
+ * stopped) when one cannot start: this thread then verifies alone.
+ */
+function startWorkers(
+  url: URL,
+  shared: Int32Array,
+  inputOf: (port: MessagePort) => VerifierInput | DeferredInput,
+): { ports: MessagePort[]; workers: Worker[] } | null {
+  const ports: MessagePort[] = [];
+  const workers: Worker[] = [];
+  try {
+    for (let n = 0; n < maxWorkers; n++) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(url, { workerData: inputOf(port2), transferList: [port2] });
+      // A worker that fails only means this thread verifies more.
+      worker.on("error", () => {});
+      worker.unref();
+      ports.push(port1);
+      workers.push(worker);
+    }
+  } catch {
+    Atomics.store(shared, STOP, 1);
+    for (const w of workers) void w.terminate();
+    for (const p of ports) p.close();
+    return null;
+  }
+  return { ports, workers };
+}
+
 export const MIN_ACCOUNTS = 64;
 /** How long to wait for a worker to finish an account before verifying it here instead. */
 const WAIT_MS = 2_000;
@@ -129,26 +159,14 @@ export class ParallelVerifier implements AheadVerifier {
     if (!url) return null;
     const shared = new Int32Array(new SharedArrayBuffer(4 * (HEADER + jwts.length)));
     shared[NEXT] = jwts.length;
-    const ports: MessagePort[] = [];
-    const workers: Worker[] = [];
-    try {
-      for (let n = 0; n < maxWorkers; n++) {
-        const { port1, port2 } = new MessageChannel();
-        const input: VerifierInput = { mode: "bundles", jwts, verifier: ed25519Verifier(), shared, port: port2 };
-        const worker = new Worker(url, { workerData: input, transferList: [port2] });
-        // A worker that fails only means this thread verifies more.
-        worker.on("error", () => {});
-        worker.unref();
-        ports.push(port1);
-        workers.push(worker);
-      }
-    } catch {
-      Atomics.store(shared, STOP, 1);
-      for (const w of workers) void w.terminate();
-      for (const p of ports) p.close();
-      return null;
-    }
-    return new ParallelVerifier(jwts, shared, ports, workers);
+    const started = startWorkers(url, shared, (port): VerifierInput => ({
+      mode: "bundles",
+      jwts,
+      verifier: ed25519Verifier(),
+      shared,
+      port,
+    }));
+    return started && new ParallelVerifier(jwts, shared, started.ports, started.workers);
   }
 
   /**
@@ -325,26 +343,13 @@ export class DeferringVerifier implements AheadVerifier, DeferredChecks {
     // Room for far more batches than a load of this many accounts makes; past it, this thread verifies.
     const capacity = Math.max(1024, accounts);
     const shared = new Int32Array(new SharedArrayBuffer(4 * (HEADER + capacity)));
-    const ports: MessagePort[] = [];
-    const workers: Worker[] = [];
-    try {
-      for (let n = 0; n < maxWorkers; n++) {
-        const { port1, port2 } = new MessageChannel();
-        const input: DeferredInput = { mode: "checks", verifier: ed25519Verifier(), shared, port: port2 };
-        const worker = new Worker(url, { workerData: input, transferList: [port2] });
-        // A worker that fails only means this thread verifies more.
-        worker.on("error", () => {});
-        worker.unref();
-        ports.push(port1);
-        workers.push(worker);
-      }
-    } catch {
-      Atomics.store(shared, STOP, 1);
-      for (const w of workers) void w.terminate();
-      for (const p of ports) p.close();
-      return null;
-    }
-    return new DeferringVerifier(shared, capacity, ports, workers);
+    const started = startWorkers(url, shared, (port): DeferredInput => ({
+      mode: "checks",
+      verifier: ed25519Verifier(),
+      shared,
+      port,
+    }));
+    return started && new DeferringVerifier(shared, capacity, started.ports, started.workers);
   }
 
   /** Nothing to settle per account: the checks are taken as they come. */
