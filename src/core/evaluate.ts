@@ -228,6 +228,8 @@ function cycleOutcome(
 /**
  * After approval, nats-server refuses a second stream import of the same subject from the same
  * account (isStreamImportDuplicate), whatever its local subject: only the first one it added counts.
+ * That is the first earlier one it authorizes and no cycle refuses: nothing before it was added, so it
+ * is no duplicate itself (and an import is never compared with itself or a later one).
  */
 function duplicateOf(
   dir: AccountDirectory,
@@ -236,22 +238,20 @@ function duplicateOf(
   opts: EvaluationOptions,
 ): StepOutcome | null {
   if (imp.type === "service") return null;
-  const earlier = (importer.claims?.imports ?? []).filter(
+  const kept = (importer.claims?.imports ?? []).find(
     (other) =>
       other.index < imp.index &&
       other.type !== "service" &&
       other.account === imp.account &&
-      other.subject === imp.subject,
+      other.subject === imp.subject &&
+      approved(authorized(dir, importer, other, opts)) &&
+      cycleOutcome(dir, importer, other, opts) === null,
   );
-  for (const other of earlier) {
-    if (approved(serverOutcome(dir, importer, other, opts))) {
-      return fail(
-        "duplicate_import",
-        `it repeats import #${other.index + 1}${other.name ? ` ("${other.name}")` : ""}, which the server keeps`,
-      );
-    }
-  }
-  return null;
+  if (!kept) return null;
+  return fail(
+    "duplicate_import",
+    `it repeats import #${kept.index + 1}${kept.name ? ` ("${kept.name}")` : ""}, which the server keeps`,
+  );
 }
 
 /** Step A: the importer's own JWT must be loadable; a blocking error anywhere rejects it whole. */

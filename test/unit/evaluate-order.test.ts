@@ -119,6 +119,22 @@ describe("what applies only to an import the server adds", () => {
     expect(unnamed!.message).toContain("it repeats import #1, which the server keeps");
   });
 
+  it("the import the server keeps is the first it adds: a refused earlier one is skipped", async () => {
+    const all = await diagnoses({
+      exports: [{ subject: "d.>", type: "stream", token_req: true }],
+      imports: async (exporter, id) => {
+        const token = await activation(exporter, id, "d.>", "stream");
+        return [
+          { name: "refused", subject: "d.a", type: "stream" },
+          { name: "kept", subject: "d.a", type: "stream", local_subject: "one.a", token },
+          { name: "third", subject: "d.a", type: "stream", local_subject: "two.a", token },
+        ];
+      },
+    });
+    expect(all.map((d) => d.cause)).toEqual(["missing_activation_token", null, "duplicate_import"]);
+    expect(all[2]!.message).toContain('it repeats import #2 ("kept"), which the server keeps');
+  });
+
   it("a service import reached through another mapping onto its local subject is active and says through which", async () => {
     // decisions 27: requests on ask.a are mapped onto svc.a and reach the import (catalogue scenario, judged by flow)
     const [d] = await diagnoses({
