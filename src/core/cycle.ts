@@ -119,6 +119,7 @@ function walk(
     !(dir.exportsOf(account.id)?.all ?? []).some((e) => e.type !== "service" && isSubsetMatch(subject, e.subject))
   )
     return null;
+  const keepsNarrowing = dir.trust.rules.cycleWalkKeepsNarrowing;
   for (const other of account.claims?.imports ?? []) {
     if ((other.type === "service") !== (kind === "service")) continue;
     // The subject a request or message reaches the other account on: its import's `to`.
@@ -126,9 +127,14 @@ function walk(
     if (!subjectsCollide(subject, to) || !added(account, other)) continue;
     // `path` is shared down the walk (one array, not a copy per step): copied only into a finding.
     path.push({ account, imp: other });
-    const found = follow(dir, other, from, to, subject, visited, path, kind, added);
+    // The walk goes on with the import's own subject on this side where that is narrower.
+    const own = kind === "service" ? from : to;
+    const narrowed = isSubsetMatch(own, subject) ? own : subject;
+    const found = follow(dir, other, narrowed, visited, path, kind, added);
     path.pop();
     if (found) return found;
+    // Servers before 2.12.6 go on with the narrowed subject through this account's next imports too.
+    if (keepsNarrowing) subject = narrowed;
   }
   return null;
 }
@@ -137,9 +143,7 @@ function walk(
 function follow(
   dir: AccountDirectory,
   other: ImportClaim,
-  from: string,
-  to: string,
-  subject: string,
+  narrowed: string,
   visited: Set<string>,
   path: CycleStep[],
   kind: "service" | "stream",
@@ -157,7 +161,5 @@ function follow(
   const next = dir.get(other.account);
   if (!next) return null;
   visited.add(path.at(-1)!.account.id); // the account `other` belongs to
-  const narrowed =
-    kind === "service" ? (isSubsetMatch(from, subject) ? from : subject) : isSubsetMatch(to, subject) ? to : subject;
   return walk(dir, next, narrowed, visited, path, kind, added);
 }

@@ -119,22 +119,31 @@ export interface ServerRules {
   refusesUninstallableMappings: boolean;
   /** Which mapping destinations the server builds (`MappingFunctions`, measured per line). */
   mappingFunctions: MappingFunctions;
+  /**
+   * True: the cycle walk keeps a subject it narrowed for the account's next imports too (before
+   * 2.12.6: nats-server commit ea94f62), so it misses what they would lead to (cycle.ts).
+   */
+  cycleWalkKeepsNarrowing: boolean;
 }
 
 export const CURRENT_RULES: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: true,
   refusesUninstallableMappings: true,
   mappingFunctions: "2.15.2",
+  cycleWalkKeepsNarrowing: false,
 });
 const BEFORE_2_15_2: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: true,
   refusesUninstallableMappings: false,
   mappingFunctions: "2.12",
+  cycleWalkKeepsNarrowing: false,
 });
+const BEFORE_2_12_6: ServerRules = Object.freeze({ ...BEFORE_2_15_2, cycleWalkKeepsNarrowing: true });
 const BEFORE_2_12: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: false,
   refusesUninstallableMappings: false,
   mappingFunctions: "2.10",
+  cycleWalkKeepsNarrowing: true,
 });
 
 /** The rules of a server version ("2.10.29", "v2.12.1-RC.2"); unknown or unparsable: the current ones. */
@@ -143,6 +152,7 @@ export function rulesFor(version: string | null | undefined): ServerRules {
   if (!m) return CURRENT_RULES;
   const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (major < 2 || (major === 2 && minor < 12)) return BEFORE_2_12;
+  if (major === 2 && minor === 12 && patch < 6) return BEFORE_2_12_6;
   // 2.15.1 is not read: taken as 2.15.0
   return major === 2 && (minor < 15 || (minor === 15 && patch < 2)) ? BEFORE_2_15_2 : CURRENT_RULES;
 }

@@ -1129,6 +1129,33 @@ export const SCENARIOS: Scenario[] = [
         "div.x",
       ),
   },
+  // The same diamonds with EXP's imports narrowing the walk's subject to `*.b.>` and `*.c.>`: servers
+  // before 2.12.6 go on with `*.b.>` through EXP's next import too (nats-server commit ea94f62), which
+  // then does not collide, so the walk never reaches D again.
+  ...(["stream", "service"] as const).map((type): Scenario => ({
+    name: `${type} import whose source reaches one account by two ways, each narrowing the subject (before 2.12.6: honoured)`,
+    cause: "cycle_search_refused",
+    byLine: { "2.10": { cause: null } },
+    build: (op) => {
+      const p = type === "stream" ? "dns" : "dnv";
+      const claim = (subject: string, from: string) => ({ subject: `${p}.${subject}`, type, from });
+      const all = [{ subject: `${p}.>`, type }];
+      return web(
+        op,
+        `narrow${type}`,
+        {
+          E: { exports: all },
+          D: { exports: all, imports: [claim(">", "E")] },
+          B: { exports: all, imports: [claim(">", "D")] },
+          C: { exports: all, imports: [claim(">", "D")] },
+          EXP: { exports: all, imports: [claim("b.>", "B"), claim("c.>", "C")] },
+          IMP: { imports: [claim(">", "EXP")] },
+        },
+        type,
+        `${p}.x`,
+      );
+    },
+  })),
   {
     name: "service import whose local subject the importer maps elsewhere (the server lists it as valid)",
     cause: "local_subject_mapped",

@@ -4,7 +4,7 @@
  * and the scenario catalogue's diamonds.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { AccountDirectory, OperatorTrust, diagnoseAll } from "../../src/core/index.js";
+import { AccountDirectory, OperatorTrust, diagnoseAll, rulesFor } from "../../src/core/index.js";
 import { TestOperator, nowSec, type TestAccount } from "../support/deployment.js";
 import { importChain } from "../support/chain.js";
 
@@ -13,9 +13,10 @@ beforeAll(async () => {
   op = await TestOperator.create();
 });
 
-function verdicts(accounts: TestAccount[], of: TestAccount[], details?: string[]): string[] {
+function verdicts(accounts: TestAccount[], of: TestAccount[], details?: string[], version?: string): string[] {
   const trust = new OperatorTrust();
   trust.addOperator(op.jwt);
+  if (version) trust.rules = rulesFor(version);
   const dir = new AccountDirectory(trust);
   for (const a of accounts) dir.upsert(a.jwt);
   const found = diagnoseAll(
@@ -85,5 +86,41 @@ describe("two ways into one account (a diamond)", () => {
       expect(details).toEqual([
         expect.stringContaining("reaches an account a second time, 2 import(s) in, by another way"),
       ]);
+    });
+});
+
+/**
+ * X imports `dn.>` from A; A imports `dn.b.>` from B and `dn.c.>` from C, both import `dn.>` from D,
+ * which imports it from E. The walk for X's import narrows to `dn.b.>` on its way through B; servers
+ * before 2.12.6 keep that subject for A's import from C, which then does not collide (measured by
+ * the scenario catalogue's "each narrowing the subject" diamonds on 2.10.29, 2.12.15 and 2.15.2).
+ */
+describe("a diamond whose ways narrow the subject", () => {
+  for (const type of ["stream", "service"] as const)
+    it(`the ${type} import is refused from 2.12.6 on, honoured before`, async () => {
+      const acc: Record<string, TestAccount> = {};
+      for (const n of ["E", "D", "B", "C", "A", "X"]) acc[n] = await op.account(`dn-${type}-${n}`);
+      const edges: Record<string, [string, string][]> = {
+        X: [["A", ">"]],
+        A: [
+          ["B", "b.>"],
+          ["C", "c.>"],
+        ],
+        B: [["D", ">"]],
+        C: [["D", ">"]],
+        D: [["E", ">"]],
+        E: [],
+      };
+      for (const [n, froms] of Object.entries(edges))
+        await acc[n]!.reissue({
+          exports: n === "X" ? [] : [{ subject: "dn.>", type }],
+          imports: froms.map(([f, s]) => ({ account: acc[f]!.id, subject: `dn.${s}`, type })),
+        });
+      const all = Object.values(acc);
+      const x = `dn-${type}-X ${type}`;
+      for (const version of ["2.10.29", "2.12.5"])
+        expect(verdicts(all, [acc.X!], [], version), version).toEqual([`${x} active null`]);
+      for (const version of ["2.12.6", "2.15.2"])
+        expect(verdicts(all, [acc.X!], [], version), version).toEqual([`${x} inactive cycle_search_refused`]);
     });
 });

@@ -349,25 +349,28 @@ describe("overlapping service imports", () => {
 
 describe("rulesFor: the server line decides", () => {
   it.each([
-    ["2.10.29", false, false, "2.10"],
-    ["v2.11.9", false, false, "2.10"],
-    ["1.4.0", false, false, "2.10"],
-    ["2.12.0", true, false, "2.12"],
-    ["2.15.1", true, false, "2.12"],
-    ["2.15.2", true, true, "2.15.2"],
-    ["2.16.0", true, true, "2.15.2"],
-    ["3.0.0", true, true, "2.15.2"],
-    ["2.15.10", true, true, "2.15.2"],
-    ["10.0.0", true, true, "2.15.2"],
-    ["release-2.10.0", true, true, "2.15.2"], // not a version at its start: the current rules
-    ["", true, true, "2.15.2"],
-    [null, true, true, "2.15.2"],
-    ["nonsense", true, true, "2.15.2"],
-  ])("%s", (version, perSource, refusesMappings, mappingFunctions) => {
+    ["2.10.29", false, false, "2.10", true],
+    ["v2.11.9", false, false, "2.10", true],
+    ["1.4.0", false, false, "2.10", true],
+    ["2.12.0", true, false, "2.12", true],
+    ["2.12.5", true, false, "2.12", true],
+    ["2.12.6", true, false, "2.12", false],
+    ["2.15.1", true, false, "2.12", false],
+    ["2.15.2", true, true, "2.15.2", false],
+    ["2.16.0", true, true, "2.15.2", false],
+    ["3.0.0", true, true, "2.15.2", false],
+    ["2.15.10", true, true, "2.15.2", false],
+    ["10.0.0", true, true, "2.15.2", false],
+    ["release-2.10.0", true, true, "2.15.2", false], // not a version at its start: the current rules
+    ["", true, true, "2.15.2", false],
+    [null, true, true, "2.15.2", false],
+    ["nonsense", true, true, "2.15.2", false],
+  ])("%s", (version, perSource, refusesMappings, mappingFunctions, keepsNarrowing) => {
     expect(rulesFor(version)).toEqual({
       serviceOverlapPerSourceAccount: perSource,
       refusesUninstallableMappings: refusesMappings,
       mappingFunctions,
+      cycleWalkKeepsNarrowing: keepsNarrowing,
     });
   });
 });
