@@ -204,7 +204,7 @@ export interface InstalledMapping {
   clusterScoped: boolean;
 }
 
-/** The server's AddWeightedMappings: null when it refuses the mapping (it logs and goes on). */
+/** The server's AddWeightedMappings: null when it refuses the mapping (it logs and goes on), a weight over 100 too. */
 export function install(
   claim: MappingClaim,
   functions: MappingFunctions = CURRENT_MAPPING_FUNCTIONS,
@@ -212,9 +212,14 @@ export function install(
   if (!isValidSubject(claim.source)) return null;
   const seen = new Set<string>();
   const destinations: InstalledMapping["destinations"] = [];
+  // Reached only where jwt lets a weight past (before v2.8.1: validate.ts's mappingWeightsInUint8).
+  const clusterWeights = new Map<string | null, number>();
   for (const d of claim.destinations) {
     if (seen.has(d.subject)) return null;
     seen.add(d.subject);
+    const clusterWeight = (clusterWeights.get(d.cluster) ?? 0) + d.weight;
+    if (d.weight > 100 || clusterWeight > 100) return null;
+    clusterWeights.set(d.cluster, clusterWeight);
     const tokens = parseDestination(claim.source, d.subject, functions);
     if (!tokens) return null;
     if (d.cluster === null)

@@ -124,6 +124,12 @@ export interface ServerRules {
    * 2.12.6: nats-server commit ea94f62), so it misses what they would lead to (cycle.ts).
    */
   cycleWalkKeepsNarrowing: boolean;
+  /**
+   * True: jwt before v2.8.1 (nats-server before 2.12.6, and 2.11.15 by its go.mod) adds a mapping's
+   * weights in a uint8, so a sum past 255 wraps, and a destination of a cluster as written (0 as
+   * 0). Measured: 2.10.29 stores a JWT whose mapping has three destinations of 100; 2.12.15 refuses it.
+   */
+  mappingWeightsInUint8: boolean;
 }
 
 export const CURRENT_RULES: ServerRules = Object.freeze({
@@ -131,27 +137,34 @@ export const CURRENT_RULES: ServerRules = Object.freeze({
   refusesUninstallableMappings: true,
   mappingFunctions: "2.15.2",
   cycleWalkKeepsNarrowing: false,
+  mappingWeightsInUint8: false,
 });
 const BEFORE_2_15_2: ServerRules = Object.freeze({
-  serviceOverlapPerSourceAccount: true,
+  ...CURRENT_RULES,
   refusesUninstallableMappings: false,
   mappingFunctions: "2.12",
-  cycleWalkKeepsNarrowing: false,
 });
-const BEFORE_2_12_6: ServerRules = Object.freeze({ ...BEFORE_2_15_2, cycleWalkKeepsNarrowing: true });
+const BEFORE_2_12_6: ServerRules = Object.freeze({
+  ...BEFORE_2_15_2,
+  cycleWalkKeepsNarrowing: true,
+  mappingWeightsInUint8: true,
+});
 const BEFORE_2_12: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: false,
   refusesUninstallableMappings: false,
   mappingFunctions: "2.10",
   cycleWalkKeepsNarrowing: true,
+  mappingWeightsInUint8: true,
 });
+const FROM_2_11_15: ServerRules = Object.freeze({ ...BEFORE_2_12, mappingWeightsInUint8: false });
 
 /** The rules of a server version ("2.10.29", "v2.12.1-RC.2"); unknown or unparsable: the current ones. */
 export function rulesFor(version: string | null | undefined): ServerRules {
   const m = version ? /^v?(\d+)\.(\d+)\.(\d+)/.exec(version) : null;
   if (!m) return CURRENT_RULES;
   const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (major < 2 || (major === 2 && minor < 12)) return BEFORE_2_12;
+  if (major < 2 || (major === 2 && minor < 12))
+    return major === 2 && minor === 11 && patch >= 15 ? FROM_2_11_15 : BEFORE_2_12;
   if (major === 2 && minor === 12 && patch < 6) return BEFORE_2_12_6;
   // 2.15.1 is not read: taken as 2.15.0
   return major === 2 && (minor < 15 || (minor === 15 && patch < 2)) ? BEFORE_2_15_2 : CURRENT_RULES;
@@ -226,15 +239,15 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
     if (overlap) issues.unshift({ message: overlap, aboutToken: false });
     if (issues.length > 0) imports.set(imp.index, issues);
   }
-  const other = account.exports
-    .flatMap(exportIssues)
-    .concat(overlappingExports(account.exports), account.mappings.flatMap(mappingIssues));
-  if (rules.refusesUninstallableMappings) {
-    for (const m of account.mappings)
-      if (install(m, rules.mappingFunctions) === null)
-        other.push(
-          `mapping "${m.source}": the server cannot install it (a destination it cannot build, or one listed twice)`,
-        );
+  const other = account.exports.flatMap(exportIssues).concat(overlappingExports(account.exports));
+  for (const m of account.mappings) {
+    const issues = mappingIssues(m, rules);
+    other.push(...issues);
+    // Said only of a mapping jwt lets past: one it refuses has its reason already.
+    if (issues.length === 0 && rules.refusesUninstallableMappings && install(m, rules.mappingFunctions) === null)
+      other.push(
+        `mapping "${m.source}": the server cannot install it (a destination it cannot build, or one listed twice)`,
+      );
   }
   const { limits } = account;
   // -1 is "no limit"; jwt checks both limits whenever they are not -1, so absent (zero) limits forbid any.
@@ -247,6 +260,8 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
   if (limits.exports !== -1 && !limits.wildcardExports && account.exports.some((e) => hasWildcard(e.subject))) {
     other.push("the account has wildcard exports, which the operator does not allow");
   }
+  // jwt's decoder clears untiered JetStream limits beside tiered ones, so only the blank name is left to refuse.
+  if (limits.blankTier) other.push('the JetStream limits name a tier "", which jwt refuses');
   for (const [key, kind] of account.signingKeys) {
     if (kind === "plain" && !isPublicKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
   }
@@ -254,22 +269,45 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
 }
 
 /** nats-io/jwt Mapping.Validate: subjects, and weights of at most 100 per destination and in sum (per cluster). */
-function mappingIssues(m: MappingClaim): string[] {
+function mappingIssues(m: MappingClaim, rules: ServerRules): string[] {
   const issues = subjectErrors(m.source).map((e) => `mapping: ${e}`);
+  for (const d of m.destinations) issues.push(...subjectErrors(d.subject).map((e) => `mapping "${m.source}": ${e}`));
+  return issues.concat(rules.mappingWeightsInUint8 ? uint8WeightIssues(m) : weightIssues(m));
+}
+
+function weightIssues(m: MappingClaim): string[] {
+  const issues: string[] = [];
   const totals = new Map<string | null, number>();
   for (const d of m.destinations) {
-    issues.push(...subjectErrors(d.subject).map((e) => `mapping "${m.source}": ${e}`));
     if (d.weight > 100) issues.push(`mapping "${m.source}" has a weight ${d.weight} that exceeds 100`);
     totals.set(d.cluster, (totals.get(d.cluster) ?? 0) + d.weight);
   }
-  for (const [cluster, total] of totals) {
-    if (total > 100)
-      issues.push(
-        `mapping "${m.source}"${cluster === null ? "" : ` in cluster "${cluster}"`} exceeds 100% among its weighted destinations`,
-      );
-  }
+  for (const [cluster, total] of totals) if (total > 100) issues.push(overWeight(m, cluster));
   return issues;
 }
+
+/**
+ * jwt before v2.8.1: no check of one weight; a cluster's weights as written (0 as 0) and the others'
+ * as GetWeight reads them, each sum in a uint8 (past 255 it wraps), a cluster's checked as it grows.
+ */
+function uint8WeightIssues(m: MappingClaim): string[] {
+  const clusters = new Map<string, number>();
+  const over = new Set<string | null>();
+  let total = 0;
+  for (const d of m.destinations) {
+    if (d.cluster === null) total = (total + d.weight) % 256;
+    else {
+      const sum = ((clusters.get(d.cluster) ?? 0) + d.written) % 256;
+      clusters.set(d.cluster, sum);
+      if (sum > 100) over.add(d.cluster);
+    }
+  }
+  if (total > 100) over.add(null);
+  return [...over].map((cluster) => overWeight(m, cluster));
+}
+
+const overWeight = (m: MappingClaim, cluster: string | null) =>
+  `mapping "${m.source}"${cluster === null ? "" : ` in cluster "${cluster}"`} exceeds 100% among its weighted destinations`;
 
 export type TimeProblem = "expired" | "not_yet_valid" | null;
 

@@ -56,7 +56,7 @@ for (const { version, bin } of pinnedServers()) {
         const pushed = await pushAccount(server, op, acc.jwt);
         const landed = pushed.ok ? await landing(server, acc, p.publish) : "jwt refused";
         const engine = install(
-          { source: p.source, destinations: [{ subject: p.dest, weight: 100, cluster: null }] },
+          { source: p.source, destinations: [{ subject: p.dest, weight: 100, written: 0, cluster: null }] },
           functions,
         );
         const lands = expected(p, version);

@@ -156,7 +156,7 @@ describe("account claims: each field from its own key", () => {
         },
       ],
       mappings: [],
-      limits: { imports: 3, exports: -1, wildcardExports: true, jetStream: false },
+      limits: { imports: 3, exports: -1, wildcardExports: true, jetStream: false, blankTier: false },
     });
   });
 
@@ -183,7 +183,7 @@ describe("account claims: each field from its own key", () => {
     const c = parsed.claims;
     expect([c.name, c.issuedAt, c.expires, c.notBefore]).toEqual(["", 0, 0, 0]);
     expect([c.imports, c.exports, c.mappings, c.signingKeys.size]).toEqual([[], [], [], 0]);
-    expect(c.limits).toEqual({ imports: 0, exports: 0, wildcardExports: false, jetStream: false });
+    expect(c.limits).toEqual({ imports: 0, exports: 0, wildcardExports: false, jetStream: false, blankTier: false });
     const nulls = await claimsOf({
       imports: [{ subject: "a", account: other.getPublicKey(), type: "stream", name: null, token: null, share: null }],
       exports: [{ subject: "a", type: "stream", revocations: null, token_req: null, account_token_position: null }],
@@ -394,13 +394,13 @@ describe("mapping destinations", () => {
       {
         source: "a",
         destinations: [
-          { subject: "b", weight: 100, cluster: null },
-          { subject: "c", weight: 255, cluster: "east" },
-          { subject: "d", weight: 1, cluster: null },
+          { subject: "b", weight: 100, written: 0, cluster: null },
+          { subject: "c", weight: 255, written: 255, cluster: "east" },
+          { subject: "d", weight: 1, written: 1, cluster: null },
         ],
       },
       { source: "e", destinations: [] },
-      { source: "f", destinations: [{ subject: "g", weight: 100, cluster: null }] },
+      { source: "f", destinations: [{ subject: "g", weight: 100, written: 0, cluster: null }] },
     ]);
   });
 
@@ -469,6 +469,15 @@ describe("limits: when the JWT grants JetStream (OperatorLimits.IsJSEnabled, as 
 
   it.each(cases)("%s", async (_name, limits, jetStream) => {
     expect((await claimsOf({ limits })).limits.jetStream).toBe(jetStream);
+  });
+
+  it('a tier named "" is marked (jwt refuses the JWT), another name is not', async () => {
+    const blank = async (tiers: Record<string, unknown>) =>
+      (await claimsOf({ limits: { tiered_limits: tiers } })).limits.blankTier;
+    expect(await blank({ "": { disk_storage: 1024 } })).toBe(true);
+    expect(await blank({ R1: { disk_storage: 1024 }, "": {} })).toBe(true);
+    expect(await blank({ R1: { disk_storage: 1024 }, " ": {} })).toBe(false);
+    expect(await blank({})).toBe(false);
   });
 
   it("a tier that is no object does not decode", async () => {

@@ -14,7 +14,8 @@ const m = (source: string, ...dests: [string, number?, string?][]): MappingClaim
   source,
   destinations: dests.map(([subject, weight, cluster]) => ({
     subject,
-    weight: weight ?? 100,
+    weight: weight || 100,
+    written: weight ?? 0,
     cluster: cluster ?? null,
   })),
 });
@@ -140,15 +141,15 @@ describe("mappings in the account JWT", () => {
       {
         source: "a.*",
         destinations: [
-          { subject: "b.$1", weight: 100, cluster: null },
-          { subject: "c.$1", weight: 100, cluster: "east" },
+          { subject: "b.$1", weight: 100, written: 0, cluster: null },
+          { subject: "c.$1", weight: 100, written: 0, cluster: "east" },
         ],
       },
       {
         source: "z",
         destinations: [
-          { subject: "y", weight: 60, cluster: null },
-          { subject: "x", weight: 50, cluster: null },
+          { subject: "y", weight: 60, written: 60, cluster: null },
+          { subject: "x", weight: 50, written: 50, cluster: null },
         ],
       },
     ]);

@@ -5,7 +5,13 @@
  * the mutation run found missing (docs/decisions.md 26).
  */
 import { describe, expect, it } from "vitest";
-import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
+import type {
+  AccountClaims,
+  ActivationClaims,
+  ExportClaim,
+  ImportClaim,
+  MappingClaim,
+} from "../../src/core/jwt/claims.js";
 import { activationIssues, importIssues, rulesFor, timeProblem, validateAccount } from "../../src/core/validate.js";
 
 const IMPORTER = "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ";
@@ -50,7 +56,7 @@ const account = (over: Partial<AccountClaims> = {}): AccountClaims => ({
   imports: [],
   exports: [],
   mappings: [],
-  limits: { imports: -1, exports: -1, wildcardExports: true, jetStream: false },
+  limits: { imports: -1, exports: -1, wildcardExports: true, jetStream: false, blankTier: false },
   ...over,
 });
 
@@ -276,7 +282,7 @@ describe("Export.Validate", () => {
 describe("Account.Validate's limits", () => {
   const wildcard = exp({ subject: "a.*" });
   const limits = (l: Partial<AccountClaims["limits"]>) => ({
-    limits: { imports: -1, exports: -1, wildcardExports: false, jetStream: false, ...l },
+    limits: { imports: -1, exports: -1, wildcardExports: false, jetStream: false, blankTier: false, ...l },
   });
 
   it("wildcard exports are refused only under an export limit that does not allow them", () => {
@@ -371,7 +377,94 @@ describe("rulesFor: the server line decides", () => {
       refusesUninstallableMappings: refusesMappings,
       mappingFunctions,
       cycleWalkKeepsNarrowing: keepsNarrowing,
+      mappingWeightsInUint8: expect.any(Boolean),
     });
+  });
+});
+
+describe("mapping weights: jwt v2.8.1 checks each weight and each sum, before it sums in a uint8", () => {
+  /** A mapping of m.a: [subject, weight as written (0: absent), cluster]. */
+  const mapping = (...dests: [string, number, string?][]): MappingClaim => ({
+    source: "m.a",
+    destinations: dests.map(([subject, written, cluster]) => ({
+      subject,
+      weight: written || 100,
+      written,
+      cluster: cluster ?? null,
+    })),
+  });
+  const stored = (m: MappingClaim, version: string) =>
+    validateAccount(account({ mappings: [m] }), rulesFor(version)).other.length === 0;
+
+  it.each([
+    ["2.10.29", true],
+    ["v2.11.14", true],
+    ["2.11.15", false],
+    ["1.4.0", true],
+    ["2.12.5", true],
+    ["2.12.6", false],
+    ["2.12.15", false],
+    ["2.15.2", false],
+    [null, false],
+  ])("%s sums in a uint8: %s (go.mod: jwt v2.8.1 from 2.11.15 and 2.12.6)", (version, uint8) => {
+    expect(rulesFor(version).mappingWeightsInUint8).toBe(uint8);
+  });
+
+  // Which line stores the JWT: measured on 2.10.29, 2.12.15 and 2.15.2 (test/integration/account-validation.test.ts).
+  it.each([
+    ["two of 50", mapping(["m.b", 50], ["m.c", 50]), true, true],
+    ["one of 150", mapping(["m.b", 150]), false, false],
+    ["two without a weight (200)", mapping(["m.b", 0], ["m.c", 0]), false, false],
+    ["three without a weight (300: 44 in a uint8)", mapping(["m.b", 0], ["m.c", 0], ["m.d", 0]), true, false],
+    ["200 and 100 (44 in a uint8)", mapping(["m.b", 200], ["m.c", 100]), true, false],
+    ["two of one cluster without a weight (0 as written)", mapping(["m.b", 0, "c1"], ["m.c", 0, "c1"]), true, false],
+    ["two of one cluster of 60", mapping(["m.b", 60, "c1"], ["m.c", 60, "c1"]), false, false],
+    ["60 in two clusters", mapping(["m.b", 60, "c1"], ["m.c", 60, "c2"]), true, true],
+  ])("%s: stored by 2.10.29 %s, by 2.12.15 %s", (_, m, old, current) => {
+    expect([stored(m, "2.10.29"), stored(m, "2.12.15")]).toEqual([old, current]);
+  });
+
+  it("in a uint8, the sum outside clusters is checked at the end, a cluster's as it grows", () => {
+    expect(stored(mapping(["m.b", 100]), "2.10.29")).toBe(true);
+    expect(stored(mapping(["m.b", 101]), "2.10.29")).toBe(false);
+    // 356 is 100 in a uint8, 357 is 101
+    expect(stored(mapping(["m.b", 0], ["m.c", 0], ["m.d", 0], ["m.e", 56]), "2.10.29")).toBe(true);
+    expect(stored(mapping(["m.b", 0], ["m.c", 0], ["m.d", 0], ["m.e", 57]), "2.10.29")).toBe(false);
+    // a cluster at 200 after its first destination is refused, though 200 + 100 is 44 in a uint8
+    expect(stored(mapping(["m.b", 200, "c1"], ["m.c", 100, "c1"]), "2.10.29")).toBe(false);
+    expect(stored(mapping(["m.b", 100, "c1"], ["m.c", 0, "c1"], ["m.d", 0, "c2"]), "2.10.29")).toBe(true);
+    // each cluster apart from the rest
+    expect(stored(mapping(["m.b", 100, "c1"], ["m.c", 100]), "2.10.29")).toBe(true);
+    expect(stored(mapping(["m.b", 100, "c1"], ["m.c", 100]), "2.12.15")).toBe(true);
+  });
+
+  it("names the mapping, and the cluster whose sum is over", () => {
+    const issues = (m: MappingClaim, version: string) =>
+      validateAccount(account({ mappings: [m] }), rulesFor(version)).other;
+    const over = mapping(["m.b", 60, "c1"], ["m.c", 60, "c1"], ["m.d", 0], ["m.e", 60]);
+    const expected = [
+      'mapping "m.a" in cluster "c1" exceeds 100% among its weighted destinations',
+      'mapping "m.a" exceeds 100% among its weighted destinations',
+    ];
+    expect(issues(over, "2.10.29")).toEqual(expected);
+    expect(issues(over, "2.12.15")).toEqual(expected);
+    expect(issues(mapping(["m.b", 150]), "2.12.15")).toEqual([
+      'mapping "m.a" has a weight 150 that exceeds 100',
+      'mapping "m.a" exceeds 100% among its weighted destinations',
+    ]);
+  });
+});
+
+describe("tiered JetStream limits", () => {
+  it('a tier named "" is refused on every line (measured); untiered limits beside tiers are not (jwt clears them)', () => {
+    const limits = { imports: -1, exports: -1, wildcardExports: true, jetStream: true };
+    expect(validateAccount(account({ limits: { ...limits, blankTier: true } })).other).toEqual([
+      'the JetStream limits name a tier "", which jwt refuses',
+    ]);
+    expect(
+      validateAccount(account({ limits: { ...limits, blankTier: true } }), rulesFor("2.10.29")).other,
+    ).toHaveLength(1);
+    expect(validateAccount(account({ limits: { ...limits, blankTier: false } })).other).toEqual([]);
   });
 });
 

@@ -54,6 +54,8 @@ export interface MappingDestination {
   subject: string;
   /** As the jwt library's GetWeight reads it: an absent or 0 weight is 100. */
   weight: number;
+  /** As written, 0 when absent: jwt before v2.8.1 adds a destination of a cluster so (validate.ts). */
+  written: number;
   /** Only servers of this cluster use it. */
   cluster: string | null;
 }
@@ -83,8 +85,11 @@ export interface AccountClaims extends TimedClaims {
   exports: ExportClaim[];
   /** In the JWT's key order (the server installs them in Go's map order). */
   mappings: MappingClaim[];
-  /** `jetStream`: the JWT grants JetStream storage (the server enables JetStream for the account). */
-  limits: { imports: number; exports: number; wildcardExports: boolean; jetStream: boolean };
+  /**
+   * `jetStream`: the JWT grants JetStream storage (the server enables JetStream for the account);
+   * `blankTier`: its tiered limits name a tier "" (jwt refuses the JWT).
+   */
+  limits: { imports: number; exports: number; wildcardExports: boolean; jetStream: boolean; blankTier: boolean };
 }
 
 export interface ActivationClaims extends TimedClaims {
@@ -229,7 +234,7 @@ function parseExport(value: unknown, index: number): ExportClaim {
 function weightOf(o: Obj, field: string): number {
   const w = num(o, "weight", field);
   if (w < 0 || w > 255) throw new ShapeError(`${field}.weight is not a whole number from 0 to 255`);
-  return w === 0 ? 100 : w;
+  return w;
 }
 
 const NO_MAPPINGS: MappingClaim[] = [];
@@ -246,9 +251,11 @@ function parseMappings(value: unknown): MappingClaim[] {
       source,
       destinations: list.map((d, i) => {
         const e = obj(d, `${f}[${i}]`);
+        const written = weightOf(e, `${f}[${i}]`);
         return {
           subject: str(e, "subject", `${f}[${i}]`),
-          weight: weightOf(e, `${f}[${i}]`),
+          weight: written === 0 ? 100 : written,
+          written,
           cluster: orNull(str(e, "cluster", `${f}[${i}]`)),
         };
       }),
@@ -278,11 +285,16 @@ function limitsOf(nats: Obj): AccountClaims["limits"] {
   // Go decodes an absent field as zero, not as "no limit" (-1): an account JWT without limits
   // allows no imports and no exports, and the server rejects it if it declares any.
   const l = obj(nats["limits"], "nats.limits");
+  const imports = num(l, "imports", "nats.limits");
+  const exports = num(l, "exports", "nats.limits");
+  const wildcardExports = bool(l, "wildcards", "nats.limits");
+  const tiers = obj(l["tiered_limits"], "nats.limits.tiered_limits");
   return {
-    imports: num(l, "imports", "nats.limits"),
-    exports: num(l, "exports", "nats.limits"),
-    wildcardExports: bool(l, "wildcards", "nats.limits"),
-    jetStream: grantsJetStream(l),
+    imports,
+    exports,
+    wildcardExports,
+    jetStream: grantsJetStream(l, tiers),
+    blankTier: Object.hasOwn(tiers, ""),
   };
 }
 
@@ -295,12 +307,12 @@ function hasStorage(limits: Obj, field: string): boolean {
 
 /**
  * As the server decides it (jwt's OperatorLimits.IsJSEnabled): with tiered limits, a tier with
- * storage, whatever the untiered limits say (the two together are a validation error); without
- * them, the untiered storage. A tier of streams and consumers but no storage grants nothing.
+ * storage, whatever the untiered limits say (jwt's decoder clears them, so the two together are no
+ * validation error: measured, test/integration/account-validation.test.ts); without them, the
+ * untiered storage. A tier of streams and consumers but no storage grants nothing.
  */
-function grantsJetStream(l: Obj): boolean {
+function grantsJetStream(l: Obj, tiers: Obj): boolean {
   const untiered = hasStorage(l, "nats.limits");
-  const tiers = obj(l["tiered_limits"], "nats.limits.tiered_limits");
   const names = Object.keys(tiers);
   if (names.length === 0) return untiered;
   const field = (tier: string) => `nats.limits.tiered_limits.${tier}`;

@@ -1,0 +1,176 @@
+/**
+ * What jwt's Account.Validate and the server's mapping install refuse in an account JWT, measured
+ * on every pinned line, against the engine's validateAccount on that line's rules (a refused push is
+ * a JWT whose every import is dead; a stored one keeps its imports):
+ *  - mapping weights: jwt v2.8.1 and later (2.12.15, 2.15.2) refuse a weight over 100 and a sum
+ *    over 100 (per cluster, 0 read as 100); jwt v2.7.4 (2.10.29) adds them in a uint8 (a destination
+ *    of a cluster as written, 0 as 0), so a sum past 255 wraps and the JWT is stored; the server then
+ *    leaves the mapping out, as it installs one only if no weight is over 100 and each cluster's
+ *    weights (0 read as 100) add up to at most 100;
+ *  - tiered JetStream limits: jwt's Validate refuses them beside an untiered JetStream limit, but
+ *    its decoder clears the untiered ones first, so only a tier named "" is refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAccount } from "@nats-io/jwt";
+import { parseAccount } from "../../src/core/jwt/claims.js";
+import { install } from "../../src/core/mapping.js";
+import { rulesFor, validateAccount } from "../../src/core/validate.js";
+import { defaultAccountLimits, signClaims, type TestAccount, TestOperator } from "../support/deployment.js";
+import { fast } from "../support/fast-keys.js";
+import {
+  connectAs,
+  connectSystem,
+  pushAccount,
+  pushWith,
+  startServer,
+  type RunningServer,
+} from "../support/nats-server.js";
+import { pinnedServers } from "../support/tools.js";
+
+const dest = (subject: string, weight?: number, cluster?: string) => ({ subject, weight, cluster });
+
+/** Name, the JWT's `nats` fields beyond its type and version, and which lines store it (measured). */
+const VARIANTS: [string, Record<string, unknown>, { "2.10": boolean; "2.12": boolean; "2.15": boolean }][] = [
+  ["two destinations of 50", { mappings: { "m.a": [dest("m.b", 50), dest("m.c", 50)] } }, all(true)],
+  ["one destination of 150", { mappings: { "m.a": [dest("m.b", 150)] } }, all(false)],
+  ["two destinations without a weight (200)", { mappings: { "m.a": [dest("m.b"), dest("m.c")] } }, all(false)],
+  [
+    "three destinations without a weight (300, 44 in a uint8)",
+    { mappings: { "m.a": [dest("m.b"), dest("m.c"), dest("m.d")] } },
+    onlyOld(),
+  ],
+  [
+    "destinations of 200 and 100 (44 in a uint8)",
+    { mappings: { "m.a": [dest("m.b", 200), dest("m.c", 100)] } },
+    onlyOld(),
+  ],
+  [
+    "two destinations of one cluster without a weight",
+    { mappings: { "m.a": [dest("m.b", 0, "c1"), dest("m.c", 0, "c1")] } },
+    onlyOld(),
+  ],
+  [
+    "two destinations of one cluster of 60",
+    { mappings: { "m.a": [dest("m.b", 60, "c1"), dest("m.c", 60, "c1")] } },
+    all(false),
+  ],
+  [
+    "destinations of 60 in two clusters",
+    { mappings: { "m.a": [dest("m.b", 60, "c1"), dest("m.c", 60, "c2")] } },
+    all(true),
+  ],
+  ["a tier with storage", { limits: { tiered_limits: { R1: { disk_storage: 1024 } } } }, all(true)],
+  [
+    "a tier beside untiered storage",
+    { limits: { disk_storage: 1024, tiered_limits: { R1: { disk_storage: 1024 } } } },
+    all(true),
+  ],
+  [
+    "a tier beside an untiered stream limit",
+    { limits: { streams: 3, tiered_limits: { R1: { disk_storage: 1024 } } } },
+    all(true),
+  ],
+  [
+    "a tier beside max_bytes_required",
+    { limits: { max_bytes_required: true, tiered_limits: { R1: { disk_storage: 1024 } } } },
+    all(true),
+  ],
+  ["an empty tiered_limits beside untiered storage", { limits: { disk_storage: 1024, tiered_limits: {} } }, all(true)],
+  ["a tier named blank", { limits: { tiered_limits: { "": { disk_storage: 1024 } } } }, all(false)],
+];
+
+function all(stored: boolean) {
+  return { "2.10": stored, "2.12": stored, "2.15": stored };
+}
+/** Stored by 2.10.29 (jwt v2.7.4 sums the weights in a uint8), refused by jwt v2.8.1 and later. */
+function onlyOld() {
+  return { "2.10": true, "2.12": false, "2.15": false };
+}
+
+/** Where a message published on `publish` by one of the account's users lands ("left out": on itself). */
+async function landing(server: RunningServer, acc: TestAccount, publish: string): Promise<string> {
+  const sub = await connectAs(server, acc);
+  const pub = await connectAs(server, acc);
+  try {
+    const got: string[] = [];
+    sub.subscribe(">", { callback: (_e, m) => void got.push(m.subject) });
+    await sub.flush();
+    pub.publish(publish, "x");
+    await pub.flush();
+    await sub.flush();
+    if (got.length !== 1) return `received ${got.length}`;
+    return got[0] === publish ? "left out" : got[0]!;
+  } finally {
+    await Promise.all([sub.close(), pub.close()]);
+  }
+}
+
+for (const { version, bin } of pinnedServers()) {
+  const line = version.split(".").slice(0, 2).join(".") as "2.10" | "2.12" | "2.15";
+  describe.skipIf(!bin)(
+    `account validation as a real nats-server v${version} does it${bin ? "" : " (not installed: skipped)"}`,
+    () => {
+      let op: TestOperator;
+      let server: RunningServer;
+
+      beforeAll(async () => {
+        op = await TestOperator.create();
+        server = await startServer(op, { bin: bin! });
+      }, 60_000);
+
+      afterAll(async () => {
+        await server?.stop();
+      });
+
+      it("stores an account JWT exactly where the engine finds nothing that refuses it", async () => {
+        const nc = await connectSystem(server, op);
+        const stored: [string, boolean][] = [];
+        const accepted: [string, boolean][] = [];
+        try {
+          for (const [name, nats] of VARIANTS) {
+            const account = fast(createAccount());
+            const limits = { ...defaultAccountLimits(), ...((nats["limits"] as object | undefined) ?? {}) };
+            const jwt = await signClaims(
+              { sub: account.getPublicKey(), name, nats: { type: "account", version: 2, ...nats, limits } },
+              op.key,
+            );
+            stored.push([name, (await pushWith(nc, jwt)).ok]);
+            const parsed = parseAccount(jwt);
+            accepted.push([name, parsed.ok && validateAccount(parsed.claims, rulesFor(version)).other.length === 0]);
+          }
+        } finally {
+          await nc.close();
+        }
+        expect(stored).toEqual(VARIANTS.map(([name, , lines]) => [name, lines[line]]));
+        expect(accepted).toEqual(stored);
+      });
+
+      it.skipIf(line !== "2.10")(
+        "leaves out a stored mapping whose weights it cannot install, where the engine's install() refuses it",
+        async () => {
+          const mappings = VARIANTS.filter(([, nats, lines]) => lines["2.10"] && !lines["2.12"] && "mappings" in nats);
+          const cases: [string, Record<string, unknown>][] = [
+            ["one destination of 100", { "m.a": [dest("m.b", 100)] }],
+            ...mappings.map(([name, nats]): [string, Record<string, unknown>] => [
+              name,
+              nats["mappings"] as object as Record<string, unknown>,
+            ]),
+          ];
+          const seen: string[] = [];
+          const want: string[] = [];
+          for (const [name, m] of cases) {
+            const acc = await op.account(`W${seen.length}`, { mappings: m as never });
+            expect((await pushAccount(server, op, acc.jwt)).ok).toBe(true);
+            const parsed = parseAccount(acc.jwt);
+            if (!parsed.ok) throw new Error(parsed.error);
+            const engine = install(parsed.claims.mappings[0]!, rulesFor(version).mappingFunctions);
+            seen.push(`${name}: ${await landing(server, acc, "m.a")}`);
+            want.push(`${name}: ${engine ? engine.destinations[0]!.subject : "left out"}`);
+          }
+          expect(seen).toEqual(want);
+          expect(seen.slice(1).every((s) => s.endsWith("left out"))).toBe(true);
+        },
+      );
+    },
+  );
+}
