@@ -8,6 +8,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/unit/**/*.test.ts"],
+    // Pass 2 of npm run mutate runs every mutant against every related test (see the file).
+    setupFiles: ["test/support/mutate-every-test.ts"],
     // Instrumented code with per-test coverage runs several times slower than npm test's.
     testTimeout: 180_000,
     hookTimeout: 180_000,
