@@ -6,7 +6,7 @@
  */
 import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim, MappingClaim } from "./jwt/claims.js";
 import { importActivation, parseActivation } from "./jwt/claims.js";
-import { isPublicKey } from "./jwt/nkey.js";
+import { isEncodedKey, isPublicKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
 import { install, type MappingFunctions } from "./mapping.js";
 import { atoi } from "./atoi.js";
@@ -263,7 +263,8 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
   // jwt's decoder clears untiered JetStream limits beside tiered ones, so only the blank name is left to refuse.
   if (limits.blankTier) other.push('the JetStream limits name a tier "", which jwt refuses');
   for (const [key, kind] of account.signingKeys) {
-    if (kind === "plain" && !isPublicKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
+    // jwt asks nkeys for a valid encoding only: a key of another length than 32 bytes passes (measured).
+    if (kind === "plain" && !isEncodedKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
   }
   return { imports, other };
 }

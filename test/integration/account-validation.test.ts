@@ -7,11 +7,16 @@
  *    of a cluster as written, 0 as 0), so a sum past 255 wraps and the JWT is stored; the server then
  *    leaves the mapping out, as it installs one only if no weight is over 100 and each cluster's
  *    weights (0 read as 100) add up to at most 100;
+ *  - a signing key: jwt asks nkeys whether it decodes (checksum and prefix), whatever its number
+ *    of bytes, so every line stores a JWT with a signing key of 16, 31 or 33 bytes (the engine
+ *    called it refused, its imports dead);
  *  - tiered JetStream limits: jwt's Validate refuses them beside an untiered JetStream limit, but
  *    its decoder clears the untiered ones first, so only a tier named "" is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount } from "@nats-io/jwt";
+import { Prefix } from "@nats-io/nkeys";
+import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import { parseAccount } from "../../src/core/jwt/claims.js";
 import { install } from "../../src/core/mapping.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
@@ -77,7 +82,21 @@ const VARIANTS: [string, Record<string, unknown>, { "2.10": boolean; "2.12": boo
   ],
   ["an empty tiered_limits beside untiered storage", { limits: { disk_storage: 1024, tiered_limits: {} } }, all(true)],
   ["a tier named blank", { limits: { tiered_limits: { "": { disk_storage: 1024 } } } }, all(false)],
+  ["a signing key of 32 bytes", { signing_keys: [accountKeyOf(32)] }, all(true)],
+  ["a signing key of 16 bytes", { signing_keys: [accountKeyOf(16)] }, all(true)],
+  ["a signing key of 31 bytes", { signing_keys: [accountKeyOf(31)] }, all(true)],
+  ["a signing key of 33 bytes", { signing_keys: [accountKeyOf(33)] }, all(true)],
+  [
+    "a signing key of 32 bytes with a bad checksum",
+    { signing_keys: [accountKeyOf(32).slice(0, -1) + "A"] },
+    all(false),
+  ],
 ];
+
+/** An account public key of `n` raw bytes (nkeys: prefix, bytes, CRC16, base32 without padding). */
+function accountKeyOf(n: number): string {
+  return new TextDecoder().decode(Codec.encode(Prefix.Account, new Uint8Array(n).fill(7)));
+}
 
 function all(stored: boolean) {
   return { "2.10": stored, "2.12": stored, "2.15": stored };

@@ -5,6 +5,8 @@
  * the mutation run found missing (docs/decisions.md 26).
  */
 import { describe, expect, it } from "vitest";
+import { Prefix } from "@nats-io/nkeys";
+import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import type {
   AccountClaims,
   ActivationClaims,
@@ -452,6 +454,24 @@ describe("mapping weights: jwt v2.8.1 checks each weight and each sum, before it
       'mapping "m.a" has a weight 150 that exceeds 100',
       'mapping "m.a" exceeds 100% among its weighted destinations',
     ]);
+  });
+});
+
+describe("signing keys: jwt asks nkeys for a valid encoding, whatever the number of bytes", () => {
+  const keyOf = (n: number) => new TextDecoder().decode(Codec.encode(Prefix.Account, new Uint8Array(n).fill(7)));
+  const other = (key: string) => validateAccount(account({ signingKeys: new Map([[key, "plain"]]) })).other;
+
+  it.each([16, 31, 32, 33])("a key of %i bytes passes (measured: every line stores the JWT)", (n) => {
+    expect(other(keyOf(n))).toEqual([]);
+  });
+
+  it("a bad checksum, another role's prefix or a key past 1,024 characters does not", () => {
+    const bad = keyOf(32).slice(0, -1) + "A";
+    const user = new TextDecoder().decode(Codec.encode(Prefix.User, new Uint8Array(32).fill(7)));
+    for (const key of [bad, user, keyOf(700), ""])
+      expect(other(key)).toEqual([`"${key}" is not a valid account signing key`]);
+    expect(keyOf(630).length).toBeLessThanOrEqual(1024);
+    expect(other(keyOf(630))).toEqual([]);
   });
 });
 

@@ -44,6 +44,22 @@ export function rawPublicKey(key: string, role: KeyRole): Uint8Array | null {
   }
 }
 
+/**
+ * nkeys' IsValidPublicAccountKey (and the like), with which jwt checks an account's signing keys: a
+ * valid checksum and prefix, whatever the number of bytes. Every pinned server stores an account JWT
+ * with a signing key of 16, 31 or 33 bytes (test/integration/account-validation.test.ts); such a
+ * key signs nothing (rawPublicKey). Bounded: no real key is near 1,024 characters.
+ */
+export function isEncodedKey(key: string, role: KeyRole): boolean {
+  if (key.length > 1024) return false;
+  try {
+    Codec.decode(PREFIX_OF[role], encoder.encode(key));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function isPublicKey(key: unknown, role: KeyRole): key is string {
   return typeof key === "string" && rawPublicKey(key, role) !== null;
 }
