@@ -290,15 +290,17 @@ export class ImportMonitor {
       out.set(key, diagnose(this.directory, evaluateImport(this.directory, entry!, imp, opts), opts.now));
     }
     const rejected = this.rejected.get(id);
+    if (!rejected) return out;
+    // Keyed again only for an account with a rejected push (one import key is a ~160-character join).
     const storedImports = new Map((entry?.claims?.imports ?? []).map((imp) => [importKey(id, imp), imp]));
-    for (const imp of rejected?.claims.imports ?? []) {
+    for (const imp of rejected.claims.imports) {
       const key = importKey(id, imp);
       const stored = out.get(key);
       if (!stored) {
-        out.set(key, this.pushRejectedDiagnosis(rejected!, imp, opts.now));
+        out.set(key, this.pushRejectedDiagnosis(rejected, imp, opts.now));
       } else if (!sameDeclaration(storedImports.get(key)!, imp)) {
         // The server serves the stored version: its verdict stands, with a word on the lost change.
-        const note = ` A changed version of this import was pushed, but the server rejected that JWT (${rejected!.reason}).`;
+        const note = ` A changed version of this import was pushed, but the server rejected that JWT (${rejected.reason}).`;
         out.set(key, { ...stored, message: stored.message + note });
       }
     }

@@ -6,7 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { createAccount, createOperator, createServer, createUser, type KeyPair } from "@nats-io/nkeys";
-import { decodeJwtVerified, decodeUncached, MAX_TOKEN_BYTES, peekClaims } from "../../src/core/jwt/decode.js";
+import {
+  decodeJwt,
+  decodeJwtVerified,
+  decodeUncached,
+  deferSignatureChecks,
+  MAX_TOKEN_BYTES,
+  peekClaims,
+} from "../../src/core/jwt/decode.js";
 import { isPublicKey, rawPublicKey } from "../../src/core/jwt/nkey.js";
 import { signClaims, V2_HEADER } from "../support/deployment.js";
 
@@ -123,6 +130,22 @@ describe("the signature", () => {
   it("a signature another thread found invalid is invalid, whatever the token", async () => {
     const good = await signClaims(accountClaims({ name: "thread" }), operator);
     expect(decodeJwtVerified(good, false)).toEqual({ ok: false, error: "claim failed V2 signature verification" });
+  });
+
+  it("nothing decoded while the checks are deferred is remembered: a forgery held then fails once they are not", async () => {
+    const [h, b] = (await signClaims(accountClaims({ name: "deferred" }), operator)).split(".") as [string, string];
+    const forged = `${h}.${b}.${sig(createOperator(), `${h}.${b}`)}`;
+    let deferred = 0;
+    deferSignatureChecks(() => ++deferred > 0);
+    try {
+      expect(decodeJwt(forged).ok).toBe(true);
+      expect(decodeJwt(forged).ok).toBe(true);
+    } finally {
+      deferSignatureChecks(null);
+    }
+    // Each decode asked for its check: none was answered from a memo.
+    expect(deferred).toBe(2);
+    expect(decodeJwt(forged)).toEqual({ ok: false, error: "claim failed V2 signature verification" });
   });
 });
 

@@ -3,7 +3,7 @@
  * is still input: every field is checked for its type here, as Go's json.Unmarshal into the jwt
  * structs would, and a wrongly typed field makes the whole JWT undecodable.
  */
-import { decodeJwt, jwtDigest, releasePayload, type VerifiedJwt } from "./decode.js";
+import { decodeJwt, jwtDigest, releasePayload, type DecodeResult, type VerifiedJwt } from "./decode.js";
 import type { Failure } from "../result.js";
 import { shared } from "../strings.js";
 
@@ -320,8 +320,12 @@ function grantsJetStream(l: Obj, tiers: Obj): boolean {
   return names.map((tier) => hasStorage(obj(tiers[tier], field(tier)), field(tier))).includes(true);
 }
 
-function parseWith<T>(token: string, kind: VerifiedJwt["kind"], build: (jwt: VerifiedJwt, nats: Obj) => T): Parsed<T> {
-  const decoded = decodeJwt(token);
+/** The typed claims of a decoded JWT (decoded once by the caller: a load deferring its checks keeps no memo). */
+function parseWith<T>(
+  decoded: DecodeResult,
+  kind: VerifiedJwt["kind"],
+  build: (jwt: VerifiedJwt, nats: Obj) => T,
+): Parsed<T> {
   if (!decoded.ok) return decoded;
   if (decoded.jwt.kind !== kind) return { ok: false, error: `not ${kind} claims (${decoded.jwt.kind})` };
   try {
@@ -337,7 +341,7 @@ function parseWith<T>(token: string, kind: VerifiedJwt["kind"], build: (jwt: Ver
 export function parseAccount(token: string): Parsed<AccountClaims> {
   // Object.assign, not a spread: V8 gives every object spread from one with a double field (the
   // times, past the small-integer range) a hidden class of its own — 10,000 accounts, 10,000 maps.
-  return parseWith(token, "account", (jwt, nats) =>
+  return parseWith(decodeJwt(token), "account", (jwt, nats) =>
     Object.assign(timed(jwt.payload), {
       digest: jwtDigest(token),
       signingKeys: parseSigningKeys(arr(nats, "signing_keys", "nats")),
@@ -360,7 +364,7 @@ export function parseActivation(token: string): Parsed<ActivationClaims> {
   const decoded = decodeJwt(token);
   const known = decoded.ok ? activations.get(decoded.jwt) : undefined;
   if (known) return known;
-  const parsed = parseWith(token, "activation", (jwt, nats) => {
+  const parsed = parseWith(decoded, "activation", (jwt, nats) => {
     const t = timed(jwt.payload);
     // One literal, not Object.assign onto timed()'s: every field in the object itself (an assigned
     // field goes to a separate property array, 16 MB for the ~260,000 tokens of 100,000 accounts).
@@ -403,7 +407,7 @@ export function activationOf(imp: ImportClaim): ActivationClaims | null {
 }
 
 export function parseOperator(token: string): Parsed<OperatorClaims> {
-  return parseWith(token, "operator", (jwt, nats) =>
+  return parseWith(decodeJwt(token), "operator", (jwt, nats) =>
     Object.assign(timed(jwt.payload), {
       token,
       signingKeys: arr(nats, "signing_keys", "nats").map((k, i) => {
