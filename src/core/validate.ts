@@ -262,10 +262,10 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
   }
   // jwt's decoder clears untiered JetStream limits beside tiered ones, so only the blank name is left to refuse.
   if (limits.blankTier) other.push('the JetStream limits name a tier "", which jwt refuses');
-  for (const [key, kind] of account.signingKeys) {
-    // jwt asks nkeys for a valid encoding only: a key of another length than 32 bytes passes (measured).
-    if (kind === "plain" && !isEncodedKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
-  }
+  // jwt asks nkeys for a valid encoding only (a key of another length than 32 bytes passes: measured),
+  // of a plain key and of a user scope's key alike (UserScope.Validate).
+  for (const key of account.signingKeys.keys())
+    if (!isEncodedKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
   return { imports, other };
 }
 

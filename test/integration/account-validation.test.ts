@@ -83,6 +83,8 @@ const VARIANTS: [string, Record<string, unknown>, { "2.10": boolean; "2.12": boo
   ["an empty tiered_limits beside untiered storage", { limits: { disk_storage: 1024, tiered_limits: {} } }, all(true)],
   ["a tier named blank", { limits: { tiered_limits: { "": { disk_storage: 1024 } } } }, all(false)],
   ["a signing key of 32 bytes", { signing_keys: [accountKeyOf(32)] }, all(true)],
+  ["a user scope's key of 16 bytes", { signing_keys: [{ kind: "user_scope", key: accountKeyOf(16) }] }, all(true)],
+  ["a user scope's key that is no key", { signing_keys: [{ kind: "user_scope", key: "not-a-key" }] }, all(false)],
   ["a signing key of 16 bytes", { signing_keys: [accountKeyOf(16)] }, all(true)],
   ["a signing key of 31 bytes", { signing_keys: [accountKeyOf(31)] }, all(true)],
   ["a signing key of 33 bytes", { signing_keys: [accountKeyOf(33)] }, all(true)],

@@ -403,6 +403,8 @@ describe("mapping weights: jwt v2.8.1 checks each weight and each sum, before it
     ["v2.11.14", true],
     ["2.11.15", false],
     ["1.4.0", true],
+    ["1.11.15", true], // only a 2.11 from .15 on
+    ["3.12.5", false], // only a 2.12 before .6
     ["2.12.5", true],
     ["2.12.6", false],
     ["2.12.15", false],
@@ -459,7 +461,8 @@ describe("mapping weights: jwt v2.8.1 checks each weight and each sum, before it
 
 describe("signing keys: jwt asks nkeys for a valid encoding, whatever the number of bytes", () => {
   const keyOf = (n: number) => new TextDecoder().decode(Codec.encode(Prefix.Account, new Uint8Array(n).fill(7)));
-  const other = (key: string) => validateAccount(account({ signingKeys: new Map([[key, "plain"]]) })).other;
+  const other = (key: string, kind: "plain" | "scoped" = "plain") =>
+    validateAccount(account({ signingKeys: new Map([[key, kind]]) })).other;
 
   it.each([16, 31, 32, 33])("a key of %i bytes passes (measured: every line stores the JWT)", (n) => {
     expect(other(keyOf(n))).toEqual([]);
@@ -472,6 +475,11 @@ describe("signing keys: jwt asks nkeys for a valid encoding, whatever the number
       expect(other(key)).toEqual([`"${key}" is not a valid account signing key`]);
     expect(keyOf(630).length).toBeLessThanOrEqual(1024);
     expect(other(keyOf(630))).toEqual([]);
+  });
+
+  it("a user scope's key too (UserScope.Validate; measured)", () => {
+    expect(other("not-a-key", "scoped")).toEqual(['"not-a-key" is not a valid account signing key']);
+    expect(other(keyOf(16), "scoped")).toEqual([]);
   });
 });
 
