@@ -3,8 +3,8 @@ import { causeOf, type CauseContext } from "./causes/index.js";
 import { subjectPhrase } from "./causes/cause.js";
 import type { AccountDirectory, AccountEntry } from "./directory.js";
 import { timeProblem } from "./validate.js";
-import type { ImportDiagnosis, ImportStatus, TokenSummary } from "./diagnosis.js";
-import { exportTypeOf, type ActivationClaims } from "./jwt/claims.js";
+import type { CauseCode, ImportDiagnosis, ImportStatus, ServerView, TokenSummary } from "./diagnosis.js";
+import { exportTypeOf, type ActivationClaims, type ImportClaim } from "./jwt/claims.js";
 import { peekClaims } from "./jwt/decode.js";
 import { evaluate, type EvaluationOptions, type Finding } from "./evaluate.js";
 import { shared } from "./strings.js";
@@ -37,29 +37,170 @@ const NO_REMEDIATION: string[] = Object.freeze([]) as unknown as string[];
 
 export function diagnose(dir: AccountDirectory, finding: Finding, now: number): ImportDiagnosis {
   const { importer, imp } = finding;
-  const ctx = causeContext(dir, finding, now);
   const cause = finding.cause ? causeOf(finding.cause) : null;
-  const status: ImportStatus = cause ? cause.status : "active";
+  const plain = finding.cause === null && !finding.detail;
+  return new Diagnosis(
+    {
+      account: importer.id,
+      account_name: importer.name,
+      name: imp.name,
+      type: exportTypeOf(imp.type),
+      source_account: imp.account,
+      source_account_name: dir.nameOf(imp.account),
+      subject: imp.subject,
+      local_subject: imp.localSubject,
+      status: cause ? cause.status : "active",
+      cause: finding.cause,
+      token: tokenSummary(finding.activation, imp.token),
+      server: null,
+      idle: null,
+    },
+    plain ? imp : finding,
+    plain ? null : instantOf(now),
+  );
+}
+
+/**
+ * A copy of a diagnosis with some of its fields changed (`{ ...d, ...fields }`): the copy of one
+ * whose texts are built when read builds them when read too, unless `fields` gives them.
+ */
+export function amended(d: ImportDiagnosis, fields: Partial<ImportDiagnosis>): ImportDiagnosis {
+  if (d instanceof Diagnosis && fields.message === undefined && fields.remediation === undefined)
+    return d.amended(fields);
+  return { ...d, ...fields };
+}
+
+/** The instant a diagnosis was made, shared by every diagnosis of one evaluation (a number outside V8's small integers is boxed). */
+interface Instant {
+  readonly now: number;
+}
+let lastInstant: Instant = { now: Number.NaN };
+function instantOf(now: number): Instant {
+  if (lastInstant.now !== now) lastInstant = { now };
+  return lastInstant;
+}
+
+/**
+ * message and remediation, built when read: own enumerable properties (JSON, `{...d}`, Object.keys
+ * and equality see them as data, in the schema's order), one getter each for every diagnosis (V8
+ * shares one hidden class only when the getter is the same function).
+ */
+const MESSAGE: PropertyDescriptor = {
+  get(this: Diagnosis): string {
+    return this.text().message;
+  },
+  enumerable: true,
+};
+const REMEDIATION: PropertyDescriptor = {
+  get(this: Diagnosis): string[] {
+    return this.text().remediation;
+  },
+  enumerable: true,
+};
+
+/**
+ * A diagnosis whose message and remediation are made from what it was made from, when something
+ * reads them (a reply, an event, the history), not kept: they were the largest part of the live
+ * service's heap (~160 MB of text at 100,000 accounts), and almost none is ever read. They come out
+ * byte-identical to text built at once: the cause reads the same finding, the same instant and the
+ * names this diagnosis holds (the names of the moment it was made), and none of those changes
+ * (claims and findings are never edited; a new JWT makes new ones and new diagnoses).
+ */
+class Diagnosis implements ImportDiagnosis {
+  // Declared only: fields would be defined before the constructor's body runs, ahead of the two
+  // accessors, and JSON follows the order in which properties were added.
+  declare readonly account: string;
+  declare readonly account_name: string | null;
+  declare readonly name: string | null;
+  declare readonly type: "stream" | "service";
+  declare readonly source_account: string;
+  declare readonly source_account_name: string | null;
+  declare readonly subject: string;
+  declare readonly local_subject: string | null;
+  declare readonly status: ImportStatus;
+  declare readonly cause: CauseCode | null;
+  declare readonly message: string;
+  declare readonly remediation: string[];
+  declare readonly token: TokenSummary | null;
+  declare readonly server: ServerView | null;
+  declare readonly idle: ImportDiagnosis["idle"];
+  /** What the texts are made from: an active import with nothing to add needs only the import. */
+  readonly #from: Finding | ImportClaim;
+  readonly #at: Instant | null;
+
+  constructor(fields: Fields, from: Finding | ImportClaim, at: Instant | null) {
+    const self = this as Writable<ImportDiagnosis>;
+    self.account = fields.account;
+    self.account_name = fields.account_name;
+    self.name = fields.name;
+    self.type = fields.type;
+    self.source_account = fields.source_account;
+    self.source_account_name = fields.source_account_name;
+    self.subject = fields.subject;
+    self.local_subject = fields.local_subject;
+    self.status = fields.status;
+    self.cause = fields.cause;
+    Object.defineProperty(this, "message", MESSAGE);
+    Object.defineProperty(this, "remediation", REMEDIATION);
+    self.token = fields.token;
+    self.server = fields.server;
+    self.idle = fields.idle;
+    this.#from = from;
+    this.#at = at;
+  }
+
+  amended(fields: Partial<Fields>): Diagnosis {
+    // Not `{ ...this }`: that would read (build) the texts.
+    const own: Fields = {
+      account: this.account,
+      account_name: this.account_name,
+      name: this.name,
+      type: this.type,
+      source_account: this.source_account,
+      source_account_name: this.source_account_name,
+      subject: this.subject,
+      local_subject: this.local_subject,
+      status: this.status,
+      cause: this.cause,
+      token: this.token,
+      server: this.server,
+      idle: this.idle,
+    };
+    return new Diagnosis({ ...own, ...fields }, this.#from, this.#at);
+  }
+
+  text(): { message: string; remediation: string[] } {
+    const from = this.#from;
+    const finding = "imp" in from ? from : null;
+    const ctx = contextOf(this, finding?.imp ?? (from as ImportClaim), finding, this.#at?.now ?? 0);
+    const cause = finding?.cause ? causeOf(finding.cause) : null;
+    if (cause) return { message: cause.message(ctx), remediation: cause.remediation(ctx) };
+    const detail = finding?.detail;
+    return { message: `${subjectPhrase(ctx)} is active${detail ? ` (${detail})` : ""}.`, remediation: NO_REMEDIATION };
+  }
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+/** A diagnosis's fields but its texts. */
+type Fields = Omit<ImportDiagnosis, "message" | "remediation">;
+
+/** causeContext, with the names the diagnosis was made with (`finding` null: an active import with nothing to add). */
+function contextOf(d: ImportDiagnosis, imp: ImportClaim, finding: Finding | null, now: number): CauseContext {
   return {
-    account: importer.id,
-    account_name: importer.name,
-    name: imp.name,
-    type: exportTypeOf(imp.type),
-    source_account: imp.account,
-    source_account_name: ctx.exporter.name,
-    subject: imp.subject,
-    local_subject: imp.localSubject,
-    status,
-    cause: finding.cause,
-    // Kept for every import while the service runs: flat (not the pieces they were built from), and
-    // one copy of each distinct text.
-    message: shared(
-      cause ? cause.message(ctx) : `${subjectPhrase(ctx)} is active${finding.detail ? ` (${finding.detail})` : ""}.`,
-    ),
-    remediation: cause ? cause.remediation(ctx).map(shared) : NO_REMEDIATION,
-    token: tokenSummary(finding.activation, imp.token),
-    server: null,
-    idle: null,
+    importer: { id: d.account, name: d.account_name },
+    exporter: { id: d.source_account, name: d.source_account_name },
+    imp,
+    exporterSubject: exporterSubject(imp),
+    localSubject: imp.localSubject ?? exporterSubject(imp),
+    detail: finding?.detail ?? null,
+    exportClaim: finding?.exportClaim ?? null,
+    activation: finding?.activation ?? null,
+    now,
+    ...(finding?.mapping ? { mapping: finding.mapping } : {}),
+    ...(finding?.cycle
+      ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) }
+      : {}),
+    ...(finding?.jetstream ? { jetstream: finding.jetstream } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { causeOf, type CauseContext } from "./causes/index.js";
 import type { ImportDiagnosis } from "./diagnosis.js";
+import { amended } from "./report.js";
 
 /**
  * What the servers that have the importing account loaded report about one import, counting only
@@ -35,7 +36,7 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
     registered: obs.registered > 0,
     invalid: obs.registered > 0 && obs.honouring === 0,
   };
-  if (obs.servers === 0) return { ...d, server };
+  if (obs.servers === 0) return amended(d, { server });
   if (d.cause === "import_cycle")
     return obs.honouring > 0 ? cycleHonoured(d, obs, server) : cycleRefused(d, obs, server);
   // An import starved by the importer's own mappings, or from a deleted source, is listed valid: no exposure.
@@ -57,7 +58,7 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
       remediation: stale.remediation(ctx),
     };
   }
-  return { ...d, server };
+  return amended(d, { server });
 }
 
 function carriesNothingWhereHonoured(code: NonNullable<ImportDiagnosis["cause"]>): boolean {

@@ -8,6 +8,7 @@ import type { ImportDiagnosis } from "../core/diagnosis.js";
 import { trigger, type Trigger } from "../core/history.js";
 import { idleFrom, interestQuestion, type IdleReason, type InterestQuestion } from "../core/idle.js";
 import { importOfKey } from "../core/import-key.js";
+import { amended } from "../core/report.js";
 import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { serverViewCanChange } from "../core/server-observation.js";
 import type { EventPublisher, RemovalReason, TriggerOf } from "../shell/events.js";
@@ -82,7 +83,7 @@ export class VerdictPublisher {
   /** An active import's idle reason from the last epoch's look at the servers' subscriptions. */
   private withIdle(key: string, d: ImportDiagnosis): ImportDiagnosis {
     const idle = d.status === "active" ? (this.idle.get(key) ?? null) : null;
-    return idle === d.idle ? d : { ...d, idle };
+    return idle === d.idle ? d : amended(d, { idle });
   }
 
   /** A stream import renamed by the deprecated `to` (a prefix): where it lands is not judged here, so its idleness is not either. */
