@@ -48,6 +48,10 @@ export interface LiveOptions {
    * snapshot here); `answered` resolves when the service answers a check again (its main thread is free).
    */
   atSettled?: (pid: number, answered: () => Promise<void>) => Promise<void>;
+  /** Called with the service's and nats-server's process ids once the service runs (bench/startup.ts samples their threads' CPU). */
+  atSpawned?: (pids: { service: number; server: number }) => void;
+  /** Stop once the start-up's events are out and the service answers again: no pushes, checks or settling (bench/startup.ts). */
+  startOnly?: boolean;
   log: (line: string) => void;
 }
 
@@ -223,6 +227,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       ...(opts.serviceCwd ? { cwd: opts.serviceCwd } : {}),
     });
     track(service);
+    opts.atSpawned?.({ service: service.pid!, server: server.pid });
     let output = "";
     logTo = opts.serviceLog ? createWriteStream(opts.serviceLog) : null;
     const keep = (b: Buffer) => {
@@ -255,6 +260,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     opts.log(
       `    ${startEvents} start-up events, the last ${((lastEventAt - t0 - serviceStartMs) / 1000).toFixed(1)} s after the first reply`,
     );
+    if (opts.startOnly) return startOnly(served.length, servedImports, serviceStartMs, service.pid!);
     const all = (await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: 30_000 })).json<{
       summary: { imports: number };
     }>();
@@ -309,6 +315,23 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     await server.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The start-up's figures alone; what was not measured is NaN. */
+function startOnly(accounts: number, imports: number, startMs: number, pid: number): LiveResult {
+  const rss = rssOf(pid);
+  const none = Number.NaN;
+  return {
+    service_accounts: accounts,
+    service_imports: imports,
+    service_start_ms: startMs,
+    rss_mb: rss.rss,
+    rss_ready_mb: rss.rss,
+    rss_peak_mb: rss.peak,
+    ...{ push_event_p50_ms: none, push_event_p99_ms: none, push_event_max_ms: none, pushes: 0 },
+    ...{ push_event_over_50ms: 0, check_p50_ms: none, check_p99_ms: none, check_max_ms: none },
+    ...{ check_sent: 0, check_failed: 0, check_rate: none, check_serial_p50_ms: none },
+  };
 }
 
 /**

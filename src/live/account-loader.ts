@@ -110,9 +110,10 @@ export class AccountLoader {
   /**
    * Every JWT the resolver stores: what it lists, plus those it stores but leaves out of its lists
    * because they expired (docs/servers.md): the accounts known before, and the source accounts the
-   * JWTs name, looked up by key, until no new one turns up.
+   * JWTs name, looked up by key, until no new one turns up. `signal`: the load was abandoned (a
+   * reconnect): its requests stop.
    */
-  async loadStored(): Promise<Map<string, string>> {
+  async loadStored(signal?: AbortSignal): Promise<Map<string, string>> {
     const known = this.monitor.directory.accounts().map((e) => e.id);
     let jwts: Map<string, string>;
     // While the pack streams in (this thread mostly waits for the server): the JWTs the load will
@@ -147,6 +148,9 @@ export class AccountLoader {
           if (named) for (const source of importSources(jwt)) named.add(source);
           if (!this.monitor.holds(id, jwt)) ahead?.add(id, jwt);
         },
+        (why, delayMs) =>
+          this.log.warn({ why, retry_in_ms: delayMs }, "the resolver did not answer in time; asking again"),
+        signal,
       );
     } catch (e) {
       if (!(e instanceof NoResolverError)) throw e;
@@ -166,6 +170,7 @@ export class AccountLoader {
     let candidates = unasked([...known, ...sources]);
     // An account found this way may name further sources; a chain of them ends within a few rounds.
     for (let round = 0; round < 8 && candidates.length > 0; round++) {
+      signal?.throwIfAborted();
       for (const id of candidates) asked.add(id);
       const found = await this.resolver.addUnlisted(jwts, candidates);
       if (found.length > 0)

@@ -2,15 +2,29 @@
  * The clock of the live service: a full resync every epoch (and on demand), and a wake-up at the
  * next instant at which time alone changes a verdict (an exp or nbf, or the start of a warning).
  */
+import { TimeoutError } from "@nats-io/nats-core";
 import { trigger } from "../core/history.js";
 import type { ImportMonitor } from "../core/monitor.js";
 import { iso } from "../core/time.js";
 import type { Logger } from "../shell/log.js";
 import type { Metrics } from "../shell/metrics.js";
 import type { AccountLoader } from "./account-loader.js";
-import { nowSeconds } from "./clock.js";
+import { nowSeconds, sleep } from "./clock.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { VerdictPublisher } from "./verdict-publisher.js";
+
+/**
+ * A first load that got no answer in time (after the resolver client's own retries: a server or
+ * machine busy for longer) is done again after these pauses before the start-up gives up.
+ */
+const FIRST_LOAD_RETRY_MS = [2_000, 10_000, 30_000, 60_000];
+
+/** A load whose requests went out on a connection since re-established: their replies may never come. */
+class LoadAbandoned extends Error {
+  constructor() {
+    super("the connection was re-established during the load");
+  }
+}
 
 /** Node timers overflow past ~24.8 days; wake up at least daily and re-arm. */
 const MAX_TIMER_MS = 24 * 3600 * 1000;
@@ -21,6 +35,8 @@ export class ResyncLoop {
   private again: string | null = null;
   /** Set while a load runs: a reconnect rejects it, since replies to requests sent before may never come. */
   private abandonLoad: (() => void) | null = null;
+  /** Set while the first load runs (it loads again itself after a reconnect). */
+  private loadingFirst = false;
   private epochTimer: NodeJS.Timeout | null = null;
   private boundaryTimer: NodeJS.Timeout | null = null;
 
@@ -33,9 +49,33 @@ export class ResyncLoop {
     private readonly log: Logger,
   ) {}
 
-  /** The first load, at start; its errors end the start-up. */
-  first(): Promise<void> {
-    return this.load("start");
+  /**
+   * The first load, at start; its errors end the start-up, but for a request nobody answered in
+   * time and a load abandoned because the connection was re-established (a server too busy to
+   * write to this client drops it as a slow consumer): the load is done again, after the pauses of
+   * FIRST_LOAD_RETRY_MS for the first, at once for the second, each logged, unless the service is
+   * stopping. A reconnect meanwhile starts no resync of its own: this is the load it would be.
+   */
+  async first(): Promise<void> {
+    this.loadingFirst = true;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.load("start");
+        } catch (e) {
+          const delay = e instanceof LoadAbandoned ? 0 : FIRST_LOAD_RETRY_MS[attempt];
+          const again = e instanceof TimeoutError || e instanceof LoadAbandoned;
+          if (!again || delay === undefined || attempt >= FIRST_LOAD_RETRY_MS.length || this.life.stopping) throw e;
+          this.log.warn(
+            { err: e.message, attempt: attempt + 1, retry_in_ms: delay },
+            "the first load did not finish; loading again",
+          );
+          await sleep(delay);
+        }
+      }
+    } finally {
+      this.loadingFirst = false;
+    }
   }
 
   /**
@@ -65,7 +105,7 @@ export class ResyncLoop {
   /** The connection was re-established: abandon a load under way and load again. */
   reconnected(): void {
     this.abandonLoad?.();
-    this.resync("reconnect");
+    if (!this.loadingFirst) this.resync("reconnect");
   }
 
   /** The resync under way, if any. */
@@ -105,8 +145,13 @@ export class ResyncLoop {
     const started = Date.now();
     await this.loader.refreshTrust();
     const jwts = await new Promise<Map<string, string>>((resolve, reject) => {
-      this.abandonLoad = () => reject(new Error("the connection was re-established during the load"));
-      this.loader.loadStored().then(resolve, reject);
+      // Abandoned, the load stops too (its pack or lookups), rather than read on beside the next one.
+      const abandoned = new AbortController();
+      this.abandonLoad = () => {
+        abandoned.abort();
+        reject(new LoadAbandoned());
+      };
+      this.loader.loadStored(abandoned.signal).then(resolve, reject);
     }).finally(() => (this.abandonLoad = null));
     this.log.debug({ reason, accounts: jwts.size, ms: Date.now() - started }, "resync: JWTs read");
     const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));

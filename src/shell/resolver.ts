@@ -33,6 +33,16 @@ export const SUBJECTS = {
 
 /** Subscriptions listed per server when a wildcard subject's interest is asked (more: unknown). */
 export const SUBSZ_LIST_LIMIT = 10_000;
+/**
+ * Once CLAIMS.PACK flows, the silence (at least the request time-out) after which the rest is taken
+ * as lost: a full collection or a loaded machine pauses the server's stream, or this thread, for
+ * seconds (docs/decisions.md 38).
+ */
+export const PACK_SILENCE_MS = 10_000;
+/** A pack that flowed and stopped short is asked for again after these pauses, then LIST + LOOKUP. */
+const PACK_RETRY_MS = [1_000, 4_000];
+/** A LIST or LOOKUP nobody answered in time (a busy server) is asked again after these pauses. */
+const LOOKUP_RETRY_MS = [250, 1_000, 4_000];
 
 /** More accounts than this in one deployment is treated as hostile input. */
 export const MAX_ACCOUNTS = 1_000_000;
@@ -110,26 +120,61 @@ export class ResolverClient {
 
   /**
    * Every stored account JWT, by account id. PACK first; LIST + LOOKUP where PACK is not served
-   * (nobody answers it, or its stream stops short), after `onFallback` is told why. `onPacked`
-   * hears each JWT as the pack brings it (to verify it while the rest streams in). Throws
-   * NoResolverError when nobody answers LIST or LOOKUP either (see readLoadedAccounts for what
-   * then); any other error is the caller's.
+   * (nobody answers it, or its stream stops short even when asked again), after `onFallback` is
+   * told why. `onPacked` hears each JWT as the pack brings it (to verify it while the rest streams
+   * in), once per JWT however often the pack is asked. A request nobody answered in time is asked
+   * again (PACK_RETRY_MS, LOOKUP_RETRY_MS; `onRetry` hears each), so a busy server or machine does
+   * not end the load. Throws NoResolverError when nobody answers LIST or LOOKUP either (see
+   * readLoadedAccounts for what then); any other error is the caller's.
    */
   async loadAll(
     onProgress: (loaded: number) => void = () => {},
     onFallback: (why: string) => void = () => {},
     onPacked: (id: string, jwt: string) => void = () => {},
+    onRetry: (why: string, delayMs: number) => void = () => {},
+    signal?: AbortSignal,
   ): Promise<Map<string, string>> {
+    const delivered = new Map<string, string>();
+    const once = (id: string, jwt: string) => {
+      signal?.throwIfAborted(); // ends the stream: nothing reads an abandoned load
+      if (delivered.get(id) === jwt) return;
+      delivered.set(id, jwt);
+      onPacked(id, jwt);
+    };
     try {
-      return await this.pack(onProgress, onPacked);
+      return await this.retried(() => this.pack(onProgress, once), PACK_RETRY_MS, onRetry, flowedThenStopped, signal);
     } catch (e) {
       if (!packNotServed(e)) throw e;
       onFallback(e.message);
       try {
-        return await this.listAndLookup(onProgress);
+        return await this.listAndLookup(onProgress, onRetry, signal);
       } catch (e) {
         if (isNoResponders(e)) throw new NoResolverError("$SYS.REQ.CLAIMS.LIST and LOOKUP");
         throw e;
+      }
+    }
+  }
+
+  /**
+   * `ask`, asked again after each of `delaysMs` while it fails as `again` says (a time-out, by
+   * default), unless `signal` says the caller no longer wants the answer.
+   */
+  private async retried<T>(
+    ask: () => Promise<T>,
+    delaysMs: readonly number[],
+    onRetry: (why: string, delayMs: number) => void,
+    again: (e: unknown) => e is Error = isTimeout,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        return await ask();
+      } catch (e) {
+        const delay = delaysMs[attempt];
+        if (delay === undefined || !again(e) || signal?.aborted) throw e;
+        onRetry(e.message, delay);
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
   }
@@ -145,34 +190,46 @@ export class ResolverClient {
       addPackLine(jwts, msg, onPacked);
       if (jwts.size % 1000 === 0) onProgress(jwts.size);
     });
-    if (!ended) throw new PackIncomplete("CLAIMS.PACK did not end with an empty message");
+    if (ended === "silent") throw new PackIncomplete("nobody answered CLAIMS.PACK in time", false);
+    if (ended === "stopped")
+      throw new PackIncomplete(`CLAIMS.PACK stopped after ${jwts.size} JWTs, without its closing empty message`, true);
     return jwts;
   }
 
   /**
-   * A request answered by a stream of messages that an empty one ends (true once it came; false
-   * when the stream stalled). The stream flows without pauses: none for the request time-out
-   * (twice that before the first message) means the rest was lost. A stall is judged only after
-   * this thread has read its socket: a timer that comes due while the thread is busy (a long
-   * collection, a loaded machine) runs before the messages that arrived meanwhile are read, and
-   * nats.js's own stall strategy then ended a 100,000-account pack that was still flowing.
+   * A request answered by a stream of messages that an empty one ends: "ended" once it came;
+   * "silent" when nothing came for twice the request time-out; "stopped" when the stream stopped
+   * for PACK_SILENCE_MS (at least the time-out) after it had flowed. A pause in a flowing stream is
+   * the server's or this machine's (a collection, a loaded core), not a lost responder: the
+   * request time-out alone cut a 100,000-account pack short on a loaded machine. A stall is judged
+   * only after this thread has read its socket: a timer that comes due while the thread is busy
+   * runs before the messages that arrived meanwhile are read, and nats.js's own stall strategy then
+   * ended a 100,000-account pack that was still flowing.
    */
-  private stream(subject: string, payload: string, onMessage: (msg: Msg) => void): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
+  private stream(
+    subject: string,
+    payload: string,
+    onMessage: (msg: Msg) => void,
+  ): Promise<"ended" | "silent" | "stopped"> {
+    return new Promise((resolve, reject) => {
       let heard = -1;
       let timer: NodeJS.Timeout | undefined;
       let done = false;
-      const finish = (outcome: { ended: boolean } | Error) => {
+      const finish = (outcome: "ended" | "silent" | "stopped" | Error) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         sub.unsubscribe();
         if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome.ended);
+        else resolve(outcome);
       };
-      const since = () => (heard < 0 ? 2 : 1) * this.timeoutMs - (performance.now() - Math.max(heard, started));
+      const limit = () => (heard < 0 ? 2 * this.timeoutMs : Math.max(this.timeoutMs, PACK_SILENCE_MS));
+      const since = () => limit() - (performance.now() - Math.max(heard, started));
       const watch = () => {
-        timer = setTimeout(() => setImmediate(() => (since() <= 0 ? finish({ ended: false }) : watch())), since());
+        timer = setTimeout(
+          () => setImmediate(() => (since() > 0 ? watch() : finish(heard < 0 ? "silent" : "stopped"))),
+          since(),
+        );
       };
       const sub = this.nc.subscribe(createInbox(), {
         callback: (err, msg) => {
@@ -180,7 +237,7 @@ export class ResolverClient {
           heard = performance.now();
           if (msg.data.length === 0) {
             if (msg.headers?.code === 503) return finish(new NoRespondersError(subject));
-            return finish({ ended: true });
+            return finish("ended");
           }
           try {
             onMessage(msg);
@@ -223,7 +280,11 @@ export class ResolverClient {
     return found;
   }
 
-  async list(): Promise<string[]> {
+  async list(onRetry: (why: string, delayMs: number) => void = () => {}, signal?: AbortSignal): Promise<string[]> {
+    return this.retried(() => this.listOnce(), LOOKUP_RETRY_MS, onRetry, isTimeout, signal);
+  }
+
+  private async listOnce(): Promise<string[]> {
     const msg = await this.nc.request(SUBJECTS.list, undefined, { timeout: this.timeoutMs });
     const body = msg.json<{ data?: unknown }>();
     const ids = Array.isArray(body.data) ? body.data : [];
@@ -232,13 +293,19 @@ export class ResolverClient {
     return ids.filter((id): id is string => isPublicKey(id, "account"));
   }
 
-  private async listAndLookup(onProgress: (loaded: number) => void): Promise<Map<string, string>> {
-    const ids = await this.list();
+  private async listAndLookup(
+    onProgress: (loaded: number) => void,
+    onRetry: (why: string, delayMs: number) => void,
+    signal?: AbortSignal,
+  ): Promise<Map<string, string>> {
+    const ids = await this.list(onRetry, signal);
+    const lookup = (id: string) => this.retried(() => this.lookup(id), LOOKUP_RETRY_MS, onRetry, isTimeout, signal);
     const jwts = new Map<string, string>();
     const CONCURRENCY = 16;
     for (let i = 0; i < ids.length; i += CONCURRENCY) {
+      signal?.throwIfAborted();
       const batch = ids.slice(i, i + CONCURRENCY);
-      const found = await Promise.all(batch.map(async (id) => [id, await this.lookup(id)] as const));
+      const found = await Promise.all(batch.map(async (id) => [id, await lookup(id)] as const));
       for (const [id, jwt] of found) if (jwt) jwts.set(id, jwt);
       onProgress(jwts.size);
     }
@@ -383,8 +450,27 @@ export class ResolverClient {
   }
 }
 
-/** CLAIMS.PACK stopped before its closing empty message (a pause as long as the request time-out). */
-class PackIncomplete extends Error {}
+/**
+ * CLAIMS.PACK stopped before its closing empty message: nothing came for twice the request time-out
+ * (`flowed` false), or the stream stopped for PACK_SILENCE_MS after it had flowed.
+ */
+class PackIncomplete extends Error {
+  constructor(
+    message: string,
+    readonly flowed: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A pack that flowed, then stopped: asked again (one that never answered is not served here). */
+function flowedThenStopped(e: unknown): e is PackIncomplete {
+  return e instanceof PackIncomplete && e.flowed;
+}
+
+function isTimeout(e: unknown): e is Error {
+  return e instanceof TimeoutError;
+}
 
 /**
  * A request nobody answered (in time): no verdict, and nothing to log. Any other error (a closed

@@ -5,11 +5,13 @@
  * that arrived meanwhile (the event loop runs due timers before it polls the socket), end the
  * pack, and fall back to LIST + LOOKUP of every account. Here the thread blocks for three
  * time-outs while the real server keeps streaming: the pack must still be read whole, without a
- * fallback.
+ * fallback. And the server itself may pause (a collection, a loaded machine; here it is stopped
+ * with SIGSTOP): a pack that has flowed is waited for far longer than one request (PACK_SILENCE_MS),
+ * and a LIST nobody answers in time is asked again rather than ending the load.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { ResolverClient } from "../../src/shell/resolver.js";
+import { PACK_SILENCE_MS, ResolverClient } from "../../src/shell/resolver.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
 
@@ -24,6 +26,17 @@ function block(ms: number): void {
   while (performance.now() < until) {
     /* busy */
   }
+}
+
+/** Stop the server's process for `ms` (it neither reads nor writes), then let it go on; resolves when it goes on. */
+function pause(server: RunningServer, ms: number): Promise<void> {
+  process.kill(server.pid, "SIGSTOP");
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      process.kill(server.pid, "SIGCONT");
+      resolve();
+    }, ms),
+  );
 }
 
 describe("CLAIMS.PACK read by a thread that stalls", () => {
@@ -65,5 +78,36 @@ describe("CLAIMS.PACK read by a thread that stalls", () => {
     expect(fallbacks).toEqual([]);
     expect(packed).toBeGreaterThanOrEqual(ACCOUNTS);
     for (const a of accounts) expect(jwts.get(a.id)).toBe(a.jwt);
+  });
+
+  it("reads every JWT of a pack during which the server paused for longer than the time-out", async () => {
+    expect(PACK_SILENCE_MS).toBeGreaterThan(3 * TIMEOUT_MS);
+    const resolver = new ResolverClient(nc, TIMEOUT_MS);
+    const fallbacks: string[] = [];
+    let packed = 0;
+    const pausing: { resumed: Promise<void> | null } = { resumed: null };
+    const jwts = await resolver.loadAll(
+      () => {},
+      (why) => fallbacks.push(why),
+      () => {
+        // The server stops once its stream has started, with most of the pack unsent.
+        if (packed++ === 0) pausing.resumed = pause(server, 3 * TIMEOUT_MS);
+      },
+    );
+    expect(pausing.resumed).not.toBeNull();
+    await pausing.resumed;
+    expect(fallbacks).toEqual([]);
+    expect(packed).toBe(jwts.size);
+    for (const a of accounts) expect(jwts.get(a.id)).toBe(a.jwt);
+  });
+
+  it("asks CLAIMS.LIST again while the server does not answer, and logs each retry", async () => {
+    const resolver = new ResolverClient(nc, TIMEOUT_MS);
+    const retries: number[] = [];
+    const resumed = pause(server, 4 * TIMEOUT_MS);
+    const ids = await resolver.list((_why, delayMs) => retries.push(delayMs));
+    await resumed;
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    expect(ids).toEqual(expect.arrayContaining(accounts.map((a) => a.id)));
   });
 });
