@@ -442,6 +442,17 @@ describe("mapping weights: jwt v2.8.1 checks each weight and each sum, before it
     expect(stored(mapping(["m.b", 100, "c1"], ["m.c", 100]), "2.12.15")).toBe(true);
   });
 
+  it("names the mapping in a subject's error, its source's or a destination's", () => {
+    const bad: MappingClaim = {
+      source: "m..a",
+      destinations: [{ subject: "m..b", weight: 100, written: 0, cluster: null }],
+    };
+    const other = validateAccount(account({ mappings: [bad] })).other;
+    expect(other.filter((e) => e.startsWith("mapping: "))).toHaveLength(1);
+    expect(other.filter((e) => e.startsWith('mapping "m..a": '))).toHaveLength(1);
+    expect(other.every((e) => e.length > 'mapping "m..a": '.length)).toBe(true);
+  });
+
   it("names the mapping, and the cluster whose sum is over", () => {
     const issues = (m: MappingClaim, version: string) =>
       validateAccount(account({ mappings: [m] }), rulesFor(version)).other;
