@@ -126,11 +126,13 @@ interface Counts {
   timeout: number;
   survived: number;
   noCoverage: number;
+  /** Static mutants pass 1 leaves to pass 2. */
+  ignored: number;
   invalid: number;
 }
 
 function counts(report: Report, scopes: Scope[], file: string): Counts {
-  const c: Counts = { mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0, invalid: 0 };
+  const c: Counts = { mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 0, invalid: 0 };
   for (const m of report.files[file]?.mutants ?? []) {
     if (!inScope(scopes, file, m)) continue;
     c.mutants++;
@@ -138,6 +140,7 @@ function counts(report: Report, scopes: Scope[], file: string): Counts {
     else if (m.status === "Timeout") c.timeout++;
     else if (m.status === "Survived") c.survived++;
     else if (m.status === "NoCoverage") c.noCoverage++;
+    else if (m.status === "Ignored") c.ignored++;
     else c.invalid++;
   }
   return c;
@@ -149,7 +152,8 @@ function score(c: Counts): string {
   return `${((100 * (c.killed + c.timeout)) / valid).toFixed(2)} %`;
 }
 
-const figures = (c: Counts): string => `${c.killed} + ${c.timeout} t/o / ${c.survived} / ${c.noCoverage}`;
+const figures = (c: Counts): string =>
+  `${c.killed} + ${c.timeout} t/o / ${c.survived} / ${c.noCoverage}${c.ignored > 0 ? ` (${c.ignored} static)` : ""}`;
 
 function summary(pass1: Report, final: Report, scopes: Scope[]): void {
   const files = Object.keys(final.files).filter((f) => counts(final, scopes, f).mutants > 0);
