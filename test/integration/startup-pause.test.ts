@@ -31,6 +31,7 @@ const PAUSE_MS = PACK_SILENCE_MS + 2_000;
 
 interface LogLine {
   level: number;
+  time: number;
   msg: string;
 }
 
@@ -42,6 +43,7 @@ describe("the first load while the server does not answer", () => {
   let importers: TestAccount[];
   const lines: LogLine[] = [];
   let paused = false;
+  let pausedAt = 0;
 
   beforeAll(async () => {
     const op = await TestOperator.create();
@@ -73,6 +75,7 @@ describe("the first load while the server does not answer", () => {
         callback: (_err, msg) => {
           if (paused || msg.json<{ client?: { name?: string } }>().client?.name !== "nats-insights") return;
           paused = true;
+          pausedAt = Date.now();
           process.kill(server.pid, "SIGSTOP");
           setTimeout(() => {
             process.kill(server.pid, "SIGCONT");
@@ -118,8 +121,12 @@ describe("the first load while the server does not answer", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("asks again, says so, and starts with every verdict", async () => {
+  it("asks again, says so, and starts with every verdict", async (ctx) => {
     expect(paused).toBe(true);
+    // The stop races the service's first requests: on a busy machine this process may hear of the
+    // connection only after the load has read every JWT. Then nothing of the load was stopped.
+    const read = lines.find((l) => l.msg === "resync: JWTs read");
+    if (read && read.time < pausedAt) ctx.skip("the load had read every JWT before the server was stopped");
     const retried = lines.filter(
       (l) => l.level === 40 && /did not answer in time; asking again|did not finish; loading again/.test(l.msg),
     );
