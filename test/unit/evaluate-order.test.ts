@@ -96,6 +96,15 @@ describe("what applies only to an import the server adds", () => {
       })
     ).map((d) => d.cause);
     expect(causes).toEqual([null, null]);
+    // the service first: a stream import is compared with the stream imports before it only
+    const reversed = await diagnoses({
+      exports,
+      imports: () => [
+        { subject: "sd.a", type: "service" },
+        { subject: "sd.a", type: "stream" },
+      ],
+    });
+    expect(reversed.map((d) => d.cause)).toEqual([null, null]);
   });
 
   it("a duplicate names the import the server keeps", async () => {
