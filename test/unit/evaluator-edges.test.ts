@@ -180,6 +180,18 @@ describe("duplicate stream imports", () => {
     ).map((d) => d.cause);
     expect(causes).toEqual([null, "duplicate_import"]);
   });
+  it("a first import whose token expires soon is added all the same: the second is a duplicate", async () => {
+    const causes = (
+      await evaluateOne(privateStream, async (exporter, id) => {
+        const token = await activation(exporter, id, "p.>", "stream", { exp: nowSec() + 3600 });
+        return [
+          { subject: "p.a", type: "stream", token },
+          { subject: "p.a", type: "stream", local_subject: "copy.a", token },
+        ];
+      })
+    ).map((d) => d.cause);
+    expect(causes).toEqual(["activation_expiring_soon", "duplicate_import"]);
+  });
 });
 
 describe("remediation names real accounts", () => {
