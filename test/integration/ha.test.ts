@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { InsightsApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/shell/log.js";
@@ -25,6 +26,22 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/**
+ * Whether `account` has JetStream on node `i`: a push is answered by the first node that stored it,
+ * and a node that takes the account a moment later refuses its JetStream API until then.
+ */
+async function jetStreamOn(cluster: Cluster, i: number, account: TestAccount): Promise<string | null> {
+  const nc = await cluster.connect(i, account);
+  try {
+    await (await jetstreamManager(nc)).getAccountInfo();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await nc.close().catch(() => {});
   }
 }
 
@@ -105,6 +122,15 @@ describe.skipIf(!toolPath("nats-server"))("several instances", () => {
       ],
     });
     await cluster.pushAll(0, [state, exporter, importer]);
+    // Each instance opens the shared bucket on its own node: every node must give STATE JetStream first.
+    for (let i = 0; i < 3; i++) {
+      let last: string | null;
+      const deadline = Date.now() + 30_000;
+      while ((last = await jetStreamOn(cluster, i, state)) !== null) {
+        if (Date.now() > deadline) throw new Error(`STATE has no JetStream on node ${i}: ${last}`);
+        await sleep(100);
+      }
+    }
     writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
     writeFileSync(join(dir, "state.creds"), await state.userCreds());
     sys = await cluster.connect(2);
