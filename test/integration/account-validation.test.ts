@@ -20,11 +20,11 @@ import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import { parseAccount } from "../../src/core/jwt/claims.js";
 import { install } from "../../src/core/mapping.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
-import { defaultAccountLimits, signClaims, type TestAccount, TestOperator } from "../support/deployment.js";
+import { defaultAccountLimits, signClaims, TestOperator } from "../support/deployment.js";
 import { fast } from "../support/fast-keys.js";
 import {
-  connectAs,
   connectSystem,
+  landing,
   pushAccount,
   pushWith,
   startServer,
@@ -106,24 +106,6 @@ function all(stored: boolean) {
 /** Stored by 2.10.29 (jwt v2.7.4 sums the weights in a uint8), refused by jwt v2.8.1 and later. */
 function onlyOld() {
   return { "2.10": true, "2.12": false, "2.15": false };
-}
-
-/** Where a message published on `publish` by one of the account's users lands ("left out": on itself). */
-async function landing(server: RunningServer, acc: TestAccount, publish: string): Promise<string> {
-  const sub = await connectAs(server, acc);
-  const pub = await connectAs(server, acc);
-  try {
-    const got: string[] = [];
-    sub.subscribe(">", { callback: (_e, m) => void got.push(m.subject) });
-    await sub.flush();
-    pub.publish(publish, "x");
-    await pub.flush();
-    await sub.flush();
-    if (got.length !== 1) return `received ${got.length}`;
-    return got[0] === publish ? "left out" : got[0]!;
-  } finally {
-    await Promise.all([sub.close(), pub.close()]);
-  }
 }
 
 for (const { version, bin } of pinnedServers()) {

@@ -7,31 +7,12 @@
  * mapping the server cannot install rejects the whole JWT.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NatsConnection } from "@nats-io/nats-core";
 import { install } from "../../src/core/mapping.js";
 import { rulesFor } from "../../src/core/validate.js";
-import { TestOperator, type TestAccount } from "../support/deployment.js";
-import { connectAs, pushAccount, startServer, type RunningServer } from "../support/nats-server.js";
+import { TestOperator } from "../support/deployment.js";
+import { landing, pushAccount, startServer, type RunningServer } from "../support/nats-server.js";
 import { pinnedServers } from "../support/tools.js";
 import { LINES, PROBES, expected } from "../support/mapping-probes.js";
-
-/** Where the message lands: "left out" (on the subject published), another subject, or a count that is not one. */
-async function landing(server: RunningServer, acc: TestAccount, publish: string): Promise<string> {
-  const sub = await connectAs(server, acc);
-  const pub: NatsConnection = await connectAs(server, acc);
-  try {
-    const got: string[] = [];
-    sub.subscribe(">", { callback: (_e, m) => void got.push(m.subject) });
-    await sub.flush();
-    pub.publish(publish, "x");
-    await pub.flush();
-    await sub.flush();
-    if (got.length !== 1) return `received ${got.length}`;
-    return got[0] === publish ? "left out" : got[0]!;
-  } finally {
-    await Promise.all([sub.close(), pub.close()]);
-  }
-}
 
 for (const { version, bin } of pinnedServers()) {
   describe.skipIf(!bin)(`mapping destinations on nats-server v${version}`, () => {

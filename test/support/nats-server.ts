@@ -461,3 +461,25 @@ export function storedAccountIds(server: RunningServer): string[] {
     return [];
   }
 }
+
+/**
+ * Where a message one of the account's users publishes on `publish` lands, seen by another of its
+ * users: "left out" (on the subject published: no mapping took it), another subject, or a count that
+ * is not one.
+ */
+export async function landing(server: RunningServer, acc: TestAccount, publish: string): Promise<string> {
+  const sub = await connectAs(server, acc);
+  const pub = await connectAs(server, acc);
+  try {
+    const got: string[] = [];
+    sub.subscribe(">", { callback: (_e, m) => void got.push(m.subject) });
+    await sub.flush();
+    pub.publish(publish, "x");
+    await pub.flush();
+    await sub.flush();
+    if (got.length !== 1) return `received ${got.length}`;
+    return got[0] === publish ? "left out" : got[0]!;
+  } finally {
+    await Promise.all([sub.close(), pub.close()]);
+  }
+}
