@@ -98,3 +98,79 @@ describe("the page", () => {
     expect(page).not.toContain("<b>");
   });
 });
+
+describe("the whole text", () => {
+  // Given out of order; an account first seen without a name (as an importer) keeps the name it is given later.
+  const g = importGraph(
+    [
+      diagnosis({
+        subject: "s.2",
+        type: "service",
+        local_subject: "s.2",
+        status: "inactive",
+        cause: "export_not_found",
+        message: 'no "s.2"',
+      }),
+      diagnosis({ account: C, account_name: null, subject: "z", idle: "no_subscribers" }),
+      diagnosis({
+        source_account: C,
+        source_account_name: "SRC",
+        subject: "u",
+        status: "undetermined",
+        cause: "import_cycle",
+        message: "cycle",
+      }),
+      diagnosis({
+        subject: "s.2",
+        type: "stream",
+        local_subject: "l.2",
+        status: "warning",
+        cause: "activation_expiring_soon",
+        message: "soon",
+      }),
+      diagnosis({ subject: "s.1" }),
+    ],
+    new Date(0),
+  );
+
+  it("in DOT", () => {
+    expect(toDot(g)).toBe(
+      [
+        "digraph imports {",
+        "  rankdir=LR;",
+        '  node [shape=box, style=rounded, fontname="sans-serif"];',
+        '  edge [fontname="sans-serif", fontsize=10];',
+        `  "${A}" [label="EXP", tooltip="${A}"];`,
+        `  "${B}" [label="IMP", tooltip="${B}"];`,
+        `  "${C}" [label="SRC", tooltip="${C}"];`,
+        `  "${A}" -> "${B}" [label="stream s.1", tooltip="active"];`,
+        `  "${A}" -> "${B}" [label="service s.2 (export_not_found)", color=red, fontcolor=red, tooltip="no \\"s.2\\""];`,
+        `  "${A}" -> "${B}" [label="stream s.2 → l.2 (activation_expiring_soon)", color=orange, fontcolor=orange, tooltip="soon"];`,
+        `  "${A}" -> "${C}" [label="stream z", style=dashed, tooltip="idle: no_subscribers"];`,
+        `  "${C}" -> "${B}" [label="stream u (import_cycle)", color=purple, fontcolor=purple, tooltip="cycle"];`,
+        "}",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("in Mermaid", () => {
+    expect(toMermaid(g)).toBe(
+      [
+        "flowchart LR",
+        '  a0["EXP"]',
+        '  a1["IMP"]',
+        '  a2["SRC"]',
+        '  a0 -->|"stream s.1"| a1',
+        '  a0 -->|"service s.2 (export_not_found)"| a1',
+        '  a0 -->|"stream s.2 → l.2 (activation_expiring_soon)"| a1',
+        '  a0 -.->|"stream z"| a2',
+        '  a2 -->|"stream u (import_cycle)"| a1',
+        "  linkStyle 1 stroke:red,color:red",
+        "  linkStyle 2 stroke:orange,color:orange",
+        "  linkStyle 4 stroke:purple,color:purple",
+        "",
+      ].join("\n"),
+    );
+  });
+});

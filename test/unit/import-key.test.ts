@@ -39,4 +39,28 @@ describe("import keys", () => {
     expect(keys).toEqual([importKey("AIMP", claim({})), `${importKey("AIMP", claim({}))}#2`]);
     expect(importOfKey(keys[1]!)).toEqual(importOfKey(keys[0]!));
   });
+
+  it("the key is written out exactly (keys are kept across restarts), and only its #n suffix is stripped on reading", () => {
+    expect(importKey("AIMP", claim({}))).toBe("AIMP|service|AEXP|svc.>|");
+    expect(importKey("AIMP", claim({ type: "stream", subject: "ev.x", to: "pre" }))).toBe("AIMP|stream|AEXP|ev.x|pre");
+    const stream = {
+      account: "AIMP",
+      type: "stream" as const,
+      source_account: "AEXP",
+      subject: "ev#2.x",
+      local_subject: null,
+    };
+    expect(importOfKey(diagnosisKey(stream))).toEqual(stream);
+    expect(importOfKey(`${diagnosisKey(stream)}#12`)).toEqual(stream);
+    expect(importOfKey("AIMP|other|AEXP|ev.x|")).toBeNull();
+    expect(importOfKey("|stream|AEXP|ev.x|")).toBeNull();
+    expect(importOfKey("AIMP|stream||ev.x|")).toBeNull();
+    expect(importOfKey("AIMP|stream|AEXP||")).toBeNull();
+  });
+
+  it("a third declaration of the same import gets #3", () => {
+    const keys = keyedImports("AIMP", [claim({}), claim({}), claim({ subject: "other" }), claim({})]).map(([k]) => k);
+    const base = importKey("AIMP", claim({}));
+    expect(keys).toEqual([base, `${base}#2`, importKey("AIMP", claim({ subject: "other" })), `${base}#3`]);
+  });
 });
