@@ -17,6 +17,11 @@
  *   --confirm-timeouts  also re-run pass 1's time-outs with every test (a time-out under load is no proof)
  *   --pass1-tests <a,b> pass 1 with these test files only (Stryker's --testFiles): quicker where the
  *                       related files load slowly; pass 2 still runs every related test
+ *   --confirm-first <a,b> pass 2 in two tiers: first against these test files only (fast, targeted ones),
+ *                       then whatever they did not kill against every related test. A kill by any test
+ *                       is a real kill, so the final statuses are those of a plain pass 2; only the time
+ *                       differs (a static mutant's run of the whole related set is what costs). The first
+ *                       tier's report is kept as reports/mutation/confirm-first.json.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,27 +33,35 @@ interface Position {
 }
 interface Mutant {
   mutatorName: string;
+  killedBy?: string[];
   replacement?: string;
   status: string;
   location: { start: Position; end: Position };
 }
 interface Report {
   files: Record<string, { source: string; mutants: Mutant[] }>;
+  testFiles?: Record<string, { tests: { id: string; name: string }[] }>;
   [key: string]: unknown;
 }
 
 const OWN = new Set(["--no-confirm", "--confirm-only", "--confirm-timeouts"]);
+/** This script's options that take a value (the next argument). */
+const OWN_VALUED = new Set(["--pass1-tests", "--confirm-first"]);
 const argv = process.argv.slice(2);
 const own = new Set(argv.filter((a) => OWN.has(a)));
-const pass1TestsAt = argv.indexOf("--pass1-tests");
-const pass1Tests = pass1TestsAt >= 0 ? ["--testFiles", argv[pass1TestsAt + 1] ?? ""] : [];
-const strykerArgs = argv.filter(
-  (a, i) => !OWN.has(a) && (pass1TestsAt < 0 || (i !== pass1TestsAt && i !== pass1TestsAt + 1)),
-);
+const valueOf = (option: string): string | null => {
+  const at = argv.indexOf(option);
+  return at >= 0 ? (argv[at + 1] ?? "") : null;
+};
+const pass1Files = valueOf("--pass1-tests");
+const pass1Tests = pass1Files === null ? [] : ["--testFiles", pass1Files];
+const firstTierFiles = valueOf("--confirm-first");
+const strykerArgs = argv.filter((a, i) => !OWN.has(a) && !OWN_VALUED.has(a) && !OWN_VALUED.has(argv[i - 1] ?? ""));
 
 const REPORT = "reports/mutation/mutation.json";
 const PASS1 = "reports/mutation/pass1.json";
 const CONFIRM = "reports/stryker-confirm.json";
+const FIRST_TIER = "reports/mutation/confirm-first.json";
 /**
  * What pass 1 settles: a test failed (Killed), or the mutant does not compile. Pass 1 ignores the
  * mutants only the loading of a module or a beforeAll reaches ("static"): pass 2 runs those.
@@ -120,6 +133,80 @@ function confirmInput(pass1: Report, scopes: Scope[]): { report: Report; toRun: 
   return { report: { ...pass1, files }, toRun };
 }
 
+/** A mutant as Stryker's incremental diff knows it across reports (ids are local to one report). */
+const mutantKey = (file: string, m: Mutant): string =>
+  `${file}@${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column}` +
+  `/${m.mutatorName}/${m.replacement ?? ""}`;
+
+function mapMutants(report: Report, f: (file: string, m: Mutant) => Mutant): Report {
+  const files: Report["files"] = {};
+  for (const [file, entry] of Object.entries(report.files))
+    files[file] = { ...entry, mutants: entry.mutants.map((m) => f(file, m)) };
+  return { ...report, files };
+}
+
+/**
+ * The first tier's incremental file. Stryker reuses a kill only if a test that made it runs again,
+ * and the first tier runs a few files, so the kills pass 1 made with the others are marked timed out
+ * there (a status Stryker reuses as long as no test is added, and pass 2 adds none: all its coverage
+ * is static); `restoreKills` gives them back their pass 1 status before the second tier.
+ */
+function firstTierInput(input: Report, scopes: Scope[]): { report: Report; marked: Map<string, Mutant> } {
+  const marked = new Map<string, Mutant>();
+  const report = mapMutants(input, (file, m) => {
+    if (!inScope(scopes, file, m) || m.status !== "Killed") return m;
+    marked.set(mutantKey(file, m), m);
+    return { ...m, status: "Timeout" };
+  });
+  return { report, marked };
+}
+
+/** A test's id in a report by its file and name, which are the same across reports. */
+function testIds(report: Report): { idToName: Map<string, string>; nameToId: Map<string, string> } {
+  const idToName = new Map<string, string>();
+  const nameToId = new Map<string, string>();
+  for (const [file, { tests }] of Object.entries(report.testFiles ?? {}))
+    for (const t of tests) {
+      idToName.set(t.id, `${file}\0${t.name}`);
+      nameToId.set(`${file}\0${t.name}`, t.id);
+    }
+  return { idToName, nameToId };
+}
+
+/** The first tier's report with pass 1's kills as pass 1 made them, their tests named in this report's ids. */
+function restoreKills(firstTier: Report, pass1: Report, marked: Map<string, Mutant>): Report {
+  const from = testIds(pass1).idToName;
+  const to = testIds(firstTier).nameToId;
+  return mapMutants(firstTier, (file, m) => {
+    const original = marked.get(mutantKey(file, m));
+    if (original === undefined) return m;
+    const killedBy = (original.killedBy ?? []).flatMap((id) => {
+      const test = to.get(from.get(id) ?? "");
+      return test === undefined ? [] : [test];
+    });
+    // A kill whose test cannot be named here is not reused by the second tier: it runs again there.
+    return { ...m, status: original.status, killedBy };
+  });
+}
+
+/** The first tier's report less the mutants of this run's scope still not proven: the second tier's input. */
+function secondTierInput(
+  firstTier: Report,
+  scopes: Scope[],
+  marked: Map<string, Mutant>,
+): { report: Report; toRun: number } {
+  let toRun = 0;
+  const files: Report["files"] = {};
+  for (const [file, entry] of Object.entries(firstTier.files)) {
+    const mutants = entry.mutants.filter(
+      (m) => !inScope(scopes, file, m) || PROVEN.has(m.status) || marked.has(mutantKey(file, m)),
+    );
+    toRun += entry.mutants.length - mutants.length;
+    files[file] = { ...entry, mutants };
+  }
+  return { report: { ...firstTier, files }, toRun };
+}
+
 interface Counts {
   mutants: number;
   killed: number;
@@ -189,14 +276,28 @@ if (own.has("--no-confirm")) {
   summary(pass1, pass1, scopes);
   process.exit(0);
 }
-const { report, toRun } = confirmInput(pass1, scopes);
+const force = strykerArgs.indexOf("--force");
+if (force >= 0) strykerArgs.splice(force, 1); // pass 2 must reuse pass 1's kills
+const everyTest = { ...process.env, MUTATE_EVERY_TEST: "1" };
+let { report, toRun } = confirmInput(pass1, scopes);
+const firstTier = toRun > 0 && firstTierFiles !== null;
+if (firstTier) {
+  const { report: input, marked } = firstTierInput(report, scopes);
+  writeFileSync(CONFIRM, JSON.stringify(input));
+  console.log(`\nPass 2, first tier: ${toRun} mutant(s) pass 1 did not prove killed, against ${firstTierFiles}`);
+  stryker(["--incremental", "--incrementalFile", CONFIRM, "--testFiles", firstTierFiles], everyTest);
+  const tier1 = restoreKills(readReport(REPORT), pass1, marked);
+  writeFileSync(FIRST_TIER, JSON.stringify(tier1));
+  const before = toRun;
+  ({ report, toRun } = secondTierInput(tier1, scopes, marked));
+  console.log(`\nPass 2, first tier: ${before - toRun} of ${before} proven killed`);
+  if (toRun === 0) writeFileSync(REPORT, JSON.stringify(tier1));
+}
 if (toRun > 0) {
   writeFileSync(CONFIRM, JSON.stringify(report));
-  console.log(`\nPass 2: ${toRun} mutant(s) pass 1 did not prove killed, against every related unit test`);
-  const force = strykerArgs.indexOf("--force");
-  if (force >= 0) strykerArgs.splice(force, 1); // pass 2 must reuse pass 1's kills
-  stryker(["--incremental", "--incrementalFile", CONFIRM], { ...process.env, MUTATE_EVERY_TEST: "1" });
-} else {
+  console.log(`\nPass 2: ${toRun} mutant(s) not yet proven killed, against every related unit test`);
+  stryker(["--incremental", "--incrementalFile", CONFIRM], everyTest);
+} else if (!firstTier) {
   copyFileSync(PASS1, REPORT);
 }
 summary(pass1, readReport(REPORT), scopes);
