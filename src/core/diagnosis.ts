@@ -28,6 +28,7 @@ export const CAUSE_CODES = [
   "server_state_stale",
   "duplicate_import",
   "import_cycle",
+  "duplicate_of_cycle_import",
   "cycle_search_refused",
   "local_subject_mapped",
   "local_subject_partly_mapped",

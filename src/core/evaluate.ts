@@ -228,8 +228,11 @@ function cycleOutcome(
 /**
  * After approval, nats-server refuses a second stream import of the same subject from the same
  * account (isStreamImportDuplicate), whatever its local subject: only the first one it added counts.
- * That is the first earlier one it authorizes and no cycle refuses: nothing before it was added, so it
- * is no duplicate itself (and an import is never compared with itself or a later one).
+ * The cycle walk comes first, so an earlier import it refuses was never added: the first one added
+ * is the first earlier one authorized that no walk refuses (nothing before it was added, so it is no
+ * duplicate itself; an import is never compared with itself or a later one). An earlier import on a
+ * cycle is refused or added by the server's load order (import_cycle): where it comes before any
+ * other, the JWTs do not decide whether this one is a duplicate.
  */
 function duplicateOf(
   dir: AccountDirectory,
@@ -238,19 +241,24 @@ function duplicateOf(
   opts: EvaluationOptions,
 ): StepOutcome | null {
   if (imp.type === "service") return null;
-  const kept = (importer.claims?.imports ?? []).find(
-    (other) =>
-      other.index < imp.index &&
-      other.type !== "service" &&
-      other.account === imp.account &&
-      other.subject === imp.subject &&
-      approved(authorized(dir, importer, other, opts)) &&
-      cycleOutcome(dir, importer, other, opts) === null,
-  );
-  if (!kept) return null;
+  let onCycle: ImportClaim | null = null;
+  for (const other of importer.claims?.imports ?? []) {
+    if (other.index >= imp.index || other.type === "service") continue;
+    if (other.account !== imp.account || other.subject !== imp.subject) continue;
+    if (!approved(authorized(dir, importer, other, opts))) continue;
+    const walk = cycleOutcome(dir, importer, other, opts);
+    if (walk === null) {
+      return fail(
+        "duplicate_import",
+        `it repeats import #${other.index + 1}${other.name ? ` ("${other.name}")` : ""}, which the server keeps`,
+      );
+    }
+    if (walk.cause === "import_cycle") onCycle ??= other;
+  }
+  if (!onCycle) return null;
   return fail(
-    "duplicate_import",
-    `it repeats import #${kept.index + 1}${kept.name ? ` ("${kept.name}")` : ""}, which the server keeps`,
+    "duplicate_of_cycle_import",
+    `repeats import #${onCycle.index + 1}${onCycle.name ? ` ("${onCycle.name}")` : ""}, which is on a cycle of imports`,
   );
 }
 

@@ -39,6 +39,8 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
   if (obs.servers === 0) return amended(d, { server });
   if (d.cause === "import_cycle")
     return obs.honouring > 0 ? cycleHonoured(d, obs, server) : cycleRefused(d, obs, server);
+  if (d.cause === "duplicate_of_cycle_import")
+    return obs.honouring > 0 ? duplicateHonoured(d, obs, server) : duplicateRefused(d, obs, server);
   // An import starved by the importer's own mappings, or from a deleted source, is listed valid: no exposure.
   if (d.status === "inactive" && obs.exposing > 0 && !(d.cause && carriesNothingWhereHonoured(d.cause))) {
     const exposure =
@@ -83,6 +85,32 @@ function cycleRefused(d: ImportDiagnosis, obs: ServerObservation, server: Import
     ` All ${obs.servers} server(s) that have ${d.account_name ?? d.account} loaded refuse this import: each loaded it first, so its import is the one that closes the cycle there.` +
     ` Loaded in another order (a restart), another import of the cycle dies instead.`;
   return { ...d, server, status: causeOf("import_cycle").statusWhereRefused ?? d.status, message: d.message + note };
+}
+
+/** Servers that refused the earlier import of the cycle added this one: it works there, until another load order. */
+function duplicateHonoured(
+  d: ImportDiagnosis,
+  obs: ServerObservation,
+  server: ImportDiagnosis["server"],
+): ImportDiagnosis {
+  const note =
+    ` ${obs.honouring} of ${obs.servers} server(s) refused the earlier import (on its cycle) and honour this one.` +
+    ` Loaded in another order (a restart), the earlier import may be added and this one refused as its duplicate.`;
+  const cause = causeOf("duplicate_of_cycle_import");
+  return { ...d, server, status: cause.statusWhereHonoured ?? d.status, message: d.message + note };
+}
+
+/** Every server that has the importer loaded added the earlier import of the cycle: this one is dead there. */
+function duplicateRefused(
+  d: ImportDiagnosis,
+  obs: ServerObservation,
+  server: ImportDiagnosis["server"],
+): ImportDiagnosis {
+  const note =
+    ` All ${obs.servers} server(s) that have ${d.account_name ?? d.account} loaded added the earlier import and refuse this one as its duplicate.` +
+    ` Loaded in another order (a restart), the earlier import may be refused on its cycle and this one work.`;
+  const cause = causeOf("duplicate_of_cycle_import");
+  return { ...d, server, status: cause.statusWhereRefused ?? d.status, message: d.message + note };
 }
 
 function contextOf(d: ImportDiagnosis, detail: string): CauseContext {

@@ -1129,6 +1129,67 @@ export const SCENARIOS: Scenario[] = [
         "div.x",
       ),
   },
+  // A stream imported twice from one account: the server's walk runs before its duplicate test, so
+  // an earlier import the walk refuses was never added (test/integration/cycle-duplicate.test.ts).
+  {
+    name: "the same stream imported twice, the first refused by the cycle search (a diamond on its local subject): the second is added",
+    cause: null,
+    build: (op) => {
+      const all = [{ subject: "dd.x.>", type: "stream" as const }];
+      const claim = (from: string) => ({ subject: "dd.x.>", type: "stream" as const, from });
+      return web(
+        op,
+        "diadup",
+        {
+          E: { exports: all },
+          D: { exports: all, imports: [claim("E")] },
+          B: { exports: all, imports: [claim("D")] },
+          C: { exports: all, imports: [claim("D")] },
+          EXP: {
+            exports: [...all, { subject: "dd.s.>", type: "stream" }],
+            imports: [claim("B"), claim("C")],
+          },
+          IMP: {
+            imports: [
+              { subject: "dd.s.>", type: "stream", local_subject: "dd.x.>", from: "EXP" },
+              { subject: "dd.s.>", type: "stream", local_subject: "dd.y.>", from: "EXP" },
+            ],
+          },
+        },
+        "stream",
+        "dd.s.q",
+        "dd.y.q",
+      );
+    },
+  },
+  {
+    name: "the same stream imported twice, the first on a cycle (which of the two the server adds depends on its load order)",
+    cause: "duplicate_of_cycle_import",
+    build: (op) =>
+      web(
+        op,
+        "cycdup",
+        {
+          EXP: {
+            exports: [
+              { subject: "cdd.s.>", type: "stream" },
+              { subject: "cdd.l.>", type: "stream" },
+            ],
+            imports: [{ subject: "cdd.l.>", type: "stream", from: "IMP" }],
+          },
+          IMP: {
+            exports: [{ subject: "cdd.l.>", type: "stream" }],
+            imports: [
+              { subject: "cdd.s.>", type: "stream", local_subject: "cdd.l.>", from: "EXP" },
+              { subject: "cdd.s.>", type: "stream", local_subject: "cdd.m.>", from: "EXP" },
+            ],
+          },
+        },
+        "stream",
+        "cdd.s.q",
+        "cdd.m.q",
+      ),
+  },
   // The same diamonds with EXP's imports narrowing the walk's subject to `*.b.>` and `*.c.>`: servers
   // before 2.12.6 go on with `*.b.>` through EXP's next import too (nats-server commit ea94f62), which
   // then does not collide, so the walk never reaches D again.

@@ -197,6 +197,23 @@ describe("serverViewCanChange (what an event may go out without waiting for the 
   });
 });
 
+describe("a stream import repeating one on a cycle (duplicate_of_cycle_import)", () => {
+  it("is decided by the servers: a warning where one added it, inactive where every one refused it", () => {
+    const d: ImportDiagnosis = { ...diagnosis("undetermined"), cause: "duplicate_of_cycle_import" };
+    const honoured = applyServerView(d, { servers: 3, registered: 1, honouring: 1, exposing: 1 });
+    expect(honoured).toMatchObject({ status: "warning", cause: "duplicate_of_cycle_import" });
+    expect(honoured.message).toBe(
+      "m 1 of 3 server(s) refused the earlier import (on its cycle) and honour this one. Loaded in another order (a restart), the earlier import may be added and this one refused as its duplicate.",
+    );
+    const refused = applyServerView(d, { servers: 2, registered: 0, honouring: 0, exposing: 0 });
+    expect(refused).toMatchObject({ status: "inactive", cause: "duplicate_of_cycle_import" });
+    expect(refused.message).toBe(
+      "m All 2 server(s) that have IMP loaded added the earlier import and refuse this one as its duplicate. Loaded in another order (a restart), the earlier import may be refused on its cycle and this one work.",
+    );
+    expect(serverViewCanChange(d)).toBe(true);
+  });
+});
+
 describe("an import the importer's own mappings starve", () => {
   it("is registered and valid on every server: honoured there is no exposure", () => {
     const honoured = { servers: 2, registered: 2, honouring: 2, exposing: 2 };

@@ -11,6 +11,7 @@ import { activationNotYetValid } from "./activation-not-yet-valid.js";
 import { activationRevoked } from "./activation-revoked.js";
 import { activationSignerUntrusted } from "./activation-signer-untrusted.js";
 import { duplicateImport } from "./duplicate-import.js";
+import { duplicateOfCycleImport } from "./duplicate-of-cycle-import.js";
 import { exportNotFound } from "./export-not-found.js";
 import { exportTypeMismatch } from "./export-type-mismatch.js";
 import { importCycle } from "./import-cycle.js";
@@ -49,6 +50,7 @@ const ALL: Cause[] = [
   serverStateStale,
   duplicateImport,
   importCycle,
+  duplicateOfCycleImport,
   cycleSearchRefused,
   localSubjectMapped,
   localSubjectPartlyMapped,
