@@ -263,3 +263,303 @@ describe("cause texts asserted whole", () => {
     expect(cause.message(context({ detail: "n1 and n2" }))).toBe(text("n1 and n2"));
   });
 });
+
+/**
+ * The survivors of the causes/ pass 1 of 2026-12-02 evening (docs/decisions.md 26): each cause's
+ * message and fix asserted whole, with and without the detail the evaluator gives, from a context
+ * built by hand.
+ */
+describe("every cause's message and fix, whole", () => {
+  const so = `so requests from IMP to "svc.a" get no responder and time out`;
+  const phrase = `IMP's service import of "svc.a" from EXP`;
+  const deleteIt = (subject = "svc.a") =>
+    `nsc delete import --account IMP --subject ${subject} --src-account ${EXPORTER}`;
+  const resign = (name: string, why: string) => [
+    `# re-sign ${name} and push it, ${why} (a push of the same JWT does nothing):`,
+    `nsc edit account --name ${name} --tag insights-reload`,
+    `nsc edit account --name ${name} --rm-tag insights-reload`,
+    `nsc push --account ${name}`,
+  ];
+  const reload = resign("IMP", "so the server adds the import again");
+  const reissue = (subject = "svc.a", extra = "") => [
+    `# the token is written to ./IMP-${subject}.activation.jwt in the current directory, where nsc add import reads it`,
+    `nsc generate activation --account EXP --target-account ${IMPORTER} --subject ${subject} --output-file IMP-${subject}.activation.jwt${extra}`,
+    deleteIt(subject),
+    `nsc add import --account IMP --token IMP-${subject}.activation.jwt`,
+    "nsc push --account IMP",
+  ];
+  const text = (code: Parameters<typeof causeOf>[0], ctx: CauseContext) => {
+    const cause = causeOf(code);
+    return { message: cause.message(ctx), fix: cause.remediation(ctx) };
+  };
+  const stream = imp({ type: "stream", subject: "st.a" });
+
+  it("the causes that quote the evaluator's detail, and what they say without one", () => {
+    const cases: [Parameters<typeof causeOf>[0], (detail: string) => string, string[]][] = [
+      [
+        "account_expired",
+        (d) => `${phrase} cannot work because IMP's own JWT has expired${d ? ` (${d})` : ""}.`,
+        ["nsc edit account --name IMP --expiry 0", "nsc push --account IMP"],
+      ],
+      [
+        "account_jwt_invalid",
+        (d) => `${phrase} cannot work because the server will not load IMP's JWT (${d || "invalid"}), ${so}.`,
+        ["nsc validate --account IMP", "# fix what it reports, then:", "nsc push --account IMP"],
+      ],
+      [
+        "activation_invalid",
+        (d) => `${phrase} has an unusable activation token (${d || "it fails validation"}), ${so}.`,
+        reissue(),
+      ],
+      [
+        "activation_signer_untrusted",
+        (d) =>
+          `${phrase} has an activation token that EXP no longer trusts (${d || "untrusted signer"}), ${so}. Reissue the token with a key EXP still has.`,
+        reissue(),
+      ],
+      [
+        "duplicate_import",
+        (d) =>
+          `${phrase} is ignored: ${d || "an earlier import of the same subject from the same account is the one the server keeps"}, ${so}. ` +
+          `To see the stream under a second name, subscribe to the first import's local subject, or import a narrower subject of EXP.`,
+        [deleteIt(), "nsc push --account IMP"],
+      ],
+      [
+        "import_invalid",
+        (d) => `${phrase} is invalid (${d || "fails validation"}); the server rejects the whole account JWT, ${so}.`,
+        [deleteIt(), "# add it again correctly (nsc add import ...), then:", "nsc push --account IMP"],
+      ],
+      [
+        "source_account_expired",
+        (d) => `${phrase} comes from an account whose JWT is not valid now (${d || "expired"}), ${so}.`,
+        ["nsc edit account --name EXP --expiry 0 --start 0", "nsc push --account EXP", ...reload],
+      ],
+      [
+        "source_account_not_found",
+        (d) => `${phrase} names a source account the server cannot load${d ? ` (${d})` : ""}, ${so}.`,
+        [
+          "# push the source account again, if it exists in your nsc store:",
+          ...resign("EXP", "so the server loads it again"),
+          ...reload,
+          "# or remove the import:",
+          deleteIt(),
+          "nsc push --account IMP",
+        ],
+      ],
+    ];
+    for (const [code, message, fix] of cases) {
+      for (const detail of [null, "DETAIL"]) {
+        expect(text(code, context({ detail })), `${code}, detail ${detail}`).toEqual({
+          message: message(detail ?? ""),
+          fix,
+        });
+      }
+    }
+  });
+
+  it("account_jwt_invalid: a JWT not valid yet is fixed by its start, not by validation", () => {
+    const ctx = context({ detail: "the account JWT is not valid before 2027-01-01T00:00:00.000Z" });
+    expect(text("account_jwt_invalid", ctx).fix).toEqual([
+      "nsc edit account --name IMP --start 0",
+      "nsc push --account IMP",
+    ]);
+  });
+
+  it("the activation token's times, and a renewal for 90 days", () => {
+    const token = (expires: number, notBefore = 0) => ({ ...activation(expires), notBefore });
+    expect(text("activation_expired", context({ activation: token(NOW - 3600) }))).toEqual({
+      message: `${phrase} has an activation token that expired at 2027-01-15T07:00:00.000Z, ${so}.`,
+      fix: reissue("svc.a", " --expiry 90d"),
+    });
+    expect(text("activation_expiring_soon", context({ activation: token(NOW + 48 * 3600) })).fix).toEqual(
+      reissue("svc.a", " --expiry 90d"),
+    );
+    expect(text("activation_not_yet_valid", context({ activation: token(0, NOW + 3600) }))).toEqual({
+      message:
+        `${phrase} has an activation token that is not valid before 2027-01-15T09:00:00.000Z, ${so}. ` +
+        `nats-server does not re-enable it by itself when that time comes, and pushing the same JWT again changes nothing: reissue the token (which re-signs the importer's JWT) and push it.`,
+      fix: reissue(),
+    });
+  });
+
+  it("activation_revoked: the revocation removed for the export's subject (--service for a service)", () => {
+    const fix = (subject: string, service: string, ctx: CauseContext, importSubject: string) => [
+      "# if the revocation is not intended, remove it:",
+      `nsc revocations delete_activation --account EXP --subject ${subject} --target-account ${IMPORTER}${service}`,
+      "nsc push --account EXP",
+      ...reload,
+      "# or, to keep the revocation of older tokens, issue a new one:",
+      ...reissue(importSubject),
+      "# or, if the revocation is intended, remove the import:",
+      deleteIt(importSubject),
+      "nsc push --account IMP",
+    ];
+    const service = context({ exportClaim: exported() });
+    expect(text("activation_revoked", service)).toEqual({
+      message: `${phrase} uses an activation token that EXP has revoked, ${so}. If the revocation was not intended, remove it (or issue a new token); if it was, remove the import.`,
+      fix: fix("'svc.*'", " --service", service, "svc.a"),
+    });
+    const streamCtx = context({ imp: stream });
+    expect(text("activation_revoked", streamCtx).fix).toEqual(fix("st.a", "", streamCtx, "st.a"));
+  });
+
+  it("export_not_found and export_type_mismatch: export it, or change the import", () => {
+    const exportIt = (flag: string) => [
+      `nsc add export --account EXP --subject svc.a${flag}`,
+      "nsc push --account EXP",
+      ...reload,
+    ];
+    expect(text("export_not_found", context())).toEqual({
+      message: `${phrase} matches no service export of EXP, ${so}.`,
+      fix: [
+        "# either export it from EXP:",
+        ...exportIt(" --service"),
+        "# or remove the import:",
+        deleteIt(),
+        "nsc push --account IMP",
+      ],
+    });
+    expect(text("export_type_mismatch", context({ exportClaim: exported({ type: "stream" }) })).fix).toEqual([
+      "# either export it as a service from EXP:",
+      ...exportIt(" --service"),
+      "# or import it as a stream:",
+      deleteIt(),
+      `nsc add import --account IMP --src-account ${EXPORTER} --remote-subject svc.a`,
+      "nsc push --account IMP",
+    ]);
+    const privateOther = context({ imp: stream, exportClaim: exported({ tokenReq: true }) });
+    expect(text("export_type_mismatch", privateOther).fix.slice(-3)).toEqual([
+      deleteIt("st.a"),
+      "# the service export is private: ask EXP for a service token and add the import with it",
+      "nsc push --account IMP",
+    ]);
+  });
+
+  it("local_subject_mapped: the import moved onto the mapping's destination keeps its name, unless it has a token", () => {
+    const mapping = { source: "svc.*", to: ["gone.a"], percent: 0, newLocal: "gone.a" };
+    const removeMapping = [
+      `# remove the mapping that takes requests on "svc.a" elsewhere:`,
+      "nsc delete mapping --account IMP --from 'svc.*'",
+      "nsc push --account IMP",
+    ];
+    const moved = (name: string) => [
+      ...removeMapping,
+      "# or keep the mapping and import the service on the subject requests are mapped to:",
+      deleteIt(),
+      `nsc add import --account IMP --src-account ${EXPORTER} --remote-subject svc.a --service --local-subject gone.a${name}`,
+      "nsc push --account IMP",
+    ];
+    expect(text("local_subject_mapped", context({ imp: imp({ name: "calc" }), mapping })).fix).toEqual(
+      moved(" --name calc"),
+    );
+    expect(text("local_subject_mapped", context({ mapping })).fix).toEqual(moved(""));
+    expect(text("local_subject_mapped", context({ imp: imp({ token: "tok" }), mapping })).fix).toEqual(removeMapping);
+  });
+
+  it("local_subject_partly_mapped: each destination can go on its own", () => {
+    const ctx = context({ mapping: { source: "svc.*", to: ["gone.a", "b a"], percent: 40, newLocal: null } });
+    expect(text("local_subject_partly_mapped", ctx)).toEqual({
+      message: `${phrase} gets only 40 % of the requests on "svc.a": IMP's weighted mapping of "svc.*" sends the rest to "gone.a" or "b a" before imports see them, and those get no responder from EXP.`,
+      fix: [
+        `# remove the mapping, or only the destinations that lead away from "svc.a":`,
+        "nsc delete mapping --account IMP --from 'svc.*'",
+        "# or: nsc delete mapping --account IMP --from 'svc.*' --to gone.a",
+        "# or: nsc delete mapping --account IMP --from 'svc.*' --to 'b a'",
+        "nsc push --account IMP",
+      ],
+    });
+  });
+
+  it("account_token_position_mismatch: a position past the export's tokens leaves its subject as it is", () => {
+    // jwt refuses such an export (the JWT is not stored), so only a context built by hand has one.
+    const ctx = context({
+      imp: imp({ subject: "svc.x.a" }),
+      exportClaim: exported({ subject: "svc.*.a", accountTokenPosition: 4 }),
+    });
+    expect(text("account_token_position_mismatch", ctx).fix[1]).toBe(
+      `nsc add import --account IMP --src-account ${EXPORTER} --remote-subject 'svc.*.a' --service`,
+    );
+  });
+
+  describe("import_cycle", () => {
+    const at = (id: string, name: string | null, from: string, subject: string) => ({
+      account: { id, name },
+      imp: imp({ account: from, subject }),
+    });
+    const first = at(IMPORTER, "IMP", EXPORTER, "svc.a");
+    const tail = (closedBy: string) =>
+      `${closedBy} nats-server refuses one import of the cycle on each server: that of the account it looked up first (the first client to connect to it, or an account importing from it). ` +
+      `The JWTs do not say which, so whether this one works is undetermined: where IMP was loaded first it is refused (requests from IMP to "svc.a" get no responder and time out), elsewhere another import of the cycle is. ` +
+      `The servers' own view (check --server, the live service) says which; a restart can change it.`;
+    const removeThis = [deleteIt(), "nsc push --account IMP"];
+    const breakAt = (owner: string, ownerId: string, subject: string, from: string, fromId: string) => [
+      `# break the cycle where it leads back: remove ${owner}'s import of "${subject}" from ${from}`,
+      `nsc delete import --account ${owner} --subject ${subject} --src-account ${fromId}`,
+      `nsc push --account ${owner}`,
+      ...reload,
+      "# or remove this import instead:",
+      ...removeThis,
+    ];
+
+    it("names the import that closes the cycle, and its source by name where the cycle has it", () => {
+      const ctx = context({
+        detail: "IMP → EXP → THIRD → FOURTH → THIRD",
+        cycle: [
+          first,
+          at(EXPORTER, "EXP", "ATHIRD", "t.a"),
+          at("ATHIRD", "THIRD", "AFOURTH", "f.a"),
+          at("AFOURTH", "FOURTH", "ATHIRD", "back.a"),
+        ],
+      });
+      expect(text("import_cycle", ctx)).toEqual({
+        message:
+          `${phrase} forms a cycle of imports (IMP → EXP → THIRD → FOURTH → THIRD).` +
+          tail(` FOURTH's import of "back.a" from THIRD closes it.`),
+        fix: breakAt("FOURTH", "AFOURTH", "back.a", "THIRD", "ATHIRD"),
+      });
+    });
+
+    it("a source outside the cycle's list: the exporter by its label, another account by its id", () => {
+      const toExporter = context({ cycle: [first, at("AFOURTH", null, EXPORTER, "e.a")] });
+      expect(text("import_cycle", toExporter)).toEqual({
+        message: `${phrase} forms a cycle of imports.` + tail(` AFOURTH's import of "e.a" from EXP closes it.`),
+        fix: breakAt("AFOURTH", "AFOURTH", "e.a", "EXP", EXPORTER),
+      });
+      const toOther = context({ cycle: [first, at("AFOURTH", null, "AFIFTH", "f.a")] });
+      expect(text("import_cycle", toOther).fix[0]).toBe(
+        `# break the cycle where it leads back: remove AFOURTH's import of "f.a" from AFIFTH`,
+      );
+    });
+
+    it("a cycle that ends at the importer itself: only this import to remove", () => {
+      const ctx = context({ cycle: [first] });
+      expect(text("import_cycle", ctx)).toEqual({
+        message: `${phrase} forms a cycle of imports.` + tail(""),
+        fix: removeThis,
+      });
+    });
+  });
+
+  it("jetstream_imports_incomplete: a fetch export with a single response, whatever type it names", () => {
+    const next = "$JS.API.CONSUMER.MSG.NEXT.O.c";
+    const ctx = (responseType: string | null) =>
+      context({
+        exportClaim: exported({ responseType }),
+        jetstream: {
+          role: "pull",
+          consumer: { stream: "O", consumer: "c" },
+          gaps: [{ kind: "singleton_response", subject: next, localSubject: next, exported: true }],
+        },
+      });
+    const message = (type: string) =>
+      `${phrase} lets IMP fetch from consumer c on stream O. Fetching works, but the export "${next}" answers with one message (response type ${type}), so a fetch of more than one message delivers only the first.`;
+    expect(text("jetstream_imports_incomplete", ctx(null)).message).toBe(message("Singleton"));
+    expect(text("jetstream_imports_incomplete", ctx("Chunked")).message).toBe(message("Chunked"));
+  });
+
+  it("a code without a module is an error that names it", () => {
+    expect(() => causeOf("no_such_cause" as Parameters<typeof causeOf>[0])).toThrow(
+      "no cause module for no_such_cause",
+    );
+  });
+});
