@@ -908,6 +908,30 @@ export const SCENARIOS: Scenario[] = [
       ),
   },
   {
+    name: "stream import under a local subject whose source imports the source's subject back (a cycle: the walk on the source's subject)",
+    cause: "import_cycle",
+    // EXP does not export the local subject, so the walk on it stops at once; the server walks the
+    // source's subject too (cycle.ts: search). EXP's own import never collides with `cfw.l.>`: active.
+    build: (op) =>
+      web(
+        op,
+        "cycfrom",
+        {
+          EXP: {
+            exports: [{ subject: "cfw.s.>", type: "stream" }],
+            imports: [{ subject: "cfw.s.>", type: "stream", from: "IMP" }],
+          },
+          IMP: {
+            exports: [{ subject: "cfw.s.>", type: "stream" }],
+            imports: [{ subject: "cfw.s.>", type: "stream", local_subject: "cfw.l.>", from: "EXP" }],
+          },
+        },
+        "stream",
+        "cfw.s.q",
+        "cfw.l.q",
+      ),
+  },
+  {
     name: "stream import under a local subject whose source imports it back but exports it only as a service (no cycle)",
     cause: null,
     build: (op) =>

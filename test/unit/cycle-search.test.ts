@@ -32,16 +32,27 @@ describe("the walk's depth (MaxAccountCycleSearchDepth, 1,024 accounts)", () => 
   it("refuses the import whose walk enters its 1,024th account, and only that one", async () => {
     // C0 … C1025: C1's walk holds C1 … C1024 and enters C1025 (1,024 accounts with C1): refused.
     // C2's enters C1025 holding 1,023: added. C0's stops at C1, whose imports are not there.
+    // Y imports C2's `chain.>` under `elsewhere.>`, which C2 does not export: the walk on its local
+    // subject stops at once, the one on C2's subject holds Y and C2 … C1024 entering C1025: refused
+    // (measured: test/integration/cycle-search.test.ts). Z, the same from C3, holds one fewer: added.
     const chain = await importChain(op, 1025);
     const [c0, c1, c2] = chain;
+    const y = await op.account("chain-Y", {
+      imports: [{ account: c2!.id, subject: "chain.>", type: "stream", local_subject: "elsewhere.>" }],
+    });
+    const z = await op.account("chain-Z", {
+      imports: [{ account: chain[3]!.id, subject: "chain.>", type: "stream", local_subject: "elsewhere.>" }],
+    });
     const details: string[] = [];
-    expect(verdicts(chain, [c0!, c1!, c2!], details)).toEqual([
+    expect(verdicts([...chain, y, z], [c0!, c1!, c2!, y, z], details)).toEqual([
       "chain-C0 stream active null",
       "chain-C0 service active null",
       "chain-C1 stream inactive cycle_search_refused",
       "chain-C1 service inactive cycle_search_refused",
       "chain-C2 stream active null",
       "chain-C2 service active null",
+      "chain-Y stream inactive cycle_search_refused",
+      "chain-Z stream active null",
     ]);
     expect(details[0]).toContain("is refused: its walk through the imports passes 1024 accounts, so");
   }, 120_000);
