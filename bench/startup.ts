@@ -2,6 +2,7 @@
  * The service's start-up alone, phase by phase in CPU time per thread (issue 19, decision 38):
  *
  *   npm run build && node dist/bench/startup.js --size 100000 [--seed 1] [--main dist/src/main.js] [--log FILE]
+ *     [--server-log FILE] [--node-args="--perf-basic-prof"]
  *
  * The live bench's set-up (bench/live.ts: a real nats-server with every account JWT in its full
  * resolver, the real service as a child process, its debug log kept), stopped once the start-up's
@@ -9,7 +10,7 @@
  * runs; each phase between two of the debug log's time stamps is charged the CPU time each thread
  * used in it. Wall time on a loaded machine is mostly waiting: the load average is printed with it.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,6 +77,19 @@ const PHASES: [string, RegExp][] = [
   ["endpoints registered (first reply)", /^insights service started$/],
 ];
 
+/** nats-server's log file (found among its open files), opened for reading; null if not found. */
+function openServerLog(pid: number): number | null {
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const path = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (path.endsWith("nats-server.log")) return openSync(path, "r");
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return null;
+}
+
 function cpuAt(samples: Sample[], at: number): Map<string, number> {
   let best = samples[0]!;
   for (const s of samples) if (s.at <= at) best = s;
@@ -89,6 +103,8 @@ async function main(): Promise<void> {
       seed: { type: "string", default: "1" },
       main: { type: "string" },
       log: { type: "string" },
+      "server-log": { type: "string" },
+      "node-args": { type: "string" },
     },
   });
   const size = Number(values.size);
@@ -104,6 +120,8 @@ async function main(): Promise<void> {
   let spawnedAt = 0;
   let firstReplyAt = 0;
   let eventsOutAt = 0;
+  // nats-server's log is in a directory removed when the bench stops it: an open descriptor keeps it readable.
+  let serverLogFd: number | null = null;
   const live = await runLive(dep.deployment, {
     nodeBin: process.execPath,
     mainJs: resolve(values.main ?? join(ROOT, "dist", "src", "main.js")),
@@ -115,12 +133,13 @@ async function main(): Promise<void> {
     serviceRequestTimeoutMs: 2000,
     startTimeoutMs: 900_000,
     settleMs: 0,
-    serviceNodeArgs: [],
+    serviceNodeArgs: values["node-args"]?.split(" ").filter((a) => a !== "") ?? [],
     serviceArgs: ["--log-level", "debug"],
     serviceLog,
     startOnly: true,
     atSpawned: (pids) => {
       spawnedAt = Date.now();
+      if (values["server-log"]) serverLogFd = openServerLog(pids.server);
       const sample = () => {
         // A thread that ended (or a process stopped) keeps the CPU time it used.
         const cpu = new Map<string, number>();
@@ -140,6 +159,10 @@ async function main(): Promise<void> {
     },
   });
   if (timer) clearInterval(timer);
+  if (serverLogFd !== null) {
+    writeFileSync(values["server-log"]!, readFileSync(serverLogFd));
+    closeSync(serverLogFd);
+  }
   log(
     `first reply ${(live.service_start_ms / 1000).toFixed(1)} s; load average ${load()} (node flags ${SERVICE_NODE_FLAGS.join(" ")})`,
   );
