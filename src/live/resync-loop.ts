@@ -4,7 +4,7 @@
  */
 import { TimeoutError } from "@nats-io/nats-core";
 import { trigger } from "../core/history.js";
-import type { ImportMonitor } from "../core/monitor.js";
+import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { iso } from "../core/time.js";
 import type { Logger } from "../shell/log.js";
 import type { Metrics } from "../shell/metrics.js";
@@ -143,6 +143,22 @@ export class ResyncLoop {
 
   private async load(reason: string): Promise<void> {
     const started = Date.now();
+    const { accounts, changes } = await this.readAndApply(reason, started);
+    await this.verdicts.publishAll(changes, reason);
+    this.armBoundary();
+    this.metrics.resynced();
+    this.log.info(
+      { reason, accounts, imports: this.monitor.diagnosisCount(), ms: Date.now() - started },
+      "resync done",
+    );
+  }
+
+  /**
+   * Reads every stored JWT and applies them to the monitor. A function of its own so that the JWT
+   * texts (hundreds of MB at 100,000 accounts) are garbage once it returns: an async function keeps
+   * its locals alive across its later awaits (publishAll's), read again or not.
+   */
+  private async readAndApply(reason: string, started: number): Promise<{ accounts: number; changes: ImportChange[] }> {
     await this.loader.refreshTrust();
     const jwts = await new Promise<Map<string, string>>((resolve, reject) => {
       // Abandoned, the load stops too (its pack or lookups), rather than read on beside the next one.
@@ -156,12 +172,6 @@ export class ResyncLoop {
     this.log.debug({ reason, accounts: jwts.size, ms: Date.now() - started }, "resync: JWTs read");
     const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
     this.log.debug({ reason, changes: changes.length, ms: Date.now() - started }, "resync: loaded and evaluated");
-    await this.verdicts.publishAll(changes, reason);
-    this.armBoundary();
-    this.metrics.resynced();
-    this.log.info(
-      { reason, accounts: jwts.size, imports: this.monitor.diagnosisCount(), ms: Date.now() - started },
-      "resync done",
-    );
+    return { accounts: jwts.size, changes };
   }
 }
