@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -52,6 +52,8 @@ export interface LiveOptions {
   atSpawned?: (pids: { service: number; server: number }) => void;
   /** Stop once the start-up's events are out and the service answers again: no pushes, checks or settling (bench/startup.ts). */
   startOnly?: boolean;
+  /** Each push's timeline (PushTimeline), one JSON line per push, is written here. */
+  pushTimeline?: string;
   log: (line: string) => void;
 }
 
@@ -261,7 +263,10 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       `    ${startEvents} start-up events, the last ${((lastEventAt - t0 - serviceStartMs) / 1000).toFixed(1)} s after the first reply`,
     );
     if (opts.startOnly) return startOnly(served.length, servedImports, serviceStartMs, service.pid!);
-    const all = (await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: 30_000 })).json<{
+    // The summary of every import (a full pass: at 100,000 accounts on the loaded machine it waited out a 30 s time-out behind a collection).
+    const all = (
+      await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: opts.startTimeoutMs })
+    ).json<{
       summary: { imports: number };
     }>();
     if (all.summary.imports !== servedImports)
@@ -287,8 +292,12 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     }
 
     const push = await measurePushes(nc, d, opts.pushes);
-    if (push.slow.length > 0)
+    if (push.slow.length > 0) {
       opts.log(`    pushes slower than 50 ms: ${push.slow.map((x) => x.toFixed(0)).join(", ")} ms`);
+      for (const t of push.timelines.filter((x) => x.event_ms > 50)) opts.log(`      ${describePush(t)}`);
+    }
+    if (opts.pushTimeline)
+      writeFileSync(opts.pushTimeline, push.timelines.map((t) => JSON.stringify(t)).join("\n") + "\n");
     // The service refreshes the servers' view of each pushed account in the background (≤ 250 ms).
     await sleep(1_000);
     const serial = await measureSerialChecks(nc, checkBody, 50);
@@ -343,6 +352,39 @@ function startOnly(accounts: number, imports: number, startMs: number, pid: numb
  */
 async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
   const expected = new Map<string, { status: string; resolve: (at: number) => void }>();
+  // What the service does between the push and its event, as the server relays it: its LOOKUPs of
+  // the hub (and whether each answer was the pushed JWT) and its INFO questions about the importer.
+  let current: PushTimeline | null = null;
+  let sentAt = 0;
+  let pushed = "";
+  const lookupReplies = new Map<string, number>();
+  const since = () => round(performance.now() - sentAt);
+  const watch = [
+    nc.subscribe(`$SYS.REQ.ACCOUNT.${d.hub.id}.CLAIMS.LOOKUP`, {
+      callback: (_err, msg) => {
+        if (!current || !msg.reply) return;
+        lookupReplies.set(msg.reply, current.lookups.length);
+        current.lookups.push({ asked_ms: since(), answered_ms: null, pushed: null });
+      },
+    }),
+    nc.subscribe("_INBOX.>", {
+      callback: (_err, msg) => {
+        const i = lookupReplies.get(msg.subject);
+        if (!current || i === undefined) return;
+        lookupReplies.delete(msg.subject);
+        const l = current.lookups[i]!;
+        l.answered_ms = since();
+        l.pushed = msg.string() === pushed;
+      },
+    }),
+    nc.subscribe(`$SYS.REQ.ACCOUNT.*.INFO`, {
+      callback: (_err, msg) => {
+        if (!current) return;
+        current.infos++;
+        if (current.info_ms === null && msg.subject.includes(current.importer)) current.info_ms = since();
+      },
+    }),
+  ];
   const sub = nc.subscribe("insights.events.imports.>", {
     callback: (_err, msg) => {
       const at = performance.now();
@@ -354,6 +396,8 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
   });
   await nc.flush();
   const latencies: number[] = [];
+  const timelines: PushTimeline[] = [];
+  const pushesStart = performance.now();
   const awaitEvent = (account: string, status: string, i: number) =>
     new Promise<number>((resolve, reject) => {
       const timer = setTimeout(
@@ -368,16 +412,39 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
       const account = d.hub.importers[v]!;
       const revoked = awaitEvent(account, "revoked", i);
       const back = i > 0 ? awaitEvent(d.hub.importers[(i - 1) % d.hub.variants.length]!, "active", i) : null;
+      const timeline: PushTimeline = {
+        push: i,
+        importer: account,
+        at_ms: round(performance.now() - pushesStart),
+        wall_ms: round(performance.timeOrigin + performance.now()),
+        ack_ms: null,
+        lookups: [],
+        info_ms: null,
+        infos: 0,
+        event_ms: Number.NaN,
+        load: loadavg()[0]!,
+      };
+      current = timeline;
+      pushed = d.hub.variants[v]!;
       const t = performance.now();
-      const reply = nc.request("$SYS.REQ.CLAIMS.UPDATE", d.hub.variants[v], { timeout: 10_000 });
+      sentAt = t;
+      const reply = nc.request("$SYS.REQ.CLAIMS.UPDATE", d.hub.variants[v], { timeout: 10_000 }).then((m) => {
+        timeline.ack_ms = round(performance.now() - t);
+        return m;
+      });
       const at = await revoked;
       const r = (await reply).json<{ error?: { description?: string } }>();
       if (r.error) throw new Error(`push rejected: ${r.error.description ?? JSON.stringify(r.error)}`);
       latencies.push(at - t);
+      timeline.event_ms = round(at - t);
+      timelines.push(timeline);
       await back;
+      current = null;
+      lookupReplies.clear();
     }
   } finally {
     sub.unsubscribe();
+    for (const w of watch) w.unsubscribe();
   }
   const slow = latencies.filter((x) => x > 50);
   latencies.sort((a, b) => a - b);
@@ -387,7 +454,44 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
     push_event_p99_ms: percentile(latencies, 99),
     push_event_max_ms: latencies[latencies.length - 1] ?? Number.NaN,
     pushes: latencies.length,
+    timelines,
   };
+}
+
+/**
+ * One push as the bench saw it, in ms from the push: the server's reply to it, each LOOKUP of the
+ * pushed account the service sent and when its answer passed (`pushed`: whether it was the pushed
+ * JWT; a LOOKUP before the server has stored the push gets the previous one and is asked again
+ * after CONFIRM_DELAYS_MS), its first INFO question about the importer (asked once the change is
+ * evaluated, as its event goes out) and the event. `at_ms`: from the first push; `load`: the
+ * 1-minute load average then.
+ */
+export interface PushTimeline {
+  push: number;
+  importer: string;
+  at_ms: number;
+  /** The push's wall clock (ms since the epoch, from this process's time origin). */
+  wall_ms: number;
+  ack_ms: number | null;
+  lookups: { asked_ms: number; answered_ms: number | null; pushed: boolean | null }[];
+  info_ms: number | null;
+  /** INFO questions the service asked from this push until the next one (its fresh look at the accounts the push touched). */
+  infos: number;
+  event_ms: number;
+  load: number;
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** "push 17 (at 4.2 s): 148 ms; server ack 3.1; LOOKUP 1.2→2.0 old, 7.3→8.0 old, …; INFO 140.2". */
+export function describePush(t: PushTimeline): string {
+  const lookups = t.lookups
+    .map((l) => `${l.asked_ms}→${l.answered_ms ?? "?"} ${l.pushed === null ? "?" : l.pushed ? "new" : "old"}`)
+    .join(", ");
+  return (
+    `push ${t.push} (at ${(t.at_ms / 1000).toFixed(1)} s, load ${t.load.toFixed(1)}): ${t.event_ms} ms; ` +
+    `server ack ${t.ack_ms ?? "?"}; LOOKUP ${lookups || "none seen"}; INFO ${t.info_ms ?? "none seen"}`
+  );
 }
 
 async function measureSerialChecks(nc: NatsConnection, body: string, count: number): Promise<number> {

@@ -225,9 +225,10 @@ export class VerdictPublisher {
 
   private async crossCheck(): Promise<void> {
     this.servers = Math.max(1, await this.resolver.serverCount());
-    const importers = await this.loadedImporters();
+    const { importers, listed } = await this.loadedImporters();
     this.unanswered.clear(); // every importer is asked again now
-    await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis);
+    // Importers ACCOUNTZ listed as loaded need no first question (ServerViews.refresh's probe).
+    await this.views.refresh(importers, (id: string) => this.accountInfo(id), this.basis, true, !listed);
     await this.confirmExposures(importers);
     this.log.debug(
       { importers: importers.length, servers: this.servers },
@@ -239,15 +240,17 @@ export class VerdictPublisher {
   }
 
   /**
-   * The importers some server has loaded (ACCOUNTZ), or every importer when not every server
-   * listed its accounts. An account no server has loaded has no view: asking each server for its
+   * The importers some server has loaded (ACCOUNTZ; `listed`), or every importer when not every
+   * server listed its accounts. An account no server has loaded has no view: asking each server for its
    * INFO anyway made the start-up cross-check of 100,000 accounts, none loaded, ask 100,000 times
    * for nothing (a third of the start-up time in a CPU profile).
    */
-  private async loadedImporters(): Promise<string[]> {
+  private async loadedImporters(): Promise<{ importers: string[]; listed: boolean }> {
     const importers = [...new Set(this.monitor.diagnoses().map((d) => d.account))];
     const loaded = await this.loadedAccounts();
-    return loaded ? importers.filter((id) => loaded.has(id)) : importers;
+    return loaded
+      ? { importers: importers.filter((id) => loaded.has(id)), listed: true }
+      : { importers, listed: false };
   }
 
   /** The accounts some server has loaded; null when not every server listed its accounts (ACCOUNTZ). */

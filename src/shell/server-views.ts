@@ -60,11 +60,18 @@ export class ServerViews {
   /**
    * Ask every server about each account (its sources first, then the account); an account no
    * server has loaded has no view. `all`: forget every account not asked about.
+   *
+   * `probe`: ask each account once first (unless the caller knows some server has loaded each).
+   * One that no server has loaded has no look, and its sources are then not asked about: a push of
+   * an exporter with 100 importers, none of them loaded, asked ~535 questions for nothing
+   * (docs/decisions.md 41). One some server has loaded is asked again after its sources; one that
+   * imports from nobody has its look from the first answer.
    */
-  async refresh(ids: string[], fetch: InfoFetch, basis: VerdictBasis, all = true): Promise<void> {
+  async refresh(ids: string[], fetch: InfoFetch, basis: VerdictBasis, all = true, probe = true): Promise<void> {
     const fresh = new Map<string, Map<string, ServerLook>>();
     for (let i = 0; i < ids.length; i += CONCURRENCY) {
-      const batch = ids.slice(i, i + CONCURRENCY);
+      const asked = ids.slice(i, i + CONCURRENCY);
+      const batch = probe ? await this.probe(asked, fetch, basis, fresh) : asked;
       const sources = [...new Set(batch.flatMap((id) => [...basis.sources(id)]))];
       const sourceJwts = new Map<string, Map<string, string | null>>();
       for (let j = 0; j < sources.length; j += CONCURRENCY) {
@@ -84,6 +91,27 @@ export class ServerViews {
       if (looks.size > 0) this.byAccount.set(id, looks);
       else this.byAccount.delete(id);
     }
+  }
+
+  /**
+   * Ask each account once: record the look of one that imports from nobody, and no look for one
+   * no server has loaded. The rest (loaded, with sources) are returned, to be asked again.
+   */
+  private async probe(
+    ids: string[],
+    fetch: InfoFetch,
+    basis: VerdictBasis,
+    fresh: Map<string, Map<string, ServerLook>>,
+  ): Promise<string[]> {
+    const at = Date.now();
+    const answers = await Promise.all(ids.map((id) => fetch(id).catch(() => [])));
+    return ids.filter((id, k) => {
+      const replies = answers[k]!;
+      const imports = [...basis.sources(id)].length > 0;
+      if (imports && replies.some((r) => r.jwt !== null)) return true;
+      fresh.set(id, imports ? new Map<string, ServerLook>() : this.looksOf(id, replies, basis, new Map(), at));
+      return false;
+    });
   }
 
   /**

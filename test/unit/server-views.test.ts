@@ -180,6 +180,41 @@ describe("ServerViews", () => {
     );
     expect(v.apply(KEY, dead, basis()).message).toMatch(/Yet 1 of 2/);
   });
+
+  it("asks about an importer first: its sources only when a server has it loaded, then the importer again", async () => {
+    const asked: string[] = [];
+    const counting = (f: ReturnType<typeof fetcher>) => async (id: string) => {
+      asked.push(id === IMP ? "imp" : "exp");
+      return f(id);
+    };
+    const v = new ServerViews();
+    await v.refresh([IMP], counting(fetcher({ n0: { jwt: null }, n1: { jwt: null } }, { n0: "exp-1" })), basis());
+    expect(asked).toEqual(["imp"]);
+    expect(v.apply(KEY, diagnosis("active"), basis())).toEqual(diagnosis("active"));
+    asked.length = 0;
+    await v.refresh(
+      [IMP],
+      counting(fetcher({ n0: { jwt: null }, n1: { jwt: "imp-1", invalid: true } }, { n0: null, n1: "exp-1" })),
+      basis(),
+    );
+    expect(asked).toEqual(["imp", "exp", "imp"]);
+    expect(v.apply(KEY, diagnosis("active"), basis()).cause).toBe("server_state_stale");
+    // Without the probe (the caller knows the importer is loaded), and an account with no sources: one question.
+    asked.length = 0;
+    await v.refresh([IMP], counting(fetcher({ n1: { jwt: "imp-1" } }, { n1: "exp-1" })), basis(), true, false);
+    expect(asked).toEqual(["exp", "imp"]);
+    asked.length = 0;
+    await v.refresh([EXP], counting(fetcher({}, { n1: "exp-1" })), basis(), false);
+    expect(asked).toEqual(["exp"]);
+  });
+
+  it("an importer no server has loaded loses the look it had", async () => {
+    const v = new ServerViews();
+    await v.refresh([IMP], fetcher({ n0: { jwt: "imp-1", invalid: true } }, { n0: "exp-1" }), basis());
+    expect(v.apply(KEY, diagnosis("active"), basis()).cause).toBe("server_state_stale");
+    await v.refresh([IMP], fetcher({ n0: { jwt: null } }, { n0: "exp-1" }), basis(), false);
+    expect(v.apply(KEY, diagnosis("active"), basis())).toEqual(diagnosis("active"));
+  });
 });
 
 describe("serverViewCanChange (what an event may go out without waiting for the servers)", () => {
