@@ -62,6 +62,66 @@ describe("withGoKeys", () => {
   });
 });
 
+describe("every tag the engine reads", () => {
+  // Each field the engine reads, in lower case as jwt tags it; map keys ("m", "r1") are no tags.
+  const tags = {
+    iss: 1,
+    sub: 1,
+    name: 1,
+    iat: 1,
+    exp: 1,
+    nbf: 1,
+    type: 1,
+    nats: {
+      type: 1,
+      version: 1,
+      signing_keys: [{ kind: 1, key: 1 }],
+      imports: [
+        { name: 1, type: 1, subject: 1, account: 1, token: 1, to: 1, local_subject: 1, share: 1, allow_trace: 1 },
+      ],
+      exports: [
+        {
+          name: 1,
+          type: 1,
+          subject: 1,
+          token_req: 1,
+          account_token_position: 1,
+          revocations: { r1: 1 },
+          response_type: 1,
+          allow_trace: 1,
+        },
+      ],
+      mappings: { m: [{ subject: 1, weight: 1, cluster: 1 }] },
+      limits: {
+        imports: 1,
+        exports: 1,
+        wildcards: 1,
+        mem_storage: 1,
+        disk_storage: 1,
+        tiered_limits: { r1: { mem_storage: 1, disk_storage: 1 } },
+      },
+      system_account: 1,
+      strict_signing_key_usage: 1,
+      operator_service_urls: 1,
+      issuer_account: 1,
+      subject: 1,
+      kind: 1,
+    },
+  };
+  const upper = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(upper)
+      : typeof v === "object" && v !== null
+        ? Object.fromEntries(
+            Object.entries(v).map(([k, e]) => [k === "m" || k === "r1" ? k : k.toUpperCase(), upper(e)]),
+          )
+        : v;
+
+  it("is read in upper case too", () => {
+    expect(withGoKeys(upper(tags) as Record<string, unknown>, CLAIMS_SHAPE)).toEqual(tags);
+  });
+});
+
 describe("through the decoder", () => {
   it("a header and claims in other cases decode as jwt decodes them; a later Typ of JWS is refused", async () => {
     const account = createAccount();
