@@ -291,7 +291,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       });
     }
 
-    const push = await measurePushes(nc, d, opts.pushes);
+    const push = await measurePushes(nc, d, opts.pushes, service.pid!);
     if (push.slow.length > 0) {
       opts.log(`    pushes slower than 50 ms: ${push.slow.map((x) => x.toFixed(0)).join(", ")} ms`);
       for (const t of push.timelines.filter((x) => x.event_ms > 50)) opts.log(`      ${describePush(t)}`);
@@ -350,7 +350,7 @@ function startOnly(accounts: number, imports: number, startMs: number, pid: numb
  * (src/live/verdict-publisher.ts), and a push that revoked it again meanwhile would fold both
  * changes into none (events follow the final verdict, docs/decisions.md 11), which is no latency.
  */
-async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
+async function measurePushes(nc: NatsConnection, d: Deployment, count: number, pid: number) {
   const expected = new Map<string, { status: string; resolve: (at: number) => void }>();
   // What the service does between the push and its event, as the server relays it: its LOOKUPs of
   // the hub (and whether each answer was the pushed JWT) and its INFO questions about the importer.
@@ -423,6 +423,7 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number) {
         infos: 0,
         event_ms: Number.NaN,
         load: loadavg()[0]!,
+        service_cpu_ms: cpuMsOf(pid),
       };
       current = timeline;
       pushed = d.hub.variants[v]!;
@@ -479,6 +480,20 @@ export interface PushTimeline {
   infos: number;
   event_ms: number;
   load: number;
+  /** The service's CPU time (all its threads, ms) when the push was sent: the difference to the next push is this push's work. */
+  service_cpu_ms: number;
+}
+
+/** A process's CPU time so far (user + system, all threads), ms; NaN where /proc is not there. */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 (utime, stime) in clock ticks of 10 ms; fields[0] is field 3.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
