@@ -1156,6 +1156,28 @@ export const SCENARIOS: Scenario[] = [
   // A stream imported twice from one account: the server's walk runs before its duplicate test, so
   // an earlier import the walk refuses was never added (test/integration/cycle-duplicate.test.ts).
   {
+    name: "the same stream subject imported from two accounts (the server keeps one per source account: no duplicate)",
+    cause: null,
+    build: (op) =>
+      web(
+        op,
+        "twosrc",
+        {
+          OTHER: { exports: [{ subject: "tws.>", type: "stream" }] },
+          EXP: { exports: [{ subject: "tws.>", type: "stream" }] },
+          IMP: {
+            imports: [
+              { subject: "tws.>", type: "stream", from: "OTHER" },
+              { subject: "tws.>", type: "stream", local_subject: "twl.>", from: "EXP" },
+            ],
+          },
+        },
+        "stream",
+        "tws.q",
+        "twl.q",
+      ),
+  },
+  {
     name: "the same stream imported twice, the first refused by the cycle search (a diamond on its local subject): the second is added",
     cause: null,
     build: (op) => {
