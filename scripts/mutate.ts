@@ -21,7 +21,9 @@
  *                       then whatever they did not kill against every related test. A kill by any test
  *                       is a real kill, so the final statuses are those of a plain pass 2; only the time
  *                       differs (a static mutant's run of the whole related set is what costs). The first
- *                       tier's report is kept as reports/mutation/confirm-first.json.
+ *                       tier's report is kept as reports/mutation/confirm-first.json. Do not narrow pass 2
+ *                       with Stryker's --testFiles: with it Stryker activates a static mutant only after
+ *                       its module has loaded, so static mutants "survive" whatever the tests check.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -285,7 +287,8 @@ if (firstTier) {
   const { report: input, marked } = firstTierInput(report, scopes);
   writeFileSync(CONFIRM, JSON.stringify(input));
   console.log(`\nPass 2, first tier: ${toRun} mutant(s) pass 1 did not prove killed, against ${firstTierFiles}`);
-  stryker(["--incremental", "--incrementalFile", CONFIRM, "--testFiles", firstTierFiles], everyTest);
+  // The files go to vitest.mutate.config.ts, not to Stryker's --testFiles (see there: static mutants).
+  stryker(["--incremental", "--incrementalFile", CONFIRM], { ...everyTest, MUTATE_TEST_FILES: firstTierFiles });
   const tier1 = restoreKills(readReport(REPORT), pass1, marked);
   writeFileSync(FIRST_TIER, JSON.stringify(tier1));
   const before = toRun;

@@ -119,6 +119,7 @@ describe("renewing a token", () => {
       keptValidity(token(OTHER, { issuedAt: NOW - 3600, notBefore, expires }), NOW);
     expect(window(NOW, NOW + 3600)).toBe(" --expiry '2027-01-15 09:00:00 UTC'");
     expect(window(NOW + 60, NOW + 3600)).toBe(" --start '2027-01-15 08:01:00 UTC' --expiry '2027-01-15 09:00:00 UTC'");
+    expect(window(NOW + 60, 0)).toBe(" --start '2027-01-15 08:01:00 UTC'");
     // Expired at this very second: the window cannot be kept, the renewal lasts as long as the old one.
     expect(window(0, NOW)).toBe(" --expiry 1h");
   });
