@@ -11,6 +11,7 @@
  * at its end. The compacting collection after the start-up's events (src/shell/gc.ts) is the
  * last "Mark-Compact (reduce)" of the main thread in the trace.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -90,6 +91,14 @@ function residentMappings(pid: number): string {
     .join("\n");
 }
 
+/** RSS before and after malloc_trim(0) in the settled service (gdb attaches for a moment). */
+function mallocTrim(pid: number): string {
+  const before = rssOf(pid).rss;
+  const gdb = spawnSync("gdb", ["-p", String(pid), "-batch", "-ex", "call (int)malloc_trim(0)"], { encoding: "utf8" });
+  if (gdb.status !== 0) return `malloc_trim: gdb failed (${gdb.error?.message ?? gdb.stderr.slice(-200)})`;
+  return `malloc_trim(0), settled: RSS ${before.toFixed(0)} -> ${rssOf(pid).rss.toFixed(0)} MB`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -98,6 +107,8 @@ async function main(): Promise<void> {
       main: { type: "string" },
       log: { type: "string" },
       settle: { type: "string", default: "45000" },
+      /** Once settled, ask glibc to give back the free memory of its arenas (malloc_trim, through gdb): how much of the RSS it was. */
+      trim: { type: "boolean", default: false },
     },
   });
   const size = Number(values.size);
@@ -113,6 +124,7 @@ async function main(): Promise<void> {
   let spawnedAt = 0;
   let eventsOutAt = 0;
   let mappings = "";
+  let trimmed = "";
   let pid = 0;
   let hwm = 0;
   let failed = "";
@@ -146,6 +158,7 @@ async function main(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = null;
       mappings = residentMappings(pid);
+      if (values.trim) trimmed = mallocTrim(pid);
     },
     log: (line) => {
       if (eventsOutAt === 0 && line.includes("start-up events")) {
@@ -206,6 +219,7 @@ async function main(): Promise<void> {
   );
   log(`resident memory by mapping, once the start-up's events were out:\n${atEventsOut}`);
   if (mappings) log(`resident memory by mapping, settled:\n${mappings}`);
+  if (trimmed) log(trimmed);
   const isolates = [...new Set(trace.map((g) => g.isolate))];
   for (const iso of isolates) {
     const mine = trace.filter((g) => g.isolate === iso);
