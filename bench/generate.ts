@@ -4,7 +4,8 @@
  * average) from distinct exporters; about half of the imports are private with an activation token;
  * every cause the offline engine can find is present (the live-only `push_rejected` and
  * `server_state_stale` apart; two exporters import from each other, an import cycle; five import
- * `dia.>` in a diamond, which the server's cycle walk refuses for the sixth). Exporters
+ * `dia.>` in a diamond, which the server's cycle walk refuses for the sixth; one imports a stream
+ * twice, the first on a cycle). Exporters
  * have three signing keys and have rotated a fourth out.
  *
  * Same (size, seed, base) → byte-identical JWTs: keys come from hashes of the seed, the layout from a
@@ -23,7 +24,7 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 8;
+export const GENERATOR_VERSION = 9;
 
 const DAY = 86_400;
 /** An expiring-soon token expires this long after `base`: within the service's default warning (7 days). */
@@ -144,7 +145,10 @@ interface PlannedImport {
     | "mapped_away"
     | "mapped_partly"
     | "jetstream_api"
-    | "diamond";
+    | "diamond"
+    | "cycle_dup_first"
+    | "cycle_dup_second"
+    | "cycle_dup_back";
 }
 
 /** Keys from a hash of (seed, label): independent of the order they are made in. */
@@ -163,7 +167,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
   const sysUser = derivedKey(seed, "user", "SYS-user");
 
   const n = size - 1; // ordinary accounts; the system account makes `size`
-  const nExporters = Math.max(12, Math.round(n * 0.1)); // 10 live ones at least: the fixtures below take them
+  const nExporters = Math.max(14, Math.round(n * 0.1)); // 12 live ones at least: the fixtures below take them
   const nDead = Math.max(1, Math.round(size * 0.002));
   const perProfile = Math.max(1, Math.round(size * 0.0025));
   const width = String(n).length;
@@ -252,6 +256,13 @@ export function generate(size: number, seed: number, base: number): Deployment {
   const [cycleX, cycleY] = [liveExporters[0]!, liveExporters[1]!];
   plans.get(cycleX)!.push({ kind: "public_stream", exporter: cycleY, fault: "cycle_into" });
   plans.get(cycleY)!.push({ kind: "public_stream", exporter: cycleX, fault: "cycle_back" });
+  // A stream imported twice from one exporter, the first under a local subject the exporter imports
+  // back (an import cycle): which of the two the server adds follows its load order
+  // (duplicate_of_cycle_import; the catalogue's scenario of the same shape).
+  const [dupExp, dupImp] = [liveExporters[10]!, liveExporters[11]!];
+  plans.get(dupImp)!.push({ kind: "public_stream", exporter: dupExp, fault: "cycle_dup_first" });
+  plans.get(dupImp)!.push({ kind: "public_stream", exporter: dupExp, fault: "cycle_dup_second" });
+  plans.get(dupExp)!.push({ kind: "public_stream", exporter: dupImp, fault: "cycle_dup_back" });
   // An exporter shares its JetStream API; an account imports it without the ack subject: a warning.
   const jetStreamExporter = liveExporters[2]!;
   plans.get(liveExporters[3]!)!.push({ kind: "public_service", exporter: jetStreamExporter, fault: "jetstream_api" });
@@ -292,6 +303,8 @@ export function generate(size: number, seed: number, base: number): Deployment {
         ? [{ name: "js-api", subject: "$JS.API.>", type: "service", response_type: "Stream" }]
         : []),
       ...(diamondExporters.has(acc.index) ? [{ name: "dia", subject: "dia.>", type: "stream" }] : []),
+      // The cycle walk looks only into an account that exports the subject it walks on.
+      ...(acc.index === dupExp || acc.index === dupImp ? [{ name: "dup", subject: "dup.>", type: "stream" }] : []),
     ];
   };
 
@@ -348,6 +361,10 @@ export function generate(size: number, seed: number, base: number): Deployment {
       return stream(`${e}.pub.${u}.twice`, { name: "again", local_subject: `again.${u}` });
     if (p.fault === "cycle_into") return stream(`${e}.pub.cyc`, { name: "cycle" });
     if (p.fault === "diamond") return stream("dia.>", { name: "diamond" });
+    if (p.fault === "cycle_dup_first") return stream(`${e}.pub.dup`, { name: "dup", local_subject: "dup.back" });
+    if (p.fault === "cycle_dup_second")
+      return stream(`${e}.pub.dup`, { name: "dup-again", local_subject: "dup.again" });
+    if (p.fault === "cycle_dup_back") return stream("dup.back", { name: "dup-back" });
     if (p.fault === "jetstream_api") return service("$JS.API.>", { name: "js", local_subject: `js.${e}.API.>` });
     if (p.fault === "cycle_back")
       return stream(`${e}.pub.cyc`, { name: "cycle-back", local_subject: `e${acc.index}.pub.cyc` });
