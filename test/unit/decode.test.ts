@@ -168,6 +168,12 @@ describe("who may sign what (ExpectedPrefixes)", () => {
     expect(r.ok).toBe(accepted);
     if (!r.ok) expect(r.error).toMatch(new RegExp(`^a ${kind} JWT cannot be signed by ${key.getPublicKey()}`));
   });
+
+  it("the refusal names the roles that may sign the kind", async () => {
+    expect(error(await signClaims(as("account"), user))).toBe(
+      `a account JWT cannot be signed by ${user.getPublicKey()} (expected a key of role account or operator)`,
+    );
+  });
 });
 
 describe("who may sign a generic claim", () => {
