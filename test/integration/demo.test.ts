@@ -39,7 +39,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
       (c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c),
     );
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
-    expect(stdout).toMatch(/\d+ accounts, 116 imports: 59 active, 36 inactive, 6 warning, 15 undetermined/);
+    expect(stdout).toMatch(/\d+ accounts, 130 imports: 68 active, 37 inactive, 6 warning, 19 undetermined/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {
@@ -53,7 +53,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
       env: { HOME: "/nonexistent", PATH: process.env["PATH"] ?? "" },
     });
     const body = JSON.parse(reply) as { summary: { inactive: number }; imports: { status: string }[] };
-    expect(body.summary.inactive).toBe(36);
+    expect(body.summary.inactive).toBe(37);
     expect(body.imports.filter((d) => d.status !== "inactive")).toEqual([]);
   });
 
