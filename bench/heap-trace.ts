@@ -18,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { deployment } from "./generate.js";
-import { rssOf, runLive } from "./live.js";
+import { builtParts, NO_TRAFFIC, rssOf, runLive } from "./live.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
@@ -130,13 +130,8 @@ async function main(): Promise<void> {
   let failed = "";
   let atEventsOut = "";
   const live = await runLive(dep.deployment, {
-    nodeBin: process.execPath,
-    mainJs: resolve(values.main ?? join(ROOT, "dist", "src", "main.js")),
-    serverBin: join(ROOT, ".tools", "bin", "nats-server"),
-    pushes: 0,
-    checkRate: 1000,
-    checkCount: 0,
-    checkMaxMs: 0,
+    ...builtParts(values.main),
+    ...NO_TRAFFIC,
     serviceRequestTimeoutMs: 2000,
     startTimeoutMs: 900_000,
     settleMs: Number(values.settle),

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { breakdown, readSnapshot, rows } from "./heap-analyse.js";
 import { deployment } from "./generate.js";
-import { rssOf, runLive } from "./live.js";
+import { builtParts, NO_TRAFFIC, rssOf, runLive } from "./live.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
@@ -76,13 +76,8 @@ async function main(): Promise<void> {
   let memory = "";
   const metricsPort = await freePort();
   const live = await runLive(dep.deployment, {
-    nodeBin: process.execPath,
-    mainJs: resolve(values.main ?? join(ROOT, "dist", "src", "main.js")),
-    serverBin: process.env["NATS_SERVER_BIN"] ?? join(ROOT, ".tools", "bin", "nats-server"),
-    pushes: 0,
-    checkRate: 1000,
-    checkCount: 0,
-    checkMaxMs: 0,
+    ...builtParts(values.main),
+    ...NO_TRAFFIC,
     serviceRequestTimeoutMs: 2000,
     startTimeoutMs: 600_000,
     settleMs: 45_000,

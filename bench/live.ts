@@ -14,7 +14,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { startServer } from "../test/support/nats-server.js";
@@ -96,6 +97,22 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Dockerfile, the systemd unit; test/unit/launchers.test.ts checks they agree): a young generation
  * of at most 2 x 16 MB (docs/decisions.md 40).
  */
+/**
+ * The processes the bench's own tools run (heap, heap-trace, push, startup): this Node, the built
+ * service (or `main`) and the pinned nats-server (NATS_SERVER_BIN overrides it).
+ */
+export function builtParts(main?: string): Pick<LiveOptions, "nodeBin" | "mainJs" | "serverBin"> {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  return {
+    nodeBin: process.execPath,
+    mainJs: resolve(main ?? join(root, "dist", "src", "main.js")),
+    serverBin: process.env["NATS_SERVER_BIN"] ?? join(root, ".tools", "bin", "nats-server"),
+  };
+}
+
+/** No pushes and no checks: a run that watches the start-up or the idle service alone. */
+export const NO_TRAFFIC = { pushes: 0, checkRate: 1000, checkCount: 0, checkMaxMs: 0 } as const;
+
 export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=16"];
 
 export function percentile(sorted: number[], p: number): number {

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { deployment } from "./generate.js";
-import { runLive } from "./live.js";
+import { builtParts, runLive } from "./live.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
@@ -53,9 +53,7 @@ async function main(): Promise<void> {
     : ["--trace-gc", "--import", "data:text/javascript,console.error('timeOrigin', performance.timeOrigin)"];
   const started = Date.now();
   const live = await runLive(dep.deployment, {
-    nodeBin: process.execPath,
-    mainJs: resolve(values.main ?? join(ROOT, "dist", "src", "main.js")),
-    serverBin: join(ROOT, ".tools", "bin", "nats-server"),
+    ...builtParts(values.main),
     pushes: Number(values.pushes),
     checkRate: 1000,
     checkCount: Number(values.checks),

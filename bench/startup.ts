@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { deployment } from "./generate.js";
-import { runLive, SERVICE_NODE_FLAGS } from "./live.js";
+import { builtParts, NO_TRAFFIC, runLive, SERVICE_NODE_FLAGS } from "./live.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
@@ -123,13 +123,8 @@ async function main(): Promise<void> {
   // nats-server's log is in a directory removed when the bench stops it: an open descriptor keeps it readable.
   let serverLogFd: number | null = null;
   const live = await runLive(dep.deployment, {
-    nodeBin: process.execPath,
-    mainJs: resolve(values.main ?? join(ROOT, "dist", "src", "main.js")),
-    serverBin: join(ROOT, ".tools", "bin", "nats-server"),
-    pushes: 0,
-    checkRate: 1000,
-    checkCount: 0,
-    checkMaxMs: 0,
+    ...builtParts(values.main),
+    ...NO_TRAFFIC,
     serviceRequestTimeoutMs: 2000,
     startTimeoutMs: 900_000,
     settleMs: 0,
