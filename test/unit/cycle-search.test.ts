@@ -55,7 +55,9 @@ describe("the walk's depth (MaxAccountCycleSearchDepth, 1,024 accounts)", () => 
       "chain-Z stream active null",
     ]);
     expect(details[0]).toContain("is refused: its walk through the imports passes 1024 accounts, so");
-  }, 120_000);
+    // Under Stryker's instrumentation on a loaded machine this chain takes over 120 s; the limit is
+    // there to catch a hang, not to time the walk.
+  }, 600_000);
 });
 
 /**
