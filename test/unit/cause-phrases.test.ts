@@ -13,6 +13,7 @@ import {
   reissueToken,
 } from "../../src/core/causes/cause.js";
 import type { ImportClaim } from "../../src/core/jwt/claims.js";
+import { importClaim } from "../support/claims.js";
 
 const IMPORTER = "AIMPORTERIMPORTERIMPORTERIMPORTERIMPORTERIMPORTERIMPO";
 const EXPORTER = "AEXPORTEREXPORTEREXPORTEREXPORTEREXPORTEREXPORTEREXPO";
@@ -22,19 +23,7 @@ function context(
   extra: Partial<ImportClaim> = {},
   more: Partial<CauseContext> = {},
 ): CauseContext {
-  const imp: ImportClaim = {
-    index: 0,
-    name: null,
-    type,
-    subject: "svc.a",
-    account: EXPORTER,
-    token: null,
-    to: null,
-    localSubject: null,
-    share: false,
-    allowTrace: false,
-    ...extra,
-  };
+  const imp = importClaim({ type, subject: "svc.a", account: EXPORTER, ...extra });
   return {
     importer: { id: IMPORTER, name: "IMP" },
     exporter: { id: EXPORTER, name: "EXP" },

@@ -7,37 +7,17 @@ import { describe, expect, it } from "vitest";
 import { causeOf, type CauseContext } from "../../src/core/causes/index.js";
 import type { ActivationClaims, ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
 import type { JetStreamSet } from "../../src/core/jetstream.js";
+import { importClaim, exportClaim } from "../support/claims.js";
 
 const IMPORTER = "AIMPORTERIMPORTERIMPORTERIMPORTERIMPORTERIMPORTERIMPO";
 const EXPORTER = "AEXPORTEREXPORTEREXPORTEREXPORTEREXPORTEREXPORTEREXPO";
 const NOW = 1_800_000_000;
 
-const imp = (extra: Partial<ImportClaim> = {}): ImportClaim => ({
-  index: 0,
-  name: null,
-  type: "service",
-  subject: "svc.a",
-  account: EXPORTER,
-  token: null,
-  to: null,
-  localSubject: null,
-  share: false,
-  allowTrace: false,
-  ...extra,
-});
+const imp = (extra: Partial<ImportClaim> = {}): ImportClaim =>
+  importClaim({ type: "service", subject: "svc.a", account: EXPORTER, ...extra });
 
-const exported = (extra: Partial<ExportClaim> = {}): ExportClaim => ({
-  index: 0,
-  name: null,
-  type: "service",
-  subject: "svc.*",
-  tokenReq: false,
-  accountTokenPosition: 0,
-  revocations: new Map(),
-  responseType: null,
-  allowTrace: false,
-  ...extra,
-});
+const exported = (extra: Partial<ExportClaim> = {}): ExportClaim =>
+  exportClaim({ type: "service", subject: "svc.*", ...extra });
 
 function context(extra: Partial<CauseContext> = {}): CauseContext {
   const i = extra.imp ?? imp();

@@ -19,6 +19,7 @@ import {
 } from "../../src/core/jwt/claims.js";
 import { V2_HEADER, signClaims, type KeyPair } from "../support/deployment.js";
 import { fast } from "../support/fast-keys.js";
+import { importClaim } from "../support/claims.js";
 
 let operator: KeyPair;
 let account: KeyPair;
@@ -546,18 +547,8 @@ describe("activation claims", () => {
 
   it("an import's token is parsed once per import object; no token, no activation; a bad token, no claims", async () => {
     const t = await token({ subject: "s.a", kind: "stream" });
-    const imp = (tok: string | null): ImportClaim => ({
-      index: 0,
-      name: null,
-      type: "stream",
-      subject: "s.a",
-      account: other.getPublicKey(),
-      token: tok,
-      to: null,
-      localSubject: null,
-      share: false,
-      allowTrace: false,
-    });
+    const imp = (tok: string | null): ImportClaim =>
+      importClaim({ type: "stream", subject: "s.a", account: other.getPublicKey(), token: tok });
     const withToken = imp(t);
     const first = importActivation(withToken);
     expect(first?.ok).toBe(true);

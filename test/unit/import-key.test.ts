@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { diagnosisKey, importKey, importOfKey, keyedImports } from "../../src/core/import-key.js";
 import type { ImportClaim } from "../../src/core/jwt/claims.js";
+import { importClaim } from "../support/claims.js";
 
-const claim = (over: Partial<ImportClaim>): ImportClaim => ({
-  index: 0,
-  name: null,
-  type: "service",
-  subject: "svc.>",
-  account: "AEXP",
-  token: null,
-  to: null,
-  localSubject: null,
-  share: false,
-  allowTrace: false,
-  ...over,
-});
+const claim = (over: Partial<ImportClaim>): ImportClaim =>
+  importClaim({ type: "service", subject: "svc.>", account: "AEXP", ...over });
 
 describe("import keys", () => {
   it("a diagnosis's key is the key of the import it diagnoses, and reads back to it", () => {

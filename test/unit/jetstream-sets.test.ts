@@ -15,6 +15,7 @@ import {
 import type { ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
 import { TestOperator, nowSec, type TestAccount } from "../support/deployment.js";
 import { JETSTREAM_LIMITS } from "../support/jetstream.js";
+import { importClaim } from "../support/claims.js";
 
 let op: TestOperator;
 beforeAll(async () => {
@@ -237,19 +238,8 @@ describe("JetStream import sets", () => {
 });
 
 /** An import claim as the parser gives it (a service unless said otherwise). */
-const claim = (subject: string, extra: Partial<ImportClaim> = {}): ImportClaim => ({
-  index: 0,
-  name: null,
-  type: "service",
-  subject,
-  account: "AEXPORTER",
-  token: null,
-  to: null,
-  localSubject: null,
-  share: false,
-  allowTrace: false,
-  ...extra,
-});
+const claim = (subject: string, extra: Partial<ImportClaim> = {}): ImportClaim =>
+  importClaim({ type: "service", subject, account: "AEXPORTER", ...extra });
 const active = (...imps: ImportClaim[]): ActiveSibling[] => imps.map((imp) => ({ imp, exportClaim: null }));
 const nothingExported = () => false;
 

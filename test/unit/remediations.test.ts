@@ -8,24 +8,13 @@
 import { describe, expect, it } from "vitest";
 import { causeOf, type CauseContext } from "../../src/core/index.js";
 import type { ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
+import { importClaim, exportClaim } from "../support/claims.js";
 
 const IMP_ID = "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ";
 const EXP_ID = "ABBPVMW3SP3XY3UY4KPOCUZX57YXVBRS2RMATBOAZ5BBISGGIOI57MGC";
 
-function ctx(imp: Partial<ImportClaim>, exportClaim: Partial<ExportClaim> | null): CauseContext {
-  const claim: ImportClaim = {
-    index: 0,
-    name: null,
-    type: "stream",
-    subject: "a.b",
-    account: EXP_ID,
-    token: null,
-    to: null,
-    localSubject: null,
-    share: false,
-    allowTrace: false,
-    ...imp,
-  };
+function ctx(imp: Partial<ImportClaim>, exported: Partial<ExportClaim> | null): CauseContext {
+  const claim = importClaim({ type: "stream", subject: "a.b", account: EXP_ID, ...imp });
   return {
     importer: { id: IMP_ID, name: "IMP" },
     exporter: { id: EXP_ID, name: "EXP" },
@@ -33,21 +22,7 @@ function ctx(imp: Partial<ImportClaim>, exportClaim: Partial<ExportClaim> | null
     exporterSubject: claim.type === "service" && claim.to ? claim.to : claim.subject,
     localSubject: claim.localSubject ?? claim.subject,
     detail: null,
-    exportClaim:
-      exportClaim === null
-        ? null
-        : {
-            index: 0,
-            name: null,
-            type: "stream",
-            subject: "a.b",
-            tokenReq: false,
-            accountTokenPosition: 0,
-            revocations: new Map(),
-            responseType: null,
-            allowTrace: false,
-            ...exportClaim,
-          },
+    exportClaim: exported === null ? null : exportClaim({ type: "stream", subject: "a.b", ...exported }),
     activation: null,
     now: 0,
   };

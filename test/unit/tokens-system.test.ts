@@ -15,36 +15,16 @@ import {
   implicitlyImported,
   withSystemExports,
 } from "../../src/core/system-account.js";
+import { exportClaim, importClaim } from "../support/claims.js";
 
 const SYS = "ASYSTEMSYSTEMSYSTEMSYSTEMSYSTEMSYSTEMSYSTEMSYSTEMSYSTE";
 const OTHER = "AOTHEROTHEROTHEROTHEROTHEROTHEROTHEROTHEROTHEROTHEROTH";
 const NOW = 1_800_000_000;
 
-const exported = (type: "stream" | "service", subject: string): ExportClaim => ({
-  index: 0,
-  name: null,
-  type,
-  subject,
-  tokenReq: false,
-  accountTokenPosition: 0,
-  revocations: new Map(),
-  responseType: null,
-  allowTrace: false,
-});
+const exported = (type: "stream" | "service", subject: string): ExportClaim => exportClaim({ type, subject });
 
-const imported = (extra: Partial<ImportClaim>): ImportClaim => ({
-  index: 0,
-  name: null,
-  type: "service",
-  subject: "$SYS.REQ.USER.INFO",
-  account: SYS,
-  token: null,
-  to: null,
-  localSubject: null,
-  share: false,
-  allowTrace: false,
-  ...extra,
-});
+const imported = (extra: Partial<ImportClaim>): ImportClaim =>
+  importClaim({ type: "service", subject: "$SYS.REQ.USER.INFO", account: SYS, ...extra });
 
 describe("the system account's own exports", () => {
   it("a declared stream export covers none of the server's service exports", () => {

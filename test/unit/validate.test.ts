@@ -15,36 +15,15 @@ import type {
   MappingClaim,
 } from "../../src/core/jwt/claims.js";
 import { activationIssues, importIssues, rulesFor, timeProblem, validateAccount } from "../../src/core/validate.js";
+import { importClaim, exportClaim } from "../support/claims.js";
 
 const IMPORTER = "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ";
 const SOURCE = "ABBPVMW3SP3XY3UY4KPOCUZX57YXVBRS2RMATBOAZ5BBISGGIOI57MGC";
 
-const imp = (over: Partial<ImportClaim> = {}): ImportClaim => ({
-  index: 0,
-  name: null,
-  type: "stream",
-  subject: "a.b",
-  account: SOURCE,
-  token: null,
-  to: null,
-  localSubject: null,
-  share: false,
-  allowTrace: false,
-  ...over,
-});
+const imp = (over: Partial<ImportClaim> = {}): ImportClaim =>
+  importClaim({ type: "stream", subject: "a.b", account: SOURCE, ...over });
 
-const exp = (over: Partial<ExportClaim> = {}): ExportClaim => ({
-  index: 0,
-  name: null,
-  type: "stream",
-  subject: "a.b",
-  tokenReq: false,
-  accountTokenPosition: 0,
-  revocations: new Map(),
-  responseType: null,
-  allowTrace: false,
-  ...over,
-});
+const exp = (over: Partial<ExportClaim> = {}): ExportClaim => exportClaim({ type: "stream", subject: "a.b", ...over });
 
 const account = (over: Partial<AccountClaims> = {}): AccountClaims => ({
   issuer: "",

@@ -1,0 +1,36 @@
+/**
+ * Parsed claims built by hand, for unit tests that feed the core's pure functions without a JWT.
+ * The caller names what the test is about (type, subject, account); everything else is what the
+ * parser gives for a field the JWT leaves out.
+ */
+import type { ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
+
+type Named<T extends { type: string; subject: string }> = Pick<T, "type" | "subject"> & Partial<T>;
+
+/** An import as the parser gives it when the JWT names only its type, subject and account. */
+export function importClaim(fields: Named<ImportClaim> & Pick<ImportClaim, "account">): ImportClaim {
+  return {
+    index: 0,
+    name: null,
+    token: null,
+    to: null,
+    localSubject: null,
+    share: false,
+    allowTrace: false,
+    ...fields,
+  };
+}
+
+/** An export as the parser gives it when the JWT names only its type and subject. */
+export function exportClaim(fields: Named<ExportClaim>): ExportClaim {
+  return {
+    index: 0,
+    name: null,
+    tokenReq: false,
+    accountTokenPosition: 0,
+    revocations: new Map(),
+    responseType: null,
+    allowTrace: false,
+    ...fields,
+  };
+}
