@@ -119,6 +119,15 @@ describe("the system account's own exports", () => {
     );
   });
 
+  it("a server ping subject is active, and the message says the server imports it into every account itself", async () => {
+    const a = await imp("$SYS.REQ.SERVER.PING.CONNZ");
+    const [d] = diagnoses(directory([op.system, a]), a.id);
+    expect(d!.cause).toBeNull();
+    expect(d!.message).toBe(
+      `ORD's service import of "$SYS.REQ.SERVER.PING.CONNZ" from SYS is active (the server imports this subject into every account itself).`,
+    );
+  });
+
   it("$JS.API.> is exported only where the servers run JetStream", async () => {
     const a = await imp("$JS.API.INFO", "js.info");
     expect(diagnoses(directory([op.system, a]), a.id)[0]!.cause).toBe("export_not_found");

@@ -23,13 +23,14 @@ interface Deployment {
   jetStream?: boolean;
   importerNbf?: number;
   exporterExp?: number;
+  exporterNbf?: number;
 }
 
 async function diagnoses(d: Deployment, now = nowSec()): Promise<ImportDiagnosis[]> {
   const exporter = await op.account(
     "EXP",
     { exports: d.exports as Export[], ...(d.jetStream ? { limits: { ...JETSTREAM_LIMITS } } : {}) },
-    d.exporterExp ? { exp: d.exporterExp } : {},
+    { ...(d.exporterExp ? { exp: d.exporterExp } : {}), ...(d.exporterNbf ? { nbf: d.exporterNbf } : {}) },
   );
   const importer = await op.account("IMP");
   await importer.reissue(
@@ -185,6 +186,20 @@ describe("the importer's and the source's time windows", () => {
     );
     expect(d!.cause).toBe("source_account_expired");
     expect(d!.message).toContain(`its JWT expired at ${new Date((now - 60) * 1000).toISOString()}`);
+  });
+
+  it("a source not valid yet says from when", async () => {
+    const now = nowSec();
+    const [d] = await diagnoses(
+      {
+        exports: [{ subject: "t.>", type: "stream" }] as Partial<Export>[],
+        imports: () => [{ subject: "t.a", type: "stream" }],
+        exporterNbf: now + 3600,
+      },
+      now,
+    );
+    expect(d!.cause).toBe("source_account_expired");
+    expect(d!.message).toContain(`its JWT is not valid before ${new Date((now + 3600) * 1000).toISOString()}`);
   });
 });
 
