@@ -108,10 +108,15 @@ export interface FuzzAccount {
   nbf?: number;
   /** `limits.imports` (absent: unlimited). */
   import_limit?: number;
+  /** Its JWT and the tokens it holds written with keys in another case (key-case.ts); absent: as jwt writes them. */
+  key_case?: FuzzKeyCase;
   signing_keys: FuzzSigningKey[];
   exports: FuzzExport[];
   imports: FuzzImport[];
 }
+
+/** How a JWT's keys are written: all upper case, the first letter upper case, or `s`/`k` as `ſ`/`K`. */
+export type FuzzKeyCase = "upper" | "title" | "fold";
 
 export interface FuzzDeployment {
   /** Exports added to the system account's JWT (pushed when non-empty). */
@@ -368,6 +373,9 @@ export function generate(seed: number, jetstreamShare = JETSTREAM_SHARE): FuzzDe
   // From a stream of its own, so the shapes above stay those of earlier runs' seeds.
   const js = new Rng(seed ^ 0x4a53_5348);
   if (js.next() < jetstreamShare) addJetStream(js, d);
+  // Likewise: keys in another case change no shape.
+  const cases = new Rng(seed ^ 0x6b65_7973);
+  for (const acc of d.accounts) if (cases.chance(0.15)) acc.key_case = cases.pick(["upper", "title", "fold"] as const);
   return d;
 }
 

@@ -16,6 +16,7 @@ import {
 } from "../support/deployment.js";
 import { fast } from "../support/fast-keys.js";
 import { JETSTREAM_LIMITS } from "../support/jetstream.js";
+import { withKeysInCase } from "./key-case.js";
 import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping } from "./model.js";
 
 /** Revocations are this far from the tokens' `iat`, so that signing time never decides. */
@@ -129,7 +130,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
         const t = imp.token;
         const keys = imp.from === "system" ? [] : signingKeys[imp.from]!;
         const signer = t.signer === "identity" ? undefined : keys[t.signer];
-        jwtImport["token"] = await activation(
+        const token = await activation(
           exporter,
           t.to === "importer" ? importer.id : stranger,
           fill(t.subject, importer.id, other),
@@ -140,6 +141,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
             ...(t.nbf !== undefined ? { nbf: now + t.nbf } : {}),
           },
         );
+        jwtImport["token"] = a.key_case ? withKeysInCase(token, a.key_case, signer ?? exporter.key) : token;
       }
       claims.push(jwtImport);
       imports.push({ account: i, index, name: imp.name, claim, exporter, importer });
@@ -162,6 +164,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
       ...(a.exp !== undefined ? { exp: now + a.exp } : {}),
       ...(a.nbf !== undefined ? { nbf: now + a.nbf } : {}),
     });
+    if (a.key_case) importer.jwt = withKeysInCase(importer.jwt, a.key_case, issuer ?? op.accountSigner);
   }
   return {
     op,
