@@ -187,6 +187,24 @@ describe.each(["sodium-native", "node:crypto"] as const)(
       });
     }
 
+    it("refuses a genuine signature with a byte after it, which no thread would see whole (a batch holds 64 bytes a signature)", () => {
+      // libsodium would verify the first 64 bytes and accept it; the server refuses it
+      // (test/integration/signature-length.test.ts). The check turns it down before batching it.
+      const longerId = importerIds[1]!;
+      const [h, c, sig] = genuine.get(longerId)!.split(".") as [string, string, string];
+      const longer = `${h}.${c}.${Buffer.concat([Buffer.from(sig, "base64url"), Buffer.of(0)]).toString("base64url")}`;
+      const jwts = withForgeries(new Map([[longerId, longer]]));
+      const load = loadWithThreads(jwts);
+      // Refused at once, not by a thread's verdict: the load is believed, and its token never checked.
+      expect(load.starts).toEqual([true]);
+      expect(load.share!.checks).toBe(2 * IMPORTERS - 1);
+      expect(load.monitor.directory.get(longerId)?.problem).toEqual({
+        kind: "undecodable",
+        message: "claim failed V2 signature verification",
+      });
+      expect(state(load.monitor)).toBe(state(loadSerially(jwts).monitor));
+    });
+
     it("defers only a first load: a later one, however large, verifies as it goes", () => {
       const few = new Map([...genuine].slice(0, 10));
       const forgedId = importerIds[20]!;

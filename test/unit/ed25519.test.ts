@@ -72,6 +72,10 @@ describe.each(["sodium-native", "node:crypto"] as Ed25519Verifier[])("verificati
       expect(verifyEd25519("K2", k.raw, data, altered)).toBe(false);
     }
     expect(verifyEd25519("K2", k.raw, data, signature.subarray(0, 63))).toBe(false);
+    // libsodium reads the first 64 bytes of a longer signature and accepts it; Go's ed25519.Verify
+    // (the server's, through nkeys) refuses any signature that is not exactly 64 bytes.
+    expect(verifyEd25519("K2", k.raw, data, Uint8Array.of(...signature, 0))).toBe(false);
+    expect(verifyEd25519("K2", k.raw, data, Uint8Array.of(...signature, ...signature))).toBe(false);
     expect(verifyEd25519("K2", k.raw.subarray(0, 31), data, signature)).toBe(false);
   });
 
@@ -104,6 +108,14 @@ describe.each(["sodium-native", "node:crypto"] as Ed25519Verifier[])("verificati
     const account = await op.account("A");
     expect(decodeUncached(account.jwt).ok).toBe(true);
     expect(decodeUncached(forgeSignature(account.jwt))).toEqual({
+      ok: false,
+      error: "claim failed V2 signature verification",
+    });
+    // The genuine signature with a byte after it: refused by the server (measured on every pinned
+    // line, test/integration/signature-length.test.ts), which libsodium alone would accept.
+    const [h, c, sig] = account.jwt.split(".") as [string, string, string];
+    const longer = Buffer.concat([Buffer.from(sig, "base64url"), Buffer.of(0)]).toString("base64url");
+    expect(decodeUncached(`${h}.${c}.${longer}`)).toEqual({
       ok: false,
       error: "claim failed V2 signature verification",
     });
