@@ -11,7 +11,7 @@
  * instance that dies between the claim and the record loses nothing another saw).
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import { sameVerdict, type ImportDiagnosis, type Verdict } from "../core/diagnosis.js";
+import { sameVerdict, sharedVerdict, type ImportDiagnosis, type Verdict } from "../core/diagnosis.js";
 import { boundedEntry, historyEntry, type Trigger } from "../core/history.js";
 import { ownView } from "../core/own-view.js";
 import { MAX_ENTRY_BYTES, type HistoryStore } from "./history.js";
@@ -180,10 +180,10 @@ export class EventPublisher {
         !(atStart && previous === null && diagnosis.status === "active")
       )
         await this.record(diagnosis, previous, by, claim.change, claim.recordedAtMs);
-      this.lastRecorded.set(key, { status: diagnosis.status, cause: diagnosis.cause });
+      this.lastRecorded.set(key, sharedVerdict(diagnosis));
       return;
     }
-    this.lastRecorded.set(key, { status: diagnosis.status, cause: diagnosis.cause });
+    this.lastRecorded.set(key, sharedVerdict(diagnosis));
     // At start, an import first seen active is no news; every later change is.
     if ((atStart && claim.previous === null && diagnosis.status === "active") || this.nc.isClosed()) return;
     const previous = claim.previous;

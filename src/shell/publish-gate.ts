@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import { sameVerdict, type Verdict } from "../core/diagnosis.js";
+import { sameVerdict, sharedVerdict, type Verdict } from "../core/diagnosis.js";
 
 /**
  * The outcome of a claim. Won: this instance records `next` and publishes the change; `previous`
@@ -42,7 +42,7 @@ export class LocalGate implements PublishGate {
       return { won: false, change: changeName(key, record.revision), recordedAtMs: record.atMs };
     const revision = ++this.revision;
     const atMs = Date.now();
-    this.last.set(key, { verdict: { status: next.status, cause: next.cause }, revision, atMs });
+    this.last.set(key, { verdict: sharedVerdict(next), revision, atMs });
     return { won: true, previous: record?.verdict ?? null, change: changeName(key, revision), recordedAtMs: atMs };
   }
 
