@@ -93,11 +93,6 @@ const START_EVENTS_QUIET_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * The node flags the service runs with wherever it is launched (package.json's start script, the
- * Dockerfile, the systemd unit; test/unit/launchers.test.ts checks they agree): a young generation
- * of at most 2 x 16 MB (docs/decisions.md 40).
- */
-/**
  * The processes the bench's own tools run (heap, heap-trace, push, startup): this Node, the built
  * service (or `main`) and the pinned nats-server (NATS_SERVER_BIN overrides it).
  */
@@ -113,7 +108,21 @@ export function builtParts(main?: string): Pick<LiveOptions, "nodeBin" | "mainJs
 /** No pushes and no checks: a run that watches the start-up or the idle service alone. */
 export const NO_TRAFFIC = { pushes: 0, checkRate: 1000, checkCount: 0, checkMaxMs: 0 } as const;
 
+/**
+ * The node flags the service runs with wherever it is launched (package.json's start script, the
+ * Dockerfile, the systemd unit; test/unit/launchers.test.ts checks they agree): a young generation
+ * of at most 2 x 16 MB (docs/decisions.md 40).
+ */
 export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=16"];
+
+/**
+ * The environment the glibc launchers (package.json's start script, the systemd unit) give the
+ * service unless the operator sets it: malloc maps every block of 128 kB or more on its own and
+ * unmaps it when freed, instead of raising that threshold as blocks are freed and keeping the
+ * freed memory (docs/decisions.md 40). The container's Alpine image has musl, whose malloc reads
+ * no such setting.
+ */
+export const SERVICE_ENV = { GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072" } as const;
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -240,9 +249,11 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     });
     await nc.flush();
     const t0 = performance.now();
-    // The node flags every launcher gives the service (package.json's start, the Dockerfile, the systemd unit).
+    // The node flags and environment every launcher gives the service (package.json's start, the Dockerfile, the systemd unit).
     service = spawn(opts.nodeBin, [...SERVICE_NODE_FLAGS, ...(opts.serviceNodeArgs ?? []), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      // As the launchers do: their environment, unless the caller's own says otherwise.
+      env: { ...SERVICE_ENV, ...process.env },
       ...(opts.serviceCwd ? { cwd: opts.serviceCwd } : {}),
     });
     track(service);
