@@ -305,6 +305,19 @@ describe("every cause's message and fix, whole", () => {
         [deleteIt(), "nsc push --account IMP"],
       ],
       [
+        "duplicate_of_cycle_import",
+        (d) =>
+          `${phrase} ${d || "repeats an earlier import of the same subject from the same account, which is on a cycle of imports"}. ` +
+          "nats-server keeps one stream import per subject and source account, and refuses one import of a cycle on each server (that of the account it looked up first): " +
+          `where IMP was loaded first the earlier import is refused and this one works; elsewhere the earlier one is added and this one is refused as its duplicate (${so.slice(3)}). ` +
+          "The servers' own view (check --server, the live service) says which; a restart can change it.",
+        [
+          "# keep one import of the subject: remove this one, or break the earlier import's cycle and keep that one",
+          deleteIt(),
+          "nsc push --account IMP",
+        ],
+      ],
+      [
         "import_invalid",
         (d) => `${phrase} is invalid (${d || "fails validation"}); the server rejects the whole account JWT, ${so}.`,
         [deleteIt(), "# add it again correctly (nsc add import ...), then:", "nsc push --account IMP"],
@@ -407,6 +420,13 @@ describe("every cause's message and fix, whole", () => {
       `nsc add import --account IMP --src-account ${EXPORTER} --remote-subject svc.a`,
       "nsc push --account IMP",
     ]);
+    expect(text("export_type_mismatch", context({ exportClaim: exported({ type: "stream" }) })).message).toBe(
+      `${phrase} matches only a stream export of EXP, ${so}. Export it as a service from EXP, or import it as a stream.`,
+    );
+    expect(text("export_type_mismatch", context({ imp: stream, exportClaim: exported() })).message).toBe(
+      `IMP's stream import of "st.a" from EXP matches only a service export of EXP, ` +
+        `so subscribers in IMP on "st.a" receive none of its messages. Export it as a stream from EXP, or import it as a service.`,
+    );
     const privateOther = context({ imp: stream, exportClaim: exported({ tokenReq: true }) });
     expect(text("export_type_mismatch", privateOther).fix.slice(-3)).toEqual([
       deleteIt("st.a"),
