@@ -376,3 +376,24 @@ describe("the destination parser follows each line's ValidateMapping and indexPl
     expect(installs("svc.*.*", "x.{{split(2,-)}}")).toBe(true);
   });
 });
+
+describe("what the server refuses to install starves nothing (AddWeightedMappings; docs/decisions.md 26)", () => {
+  it("a source the server's IsValidSubject refuses (the jwt library lets a.>.b through)", () => {
+    expect(install(m("a.>.b", ["x"]))).toBeNull();
+    expect(mappingReach([m("a.>.b", ["x"])], "a.c.b").kind).toBe("untouched");
+  });
+
+  it("weights of 100 each that sum past 100 (an old jwt sums them in a uint8: 300 passes as 44)", () => {
+    const over = m("a.b", ["x", 100], ["y", 100], ["z", 100]);
+    expect(install(over, "2.10")).toBeNull();
+    expect(mappingReach([over], "a.b", "2.10").kind).toBe("untouched");
+    // the same sum inside one cluster and outside it are counted apart
+    expect(install(m("a.b", ["x", 100, "c1"], ["y", 100]), "2.10")).not.toBeNull();
+  });
+
+  it("a local subject ending in > is not followed through the transform: a.> to > sends a.b away but keeps a.a.x", () => {
+    // requests on a.a.x are mapped to a.x, inside a.>: not every request leaves it
+    expect(mappingReach([m("a.>", [">"])], "a.>").kind).toBe("untouched");
+    expect(mappingReach([m("a.>", [">"])], "a.b")).toMatchObject({ kind: "away", to: [">"] });
+  });
+});

@@ -51,6 +51,13 @@ describe("isValidSubject (nats-server)", () => {
     ["a\tb", false],
     [">x.b", true],
     ["*", true],
+    // the server's whitespace is exactly " \t\n\f\r", in a token of one character or more
+    ...[" ", "\t", "\n", "\f", "\r"].flatMap((w): [string, boolean][] => [
+      [`a.${w}`, false],
+      [`a${w}b.c`, false],
+    ]),
+    ["a.\v", true],
+    ["a\u00a0b", true],
   ] as [string, boolean][])("%j is %s", (subject, expected) => {
     expect(isValidSubject(subject)).toBe(expected);
   });

@@ -498,3 +498,30 @@ describe("timeProblem: exp is expired at its second, nbf valid from its second",
     expect(timeProblem(claims, now)).toBe(problem);
   });
 });
+
+describe("Subject.Validate and HasWildCards, as an import and an export report them", () => {
+  it("each error of a subject is its own message, in jwt's order, naming the subject", () => {
+    expect(messages(imp({ subject: "" }))).toEqual(["subject cannot be empty"]);
+    expect(messages(imp({ subject: "a b" }))).toEqual(['subject "a b" cannot have spaces']);
+    expect(messages(imp({ subject: ".a" }))).toEqual([`subject ".a" cannot start or end with a '.'`]);
+    expect(messages(imp({ subject: "a." }))).toEqual([`subject "a." cannot start or end with a '.'`]);
+    expect(messages(imp({ subject: "a..b" }))).toEqual([`subject "a..b" cannot contain consecutive '.'`]);
+    expect(messages(imp({ subject: " a..b." }))).toEqual([
+      'subject " a..b." cannot have spaces',
+      `subject " a..b." cannot start or end with a '.'`,
+      `subject " a..b." cannot contain consecutive '.'`,
+    ]);
+    expect(messages(imp({ subject: "a.b" }))).toEqual([]);
+  });
+
+  it("a wildcard is a whole token: svc.a* has none, for the token position and the operator's limit", () => {
+    expect(exportProblems(exp({ subject: "svc.a*", accountTokenPosition: 2 }))).toEqual([
+      'export "svc.a*": account_token_position needs a wildcard subject',
+    ]);
+    const limited = { imports: -1, exports: 5, wildcardExports: false, jetStream: false, blankTier: false };
+    expect(validateAccount(account({ exports: [exp({ subject: "svc.a*" })], limits: limited })).other).toEqual([]);
+    expect(validateAccount(account({ exports: [exp({ subject: "svc.>" })], limits: limited })).other).toEqual([
+      "the account has wildcard exports, which the operator does not allow",
+    ]);
+  });
+});
