@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RequestError, type NatsConnection } from "@nats-io/nats-core";
 import { TestOperator, type ImportClaim, type TestAccount } from "../support/deployment.js";
-import { connectAs, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
+import { connectAs, pushAccount, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
+import { rulesFor } from "../../src/core/validate.js";
 import { serverListsImport } from "../support/judge.js";
 import { pinnedServers } from "../support/tools.js";
 
@@ -135,6 +136,18 @@ for (const { version, bin } of pinnedServers()) {
           local_subject: "loc.a",
         }),
       ).toBe(true);
+    });
+
+    it("a mapping source the server's IsValidSubject refuses (loc.>.x; the jwt library lets it through) is never installed; 2.15.2 refuses the JWT", async () => {
+      const c = await accounts(op, "badsrc", svcImport("svc.a", "loc.a.x"), {
+        "loc.>.x": [{ subject: "elsewhere.x" }],
+      });
+      await pushAll(server, [c.exporter]);
+      const pushedImporter = await pushAccount(server, op, c.importer.jwt);
+      const refuses = rulesFor(version).refusesUninstallableMappings;
+      expect(pushedImporter.ok).toBe(!refuses);
+      if (refuses) expect(pushedImporter.message).toContain('mapping "loc.>.x": invalid subject');
+      else expect(await requests(server, c, ["svc.a"], "loc.a.x")).toMatchObject({ answered: BATCH, noResponders: 0 });
     });
 
     it("the importer mapping another subject onto the local subject: requests on it reach the import", async () => {

@@ -383,6 +383,18 @@ describe("what the server refuses to install starves nothing (AddWeightedMapping
     expect(mappingReach([m("a.>.b", ["x"])], "a.c.b").kind).toBe("untouched");
   });
 
+  it("so 2.15.2 refuses a JWT with such a source, the lines before load it without the mapping (measured: test/integration/mappings.test.ts)", async () => {
+    const op = await TestOperator.create();
+    const acc = await op.account("S", { mappings: { "a.>.b": [{ subject: "x" }] } });
+    const claims = parseAccount(acc.jwt);
+    if (!claims.ok) throw new Error(claims.error);
+    expect(validateAccount(claims.claims, rulesFor("2.15.2")).other).toEqual([
+      'mapping "a.>.b": the server cannot install it (a destination it cannot build, or one listed twice)',
+    ]);
+    for (const version of ["2.12.15", "2.10.29"])
+      expect(validateAccount(claims.claims, rulesFor(version)).other, version).toEqual([]);
+  });
+
   it("weights of 100 each that sum past 100 (an old jwt sums them in a uint8: 300 passes as 44)", () => {
     const over = m("a.b", ["x", 100], ["y", 100], ["z", 100]);
     expect(install(over, "2.10")).toBeNull();
