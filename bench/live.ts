@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/nats-core";
@@ -189,6 +190,28 @@ function isError(msg: Msg): boolean {
   );
 }
 
+/**
+ * The accounts the full resolver serves, and the imports they declare (it does not serve JWTs that
+ * have already expired: those accounts do not exist for the service). A function of its own so that
+ * its lists (100,000 ids, the accounts) are garbage once it returns.
+ */
+async function servedCounts(nc: NatsConnection, accounts: Deployment["accounts"]) {
+  const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 + 3 * accounts.length });
+  const listed = new Set(list.json<{ data?: string[] }>().data ?? []);
+  const served = accounts.filter((a) => listed.has(a.id));
+  const expired = accounts.filter((a) => !listed.has(a.id) && expiredJwt(a.jwt, Date.now() / 1000));
+  if (served.length + expired.length !== accounts.length) {
+    throw new Error(
+      `the resolver lists ${listed.size} accounts; ${accounts.length} were written to its directory, ${expired.length} of them expired`,
+    );
+  }
+  return { accounts: served.length, imports: served.reduce((n, a) => n + importCount(a.jwt), 0) };
+}
+
+/**
+ * `d.accounts` is emptied once the server has them (the caller gives them up): what the bench
+ * process keeps during the pushes and checks is its own heap's work, measured with the service's.
+ */
 export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveResult> {
   // The test harness's server, with every account JWT already in the full resolver's store.
   const server = await startServer(
@@ -210,17 +233,10 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       timeout: 5_000,
       name: "insights-bench",
     });
-    const list = await nc.request("$SYS.REQ.CLAIMS.LIST", undefined, { timeout: 10_000 + 3 * d.accounts.length });
-    // The full resolver does not serve JWTs that have already expired: those accounts do not exist for the service.
-    const listed = new Set(list.json<{ data?: string[] }>().data ?? []);
-    const served = d.accounts.filter((a) => listed.has(a.id));
-    const expired = d.accounts.filter((a) => !listed.has(a.id) && expiredJwt(a.jwt, Date.now() / 1000));
-    if (served.length + expired.length !== d.accounts.length) {
-      throw new Error(
-        `the resolver lists ${listed.size} accounts; ${d.accounts.length} were written to its directory, ${expired.length} of them expired`,
-      );
-    }
-    const servedImports = served.reduce((n, a) => n + importCount(a.jwt), 0);
+    const { accounts: servedAccounts, imports: servedImports } = await servedCounts(nc, d.accounts);
+    // The server has the JWTs now. Released here, in place (the caller gives them up; the server's
+    // handle keeps its options): at 100,000 accounts they are most of the bench's own heap.
+    d.accounts.length = 0;
 
     // The service, as `npm start` runs it. No epoch during the run: the measurements stay apart from resyncs.
     const args = [
@@ -278,7 +294,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
       await sleep(100);
     }
     const serviceStartMs = performance.now() - t0;
-    opts.log(`    service loaded ${served.length} accounts in ${(serviceStartMs / 1000).toFixed(1)} s`);
+    opts.log(`    service loaded ${servedAccounts} accounts in ${(serviceStartMs / 1000).toFixed(1)} s`);
     while (performance.now() - Math.max(lastEventAt, t0 + serviceStartMs) < START_EVENTS_QUIET_MS) {
       if (performance.now() - t0 > opts.startTimeoutMs)
         throw new Error(`the service's start-up events were still coming after ${opts.startTimeoutMs} ms`);
@@ -290,7 +306,7 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     opts.log(
       `    ${startEvents} start-up events, the last ${((lastEventAt - t0 - serviceStartMs) / 1000).toFixed(1)} s after the first reply`,
     );
-    if (opts.startOnly) return startOnly(served.length, servedImports, serviceStartMs, service.pid!);
+    if (opts.startOnly) return startOnly(servedAccounts, servedImports, serviceStartMs, service.pid!);
     // The summary of every import (a full pass: at 100,000 accounts on the loaded machine it waited out a 30 s time-out behind a collection).
     const all = (
       await nc.request("insights.imports.check", JSON.stringify({ limit: 1 }), { timeout: opts.startTimeoutMs })
@@ -329,9 +345,14 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     // The service refreshes the servers' view of each pushed account in the background (≤ 250 ms).
     await sleep(1_000);
     const serial = await measureSerialChecks(nc, checkBody, 50);
+    const checkGc = ownCollections();
+    const checkStart = performance.now();
     const check = await measureChecks(nc, checkBody, opts);
+    await sleep(50);
+    checkGc.stop();
+    opts.log(`    the bench's own GC during the checks: ${checkGc.describe(checkStart, performance.now())}`);
     return {
-      service_accounts: served.length,
+      service_accounts: servedAccounts,
       service_imports: servedImports,
       service_start_ms: serviceStartMs,
       rss_mb: rss.rss,
@@ -423,6 +444,9 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number, p
     },
   });
   await nc.flush();
+  const benchGc = ownCollections();
+  /** Each push's [sent, event] (performance time), for the bench's own collections once they are all reported. */
+  const spans: [number, number][] = [];
   const latencies: number[] = [];
   const timelines: PushTimeline[] = [];
   const pushesStart = performance.now();
@@ -450,6 +474,7 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number, p
         info_ms: null,
         infos: 0,
         event_ms: Number.NaN,
+        bench_gc_ms: 0,
         load: loadavg()[0]!,
         service_cpu_ms: cpuMsOf(pid),
       };
@@ -466,6 +491,7 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number, p
       if (r.error) throw new Error(`push rejected: ${r.error.description ?? JSON.stringify(r.error)}`);
       latencies.push(at - t);
       timeline.event_ms = round(at - t);
+      spans.push([t, at]);
       timelines.push(timeline);
       await back;
       current = null;
@@ -474,7 +500,11 @@ async function measurePushes(nc: NatsConnection, d: Deployment, count: number, p
   } finally {
     sub.unsubscribe();
     for (const w of watch) w.unsubscribe();
+    // A collection is reported to the observer after it ends, asynchronously.
+    await sleep(50);
+    benchGc.stop();
   }
+  timelines.forEach((tl, k) => (tl.bench_gc_ms = round(benchGc.pausedBetween(...spans[k]!))));
   const slow = latencies.filter((x) => x > 50);
   latencies.sort((a, b) => a - b);
   return {
@@ -507,6 +537,11 @@ export interface PushTimeline {
   /** INFO questions the service asked from this push until the next one (its fresh look at the accounts the push touched). */
   infos: number;
   event_ms: number;
+  /**
+   * The bench process's own collections between the push and its event, ms: the bench's pause is
+   * in the latency too (at 100,000 accounts its heap once held every JWT, ~1 GB).
+   */
+  bench_gc_ms: number;
   load: number;
   /** The service's CPU time (all its threads, ms) when the push was sent: the difference to the next push is this push's work. */
   service_cpu_ms: number;
@@ -526,6 +561,25 @@ function cpuMsOf(pid: number): number {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+/** This process's garbage collections from now on (performance timestamps), until stop(). */
+function ownCollections() {
+  const pauses: { start: number; end: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    /** The time (ms) the collections spent between `from` and `to`. */
+    pausedBetween: (from: number, to: number) =>
+      pauses.reduce((sum, p) => sum + Math.max(0, Math.min(p.end, to) - Math.max(p.start, from)), 0),
+    stop: () => observer.disconnect(),
+    describe: (from: number, to: number) => {
+      const within = pauses.filter((p) => p.end > from && p.start < to).map((p) => p.end - p.start);
+      return `${within.length} collections, ${within.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, the longest ${Math.max(0, ...within).toFixed(1)} ms`;
+    },
+  };
+}
+
 /** "push 17 (at 4.2 s): 148 ms; server ack 3.1; LOOKUP 1.2→2.0 old, 7.3→8.0 old, …; INFO 140.2". */
 export function describePush(t: PushTimeline): string {
   const lookups = t.lookups
@@ -533,7 +587,8 @@ export function describePush(t: PushTimeline): string {
     .join(", ");
   return (
     `push ${t.push} (at ${(t.at_ms / 1000).toFixed(1)} s, load ${t.load.toFixed(1)}): ${t.event_ms} ms; ` +
-    `server ack ${t.ack_ms ?? "?"}; LOOKUP ${lookups || "none seen"}; INFO ${t.info_ms ?? "none seen"}`
+    `server ack ${t.ack_ms ?? "?"}; LOOKUP ${lookups || "none seen"}; INFO ${t.info_ms ?? "none seen"}; ` +
+    `bench's own GC ${t.bench_gc_ms} ms`
   );
 }
 
