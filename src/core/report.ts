@@ -129,22 +129,24 @@ class Diagnosis implements ImportDiagnosis {
   readonly #at: Instant | null;
 
   constructor(fields: Fields, from: Finding | ImportClaim, at: Instant | null) {
-    const self = this as Writable<ImportDiagnosis>;
-    self.account = fields.account;
-    self.account_name = fields.account_name;
-    self.name = fields.name;
-    self.type = fields.type;
-    self.source_account = fields.source_account;
-    self.source_account_name = fields.source_account_name;
-    self.subject = fields.subject;
-    self.local_subject = fields.local_subject;
-    self.status = fields.status;
-    self.cause = fields.cause;
+    // Each as `this.x = …`: V8 sizes the object from the assignments to `this` it counts in the
+    // constructor, and fields it did not count go to a separate property array (16 bytes more a
+    // diagnosis, ~8 MB at 100,000 accounts; decision 40).
+    this.account = fields.account;
+    this.account_name = fields.account_name;
+    this.name = fields.name;
+    this.type = fields.type;
+    this.source_account = fields.source_account;
+    this.source_account_name = fields.source_account_name;
+    this.subject = fields.subject;
+    this.local_subject = fields.local_subject;
+    this.status = fields.status;
+    this.cause = fields.cause;
     Object.defineProperty(this, "message", MESSAGE);
     Object.defineProperty(this, "remediation", REMEDIATION);
-    self.token = fields.token;
-    self.server = fields.server;
-    self.idle = fields.idle;
+    this.token = fields.token;
+    this.server = fields.server;
+    this.idle = fields.idle;
     this.#from = from;
     this.#at = at;
   }
@@ -180,7 +182,6 @@ class Diagnosis implements ImportDiagnosis {
   }
 }
 
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
 /** A diagnosis's fields but its texts. */
 type Fields = Omit<ImportDiagnosis, "message" | "remediation">;
 
