@@ -76,7 +76,8 @@ export class InsightsApp {
     this.monitor = new ImportMonitor(trust, config.expiryWarningDays * 86400, (jwts, deferrable) =>
       withStreamed(this.loader.takeStreamed(), jwts, startLoadVerifier(jwts, deferrable)),
     );
-    const resolver = new ResolverClient(nc, config.requestTimeoutMs);
+    // The pack is read on a connection and thread of its own (shell/pack-reader.ts).
+    const resolver = new ResolverClient(nc, config.requestTimeoutMs, config.connection);
     this.connection = new ConnectionWatch(nc, log);
     this.verdicts = new VerdictPublisher(
       this.monitor,

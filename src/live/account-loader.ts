@@ -54,7 +54,11 @@ async function serversOperatorJwts(resolver: ResolverClient, log: Logger): Promi
 export class AccountLoader {
   /** Where the last load read the JWTs: the resolver, or (none answering) the servers' loaded accounts. */
   source: JwtSource = { from: "resolver", unseen_accounts: [], differing_accounts: [] };
-  /** Whether a load has started before: only the first stages JWTs while the pack streams in (nothing answers yet). */
+  /**
+   * Whether a load has read the store to its end before: until then (the first load, and each
+   * retry of it after a dropped pack or a time-out) the JWTs are staged as the pack streams in, as
+   * nothing answers yet. What a dropped pack staged stays filed; the retry stages the rest.
+   */
   private loadedBefore = false;
   /** Signature verdicts of the last load's new JWTs, found while the pack streamed in (StreamVerifier). */
   private streamed: Map<string, Uint8Array> | null = null;
@@ -133,7 +137,6 @@ export class AccountLoader {
       }
     };
     const ahead = StreamVerifier.create(this.loadedBefore ? null : stage);
-    this.loadedBefore = true;
     let named: Set<string> | null = new Set<string>();
     let packed = 0;
     try {
@@ -154,6 +157,7 @@ export class AccountLoader {
       );
     } catch (e) {
       if (!(e instanceof NoResolverError)) throw e;
+      this.loadedBefore = true;
       return this.loadLoaded(known);
     } finally {
       this.streamed = ahead?.stop() ?? null;
@@ -177,6 +181,7 @@ export class AccountLoader {
         this.log.info({ accounts: found.length }, "found stored JWTs the resolver does not list (expired)");
       candidates = unasked(found.flatMap((id) => importSources(jwts.get(id)!)));
     }
+    this.loadedBefore = true;
     return jwts;
   }
 

@@ -15,6 +15,8 @@ import { isPublicKey } from "../core/jwt/nkey.js";
 import { MAX_TOKEN_BYTES } from "../core/jwt/decode.js";
 import { hasWildcard, subjectsCollide } from "../core/subject.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
+import type { ConnectionSettings } from "./connection.js";
+import { packThreadAvailable, readPackOnThread } from "./pack-reader.js";
 
 export const SUBJECTS = {
   pack: "$SYS.REQ.CLAIMS.PACK",
@@ -85,9 +87,15 @@ export interface AccountInfoReply {
 }
 
 export class ResolverClient {
+  /**
+   * `packConnection`: how to connect for CLAIMS.PACK on a thread of its own (pack-reader.ts), so
+   * that a busy service thread cannot make the server drop a slow consumer mid-pack; null: the
+   * pack is read on `nc`.
+   */
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
+    private readonly packConnection: ConnectionSettings | null = null,
   ) {}
 
   /** The JWT the resolver stores for `id`, or null when it has none (or an old server stays silent). */
@@ -185,11 +193,22 @@ export class ResolverClient {
     onPacked: (id: string, jwt: string) => void = () => {},
   ): Promise<Map<string, string>> {
     const jwts = new Map<string, string>();
+    let reported = 0;
+    const onText = (text: string) => {
+      addPackLines(jwts, text, onPacked);
+      if (Math.floor(jwts.size / 1000) > reported) onProgress((reported = Math.floor(jwts.size / 1000)) * 1000);
+    };
     // A hash that matches no store makes the server send everything.
-    const ended = await this.stream(SUBJECTS.pack, "nats-insights", (msg) => {
-      addPackLine(jwts, msg, onPacked);
-      if (jwts.size % 1000 === 0) onProgress(jwts.size);
-    });
+    const request = { subject: SUBJECTS.pack, payload: "nats-insights" };
+    let ended =
+      this.packConnection && packThreadAvailable()
+        ? await readPackOnThread(
+            { ...request, settings: this.packConnection, timeoutMs: this.timeoutMs, silenceMs: PACK_SILENCE_MS },
+            onText,
+          )
+        : null;
+    ended ??= await this.stream(request.subject, request.payload, (msg) => onText(msg.string()));
+    if (ended === "no-responders") throw new NoRespondersError(SUBJECTS.pack);
     if (ended === "silent") throw new PackIncomplete("nobody answered CLAIMS.PACK in time", false);
     if (ended === "stopped")
       throw new PackIncomplete(`CLAIMS.PACK stopped after ${jwts.size} JWTs, without its closing empty message`, true);
@@ -485,8 +504,9 @@ function packNotServed(e: unknown): e is Error {
   return noAnswer(e) || e instanceof PackIncomplete;
 }
 
-function addPackLine(jwts: Map<string, string>, msg: Msg, onPacked: (id: string, jwt: string) => void): void {
-  for (const line of msg.string().split("\n")) {
+/** The `pubkey|jwt` lines of one or more pack messages. */
+function addPackLines(jwts: Map<string, string>, text: string, onPacked: (id: string, jwt: string) => void): void {
+  for (const line of text.split("\n")) {
     const bar = line.indexOf("|");
     const id = line.slice(0, bar);
     const jwt = line.slice(bar + 1).trim();
