@@ -254,3 +254,51 @@ describe("the export and token a finding names", () => {
     expect(d!.message).toContain(`the token names issuer_account ${other.id}, not the source account`);
   });
 });
+
+describe("why no export approves an import", () => {
+  it("an export of the other type on another subject is no type mismatch: export_not_found", async () => {
+    const [d] = await diagnoses({
+      exports: [{ subject: "svc.>", type: "service" }] as Partial<Export>[],
+      imports: () => [{ subject: "str.a", type: "stream" }],
+    });
+    expect(d!.cause).toBe("export_not_found");
+  });
+
+  it("a private export of the other type containing the subject: a type mismatch whose fix asks for a token", async () => {
+    const [d] = await diagnoses({
+      exports: [{ subject: "mix.>", type: "service", token_req: true }] as Partial<Export>[],
+      imports: () => [{ subject: "mix.a", type: "stream" }],
+    });
+    expect(d!.cause).toBe("export_type_mismatch");
+    expect(d!.remediation).toContain(
+      "# the service export is private: ask EXP for a service token and add the import with it",
+    );
+  });
+
+  it("a narrower export of the same type: subject_mismatch names that export", async () => {
+    const [d] = await diagnoses({
+      exports: [{ subject: "nar.a.>", type: "stream" }] as Partial<Export>[],
+      imports: () => [{ subject: "nar.>", type: "stream" }],
+    });
+    expect(d!.cause).toBe("subject_mismatch");
+    expect(d!.message).toContain('IMP\'s stream import of "nar.>" from EXP asks for more than EXP exports ("nar.a.>")');
+  });
+
+  it("a source whose JWT the server will not load says why", async () => {
+    const stranger = await TestOperator.create({ name: "STRANGER" });
+    const exporter = await stranger.account("EXP", { exports: [{ subject: "u.>", type: "stream" }] as Export[] });
+    const importer = await op.account("IMP", {
+      imports: [{ account: exporter.id, subject: "u.a", type: "stream" }] as Import[],
+    });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    const dir = new AccountDirectory(trust);
+    dir.upsert(exporter.jwt);
+    dir.upsert(importer.jwt);
+    const [d] = diagnoseAll(dir, { now: nowSec(), expiryWarningSeconds: 86400 }, [importer.id]);
+    expect(d!.cause).toBe("source_account_not_found");
+    expect(d!.message).toContain(
+      `its JWT is present but the server will not load it: it is signed by ${stranger.id}, which is neither a trusted operator nor one of its signing keys`,
+    );
+  });
+});
