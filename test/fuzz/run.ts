@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InsightsApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
+import { AccountRejected } from "../../src/core/directory.js";
 import {
   AccountDirectory,
   DEFAULT_EXPIRY_WARNING_SECONDS,
@@ -93,6 +94,20 @@ const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
  */
 const undeterminedCycle = (v: Verdict) => v.status === "undetermined" && v.cause === "import_cycle";
 
+/**
+ * A JWT the engine refuses outright (no account id to file it under) is one the resolver refuses
+ * to store: its account then has no JWT for the engine either, and its imports are judged "unknown"
+ * against the flow, so a JWT the server did store and the engine refused still shows as a
+ * disagreement.
+ */
+function fileAsTheResolverWould(dir: AccountDirectory, jwt: string): void {
+  try {
+    dir.upsert(jwt);
+  } catch (e) {
+    if (!(e instanceof AccountRejected)) throw e;
+  }
+}
+
 function engineVerdicts(r: Realized, version: string, jetStream: boolean): Verdict[][] {
   const trust = new OperatorTrust();
   trust.addOperator(r.op.jwt);
@@ -101,7 +116,7 @@ function engineVerdicts(r: Realized, version: string, jetStream: boolean): Verdi
   trust.jetStreamApi = jetStream;
   const dir = new AccountDirectory(trust);
   dir.upsert(r.op.system.jwt);
-  for (const a of r.pushed) if (!r.deleted.includes(a)) dir.upsert(a.jwt);
+  for (const a of r.pushed) if (!r.deleted.includes(a)) fileAsTheResolverWould(dir, a.jwt);
   const opts = { now: Math.floor(Date.now() / 1000), expiryWarningSeconds: DEFAULT_EXPIRY_WARNING_SECONDS };
   return r.accounts.map((a) => {
     if (!dir.get(a.id)) return [];

@@ -5,6 +5,10 @@
  * stores an exporter whose header, claims, export list and export subjects are spelled so, honours
  * an import declared the same way (a message crosses), and refuses a header whose `Typ` comes after
  * its `typ`; the engine used to read the first two as undecodable or empty and the third as valid.
+ * One field is read from a Go map, not a struct, and so only as written: a scoped signing key's
+ * `kind` (jwt's SigningKeys.UnmarshalJSON looks it up by its exact name), so a scope written
+ * `{"Kind": "user_scope", …}` makes the whole JWT refused, while its `KEY` is read (found by the
+ * fuzzer's keys in another case; the engine took such a JWT as stored).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeJwt } from "../../src/core/jwt/decode.js";
@@ -24,6 +28,8 @@ for (const { version, bin } of pinnedServers()) {
       let importer: TestAccount;
       const pushed: boolean[] = [];
       let twoTypes = "";
+      let scopeKeyInCase = "";
+      let scopeKindInCase = "";
 
       beforeAll(async () => {
         op = await TestOperator.create();
@@ -65,10 +71,26 @@ for (const { version, bin } of pinnedServers()) {
           alg: "ed25519-nkey",
           Typ: "JWS",
         });
+        const scoped = (kindTag: string, keyTag: string) =>
+          signClaims(
+            {
+              sub: other.id,
+              nats: {
+                type: "account",
+                version: 2,
+                limits: defaultAccountLimits(),
+                signing_keys: [{ [kindTag]: "user_scope", [keyTag]: exporter.id, role: "r", template: {} }],
+              },
+            },
+            op.key,
+          );
+        scopeKeyInCase = await scoped("kind", "KEY");
+        scopeKindInCase = await scoped("Kind", "key");
         server = await startServer(op, { bin: bin! });
         const nc = await connectSystem(server, op);
         try {
-          for (const jwt of [exporter.jwt, importer.jwt, twoTypes]) pushed.push((await pushWith(nc, jwt)).ok);
+          for (const jwt of [exporter.jwt, importer.jwt, twoTypes, scopeKeyInCase, scopeKindInCase])
+            pushed.push((await pushWith(nc, jwt)).ok);
         } finally {
           await nc.close();
         }
@@ -79,7 +101,11 @@ for (const { version, bin } of pinnedServers()) {
       });
 
       it("the server stores the exporter and importer, and refuses the header whose last type is JWS", () => {
-        expect(pushed).toEqual([true, true, false]);
+        expect(pushed.slice(0, 3)).toEqual([true, true, false]);
+      });
+
+      it("a scope's key is read in any case, its kind only as written", () => {
+        expect(pushed.slice(3)).toEqual([true, false]);
       });
 
       it("a message crosses the import declared in other cases", async () => {
@@ -99,6 +125,9 @@ for (const { version, bin } of pinnedServers()) {
           [exporter.id, "cs.x", "stream"],
         ]);
         expect(decodeJwt(twoTypes)).toEqual({ ok: false, error: 'not supported type "JWS"' });
+        const keyInCase = parseAccount(scopeKeyInCase);
+        expect(keyInCase.ok ? keyInCase.claims.signingKeys.get(exporter.id) : keyInCase.error).toBe("scoped");
+        expect(parseAccount(scopeKindInCase).ok).toBe(false);
       });
     },
   );

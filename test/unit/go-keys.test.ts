@@ -27,7 +27,7 @@ describe("withGoKeys", () => {
     const o = withGoKeys(
       {
         "\u017fub": "S",
-        nats: { signing_keys: [{ "\u212Aind": "user_scope", KEY: "K" }], "\u0130ssuer_account": "no" },
+        nats: { signing_keys: [{ kind: "user_scope", "\u212Aey": "K" }], "\u0130ssuer_account": "no" },
       },
       CLAIMS_SHAPE,
     );
@@ -45,7 +45,7 @@ describe("withGoKeys", () => {
           Exports: [{ Subject: "e", Revocations: { Abc: 1, "*": 2 } }],
           Limits: { Imports: 1, Tiered_Limits: { R1: { Mem_Storage: 1 }, r3: { DISK_STORAGE: 2 } } },
           Mappings: { "Map.Me": [{ Subject: "to", Weight: 50, Cluster: "c" }] },
-          Signing_Keys: ["KEY", { Kind: "user_scope", Key: "K" }],
+          Signing_Keys: ["KEY", { kind: "user_scope", Key: "K" }, { Kind: "user_scope", key: "L" }],
         },
       },
       CLAIMS_SHAPE,
@@ -56,7 +56,8 @@ describe("withGoKeys", () => {
         exports: [{ subject: "e", revocations: { Abc: 1, "*": 2 } }],
         limits: { imports: 1, tiered_limits: { R1: { mem_storage: 1 }, r3: { disk_storage: 2 } } },
         mappings: { "Map.Me": [{ subject: "to", weight: 50, cluster: "c" }] },
-        signing_keys: ["KEY", { kind: "user_scope", key: "K" }],
+        // A scope's kind is looked up in a Go map by its exact name: "Kind" is no kind.
+        signing_keys: ["KEY", { kind: "user_scope", key: "K" }, { Kind: "user_scope", key: "L" }],
       },
     });
   });
@@ -75,7 +76,7 @@ describe("every tag the engine reads", () => {
     nats: {
       type: 1,
       version: 1,
-      signing_keys: [{ kind: 1, key: 1 }],
+      signing_keys: [{ key: 1 }],
       imports: [
         { name: 1, type: 1, subject: 1, account: 1, token: 1, to: 1, local_subject: 1, share: 1, allow_trace: 1 },
       ],

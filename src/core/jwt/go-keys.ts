@@ -46,7 +46,12 @@ const EXPORT = shape([
   "allow_trace",
 ]);
 const DESTINATION = shape(["subject", "weight", "cluster"]);
-const SCOPE = shape(["kind", "key"]);
+/**
+ * A scoped signing key: jwt's SigningKeys.UnmarshalJSON decodes the list into Go maps and looks up
+ * `kind` by its exact name (any other spelling is an unknown scope, and the JWT is refused); only
+ * then is the object read as a struct, so `key` is read in any case.
+ */
+const SCOPE = shape(["key"]);
 /** The `nats` object of every claim kind the engine reads (their tags do not collide). */
 const NATS = shape(
   [
