@@ -97,6 +97,44 @@ const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null &
  * inside. Returns `o`.
  */
 export function withGoKeys(o: Obj, s: Shape): Obj {
+  if (needsRenaming(o, s)) renameKeys(o, s);
+  for (const [field, { of, shape: inner }] of s.inner) {
+    const value = o[field];
+    if (of === "object") {
+      if (isObject(value)) withGoKeys(value, inner);
+    } else if (of === "list") {
+      if (Array.isArray(value)) eachObject(value, inner);
+    }
+    // A map's values: an object each (tiers), or a list of objects each (a mapping's destinations).
+    else if (isObject(value))
+      for (const v of Object.values(value)) {
+        if (Array.isArray(v)) eachObject(v, inner);
+        else if (isObject(v)) withGoKeys(v, inner);
+      }
+  }
+  return o;
+}
+
+/**
+ * Whether some key of `o` other than a tag folds onto one. Nearly every object has none: this
+ * looks without making the list of keys, and folds only a key with a character that can fold onto
+ * an ASCII letter (A-Z, "ſ", the Kelvin sign); any other key folds onto itself or onto something
+ * with a character outside ASCII, neither of them a tag.
+ */
+function needsRenaming(o: Obj, s: Shape): boolean {
+  for (const key in o) if (!s.fields.has(key) && mayFold(key) && s.fields.has(fold(key))) return true;
+  return false;
+}
+
+function mayFold(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c === 0x17f || c === 0x212a) return true;
+  }
+  return false;
+}
+
+function renameKeys(o: Obj, s: Shape): void {
   const keys = Object.keys(o);
   for (const key of keys) {
     if (s.fields.has(key) || !Object.hasOwn(o, key)) continue;
@@ -107,15 +145,6 @@ export function withGoKeys(o: Obj, s: Shape): Obj {
     o[field] = o[under.at(-1)!];
     for (const k of under) if (k !== field) delete o[k];
   }
-  for (const [field, { of, shape: inner }] of s.inner) {
-    const value = o[field];
-    if (of === "object") eachObject([value], inner);
-    else if (of === "list" && Array.isArray(value)) eachObject(value, inner);
-    // A map's values: an object each (tiers), or a list of objects each (a mapping's destinations).
-    else if (of === "map" && isObject(value))
-      for (const v of Object.values(value)) eachObject(Array.isArray(v) ? v : [v], inner);
-  }
-  return o;
 }
 
 function eachObject(values: readonly unknown[], s: Shape): void {
