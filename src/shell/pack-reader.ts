@@ -50,7 +50,8 @@ function workerUrl(): URL {
  * Ask for `subject` on a connection of a worker thread and hand each chunk of messages to `onText`
  * (the messages' text, one a line) on this thread, in order. Resolves with how the stream ended
  * (by ResolverClient's rules: silent, stopped, ended), or null when the worker failed before the
- * stream flowed (read it here instead). `onText` throwing ends the read with that error.
+ * stream flowed (read it here instead; one that fails after it flowed: stopped). `onText` throwing
+ * ends the read with that error.
  */
 export function readPackOnThread(
   input: Omit<PackReadInput, "port">,
@@ -79,11 +80,16 @@ export function readPackOnThread(
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
-    worker.on("error", (e) => end(e));
-    worker.on("exit", () => end(new Error("the pack's reading thread stopped")));
+    let flowed = false;
+    // A thread that fails is the thread's problem, not the server's: before the pack flowed it is
+    // read here instead; after, it stopped short and is asked for again.
+    const failed = () => end(flowed ? "stopped" : null);
+    worker.on("error", failed);
+    worker.on("exit", failed);
     port1.on("message", (m: PackReadMessage) => {
       if (done) return;
       if (m.kind !== "chunk") return end(m.kind === "failed" ? (m.flowed ? "stopped" : null) : m.kind);
+      flowed = true;
       try {
         onText(decoder.decode(m.bytes));
       } catch (e) {
