@@ -19,6 +19,10 @@ describe("isSubsetMatch (nats-server export matching)", () => {
     [">", ">", true],
     [">", "*", false],
     ["a.b", "a.*b", true], // the server looks only at the first character of an export token
+    ["a.b", "a.c", false],
+    ["a.x", "ab.x", false],
+    ["ab.x", "a.x", false],
+    ["a.", "a.>", true], // an empty last token is still a token to the server's walk, so > covers it
   ];
   it.each(cases)("%s ⊆ %s is %s", (subject, exported, expected) => {
     expect(isSubsetMatch(subject, exported)).toBe(expected);
