@@ -23,6 +23,14 @@ describe("withGoKeys", () => {
     expect(withGoKeys({ Typx: "JWT", Other: 1 }, HEADER_SHAPE)).toEqual({ Typx: "JWT", Other: 1 });
   });
 
+  it("renames a key whose only capital is an A", () => {
+    // The quick test before folding (mayFold) must let every capital through, the A included.
+    expect(withGoKeys({ nats: { imports: [{ Account: "X" }] } }, CLAIMS_SHAPE)).toEqual({
+      nats: { imports: [{ account: "X" }] },
+    });
+    expect(withGoKeys({ nAts: { tYpe: "account" } }, CLAIMS_SHAPE)).toEqual({ nats: { type: "account" } });
+  });
+
   it("folds ſ onto s and the Kelvin sign onto k, and nothing else onto a letter", () => {
     const o = withGoKeys(
       {
