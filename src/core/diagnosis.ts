@@ -1,9 +1,10 @@
 /** The diagnosis of one declared import: the object replies and events carry (schemas/import-diagnosis.schema.json). */
 
 /**
- * `undetermined`: the JWTs do not decide whether the server honours the import (an import cycle:
- * which of its imports a server refuses depends on the order it loaded the accounts); only the
- * servers' own view can say, and it turns the verdict into `inactive` or `warning`.
+ * `undetermined`: the JWTs do not decide whether the import works. For an import cycle, which of
+ * its imports a server refuses depends on the order it loaded the accounts: the servers' own view
+ * says, and turns the verdict into `inactive` or `warning`. For overlapping mappings of the
+ * importer, the order a server installed them in decides, and no view shows it: it stays undetermined.
  */
 export type ImportStatus = "active" | "inactive" | "warning" | "undetermined";
 
@@ -32,6 +33,7 @@ export const CAUSE_CODES = [
   "cycle_search_refused",
   "local_subject_mapped",
   "local_subject_partly_mapped",
+  "local_subject_mappings_overlap",
   "jetstream_imports_incomplete",
 ] as const;
 

@@ -91,7 +91,8 @@ export function evaluateImport(
 /**
  * The importer's own mappings apply to every request before a service import sees it (see
  * mapping.ts): one that sends all requests on the local subject elsewhere starves the import, one
- * that sends some of them elsewhere starves that share. Stream imports are not touched.
+ * that sends some of them elsewhere starves that share, and several that would keep different
+ * shares leave it to the server's load order. Stream imports are not touched.
  */
 function mappedOutcome(
   dir: AccountDirectory,
@@ -126,6 +127,19 @@ function mappedOutcome(
           newLocal: soleDestination(reach, local, functions),
         },
       });
+    case "contested": {
+      const overlapping = reach.shares.map((s) => ({ source: s.mapping.source, percent: s.percent }));
+      return fail("local_subject_mappings_overlap", null, {
+        ...kept,
+        mapping: {
+          source: overlapping[0]!.source,
+          to: [],
+          percent: overlapping.at(-1)!.percent,
+          newLocal: null,
+          overlapping,
+        },
+      });
+    }
     case "partial":
       // a mapping starving the import now outweighs a token that expires later
       return fail("local_subject_partly_mapped", null, {

@@ -9,9 +9,10 @@
  * server still lists it as valid. Measured on every pinned line: test/integration/mappings.test.ts.
  *
  * What the server does, and the model follows:
- * - the first installed mapping whose source matches the published subject decides (the order is
- *   Go's map order, so overlapping sources are not relied upon here); one step only, a mapped
- *   subject is not mapped again;
+ * - the first installed mapping whose source matches the published subject decides; one step only,
+ *   a mapped subject is not mapped again. The server installs a JWT's mappings in Go's map order,
+ *   random on each load, so where two sources overlap on the local subject and would keep different
+ *   shares on it, the JWTs do not decide the share ("contested");
  * - each destination has a weight (0 reads as 100); when the weights of a mapping sum to less than
  *   100 the rest stays on the subject itself, unless the source is itself listed as a destination:
  *   then the rest is dropped;
@@ -296,7 +297,12 @@ export type MappingReach =
   /** Only `percent` of the requests on the local subject stay on it. */
   | { kind: "partial"; mapping: MappingClaim; percent: number; to: string[] }
   /** Requests on the local subject go elsewhere, but requests on `via`'s source are mapped onto it. */
-  | { kind: "through"; mapping: MappingClaim; via: MappingClaim };
+  | { kind: "through"; mapping: MappingClaim; via: MappingClaim }
+  /**
+   * Several mappings take requests on the local subject and would keep different shares on it:
+   * which one decides is the order the server installed them in (each share, most kept first).
+   */
+  | { kind: "contested"; shares: { mapping: MappingClaim; percent: number }[] };
 
 /** Does the destination land inside `local` for the requests `local` stands for: yes, no, or null (cannot tell)? */
 function lands(m: InstalledMapping, d: InstalledMapping["destinations"][number], local: string): boolean | null {
@@ -306,6 +312,14 @@ function lands(m: InstalledMapping, d: InstalledMapping["destinations"][number],
   if (!isLiteral(local)) return null;
   const out = transform(d.tokens, m.claim.source, local);
   return out === null ? null : isSubsetMatch(out, local);
+}
+
+/** The share of requests (percent) a mapping keeps inside the local subject, given where each destination lands. */
+function shareKept(
+  m: InstalledMapping,
+  verdicts: { m: InstalledMapping; d: { weight: number }; in: boolean | null }[],
+): number {
+  return verdicts.filter((v) => v.m === m && v.in).reduce((sum, v) => sum + v.d.weight, 0);
 }
 
 /** What the account's `mappings` do to requests on `local` (the service import's local subject). */
@@ -330,9 +344,13 @@ export function mappingReach(
       ? { kind: "through", mapping: covering.claim, via: via.claim }
       : { kind: "away", mapping: covering.claim, to };
   }
-  // Several mappings share these subjects: which one decides is Go's map order. Not followed.
-  if (colliding.length > 1) return { kind: "untouched" };
-  const percent = verdicts.filter((v) => v.in).reduce((sum, v) => sum + v.d.weight, 0);
+  const shares = colliding
+    .map((m) => ({ mapping: m.claim, percent: shareKept(m, verdicts) }))
+    .sort((a, b) => b.percent - a.percent);
+  // Which of several mappings decides is the order the server installed them in: only shares that
+  // agree leave the JWTs deciding.
+  if (shares[0]!.percent !== shares.at(-1)!.percent) return { kind: "contested", shares };
+  const percent = shares[0]!.percent;
   return percent >= 100 ? { kind: "untouched" } : { kind: "partial", mapping: covering.claim, percent, to };
 }
 

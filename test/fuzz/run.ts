@@ -95,6 +95,12 @@ const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
 const undeterminedCycle = (v: Verdict) => v.status === "undetermined" && v.cause === "import_cycle";
 
 /**
+ * Overlapping mappings of the importer: each load of the JWT installs them in a new order, which no
+ * server view shows, so any flow agrees with the verdict, and the live service cannot decide either.
+ */
+const mappingOrder = (v: Verdict) => v.status === "undetermined" && v.cause === "local_subject_mappings_overlap";
+
+/**
  * A JWT the engine refuses outright (no account id to file it under) is one the resolver refuses
  * to store: its account then has no JWT for the engine either, and its imports are judged "unknown"
  * against the flow, so a JWT the server did store and the engine refused still shows as a
@@ -341,14 +347,16 @@ function disagreementsOf(o: ImportOutcome): Disagreement[] {
   const flows = new Set(o.truth.map((t) => t.flows));
   // Nodes may refuse different imports of a cycle (each loaded the accounts in its own order).
   const cycle = undeterminedCycle(o.engine);
-  if (flows.size > 1 && !cycle) out.push({ ...base, judge: "nodes", verdict: o.engine });
+  if (flows.size > 1 && !cycle && !mappingOrder(o.engine)) out.push({ ...base, judge: "nodes", verdict: o.engine });
   const truth = o.truth[0]!.flows;
   // An engine without the importer's JWT says nothing; nothing can flow for an unknown account.
   const engineFlows = o.engine.status === "unknown" ? false : flowsPerVerdict(o.engine);
   if (o.engine.status === "undetermined") {
-    if (!cycle) out.push({ ...base, judge: "engine", verdict: o.engine });
+    if (!cycle && !mappingOrder(o.engine)) out.push({ ...base, judge: "engine", verdict: o.engine });
   } else if (flows.size === 1 && engineFlows !== truth) out.push({ ...base, judge: "engine", verdict: o.engine });
-  if (o.live) {
+  if (o.live && mappingOrder(o.engine)) {
+    if (!mappingOrder(o.live)) out.push({ ...base, judge: "live", verdict: o.live });
+  } else if (o.live) {
     // The live service has the servers' views: it must decide, and say "works" if any node honours it.
     const liveFlows = o.live.status === "unknown" ? false : flowsPerVerdict(o.live);
     if (o.live.status === "undetermined" || ((flows.size === 1 || cycle) && liveFlows !== flows.has(true)))

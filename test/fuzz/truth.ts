@@ -106,13 +106,8 @@ function mappingProbe(p: Probe, all: RealizedImport[]): Probe {
       undecidable: `the importer maps "${touching[0]}" and no flow probe isolates this import (${p.note})`,
     };
   // Two of them on the local subject: the server applies the first it installed, in Go's map order
-  // of the JWT's mappings, so one load's flow says nothing of the next. The engine's "active" there
-  // is an open wrong verdict (docs/decisions.md 27), not judged here.
-  if (touching.length > 1)
-    return {
-      ...p,
-      undecidable: `the importer's mappings "${touching[0]}" and "${touching[1]}" both take the local subject: the server applies whichever it installed first`,
-    };
+  // of the JWT's mappings. Where their shares differ the engine says local_subject_mappings_overlap
+  // and the judge takes either flow (run.ts); where they agree, the flow is the verdict's.
   // Another of the importer's mappings leading onto the local subject: requests reach the import
   // through that subject (the engine says active), not through the local subject the probe uses.
   const onto = Object.keys(own).find(

@@ -39,7 +39,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
       (c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c),
     );
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
-    expect(stdout).toMatch(/\d+ accounts, 130 imports: 68 active, 37 inactive, 6 warning, 19 undetermined/);
+    expect(stdout).toMatch(/\d+ accounts, 131 imports: 68 active, 37 inactive, 6 warning, 20 undetermined/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {

@@ -1292,6 +1292,15 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
   {
+    name: "service import whose local subject two mappings of the importer take, one keeping every request and one none (the server's install order decides)",
+    cause: "local_subject_mappings_overlap",
+    build: (op) =>
+      mapped(op, "mapover", "svc.o.1", null, {
+        "svc.o.1": [{ subject: "gone.o" }],
+        "svc.o.*": [{ subject: "svc.o.{{wildcard(1)}}" }],
+      }),
+  },
+  {
     name: "service import the importer maps another subject onto (requests on that subject reach it)",
     cause: null,
     build: (op) => mapped(op, "mapinto", "svc.i", null, { "ask.i": [{ subject: "svc.i" }] }, "ask.i"),

@@ -470,6 +470,27 @@ describe("every cause's message and fix, whole", () => {
     });
   });
 
+  it("local_subject_mappings_overlap: every mapping with its share, the range, and all but the first deleted", () => {
+    const overlapping = [
+      { source: "svc.*", percent: 60 },
+      { source: "svc.a", percent: 0 },
+      { source: "s v", percent: 0 },
+    ];
+    const ctx = context({ mapping: { source: "svc.*", to: [], percent: 0, newLocal: null, overlapping } });
+    expect(text("local_subject_mappings_overlap", ctx)).toEqual({
+      message:
+        `${phrase} is registered, but 3 of IMP's mappings take requests on "svc.a": "svc.*" (keeps 60 %), "svc.a" (keeps 0 %), "s v" (keeps 0 %). ` +
+        `nats-server applies the one it installed first, in an order drawn anew each time it loads IMP, so between 0 % and 60 % ` +
+        `of the requests reach EXP depending on the server and its last restart; the others get no responder.`,
+      fix: [
+        `# leave one mapping on "svc.a": delete the others (or narrow their sources apart), keeping "svc.*":`,
+        "nsc delete mapping --account IMP --from svc.a",
+        "nsc delete mapping --account IMP --from 's v'",
+        "nsc push --account IMP",
+      ],
+    });
+  });
+
   it("account_token_position_mismatch: a position past the export's tokens leaves its subject as it is", () => {
     // jwt refuses such an export (the JWT is not stored), so only a context built by hand has one.
     const ctx = context({

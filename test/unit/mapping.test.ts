@@ -219,10 +219,39 @@ describe("each step of the reach (src/core/mapping.ts; the server's behaviour: d
     expect(mappingReach([m("svc.*", ["svc.{{partition(2,1)}}", 50])], "svc.a").kind).toBe("untouched");
   });
 
-  it("several mappings over the local subject that keep a share: untouched (Go's map order decides)", () => {
-    expect(mappingReach([m("svc.*", ["x.{{wildcard(1)}}", 50]), m("svc.a", ["gone.a"])], "svc.a").kind).toBe(
-      "untouched",
-    );
+  it("several mappings over the local subject that keep different shares: contested (the server's install order decides), most kept first", () => {
+    expect(mappingReach([m("svc.a", ["gone.a"]), m("svc.*", ["x.{{wildcard(1)}}", 50])], "svc.a")).toEqual({
+      kind: "contested",
+      shares: [
+        { mapping: { source: "svc.*", destinations: expect.any(Array) }, percent: 50 },
+        { mapping: { source: "svc.a", destinations: expect.any(Array) }, percent: 0 },
+      ],
+    });
+    // found by the fuzzer (deployment seed 436369193): one takes everything, the other 40 %
+    const fuzzed = [m("l.c19.>", ["m.c6.>"]), m("l.*.>", ["m.b0.{{wildcard(1)}}.>", 40])];
+    expect(mappingReach(fuzzed, "l.c19.>")).toMatchObject({
+      kind: "contested",
+      shares: [{ percent: 60 }, { percent: 0 }],
+    });
+    // one that keeps every request beside one that keeps none
+    expect(mappingReach([m("svc.o.1", ["gone.o"]), m("svc.o.*", ["svc.o.{{wildcard(1)}}"])], "svc.o.1")).toMatchObject({
+      kind: "contested",
+      shares: [{ percent: 100 }, { percent: 0 }],
+    });
+  });
+
+  it("a narrower mapping inside a wildcard local subject beside a covering one: contested where their shares differ", () => {
+    const narrower = m("svc.i.x", ["gone.x"]);
+    expect(mappingReach([narrower, m("svc.i.*", ["x.{{wildcard(1)}}", 50])], "svc.i.*").kind).toBe("contested");
+    expect(mappingReach([narrower, m("svc.i.*", ["x.{{wildcard(1)}}"])], "svc.i.*").kind).toBe("away");
+  });
+
+  it("several mappings over the local subject that keep the same share: the order does not matter", () => {
+    expect(mappingReach([m("svc.*", ["x.{{wildcard(1)}}", 50]), m("svc.a", ["gone.a", 50])], "svc.a")).toMatchObject({
+      kind: "partial",
+      percent: 50,
+    });
+    expect(mappingReach([m("svc.*", ["svc.{{wildcard(1)}}"]), m("svc.a", ["svc.a"])], "svc.a").kind).toBe("untouched");
   });
 
   it("through: only a mapping with a destination onto the local subject, some of its destinations suffice", () => {

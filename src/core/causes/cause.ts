@@ -48,6 +48,8 @@ export interface MappingFinding {
   percent: number;
   /** A literal subject every request on the local subject goes to: a local subject that keeps the mapping. */
   newLocal: string | null;
+  /** For local_subject_mappings_overlap: every mapping that takes these requests, most kept first. */
+  overlapping?: { source: string; percent: number }[];
 }
 
 export interface Cause {

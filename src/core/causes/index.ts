@@ -26,6 +26,7 @@ import { sourceAccountNotFound } from "./source-account-not-found.js";
 import { subjectMismatch } from "./subject-mismatch.js";
 import { localSubjectMapped } from "./local-subject-mapped.js";
 import { localSubjectPartlyMapped } from "./local-subject-partly-mapped.js";
+import { localSubjectMappingsOverlap } from "./local-subject-mappings-overlap.js";
 
 export type { Cause, CauseContext } from "./cause.js";
 
@@ -54,6 +55,7 @@ const ALL: Cause[] = [
   cycleSearchRefused,
   localSubjectMapped,
   localSubjectPartlyMapped,
+  localSubjectMappingsOverlap,
   jetStreamImportsIncomplete,
 ];
 
