@@ -1,8 +1,9 @@
 /** The offline audit: deployments in, diagnoses and named account errors out. No I/O. */
-import { accountErrors, diagnoseAll, summarize, type AccountError, type CheckSummary } from "../core/report.js";
+import { accountErrors, diagnose, summarize, type AccountError, type CheckSummary } from "../core/report.js";
+import { evaluate } from "../core/evaluate.js";
 import type { ImportDiagnosis, ImportStatus } from "../core/diagnosis.js";
 import type { AccountDirectory } from "../core/directory.js";
-import { diagnosisKey } from "../core/import-key.js";
+import { importKey } from "../core/import-key.js";
 import { directoryBasis, ServerViews } from "../shell/server-views.js";
 import type { Deployment } from "./deployment.js";
 import { loadDirectories } from "./sources.js";
@@ -32,8 +33,14 @@ export function audit(
     errors.push(...unreadable);
     const only = filters.account ? matchingAccounts(dir, filters.account) : undefined;
     accounts += only ? only.length : dir.size;
-    const found = diagnoseAll(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only);
-    diagnoses.push(...(deployment.serverViews ? withServerViews(found, dir, deployment.serverViews, now) : found));
+    const findings = evaluate(dir, { now: Math.floor(now.getTime() / 1000), expiryWarningSeconds }, only);
+    const found = findings.map((f): [string, ImportDiagnosis] => [
+      importKey(f.importer.id, f.imp),
+      diagnose(dir, f, Math.floor(now.getTime() / 1000)),
+    ]);
+    diagnoses.push(
+      ...(deployment.serverViews ? withServerViews(found, dir, deployment.serverViews, now) : found.map(([, d]) => d)),
+    );
     errors.push(
       ...accountErrors(dir, undefined, Math.floor(now.getTime() / 1000)).filter(
         (e) => !only || only.includes(e.account),
@@ -51,7 +58,7 @@ export function audit(
  * refuses a valid import makes it server_state_stale.
  */
 function withServerViews(
-  found: ImportDiagnosis[],
+  found: [string, ImportDiagnosis][],
   dir: AccountDirectory,
   snapshot: NonNullable<Deployment["serverViews"]>,
   at: Date,
@@ -59,7 +66,7 @@ function withServerViews(
   const views = new ServerViews();
   const basis = directoryBasis(dir);
   views.record(snapshot.replies, snapshot.servers, basis, at.getTime());
-  return found.map((d) => views.apply(diagnosisKey(d), d, basis));
+  return found.map(([key, d]) => views.apply(key, d, basis));
 }
 
 function matchingAccounts(dir: AccountDirectory, keyOrName: string): string[] {

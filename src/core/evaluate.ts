@@ -73,6 +73,9 @@ export function evaluateImport(
   let outcome = serverOutcome(dir, importer, imp, opts);
   // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
   if (approved(outcome)) outcome = mappedOutcome(dir, importer, imp, outcome);
+  // One the load order adds or refuses is dead either way when the mappings take every request.
+  else if (outcome.cause === "import_cycle")
+    outcome = starvedAnyway(mappedOutcome(dir, importer, imp, outcome)) ?? outcome;
   // An import the server honours may still be one piece of an incomplete JetStream set.
   if (outcome.cause === null) outcome = jetStreamOutcome(dir, importer, imp, outcome, opts) ?? outcome;
   return {
@@ -147,6 +150,11 @@ function mappedOutcome(
         mapping: { source: reach.mapping.source, to: reach.to, percent: reach.percent, newLocal: null },
       });
   }
+}
+
+/** An outcome of the importer's mappings that leaves the import dead whatever the server's load order: null if none. */
+function starvedAnyway(outcome: StepOutcome): StepOutcome | null {
+  return outcome.cause === "local_subject_mapped" ? outcome : null;
 }
 
 /** Whether the server honours the import: authorization, then cycles, then duplicate streams. */

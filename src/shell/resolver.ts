@@ -73,6 +73,12 @@ function versionBelow(version: string, [major, minor, patch]: [number, number, n
 export interface ServerImportView {
   /** Service: the subject the importer publishes to; stream: the exporter-side subject. */
   subject: string;
+  /**
+   * Where the importer's clients publish (service) or receive (stream), wildcard references as `*`;
+   * null where the reply does not say. Two stream imports of one subject from one account differ
+   * only here (a prefix), and the server adds the first only.
+   */
+  local: string | null;
   account: string;
   type: "stream" | "service";
   invalid: boolean;
@@ -563,6 +569,7 @@ export function parseAccountInfoBody(json: unknown): AccountInfoReply | null {
     )
     .map((i) => ({
       subject: textOf(i["subject"] ?? ""),
+      local: typeof i["local_subject"] === "string" && i["local_subject"] !== "" ? i["local_subject"] : null,
       account: textOf(i["account"] ?? ""),
       type: i["type"] === "service" ? ("service" as const) : ("stream" as const),
       invalid: i["invalid"] === true,

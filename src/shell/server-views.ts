@@ -16,6 +16,8 @@ import type { AccountDirectory } from "../core/directory.js";
 import { jwtDigest } from "../core/jwt/decode.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
 import { exporterSubject } from "../core/validate.js";
+import { importKey } from "../core/import-key.js";
+import type { ImportClaim } from "../core/jwt/claims.js";
 import type { AccountInfoReply, ServerImportView } from "./resolver.js";
 
 const CONCURRENCY = 16;
@@ -36,6 +38,8 @@ export interface VerdictBasis {
   sources(id: string): Iterable<string>;
   /** The subject the exporter sees (a service import's deprecated `to`, else its subject). */
   exporterSubject(d: ImportDiagnosis): string;
+  /** The local subject a server lists for the import under `key` (serverLocalSubject), null if not known. */
+  localSubject(key: string, d: ImportDiagnosis): string | null;
 }
 
 export type InfoFetch = (id: string) => Promise<AccountInfoReply[]>;
@@ -197,8 +201,13 @@ export class ServerViews {
       d.type === "service" && d.local_subject ? d.local_subject : d.subject,
       basis.exporterSubject(d),
     ]);
+    let local: string | null | undefined;
+    // A server that names the local subject must name this import's: another import of the same
+    // subject from the same account (a stream under another prefix) is not this one.
+    const here = (i: ServerImportView) =>
+      i.local === null || (local ??= basis.localSubject(key, d)) === null || untokenized(i.local) === local;
     const matching = (l: ServerLook) =>
-      l.imports.filter((i) => i.account === d.source_account && i.type === d.type && wanted.has(i.subject));
+      l.imports.filter((i) => i.account === d.source_account && i.type === d.type && wanted.has(i.subject) && here(i));
     const honours = (l: ServerLook) => matching(l).some((i) => !i.invalid);
     const exposing = d.status === "inactive" ? usable.filter(honours) : [];
     const confirmed = exposing.filter((l) => last(l) - (l.times.find((t) => t >= from) ?? Infinity) >= CONFIRM_MS);
@@ -260,7 +269,34 @@ export function directoryBasis(dir: AccountDirectory): VerdictBasis {
       );
       return declared ? exporterSubject(declared) : d.subject;
     },
+    localSubject: (key, d) => {
+      const base = key.replace(/#\d+$/, "");
+      const declared = claims(d.account)?.imports?.find((i) => importKey(d.account, i) === base);
+      return declared ? serverLocalSubject(declared) : null;
+    },
   };
+}
+
+/**
+ * The local subject nats-server lists for an import (INFO's `local_subject`): a stream's
+ * `local_subject`, or its prefix `to` joined to the subject, or the subject; a service's
+ * `local_subject` or subject. Wildcard references (`$1`, `{{wildcard(1)}}`) read as `*`, as the
+ * server keeps them (transformUntokenize).
+ */
+function serverLocalSubject(imp: ImportClaim): string {
+  if (imp.localSubject) return untokenized(imp.localSubject);
+  if (imp.type === "stream" && imp.to)
+    return untokenized(`${imp.to.endsWith(".") ? imp.to : `${imp.to}.`}${imp.subject}`);
+  return untokenized(imp.subject);
+}
+
+const WILDCARD_REFERENCE = /^(\$[1-9]\d*|\{\{\s*[wW]ildcard\s*\(\s*\d+\s*\)\s*\}\})$/;
+
+function untokenized(subject: string): string {
+  return subject
+    .split(".")
+    .map((t) => (WILDCARD_REFERENCE.test(t) ? "*" : t))
+    .join(".");
 }
 
 function last(l: ServerLook): number {

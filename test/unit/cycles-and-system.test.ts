@@ -83,6 +83,21 @@ describe("import cycles", () => {
     ).toEqual(["import_cycle", "import_cycle"]);
   });
 
+  it("a service import of a cycle whose requests the importer maps away is dead on every load order: local_subject_mapped", async () => {
+    // found by the fuzzer (deployment seed 1456143520, 2.12.15): the live service called it a
+    // warning where a server honoured the cycle, yet the mapping kept every request from it
+    const [s1, s2] = await ring(["M1", "M2"], "s.>", "service");
+    await s1!.reissue({ ...s1!.claims, mappings: { "s.>": [{ subject: "gone.>" }] } });
+    const dir = directory([s1!, s2!]);
+    const [mapped] = diagnoses(dir, s1!.id);
+    expect([mapped!.status, mapped!.cause]).toEqual(["inactive", "local_subject_mapped"]);
+    expect(applyServerView(mapped!, { servers: 1, registered: 1, honouring: 1, exposing: 1 }).status).toBe("inactive");
+    // a share kept on the subject leaves it to the load order
+    await s1!.reissue({ ...s1!.claims, mappings: { "s.>": [{ subject: "gone.>", weight: 50 }] } });
+    expect(diagnoses(directory([s1!, s2!]), s1!.id)[0]!.cause).toBe("import_cycle");
+    expect(diagnoses(dir, s2!.id)[0]!.cause).toBe("import_cycle");
+  });
+
   it("a server that loaded the accounts in another order honours it: a warning, not an exposure", async () => {
     const accounts = await ring(["X", "Y"], "x.>", "stream");
     const [d] = diagnoses(directory(accounts), accounts[0]!.id);

@@ -47,6 +47,7 @@ function basis(
     instants: () => instants,
     sources: (id) => (id === IMP ? [EXP] : []),
     exporterSubject: (d) => d.subject,
+    localSubject: (_key, d) => d.local_subject ?? d.subject,
   };
 }
 
@@ -63,7 +64,7 @@ function fetcher(
       imports:
         v.jwt === null || v.registered === false
           ? []
-          : [{ subject: "a.b", account: EXP, type: "stream" as const, invalid: v.invalid ?? false }],
+          : [{ subject: "a.b", local: "a.b", account: EXP, type: "stream" as const, invalid: v.invalid ?? false }],
     }));
   };
 }
@@ -107,7 +108,7 @@ describe("ServerViews", () => {
             {
               server: "n0",
               jwt: "imp-1",
-              imports: [{ subject: "b.x", account: EXP, type: "service", invalid: false }],
+              imports: [{ subject: "b.x", local: "l.x", account: EXP, type: "service", invalid: false }],
             },
           ];
     await v.refresh([IMP], fetch, basis());
@@ -116,6 +117,42 @@ describe("ServerViews", () => {
       server: { registered: true, invalid: false },
     });
     expect(v.apply(KEY, svc, basis()).cause).toBe("server_state_stale");
+  });
+
+  it("a stream import of the same subject from the same account under another prefix is not this one", async () => {
+    // found by the fuzzer (deployment seed 2757850905, 2.12.15): the server added `>` unprefixed
+    // and refused it under the prefix pfx.c; the live service took the first for the second
+    const v = new ServerViews();
+    const listed =
+      (local: string | null) =>
+      async (id: string): Promise<AccountInfoReply[]> =>
+        id === EXP
+          ? [{ server: "n0", jwt: "exp-1", imports: [] }]
+          : [
+              {
+                server: "n0",
+                jwt: "imp-1",
+                imports: [{ subject: "a.b", local, account: EXP, type: "stream", invalid: false }],
+              },
+            ];
+    const prefixed = { ...basis(), localSubject: () => "pfx.c.a.b" };
+    await v.refresh([IMP], listed("a.b"), basis());
+    expect(v.apply(KEY, diagnosis("active"), prefixed)).toMatchObject({
+      cause: "server_state_stale",
+      server: { registered: false },
+    });
+    expect(v.apply(KEY, diagnosis("active"), basis())).toMatchObject({
+      status: "active",
+      server: { registered: true },
+    });
+    // wildcard references read as the server keeps them; a reply without the local subject, or an
+    // import whose declaration is not known, is matched on its subject alone
+    await v.refresh([IMP], listed("pfx.*.a.b"), basis());
+    expect(v.apply(KEY, diagnosis("active"), { ...basis(), localSubject: () => "pfx.*.a.b" }).status).toBe("active");
+    await v.refresh([IMP], listed(null), basis());
+    expect(v.apply(KEY, diagnosis("active"), prefixed).status).toBe("active");
+    await v.refresh([IMP], listed("a.b"), basis());
+    expect(v.apply(KEY, diagnosis("active"), { ...basis(), localSubject: () => null }).status).toBe("active");
   });
 
   it("leaves out a look from another importer JWT, another exporter JWT, or an unknown exporter state", async () => {
@@ -288,14 +325,20 @@ describe("parseAccountInfo", () => {
         data: {
           jwt: "eyJ.x.y",
           expired: false,
-          imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }],
+          imports: [
+            { subject: "a.b", account: EXP, type: "stream", invalid: true },
+            { subject: ">", local_subject: "pfx.c.>", account: EXP, type: "stream", invalid: false },
+          ],
         },
       }),
     );
     expect(reply).toEqual({
       server: "n1",
       jwt: "eyJ.x.y",
-      imports: [{ subject: "a.b", account: EXP, type: "stream", invalid: true }],
+      imports: [
+        { subject: "a.b", local: null, account: EXP, type: "stream", invalid: true },
+        { subject: ">", local: "pfx.c.>", account: EXP, type: "stream", invalid: false },
+      ],
     });
   });
 

@@ -54,7 +54,7 @@ describe("VerdictPublisher after a change", () => {
           {
             server: "n0",
             jwt: importer.jwt,
-            imports: [{ subject: "p.1", account: exporter.id, type: "stream", invalid: false }],
+            imports: [{ subject: "p.1", local: "p.1", account: exporter.id, type: "stream", invalid: false }],
           },
         ];
       },
