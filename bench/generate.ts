@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 9;
+export const GENERATOR_VERSION = 10;
 
 const DAY = 86_400;
 /** An expiring-soon token expires this long after `base`: within the service's default warning (7 days). */
@@ -144,6 +144,10 @@ interface PlannedImport {
     | "cycle_back"
     | "mapped_away"
     | "mapped_partly"
+    | "mapped_overlap"
+    | "replies_away"
+    | "replies_partly"
+    | "replies_overlap"
     | "jetstream_api"
     | "diamond"
     | "cycle_dup_first"
@@ -243,7 +247,14 @@ export function generate(size: number, seed: number, base: number): Deployment {
     if (acc.profile === "normal" && acc.index % 50 === 13) {
       list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "mapped_away" });
       list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "mapped_partly" });
+      list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "mapped_overlap" });
     }
+    // Three in fifty map their clients' inboxes, where the answers of every service import arrive:
+    // all of them elsewhere, half of them, or by two overlapping mappings.
+    const replies = { 17: "replies_away", 19: "replies_partly", 23: "replies_overlap" } as const;
+    const repliesFault = replies[(acc.index % 50) as keyof typeof replies];
+    if (acc.profile === "normal" && repliesFault)
+      list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: repliesFault });
     if (acc.profile === "activation_invalid")
       list.push({
         kind: "private_stream",
@@ -372,6 +383,10 @@ export function generate(size: number, seed: number, base: number): Deployment {
       return service(`${e}.svc.pub.${u}`, { name: "mapped", local_subject: `mapped.${u}` });
     if (p.fault === "mapped_partly")
       return service(`${e}.svc.pub.${u}`, { name: "partly", local_subject: `partly.${u}` });
+    if (p.fault === "mapped_overlap")
+      return service(`${e}.svc.pub.${u}`, { name: "overlap", local_subject: `overlap.${u}` });
+    if (p.fault === "replies_away" || p.fault === "replies_partly" || p.fault === "replies_overlap")
+      return service(`${e}.svc.pub.${u}`, { name: "answers" });
     if (p.fault === "wrong_token_subject") {
       const stranger = accounts[(acc.index + 1) % n]!.key.publicKey;
       return stream(`${e}.priv.${u}`, { token: token(ex, stranger, `${e}.priv.>`, "stream", {}) });
@@ -440,8 +455,17 @@ export function generate(size: number, seed: number, base: number): Deployment {
       nats["mappings"] = {
         [`mapped.${u}`]: [{ subject: `elsewhere.${u}` }],
         [`partly.${u}`]: [{ subject: `elsewhere.half.${u}`, weight: 50 }],
+        [`overlap.${u}`]: [{ subject: `elsewhere.o.${u}` }],
+        ["overlap.*"]: [{ subject: "elsewhere.ov.{{wildcard(1)}}", weight: 50 }],
       };
     }
+    if (faults.has("replies_away")) nats["mappings"] = { "_INBOX.>": [{ subject: "lost.>" }] };
+    if (faults.has("replies_partly")) nats["mappings"] = { "_INBOX.>": [{ subject: "lost.>", weight: 50 }] };
+    if (faults.has("replies_overlap"))
+      nats["mappings"] = {
+        "_INBOX.>": [{ subject: "lost.>" }],
+        "_INBOX.*.*": [{ subject: "lost.half.{{wildcard(1)}}.{{wildcard(2)}}", weight: 50 }],
+      };
     nats["type"] = "account";
     nats["version"] = 2;
     const claims: Record<string, unknown> = { iat, name: acc.name, sub: acc.key.publicKey, nats };

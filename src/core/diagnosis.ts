@@ -34,6 +34,9 @@ export const CAUSE_CODES = [
   "local_subject_mapped",
   "local_subject_partly_mapped",
   "local_subject_mappings_overlap",
+  "replies_mapped",
+  "replies_partly_mapped",
+  "replies_mappings_overlap",
   "jetstream_imports_incomplete",
 ] as const;
 

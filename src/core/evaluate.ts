@@ -15,6 +15,8 @@ import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 import { implicitlyImported } from "./system-account.js";
 import { cycleOf, MAX_CYCLE_SEARCH_DEPTH, type CycleStep } from "./cycle.js";
 import { mappingReach, soleDestination } from "./mapping.js";
+import { repliesFinding } from "./replies.js";
+import { causeOf } from "./causes/index.js";
 import type { MappingFinding } from "./causes/cause.js";
 import { jetStreamSet, type ActiveSibling, type JetStreamSet } from "./jetstream.js";
 
@@ -71,11 +73,11 @@ export function evaluateImport(
 ): Finding {
   const activation = activationOf(imp);
   let outcome = serverOutcome(dir, importer, imp, opts);
-  // The server keeps an import its account's own mappings starve: what reaches it is decided per message.
-  if (approved(outcome)) outcome = mappedOutcome(dir, importer, imp, outcome);
-  // One the load order adds or refuses is dead either way when the mappings take every request.
+  // The server keeps an import the accounts' own mappings starve: what reaches it is decided per message.
+  if (approved(outcome)) outcome = mappingsOutcome(dir, importer, imp, outcome);
+  // One the load order adds or refuses is dead either way when the mappings take every request or reply.
   else if (outcome.cause === "import_cycle")
-    outcome = starvedAnyway(mappedOutcome(dir, importer, imp, outcome)) ?? outcome;
+    outcome = starvedAnyway(mappingsOutcome(dir, importer, imp, outcome)) ?? outcome;
   // An import the server honours may still be one piece of an incomplete JetStream set.
   if (outcome.cause === null) outcome = jetStreamOutcome(dir, importer, imp, outcome, opts) ?? outcome;
   return {
@@ -152,9 +154,40 @@ function mappedOutcome(
   }
 }
 
-/** An outcome of the importer's mappings that leaves the import dead whatever the server's load order: null if none. */
+/**
+ * What the accounts' mappings do to a service import: to its requests on the local subject
+ * (mappedOutcome), then to its replies (replies.ts); a reply finding stands where it is worse.
+ */
+function mappingsOutcome(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  outcome: StepOutcome,
+): StepOutcome {
+  const requests = mappedOutcome(dir, importer, imp, outcome);
+  if (imp.type !== "service") return requests;
+  const replies = repliesFinding(
+    dir.get(imp.account)?.claims?.mappings ?? [],
+    importer.claims?.mappings ?? [],
+    dir.trust.rules.mappingFunctions,
+  );
+  if (!replies || severity(replies.cause) >= severity(requests.cause)) return requests;
+  return fail(replies.cause, null, {
+    exportClaim: outcome.exportClaim ?? null,
+    ...(outcome.activation ? { activation: outcome.activation } : {}),
+    mapping: replies.mapping,
+  });
+}
+
+/** How badly a mapping finding starves the import: lower is worse; anything else ranks last. */
+function severity(cause: CauseCode | null): number {
+  const status = cause === null ? "active" : causeOf(cause).status;
+  return status === "inactive" ? 0 : status === "undetermined" ? 1 : status === "warning" ? 2 : 3;
+}
+
+/** An outcome of the mappings that leaves the import dead whatever the server's load order: null if none. */
 function starvedAnyway(outcome: StepOutcome): StepOutcome | null {
-  return outcome.cause === "local_subject_mapped" ? outcome : null;
+  return outcome.cause === "local_subject_mapped" || outcome.cause === "replies_mapped" ? outcome : null;
 }
 
 /** Whether the server honours the import: authorization, then cycles, then duplicate streams. */

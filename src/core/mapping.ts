@@ -21,7 +21,8 @@
  *   function the line does not know: `MappingFunctions`) is logged and not installed.
  * Stream imports are not touched: delivery into the importer is not a client publish. The
  * exporter's mappings move what its clients publish and where a request through the import lands
- * in the exporter (its responders must listen on the mapped subject); they do not starve the import.
+ * in the exporter (its responders must listen on the mapped subject); they do not starve the
+ * requests. Both accounts' mappings can take the replies away (replies.ts).
  */
 import type { MappingClaim, MappingDestination } from "./jwt/claims.js";
 import { isSubsetMatch, isValidSubject, subjectsCollide } from "./subject.js";

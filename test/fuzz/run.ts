@@ -95,10 +95,13 @@ const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
 const undeterminedCycle = (v: Verdict) => v.status === "undetermined" && v.cause === "import_cycle";
 
 /**
- * Overlapping mappings of the importer: each load of the JWT installs them in a new order, which no
- * server view shows, so any flow agrees with the verdict, and the live service cannot decide either.
+ * Overlapping mappings (on the importer's local subject, or on either side's reply subject): each
+ * load of the JWT installs them in a new order, which no server view shows, so any flow agrees
+ * with the verdict, and the live service cannot decide either.
  */
-const mappingOrder = (v: Verdict) => v.status === "undetermined" && v.cause === "local_subject_mappings_overlap";
+const mappingOrder = (v: Verdict) =>
+  v.status === "undetermined" &&
+  (v.cause === "local_subject_mappings_overlap" || v.cause === "replies_mappings_overlap");
 
 /**
  * A JWT the engine refuses outright (no account id to file it under) is one the resolver refuses

@@ -39,7 +39,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
       (c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c),
     );
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
-    expect(stdout).toMatch(/\d+ accounts, 131 imports: 68 active, 37 inactive, 6 warning, 20 undetermined/);
+    expect(stdout).toMatch(/\d+ accounts, 135 imports: 68 active, 39 inactive, 7 warning, 21 undetermined/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {
@@ -53,7 +53,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
       env: { HOME: "/nonexistent", PATH: process.env["PATH"] ?? "" },
     });
     const body = JSON.parse(reply) as { summary: { inactive: number }; imports: { status: string }[] };
-    expect(body.summary.inactive).toBe(37);
+    expect(body.summary.inactive).toBe(39);
     expect(body.imports.filter((d) => d.status !== "inactive")).toEqual([]);
   });
 

@@ -128,13 +128,16 @@ for (const { version, bin } of pinnedServers()) {
       const { importerProbeRefused, ...verdict } = o.verdict;
       const engineSaysFlowing = !undetermined
         ? o.diagnosis.status !== "inactive"
-        : o.diagnosis.cause === "local_subject_mappings_overlap"
+        : o.diagnosis.cause === "local_subject_mappings_overlap" || o.diagnosis.cause === "replies_mappings_overlap"
           ? verdict.flows === true
           : o.diagnosis.cause === "duplicate_of_cycle_import";
       if (undetermined)
-        expect(["import_cycle", "duplicate_of_cycle_import", "local_subject_mappings_overlap"]).toContain(
-          o.diagnosis.cause,
-        );
+        expect([
+          "import_cycle",
+          "duplicate_of_cycle_import",
+          "local_subject_mappings_overlap",
+          "replies_mappings_overlap",
+        ]).toContain(o.diagnosis.cause);
       expect(verdict).toEqual(expectedVerdict(scenario, engineSaysFlowing));
       // an exporter nobody can connect as answers no request: the importer's request is refused
       if (scenario.unreachable === "exporter" && b.type === "service") expect(importerProbeRefused).toBe(true);

@@ -1301,6 +1301,34 @@ export const SCENARIOS: Scenario[] = [
       }),
   },
   {
+    name: "service import whose replies the importer's mapping of *.> takes from the requester's inbox (requests are served, answers lost)",
+    cause: "replies_mapped",
+    // the local subject has one token, so *.> does not take the requests themselves
+    build: (op) => mapped(op, "mapinbox", "svc.q", "q", { "*.>": [{ subject: "moved.{{wildcard(1)}}.>" }] }),
+  },
+  {
+    name: "service import whose replies the exporter's mapping of _R_.> takes from the server's reply subject",
+    cause: "replies_mapped",
+    build: (op) => mapped(op, "mapresp", "svc.r", null, {}, "svc.r", { "_R_.>": [{ subject: "gone.>" }] }),
+  },
+  {
+    name: "service import whose replies a weighted mapping of the importer's inbox keeps 99 % of (a lost answer costs the judge's request its whole time-out, so the share lost is small)",
+    cause: "replies_partly_mapped",
+    build: async (op) => ({
+      ...(await mapped(op, "mappartinbox", "svc.pi", null, { "_INBOX.>": [{ subject: "gone.>", weight: 1 }] })),
+      retryMs: 12_000,
+    }),
+  },
+  {
+    name: "service import whose replies two mappings of the importer take, one keeping 40 % of the answers and one none (the server's install order decides)",
+    cause: "replies_mappings_overlap",
+    build: (op) =>
+      mapped(op, "mapoverinbox", "svc.oi", null, {
+        "_INBOX.>": [{ subject: "gone.>" }],
+        "*.*.*": [{ subject: "kept.{{wildcard(1)}}", weight: 60 }],
+      }),
+  },
+  {
     name: "service import the importer maps another subject onto (requests on that subject reach it)",
     cause: null,
     build: (op) => mapped(op, "mapinto", "svc.i", null, { "ask.i": [{ subject: "svc.i" }] }, "ask.i"),

@@ -491,6 +491,63 @@ describe("every cause's message and fix, whole", () => {
     });
   });
 
+  describe("the replies causes name whose mapping takes the answers, and fix that account", () => {
+    const inbox = {
+      source: "*.>",
+      to: ["moved.>"],
+      percent: 0,
+      newLocal: null,
+      leg: "inbox" as const,
+      replySubject: "_INBOX.*.*",
+    };
+    const response = { ...inbox, source: "_R_.>", to: [], leg: "response" as const, replySubject: "_R_.*.*" };
+
+    it("replies_mapped, on the requester's inbox or on the server's reply subject", () => {
+      expect(text("replies_mapped", context({ mapping: inbox }))).toEqual({
+        message:
+          `${phrase} carries requests to EXP, but IMP's mapping of "*.>" sends the replies on their way to the requester (on its inbox, "_INBOX.*.*" by the NATS clients' default) ` +
+          `to "moved.>": requests from IMP to "svc.a" are served and time out.`,
+        fix: [
+          `# remove the mapping that takes the replies away, or narrow its source so it no longer covers "_INBOX.*.*":`,
+          "nsc delete mapping --account IMP --from '*.>'",
+          "nsc push --account IMP",
+        ],
+      });
+      expect(text("replies_mapped", context({ mapping: response }))).toEqual({
+        message:
+          `${phrase} carries requests to EXP, but EXP's mapping of "_R_.>" sends its responders' replies (on the reply subject the server gives each request, "_R_.*.*") ` +
+          `elsewhere: requests from IMP to "svc.a" are served and time out.`,
+        fix: [
+          `# remove the mapping that takes the replies away, or narrow its source so it no longer covers "_R_.*.*":`,
+          "nsc delete mapping --account EXP --from '_R_.>'",
+          "nsc push --account EXP",
+        ],
+      });
+    });
+
+    it("replies_partly_mapped and replies_mappings_overlap give the share, or each mapping's", () => {
+      expect(text("replies_partly_mapped", context({ mapping: { ...inbox, percent: 40 } })).message).toBe(
+        `${phrase} gets only 40 % of its answers back: IMP's weighted mapping of "*.>" sends the rest of the replies on their way to the requester ` +
+          `(on its inbox, "_INBOX.*.*" by the NATS clients' default) to "moved.>", and those requests from IMP time out although they were served.`,
+      );
+      const overlapping = [
+        { source: "*.*.*", percent: 40 },
+        { source: "_R_.>", percent: 0 },
+      ];
+      expect(text("replies_mappings_overlap", context({ mapping: { ...response, overlapping } }))).toEqual({
+        message:
+          `${phrase} carries requests to EXP, but 2 of EXP's mappings take its responders' replies (on the reply subject the server gives each request, "_R_.*.*"): ` +
+          `"*.*.*" (keeps 40 %), "_R_.>" (keeps 0 %). nats-server applies the one it installed first, in an order drawn anew each time it loads EXP, ` +
+          `so between 0 % and 40 % of the answers come back depending on the server and its last restart; the other requests time out although they were served.`,
+        fix: [
+          `# leave one mapping on "_R_.*.*": delete the others (or narrow their sources apart), keeping "*.*.*":`,
+          "nsc delete mapping --account EXP --from '_R_.>'",
+          "nsc push --account EXP",
+        ],
+      });
+    });
+  });
+
   it("account_token_position_mismatch: a position past the export's tokens leaves its subject as it is", () => {
     // jwt refuses such an export (the JWT is not stored), so only a context built by hand has one.
     const ctx = context({

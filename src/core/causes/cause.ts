@@ -48,8 +48,11 @@ export interface MappingFinding {
   percent: number;
   /** A literal subject every request on the local subject goes to: a local subject that keeps the mapping. */
   newLocal: string | null;
-  /** For local_subject_mappings_overlap: every mapping that takes these requests, most kept first. */
+  /** For the overlap causes: every mapping that takes these requests or replies, most kept first. */
   overlapping?: { source: string; percent: number }[];
+  /** For the replies causes: whose mapping takes them (the exporter's, on the server's reply subject; the importer's, on the requester's inbox), and that subject. */
+  leg?: "response" | "inbox";
+  replySubject?: string;
 }
 
 export interface Cause {

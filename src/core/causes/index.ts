@@ -27,6 +27,9 @@ import { subjectMismatch } from "./subject-mismatch.js";
 import { localSubjectMapped } from "./local-subject-mapped.js";
 import { localSubjectPartlyMapped } from "./local-subject-partly-mapped.js";
 import { localSubjectMappingsOverlap } from "./local-subject-mappings-overlap.js";
+import { repliesMapped } from "./replies-mapped.js";
+import { repliesPartlyMapped } from "./replies-partly-mapped.js";
+import { repliesMappingsOverlap } from "./replies-mappings-overlap.js";
 
 export type { Cause, CauseContext } from "./cause.js";
 
@@ -56,6 +59,9 @@ const ALL: Cause[] = [
   localSubjectMapped,
   localSubjectPartlyMapped,
   localSubjectMappingsOverlap,
+  repliesMapped,
+  repliesPartlyMapped,
+  repliesMappingsOverlap,
   jetStreamImportsIncomplete,
 ];
 
