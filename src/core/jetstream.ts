@@ -103,13 +103,15 @@ export function pullConsumers(imp: ImportClaim): ConsumerPattern | null {
   return d ? { stream: d[6]!, consumer: d[7]!, domain } : null;
 }
 
-/** The domain of a `$JS.<domain>.API.…` subject (a literal token), or null. */
+/**
+ * The domain of a `$JS.<domain>.API.…` subject (a literal token), or null. A domain may be named
+ * `API`: a server in it maps `$JS.API.API.CONSUMER.>` onto `$JS.API.CONSUMER.>` like any other
+ * domain's (measured on 2.10.29, 2.12.15 and 2.15.2, test/integration/jetstream-domain-api.test.ts).
+ */
 function domainOf(subject: string): string | null {
   const t = subject.split(".");
   const domain = t[1];
-  return t[0] === "$JS" && t[2] === "API" && domain && domain !== "API" && domain !== "*" && domain !== ">"
-    ? domain
-    : null;
+  return t[0] === "$JS" && t[2] === "API" && domain && domain !== "*" && domain !== ">" ? domain : null;
 }
 
 /** `$JS.API`, or `$JS.<domain>.API` for a domain-qualified set. */

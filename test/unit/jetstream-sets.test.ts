@@ -78,6 +78,18 @@ describe("the consumers a JetStream API import can fetch from", () => {
     });
   });
 
+  // A domain may be named API (measured: test/integration/jetstream-domain-api.test.ts).
+  it.each([
+    ["$JS.API.API.>", "*", "*"],
+    ["$JS.API.API.CONSUMER.MSG.NEXT.ORDERS.pull", "ORDERS", "pull"],
+  ])("%s (the API of a domain named API) → %s/%s in domain API", (subject, stream, consumer) => {
+    expect(pullConsumers({ subject, type: "service", to: null, localSubject: null } as never)).toEqual({
+      stream,
+      consumer,
+      domain: "API",
+    });
+  });
+
   it.each([
     "$JS.API.STREAM.INFO.ORDERS",
     "$JS.hub.API.CONSUMER.INFO.ORDERS.pull",
