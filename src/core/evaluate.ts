@@ -250,6 +250,20 @@ function authorized(
   );
 }
 
+/** `authorized` for the declared import itself, without the server's own import of its subject. */
+function addedAsDeclared(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  opts: EvaluationOptions,
+): StepOutcome {
+  return (
+    importerLoads(importer, imp, opts.now) ??
+    sourceAccountLoads(dir, imp, opts.now) ??
+    exportApproves(dir, importer, imp, opts)
+  );
+}
+
 /**
  * nats-server refuses an import that would close a cycle of imports, and one its walk through the
  * source's imports rejoins or takes past its depth (see cycle.ts).
@@ -260,8 +274,10 @@ function cycleOutcome(
   imp: ImportClaim,
   opts: EvaluationOptions,
 ): StepOutcome | null {
-  if (importedByTheServer(dir, imp)) return null;
-  const found = cycleOf(dir, importer, imp, (account, other) => approved(authorized(dir, account, other, opts)));
+  // An import the server makes itself (importedByTheServer) goes through the same cycle check as a
+  // declared one, so the walk runs for it too; on the way, a declared import of such a subject counts
+  // only where the exports approve it, since the server's own one delivers to another subject.
+  const found = cycleOf(dir, importer, imp, (account, other) => approved(addedAsDeclared(dir, account, other, opts)));
   if (!found) return null;
   if (found.kind === "depth")
     return fail("cycle_search_refused", `its walk through the imports passes ${MAX_CYCLE_SEARCH_DEPTH} accounts`);

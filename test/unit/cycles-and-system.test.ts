@@ -202,3 +202,30 @@ describe("an import that only leads into a cycle", () => {
     ]);
   });
 });
+
+describe("a subject the server imports into every account, imported back by the system account", () => {
+  // Measured on every pinned line (test/integration/system-import-cycle.test.ts): the server's own
+  // import goes through the cycle check too, and the system account's back import refuses it.
+  it.each([
+    ["not approved by the system account's exports", (_: string) => "$SYS.REQ.USER.INFO"],
+    ["approved, the per-account subject", (id: string) => `$SYS.REQ.USER.${id}.INFO`],
+  ])("declared %s: the import is import_cycle, the back import active", async (_, remote) => {
+    const other = await TestOperator.create({ name: "SYSCYCLE" });
+    const a = await other.account("A");
+    await a.reissue({
+      exports: [{ subject: "$SYS.REQ.USER.INFO", type: "service" }],
+      imports: [
+        { account: other.system.id, subject: remote(a.id), type: "service", local_subject: "$SYS.REQ.USER.INFO" },
+      ],
+    });
+    await other.system.reissue({ imports: [{ account: a.id, subject: "$SYS.REQ.USER.INFO", type: "service" }] });
+    const trust = new OperatorTrust();
+    trust.addOperator(other.jwt);
+    const dir = new AccountDirectory(trust);
+    for (const acc of [other.system, a]) dir.upsert(acc.jwt);
+    const [imp] = diagnoses(dir, a.id);
+    expect([imp!.status, imp!.cause]).toEqual(["undetermined", "import_cycle"]);
+    expect(imp!.message).toContain(`SYS imports service "$SYS.REQ.USER.INFO" from A`);
+    expect(diagnoses(dir, other.system.id).map((d) => [d.status, d.cause])).toEqual([["active", null]]);
+  });
+});
