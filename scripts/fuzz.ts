@@ -1,14 +1,17 @@
 /**
  * npm run fuzz — differential fuzzing of the engine and the live service against a real
- * nats-server. Options: --seconds N, --seed N, --cluster, --json, --server-bin PATH, --out DIR,
- * --cluster-share F, --jetstream-share F, --no-live. Exit code 1 when a disagreement outside the documented open classes
- * was found.
+ * nats-server (options: USAGE below, or --help). Exit code 1 when a disagreement outside the
+ * documented open classes was found, 2 for a bad option.
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { randomInt } from "node:crypto";
 import { fuzz } from "../test/fuzz/fuzz.js";
 
-const { values } = parseArgs({
+const USAGE =
+  "usage: npm run fuzz -- [--seconds N] [--seed N] [--deployment-seed N] [--cluster] [--cluster-share F]\n" +
+  "       [--jetstream-share F] [--json] [--server-bin PATH] [--out DIR] [--shrink-tries N] [--no-live]\n";
+
+const { values } = parseOrExit({
   options: {
     seconds: { type: "string", default: "60" },
     seed: { type: "string" },
@@ -21,9 +24,24 @@ const { values } = parseArgs({
     out: { type: "string", default: "fuzz-found" },
     "shrink-tries": { type: "string", default: "30" },
     "no-live": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
 });
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+/** parseArgs, with a one-line error and the usage for an unknown or malformed option (exit code 2). */
+function parseOrExit<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 
 const int = (name: string, raw: string, max: number): number => {
   const n = Number(raw);
