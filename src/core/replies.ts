@@ -10,7 +10,9 @@
  * The requester's reply subject is the client's choice: the NATS clients' default for a request is
  * a muxed inbox `_INBOX.<id>.<n>` (a request without the mux uses `_INBOX.<id>`, and a client may
  * set another prefix): the model judges the default. A reply the server tracks for latency has two
- * more tokens (`….<server>.T`) and is not followed.
+ * more tokens (`….<server>.T`) and is not followed. The server's own answers are taken the same
+ * way: measured for JetStream's API (its answers through an import are lost to an exporter's
+ * mapping of `_R_.>`); the system account's services are taken to behave alike (not measured).
  */
 import type { MappingClaim } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestOperator } from "../support/deployment.js";
 import { connectAs, pushAll, startServer, type RunningServer } from "../support/nats-server.js";
 import { pinnedServers } from "../support/tools.js";
+import { JETSTREAM_CONFIG, JETSTREAM_LIMITS } from "../support/jetstream.js";
 
 type Mappings = Record<string, { subject: string; weight?: number }[]>;
 /** Requests per case; a lost answer costs the request's time-out. */
@@ -23,7 +24,7 @@ for (const { version, bin } of pinnedServers()) {
       let op: TestOperator;
       beforeAll(async () => {
         op = await TestOperator.create();
-        server = await startServer(op, { bin: bin! });
+        server = await startServer(op, { bin: bin!, extraConfig: JETSTREAM_CONFIG });
       }, 60_000);
       afterAll(async () => {
         await server?.stop();
@@ -63,6 +64,31 @@ for (const { version, bin } of pinnedServers()) {
           await Promise.all([exp.close(), imp.close()]);
         }
       }
+
+      it("an answer the server gives itself (JetStream's API) is taken by the exporter's mapping of _R_.> as a client's is", async () => {
+        const info = async (tag: string, mappings: Mappings): Promise<string> => {
+          const exporter = await op.account(`${tag}-EXP`, {
+            limits: { ...JETSTREAM_LIMITS },
+            exports: [{ subject: "$JS.API.>", type: "service" }],
+            mappings,
+          });
+          const importer = await op.account(`${tag}-IMP`, {
+            imports: [{ account: exporter.id, subject: "$JS.API.>", type: "service", local_subject: "JS.X.API.>" }],
+          });
+          await pushAll(server, [exporter, importer]);
+          const imp = await connectAs(server, importer);
+          try {
+            const reply = await imp.request("JS.X.API.INFO", "", { timeout: TIMEOUT_MS });
+            return reply.json<{ type?: string }>().type ?? "no type";
+          } catch (e) {
+            return e instanceof Error ? e.name : String(e);
+          } finally {
+            await imp.close();
+          }
+        };
+        expect(await info("jsapi", {})).toBe("io.nats.jetstream.api.v1.account_info_response");
+        expect(await info("jsapimapped", { "_R_.>": [{ subject: "gone.>" }] })).toBe("TimeoutError");
+      });
 
       it("no mappings: every request is answered", async () => {
         expect(await ask("plain", {}, {})).toMatchObject({ seen: N, answered: N });
