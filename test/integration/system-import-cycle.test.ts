@@ -16,13 +16,24 @@
  * walk for these imports); it now walks, and calls the import import_cycle (undetermined: the live
  * service reads INFO), the back import active.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { AccountDirectory, DEFAULT_EXPIRY_WARNING_SECONDS, OperatorTrust, diagnoseAll } from "../../src/core/index.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { serviceAnswered } from "../support/flow.js";
-import { accountInfo, connectAs, pushAccount, startServer, type RunningServer } from "../support/nats-server.js";
-import { pinnedServers } from "../support/tools.js";
+import {
+  accountInfo,
+  connectAs,
+  connectSystem,
+  pushAccount,
+  startServer,
+  type RunningServer,
+} from "../support/nats-server.js";
+import { checkUntil, startService, stopStarted } from "../support/live-service.js";
+import { pinnedServers, toolPath } from "../support/tools.js";
 
 interface Variant {
   label: string;
@@ -158,4 +169,32 @@ describe.each(VARIANTS)("a system import subject imported back by the system acc
         });
       }, 60_000);
     });
+});
+
+describe.skipIf(!toolPath("nats-server"))("the live service on such a deployment", () => {
+  it.each(VARIANTS)(
+    "$label: the servers' view makes the import inactive import_cycle",
+    async (v) => {
+      const b = built.get(v)!;
+      await withServer(toolPath("nats-server")!, b, b.sysWithBackImport, async (server) => {
+        const dir = mkdtempSync(join(tmpdir(), "insights-syscycle-"));
+        const sys = await connectSystem(server, b.op);
+        const app = await startService(b.op, server.url, dir, "1").catch(async (e: unknown) => {
+          await stopStarted({ sys, dir });
+          throw e;
+        });
+        try {
+          const reply = await checkUntil(sys, (r) =>
+            r.imports.some((d) => d.account === b.imp.id && d.status === "inactive"),
+          );
+          expect(
+            reply.imports.map((d) => `${d.account === b.imp.id ? "IMP" : "SYS"} ${d.status} ${d.cause}`).sort(),
+          ).toEqual(["IMP inactive import_cycle", "SYS active null"]);
+        } finally {
+          await stopStarted({ app, sys, dir });
+        }
+      });
+    },
+    60_000,
+  );
 });
