@@ -95,6 +95,16 @@ function mappingProbe(p: Probe, all: RealizedImport[]): Probe {
     };
   }
   if (imp.claim.type !== "service") return p;
+  // The account view lists an import valid whatever becomes of its answers (src/core/replies.ts):
+  // with no flow probe, a mapping that can take the replies leaves nothing to judge by.
+  const replyMapped =
+    Object.keys(mappingsOf(imp.exporter)).find((src) => isValidSubject(src) && subjectsCollide(src, "_R_.*.*")) ??
+    Object.keys(mappingsOf(imp.importer)).find((src) => isValidSubject(src) && subjectsCollide(src, "_INBOX.*.*"));
+  if (p.publish === null && replyMapped !== undefined)
+    return {
+      ...p,
+      undecidable: `a mapping of "${replyMapped}" can take the answers, and no flow probe isolates this import (${p.note})`,
+    };
   const own = mappingsOf(imp.importer);
   const touching = Object.keys(own).filter(
     (src) => isValidSubject(src) && isValidSubject(p.localPattern) && subjectsCollide(src, p.localPattern),
