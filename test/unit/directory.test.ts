@@ -61,6 +61,40 @@ describe("filing account JWTs", () => {
     expect(diagnoseAll(dir, opts(), [importer.id]).map((d) => [d.status, d.cause])).toEqual([["active", null]]);
   });
 
+  it("a misfiled JWT stays unloadable when the operators change: the server was never told another id", async () => {
+    const own = new OperatorTrust();
+    own.addOperator(op.jwt);
+    const monitor = new ImportMonitor(own, 7 * 86400);
+    const now = nowSec();
+    monitor.applyAccount(other.id, exporter.jwt, now);
+    monitor.applyAccount(importer.id, importer.jwt, now);
+    const before = monitor.diagnoses().map((d) => [d.status, d.cause]);
+    expect(before).toEqual([["inactive", "source_account_not_found"]]);
+    const second = await TestOperator.create({ name: "SECOND" });
+    expect(monitor.retrust([op.jwt, second.jwt], now)).toEqual([]);
+    expect(monitor.diagnoses().map((d) => [d.status, d.cause])).toEqual(before);
+    expect(monitor.directory.get(exporter.id)?.problem?.kind).toBe("wrong_account");
+  });
+
+  it("an account JWT read from a file, with its line end, is its account's and loads", () => {
+    const dir = new AccountDirectory(trust);
+    dir.upsert(`${exporter.jwt}\n`, exporter.id);
+    dir.upsert(`${importer.jwt}\r\n`, importer.id);
+    expect(dir.get(exporter.id)?.problem).toBeNull();
+    expect(diagnoseAll(dir, opts(), [importer.id]).map((d) => [d.status, d.cause])).toEqual([["active", null]]);
+  });
+
+  it("an import from an account that does not export its subject is not approved by another account's export of it", async () => {
+    const bystander = await op.account("BYSTANDER", { exports: [{ name: "f", subject: "f.a", type: "stream" }] });
+    const wrongSource = await op.account("IMP2", {
+      imports: [{ name: "f", account: exporter.id, subject: "f.a", type: "stream" }],
+    });
+    const dir = new AccountDirectory(trust);
+    for (const a of [exporter, bystander, wrongSource]) dir.upsert(a.jwt, a.id);
+    const [d] = diagnoseAll(dir, opts(), [wrongSource.id]);
+    expect([d?.status, d?.cause]).toEqual(["inactive", "export_not_found"]);
+  });
+
   it("an account JWT whose subject is no account key is filed nowhere", async () => {
     const user = createUser().getPublicKey();
     const jwt = await signClaims({ sub: user, name: "U", nats: { type: "account", version: 2 } }, op.key);
