@@ -250,18 +250,19 @@ function authorized(
   );
 }
 
-/** `authorized` for the declared import itself, without the server's own import of its subject. */
+/**
+ * `authorized` for the declared import itself, without the server's own import of its subject, for
+ * an import met on a walk. Its account is reached only as the source of an import the walk followed,
+ * which `sourceAccountLoads` let through, so that account loads: step A would say nothing more (any
+ * invalid import makes the whole JWT a problem).
+ */
 function addedAsDeclared(
   dir: AccountDirectory,
   importer: AccountEntry,
   imp: ImportClaim,
   opts: EvaluationOptions,
 ): StepOutcome {
-  return (
-    importerLoads(importer, imp, opts.now) ??
-    sourceAccountLoads(dir, imp, opts.now) ??
-    exportApproves(dir, importer, imp, opts)
-  );
+  return sourceAccountLoads(dir, imp, opts.now) ?? exportApproves(dir, importer, imp, opts);
 }
 
 /**
