@@ -7,6 +7,7 @@ import { diagnose } from "./report.js";
 import { sameVerdict, type ImportDiagnosis } from "./diagnosis.js";
 import { AccountDirectory, AccountRejected, OperatorTrust, standInEntry } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
+import { TimeBoundaries } from "./boundaries.js";
 import { importKey, keyedImports } from "./import-key.js";
 import type { AccountClaims, ImportClaim } from "./jwt/claims.js";
 import { activationOf, sameToken } from "./jwt/claims.js";
@@ -34,7 +35,7 @@ export class ImportMonitor {
   private readonly keysByAccount = new Map<string, string[]>();
   private readonly rejected = new Map<string, RejectedPush>();
   /** account id → the next instant (unix s) at which one of its verdicts may change by time alone. */
-  private readonly boundaries = new Map<string, number>();
+  private readonly boundaries = new TimeBoundaries();
   private evaluations = 0;
   /** Accounts touched by JWTs staged ahead of the first load (stage()), for it to evaluate. */
   private staged = new Set<string>();
@@ -213,15 +214,12 @@ export class ImportMonitor {
 
   /** The earliest instant after `now` at which time alone may change a verdict, or null. */
   nextBoundary(): number | null {
-    let next: number | null = null;
-    for (const t of this.boundaries.values()) if (next === null || t < next) next = t;
-    return next;
+    return this.boundaries.next();
   }
 
   /** Re-evaluate every account whose time boundary has come. */
   tick(now: number): ImportChange[] {
-    const due = [...this.boundaries].filter(([, t]) => t <= now).map(([id]) => id);
-    return this.reevaluate(due, now);
+    return this.reevaluate(this.boundaries.due(now), now);
   }
 
   /**
@@ -349,8 +347,7 @@ export class ImportMonitor {
       }
     }
     const next = times.filter((t) => t > now).reduce<number | null>((m, t) => (m === null || t < m ? t : m), null);
-    if (next === null) this.boundaries.delete(id);
-    else this.boundaries.set(id, next);
+    this.boundaries.set(id, next);
   }
 }
 

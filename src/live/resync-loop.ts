@@ -6,6 +6,7 @@ import { TimeoutError } from "@nats-io/nats-core";
 import { trigger } from "../core/history.js";
 import type { ImportChange, ImportMonitor } from "../core/monitor.js";
 import { iso } from "../core/time.js";
+import { limitHeapGrowth } from "../shell/gc.js";
 import type { Logger } from "../shell/log.js";
 import type { Metrics } from "../shell/metrics.js";
 import type { AccountLoader } from "./account-loader.js";
@@ -144,6 +145,9 @@ export class ResyncLoop {
   private async load(reason: string): Promise<void> {
     const started = Date.now();
     const { accounts, changes } = await this.readAndApply(reason, started);
+    // The load's garbage is behind us: from here the heap grows by a bounded share between full
+    // collections (the start-up's events, then pushes and checks; shell/gc.ts).
+    limitHeapGrowth();
     await this.verdicts.publishAll(changes, reason);
     this.armBoundary();
     this.metrics.resynced();

@@ -16,6 +16,17 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
+/**
+ * After the first load, how far (per cent of the live heap after a full collection) the old
+ * generation may grow before the next full collection (V8's --heap-growing-percent; 0 is V8's own
+ * choice). V8 otherwise picks up to 4x from how fast it collects against how fast the program
+ * allocates: at 100,000 accounts the start-up's events took the heap from ~700 MB live to
+ * ~1.4 GB before a collection (the RSS peak), and after the compacting collection of the start-up
+ * the memory reducer left the limit only ~60 MB above the live heap, which the pushes filled in
+ * ~150 pushes: a full collection of that heap among them (docs/decisions.md 41).
+ */
+const HEAP_GROWTH_PERCENT = 25;
+
 type Gc = (options?: { type: "major"; execution: "sync"; flavor?: "regular" | "last-resort" }) => void;
 let gc: Gc | null | undefined;
 
@@ -41,4 +52,26 @@ function exposedGc(): Gc | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * From now on the old generation grows by at most `percent` of the live heap between full
+ * collections (HEAP_GROWTH_PERCENT; 0 gives V8 its own choice back). Called once the first load is
+ * read and applied: during the load the heap's growth is left to V8, as a tighter bound there meant
+ * a full collection of a growing heap every few seconds (a 100,000-account start-up 211 → 320 s on
+ * the loaded machine). V8 reads the flag at each full collection; flags it cannot take are ignored.
+ * A --heap-growing-percent given to node (its arguments or NODE_OPTIONS) is the operator's and stays.
+ */
+export function limitHeapGrowth(percent: number = HEAP_GROWTH_PERCENT): void {
+  if (operatorSetsHeapGrowth()) return;
+  try {
+    setFlagsFromString(`--heap-growing-percent=${Math.max(0, Math.floor(percent))}`);
+  } catch {
+    /* a runtime without the flag: V8's own growth */
+  }
+}
+
+function operatorSetsHeapGrowth(): boolean {
+  const given = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)];
+  return given.some((a) => /^--heap[-_]growing[-_]percent\b/.test(a));
 }
