@@ -3,7 +3,7 @@
  * The caller names what the test is about (type, subject, account); everything else is what the
  * parser gives for a field the JWT leaves out.
  */
-import type { ExportClaim, ImportClaim } from "../../src/core/jwt/claims.js";
+import type { ExportClaim, ImportClaim, MappingClaim } from "../../src/core/jwt/claims.js";
 
 type Named<T extends { type: string; subject: string }> = Pick<T, "type" | "subject"> & Partial<T>;
 
@@ -32,5 +32,18 @@ export function exportClaim(fields: Named<ExportClaim>): ExportClaim {
     responseType: null,
     allowTrace: false,
     ...fields,
+  };
+}
+
+/** A mapping as the parser gives it: each destination a subject, a weight (0 or none reads as 100) and an optional cluster. */
+export function mappingClaim(source: string, ...dests: [string, number?, string?][]): MappingClaim {
+  return {
+    source,
+    destinations: dests.map(([subject, weight, cluster]) => ({
+      subject,
+      weight: weight || 100,
+      written: weight ?? 0,
+      cluster: cluster ?? null,
+    })),
   };
 }

@@ -5,20 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { install, mappingReach, soleDestination, type MappingFunctions } from "../../src/core/mapping.js";
-import { parseAccount, type MappingClaim } from "../../src/core/jwt/claims.js";
+import { parseAccount } from "../../src/core/jwt/claims.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
 import { TestOperator } from "../support/deployment.js";
 import { LINES, PROBES, expected } from "../support/mapping-probes.js";
+import { mappingClaim } from "../support/claims.js";
 
-const m = (source: string, ...dests: [string, number?, string?][]): MappingClaim => ({
-  source,
-  destinations: dests.map(([subject, weight, cluster]) => ({
-    subject,
-    weight: weight || 100,
-    written: weight ?? 0,
-    cluster: cluster ?? null,
-  })),
-});
+const m = mappingClaim;
 
 describe("which mappings the server installs", () => {
   it.each([

@@ -5,17 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { repliesFinding } from "../../src/core/replies.js";
-import type { MappingClaim } from "../../src/core/jwt/claims.js";
+import { mappingClaim } from "../support/claims.js";
 
-const m = (source: string, ...dests: [string, number?][]): MappingClaim => ({
-  source,
-  destinations: dests.map(([subject, weight]) => ({
-    subject,
-    weight: weight || 100,
-    written: weight ?? 0,
-    cluster: null,
-  })),
-});
+const m = mappingClaim;
 
 describe("replies through a service import", () => {
   it("no mapping of either reply subject: nothing to say", () => {

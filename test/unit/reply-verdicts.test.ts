@@ -11,8 +11,8 @@ import type { Export, Import } from "@nats-io/jwt";
 import { AccountDirectory, OperatorTrust, diagnoseAll, type ImportDiagnosis } from "../../src/core/index.js";
 import { applyServerView } from "../../src/core/server-observation.js";
 import { repliesFinding } from "../../src/core/replies.js";
-import type { MappingClaim } from "../../src/core/jwt/claims.js";
 import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
+import { mappingClaim } from "../support/claims.js";
 
 let op: TestOperator;
 beforeAll(async () => {
@@ -122,15 +122,7 @@ describe("the replies' finding and the rest of the verdict", () => {
   });
 });
 
-const m = (source: string, ...dests: [string, number?][]): MappingClaim => ({
-  source,
-  destinations: dests.map(([subject, weight]) => ({
-    subject,
-    weight: weight || 100,
-    written: weight ?? 0,
-    cluster: null,
-  })),
-});
+const m = mappingClaim;
 
 describe("repliesFinding", () => {
   it("the worse leg's finding, whichever leg it is on: the inbox taken beside a response partly taken", () => {
