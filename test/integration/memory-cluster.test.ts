@@ -15,7 +15,7 @@ import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { ensureFreshDist, runMain } from "../support/dist.js";
 import { serviceFlows } from "../support/flow.js";
-import { expectedVerdict, importUnderTest, judge, mapLimit, type Verdict } from "../support/judge.js";
+import { expectedFor, importUnderTest, judge, mapLimit, type Verdict } from "../support/judge.js";
 import { SCENARIOS, scenarioOn, type Built } from "../support/scenarios.js";
 import { harnessKind } from "../support/server-process.js";
 import { pinnedServers, toolPath } from "../support/tools.js";
@@ -136,8 +136,8 @@ describe.skipIf(!toolPath("nats-server"))(`memory resolver on a 3-node cluster (
       return;
     }
     expect(d, `no diagnosis for ${name}`).toBeDefined();
-    const expected = expectedVerdict(scenario, d!.status !== "inactive");
-    expect(perNode).toEqual([expected, expected, expected]);
+    // each node its own load, so its own mapping order where that decides
+    expect(perNode).toEqual(perNode.map((v) => expectedFor(scenario, d!, v)));
   });
 
   it("check --server gives the service's verdicts", async () => {

@@ -17,7 +17,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { InsightsApp } from "../../src/app.js";
 import { isNoResponders } from "../../src/shell/resolver.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
-import { expectedVerdict, importUnderTest, judge, mapLimit, type Verdict } from "../support/judge.js";
+import { expectedFor, importUnderTest, judge, mapLimit, type Verdict } from "../support/judge.js";
 import { serviceFlows } from "../support/flow.js";
 import { connectAs, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
 import { SCENARIOS, scenarioOn, type Built } from "../support/scenarios.js";
@@ -100,7 +100,7 @@ for (const { version, bin } of pinnedServers().slice(-1)) {
           }
           expect(d, `no diagnosis for ${name}`).toBeDefined();
           const { importerProbeRefused: _probe, ...verdict } = v;
-          expect(verdict).toEqual(expectedVerdict(scenario, d!.status !== "inactive"));
+          expect(verdict).toEqual(expectedFor(scenario, d!, verdict));
           // An exporter the server cannot load is unseen, so its cause is "not found" rather than why.
           if (!v.refused.includes("exporter")) expect(d!.cause).toBe(scenario.cause);
           else expect(d!.cause).toBe("source_account_not_found");

@@ -17,6 +17,7 @@ import {
 import { TestOperator, nowSec } from "../support/deployment.js";
 import {
   expectedVerdict,
+  FLOW_BY_MAPPING_ORDER,
   importUnderTest,
   judge,
   mapLimit,
@@ -128,16 +129,11 @@ for (const { version, bin } of pinnedServers()) {
       const { importerProbeRefused, ...verdict } = o.verdict;
       const engineSaysFlowing = !undetermined
         ? o.diagnosis.status !== "inactive"
-        : o.diagnosis.cause === "local_subject_mappings_overlap" || o.diagnosis.cause === "replies_mappings_overlap"
+        : FLOW_BY_MAPPING_ORDER.has(o.diagnosis.cause ?? "")
           ? verdict.flows === true
           : o.diagnosis.cause === "duplicate_of_cycle_import";
       if (undetermined)
-        expect([
-          "import_cycle",
-          "duplicate_of_cycle_import",
-          "local_subject_mappings_overlap",
-          "replies_mappings_overlap",
-        ]).toContain(o.diagnosis.cause);
+        expect(["import_cycle", "duplicate_of_cycle_import", ...FLOW_BY_MAPPING_ORDER]).toContain(o.diagnosis.cause);
       expect(verdict).toEqual(expectedVerdict(scenario, engineSaysFlowing));
       // an exporter nobody can connect as answers no request: the importer's request is refused
       if (scenario.unreachable === "exporter" && b.type === "service") expect(importerProbeRefused).toBe(true);

@@ -129,6 +129,26 @@ export async function judge(server: JudgeTarget, b: Built): Promise<Verdict> {
 }
 
 /** What the server must show for a scenario, given whether the engine says the import carries messages. */
+/**
+ * Causes whose flow follows the order a server installed the mappings in, drawn anew at each load
+ * (test/integration/mappings.test.ts): the verdict states no flow, so the flow measured agrees.
+ */
+export const FLOW_BY_MAPPING_ORDER: ReadonlySet<string> = new Set([
+  "local_subject_mappings_overlap",
+  "replies_mappings_overlap",
+]);
+
+/** expectedVerdict for a diagnosis the live service gave: its status says the flow, unless the server's mapping order does. */
+export function expectedFor(
+  scenario: Scenario,
+  d: { status: string; cause: string | null },
+  measured: Pick<Verdict, "flows">,
+): Omit<Verdict, "importerProbeRefused"> {
+  const flowing =
+    d.cause !== null && FLOW_BY_MAPPING_ORDER.has(d.cause) ? measured.flows === true : d.status !== "inactive";
+  return expectedVerdict(scenario, flowing);
+}
+
 export function expectedVerdict(scenario: Scenario, engineSaysFlowing: boolean): Omit<Verdict, "importerProbeRefused"> {
   return {
     refused: scenario.unreachable ? [scenario.unreachable] : [],
