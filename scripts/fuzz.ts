@@ -9,7 +9,12 @@ import { fuzz } from "../test/fuzz/fuzz.js";
 
 const USAGE =
   "usage: npm run fuzz -- [--seconds N] [--seed N] [--deployment-seed N] [--cluster] [--cluster-share F]\n" +
-  "       [--jetstream-share F] [--json] [--server-bin PATH] [--out DIR] [--shrink-tries N] [--no-live]\n";
+  "       [--jetstream-share F] [--supercluster-share F] [--memory-share F] [--json] [--server-bin PATH]\n" +
+  "       [--out DIR] [--shrink-tries N] [--no-live]\n" +
+  "  --cluster-share F       share of deployments on a 3-node cluster (default 0.2; --cluster: all)\n" +
+  "  --supercluster-share F  share on a supercluster instead, clusters [2,1] or [1,1,1] joined by gateways (default 0)\n" +
+  "  --memory-share F        share on a memory resolver, the JWTs preloaded instead of pushed (default 0)\n" +
+  "  --jetstream-share F     share with a JetStream exporter and importers (default 0.2; always on one server)\n";
 
 const { values } = parseOrExit({
   options: {
@@ -19,6 +24,8 @@ const { values } = parseOrExit({
     cluster: { type: "boolean", default: false },
     "cluster-share": { type: "string", default: "0.2" },
     "jetstream-share": { type: "string" },
+    "supercluster-share": { type: "string", default: "0" },
+    "memory-share": { type: "string", default: "0" },
     json: { type: "boolean", default: false },
     "server-bin": { type: "string" },
     out: { type: "string", default: "fuzz-found" },
@@ -56,6 +63,14 @@ if (values["server-bin"]) process.env["NATS_SERVER_BIN"] = values["server-bin"];
 const seed = values.seed !== undefined ? int("seed", values.seed, 0xffffffff) : randomInt(0, 2 ** 32 - 1);
 const share = Number(values["cluster-share"]);
 const jsShare = values["jetstream-share"] !== undefined ? Number(values["jetstream-share"]) : NaN;
+const fraction = (name: string, raw: string): number => {
+  const f = Number(raw);
+  if (!Number.isFinite(f) || f < 0 || f > 1) {
+    process.stderr.write(`--${name} must be a number from 0 to 1, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return f;
+};
 const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`fuzz seed ${seed}`);
 const report = await fuzz({
@@ -64,6 +79,8 @@ const report = await fuzz({
   cluster: values.cluster,
   clusterShare: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0.2,
   live: !values["no-live"],
+  superclusterShare: fraction("supercluster-share", values["supercluster-share"]),
+  memoryShare: fraction("memory-share", values["memory-share"]),
   outDir: values.out,
   shrinkTries: int("shrink-tries", values["shrink-tries"], 1000),
   log,
@@ -75,11 +92,11 @@ const report = await fuzz({
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
   process.stdout.write(
-    `seed ${report.seed}, nats-server ${report.server_version}: ${report.deployments} deployments (${report.cluster_deployments} on a cluster, ${report.jetstream_deployments} with JetStream), ${report.imports} imports (${report.truth.jetstream} judged by JetStream consumers), ${report.disagreements.length} disagreements\n`,
+    `seed ${report.seed}, nats-server ${report.server_version}: ${report.deployments} deployments (${report.cluster_deployments} on a cluster, ${report.supercluster_deployments} of them a supercluster; ${report.memory_deployments} on a memory resolver; ${report.jetstream_deployments} with JetStream), ${report.imports} imports (${report.truth.jetstream} judged by JetStream consumers), ${report.disagreements.length} disagreements\n`,
   );
   for (const d of report.disagreements) {
     process.stdout.write(
-      `  ${d.judge}: ${d.import.account} ${d.import.name} (${d.import.type} ${d.import.subject} from ${d.import.from}) flows=${d.truth.map((t) => t.flows).join("/")} verdict=${d.verdict.status}/${d.verdict.cause ?? "-"}${d.open_class ? ` [open: ${d.open_class}]` : ""} ${d.scenario ?? ""}\n`,
+      `  ${d.judge}: ${d.import.account} ${d.import.name} (${d.import.type} ${d.import.subject} from ${d.import.from}) [${d.topology}] flows=${d.truth.map((t) => t.flows).join("/")} verdict=${d.verdict.status}/${d.verdict.cause ?? "-"}${d.open_class ? ` [open: ${d.open_class}]` : ""} ${d.scenario ?? ""}\n`,
     );
   }
 }

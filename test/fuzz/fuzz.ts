@@ -9,7 +9,7 @@ import { serverVersion } from "../support/tools.js";
 import { JETSTREAM_SHARE, deploymentSeed, generate, type FuzzDeployment } from "./model.js";
 import { hasJetStream } from "./jetstream.js";
 import { openClassOf, openScenario } from "./open-classes.js";
-import { runDeployment, type Disagreement, type RunOptions } from "./run.js";
+import { nodeCount, runDeployment, topologyOf, type Disagreement, type RunOptions } from "./run.js";
 import { reductions, type Target } from "./shrink.js";
 
 export interface FuzzOptions {
@@ -28,12 +28,36 @@ export interface FuzzOptions {
   only?: number;
   /** The share of deployments with a JetStream exporter and importers (default JETSTREAM_SHARE). */
   jetstreamShare?: number;
+  /**
+   * The share of deployments on a supercluster (clusters [2, 1] or [1, 1, 1] joined by gateways)
+   * instead of one server or a cluster (default 0).
+   */
+  superclusterShare?: number;
+  /** The share of deployments on a memory resolver, the JWTs preloaded instead of pushed (default 0). */
+  memoryShare?: number;
+}
+
+/** The topology of deployment `seed`: drawn from bits of the seed of their own, so that the shapes stay. */
+export function topologyFor(
+  seed: number,
+  o: Pick<FuzzOptions, "cluster" | "clusterShare" | "superclusterShare" | "memoryShare">,
+  jetStream: boolean,
+): Pick<RunOptions, "nodes" | "clusters" | "resolver"> {
+  const share = (bits: number) => (Math.floor(seed / 2 ** bits) % 1000) / 1000;
+  const memory = share(20) < (o.memoryShare ?? 0) ? { resolver: "memory" as const } : {};
+  // JetStream sets are measured on one server (their stream lives on one node anyway).
+  if (jetStream) return { nodes: 1, ...memory };
+  if (share(10) < (o.superclusterShare ?? 0))
+    return { nodes: 3, clusters: Math.floor(seed / 2 ** 30) % 2 === 0 ? [2, 1] : [1, 1, 1], ...memory };
+  return { nodes: o.cluster || (seed % 1000) / 1000 < o.clusterShare ? 3 : 1, ...memory };
 }
 
 export interface ReportedDisagreement {
   judge: Disagreement["judge"];
   deployment_seed: number;
   nodes: number;
+  /** "1 node", "3 nodes", "supercluster 2+1", with ", memory resolver". */
+  topology: string;
   import: {
     account: string;
     name: string;
@@ -57,6 +81,9 @@ export interface FuzzReport {
   server_version: string;
   deployments: number;
   cluster_deployments: number;
+  /** Of those on a cluster, on a supercluster. */
+  supercluster_deployments: number;
+  memory_deployments: number;
   imports: number;
   /** How the truth of the imports came out (first node): carried messages, or not, and on what basis. */
   truth: {
@@ -71,6 +98,8 @@ export interface FuzzReport {
   /** Deployments with a JetStream exporter. */
   jetstream_deployments: number;
   push_rejected: number;
+  /** Memory resolver: JWTs the server would not start with in its preload (left out of it). */
+  preload_refused: number;
   /** The engine's verdicts by cause ("active" for none): which decisions the run exercised. */
   engine_causes: Record<string, number>;
   seconds: number;
@@ -87,6 +116,10 @@ export interface ScenarioFile {
   found: { run_seed: number; deployment_seed: number; server_version: string };
   judge: Disagreement["judge"];
   nodes: 1 | 3;
+  /** A supercluster of clusters of these sizes (overrides `nodes`). */
+  clusters?: number[];
+  /** "memory": the JWTs preloaded into a memory resolver instead of pushed. */
+  resolver?: "full" | "memory";
   seed: number;
   target: Target;
   /** The server's behaviour when found: does the import carry messages? */
@@ -95,6 +128,10 @@ export interface ScenarioFile {
   min_server?: string;
   deployment: FuzzDeployment;
 }
+
+/** How long a message may take to flow, per node: longer across routes, longer still across gateways. */
+export const windowFor = (t: Pick<RunOptions, "nodes" | "clusters">): number =>
+  t.clusters ? 2_500 : t.nodes > 1 ? 2_000 : 1_200;
 
 const signature = (d: Disagreement) =>
   `${d.judge}|${d.verdict.cause ?? d.verdict.status}|${d.truth.map((t) => `${t.flows}:${t.basis}`).join(",")}`;
@@ -123,8 +160,9 @@ async function shrink(
     sameDisagreement((await runDeployment(cand, seed, o)).disagreements, t, like);
   let cur = { d, target, opts };
   if (tries <= 0) return { ...cur, reproduced: false };
-  if (like.judge !== "nodes" && opts.nodes > 1 && (await still(d, target, { ...opts, nodes: 1 })))
-    cur.opts = { ...opts, nodes: 1 };
+  const alone: RunOptions = { ...opts, nodes: 1 };
+  delete alone.clusters;
+  if (like.judge !== "nodes" && nodeCount(opts) > 1 && (await still(d, target, alone))) cur.opts = alone;
   else if (!(await still(d, target, opts))) return { ...cur, reproduced: false };
   let left = tries - 1;
   let progress = true;
@@ -165,10 +203,13 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     server_version: version,
     deployments: 0,
     cluster_deployments: 0,
+    supercluster_deployments: 0,
+    memory_deployments: 0,
     imports: 0,
     truth: { flows: 0, no_flow: 0, by_account_info: 0, importer_cannot_connect: 0, undecidable: 0, jetstream: 0 },
     jetstream_deployments: 0,
     push_rejected: 0,
+    preload_refused: 0,
     engine_causes: {},
     seconds: 0,
     disagreements: [],
@@ -178,17 +219,19 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   for (let n = 0; Date.now() < deadline && (o.only === undefined || n === 0); n++) {
     const seed = o.only ?? deploymentSeed(o.seed, n);
     const d = generate(seed, o.jetstreamShare ?? JETSTREAM_SHARE);
-    // JetStream sets are measured on one server (their stream lives on one node anyway).
     const js = hasJetStream(d);
-    const nodes: 1 | 3 = !js && (o.cluster || (seed % 1000) / 1000 < o.clusterShare) ? 3 : 1;
-    const runOpts: RunOptions = { nodes, live: o.live, windowMs: nodes > 1 ? 2_000 : 1_200 };
+    const topology = topologyFor(seed, o, js);
+    const nodes = nodeCount(topology);
+    const runOpts: RunOptions = { ...topology, live: o.live, windowMs: windowFor(topology) };
     const t0 = Date.now();
     const result = await runDeployment(d, seed, runOpts);
     log(
-      `deployment ${n} (seed ${seed}, ${nodes} node${nodes > 1 ? "s" : ""}): ${result.imports.length} imports, ${result.disagreements.length} disagreements, ${Date.now() - t0} ms`,
+      `deployment ${n} (seed ${seed}, ${topologyOf(topology)}): ${result.imports.length} imports, ${result.disagreements.length} disagreements, ${Date.now() - t0} ms`,
     );
     report.deployments++;
     if (nodes > 1) report.cluster_deployments++;
+    if (topology.clusters) report.supercluster_deployments++;
+    if (topology.resolver === "memory") report.memory_deployments++;
     if (js) report.jetstream_deployments++;
     report.imports += result.imports.length;
     for (const i of result.imports) {
@@ -202,6 +245,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
       report.engine_causes[cause] = (report.engine_causes[cause] ?? 0) + 1;
     }
     report.push_rejected += result.pushRejected;
+    report.preload_refused += result.preloadRefused;
     for (const dis of result.disagreements) {
       const open = openClassOf(dis, d);
       const sig = `${signature(dis)}|${open ?? "new"}`;
@@ -227,6 +271,8 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
           found: { run_seed: o.seed, deployment_seed: seed, server_version: version },
           judge: dis.judge,
           nodes: small.opts.nodes,
+          ...(small.opts.clusters ? { clusters: small.opts.clusters } : {}),
+          ...(small.opts.resolver === "memory" ? { resolver: "memory" as const } : {}),
           seed,
           target: small.target,
           flows: dis.truth[0]!.flows,
@@ -243,6 +289,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         judge: dis.judge,
         deployment_seed: seed,
         nodes,
+        topology: topologyOf(topology),
         import: describeImport(d, dis),
         truth: dis.truth,
         verdict: dis.verdict,

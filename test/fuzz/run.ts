@@ -19,9 +19,10 @@ import {
   type ImportDiagnosis,
 } from "../../src/core/index.js";
 import { createLogger } from "../../src/shell/log.js";
-import { startCluster, type Cluster } from "../support/cluster.js";
+import { startCluster, type Cluster, type ClusterOptions } from "../support/cluster.js";
 import { serverVersion } from "../support/tools.js";
 import { signClaims } from "../support/deployment.js";
+import type { TestAccount } from "../support/deployment.js";
 import type { FuzzDeployment, FuzzImport } from "./model.js";
 import { realize, type Realized, type RealizedImport } from "./realize.js";
 import { measure, type NodeTruth } from "./truth.js";
@@ -36,6 +37,17 @@ import {
 
 export interface RunOptions {
   nodes: 1 | 3;
+  /**
+   * A supercluster instead: clusters of these sizes joined by gateways (e.g. [2, 1] or [1, 1, 1];
+   * overrides `nodes`). Each node's probes meet an exporter on another cluster (truth.ts).
+   */
+  clusters?: number[];
+  /**
+   * "memory": `resolver: MEMORY`, the JWTs preloaded in every node's config instead of pushed; no
+   * deletes (a memory resolver has none), and a JWT the server will not start with is left out of
+   * the preload (`preloadRefused`). Default "full".
+   */
+  resolver?: "full" | "memory";
   /** Ask the live service too (an in-process InsightsApp on node 0). */
   live: boolean;
   /** How long a message may take to flow, per node. */
@@ -84,6 +96,18 @@ export interface DeploymentResult {
   imports: ImportOutcome[];
   disagreements: Disagreement[];
   pushRejected: number;
+  /** Memory resolver: JWTs the server refused to start with in its preload (left out, see `startMemory`). */
+  preloadRefused: number;
+}
+
+/** How many servers a run starts. */
+export const nodeCount = (o: Pick<RunOptions, "nodes" | "clusters">): number =>
+  o.clusters ? o.clusters.reduce((a, b) => a + b, 0) : o.nodes;
+
+/** The topology in words, for logs: "1 node", "3 nodes", "supercluster 2+1", with ", memory". */
+export function topologyOf(o: Pick<RunOptions, "nodes" | "clusters" | "resolver">): string {
+  const shape = o.clusters ? `supercluster ${o.clusters.join("+")}` : o.nodes > 1 ? `${o.nodes} nodes` : "1 node";
+  return o.resolver === "memory" ? `${shape}, memory resolver` : shape;
 }
 
 const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
@@ -183,11 +207,14 @@ function sameImport(d: ImportDiagnosis, i: RealizedImport): boolean {
 }
 
 export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOptions): Promise<DeploymentResult> {
-  const r = await realize(d, seed);
+  const memory = opts.resolver === "memory";
+  const realized = await realize(d, seed);
+  // A memory resolver has no deletes: an account to delete stays as preloaded.
+  const r: Realized = memory ? { ...realized, deleted: [] } : realized;
   const version = await serverVersion();
   const js = hasJetStream(d);
-  const cluster = await startCluster(r.op, {
-    nodes: opts.nodes,
+  const clusterOpts: ClusterOptions = {
+    ...(opts.clusters ? { clusters: opts.clusters } : { nodes: opts.nodes }),
     debug: false,
     resolverTimeout: "0.5s",
     allowDelete: r.deleted.length > 0,
@@ -195,11 +222,16 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     ...(js && d.jetstream_domain ? { jetstreamDomain: d.jetstream_domain } : {}),
     // The feature flag exists from 2.14 on; older servers refuse the unknown option.
     ...(js && d.js_ack_v2 && knowsAckV2(version) ? { extraConfig: "feature_flags: { js_ack_fc_v2: true }\n" } : {}),
-  });
+  };
+  const { cluster, refused } = memory
+    ? await startMemory(r, clusterOpts)
+    : { cluster: await startCluster(r.op, clusterOpts), refused: [] };
   try {
     let pushRejected = 0;
-    for (const a of r.pushed) if (!(await cluster.push(0, a.jwt)).ok) pushRejected++;
-    if (opts.nodes > 1) await waitForReplication(cluster, r);
+    if (!memory) {
+      for (const a of r.pushed) if (!(await cluster.push(0, a.jwt)).ok) pushRejected++;
+      if (cluster.servers.length > 1) await waitForReplication(cluster, r);
+    }
     if (r.deleted.length > 0) await deleteLoaded(cluster, r);
     const jsExporters = new Set(r.accounts.filter((_, i) => d.accounts[i]!.jetstream));
     const isJs = (imp: RealizedImport) => jsExporters.has(imp.exporter);
@@ -232,10 +264,46 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
       imports,
       disagreements: imports.flatMap(disagreementsOf),
       pushRejected,
+      preloadRefused: refused.length,
     };
   } finally {
     await cluster.stopAll();
   }
+}
+
+/**
+ * A memory-resolver cluster with every pushed account's JWT in the preload. nats-server reads the
+ * preload when it parses its config: a JWT it cannot decode (jwt's DecodeAccountClaims: the
+ * signature, the claims' JSON) is a config error and the server does not start (server/opts.go,
+ * "invalid account JWT" at the preload's line; measured). Such a JWT is taken out of the preload,
+ * as an operator would have to, and the start tried again; every other JWT is stored as it is, and
+ * judged by the server only when it loads the account (a client connects, or an importer needs it).
+ */
+async function startMemory(r: Realized, base: ClusterOptions): Promise<{ cluster: Cluster; refused: TestAccount[] }> {
+  const refused: TestAccount[] = [];
+  for (;;) {
+    const preload = r.pushed.filter((a) => !refused.includes(a));
+    try {
+      return { cluster: await startCluster(r.op, { ...base, resolver: "memory", preload }), refused };
+    } catch (e) {
+      const bad = refusedPreload(e instanceof Error ? e.message : String(e), preload);
+      if (!bad) throw e;
+      refused.push(bad);
+    }
+  }
+}
+
+/**
+ * The preloaded account a failed start names: the server's config error points at a line of the
+ * config, which startCluster quotes ("config line N: <ID>: <JWT>"), or names the account.
+ */
+function refusedPreload(message: string, preload: TestAccount[]): TestAccount | null {
+  const line = /config line \d+: +(A[A-Z2-7]{55}): /.exec(message);
+  return (
+    preload.find((a) => a.id === line?.[1]) ??
+    preload.find((a) => message.includes(`preload account error for "${a.id}"`)) ??
+    null
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
  * For each import a probe is made: a literal subject the exporter publishes (stream) or answers
  * (service) on, and the literal subject that reaches the importer through this import only. Then,
  * on every node, the importer's client (on that node) and the exporter's client (on the next node,
- * so cluster runs cross a route) send a marked message through it, again and again until it
+ * so cluster runs cross a route; in a supercluster on another cluster, across a gateway) send a marked message through it, again and again until it
  * arrives or the time is up.
  *
  * Honesty rules: an importer that cannot connect has no client that an import could serve, so its
@@ -349,6 +349,18 @@ function registered(list: ServerImport[], p: Probe): ServerImport | undefined {
   );
 }
 
+/**
+ * Where the exporter's client of node `node`'s probes connects: the next node, so that a cluster's
+ * flow crosses a route; in a supercluster the next node of another cluster, so that it crosses a
+ * gateway (in [2, 1]: 0 -> 2, 1 -> 2, 2 -> 0).
+ */
+export function exporterNodeFor(cluster: Pick<Cluster, "servers">, node: number): number {
+  const n = cluster.servers.length;
+  const own = cluster.servers[node]!.cluster;
+  for (let k = 1; k < n; k++) if (cluster.servers[(node + k) % n]!.cluster !== own) return (node + k) % n;
+  return (node + 1) % n;
+}
+
 /** Measure every probe on node `node`; `windowMs` is how long a message may take to flow. */
 async function measureOnNode(
   cluster: Cluster,
@@ -358,8 +370,7 @@ async function measureOnNode(
   conns: Connections,
   deleted: ReadonlySet<string>,
 ): Promise<NodeTruth[]> {
-  const n = cluster.servers.length;
-  const exporterNode = (node + 1) % n;
+  const exporterNode = exporterNodeFor(cluster, node);
   const out: (NodeTruth | null)[] = all.map(() => null);
   const active: {
     i: number;

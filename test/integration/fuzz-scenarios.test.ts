@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ScenarioFile } from "../fuzz/fuzz.js";
+import { windowFor, type ScenarioFile } from "../fuzz/fuzz.js";
 import { OPEN_CLASSES } from "../fuzz/open-classes.js";
 import { runDeployment } from "../fuzz/run.js";
 import { REPO_ROOT, serverVersion, toolPath } from "../support/tools.js";
@@ -46,10 +46,15 @@ describe.skipIf(!toolPath("nats-server"))("fuzz scenarios replayed on a real nat
         return;
       }
       const judgedLive = s.judge === "live";
-      const result = await runDeployment(s.deployment, s.seed, {
+      const topology = {
         nodes: s.nodes,
+        ...(s.clusters ? { clusters: s.clusters } : {}),
+        ...(s.resolver ? { resolver: s.resolver } : {}),
+      };
+      const result = await runDeployment(s.deployment, s.seed, {
+        ...topology,
         live: judgedLive,
-        windowMs: s.nodes > 1 ? 2_000 : 1_200,
+        windowMs: windowFor(topology),
       });
       const outcome = result.imports.find((o) => o.account === s.target.account && o.imp.name === s.target.name)!;
       const flows = outcome.truth.map((t) => t.flows);

@@ -347,7 +347,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
         const log = tail(n);
         if (/address already in use/i.test(output() + log))
           throw new AddressInUse(`node ${n.index}: address already in use`);
-        throw new Error(`node ${n.index} exited during start-up (${child.exitInfo})\n${log}`);
+        throw new Error(`node ${n.index} exited during start-up (${child.exitInfo})${configLine(n, output())}\n${log}`);
       }
       if (Date.now() > deadline) {
         await killNode(n);
@@ -439,6 +439,8 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     }
   };
 
+  // Set by stopAll(), which a failed start calls too (before the cluster object exists).
+  let stopped: Promise<void> | null = null;
   // Initial start: on a port collision, new ports for everyone and try again.
   for (let attempt = 1; ; attempt++) {
     for (const n of nodes)
@@ -461,7 +463,6 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     }
   }
 
-  let stopped: Promise<void> | null = null;
   async function stopAll(): Promise<void> {
     stopped ??= (async () => {
       await Promise.all(nodes.map((n) => killNode(n).catch(() => {})));
@@ -586,6 +587,17 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     },
   };
   return cluster;
+}
+
+/**
+ * A config error names its place ("<config>:LINE:COL: ..."): the line itself, quoted for the caller
+ * (a preload entry is "<account id>: <JWT>"), or "" when there is none.
+ */
+function configLine(n: Node, output: string): string {
+  const m = /nats-server\.conf:(\d+):\d+/.exec(output);
+  if (!m) return "";
+  const text = readFileSync(n.configPath, "utf8").split("\n")[Number(m[1]) - 1] ?? "";
+  return `; config line ${m[1]}: ${text.trim()}`;
 }
 
 /** A connection to one URL as a fresh unrestricted user of `account`; no reconnect unless asked. */
