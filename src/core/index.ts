@@ -14,6 +14,7 @@ export { decodeJwt, type DecodeResult } from "./jwt/decode.js";
 export { parseAccount, parseActivation, parseOperator } from "./jwt/claims.js";
 export { isSubsetMatch, isContainedIn, isValidSubject } from "./subject.js";
 export { CURRENT_RULES, rulesFor, type ServerRules } from "./validate.js";
+export { rulesForLoaded } from "./push-refusal.js";
 export { preflight, type PreflightOutcome, type PreflightResult } from "./whatif/preflight.js";
 export { rotation, type RotationOutcome, type RotationRequest, type RotationResult } from "./whatif/rotation.js";
 export { type PredictedChange } from "./whatif/changes.js";

@@ -7,7 +7,7 @@
  */
 import type { OperatorTrust } from "./directory.js";
 import type { AccountClaims } from "./jwt/claims.js";
-import { validateAccount } from "./validate.js";
+import { validateAccount, type ServerRules } from "./validate.js";
 
 /** Why the resolver would refuse to store this (decoded) account JWT, or null. */
 export function refusalOnPush(claims: AccountClaims, trust: OperatorTrust): string | null {
@@ -16,4 +16,16 @@ export function refusalOnPush(claims: AccountClaims, trust: OperatorTrust): stri
   }
   const v = validateAccount(claims, trust.rules);
   return [...v.imports.values()][0]?.[0]?.message ?? v.other[0] ?? null;
+}
+
+/**
+ * The rules for JWTs a server loaded without a push: a memory resolver's `resolver_preload` (or a
+ * URL resolver's answer). nats-server checks such a JWT as it loads the account (verifyAccountClaims:
+ * decoding, a trusted issuer, jwt's validation) but runs claimValidate's check that every mapping
+ * can be installed (2.15.2 on) only on the resolver's push: a preloaded JWT with a mapping it cannot
+ * build is loaded, the mapping logged and left out, as on the lines before (measured on 2.15.2,
+ * test/fuzz/scenarios/fixed-mapping-left-out-of-preload.json).
+ */
+export function rulesForLoaded(rules: ServerRules): ServerRules {
+  return rules.refusesUninstallableMappings ? { ...rules, refusesUninstallableMappings: false } : rules;
 }

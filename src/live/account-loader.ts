@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { ConfigError } from "../config.js";
 import { importSources, OperatorTrust } from "../core/directory.js";
 import type { ImportMonitor } from "../core/monitor.js";
+import { rulesForLoaded } from "../core/push-refusal.js";
 import type { Logger } from "../shell/log.js";
 import { NoResolverError, noAnswer, type ResolverClient } from "../shell/resolver.js";
 import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js";
@@ -205,6 +206,13 @@ export class AccountLoader {
         "servers hold different JWTs for these accounts (a push reaches only the servers that have an account loaded): verdicts follow the newest",
       );
     this.source = { from: "servers", unseen_accounts: load.unseen, differing_accounts: load.differing };
+    // The servers loaded these JWTs without a push: the push's own checks do not apply to them.
+    const trust = this.monitor.directory.trust;
+    const loaded = rulesForLoaded(trust.rules);
+    if (loaded !== trust.rules) {
+      trust.rules = loaded;
+      this.monitor.directory.recheckTrust();
+    }
     return load.jwts;
   }
 }

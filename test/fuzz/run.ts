@@ -16,6 +16,7 @@ import {
   OperatorTrust,
   diagnoseAll,
   rulesFor,
+  rulesForLoaded,
   type ImportDiagnosis,
 } from "../../src/core/index.js";
 import { createLogger } from "../../src/shell/log.js";
@@ -141,10 +142,11 @@ function fileAsTheResolverWould(dir: AccountDirectory, jwt: string): void {
   }
 }
 
-function engineVerdicts(r: Realized, version: string, jetStream: boolean): Verdict[][] {
+function engineVerdicts(r: Realized, version: string, jetStream: boolean, preloaded: boolean): Verdict[][] {
   const trust = new OperatorTrust();
   trust.addOperator(r.op.jwt);
-  trust.rules = rulesFor(version);
+  // A memory resolver's preload is loaded without the push's checks.
+  trust.rules = preloaded ? rulesForLoaded(rulesFor(version)) : rulesFor(version);
   // A server with JetStream exports its API from the system account (the live service asks it).
   trust.jetStreamApi = jetStream;
   const dir = new AccountDirectory(trust);
@@ -241,7 +243,7 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     const truths = r.imports.map((imp) =>
       isJs(imp) ? jetStreamNodeTruth(jsTruth.get(imp) ?? null) : measured[plain.indexOf(imp)]!,
     );
-    const engine = engineVerdicts(r, version, js);
+    const engine = engineVerdicts(r, version, js, memory);
     const live = opts.live ? await liveVerdicts(cluster, r) : null;
     const imports: ImportOutcome[] = r.imports.map((imp, k) => {
       const a = r.accounts.indexOf(imp.importer);
