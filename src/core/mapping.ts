@@ -41,7 +41,8 @@ type DestToken =
  * in a mapping whose source has no `*`; "2.12" lifts all three (`partition` and `random` from a
  * literal source, any function whose references are at most 0 from a source with only `>`) and
  * bounds the second number of the index functions to int32; "2.15.2" also installs `left` and
- * `right`, which the earlier lines leave out (their ValidateMapping does not list them). 2.11 is
+ * `right` (2.14.7 and 2.15.0 on, by their source), which the earlier lines leave out (their
+ * ValidateMapping does not list them). 2.11 is
  * read as 2.10 (its last patches bound the int32 too: not followed).
  */
 export type MappingFunctions = "2.10" | "2.12" | "2.15.2";

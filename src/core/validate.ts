@@ -6,7 +6,7 @@
  */
 import type { AccountClaims, ActivationClaims, ExportClaim, ImportClaim, MappingClaim } from "./jwt/claims.js";
 import { importActivation, parseActivation } from "./jwt/claims.js";
-import { isEncodedKey, isPublicKey } from "./jwt/nkey.js";
+import { isEncodedKey, isPublicKey, isWholeKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
 import { install, type MappingFunctions } from "./mapping.js";
 import { atoi } from "./atoi.js";
@@ -104,17 +104,20 @@ export function activationIssues(imp: ImportClaim, act: ActivationClaims, import
 }
 
 /**
- * What differs between the server lines in the validation they run (their nats-io/jwt version).
- * Measured by the differential fuzzer: nats-server 2.10.29 (jwt v2.7.4) refuses service imports
- * that overlap whatever account they come from; 2.12.15 and 2.15.2 (jwt v2.8.x, nats-server#6704)
- * only those from the same account.
+ * What differs between the server lines in the validation they run (their nats-io/jwt and nkeys
+ * versions) and in what they install. Measured on 2.10.29, 2.12.4, 2.12.15, 2.14.10, 2.15.2 and
+ * 2.15.3 (docs/servers.md); the boundaries between them are read from each release's go.mod and
+ * source.
  */
 export interface ServerRules {
-  /** True: only service imports from the same source account may not overlap (jwt >= v2.8). */
+  /**
+   * True: only service imports from the same source account may not overlap (jwt >= v2.8.1,
+   * nats-server#6704); jwt v2.8.0 (2.12.0-2.12.5) and v2.7 refuse them whatever their source.
+   */
   serviceOverlapPerSourceAccount: boolean;
   /**
    * True: a mapping the server cannot install rejects the whole JWT (claimValidate's
-   * validateAccountClaimMappings, in 2.15.2 but not 2.15.0); before, it is logged and left out.
+   * validateAccountClaimMappings, from 2.14.8 and 2.15.2); before, it is logged and left out.
    */
   refusesUninstallableMappings: boolean;
   /** Which mapping destinations the server builds (`MappingFunctions`, measured per line). */
@@ -130,22 +133,34 @@ export interface ServerRules {
    * 0). Measured: 2.10.29 stores a JWT whose mapping has three destinations of 100; 2.12.15 refuses it.
    */
   mappingWeightsInUint8: boolean;
+  /**
+   * True: nkeys v0.4.17 (nats-server 2.14.10 and 2.15.3 on) takes a public key as valid only if it
+   * has 32 bytes that are not a small-order point, so jwt refuses an account signing key of 16, 31
+   * or 33 bytes; earlier nkeys asks only that it decodes (measured: 2.15.2 stores such a JWT, 2.15.3
+   * refuses it).
+   */
+  signingKeysNeed32Bytes: boolean;
 }
 
+/** 2.15.3 and 2.14.10 on (nkeys v0.4.17), and any version that cannot be read. */
 export const CURRENT_RULES: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: true,
   refusesUninstallableMappings: true,
   mappingFunctions: "2.15.2",
   cycleWalkKeepsNarrowing: false,
   mappingWeightsInUint8: false,
+  signingKeysNeed32Bytes: true,
 });
-const BEFORE_2_15_2: ServerRules = Object.freeze({
-  ...CURRENT_RULES,
-  refusesUninstallableMappings: false,
-  mappingFunctions: "2.12",
-});
+/** 2.15.2, 2.14.8 and 2.14.9. */
+const BEFORE_2_15_3: ServerRules = Object.freeze({ ...CURRENT_RULES, signingKeysNeed32Bytes: false });
+/** 2.15.0, 2.15.1 and 2.14.7: `left` and `right`, but a mapping they cannot install is left out. */
+const BEFORE_2_15_2: ServerRules = Object.freeze({ ...BEFORE_2_15_3, refusesUninstallableMappings: false });
+/** 2.12.6 on, and 2.14.0-2.14.6. */
+const BEFORE_2_14_7: ServerRules = Object.freeze({ ...BEFORE_2_15_2, mappingFunctions: "2.12" });
+/** 2.12.0-2.12.5 (jwt v2.8.0). */
 const BEFORE_2_12_6: ServerRules = Object.freeze({
-  ...BEFORE_2_15_2,
+  ...BEFORE_2_14_7,
+  serviceOverlapPerSourceAccount: false,
   cycleWalkKeepsNarrowing: true,
   mappingWeightsInUint8: true,
 });
@@ -155,6 +170,7 @@ const BEFORE_2_12: ServerRules = Object.freeze({
   mappingFunctions: "2.10",
   cycleWalkKeepsNarrowing: true,
   mappingWeightsInUint8: true,
+  signingKeysNeed32Bytes: false,
 });
 const FROM_2_11_15: ServerRules = Object.freeze({ ...BEFORE_2_12, mappingWeightsInUint8: false });
 
@@ -165,12 +181,17 @@ export function rulesFor(version: string | null | undefined): ServerRules {
   const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (major < 2 || (major === 2 && minor < 12))
     return major === 2 && minor === 11 && patch >= 15 ? FROM_2_11_15 : BEFORE_2_12;
-  if (major === 2 && minor === 12 && patch < 6) return BEFORE_2_12_6;
-  // 2.15.1 is not read: taken as 2.15.0
-  return major === 2 && (minor < 15 || (minor === 15 && patch < 2)) ? BEFORE_2_15_2 : CURRENT_RULES;
+  if (major > 2 || minor > 15) return CURRENT_RULES;
+  if (minor === 12 && patch < 6) return BEFORE_2_12_6;
+  // 2.13 was never released: read as 2.14.0
+  if (minor <= 13) return BEFORE_2_14_7;
+  const [last, refuses, leftRight] = minor === 14 ? [10, 8, 7] : [3, 2, 0];
+  if (patch >= last) return CURRENT_RULES;
+  if (patch >= refuses) return BEFORE_2_15_3;
+  return patch >= leftRight ? BEFORE_2_15_2 : BEFORE_2_14_7;
 }
 
-/** nats-io/jwt Imports.Validate: service imports must not overlap locally (from one account, on jwt >= v2.8). */
+/** nats-io/jwt Imports.Validate: service imports must not overlap locally (from one account, on jwt >= v2.8.1). */
 function overlappingServiceImports(imports: ImportClaim[], rules: ServerRules): Map<number, string> {
   const seen = new Map<string, { subject: string; index: number }[]>();
   const out = new Map<number, string>();
@@ -183,7 +204,7 @@ function overlappingServiceImports(imports: ImportClaim[], rules: ServerRules): 
       if (isContainedIn(local, o.subject) || isContainedIn(o.subject, local)) {
         const from = rules.serviceOverlapPerSourceAccount
           ? "imported from the same account"
-          : "imported by the same account (servers before 2.12 refuse that whatever the source)";
+          : "imported by the same account (servers before 2.12.6 refuse that whatever the source)";
         out.set(imp.index, `service import subject "${local}" overlaps "${o.subject}" ${from}`);
       }
     }
@@ -264,8 +285,10 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
   if (limits.blankTier) other.push('the JetStream limits name a tier "", which jwt refuses');
   // jwt asks nkeys for a valid encoding only (a key of another length than 32 bytes passes: measured),
   // of a plain key and of a user scope's key alike (UserScope.Validate).
+  // nkeys v0.4.17 (signingKeysNeed32Bytes) also asks for 32 bytes that are no small-order point.
   for (const key of account.signingKeys.keys())
-    if (!isEncodedKey(key, "account")) other.push(`"${key}" is not a valid account signing key`);
+    if (!(rules.signingKeysNeed32Bytes ? isWholeKey(key, "account") : isEncodedKey(key, "account")))
+      other.push(`"${key}" is not a valid account signing key`);
   return { imports, other };
 }
 

@@ -62,7 +62,10 @@ export interface Scenario {
    * server's own account INFO decides (see test/support/judge.ts).
    */
   unreachable?: "importer" | "exporter";
-  /** Where an older server line decides otherwise (docs/servers.md): by line ("2.10"). */
+  /**
+   * Where a server line decides otherwise (docs/servers.md): by line ("2.10"), or by a range of
+   * versions of one line ("2.12.0-2.12.5", both ends included), which goes before its line.
+   */
   byLine?: Record<string, Pick<Scenario, "cause" | "pushRejected" | "unreachable">>;
   /**
    * A set of JetStream imports: judged on a server with JetStream by real consumers (what works and
@@ -75,7 +78,13 @@ export interface Scenario {
 /** The scenario as a given server version ("2.10.29") must judge it. */
 export function scenarioOn(scenario: Scenario, version: string): Scenario {
   const line = version.split(".").slice(0, 2).join(".");
-  const own = scenario.byLine?.[line];
+  const patch = Number(/^\d+\.\d+\.(\d+)/.exec(version)?.[1] ?? NaN);
+  const inRange = (key: string) => {
+    const m = /^(\d+\.\d+)\.(\d+)-\1\.(\d+)$/.exec(key);
+    return m !== null && m[1] === line && patch >= Number(m[2]) && patch <= Number(m[3]);
+  };
+  const range = Object.keys(scenario.byLine ?? {}).find(inRange);
+  const own = scenario.byLine?.[range ?? line];
   return own
     ? { ...scenario, cause: own.cause, pushRejected: own.pushRejected, unreachable: own.unreachable }
     : scenario;
@@ -827,9 +836,13 @@ export const SCENARIOS: Scenario[] = [
     build: (op) => cycle(op, "cycsvc", "service", "cys.>", "cys.q"),
   },
   {
-    name: "service imports from two accounts overlapping locally (2.10 refuses the JWT, later lines accept it)",
+    name: "service imports from two accounts overlapping locally (before 2.12.6 the server refuses the JWT, later lines accept it)",
     cause: null,
-    byLine: { "2.10": { cause: "import_invalid", pushRejected: true } },
+    // jwt v2.8.0 (2.12.0-2.12.5) still refuses it: measured on 2.12.4
+    byLine: {
+      "2.10": { cause: "import_invalid", pushRejected: true },
+      "2.12.0-2.12.5": { cause: "import_invalid", pushRejected: true },
+    },
     build: async (op) => {
       const narrow = await op.account("ovany-EXP2", { exports: [{ subject: "shared.a", type: "service" }] });
       const exporter = await op.account("ovany-EXP", { exports: [{ subject: "shared.>", type: "service" }] });
@@ -1242,7 +1255,7 @@ export const SCENARIOS: Scenario[] = [
   ...(["stream", "service"] as const).map((type): Scenario => ({
     name: `${type} import whose source reaches one account by two ways, each narrowing the subject (before 2.12.6: honoured)`,
     cause: "cycle_search_refused",
-    byLine: { "2.10": { cause: null } },
+    byLine: { "2.10": { cause: null }, "2.12.0-2.12.5": { cause: null } },
     build: (op) => {
       const p = type === "stream" ? "dns" : "dnv";
       const claim = (subject: string, from: string) => ({ subject: `${p}.${subject}`, type, from });
@@ -1360,7 +1373,13 @@ export const SCENARIOS: Scenario[] = [
     name: "importer with a mapping the server cannot build (2.15.2 refuses the JWT and keeps its earlier one; older lines leave the mapping out)",
     cause: "account_jwt_invalid",
     pushRejected: true,
-    byLine: { "2.10": { cause: null }, "2.12": { cause: null } },
+    // refused from 2.14.8 and 2.15.2 (validateAccountClaimMappings): measured on 2.14.10
+    byLine: {
+      "2.10": { cause: null },
+      "2.12": { cause: null },
+      "2.14.0-2.14.7": { cause: null },
+      "2.15.0-2.15.1": { cause: null },
+    },
     build: async (op) => {
       const b = await mapped(op, "mapbad", "svc.u", null, { "svc.u": [{ subject: "gone.*" }] });
       return { ...b, earlier: await earlierWithoutImports(b.importer) };

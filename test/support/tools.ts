@@ -9,7 +9,7 @@
  *   3. otherwise null, so tests can `describe.skipIf(!toolPath("nats-server"))`.
  */
 import { accessSync, constants, statSync } from "node:fs";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -64,15 +64,28 @@ export interface PinnedServer {
 /**
  * Every pinned server line with its binary: older lines in .tools/servers/v<version>/, the newest
  * is the default nats-server (.tools/bin, or NATS_SERVER_BIN). A line whose binary is absent has
- * bin null, so a test can skip it and say so.
+ * bin null, so a test can skip it and say so. With NATS_SERVER_BIN set, the newest slot carries the
+ * version that binary reports (2.14.10, say), so every per-line test judges it as that line.
  */
 export function pinnedServers(): PinnedServer[] {
   const newest = PINNED_SERVER_VERSIONS[PINNED_SERVER_VERSIONS.length - 1]!;
   return PINNED_SERVER_VERSIONS.map((version) => {
-    if (version === newest) return { version, bin: toolPath("nats-server") };
+    if (version === newest) {
+      const bin = toolPath("nats-server");
+      const override = bin !== null && (process.env[ENV_OVERRIDE["nats-server"]] ?? "") !== "";
+      return { version: override ? versionOfSync(bin) : version, bin };
+    }
     const p = join(REPO_ROOT, ".tools", "servers", `v${version}`, "nats-server");
     return { version, bin: isExecutableFile(p) ? p : null };
   });
+}
+
+function versionOfSync(bin: string): string {
+  const m = /v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)/.exec(
+    execFileSync(bin, ["--version"], { timeout: 10_000 }).toString(),
+  );
+  if (!m || !m[1]) throw new Error(`cannot parse the version of ${bin}`);
+  return m[1];
 }
 
 /** The version a given nats-server binary reports, without "v". */

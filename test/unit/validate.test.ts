@@ -335,31 +335,73 @@ describe("overlapping service imports", () => {
 });
 
 describe("rulesFor: the server line decides", () => {
+  // From 2.12 on by each release's go.mod and source (jwt v2.8.0 in 2.12.0-2.12.5, v2.8.1 from
+  // 2.12.6; left and right from 2.14.7 and 2.15.0; validateAccountClaimMappings from 2.14.8 and
+  // 2.15.2; nkeys v0.4.17 from 2.14.10 and 2.15.3), measured on 2.12.4, 2.12.15, 2.14.10, 2.15.2, 2.15.3.
   it.each([
-    ["2.10.29", false, false, "2.10", true],
-    ["v2.11.9", false, false, "2.10", true],
-    ["1.4.0", false, false, "2.10", true],
-    ["2.12.0", true, false, "2.12", true],
-    ["2.12.5", true, false, "2.12", true],
-    ["2.12.6", true, false, "2.12", false],
-    ["2.15.1", true, false, "2.12", false],
-    ["2.15.2", true, true, "2.15.2", false],
-    ["2.16.0", true, true, "2.15.2", false],
-    ["3.0.0", true, true, "2.15.2", false],
-    ["2.15.10", true, true, "2.15.2", false],
-    ["10.0.0", true, true, "2.15.2", false],
-    ["release-2.10.0", true, true, "2.15.2", false], // not a version at its start: the current rules
-    ["", true, true, "2.15.2", false],
-    [null, true, true, "2.15.2", false],
-    ["nonsense", true, true, "2.15.2", false],
-  ])("%s", (version, perSource, refusesMappings, mappingFunctions, keepsNarrowing) => {
+    ["2.10.29", false, false, "2.10", true, false],
+    ["v2.11.9", false, false, "2.10", true, false],
+    ["1.4.0", false, false, "2.10", true, false],
+    ["2.12.0", false, false, "2.12", true, false],
+    ["2.12.4", false, false, "2.12", true, false],
+    ["2.12.5", false, false, "2.12", true, false],
+    ["2.12.6", true, false, "2.12", false, false],
+    ["2.12.15", true, false, "2.12", false, false],
+    ["2.13.0", true, false, "2.12", false, false], // never released: read as 2.14.0
+    ["2.14.0", true, false, "2.12", false, false],
+    ["2.14.6", true, false, "2.12", false, false],
+    ["2.14.7", true, false, "2.15.2", false, false],
+    ["2.14.8", true, true, "2.15.2", false, false],
+    ["2.14.9", true, true, "2.15.2", false, false],
+    ["2.14.10", true, true, "2.15.2", false, true],
+    ["v2.14.11-RC.1", true, true, "2.15.2", false, true],
+    ["2.15.0", true, false, "2.15.2", false, false],
+    ["2.15.1", true, false, "2.15.2", false, false],
+    ["2.15.2", true, true, "2.15.2", false, false],
+    ["2.15.3", true, true, "2.15.2", false, true],
+    ["2.16.0", true, true, "2.15.2", false, true],
+    ["3.0.0", true, true, "2.15.2", false, true],
+    ["2.15.10", true, true, "2.15.2", false, true],
+    ["10.0.0", true, true, "2.15.2", false, true],
+    ["release-2.10.0", true, true, "2.15.2", false, true], // not a version at its start: the current rules
+    ["", true, true, "2.15.2", false, true],
+    [null, true, true, "2.15.2", false, true],
+    ["nonsense", true, true, "2.15.2", false, true],
+  ])("%s", (version, perSource, refusesMappings, mappingFunctions, keepsNarrowing, keys32) => {
     expect(rulesFor(version)).toEqual({
       serviceOverlapPerSourceAccount: perSource,
       refusesUninstallableMappings: refusesMappings,
       mappingFunctions,
       cycleWalkKeepsNarrowing: keepsNarrowing,
       mappingWeightsInUint8: expect.any(Boolean),
+      signingKeysNeed32Bytes: keys32,
     });
+  });
+
+  it("service imports of two source accounts overlapping: refused before 2.12.6 (jwt v2.8.0), not after", () => {
+    const svc = (index: number, subject: string, account: string) =>
+      importClaim({ type: "service", subject, account, index });
+    const imports = [svc(0, "a.>", SOURCE), svc(1, "a.b", IMPORTER)];
+    const refused = (v: string) => validateAccount(account({ imports }), rulesFor(v)).imports.has(1);
+    expect(["2.12.4", "2.12.5", "2.12.6", "2.14.10"].map(refused)).toEqual([true, true, false, false]);
+  });
+
+  it("an account signing key of 16, 31 or 33 bytes, or of small order: refused from 2.14.10 and 2.15.3", () => {
+    const keyOf = (raw: Uint8Array) => new TextDecoder().decode(Codec.encode(Prefix.Account, raw));
+    const keys = [
+      keyOf(new Uint8Array(16).fill(7)),
+      keyOf(new Uint8Array(31).fill(7)),
+      keyOf(new Uint8Array(33).fill(7)),
+      keyOf(new Uint8Array(32)), // 0: small order
+      keyOf(Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : i === 31 ? 0x80 : 0))), // 1, sign bit set
+      keyOf(Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 0xed : i === 31 ? 0xff : 0xff))), // p, sign bit set
+    ];
+    const whole = keyOf(new Uint8Array(32).fill(7));
+    const stored = (key: string, v: string) =>
+      validateAccount(account({ signingKeys: new Map([[key, "plain" as const]]) }), rulesFor(v)).other.length === 0;
+    for (const key of keys)
+      expect(["2.15.2", "2.14.9", "2.15.3", "2.14.10"].map((v) => stored(key, v))).toEqual([true, true, false, false]);
+    expect(["2.15.2", "2.15.3"].map((v) => stored(whole, v))).toEqual([true, true]);
   });
 });
 
@@ -449,12 +491,12 @@ describe("mapping weights: jwt v2.8.1 checks each weight and each sum, before it
   });
 });
 
-describe("signing keys: jwt asks nkeys for a valid encoding, whatever the number of bytes", () => {
+describe("signing keys: jwt asks nkeys for a valid encoding, whatever the number of bytes (before nkeys v0.4.17)", () => {
   const keyOf = (n: number) => new TextDecoder().decode(Codec.encode(Prefix.Account, new Uint8Array(n).fill(7)));
-  const other = (key: string, kind: "plain" | "scoped" = "plain") =>
-    validateAccount(account({ signingKeys: new Map([[key, kind]]) })).other;
+  const other = (key: string, kind: "plain" | "scoped" = "plain", version = "2.15.2") =>
+    validateAccount(account({ signingKeys: new Map([[key, kind]]) }), rulesFor(version)).other;
 
-  it.each([16, 31, 32, 33])("a key of %i bytes passes (measured: every line stores the JWT)", (n) => {
+  it.each([16, 31, 32, 33])("a key of %i bytes passes (measured: every line to 2.15.2 stores the JWT)", (n) => {
     expect(other(keyOf(n))).toEqual([]);
   });
 
@@ -470,6 +512,14 @@ describe("signing keys: jwt asks nkeys for a valid encoding, whatever the number
   it("a user scope's key too (UserScope.Validate; measured)", () => {
     expect(other("not-a-key", "scoped")).toEqual(['"not-a-key" is not a valid account signing key']);
     expect(other(keyOf(16), "scoped")).toEqual([]);
+  });
+
+  it("from nkeys v0.4.17 (2.14.10, 2.15.3; measured) only a key of 32 bytes passes, a user scope's too", () => {
+    for (const kind of ["plain", "scoped"] as const) {
+      for (const n of [16, 31, 33, 630])
+        expect(other(keyOf(n), kind, "2.15.3")).toEqual([`"${keyOf(n)}" is not a valid account signing key`]);
+      expect(other(keyOf(32), kind, "2.15.3")).toEqual([]);
+    }
   });
 });
 
