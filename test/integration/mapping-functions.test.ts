@@ -1,5 +1,5 @@
 /**
- * Which mapping destinations each pinned server line installs, and how it reads their function
+ * Which mapping destinations each pinned server line (or the one NATS_SERVER_BIN names) installs, and how it reads their function
  * tokens: the evidence for the engine's destination parser (src/core/mapping.ts, `install`).
  * Each case is one account with one mapping; a user of it publishes on a literal subject the
  * source matches and another user of it, subscribed to `>`, sees where the message lands: on the
@@ -12,7 +12,7 @@ import { rulesFor } from "../../src/core/validate.js";
 import { TestOperator } from "../support/deployment.js";
 import { landing, pushAccount, startServer, type RunningServer } from "../support/nats-server.js";
 import { pinnedServers } from "../support/tools.js";
-import { LINES, PROBES, expected } from "../support/mapping-probes.js";
+import { PROBES, expected } from "../support/mapping-probes.js";
 
 for (const { version, bin } of pinnedServers()) {
   describe.skipIf(!bin)(`mapping destinations on nats-server v${version}`, () => {
@@ -27,7 +27,6 @@ for (const { version, bin } of pinnedServers()) {
     });
 
     it("the server installs exactly the destinations the engine builds, and moves the message where expected", async () => {
-      expect(LINES).toContain(version);
       const functions = rulesFor(version).mappingFunctions;
       const seen: string[] = [];
       const want: string[] = [];

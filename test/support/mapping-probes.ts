@@ -110,5 +110,14 @@ export const PROBES: Probe[] = [
 ];
 
 export const LINES = ["2.10.29", "2.12.15", "2.15.2"];
-export const expected = (p: Probe, version: string) =>
-  Array.isArray(p.lands) ? p.lands[LINES.indexOf(version)]! : p.lands;
+/**
+ * The column of `lands` a server version takes: before 2.12 2.10.29's; 2.12, 2.13 and 2.14.0-2.14.6
+ * 2.12.15's; 2.14.7 on and 2.15 2.15.2's (ValidateMapping lists left and right there). Measured on
+ * 2.12.4, 2.14.10 and 2.15.3 besides the pinned three.
+ */
+function columnOf(version: string): number {
+  const [major, minor, patch] = version.split(/[.-]/).slice(0, 3).map(Number) as [number, number, number];
+  if (major < 2 || (major === 2 && minor < 12)) return 0;
+  return major === 2 && (minor < 14 || (minor === 14 && patch < 7)) ? 1 : 2;
+}
+export const expected = (p: Probe, version: string) => (Array.isArray(p.lands) ? p.lands[columnOf(version)]! : p.lands);
