@@ -71,6 +71,8 @@ const fraction = (name: string, raw: string): number => {
   }
   return f;
 };
+const superclusterShare = fraction("supercluster-share", values["supercluster-share"]);
+const memoryShare = fraction("memory-share", values["memory-share"]);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`fuzz seed ${seed}`);
 const report = await fuzz({
@@ -79,8 +81,8 @@ const report = await fuzz({
   cluster: values.cluster,
   clusterShare: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0.2,
   live: !values["no-live"],
-  superclusterShare: fraction("supercluster-share", values["supercluster-share"]),
-  memoryShare: fraction("memory-share", values["memory-share"]),
+  superclusterShare,
+  memoryShare,
   outDir: values.out,
   shrinkTries: int("shrink-tries", values["shrink-tries"], 1000),
   log,
