@@ -19,7 +19,6 @@ import { importGraph } from "./core/graph.js";
 import type { OperatorTrust } from "./core/directory.js";
 import { ed25519Verifier } from "./core/jwt/ed25519.js";
 import { ImportMonitor, type ImportChange } from "./core/monitor.js";
-import { rulesFor } from "./core/validate.js";
 import { precompileSchemas } from "./service/schemas.js";
 import { AccountLoader, initialTrust } from "./live/account-loader.js";
 import { nowSeconds } from "./live/clock.js";
@@ -40,7 +39,7 @@ import { Metrics } from "./shell/metrics.js";
 import { KvGate, LocalGate, type PublishGate } from "./shell/publish-gate.js";
 import { MemoryHistory, StreamHistory, type HistoryStore } from "./shell/history.js";
 import type { Trigger } from "./core/history.js";
-import { noAnswer, ResolverClient } from "./shell/resolver.js";
+import { ResolverClient } from "./shell/resolver.js";
 
 /** The service was told to stop while it waited for a server. */
 export class StartAbandoned extends Error {
@@ -135,7 +134,7 @@ export class InsightsApp {
       nc = await connectWithRetry(config.connection, "nats-insights", retry);
       if (!nc) throw new StartAbandoned();
       phase = "loading account JWTs";
-      const trust = await serverTrust(config, new ResolverClient(nc, config.requestTimeoutMs), nc, log);
+      const trust = await initialTrust(config.operatorJwtPath, new ResolverClient(nc, config.requestTimeoutMs), log);
       stateNc = config.stateConnection
         ? await connectWithRetry(config.stateConnection, "nats-insights-state", retry)
         : null;
@@ -246,28 +245,6 @@ export class InsightsApp {
       history: () => this.history,
     };
   }
-}
-
-/** The operators to trust, and the rules of the servers we talk to. */
-async function serverTrust(
-  config: Config,
-  resolver: ResolverClient,
-  nc: NatsConnection,
-  log: Logger,
-): Promise<OperatorTrust> {
-  const trust = await initialTrust(config.operatorJwtPath, resolver, log);
-  // Validation differs between server lines; judge by the rules of the server we talk to.
-  trust.rules = rulesFor(nc.info?.version);
-  // And the system account exports the JetStream API only where the servers run it (or a cluster).
-  trust.jetStreamApi = await resolver.jetStreamApiExported().catch((e: unknown) => {
-    if (!noAnswer(e))
-      log.warn(
-        { err: (e as Error).message },
-        "could not read the servers' VARZ; taking the JetStream API as not exported",
-      );
-    return false;
-  });
-  return trust;
 }
 
 async function openHistoryStream(nc: NatsConnection, config: Config, log: Logger): Promise<HistoryStore> {

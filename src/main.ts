@@ -31,8 +31,21 @@ ${HISTORY_USAGE}`;
 /** Commands whose exit 1 is a verdict: any failure to reach one is 2. */
 const GATES = new Set(["check", "preflight"]);
 
+/** Each offline command's own usage, for `nats-insights COMMAND --help`. */
+const COMMAND_USAGE: Record<string, string> = {
+  check: CHECK_USAGE,
+  preflight: PREFLIGHT_USAGE,
+  graph: GRAPH_USAGE,
+  history: HISTORY_USAGE,
+};
+
 async function main(argv: string[]): Promise<number | null> {
   const [command, ...rest] = argv;
+  const commandUsage = command !== undefined ? COMMAND_USAGE[command] : undefined;
+  if (commandUsage !== undefined && (rest.includes("--help") || rest.includes("-h"))) {
+    console.log(commandUsage);
+    return 0;
+  }
   switch (command) {
     case "check":
       return runCheck(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });

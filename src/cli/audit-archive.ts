@@ -11,7 +11,7 @@
  */
 import { ConfigError } from "../config.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
-import { parseAccountInfoBody, type AccountInfoReply } from "../shell/resolver.js";
+import { parseAccountInfoBody, serverFactsOf, type AccountInfoReply } from "../shell/resolver.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import type { Deployment } from "./deployment.js";
 import { ZipArchive } from "./zip.js";
@@ -61,16 +61,14 @@ export async function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): P
     const ofType = (type: string) =>
       [...manifest].filter(([, tags]) => tags.get("artifact_type") === type).sort(([a], [b]) => a.localeCompare(b));
 
-    const operatorJwts = new Set<string>();
     const servers = new Set<string>();
+    const varz: unknown[] = [];
     for (const [name, tags] of ofType("variables")) {
       servers.add(tags.get("server") ?? name);
-      const list = ((await json(name, limits.maxReplyBytes)) as { data?: { trusted_operators_jwt?: unknown } } | null)
-        ?.data?.trusted_operators_jwt;
-      for (const jwt of Array.isArray(list) ? list : [])
-        if (typeof jwt === "string" && jwt.length <= 1024 * 1024) operatorJwts.add(jwt.trim());
+      varz.push(((await json(name, limits.maxReplyBytes)) as { data?: unknown } | null)?.data);
     }
-    if (operatorJwts.size === 0)
+    const facts = serverFactsOf(varz);
+    if (facts.operatorJwts.length === 0)
       throw new ConfigError(
         `${path}: no server's VARZ names a trusted operator JWT (gathered with --no-server-endpoints, or not in operator mode?)`,
       );
@@ -90,7 +88,8 @@ export async function readAuditArchive(path: string, limits = ARCHIVE_LIMITS): P
 
     return {
       origin: `audit archive ${path}`,
-      operatorJwts: [...operatorJwts],
+      operatorJwts: facts.operatorJwts,
+      servers: { versions: facts.versions, jetStreamApi: facts.jetStreamApi },
       accounts: [...replies].flatMap(([id, rs]) => {
         const jwt = newest(rs.map((r) => r.jwt).filter((j): j is string => j !== null));
         return jwt ? [{ filedUnder: id, jwt, file: `${path}: ${id}` }] : [];

@@ -8,7 +8,15 @@ import { ConfigError } from "../config.js";
 import { summarize } from "../core/report.js";
 import { audit, type AuditReport } from "./audit.js";
 import { painter, renderReport } from "./render.js";
-import { isLive, liveConnection, oneSource, readServerViews, readSource, SOURCE_OPTIONS } from "./sources.js";
+import {
+  isLive,
+  liveConnection,
+  oneSource,
+  readServerViews,
+  readSource,
+  SERVERS_USAGE,
+  SOURCE_OPTIONS,
+} from "./sources.js";
 
 export const CHECK_USAGE = `Usage: nats-insights check [source] [filters] [--json]
 Sources (default: the nsc store nsc is configured with, as \`nsc env\` shows it):
@@ -22,6 +30,7 @@ Sources (default: the nsc store nsc is configured with, as \`nsc env\` shows it)
     --creds FILE           the system-account user's creds file ($NATS_CREDS)
     --nkey FILE | --user U --password P | --token T    other credentials ($NATS_NKEY, ...)
     --tls-ca FILE --tls-cert FILE --tls-key FILE --tls-first    TLS ($NATS_CA, $NATS_CERT, $NATS_KEY)
+${SERVERS_USAGE}
 Filters and output:
   --account KEY|NAME       only this importing account
   --status active|inactive|warning|undetermined

@@ -13,6 +13,13 @@ export interface Deployment {
   accounts: { filedUnder: string | null; jwt: string; file: string }[];
   /** The instant the JWTs were read as of (an audit archive's capture), else now. */
   asOf?: Date;
+  /**
+   * What the servers are, where known: the versions they report (the oldest one's rules judge the
+   * JWTs; none: the newest line's) and whether they run JetStream or a cluster (the system account
+   * then exports `$JS.API.>`). From their VARZ (live, audit archive) or the user (--server-version,
+   * --jetstream).
+   */
+  servers?: { versions: string[]; jetStreamApi: boolean };
   /** The servers' own views of the accounts taken with the JWTs (an audit archive's). */
   serverViews?: { servers: string[]; replies: ReadonlyMap<string, AccountInfoReply[]> };
 }

@@ -14,6 +14,7 @@ export const GRAPH_USAGE = `Usage: nats-insights graph [source] [--format dot|me
   The accounts that import or are imported from, one edge per import from the source account to
   the importer: inactive red, warning orange, idle dashed. Sources as for check. The HTML page is
   self-contained (works offline); hovering or clicking an import shows its cause and its fix.
+  --server-version V and --jetstream as for check.
   --format dot|mermaid|html   default dot
   --output FILE               write there instead of stdout
   --expiry-warning-days N     warn about tokens expiring within N days (default 7)`;

@@ -18,6 +18,7 @@ export const PREFLIGHT_USAGE = `Usage: nats-insights preflight ACCOUNT.jwt [sour
   nsc's store). Compare with what the servers hold: --server URL or --context NAME (with the
   system-account credentials). \`nsc edit\` writes the edited JWT into the store, so the store is
   no baseline for it: a JWT identical to the baseline's, read from an nsc store, is refused.
+  Judged by the rules of the servers' line, as check says (--server-version V, --jetstream).
   Exit status: 0 nothing breaks, 1 the push would be refused or would break an import,
   2 no verdict (usage, connection or credential error, or nothing to compare with).`;
 

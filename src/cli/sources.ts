@@ -9,7 +9,8 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { ConfigError } from "../config.js";
 import type { AccountError } from "../core/report.js";
-import { AccountDirectory, OperatorTrust } from "../core/directory.js";
+import { AccountDirectory, OperatorTrust, serversJudged } from "../core/directory.js";
+import { NEWEST_MODELLED, oldestVersion, versionNumbers } from "../core/validate.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
@@ -143,8 +144,47 @@ export const SOURCE_OPTIONS = {
   "jwt-dir": { type: "string" },
   "audit-archive": { type: "string" },
   "operator-jwt": { type: "string" },
+  "server-version": { type: "string" },
+  jetstream: { type: "boolean" },
   ...CONNECTION_OPTIONS,
 } as const;
+
+/** The help lines of the options that say what the servers are, shared by every offline command. */
+export const SERVERS_USAGE = `What the servers are (live servers and audit archives say it themselves; these override):
+  --server-version V       judge by the rules of nats-server V (from 2.10.0; default: the oldest
+                           version the servers report, else the newest line modelled, ${NEWEST_MODELLED})
+  --jetstream              the servers run JetStream or a cluster (the system account then
+                           exports $JS.API.>)`;
+
+/** The oldest line the engine models (docs/servers.md). */
+const OLDEST_MODELLED: [number, number] = [2, 10];
+
+/** --server-version and --jetstream, checked; null for what they leave to the source. */
+function serversSaid(values: Record<string, unknown>): { version: string | null; jetStream: boolean } {
+  const version = values["server-version"] as string | undefined;
+  if (version !== undefined) {
+    const n = version.length <= 64 ? versionNumbers(version) : null;
+    if (!n || !/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version))
+      throw new ConfigError(
+        `--server-version must be a nats-server version such as 2.10.29, got "${version.slice(0, 64)}"`,
+      );
+    if (n[0] < OLDEST_MODELLED[0] || (n[0] === OLDEST_MODELLED[0] && n[1] < OLDEST_MODELLED[1]))
+      throw new ConfigError(`--server-version ${version}: nats-insights models nats-server 2.10.0 and later`);
+  }
+  return { version: version ?? null, jetStream: values["jetstream"] === true };
+}
+
+/** The deployment with what the user said of its servers over what it says itself. */
+function withServersSaid(d: Deployment, said: ReturnType<typeof serversSaid>): Deployment {
+  if (said.version === null && !said.jetStream) return d;
+  return {
+    ...d,
+    servers: {
+      versions: said.version !== null ? [said.version] : (d.servers?.versions ?? []),
+      jetStreamApi: said.jetStream || (d.servers?.jetStreamApi ?? false),
+    },
+  };
+}
 
 export function oneSource(values: Record<string, unknown>): void {
   const sources = ["nsc-store", "jwt-dir", "audit-archive", "server"].filter((s) => values[s] !== undefined);
@@ -163,6 +203,23 @@ export async function readSource(
   env: NodeJS.ProcessEnv,
   progress: (t: string) => unknown,
   note: (t: string) => unknown = () => {},
+): Promise<Deployment[]> {
+  const said = serversSaid(values);
+  return (await readDeployments(values, env, progress, note)).map((d) => {
+    const versions = d.servers?.versions ?? [];
+    if (said.version === null && versions.length > 1)
+      note(
+        `the servers run ${versions.join(", ")}: judged by the rules of ${oldestVersion(versions)}, the oldest (an import it refuses is broken there)`,
+      );
+    return withServersSaid(d, said);
+  });
+}
+
+async function readDeployments(
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  progress: (t: string) => unknown,
+  note: (t: string) => unknown,
 ): Promise<Deployment[]> {
   if (values["audit-archive"]) return [await readAuditArchive(values["audit-archive"] as string)];
   if (values["jwt-dir"])
@@ -203,11 +260,12 @@ async function readLive(
   const nc = await connectOrFail(settings, "nats-insights-check");
   try {
     const resolver = new ResolverClient(nc, 2000);
-    const operatorJwts = await resolver.operatorJwts().catch((e: Error) => {
+    const facts = await resolver.serverFacts().catch((e: Error) => {
       throw new ConfigError(
         `${url}: cannot read the operator JWT from the servers' VARZ (are these system-account creds?): ${e.message}`,
       );
     });
+    const operatorJwts = facts.operatorJwts;
     if (operatorJwts.length === 0)
       throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
     const jwts = await resolver
@@ -229,10 +287,15 @@ async function readLive(
           `${url}: cannot load the account JWTs through $SYS (system-account creds are needed): ${e.message}`,
         );
       });
+    const connected = resolver.connectedVersion();
     return {
       origin: `live servers ${url}`,
       operatorJwts,
       accounts: [...jwts].map(([id, jwt]) => ({ filedUnder: id, jwt, file: id })),
+      servers: {
+        versions: facts.versions.length > 0 ? facts.versions : connected ? [connected] : [],
+        jetStreamApi: facts.jetStreamApi,
+      },
     };
   } finally {
     await nc.close();
@@ -298,5 +361,8 @@ function trustOf(d: Deployment): OperatorTrust {
       throw new ConfigError(`${d.origin}: ${(e as Error).message}`);
     }
   }
+  const servers = serversJudged(d.servers?.versions ?? [], d.servers?.jetStreamApi ?? false);
+  trust.rules = servers.rules;
+  trust.jetStreamApi = servers.jetStreamApi;
   return trust;
 }

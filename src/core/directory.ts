@@ -14,7 +14,14 @@ import {
 } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
 import { jwtDigest, peekClaims } from "./jwt/decode.js";
-import { CURRENT_RULES, validateAccount, type AccountValidation, type ServerRules } from "./validate.js";
+import {
+  CURRENT_RULES,
+  oldestVersion,
+  rulesFor,
+  validateAccount,
+  type AccountValidation,
+  type ServerRules,
+} from "./validate.js";
 import { withSystemExports } from "./system-account.js";
 
 /** Why nats-server would refuse to load an account JWT, time apart. */
@@ -65,6 +72,19 @@ const exportKey = (type: string, subject: string) => `${exportTypeOf(type)} ${su
 export class AccountRejected extends Error {}
 
 /** The keys that may sign account JWTs: the operators' identities and their signing keys. */
+/** What the servers are, as far as the JWTs' verdicts depend on it. */
+export interface ServersJudged {
+  /** The validation rules of their line. */
+  rules: ServerRules;
+  /** They run JetStream or a cluster, so the system account exports `$JS.API.>`. */
+  jetStreamApi: boolean;
+}
+
+/** Servers reporting these versions (the oldest decides; none: the newest line) and that JetStream fact. */
+export function serversJudged(versions: readonly string[], jetStreamApi: boolean): ServersJudged {
+  return { rules: rulesFor(oldestVersion(versions)), jetStreamApi };
+}
+
 export class OperatorTrust {
   readonly operators: OperatorClaims[] = [];
   private readonly keys = new Set<string>();
@@ -95,21 +115,30 @@ export class OperatorTrust {
     return this.keys.has(issuer);
   }
 
-  /** Do both trust the same operator JWTs (byte for byte, in any order)? */
+  /** Do both trust the same operator JWTs (byte for byte, in any order), for servers of the same rules? */
   sameAs(other: OperatorTrust): boolean {
     const tokens = (t: OperatorTrust) =>
       t.operators
         .map((o) => o.token)
         .sort()
         .join("\n");
-    return tokens(this) === tokens(other);
+    return (
+      tokens(this) === tokens(other) &&
+      this.jetStreamApi === other.jetStreamApi &&
+      JSON.stringify(this.rules) === JSON.stringify(other.rules)
+    );
   }
 
-  /** Trust exactly what `other` trusts from now on (an operator changed: a server restarted with another). */
+  /**
+   * Trust exactly what `other` trusts from now on, for its servers: an operator changed, or the
+   * servers did (a restart with another operator, another version, JetStream switched on).
+   */
   replaceWith(other: OperatorTrust): void {
     this.operators.splice(0, this.operators.length, ...other.operators);
     this.keys.clear();
     for (const k of other.keys) this.keys.add(k);
+    this.rules = other.rules;
+    this.jetStreamApi = other.jetStreamApi;
   }
 
   /** Does the operator that owns this issuer key demand strict signing-key usage? */

@@ -5,7 +5,7 @@
  */
 import { diagnose } from "./report.js";
 import { sameVerdict, type ImportDiagnosis } from "./diagnosis.js";
-import { AccountDirectory, AccountRejected, OperatorTrust, standInEntry } from "./directory.js";
+import { AccountDirectory, AccountRejected, OperatorTrust, standInEntry, type ServersJudged } from "./directory.js";
 import { evaluateImport, type EvaluationOptions } from "./evaluate.js";
 import { TimeBoundaries } from "./boundaries.js";
 import { importKey, keyedImports } from "./import-key.js";
@@ -180,13 +180,16 @@ export class ImportMonitor {
   }
 
   /**
-   * The operators the servers trust now. Null when they are the ones already trusted; else every
-   * account is checked again against them (an account signed by a key no operator has any more no
-   * longer loads) and every import re-evaluated: the changes come back.
+   * The operators the servers trust now, and what the servers are (their rules, the JetStream API).
+   * Null when nothing changed; else every account is checked again (an account signed by a key no
+   * operator has any more no longer loads; another server line validates differently) and every
+   * import re-evaluated: the changes come back.
    */
-  retrust(operatorJwts: string[], now: number): ImportChange[] | null {
+  retrust(operatorJwts: string[], now: number, servers: ServersJudged = this.directory.trust): ImportChange[] | null {
     const next = new OperatorTrust();
     for (const jwt of operatorJwts) next.addOperator(jwt);
+    next.rules = servers.rules;
+    next.jetStreamApi = servers.jetStreamApi;
     if (this.directory.trust.sameAs(next)) return null;
     this.directory.trust.replaceWith(next);
     this.directory.recheckTrust();

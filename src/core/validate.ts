@@ -142,6 +142,9 @@ export interface ServerRules {
   signingKeysNeed32Bytes: boolean;
 }
 
+/** The newest server line modelled: CURRENT_RULES are its rules. */
+export const NEWEST_MODELLED = "2.15.3";
+
 /** 2.15.3 and 2.14.10 on (nkeys v0.4.17), and any version that cannot be read. */
 export const CURRENT_RULES: ServerRules = Object.freeze({
   serviceOverlapPerSourceAccount: true,
@@ -174,11 +177,30 @@ const BEFORE_2_12: ServerRules = Object.freeze({
 });
 const FROM_2_11_15: ServerRules = Object.freeze({ ...BEFORE_2_12, mappingWeightsInUint8: false });
 
+/** A version's major, minor and patch ("2.10.29", "v2.12.1-RC.2"), or null when it is none. */
+export function versionNumbers(version: string): [number, number, number] | null {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+/**
+ * The oldest of the servers' versions (those that parse), or null. Servers of several lines (a
+ * rolling upgrade) are judged by the oldest one's rules: an import it refuses is broken somewhere.
+ */
+export function oldestVersion(versions: readonly string[]): string | null {
+  let oldest: { version: string; n: [number, number, number] } | null = null;
+  for (const version of versions) {
+    const n = versionNumbers(version);
+    if (n && (!oldest || (n[0] - oldest.n[0] || n[1] - oldest.n[1] || n[2] - oldest.n[2]) < 0)) oldest = { version, n };
+  }
+  return oldest?.version ?? null;
+}
+
 /** The rules of a server version ("2.10.29", "v2.12.1-RC.2"); unknown or unparsable: the current ones. */
 export function rulesFor(version: string | null | undefined): ServerRules {
-  const m = version ? /^v?(\d+)\.(\d+)\.(\d+)/.exec(version) : null;
-  if (!m) return CURRENT_RULES;
-  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const n = version ? versionNumbers(version) : null;
+  if (!n) return CURRENT_RULES;
+  const [major, minor, patch] = n;
   if (major < 2 || (major === 2 && minor < 12))
     return major === 2 && minor === 11 && patch >= 15 ? FROM_2_11_15 : BEFORE_2_12;
   if (major > 2 || minor > 15) return CURRENT_RULES;

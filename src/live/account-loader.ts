@@ -5,29 +5,33 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../config.js";
-import { importSources, OperatorTrust } from "../core/directory.js";
+import { importSources, OperatorTrust, serversJudged, type ServersJudged } from "../core/directory.js";
 import type { ImportMonitor } from "../core/monitor.js";
 import { rulesForLoaded } from "../core/push-refusal.js";
 import type { Logger } from "../shell/log.js";
-import { NoResolverError, noAnswer, type ResolverClient } from "../shell/resolver.js";
+import { NoResolverError, noAnswer, type ResolverClient, type ServerFacts } from "../shell/resolver.js";
 import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js";
 import { StreamVerifier } from "../shell/stream-verifier.js";
 import { fileVerdicts } from "../shell/verify-threads.js";
 import { nowSeconds } from "./clock.js";
 
-/** The operators to trust at start: the configured operator JWT, else the servers' (VARZ). */
+/**
+ * The operators to trust at start (the configured operator JWT, else the servers'), judged for
+ * the servers VARZ describes.
+ */
 export async function initialTrust(
   operatorJwtPath: string | null,
   resolver: ResolverClient,
   log: Logger,
 ): Promise<OperatorTrust> {
-  const trust = new OperatorTrust();
-  const jwts = operatorJwtPath ? [readFileSync(operatorJwtPath, "utf8")] : await serversOperatorJwts(resolver, log);
+  const facts = await readServerFacts(resolver, log);
+  const jwts = operatorJwtPath ? [readFileSync(operatorJwtPath, "utf8")] : (facts?.operatorJwts ?? []);
   if (jwts.length === 0) {
     throw new ConfigError(
       "no operator JWT: the servers' VARZ lists none (are they in operator mode, and are these system-account creds?); give --operator-jwt",
     );
   }
+  const trust = new OperatorTrust();
   for (const jwt of jwts) {
     try {
       trust.addOperator(jwt);
@@ -35,21 +39,33 @@ export async function initialTrust(
       throw new ConfigError((e as Error).message);
     }
   }
+  const servers = judgedFrom(facts, resolver);
+  trust.rules = servers.rules;
+  trust.jetStreamApi = servers.jetStreamApi;
   return trust;
 }
 
 /** Each server's INFO about an account is waited for at most this long. */
 const INFO_WAIT_MS = 500;
 
-/** The operator JWTs in the servers' VARZ; none when nobody answers (no answer is no verdict). */
-async function serversOperatorJwts(resolver: ResolverClient, log: Logger): Promise<string[]> {
+/** What the servers' VARZ says; null when nobody answers (no answer is no verdict). */
+async function readServerFacts(resolver: ResolverClient, log: Logger): Promise<ServerFacts | null> {
   try {
-    return await resolver.operatorJwts();
+    return await resolver.serverFacts();
   } catch (e) {
-    if (!noAnswer(e))
-      log.warn({ err: (e as Error).message }, "could not read the operator JWTs from the servers' VARZ");
-    return [];
+    if (!noAnswer(e)) log.warn({ err: (e as Error).message }, "could not read the servers' VARZ");
+    return null;
   }
+}
+
+/**
+ * Judged by the rules of the oldest version VARZ reports (the connected server's when none does),
+ * and with the JetStream API only where VARZ shows JetStream or a cluster.
+ */
+function judgedFrom(facts: ServerFacts | null, resolver: ResolverClient): ServersJudged {
+  const connected = resolver.connectedVersion();
+  const versions = facts?.versions.length ? facts.versions : connected ? [connected] : [];
+  return serversJudged(versions, facts?.jetStreamApi ?? false);
 }
 
 export class AccountLoader {
@@ -72,25 +88,34 @@ export class AccountLoader {
   ) {}
 
   /**
-   * The operators the servers trust change only with a restart (a reload refuses it), which the
-   * service sees as a reconnect; read them again on every resync. No answer is no verdict: the
-   * current trust stays.
+   * The operators the servers trust, and what the servers are, change only with a restart (a
+   * reload refuses an operator change; a rolling upgrade restarts each server), which the service
+   * sees as a reconnect; read them again on every resync. No answer is no verdict: the current
+   * trust stays.
    */
   async refreshTrust(): Promise<void> {
     const path = this.operatorJwtPath;
+    const facts = await readServerFacts(this.resolver, this.log);
     const jwts = path
       ? await readFile(path, "utf8").then(
           (jwt) => [jwt],
           (e: Error) => this.unreadable(e),
         )
-      : await serversOperatorJwts(this.resolver, this.log);
+      : (facts?.operatorJwts ?? []);
     if (jwts.length === 0) return;
+    const trust = this.monitor.directory.trust;
+    const servers = facts ? judgedFrom(facts, this.resolver) : { rules: trust.rules, jetStreamApi: trust.jetStreamApi };
     try {
-      const changes = this.monitor.retrust(jwts, nowSeconds());
+      const changes = this.monitor.retrust(jwts, nowSeconds(), servers);
       if (changes)
         this.log.warn(
-          { operators: this.monitor.directory.trust.operators.map((o) => o.subject), changed: changes.length },
-          "the trusted operators changed; every account checked again",
+          {
+            operators: trust.operators.map((o) => o.subject),
+            server_versions: facts?.versions ?? null,
+            jetstream_api: trust.jetStreamApi,
+            changed: changes.length,
+          },
+          "the trusted operators or the servers changed; every account checked again",
         );
     } catch (e) {
       this.log.warn(

@@ -49,6 +49,44 @@ const LOOKUP_RETRY_MS = [250, 1_000, 4_000];
 /** More accounts than this in one deployment is treated as hostile input. */
 export const MAX_ACCOUNTS = 1_000_000;
 
+/** What the servers' VARZ says that the import decisions depend on. */
+export interface ServerFacts {
+  /** The operator JWTs the servers trust. */
+  operatorJwts: string[];
+  /** Each answering server's version as it reports it ("2.10.29"); the rules differ between lines. */
+  versions: string[];
+  /**
+   * Some server runs JetStream, or belongs to a cluster or super-cluster: the system account then
+   * exports `$JS.API.>` (nats-server's checkJetStreamExports).
+   */
+  jetStreamApi: boolean;
+}
+
+/** A version string is at most this long; anything longer is not a version. */
+const MAX_VERSION_LENGTH = 64;
+
+/** The facts of VARZ replies' `data` objects (gathered live, or from an audit archive). */
+export function serverFactsOf(varz: readonly unknown[]): ServerFacts {
+  const jwts = new Set<string>();
+  const versions = new Set<string>();
+  let jetStreamApi = false;
+  for (const data of varz) {
+    if (typeof data !== "object" || data === null) continue;
+    const v = data as {
+      trusted_operators_jwt?: unknown;
+      version?: unknown;
+      jetstream?: { config?: unknown };
+      cluster?: { name?: unknown; addr?: unknown };
+      gateway?: { name?: unknown };
+    };
+    for (const jwt of Array.isArray(v.trusted_operators_jwt) ? v.trusted_operators_jwt : [])
+      if (typeof jwt === "string" && jwt.length <= MAX_TOKEN_BYTES) jwts.add(jwt.trim());
+    if (typeof v.version === "string" && v.version.length <= MAX_VERSION_LENGTH) versions.add(v.version);
+    if (v.jetstream?.config || v.cluster?.name || v.cluster?.addr || v.gateway?.name) jetStreamApi = true;
+  }
+  return { operatorJwts: [...jwts], versions: [...versions].sort(), jetStreamApi };
+}
+
 /**
  * Nobody answers `$SYS.REQ.CLAIMS.*`: the servers run a memory or URL resolver (neither serves
  * that API), or a cache resolver alone (it answers LIST, never LOOKUP or PACK).
@@ -337,45 +375,22 @@ export class ResolverClient {
     return jwts;
   }
 
-  /** The operator JWTs the servers trust, from VARZ (every server that answers in time). */
-  async operatorJwts(): Promise<string[]> {
+  /** The version of the server this connection is on now (it changes with a reconnect). */
+  connectedVersion(): string | undefined {
+    return this.nc.info?.version;
+  }
+
+  /** What the servers say of themselves in VARZ (every server that answers in time). */
+  async serverFacts(): Promise<ServerFacts> {
     // Replies of a cluster come together; a 200 ms lull after the first ends the wait.
     const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, {
       strategy: "stall",
       stall: 200,
       maxWait: this.timeoutMs,
     });
-    const jwts = new Set<string>();
-    for await (const msg of replies) {
-      const list = (msg.json<{ data?: { trusted_operators_jwt?: unknown } }>().data?.trusted_operators_jwt ??
-        []) as unknown[];
-      for (const jwt of list) if (typeof jwt === "string" && jwt.length <= MAX_TOKEN_BYTES) jwts.add(jwt);
-    }
-    return [...jwts];
-  }
-
-  /**
-   * Does any server run JetStream, or belong to a cluster or super-cluster? Then the system account
-   * exports `$JS.API.>` (nats-server's checkJetStreamExports); from each server's VARZ.
-   */
-  async jetStreamApiExported(): Promise<boolean> {
-    const replies = await this.nc.requestMany(SUBJECTS.varz, undefined, {
-      strategy: "stall",
-      stall: 200,
-      maxWait: this.timeoutMs,
-    });
-    let exported = false;
-    for await (const msg of replies) {
-      const data = msg.json<{
-        data?: {
-          jetstream?: { config?: unknown };
-          cluster?: { name?: unknown; addr?: unknown };
-          gateway?: { name?: unknown };
-        };
-      }>().data;
-      if (data?.jetstream?.config || data?.cluster?.name || data?.cluster?.addr || data?.gateway?.name) exported = true;
-    }
-    return exported;
+    const varz: unknown[] = [];
+    for await (const msg of replies) varz.push(msg.json<{ data?: unknown }>().data);
+    return serverFactsOf(varz);
   }
 
   /** The accounts each server has loaded (ACCOUNTZ), together, and how many servers answered. */

@@ -395,5 +395,20 @@ describe.skipIf(!SERVER)("nats-insights from the outside (natscli, the built pro
       for (const name of ["--nats-url", "NATS_URL", "--creds", "NATS_CREDS", "--epoch"])
         expect(r.stdout).toContain(name);
     });
+
+    it("COMMAND --help prints that command's usage and exits 0", async () => {
+      for (const [command, option] of [
+        ["check", "--server-version"],
+        ["preflight", "ACCOUNT.jwt"],
+        ["graph", "--format"],
+        ["history", "--account"],
+      ] as const) {
+        const r = await node([command, "--jwt-dir", "/nowhere", "--help"]);
+        expect(r.code, command).toBe(0);
+        expect(r.stderr, command).toBe("");
+        expect(r.stdout, command).toMatch(new RegExp(`^Usage: nats-insights ${command} `));
+        expect(r.stdout, command).toContain(option);
+      }
+    });
   });
 });

@@ -40,7 +40,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The entries gather writes for these accounts' INFO replies, one server, with a manifest. */
-function archive(accounts: { id: string; jwt: string; imports?: unknown[] }[], extra: ZipInput[] = []): ZipInput[] {
+function archive(
+  accounts: { id: string; jwt: string; imports?: unknown[] }[],
+  extra: ZipInput[] = [],
+  varz: Record<string, unknown> = {},
+): ZipInput[] {
   const entries: ZipInput[] = [];
   const manifest: Record<string, { Name: string; Value: string }[]> = {};
   const add = (name: string, body: unknown, tags: [string, string][]) => {
@@ -49,7 +53,7 @@ function archive(accounts: { id: string; jwt: string; imports?: unknown[] }[], e
   };
   add(
     `capture/clusters/unclustered/${SERVER}/variables/0001.json`,
-    { server: { name: SERVER }, data: { trusted_operators_jwt: [op.jwt] } },
+    { server: { name: SERVER }, data: { trusted_operators_jwt: [op.jwt], ...varz } },
     [
       ["cluster", "unclustered"],
       ["server", SERVER],
@@ -115,6 +119,16 @@ describe("an audit archive", async () => {
     expect(report.imports).toMatchObject([
       { subject: "o.1", status: "active", server: { servers: 1, registered: true, invalid: false } },
     ]);
+  });
+
+  it("says what its servers are: their versions and whether they run JetStream, from their VARZ", async () => {
+    const plain = await readArchiveOf("plain.zip", [{ id: exp.id, jwt: exp.jwt }]);
+    expect(plain.servers).toEqual({ versions: [], jetStreamApi: false });
+    const path = await file(
+      "lines.zip",
+      writeZip(archive([{ id: exp.id, jwt: exp.jwt }], [], { version: "2.10.29", jetstream: { config: {} } })),
+    );
+    expect((await readAuditArchive(path)).servers).toEqual({ versions: ["2.10.29"], jetStreamApi: true });
   });
 
   it("a server that refuses a valid import makes it server_state_stale, as the live service would", async () => {

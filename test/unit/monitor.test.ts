@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { OperatorTrust } from "../../src/core/directory.js";
 import { ImportMonitor } from "../../src/core/monitor.js";
+import { rulesFor } from "../../src/core/validate.js";
 import { activationOf, parseAccount } from "../../src/core/jwt/claims.js";
 import { jwtDigest } from "../../src/core/jwt/decode.js";
 import { TestOperator, activation, nowSec, type TestAccount } from "../support/deployment.js";
@@ -138,6 +139,41 @@ describe("ImportMonitor without the JWTs' text", () => {
     const back = monitor.retrust([op.jwt], now)!;
     expect(back.map((c) => [c.diagnosis.status, c.diagnosis.cause])).toEqual([["active", null]]);
     expect(monitor.directory.get(importer.id)?.problem).toBeNull();
+  });
+
+  it("servers of another line or with JetStream check every account again; the same servers change nothing", async () => {
+    const op = await TestOperator.create({ signingKey: true });
+    const exporter = await op.account("EXP", { exports: [{ name: "s", subject: "svc.*", type: "service" }] });
+    // {{random(1)}}: 2.10 leaves the mapping out, 2.12 on sends the requests to gone.0.
+    const mapped = await op.account("MAPPED", {
+      imports: [{ name: "s", account: exporter.id, subject: "svc.*", type: "service" }],
+      mappings: { "svc.*": [{ subject: "gone.{{random(1)}}" }] },
+    });
+    const js = await op.account("JS", {
+      imports: [{ name: "js", account: op.system.id, subject: "$JS.API.INFO", type: "service", local_subject: "js" }],
+    });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    trust.rules = rulesFor("2.10.29");
+    const monitor = new ImportMonitor(trust, WEEK);
+    const now = nowSec();
+    monitor.replaceAll(new Map([op.system, exporter, mapped, js].map((a) => [a.id, a.jwt])), now);
+    const verdicts = () => monitor.diagnoses().map((d) => [d.account_name, d.status, d.cause]);
+    expect(verdicts()).toEqual(
+      expect.arrayContaining([
+        ["MAPPED", "active", null],
+        ["JS", "inactive", expect.any(String)],
+      ]),
+    );
+
+    expect(monitor.retrust([op.jwt], now, { rules: rulesFor("2.10.29"), jetStreamApi: false })).toBeNull();
+    const upgraded = monitor.retrust([op.jwt], now, { rules: rulesFor("2.15.2"), jetStreamApi: false })!;
+    expect(upgraded.map((c) => [c.diagnosis.account_name, c.diagnosis.status, c.diagnosis.cause])).toEqual([
+      ["MAPPED", "inactive", "local_subject_mapped"],
+    ]);
+    const withJs = monitor.retrust([op.jwt], now, { rules: rulesFor("2.15.2"), jetStreamApi: true })!;
+    expect(withJs.map((c) => [c.diagnosis.account_name, c.diagnosis.status])).toEqual([["JS", "active"]]);
+    expect(monitor.retrust([op.jwt], now)).toBeNull();
   });
 
   it("a load without an expired account keeps it (the resolver's expiry sweep deleted it); an unexpired one goes", async () => {

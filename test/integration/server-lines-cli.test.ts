@@ -1,0 +1,183 @@
+/**
+ * The offline commands judge JWTs by what the servers are (docs/servers.md): live servers say their
+ * version and whether they run JetStream in VARZ, and JWTs at rest take `--server-version` and
+ * `--jetstream`. Each verdict is held against the real server: a request through the import, or
+ * the push the server takes or refuses.
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditReport } from "../../src/cli/audit.js";
+import { TestOperator, type TestAccount } from "../support/deployment.js";
+import { serviceAnswered } from "../support/flow.js";
+import { pushAll, pushWith, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
+import { pinnedServers, REPO_ROOT, toolPath } from "../support/tools.js";
+import { ensureFreshDist } from "../support/dist.js";
+
+const execFileP = promisify(execFile);
+const CLI = join(REPO_ROOT, "dist", "src", "main.js");
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileP(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env["PATH"] ?? "" },
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const statusOf = (r: { stdout: string }, subject: string) =>
+  (JSON.parse(r.stdout) as AuditReport).imports.find((d) => (d.local_subject ?? d.subject) === subject)?.status;
+
+beforeAll(async () => {
+  await ensureFreshDist(); // never test a stale dist
+}, 130_000);
+
+describe.skipIf(!toolPath("nats-server"))("the system account's JetStream API export, as the servers run", () => {
+  let server: RunningServer;
+  let dir: string;
+  let importer: TestAccount;
+  let op: TestOperator;
+
+  beforeAll(async () => {
+    op = await TestOperator.create({ signingKey: true });
+    dir = mkdtempSync(join(tmpdir(), "insights-lines-js-"));
+    server = await startServer(op, { extraConfig: `jetstream: { store_dir: ${JSON.stringify(join(dir, "js"))} }` });
+    importer = await op.account("IMP");
+    await importer.reissue({
+      imports: [
+        { name: "js", account: op.system.id, subject: "$JS.API.INFO", type: "service", local_subject: "js.info" },
+      ],
+    });
+    await pushAll(server, [importer]);
+    writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
+    const jwts = join(dir, "jwts");
+    mkdirSync(jwts);
+    writeFileSync(join(jwts, "operator.jwt"), op.jwt);
+    writeFileSync(join(jwts, `${op.system.id}.jwt`), op.system.jwt);
+    writeFileSync(join(jwts, `${importer.id}.jwt`), importer.jwt);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("check --server finds the export in the servers' VARZ, as the request through the import does", async () => {
+    expect(await serviceAnswered(server, importer, "js.info")).toBe(true);
+    const r = await cli(["check", "--server", server.url, "--creds", join(dir, "sys.creds"), "--json"]);
+    expect(r.stderr).toBe("");
+    expect(statusOf(r, "js.info")).toBe("active");
+    expect(r.code).toBe(0);
+  });
+
+  it("JWTs at rest have it only with --jetstream", async () => {
+    const without = await cli(["check", "--jwt-dir", join(dir, "jwts"), "--json"]);
+    expect(statusOf(without, "js.info")).toBe("inactive");
+    expect(without.code).toBe(1);
+    const withJs = await cli(["check", "--jwt-dir", join(dir, "jwts"), "--jetstream", "--json"]);
+    expect(statusOf(withJs, "js.info")).toBe("active");
+    expect(withJs.code).toBe(0);
+  });
+});
+
+/**
+ * Service imports of overlapping subjects from two accounts: nats-server 2.10 (jwt v2.7) refuses
+ * such a JWT, 2.12 and later take it (docs/servers.md).
+ */
+const oldest = pinnedServers()[0]!;
+describe.skipIf(!toolPath("nats-server") || !oldest.bin)(
+  `preflight and check by the rules of the line the servers run (${oldest.version} and the newest)`,
+  () => {
+    const servers: { name: string; server: RunningServer }[] = [];
+    let dir: string;
+    let op: TestOperator;
+    let proposed: TestAccount;
+
+    beforeAll(async () => {
+      op = await TestOperator.create({ signingKey: true });
+      dir = mkdtempSync(join(tmpdir(), "insights-lines-"));
+      const wide = await op.account("WIDE", { exports: [{ name: "a", subject: "a.>", type: "service" }] });
+      const narrow = await op.account("NARROW", { exports: [{ name: "ab", subject: "a.b", type: "service" }] });
+      proposed = await op.account("IMP", {
+        imports: [
+          { name: "wide", account: wide.id, subject: "a.>", type: "service" },
+          { name: "narrow", account: narrow.id, subject: "a.b", type: "service", local_subject: "n.a.b" },
+          { name: "again", account: narrow.id, subject: "a.b", type: "service", local_subject: "a.b.c" },
+        ],
+      });
+      for (const [name, bin] of [
+        ["oldest", oldest.bin!],
+        ["newest", toolPath("nats-server")!],
+      ] as const) {
+        const server = await startServer(op, { bin });
+        await pushAll(server, [wide, narrow]);
+        servers.push({ name, server });
+      }
+      writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
+      writeFileSync(join(dir, "IMP.jwt"), proposed.jwt);
+      const jwts = join(dir, "jwts");
+      mkdirSync(jwts);
+      writeFileSync(join(jwts, "operator.jwt"), op.jwt);
+      for (const a of [op.system, wide, narrow, proposed]) writeFileSync(join(jwts, `${a.id}.jwt`), a.jwt);
+    }, 60_000);
+
+    afterAll(async () => {
+      for (const { server } of servers) await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("preflight --server says what the push then does on each line", async () => {
+      const seen: Record<string, unknown> = {};
+      for (const { name, server } of servers) {
+        const r = await cli([
+          "preflight",
+          join(dir, "IMP.jwt"),
+          "--server",
+          server.url,
+          "--creds",
+          join(dir, "sys.creds"),
+          "--json",
+        ]);
+        const sys = await connectSystem(server, op);
+        const pushed = await pushWith(sys, proposed.jwt).finally(() => sys.close());
+        seen[name] = {
+          preflight_stored: (JSON.parse(r.stdout) as { stored: boolean }).stored,
+          code: r.code,
+          pushed: pushed.ok,
+        };
+      }
+      expect(seen).toEqual({
+        oldest: { preflight_stored: false, code: 1, pushed: false },
+        newest: { preflight_stored: true, code: 0, pushed: true },
+      });
+    });
+
+    it("check of JWTs at rest follows --server-version", async () => {
+      const errorsFor = async (...extra: string[]) =>
+        (
+          JSON.parse((await cli(["check", "--jwt-dir", join(dir, "jwts"), "--json", ...extra])).stdout) as AuditReport
+        ).account_errors.map((e) => e.account);
+      expect(await errorsFor("--server-version", oldest.version)).toEqual([proposed.id]);
+      expect(await errorsFor()).toEqual([]);
+      expect(await errorsFor("--server-version", "2.12.15")).toEqual([]);
+    });
+
+    it("a --server-version that is no version, or older than 2.10, is a usage error", async () => {
+      for (const bad of ["2.10", "latest", "2.9.25", `2.10.29${"x".repeat(100)}`]) {
+        const r = await cli(["check", "--jwt-dir", join(dir, "jwts"), "--server-version", bad]);
+        expect(r.code, bad).toBe(2);
+        expect(r.stderr, bad).toMatch(
+          /--server-version.*(must be a nats-server version|models nats-server 2\.10\.0 and later)/,
+        );
+      }
+    });
+  },
+);
