@@ -104,7 +104,9 @@ export class AccountLoader {
       : (facts?.operatorJwts ?? []);
     if (jwts.length === 0) return;
     const trust = this.monitor.directory.trust;
-    const servers = facts ? judgedFrom(facts, this.resolver) : { rules: trust.rules, jetStreamApi: trust.jetStreamApi };
+    const judged = facts ? judgedFrom(facts, this.resolver) : { rules: trust.rules, jetStreamApi: trust.jetStreamApi };
+    // JWTs read from the servers' loaded accounts keep the rules of JWTs loaded without a push.
+    const servers = this.source.from === "servers" ? { ...judged, rules: rulesForLoaded(judged.rules) } : judged;
     try {
       const changes = this.monitor.retrust(jwts, nowSeconds(), servers);
       if (changes)
