@@ -19,7 +19,12 @@ export interface Deployment {
    * then exports `$JS.API.>`). From their VARZ (live, audit archive) or the user (--server-version,
    * --jetstream).
    */
-  servers?: { versions: string[]; jetStreamApi: boolean };
+  servers?: {
+    versions: string[];
+    jetStreamApi: boolean;
+    /** The JWTs are the servers' loaded accounts (a memory or URL resolver): none came by a push. */
+    loadedWithoutPush?: boolean;
+  };
   /** The servers' own views of the accounts taken with the JWTs (an audit archive's). */
   serverViews?: { servers: string[]; replies: ReadonlyMap<string, AccountInfoReply[]> };
 }

@@ -11,6 +11,7 @@ import { ConfigError } from "../config.js";
 import type { AccountError } from "../core/report.js";
 import { AccountDirectory, OperatorTrust, serversJudged } from "../core/directory.js";
 import { NEWEST_MODELLED, oldestVersion, versionNumbers } from "../core/validate.js";
+import { rulesForLoaded } from "../core/push-refusal.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
@@ -182,6 +183,7 @@ function withServersSaid(d: Deployment, said: ReturnType<typeof serversSaid>): D
     servers: {
       versions: said.version !== null ? [said.version] : (d.servers?.versions ?? []),
       jetStreamApi: said.jetStream || (d.servers?.jetStreamApi ?? false),
+      ...(d.servers?.loadedWithoutPush ? { loadedWithoutPush: true } : {}),
     },
   };
 }
@@ -268,6 +270,7 @@ async function readLive(
     const operatorJwts = facts.operatorJwts;
     if (operatorJwts.length === 0)
       throw new ConfigError(`no operator JWT from ${url}: are these system-account creds?`);
+    let loadedWithoutPush = false;
     const jwts = await resolver
       .loadAll((n) => progress(`loaded ${n} account JWTs…`))
       .catch(async (e: Error) => {
@@ -281,6 +284,7 @@ async function readLive(
           note(
             `no account resolver answers $SYS.REQ.CLAIMS.* (a memory or URL resolver): checked the ${load.jwts.size} accounts the servers have loaded${load.unseen.length > 0 ? `; not loaded by any server: ${load.unseen.join(", ")}` : ""}${load.differing.length > 0 ? `; the servers hold different JWTs for ${load.differing.join(", ")} (the newest is checked; it holds only where it is applied)` : ""}`,
           );
+          loadedWithoutPush = true;
           return load.jwts;
         }
         throw new ConfigError(
@@ -295,6 +299,7 @@ async function readLive(
       servers: {
         versions: facts.versions.length > 0 ? facts.versions : connected ? [connected] : [],
         jetStreamApi: facts.jetStreamApi,
+        loadedWithoutPush,
       },
     };
   } finally {
@@ -362,7 +367,8 @@ function trustOf(d: Deployment): OperatorTrust {
     }
   }
   const servers = serversJudged(d.servers?.versions ?? [], d.servers?.jetStreamApi ?? false);
-  trust.rules = servers.rules;
+  // JWTs the servers loaded without a push were never put to the push's own checks.
+  trust.rules = d.servers?.loadedWithoutPush ? rulesForLoaded(servers.rules) : servers.rules;
   trust.jetStreamApi = servers.jetStreamApi;
   return trust;
 }

@@ -3,8 +3,10 @@
  * servers are (VARZ) again, and JWTs the servers loaded without a push keep the rules for those
  * (`rulesForLoaded`: a mapping the server cannot install is left out, not a refused JWT). An
  * exporter with such a mapping, preloaded: its importer's stream carries messages, the verdict is
- * `active`, and no event comes while the epoch resyncs run.
+ * `active`, and no event comes while the epoch resyncs run; `check --server` says the same.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +17,11 @@ import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { streamFlows } from "../support/flow.js";
 import { checkUntil, startService, stopStarted } from "../support/live-service.js";
 import { connectAs, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
-import { toolPath } from "../support/tools.js";
+import { REPO_ROOT, toolPath } from "../support/tools.js";
+import { ensureFreshDist } from "../support/dist.js";
+import type { AuditReport } from "../../src/cli/audit.js";
+
+const execFileP = promisify(execFile);
 
 /** The instants of the service's finished resyncs, as its metrics say them. */
 async function lastResync(app: InsightsApp): Promise<number> {
@@ -33,6 +39,7 @@ describe.skipIf(!toolPath("nats-server"))("memory resolver: verdicts hold still 
   const pinned: NatsConnection[] = [];
 
   beforeAll(async () => {
+    await ensureFreshDist(); // never test a stale dist
     const op = await TestOperator.create({ signingKey: true });
     dir = mkdtempSync(join(tmpdir(), "insights-mem-resync-"));
     // A `*` in a destination: 2.15.2 refuses this JWT on a push, and loads it from the preload.
@@ -47,7 +54,7 @@ describe.skipIf(!toolPath("nats-server"))("memory resolver: verdicts hold still 
     pinned.push(await connectAs(server, importer)); // loaded (with its source), so the service sees both
     sys = await connectSystem(server, op);
     app = await startService(op, server.url, dir, "1");
-  }, 60_000);
+  }, 180_000);
 
   afterAll(() => stopStarted({ app, pinned, sys, server, dir }));
 
@@ -75,4 +82,23 @@ describe.skipIf(!toolPath("nats-server"))("memory resolver: verdicts hold still 
     expect(events).toEqual([]);
     expect(verdict(await checkUntil(sys, () => true))).toEqual([["active", null]]);
   }, 60_000);
+
+  it("check --server reads the loaded accounts and judges them as loaded, not pushed", async () => {
+    const { stdout } = await execFileP(
+      process.execPath,
+      [
+        join(REPO_ROOT, "dist", "src", "main.js"),
+        "check",
+        "--server",
+        server.url,
+        "--creds",
+        join(dir, "sys.creds"),
+        "--json",
+      ],
+      { env: { PATH: process.env["PATH"] ?? "" }, timeout: 30_000 },
+    );
+    const report = JSON.parse(stdout) as AuditReport;
+    expect(report.account_errors).toEqual([]);
+    expect(report.imports.map((d) => [d.account_name, d.status, d.cause])).toEqual([["IMP", "active", null]]);
+  });
 });
