@@ -42,10 +42,13 @@ type DestToken =
  * literal source, any function whose references are at most 0 from a source with only `>`) and
  * bounds the second number of the index functions to int32; "2.15.2" also installs `left` and
  * `right` (2.14.7 and 2.15.0 on, by their source), which the earlier lines leave out (their
- * ValidateMapping does not list them). 2.11 is
- * read as 2.10 (its last patches bound the int32 too: not followed).
+ * ValidateMapping does not list them). "2.11.8" is "2.10" with only the index functions' number
+ * bounded to int32 (nats-server 97dbe4d, 2.11.8 on; measured on 2.11.17); 2.11 before it is "2.10"
+ * (measured on 2.11.4).
  */
-export type MappingFunctions = "2.10" | "2.12" | "2.15.2";
+export type MappingFunctions = "2.10" | "2.11.8" | "2.12" | "2.15.2";
+/** The lines before 2.12: no `random`, and functions only fed by a source's `*`. */
+const before212 = (functions: MappingFunctions) => functions === "2.10" || functions === "2.11.8";
 export const CURRENT_MAPPING_FUNCTIONS: MappingFunctions = "2.15.2";
 
 /** What a function token is to the server: which function, and the source wildcards it reads. */
@@ -84,7 +87,7 @@ function knownFunctions(functions: MappingFunctions): RegExp[] {
     RE.sliceFromRight,
     RE.split,
   ];
-  if (functions === "2.10") return common;
+  if (before212(functions)) return common;
   return functions === "2.12" ? [...common, RE.random] : [...common, RE.random, RE.left, RE.right];
 }
 
@@ -96,7 +99,7 @@ function argsOf(re: RegExp, token: string): string[] | null {
 const trimSpaces = (s: string) => s.replace(/^ +| +$/g, "");
 const intArg = (s: string) => atoi(trimSpaces(s));
 
-/** The index functions' (index, number) arguments: the number is an int64 on 2.10, an int32 after. */
+/** The index functions' (index, number) arguments: the number is an int64 on 2.10, an int32 from 2.11.8. */
 function indexAndNumber(args: string[], functions: MappingFunctions, many: boolean): Placeholder | null {
   if (args.length !== 2) return null;
   const index = intArg(args[0]!);
@@ -117,8 +120,8 @@ function functionToken(token: string, functions: MappingFunctions): Placeholder 
   args = argsOf(RE.partition, token);
   if (args) {
     const n = intArg(args[0]!);
-    if (n === null || (functions !== "2.10" && n > INT32_MAX)) return null;
-    if (args.length === 1 && functions === "2.10") return null;
+    if (n === null || (!before212(functions) && n > INT32_MAX)) return null;
+    if (args.length === 1 && before212(functions)) return null;
     const indexes = args.slice(1).map(intArg);
     return indexes.includes(null) ? null : { fn: "partition", indexes: indexes as number[], many: false };
   }
@@ -164,8 +167,8 @@ function placeholder(token: string, functions: MappingFunctions): Placeholder | 
 
 /** May the source's wildcards feed this function (NewSubjectTransform)? */
 function fedBySource(p: Placeholder, stars: number, srcRest: boolean, functions: MappingFunctions): boolean {
-  if (stars === 0 && !srcRest) return functions !== "2.10" && (p.fn === "partition" || p.fn === "random");
-  if (functions === "2.10" && stars === 0) return false;
+  if (stars === 0 && !srcRest) return !before212(functions) && (p.fn === "partition" || p.fn === "random");
+  if (before212(functions) && stars === 0) return false;
   // random reads no wildcard
   return p.indexes.every((i) => i <= stars);
 }

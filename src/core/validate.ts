@@ -105,14 +105,15 @@ export function activationIssues(imp: ImportClaim, act: ActivationClaims, import
 
 /**
  * What differs between the server lines in the validation they run (their nats-io/jwt and nkeys
- * versions) and in what they install. Measured on 2.10.29, 2.12.4, 2.12.15, 2.14.10, 2.15.2 and
- * 2.15.3 (docs/servers.md); the boundaries between them are read from each release's go.mod and
+ * versions) and in what they install. Measured on 2.10.20, 2.10.29, 2.11.4, 2.11.17, 2.12.4,
+ * 2.12.15, 2.14.10, 2.15.2 and 2.15.3 (docs/servers.md); the boundaries between them are read from each release's go.mod and
  * source.
  */
 export interface ServerRules {
   /**
    * True: only service imports from the same source account may not overlap (jwt >= v2.8.1,
-   * nats-server#6704); jwt v2.8.0 (2.12.0-2.12.5) and v2.7 refuse them whatever their source.
+   * nats-server#6704; 2.11.15 and 2.12.6 on); jwt v2.8.0 (2.11.10-2.11.14, 2.12.0-2.12.5) and older
+   * refuse them whatever their source (measured: 2.11.4 refuses, 2.11.17 accepts).
    */
   serviceOverlapPerSourceAccount: boolean;
   /**
@@ -175,7 +176,14 @@ const BEFORE_2_12: ServerRules = Object.freeze({
   mappingWeightsInUint8: true,
   signingKeysNeed32Bytes: false,
 });
-const FROM_2_11_15: ServerRules = Object.freeze({ ...BEFORE_2_12, mappingWeightsInUint8: false });
+/** 2.11.8-2.11.14: the index functions' number an int32 (nats-server 97dbe4d). */
+const FROM_2_11_8: ServerRules = Object.freeze({ ...BEFORE_2_12, mappingFunctions: "2.11.8" });
+/** 2.11.15 on (jwt v2.8.1): service imports overlap per source account, weights checked. Measured on 2.11.17. */
+const FROM_2_11_15: ServerRules = Object.freeze({
+  ...FROM_2_11_8,
+  serviceOverlapPerSourceAccount: true,
+  mappingWeightsInUint8: false,
+});
 
 /** A version's major, minor and patch ("2.10.29", "v2.12.1-RC.2"), or null when it is none. */
 export function versionNumbers(version: string): [number, number, number] | null {
@@ -201,8 +209,9 @@ export function rulesFor(version: string | null | undefined): ServerRules {
   const n = version ? versionNumbers(version) : null;
   if (!n) return CURRENT_RULES;
   const [major, minor, patch] = n;
-  if (major < 2 || (major === 2 && minor < 12))
-    return major === 2 && minor === 11 && patch >= 15 ? FROM_2_11_15 : BEFORE_2_12;
+  if (major < 2 || (major === 2 && minor < 11)) return BEFORE_2_12;
+  // measured on 2.11.4 (as 2.10.29) and 2.11.17; the boundaries between from go.mod and the source
+  if (major === 2 && minor === 11) return patch >= 15 ? FROM_2_11_15 : patch >= 8 ? FROM_2_11_8 : BEFORE_2_12;
   if (major > 2 || minor > 15) return CURRENT_RULES;
   if (minor === 12 && patch < 6) return BEFORE_2_12_6;
   // 2.13 was never released: read as 2.14.0
@@ -226,7 +235,7 @@ function overlappingServiceImports(imports: ImportClaim[], rules: ServerRules): 
       if (isContainedIn(local, o.subject) || isContainedIn(o.subject, local)) {
         const from = rules.serviceOverlapPerSourceAccount
           ? "imported from the same account"
-          : "imported by the same account (servers before 2.12.6 refuse that whatever the source)";
+          : "imported by the same account (servers before 2.12.6, and 2.11 before 2.11.15, refuse that whatever the source)";
         out.set(imp.index, `service import subject "${local}" overlaps "${o.subject}" ${from}`);
       }
     }

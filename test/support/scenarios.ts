@@ -838,9 +838,10 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "service imports from two accounts overlapping locally (before 2.12.6 the server refuses the JWT, later lines accept it)",
     cause: null,
-    // jwt v2.8.0 (2.12.0-2.12.5) still refuses it: measured on 2.12.4
+    // jwt v2.8.0 (2.11.10-2.11.14, 2.12.0-2.12.5) still refuses it: measured on 2.11.4 and 2.12.4; 2.11.17 accepts it
     byLine: {
       "2.10": { cause: "import_invalid", pushRejected: true },
+      "2.11.0-2.11.14": { cause: "import_invalid", pushRejected: true },
       "2.12.0-2.12.5": { cause: "import_invalid", pushRejected: true },
     },
     build: async (op) => {
@@ -1255,7 +1256,7 @@ export const SCENARIOS: Scenario[] = [
   ...(["stream", "service"] as const).map((type): Scenario => ({
     name: `${type} import whose source reaches one account by two ways, each narrowing the subject (before 2.12.6: honoured)`,
     cause: "cycle_search_refused",
-    byLine: { "2.10": { cause: null }, "2.12.0-2.12.5": { cause: null } },
+    byLine: { "2.10": { cause: null }, "2.11": { cause: null }, "2.12.0-2.12.5": { cause: null } },
     build: (op) => {
       const p = type === "stream" ? "dns" : "dnv";
       const claim = (subject: string, from: string) => ({ subject: `${p}.${subject}`, type, from });
@@ -1376,6 +1377,7 @@ export const SCENARIOS: Scenario[] = [
     // refused from 2.14.8 and 2.15.2 (validateAccountClaimMappings): measured on 2.14.10
     byLine: {
       "2.10": { cause: null },
+      "2.11": { cause: null },
       "2.12": { cause: null },
       "2.14.0-2.14.7": { cause: null },
       "2.15.0-2.15.1": { cause: null },

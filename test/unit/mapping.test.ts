@@ -8,7 +8,7 @@ import { install, mappingReach, soleDestination, type MappingFunctions } from ".
 import { parseAccount } from "../../src/core/jwt/claims.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
 import { TestOperator } from "../support/deployment.js";
-import { LINES, PROBES, expected } from "../support/mapping-probes.js";
+import { LINES, MEASURED_LINES, PROBES, expected } from "../support/mapping-probes.js";
 import { mappingClaim } from "../support/claims.js";
 
 const m = mappingClaim;
@@ -280,7 +280,7 @@ describe("the destination parser follows each line's ValidateMapping and indexPl
   const installs = (source: string, dest: string, functions?: MappingFunctions) =>
     install(m(source, [dest]), functions) !== null;
 
-  for (const version of LINES) {
+  for (const version of [...LINES, ...MEASURED_LINES]) {
     const functions = rulesFor(version).mappingFunctions;
     it.each(PROBES.map((p) => [`${p.source} -> ${p.dest}`, p] as const))(`v${version}: %s`, (_name, p) => {
       expect(installs(p.source, p.dest, functions)).toBe(expected(p, version) !== null);

@@ -325,12 +325,16 @@ describe("overlapping service imports", () => {
     expect(validateAccount(account({ imports: distinctLocal })).imports.size).toBe(0);
   });
 
-  it("from different accounts: refused before 2.12 only", () => {
+  it("from different accounts: refused before jwt v2.8.1 (measured: 2.10.20, 2.10.29, 2.11.4, 2.12.4 refuse; 2.11.17, 2.12.15 accept)", () => {
     const imports = [svc(0, "a.b"), svc(1, "a.b", OTHER)];
     expect(validateAccount(account({ imports })).imports.size).toBe(0);
-    const old = validateAccount(account({ imports }), rulesFor("2.10.29"));
-    expect([...old.imports.keys()]).toEqual([1]);
-    expect(old.imports.get(1)![0]!.message).toMatch(/servers before 2\.12/);
+    for (const version of ["2.10.20", "2.10.29", "2.11.4", "2.11.14", "2.12.4"]) {
+      const old = validateAccount(account({ imports }), rulesFor(version));
+      expect([...old.imports.keys()]).toEqual([1]);
+      expect(old.imports.get(1)![0]!.message).toMatch(/servers before 2\.12\.6/);
+    }
+    for (const version of ["2.11.15", "2.11.17", "2.12.15"])
+      expect(validateAccount(account({ imports }), rulesFor(version)).imports.size).toBe(0);
   });
 });
 
@@ -338,9 +342,18 @@ describe("rulesFor: the server line decides", () => {
   // From 2.12 on by each release's go.mod and source (jwt v2.8.0 in 2.12.0-2.12.5, v2.8.1 from
   // 2.12.6; left and right from 2.14.7 and 2.15.0; validateAccountClaimMappings from 2.14.8 and
   // 2.15.2; nkeys v0.4.17 from 2.14.10 and 2.15.3), measured on 2.12.4, 2.12.15, 2.14.10, 2.15.2, 2.15.3.
+  // Before 2.12: the int32 bound from 2.11.8 (97dbe4d), jwt v2.8.1 from 2.11.15; measured on 2.10.20,
+  // 2.10.29, 2.11.4 and 2.11.17.
   it.each([
+    ["2.10.20", false, false, "2.10", true, false],
     ["2.10.29", false, false, "2.10", true, false],
-    ["v2.11.9", false, false, "2.10", true, false],
+    ["2.11.4", false, false, "2.10", true, false],
+    ["2.11.7", false, false, "2.10", true, false],
+    ["2.11.8", false, false, "2.11.8", true, false],
+    ["v2.11.9", false, false, "2.11.8", true, false],
+    ["2.11.14", false, false, "2.11.8", true, false],
+    ["2.11.15", true, false, "2.11.8", true, false],
+    ["2.11.17", true, false, "2.11.8", true, false],
     ["1.4.0", false, false, "2.10", true, false],
     ["2.12.0", false, false, "2.12", true, false],
     ["2.12.4", false, false, "2.12", true, false],
