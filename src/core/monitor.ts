@@ -25,6 +25,17 @@ export interface RejectedPush {
   reason: string;
 }
 
+/**
+ * A first load that consumed its JWTs (replaceAll's `consume`) found a forged signature among its
+ * deferred checks after it had filed them: it forgot everything it filed; read the JWTs again and
+ * load them (that load verifies each signature as it goes).
+ */
+export class UnconfirmedLoad extends Error {
+  constructor() {
+    super("a signature the first load deferred did not hold; the JWTs must be read and loaded again");
+  }
+}
+
 /** Removed keys kept for takeRemovedKeys() before it gives up and says "compare everything". */
 export const MAX_REMOVED_KEYS = 100_000;
 
@@ -37,6 +48,8 @@ export class ImportMonitor {
   /** account id → the next instant (unix s) at which one of its verdicts may change by time alone. */
   private readonly boundaries = new TimeBoundaries();
   private evaluations = 0;
+  /** A first load consumed its JWTs and one of its deferred signature checks failed: the next load verifies as it goes. */
+  private deferralFailed = false;
   /** Accounts touched by JWTs staged ahead of the first load (stage()), for it to evaluate. */
   private staged = new Set<string>();
   /** Keys of imports no JWT declares any more, since the last takeRemovedKeys(); null once too many piled up. */
@@ -98,12 +111,22 @@ export class ImportMonitor {
    * of its `exp` (its expiry sweep), after which no request finds it, yet the account is still
    * declared, and still broken, until a push or a delete says otherwise.
    */
-  replaceAll(jwts: ReadonlyMap<string, string>, now: number): ImportChange[] {
+  replaceAll(jwts: ReadonlyMap<string, string>, now: number): ImportChange[];
+  /**
+   * `consume`: the load takes the JWTs out of `jwts` as it files them, so that each text is garbage
+   * once decoded (at 100,000 accounts the texts are ~330 MB, the load's largest live part). A first
+   * load that deferred its signature checks then cannot be redone from them: if one failed, it
+   * forgets everything and throws UnconfirmedLoad, and the next load (read the JWTs again) verifies
+   * as it goes.
+   */
+  replaceAll(jwts: Map<string, string>, now: number, opts: { consume: true }): ImportChange[];
+  replaceAll(jwts: ReadonlyMap<string, string>, now: number, opts?: { consume: true }): ImportChange[] {
     // A first load (nothing held yet but the JWTs staged for it) can be redone from nothing: it may defer its signature checks.
-    const first = this.current.size === 0 && (this.directory.size === 0 || this.staged.size > 0);
+    const first =
+      !this.deferralFailed && this.current.size === 0 && (this.directory.size === 0 || this.staged.size > 0);
     const staged = this.staged;
     this.staged = new Set();
-    return this.load(jwts, now, first, staged);
+    return this.load(jwts, now, first, staged, opts?.consume === true ? (jwts as Map<string, string>) : null);
   }
 
   /**
@@ -118,27 +141,35 @@ export class ImportMonitor {
     now: number,
     deferrable: boolean,
     staged = new Set<string>(),
+    consumed: Map<string, string> | null = null,
   ): ImportChange[] {
     const touched = staged;
     for (const entry of this.directory.accounts()) {
       const expired = entry.claims && entry.claims.expires > 0 && entry.claims.expires <= now;
       if (!jwts.has(entry.id) && !expired) for (const id of this.directory.remove(entry.id)) touched.add(id);
     }
-    const changed = [...jwts].map(([id, jwt]) => [id, jwt.trim()] as const).filter(([id, jwt]) => !this.holds(id, jwt));
+    const ids: string[] = [];
+    const texts: string[] = [];
+    for (const [id, text] of jwts) {
+      const jwt = text.trim();
+      if (this.holds(id, jwt)) continue;
+      ids.push(id);
+      texts.push(jwt);
+    }
+    // From here the load's own list holds the texts, and lets go of each once it is filed.
+    consumed?.clear();
     // A large load (the first one) may verify signatures on the other cores too.
-    const verifier = this.startVerifier(
-      changed.map(([, jwt]) => jwt),
-      deferrable,
-    );
+    const verifier = this.startVerifier(texts, deferrable);
     const deferred = deferrable ? (verifier?.deferred ?? null) : null;
     const removedBefore = deferred && this.removed ? new Set(this.removed) : null;
     let confirmed = deferred === null;
     try {
       deferSignatureChecks(deferred?.check ?? null);
-      changed.forEach(([id, jwt], i) => {
+      for (let i = 0; i < texts.length; i++) {
         verifier?.settle(i);
-        for (const a of this.upsertSafely(jwt, id)) touched.add(a);
-      });
+        for (const a of this.upsertSafely(texts[i]!, ids[i]!)) touched.add(a);
+        texts[i] = "";
+      }
       const changes = this.reevaluate(touched, now);
       deferSignatureChecks(null);
       confirmed ||= deferred!.allHeld();
@@ -151,6 +182,10 @@ export class ImportMonitor {
         this.forgetEverything();
         if (removedBefore) this.removed = removedBefore;
       }
+    }
+    if (consumed) {
+      this.deferralFailed = true;
+      throw new UnconfirmedLoad();
     }
     return this.load(jwts, now, false);
   }

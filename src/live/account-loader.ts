@@ -188,9 +188,9 @@ export class AccountLoader {
       this.loadedBefore = true;
       return this.loadLoaded(known);
     } finally {
+      const verified = ahead?.verified ?? 0;
       this.streamed = ahead?.stop() ?? null;
-      if (this.streamed?.size)
-        this.log.debug({ jwts: this.streamed.size, staged }, "verified while the pack streamed in");
+      if (verified > 0) this.log.debug({ jwts: verified, staged }, "verified while the pack streamed in");
     }
     if (staging.error) throw staging.error;
     this.log.debug({ accounts: jwts.size }, "the resolver's pack is in");

@@ -4,9 +4,9 @@
  */
 import { TimeoutError } from "@nats-io/nats-core";
 import { trigger } from "../core/history.js";
-import type { ImportChange, ImportMonitor } from "../core/monitor.js";
+import { UnconfirmedLoad, type ImportChange, type ImportMonitor } from "../core/monitor.js";
 import { iso } from "../core/time.js";
-import { limitHeapGrowth } from "../shell/gc.js";
+import { LOAD_HEAP_GROWTH_PERCENT, limitHeapGrowth } from "../shell/gc.js";
 import type { Logger } from "../shell/log.js";
 import type { Metrics } from "../shell/metrics.js";
 import type { AccountLoader } from "./account-loader.js";
@@ -160,10 +160,18 @@ export class ResyncLoop {
   /**
    * Reads every stored JWT and applies them to the monitor. A function of its own so that the JWT
    * texts (hundreds of MB at 100,000 accounts) are garbage once it returns: an async function keeps
-   * its locals alive across its later awaits (publishAll's), read again or not.
+   * its locals alive across its later awaits (publishAll's), read again or not. The monitor takes
+   * the texts out of the map as it files them; a first load whose deferred signature checks found
+   * a forgery after that (UnconfirmedLoad) is read and loaded again, verifying as it goes.
    */
-  private async readAndApply(reason: string, started: number): Promise<{ accounts: number; changes: ImportChange[] }> {
+  private async readAndApply(
+    reason: string,
+    started: number,
+    again = false,
+  ): Promise<{ accounts: number; changes: ImportChange[] }> {
     await this.loader.refreshTrust();
+    // The first load's heap grows by a bounded share too (a milder one), from its pack on (shell/gc.ts).
+    if (this.loadingFirst) limitHeapGrowth(LOAD_HEAP_GROWTH_PERCENT);
     const jwts = await new Promise<Map<string, string>>((resolve, reject) => {
       // Abandoned, the load stops too (its pack or lookups), rather than read on beside the next one.
       const abandoned = new AbortController();
@@ -173,9 +181,18 @@ export class ResyncLoop {
       };
       this.loader.loadStored(abandoned.signal).then(resolve, reject);
     }).finally(() => (this.abandonLoad = null));
-    this.log.debug({ reason, accounts: jwts.size, ms: Date.now() - started }, "resync: JWTs read");
-    const changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds()));
+    const accounts = jwts.size;
+    this.log.debug({ reason, accounts, ms: Date.now() - started }, "resync: JWTs read");
+    let changes: ImportChange[];
+    try {
+      // The load takes each JWT's text out of the map as it files it: the texts are garbage as it goes.
+      changes = this.metrics.timed("resync", () => this.monitor.replaceAll(jwts, nowSeconds(), { consume: true }));
+    } catch (e) {
+      if (!(e instanceof UnconfirmedLoad) || again) throw e;
+      this.log.warn({ reason }, "a signature failed among the first load's deferred checks; reading the JWTs again");
+      return this.readAndApply(reason, started, true);
+    }
     this.log.debug({ reason, changes: changes.length, ms: Date.now() - started }, "resync: loaded and evaluated");
-    return { accounts: jwts.size, changes };
+    return { accounts, changes };
   }
 }

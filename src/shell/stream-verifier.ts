@@ -54,8 +54,13 @@ export class StreamVerifier {
   private readonly sent = new Map<number, { jwts: string[]; ids: string[] }>();
   private nextId = 0;
   private stopped = false;
-  /** Verdicts back from the worker, by account JWT: its own first, then its tokens'. */
+  /**
+   * Verdicts back from the worker, by account JWT: its own first, then its tokens'. Not kept where
+   * the caller files each JWT as its verdicts come back (onVerified): the load then holds that JWT
+   * already, and the map would keep every such text (its key) to the load's end.
+   */
   private readonly verdicts = new Map<string, Uint8Array>();
+  private verifiedCount = 0;
   /** Started with the first full batch: a resync that brings few new JWTs starts no thread. */
   private thread: { worker: Worker; port: MessagePort } | null = null;
 
@@ -77,7 +82,7 @@ export class StreamVerifier {
 
   /** Account JWTs verified so far. */
   get verified(): number {
-    return this.verdicts.size;
+    return this.verifiedCount;
   }
 
   /** An account's JWT as the load will decode it (trimmed). */
@@ -88,7 +93,7 @@ export class StreamVerifier {
     this.send();
   }
 
-  /** Stop the worker and take the verdicts that have come back (the first call has them all). */
+  /** Stop the worker and take the verdicts that have come back and were not handed to onVerified (the first call has them all). */
   stop(): Map<string, Uint8Array> {
     if (this.stopped) return new Map();
     this.stopped = true;
@@ -151,7 +156,9 @@ export class StreamVerifier {
     this.sent.delete(m.id);
     batch.jwts.forEach((jwt, i) => {
       const verdicts = m.verdicts[i];
-      if (verdicts) this.verdicts.set(jwt, verdicts);
+      if (!verdicts) return;
+      this.verifiedCount++;
+      if (!this.onVerified) this.verdicts.set(jwt, verdicts);
     });
     this.send();
     if (this.onVerified)

@@ -91,7 +91,7 @@ describe.each(["sodium-native", "node:crypto"] as const)(
     });
 
     /** Load `jwts` into a new monitor as the service does, the race removed (see above). */
-    function loadWithThreads(jwts: Map<string, string>): Load {
+    function loadWithThreads(jwts: Map<string, string>, consume = false): Load {
       // A cold load: nothing decoded before (the memo outlives a monitor).
       decode.forgetDecoded();
       const starts: boolean[] = [];
@@ -110,7 +110,9 @@ describe.each(["sodium-native", "node:crypto"] as const)(
         }
         return started;
       });
-      const changes = JSON.stringify(monitor.replaceAll(jwts, now));
+      const changes = JSON.stringify(
+        consume ? monitor.replaceAll(jwts, now, { consume }) : monitor.replaceAll(jwts, now),
+      );
       return { monitor, changes, starts, share };
     }
 
@@ -186,6 +188,47 @@ describe.each(["sodium-native", "node:crypto"] as const)(
         expect(load.monitor.directory.get(exporterId)?.problem).toBeNull();
       });
     }
+
+    it("a load that consumes its JWTs (the service's) empties the map and loads what the load on one thread loads", () => {
+      const jwts = new Map(genuine);
+      const load = loadWithThreads(jwts, true);
+      expect(jwts.size).toBe(0);
+      expect(load.starts).toEqual([true]);
+      const serial = loadSerially(genuine);
+      expect(state(load.monitor)).toBe(state(serial.monitor));
+      expect(load.changes).toBe(serial.changes);
+    });
+
+    it("a load that consumed its JWTs and finds a forgery among its deferred checks forgets it all and throws; the next load verifies as it goes", async () => {
+      const forgedId = importerIds[1]!;
+      const tokenId = importerIds[IMPORTERS - 1]!;
+      const forged = withForgeries(
+        new Map([
+          [forgedId, forgeSignature(genuine.get(forgedId)!)],
+          [tokenId, await forgedTokenJwt(IMPORTERS - 1)],
+        ]),
+      );
+      const starts: boolean[] = [];
+      const consumed = new Map(forged);
+      decode.forgetDecoded();
+      const m = new ImportMonitor(trust(), 7 * 86_400, (batch, deferrable) => {
+        starts.push(deferrable);
+        return threads.startLoadVerifier(batch, deferrable);
+      });
+      expect(() => m.replaceAll(consumed, now, { consume: true })).toThrow(/must be read and loaded again/);
+      // Nothing it decoded as if its signature held is kept.
+      expect(consumed.size).toBe(0);
+      expect(m.diagnosisCount()).toBe(0);
+      expect(m.directory.size).toBe(0);
+      expect(decode.decodeJwt(forged.get(forgedId)!).ok).toBe(false);
+      // Read again, the next load does not defer and gives what a load on one thread gives.
+      const changes = JSON.stringify(m.replaceAll(new Map(forged), now, { consume: true }));
+      expect(starts).toEqual([true, false]);
+      const serial = loadSerially(forged);
+      expect(state(m)).toBe(state(serial.monitor));
+      expect(changes).toBe(serial.changes);
+      expect(m.directory.get(forgedId)?.problem?.message).toMatch(/signature verification/);
+    });
 
     it("refuses a genuine signature with a byte after it, which no thread would see whole (a batch holds 64 bytes a signature)", () => {
       // libsodium would verify the first 64 bytes and accept it; the server refuses it

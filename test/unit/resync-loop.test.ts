@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { OperatorTrust } from "../../src/core/directory.js";
-import { ImportMonitor } from "../../src/core/monitor.js";
+import { ImportMonitor, UnconfirmedLoad } from "../../src/core/monitor.js";
 import type { AccountLoader } from "../../src/live/account-loader.js";
 import { Lifecycle } from "../../src/live/lifecycle.js";
 import { ResyncLoop } from "../../src/live/resync-loop.js";
@@ -71,5 +71,61 @@ describe("ResyncLoop's load", () => {
     await first;
     expect(monitor.diagnosisCount()).toBe(1);
     loop.stopTimers();
+  });
+
+  it("takes the texts out of the loader's map as it files them, and reads again after an UnconfirmedLoad", async () => {
+    const op = await TestOperator.create();
+    const exporter = await op.account("EXP", { exports: [{ name: "p", subject: "p.>", type: "stream" }] });
+    const importer = await op.account("IMP", {
+      imports: [{ name: "p", account: exporter.id, subject: "p.1", type: "stream" }],
+    });
+    const trust = new OperatorTrust();
+    trust.addOperator(op.jwt);
+    // The first load stands for one whose deferred checks found a forgery after it consumed its JWTs
+    // (test/integration/deferred-checks.test.ts makes a real one).
+    let loads = 0;
+    class OnceUnconfirmed extends ImportMonitor {
+      override replaceAll(
+        jwts: Map<string, string>,
+        now: number,
+        opts?: { consume: true },
+      ): ReturnType<ImportMonitor["replaceAll"]> {
+        if (++loads > 1) return super.replaceAll(jwts, now, opts!);
+        // What such a load leaves: the map consumed, nothing filed.
+        jwts.clear();
+        throw new UnconfirmedLoad();
+      }
+    }
+    const monitor = new OnceUnconfirmed(trust, 86400);
+    const maps: Map<string, string>[] = [];
+    const loader = {
+      refreshTrust: async () => {},
+      loadStored: async () => {
+        const jwts = new Map([exporter, importer].map((a) => [a.id, a.jwt]));
+        maps.push(jwts);
+        return jwts;
+      },
+    };
+    let offered = 0;
+    const verdicts = {
+      publishAll: async (changes: unknown[]) => {
+        offered = changes.length;
+      },
+    };
+    const metrics = { timed: <T>(_kind: string, fn: () => T): T => fn(), resynced: () => {} };
+    const loop = new ResyncLoop(
+      monitor,
+      loader as unknown as AccountLoader,
+      verdicts as unknown as VerdictPublisher,
+      metrics as unknown as Metrics,
+      new Lifecycle(),
+      createLogger("silent"),
+    );
+    await loop.first();
+    loop.stopTimers();
+    expect(maps).toHaveLength(2);
+    expect(maps.map((m) => m.size)).toEqual([0, 0]);
+    expect(offered).toBe(1);
+    expect(monitor.directory.size).toBe(2);
   });
 });
