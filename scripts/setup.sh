@@ -28,10 +28,10 @@ declare -A NODE_INTEGRITY=(
   [22.23.5]=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
 )
 
-NATS_SERVER_VERSION=v2.15.2
-# Older server lines the scenario catalogue is also judged on (docs/servers.md): the oldest and a
-# middle supported line. Each lands in .tools/servers/<version>/nats-server.
-OLDER_SERVER_VERSIONS="v2.10.29 v2.12.15"
+NATS_SERVER_VERSION=v2.15.3
+# Older server lines the scenario catalogue is also judged on (docs/servers.md): the oldest, a
+# middle line, and 2.15.2 (the rules of 2.14.8-2.15.2, before nkeys v0.4.17). Each lands in .tools/servers/<version>/nats-server.
+OLDER_SERVER_VERSIONS="v2.10.29 v2.12.15 v2.15.2"
 NATSCLI_VERSION=v0.5.0
 NSC_VERSION=v2.12.2   # pinned in tools/nsc/go.mod, with its go.sum
 

@@ -53,7 +53,7 @@ export function toolPath(name: ToolName): string | null {
 let cachedVersion: Promise<string> | undefined;
 
 /** The server lines the project supports, oldest first (docs/servers.md); the newest is .tools/bin's. */
-export const PINNED_SERVER_VERSIONS = ["2.10.29", "2.12.15", "2.15.2"] as const;
+export const PINNED_SERVER_VERSIONS = ["2.10.29", "2.12.15", "2.15.2", "2.15.3"] as const;
 
 export interface PinnedServer {
   version: string;
