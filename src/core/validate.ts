@@ -141,6 +141,13 @@ export interface ServerRules {
    * refuses it).
    */
   signingKeysNeed32Bytes: boolean;
+  /**
+   * True: jwt v2.7.3 and later (nats-server 2.10.24 on) read the account's `cluster_traffic` and
+   * refuse a JWT where it is not "", "system" or "owner" (or not a string); jwt v2.5.8 (2.10.20-
+   * 2.10.23) does not know the field. Measured: 2.10.29, 2.11.4, 2.11.17 and 2.15.2 refuse a push
+   * of "bogus" or 7, 2.10.20 stores it.
+   */
+  checksClusterTraffic: boolean;
 }
 
 /** The newest server line modelled: CURRENT_RULES are its rules. */
@@ -154,6 +161,7 @@ export const CURRENT_RULES: ServerRules = Object.freeze({
   cycleWalkKeepsNarrowing: false,
   mappingWeightsInUint8: false,
   signingKeysNeed32Bytes: true,
+  checksClusterTraffic: true,
 });
 /** 2.15.2, 2.14.8 and 2.14.9. */
 const BEFORE_2_15_3: ServerRules = Object.freeze({ ...CURRENT_RULES, signingKeysNeed32Bytes: false });
@@ -175,7 +183,10 @@ const BEFORE_2_12: ServerRules = Object.freeze({
   cycleWalkKeepsNarrowing: true,
   mappingWeightsInUint8: true,
   signingKeysNeed32Bytes: false,
+  checksClusterTraffic: true,
 });
+/** 2.10.0-2.10.23 (jwt v2.5.8 and before): no `cluster_traffic`. */
+const BEFORE_2_10_24: ServerRules = Object.freeze({ ...BEFORE_2_12, checksClusterTraffic: false });
 /** 2.11.8-2.11.14: the index functions' number an int32 (nats-server 97dbe4d). */
 const FROM_2_11_8: ServerRules = Object.freeze({ ...BEFORE_2_12, mappingFunctions: "2.11.8" });
 /** 2.11.15 on (jwt v2.8.1): service imports overlap per source account, weights checked. Measured on 2.11.17. */
@@ -209,7 +220,8 @@ export function rulesFor(version: string | null | undefined): ServerRules {
   const n = version ? versionNumbers(version) : null;
   if (!n) return CURRENT_RULES;
   const [major, minor, patch] = n;
-  if (major < 2 || (major === 2 && minor < 11)) return BEFORE_2_12;
+  if (major < 2 || (major === 2 && minor < 10)) return BEFORE_2_10_24;
+  if (major === 2 && minor === 10) return patch >= 24 ? BEFORE_2_12 : BEFORE_2_10_24;
   // measured on 2.11.4 (as 2.10.29) and 2.11.17; the boundaries between from go.mod and the source
   if (major === 2 && minor === 11) return patch >= 15 ? FROM_2_11_15 : patch >= 8 ? FROM_2_11_8 : BEFORE_2_12;
   if (major > 2 || minor > 15) return CURRENT_RULES;
@@ -314,6 +326,7 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
   }
   // jwt's decoder clears untiered JetStream limits beside tiered ones, so only the blank name is left to refuse.
   if (limits.blankTier) other.push('the JetStream limits name a tier "", which jwt refuses');
+  if (rules.checksClusterTraffic && account.clusterTrafficIssue) other.push(account.clusterTrafficIssue);
   // jwt asks nkeys for a valid encoding only (a key of another length than 32 bytes passes: measured),
   // of a plain key and of a user scope's key alike (UserScope.Validate).
   // nkeys v0.4.17 (signingKeysNeed32Bytes) also asks for 32 bytes that are no small-order point.

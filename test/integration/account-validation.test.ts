@@ -12,7 +12,9 @@
  *    engine called it refused, its imports dead); nkeys v0.4.17 (2.14.10, 2.15.3) also asks for 32
  *    bytes that are not a point of small order, so those lines refuse it (the engine called it stored);
  *  - tiered JetStream limits: jwt's Validate refuses them beside an untiered JetStream limit, but
- *    its decoder clears the untiered ones first, so only a tier named "" is refused.
+ *    its decoder clears the untiered ones first, so only a tier named "" is refused;
+ *  - `cluster_traffic`: jwt v2.7.3 on (2.10.24 on) refuses anything but "", "system" and "owner",
+ *    and a value that is no string (the engine did not read it, and called such a JWT stored).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount } from "@nats-io/jwt";
@@ -90,6 +92,9 @@ const VARIANTS: [string, Record<string, unknown>, Stored][] = [
   ["a signing key of 16 bytes", { signing_keys: [accountKeyOf(16)] }, anyLength()],
   ["a signing key of 31 bytes", { signing_keys: [accountKeyOf(31)] }, anyLength()],
   ["a signing key of 33 bytes", { signing_keys: [accountKeyOf(33)] }, anyLength()],
+  ["cluster_traffic owner", { cluster_traffic: "owner" }, all(true)],
+  ["cluster_traffic bogus", { cluster_traffic: "bogus" }, (v) => !atLeast(v, "2.10.24")],
+  ["cluster_traffic a number", { cluster_traffic: 7 }, (v) => !atLeast(v, "2.10.24")],
   [
     "a signing key of 32 bytes with a bad checksum",
     { signing_keys: [accountKeyOf(32).slice(0, -1) + "A"] },

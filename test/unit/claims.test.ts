@@ -481,6 +481,17 @@ describe("limits: when the JWT grants JetStream (OperatorLimits.IsJSEnabled, as 
     expect(await blank({})).toBe(false);
   });
 
+  it("cluster_traffic: the issue jwt v2.7.3 on refuses, read in any case of its key", async () => {
+    const issue = async (nats: Record<string, unknown>) => (await claimsOf(nats)).clusterTrafficIssue;
+    expect(await issue({ cluster_traffic: "bogus" })).toBe('unknown cluster traffic option: "bogus"');
+    expect(await issue({ Cluster_Traffic: "Owner" })).toBe('unknown cluster traffic option: "Owner"');
+    expect(await issue({ cluster_traffic: 7 })).toBe("cluster_traffic is a number, not a string");
+    expect(await issue({ cluster_traffic: ["system"] })).toBe("cluster_traffic is a list, not a string");
+    expect(await issue({ cluster_traffic: "x".repeat(100) })).toMatch(/^unknown cluster traffic option: "x{64}…"$/);
+    for (const fine of ["", "system", "owner", null, undefined])
+      expect(await issue(fine === undefined ? {} : { cluster_traffic: fine }), String(fine)).toBeUndefined();
+  });
+
   it("a tier that is no object does not decode", async () => {
     expect(await errorOf({ limits: { tiered_limits: { R1: 5 } } })).toBe(
       "nats.limits.tiered_limits.R1 is not an object",

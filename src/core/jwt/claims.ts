@@ -90,6 +90,11 @@ export interface AccountClaims extends TimedClaims {
    * `blankTier`: its tiered limits name a tier "" (jwt refuses the JWT).
    */
   limits: { imports: number; exports: number; wildcardExports: boolean; jetStream: boolean; blankTier: boolean };
+  /**
+   * Why jwt (v2.7.3 on) refuses the account's `cluster_traffic`: not "", "system" or "owner", or
+   * not a string. Absent when it is fine or not written.
+   */
+  clusterTrafficIssue?: string;
 }
 
 export interface ActivationClaims extends TimedClaims {
@@ -342,15 +347,34 @@ export function parseAccount(token: string): Parsed<AccountClaims> {
   // Object.assign, not a spread: V8 gives every object spread from one with a double field (the
   // times, past the small-integer range) a hidden class of its own — 10,000 accounts, 10,000 maps.
   return parseWith(decodeJwt(token), "account", (jwt, nats) =>
-    Object.assign(timed(jwt.payload), {
-      digest: jwtDigest(token),
-      signingKeys: parseSigningKeys(arr(nats, "signing_keys", "nats")),
-      imports: arr(nats, "imports", "nats").map(parseImport),
-      exports: arr(nats, "exports", "nats").map(parseExport),
-      mappings: parseMappings(nats["mappings"]),
-      limits: limitsOf(nats),
-    }),
+    Object.assign(
+      timed(jwt.payload),
+      {
+        digest: jwtDigest(token),
+        signingKeys: parseSigningKeys(arr(nats, "signing_keys", "nats")),
+        imports: arr(nats, "imports", "nats").map(parseImport),
+        exports: arr(nats, "exports", "nats").map(parseExport),
+        mappings: parseMappings(nats["mappings"]),
+        limits: limitsOf(nats),
+      },
+      clusterTrafficIssueOf(nats),
+    ),
   );
+}
+
+const CLUSTER_TRAFFIC = ["", "system", "owner"];
+
+/** jwt's ClusterTraffic.Valid (a null or absent field is "", which is fine). */
+function clusterTrafficIssueOf(nats: Obj): { clusterTrafficIssue?: string } {
+  const value = nats["cluster_traffic"];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "string")
+    return {
+      clusterTrafficIssue: `cluster_traffic is ${Array.isArray(value) ? "a list" : `a ${typeof value}`}, not a string`,
+    };
+  if (CLUSTER_TRAFFIC.includes(value)) return {};
+  const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
+  return { clusterTrafficIssue: `unknown cluster traffic option: ${JSON.stringify(shown)}` };
 }
 
 /**

@@ -62,6 +62,7 @@ const NATS = shape(
     "exports",
     "mappings",
     "limits",
+    "cluster_traffic",
     "system_account",
     "strict_signing_key_usage",
     "operator_service_urls",
