@@ -3,7 +3,7 @@
  * The caller names what the test is about (type, subject, account); everything else is what the
  * parser gives for a field the JWT leaves out.
  */
-import type { ExportClaim, ImportClaim, MappingClaim } from "../../src/core/jwt/claims.js";
+import type { AccountClaims, ExportClaim, ImportClaim, MappingClaim } from "../../src/core/jwt/claims.js";
 
 type Named<T extends { type: string; subject: string }> = Pick<T, "type" | "subject"> & Partial<T>;
 
@@ -45,5 +45,23 @@ export function mappingClaim(source: string, ...dests: [string, number?, string?
       written: weight ?? 0,
       cluster: cluster ?? null,
     })),
+  };
+}
+
+/** Account claims as the parser gives them for a JWT naming only its subject: no limits, nothing else. */
+export function accountClaims(fields: Pick<AccountClaims, "subject"> & Partial<AccountClaims>): AccountClaims {
+  return {
+    issuer: "",
+    name: "A",
+    issuedAt: 0,
+    expires: 0,
+    notBefore: 0,
+    digest: "",
+    signingKeys: new Map(),
+    imports: [],
+    exports: [],
+    mappings: [],
+    limits: { imports: -1, exports: -1, wildcardExports: true, jetStream: false, blankTier: false },
+    ...fields,
   };
 }

@@ -5,24 +5,13 @@
  * test/fuzz/scenarios/fixed-mapping-left-out-of-preload*.json).
  */
 import { describe, expect, it } from "vitest";
-import type { AccountClaims, MappingClaim } from "../../src/core/jwt/claims.js";
+import type { MappingClaim } from "../../src/core/jwt/claims.js";
 import { rulesForLoaded } from "../../src/core/push-refusal.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
+import { accountClaims } from "../support/claims.js";
 
-const account = (mappings: MappingClaim[]): AccountClaims => ({
-  issuer: "",
-  subject: "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ",
-  name: "A",
-  issuedAt: 0,
-  expires: 0,
-  notBefore: 0,
-  digest: "",
-  signingKeys: new Map(),
-  imports: [],
-  exports: [],
-  mappings,
-  limits: { imports: -1, exports: -1, wildcardExports: true, jetStream: false, blankTier: false },
-});
+const account = (mappings: MappingClaim[]) =>
+  accountClaims({ subject: "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ", mappings });
 
 /** A destination with a `*`, which the server cannot build (the fuzzer's l.b10.> -> m.b9.*.>). */
 const uninstallable: MappingClaim = {

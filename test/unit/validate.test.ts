@@ -15,7 +15,7 @@ import type {
   MappingClaim,
 } from "../../src/core/jwt/claims.js";
 import { activationIssues, importIssues, rulesFor, timeProblem, validateAccount } from "../../src/core/validate.js";
-import { importClaim, exportClaim } from "../support/claims.js";
+import { accountClaims, importClaim, exportClaim } from "../support/claims.js";
 
 const IMPORTER = "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ";
 const SOURCE = "ABBPVMW3SP3XY3UY4KPOCUZX57YXVBRS2RMATBOAZ5BBISGGIOI57MGC";
@@ -25,21 +25,7 @@ const imp = (over: Partial<ImportClaim> = {}): ImportClaim =>
 
 const exp = (over: Partial<ExportClaim> = {}): ExportClaim => exportClaim({ type: "stream", subject: "a.b", ...over });
 
-const account = (over: Partial<AccountClaims> = {}): AccountClaims => ({
-  issuer: "",
-  subject: IMPORTER,
-  name: "A",
-  issuedAt: 0,
-  expires: 0,
-  notBefore: 0,
-  digest: "",
-  signingKeys: new Map(),
-  imports: [],
-  exports: [],
-  mappings: [],
-  limits: { imports: -1, exports: -1, wildcardExports: true, jetStream: false, blankTier: false },
-  ...over,
-});
+const account = (over: Partial<AccountClaims> = {}): AccountClaims => accountClaims({ subject: IMPORTER, ...over });
 
 const act = (over: Partial<ActivationClaims> = {}): ActivationClaims => ({
   issuer: SOURCE,
