@@ -5,8 +5,6 @@
  * exporter with such a mapping, preloaded: its importer's stream carries messages, the verdict is
  * `active`, and no event comes while the epoch resyncs run; `check --server` says the same.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,11 +15,9 @@ import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { streamFlows } from "../support/flow.js";
 import { checkUntil, startService, stopStarted } from "../support/live-service.js";
 import { connectAs, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
-import { REPO_ROOT, toolPath } from "../support/tools.js";
-import { ensureFreshDist } from "../support/dist.js";
+import { toolPath } from "../support/tools.js";
+import { ensureFreshDist, runMain } from "../support/dist.js";
 import type { AuditReport } from "../../src/cli/audit.js";
-
-const execFileP = promisify(execFile);
 
 /** The instants of the service's finished resyncs, as its metrics say them. */
 async function lastResync(app: InsightsApp): Promise<number> {
@@ -84,19 +80,15 @@ describe.skipIf(!toolPath("nats-server"))("memory resolver: verdicts hold still 
   }, 60_000);
 
   it("check --server reads the loaded accounts and judges them as loaded, not pushed", async () => {
-    const { stdout } = await execFileP(
-      process.execPath,
-      [
-        join(REPO_ROOT, "dist", "src", "main.js"),
-        "check",
-        "--server",
-        server.url,
-        "--creds",
-        join(dir, "sys.creds"),
-        "--json",
-      ],
-      { env: { PATH: process.env["PATH"] ?? "" }, timeout: 30_000 },
-    );
+    const { stdout, code } = await runMain([
+      "check",
+      "--server",
+      server.url,
+      "--creds",
+      join(dir, "sys.creds"),
+      "--json",
+    ]);
+    expect(code).toBe(0);
     const report = JSON.parse(stdout) as AuditReport;
     expect(report.account_errors).toEqual([]);
     expect(report.imports.map((d) => [d.account_name, d.status, d.cause])).toEqual([["IMP", "active", null]]);

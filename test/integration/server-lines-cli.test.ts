@@ -4,34 +4,18 @@
  * `--jetstream`. Each verdict is held against the real server: a request through the import, or
  * the push the server takes or refuses.
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditReport } from "../../src/cli/audit.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
 import { serviceAnswered } from "../support/flow.js";
 import { pushAll, pushWith, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
-import { pinnedServers, REPO_ROOT, toolPath } from "../support/tools.js";
-import { ensureFreshDist } from "../support/dist.js";
+import { pinnedServers, toolPath } from "../support/tools.js";
+import { ensureFreshDist, runMain } from "../support/dist.js";
 
-const execFileP = promisify(execFile);
-const CLI = join(REPO_ROOT, "dist", "src", "main.js");
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileP(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env["PATH"] ?? "" },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli = (args: string[]) => runMain(args);
 
 const statusOf = (r: { stdout: string }, subject: string) =>
   (JSON.parse(r.stdout) as AuditReport).imports.find((d) => (d.local_subject ?? d.subject) === subject)?.status;
