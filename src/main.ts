@@ -69,13 +69,20 @@ async function main(argv: string[]): Promise<number | null> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code !== null) process.exitCode = code;
-  },
-  (e: unknown) => {
-    const message = e instanceof Error ? e.message : String(e);
-    console.error(`nats-insights: ${message.split("\n")[0]}`);
-    process.exit(e instanceof ConfigError || GATES.has(process.argv[2] ?? "") ? 2 : 1);
-  },
-);
+/** The one way a run ends on an error: one line on stderr, and 2 (or 1 for the service's unexpected ones). */
+function fail(e: unknown): never {
+  const message = e instanceof Error ? e.message : String(e);
+  console.error(`nats-insights: ${message.split("\n")[0]}`);
+  process.exit(e instanceof ConfigError || GATES.has(process.argv[2] ?? "") ? 2 : 1);
+}
+
+// A reader that stops early (`check --json | head`) closes the pipe: the rest of the report is not
+// wanted, and the verdict is still the exit code. Without a listener Node throws the EPIPE as an
+// uncaught 'error' event, with a stack trace, and exits 1 whatever the verdict.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") fail(e);
+});
+
+main(process.argv.slice(2)).then((code) => {
+  if (code !== null) process.exitCode = code;
+}, fail);
