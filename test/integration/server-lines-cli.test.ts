@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditReport } from "../../src/cli/audit.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
-import { serviceAnswered } from "../support/flow.js";
+import { serviceAnswered, streamFlows } from "../support/flow.js";
+import { startCluster, type Cluster } from "../support/cluster.js";
 import { pushAll, pushWith, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
 import { pinnedServers, toolPath } from "../support/tools.js";
 import { ensureFreshDist, runMain } from "../support/dist.js";
@@ -165,3 +166,48 @@ describe.skipIf(!toolPath("nats-server") || !oldest.bin)(
     });
   },
 );
+
+/**
+ * A cluster mid-upgrade: one node on the oldest pinned line, one on the newest. `check --server`
+ * reads both versions from VARZ and says on stderr which one judges (the oldest).
+ */
+describe.skipIf(!toolPath("nats-server") || !oldest.bin)(`a cluster of ${oldest.version} and the newest line`, () => {
+  let cluster: Cluster;
+  let dir: string;
+  let exporter: TestAccount;
+  let importer: TestAccount;
+
+  beforeAll(async () => {
+    const op = await TestOperator.create({ signingKey: true });
+    dir = mkdtempSync(join(tmpdir(), "insights-lines-mixed-"));
+    exporter = await op.account("EXP", { exports: [{ name: "pub", subject: "pub.>", type: "stream" }] });
+    importer = await op.account("IMP", {
+      imports: [{ name: "pub", account: exporter.id, subject: "pub.>", type: "stream" }],
+    });
+    cluster = await startCluster(op, { nodes: 2, binOf: (i) => (i === 0 ? oldest.bin! : undefined) });
+    await cluster.pushAll(0, [exporter, importer]);
+    writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stopAll();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("names both versions and judges by the oldest, with the import flowing on each node", async () => {
+    for (const [from, to] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
+      const at = { exporter: cluster.servers[from]!, importer: cluster.servers[to]! };
+      expect(await streamFlows(at, exporter, importer, "pub.x", "pub.x", 5_000), `${from} → ${to}`).toBe(true);
+    }
+    const r = await cli(["check", "--server", cluster.urls.join(","), "--creds", join(dir, "sys.creds"), "--json"]);
+    expect((JSON.parse(r.stdout) as AuditReport).imports.length).toBe(1);
+    expect(statusOf(r, "pub.>")).toBe("active");
+    const note = /the servers run (.+): judged by the rules of (\S+), the oldest/.exec(r.stderr);
+    expect(note?.[1]?.split(", ").sort()).toEqual([oldest.version, pinnedServers().at(-1)!.version].sort());
+    expect(note?.[2]).toBe(oldest.version);
+    expect(r.code).toBe(0);
+  });
+});

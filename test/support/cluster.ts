@@ -71,6 +71,8 @@ export interface ClusterOptions {
   extraConfig?: string;
   /** How long to wait for one node to listen, and for the cluster to form (default 15 s). */
   readyTimeoutMs?: number;
+  /** The nats-server binary of node i (a cluster of several lines, as in a rolling upgrade); default the newest. */
+  binOf?: (index: number) => string | undefined;
 }
 
 export interface ClusterNode {
@@ -328,7 +330,7 @@ export async function startCluster(op: TestOperator, opts: ClusterOptions = {}):
     // In a container the server is always pid 1: a file left by a killed run must not count.
     if (harnessKind === "containers") rmSync(join(n.dir, "nats-server_1.ports"), { force: true });
     const outputBefore = n.output;
-    const child = await launchServer(bin, n.configPath, n.dir);
+    const child = await launchServer(opts.binOf?.(n.index) ?? bin, n.configPath, n.dir);
     n.child = child;
     n.paused = false;
     const output = () => child.output();
