@@ -147,6 +147,7 @@ export const SOURCE_OPTIONS = {
   "operator-jwt": { type: "string" },
   "server-version": { type: "string" },
   jetstream: { type: "boolean" },
+  preloaded: { type: "boolean" },
   ...CONNECTION_OPTIONS,
 } as const;
 
@@ -155,13 +156,19 @@ export const SERVERS_USAGE = `What the servers are (live servers and audit archi
   --server-version V       judge by the rules of nats-server V (from 2.10.0; default: the oldest
                            version the servers report, else the newest line modelled, ${NEWEST_MODELLED})
   --jetstream              the servers run JetStream or a cluster (the system account then
-                           exports $JS.API.>)`;
+                           exports $JS.API.>)
+  --preloaded              the servers load these JWTs from resolver_preload (a memory resolver),
+                           not by push: a JWT is not put to the push's checks`;
 
 /** The oldest line the engine models (docs/servers.md). */
 const OLDEST_MODELLED: [number, number] = [2, 10];
 
-/** --server-version and --jetstream, checked; null for what they leave to the source. */
-function serversSaid(values: Record<string, unknown>): { version: string | null; jetStream: boolean } {
+/** --server-version, --jetstream and --preloaded, checked; null or false for what they leave to the source. */
+function serversSaid(values: Record<string, unknown>): {
+  version: string | null;
+  jetStream: boolean;
+  preloaded: boolean;
+} {
   const version = values["server-version"] as string | undefined;
   if (version !== undefined) {
     const n = version.length <= 64 ? versionNumbers(version) : null;
@@ -172,18 +179,18 @@ function serversSaid(values: Record<string, unknown>): { version: string | null;
     if (n[0] < OLDEST_MODELLED[0] || (n[0] === OLDEST_MODELLED[0] && n[1] < OLDEST_MODELLED[1]))
       throw new ConfigError(`--server-version ${version}: nats-insights models nats-server 2.10.0 and later`);
   }
-  return { version: version ?? null, jetStream: values["jetstream"] === true };
+  return { version: version ?? null, jetStream: values["jetstream"] === true, preloaded: values["preloaded"] === true };
 }
 
 /** The deployment with what the user said of its servers over what it says itself. */
 function withServersSaid(d: Deployment, said: ReturnType<typeof serversSaid>): Deployment {
-  if (said.version === null && !said.jetStream) return d;
+  if (said.version === null && !said.jetStream && !said.preloaded) return d;
   return {
     ...d,
     servers: {
       versions: said.version !== null ? [said.version] : (d.servers?.versions ?? []),
       jetStreamApi: said.jetStream || (d.servers?.jetStreamApi ?? false),
-      ...(d.servers?.loadedWithoutPush ? { loadedWithoutPush: true } : {}),
+      ...(said.preloaded || d.servers?.loadedWithoutPush ? { loadedWithoutPush: true } : {}),
     },
   };
 }

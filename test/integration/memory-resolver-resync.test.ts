@@ -5,7 +5,7 @@
  * exporter with such a mapping, preloaded: its importer's stream carries messages, the verdict is
  * `active`, and no event comes while the epoch resyncs run; `check --server` says the same.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,11 +32,12 @@ describe.skipIf(!toolPath("nats-server"))("memory resolver: verdicts hold still 
   let dir: string;
   let exporter: TestAccount;
   let importer: TestAccount;
+  let operator: TestOperator;
   const pinned: NatsConnection[] = [];
 
   beforeAll(async () => {
     await ensureFreshDist(); // never test a stale dist
-    const op = await TestOperator.create({ signingKey: true });
+    const op = (operator = await TestOperator.create({ signingKey: true }));
     dir = mkdtempSync(join(tmpdir(), "insights-mem-resync-"));
     // A `*` in a destination: 2.15.2 refuses this JWT on a push, and loads it from the preload.
     exporter = await op.account("EXP", {
@@ -92,5 +93,24 @@ describe.skipIf(!toolPath("nats-server"))("memory resolver: verdicts hold still 
     const report = JSON.parse(stdout) as AuditReport;
     expect(report.account_errors).toEqual([]);
     expect(report.imports.map((d) => [d.account_name, d.status, d.cause])).toEqual([["IMP", "active", null]]);
+  });
+
+  it("check of the same JWTs at rest says so with --preloaded, and judges them as pushed without it", async () => {
+    const jwts = join(dir, "jwts");
+    mkdirSync(jwts, { recursive: true });
+    writeFileSync(join(jwts, "operator.jwt"), operator.jwt);
+    for (const a of [exporter, importer]) writeFileSync(join(jwts, `${a.id}.jwt`), a.jwt);
+    const judged = async (...extra: string[]) => {
+      const r = await runMain(["check", "--jwt-dir", jwts, "--json", ...extra]);
+      const report = JSON.parse(r.stdout) as AuditReport;
+      return {
+        code: r.code,
+        errors: report.account_errors.map((e) => e.account),
+        imports: report.imports.map((d) => [d.account_name, d.status]),
+      };
+    };
+    expect(await judged("--preloaded")).toEqual({ code: 0, errors: [], imports: [["IMP", "active"]] });
+    // A push of the exporter's JWT would be refused: so says check without the flag.
+    expect(await judged()).toEqual({ code: 1, errors: [exporter.id], imports: [["IMP", "inactive"]] });
   });
 });
