@@ -81,6 +81,22 @@ function tokenIssues(imp: ImportClaim, importerId: string): ImportIssue[] {
   return activationIssues(imp, parsed.claims, importerId).map((message) => ({ message, aboutToken: true }));
 }
 
+/**
+ * nkeys v0.4.17 (signingKeysNeed32Bytes) refuses a public key of small order when jwt makes the
+ * verifier of a token's issuer, so such a token does not decode there; earlier nkeys hands it to
+ * Go's ed25519, which takes R = identity and S = 0 under the identity point whatever was signed
+ * (ed25519.ts), and the token decodes. Measured: a token so "signed" by a signing key the exporter
+ * lists is honoured by 2.10.29, 2.12.15 and 2.15.2, and 2.15.3 refuses the importer's JWT.
+ */
+function tokenIssuerRefused(imp: ImportClaim): ImportIssue | null {
+  const parsed = importActivation(imp);
+  if (!parsed?.ok || isWholeKey(parsed.claims.issuer, "account")) return null;
+  return {
+    message: `the activation token does not decode: its issuer ${parsed.claims.issuer} is a key of small order, which nkeys v0.4.17 refuses`,
+    aboutToken: true,
+  };
+}
+
 /** The checks an import makes of its (decoded) activation token, times excepted. */
 export function activationIssues(imp: ImportClaim, act: ActivationClaims, importerId: string): string[] {
   const issues: string[] = [];
@@ -298,7 +314,10 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
   const imports = new Map<number, ImportIssue[]>();
   const overlaps = overlappingServiceImports(account.imports, rules);
   for (const imp of account.imports) {
-    const issues = importIssues(imp, account.subject);
+    const refused = rules.signingKeysNeed32Bytes ? tokenIssuerRefused(imp) : null;
+    const issues = refused
+      ? [...importIssues(imp, account.subject).filter((i) => !i.aboutToken), refused]
+      : importIssues(imp, account.subject);
     const overlap = overlaps.get(imp.index);
     if (overlap) issues.unshift({ message: overlap, aboutToken: false });
     if (issues.length > 0) imports.set(imp.index, issues);

@@ -171,6 +171,54 @@ for (const { version, bin } of pinnedServers()) {
         expect(accepted).toEqual(stored);
       });
 
+      it("stores an importer whose token is signed by a key of small order where the engine's rules let it", async () => {
+        // The identity point "signs" anything with R = identity and S = 0 as Go's ed25519 verifies:
+        // nkeys before v0.4.17 hands the token to it and the token decodes (the engine refused it on
+        // Node 24, whose OpenSSL refuses that signature); v0.4.17 refuses the issuer's key outright.
+        const identity = new TextDecoder().decode(
+          Codec.encode(
+            Prefix.Account,
+            Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
+          ),
+        );
+        const forger = {
+          getPublicKey: () => identity,
+          sign: () => Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0)),
+        };
+        const exporter = fast(createAccount()).getPublicKey();
+        const importer = fast(createAccount()).getPublicKey();
+        const token = await signClaims(
+          {
+            name: "q",
+            sub: importer,
+            iss: identity,
+            nats: { subject: "q", issuer_account: exporter, kind: "service", type: "activation", version: 2 },
+          },
+          forger as never,
+        );
+        const jwt = await signClaims(
+          {
+            sub: importer,
+            name: "small-order token",
+            nats: {
+              type: "account",
+              version: 2,
+              imports: [{ name: "q", type: "service", subject: "q", account: exporter, token }],
+              limits: defaultAccountLimits(),
+            },
+          },
+          op.key,
+        );
+        const stored = (await pushAccount(server, op, jwt)).ok;
+        const parsed = parseAccount(jwt);
+        if (!parsed.ok) throw new Error(parsed.error);
+        const v = validateAccount(parsed.claims, rulesFor(version));
+        expect({ stored, engine: v.other.length === 0 && v.imports.size === 0 }).toEqual({
+          stored: !atLeast(version, "2.14.10") || (atLeast(version, "2.15.0") && !atLeast(version, "2.15.3")),
+          engine: stored,
+        });
+      });
+
       it.skipIf(!onlyOld()(version))(
         "leaves out a stored mapping whose weights it cannot install, where the engine's install() refuses it",
         async () => {

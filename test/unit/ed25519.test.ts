@@ -2,12 +2,13 @@
  * Both Ed25519 verifiers — sodium-native where its addon loads, node:crypto everywhere — accept
  * what the server accepts and refuse forgeries, on the same JWT bytes the decoder verifies.
  */
-import { createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
 import { decodeUncached } from "../../src/core/jwt/decode.js";
 import {
   ed25519Verifier,
+  goVerify,
   useEd25519Verifier,
   verifyEd25519,
   type Ed25519Verifier,
@@ -81,26 +82,42 @@ describe.each(["sodium-native", "node:crypto"] as Ed25519Verifier[])("verificati
 
   // R = identity and S = 0 under the identity key: the server's Go crypto/ed25519 accepts it and
   // libsodium refuses it. node:crypto accepts it on Node 20 and 22 and refuses it on Node 24
-  // (measured: 24.22.3 and 22.23.5 both bundle OpenSSL 3.5.9), so only there the two agree with Go.
+  // (measured: 24.22.3 and 22.23.5 both bundle OpenSSL 3.5.9), so such shapes are decided by Go's
+  // equation (goVerify), whatever the verifier and the Node version.
   const identity = new Uint8Array(32);
   identity[0] = 1;
   const smallOrder = new Uint8Array(64);
   smallOrder[0] = 1;
 
-  it("asks node:crypto again where libsodium refuses: R = identity and S = 0 under the identity key", () => {
+  it("accepts R = identity and S = 0 under the identity key, as the server's Go crypto/ed25519 does", () => {
     use();
-    const der = Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), identity]);
-    const nodeCrypto = verify(null, data, createPublicKey({ key: der, format: "der", type: "spki" }), smallOrder);
-    expect(verifyEd25519("IDENTITY", identity, data, smallOrder)).toBe(nodeCrypto);
+    expect(verifyEd25519("IDENTITY", identity, data, smallOrder)).toBe(true);
+    // Under the all-zero key (of order 4), only when k = SHA-512(R || A || M) is a multiple of 4, as in Go.
+    const zero = new Uint8Array(32);
+    const k = (m: Uint8Array) =>
+      BigInt(
+        `0x${Buffer.from(createHash("sha512").update(smallOrder.subarray(0, 32)).update(zero).update(m).digest())
+          .reverse()
+          .toString("hex")}`,
+      );
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    for (const m of ["a", "b", "c", "d", "e", "f", "g", "h"].map((x) => Buffer.from(x)))
+      expect(verifyEd25519("ZERO", zero, m, smallOrder)).toBe((k(m) % L) % 4n === 0n);
   });
 
-  it.runIf(Number(process.versions.node.split(".")[0]) <= 22)(
-    "accepts R = identity and S = 0 under the identity key, as the server's Go crypto/ed25519 does (Node 20, 22)",
-    () => {
-      use();
-      expect(verifyEd25519("IDENTITY", identity, data, smallOrder)).toBe(true);
-    },
-  );
+  it("goVerify, Go's equation, agrees with the native verifier on genuine and altered signatures", () => {
+    use();
+    const k = keyPair();
+    for (let i = 0; i < 7; i++) {
+      const m = Buffer.from(`message ${i}`);
+      const s = k.sign(m);
+      expect(goVerify(k.raw, m, s)).toBe(true);
+      const altered = Uint8Array.from(s);
+      altered[i * 9] = altered[i * 9]! ^ 1;
+      expect(goVerify(k.raw, m, altered)).toBe(false);
+      expect(verifyEd25519(`K${i}`, k.raw, m, altered)).toBe(false);
+    }
+  });
 
   it("refuses a forged account JWT and accepts the genuine one, through the decoder", async () => {
     use();

@@ -5,7 +5,7 @@
  * the mutation run found missing (docs/decisions.md 26).
  */
 import { describe, expect, it } from "vitest";
-import { Prefix } from "@nats-io/nkeys";
+import { Prefix, type KeyPair } from "@nats-io/nkeys";
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import type {
   AccountClaims,
@@ -16,6 +16,7 @@ import type {
 } from "../../src/core/jwt/claims.js";
 import { activationIssues, importIssues, rulesFor, timeProblem, validateAccount } from "../../src/core/validate.js";
 import { accountClaims, importClaim, exportClaim } from "../support/claims.js";
+import { signClaims } from "../support/deployment.js";
 
 const IMPORTER = "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ";
 const SOURCE = "ABBPVMW3SP3XY3UY4KPOCUZX57YXVBRS2RMATBOAZ5BBISGGIOI57MGC";
@@ -414,6 +415,43 @@ describe("rulesFor: the server line decides", () => {
     for (const key of keys)
       expect(["2.15.2", "2.14.9", "2.15.3", "2.14.10"].map((v) => stored(key, v))).toEqual([true, true, false, false]);
     expect(["2.15.2", "2.15.3"].map((v) => stored(whole, v))).toEqual([true, true]);
+  });
+});
+
+describe("a token signed by a key of small order (the identity point: R = identity, S = 0 verifies as Go does)", () => {
+  const identity = new TextDecoder().decode(
+    Codec.encode(
+      Prefix.Account,
+      Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
+    ),
+  );
+  const forger = {
+    getPublicKey: () => identity,
+    sign: () => Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0)),
+  } as unknown as KeyPair;
+
+  it("decodes where nkeys hands it to Go's ed25519 (to 2.15.2); nkeys v0.4.17 refuses the key (2.14.10, 2.15.3)", async () => {
+    const token = await signClaims(
+      {
+        name: "a.b",
+        sub: IMPORTER,
+        iss: identity,
+        nats: { subject: "a.b", issuer_account: SOURCE, kind: "service", type: "activation", version: 2 },
+      },
+      forger,
+    );
+    const imports = [imp({ type: "service", token })];
+    const refusal = (v: string) => validateAccount(account({ imports }), rulesFor(v)).imports.get(0)?.[0]?.message;
+    expect(["2.10.29", "2.12.15", "2.15.2", "2.14.9"].map(refusal)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    for (const v of ["2.15.3", "2.14.10"])
+      expect(refusal(v)).toBe(
+        `the activation token does not decode: its issuer ${identity} is a key of small order, which nkeys v0.4.17 refuses`,
+      );
   });
 });
 

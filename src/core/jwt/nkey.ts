@@ -5,6 +5,7 @@
 import { Prefix } from "@nats-io/nkeys";
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import { shared } from "../strings.js";
+import { isSmallOrder } from "./ed25519.js";
 
 export type KeyRole = "operator" | "account" | "user" | "server";
 
@@ -65,20 +66,6 @@ export function isPublicKey(key: unknown, role: KeyRole): key is string {
 }
 
 /**
- * The Ed25519 points of small order as libsodium lists them (0, 1, the two of order 8, and p-1, p,
- * p+1 as y), in hex; compared with the sign bit of the last byte cleared.
- */
-const SMALL_ORDER = [
-  "00".repeat(32),
-  "01" + "00".repeat(31),
-  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-  "ec" + "ff".repeat(30) + "7f",
-  "ed" + "ff".repeat(30) + "7f",
-  "ee" + "ff".repeat(30) + "7f",
-];
-
-/**
  * nkeys v0.4.17's IsValidPublicAccountKey (nats-server 2.14.10, 2.15.3 on): a valid checksum and
  * prefix, exactly 32 bytes, and not a point of small order.
  */
@@ -90,8 +77,5 @@ export function isWholeKey(key: string, role: KeyRole): boolean {
   } catch {
     return false;
   }
-  if (raw.length !== 32) return false;
-  const masked = Buffer.from(raw);
-  masked[31] = masked[31]! & 0x7f;
-  return !SMALL_ORDER.includes(masked.toString("hex"));
+  return raw.length === 32 && !isSmallOrder(raw);
 }
