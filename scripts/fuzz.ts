@@ -14,7 +14,8 @@ const USAGE =
   "  --cluster-share F       share of deployments on a 3-node cluster (default 0.2; --cluster: all)\n" +
   "  --supercluster-share F  share on a supercluster instead, clusters [2,1] or [1,1,1] joined by gateways (default 0)\n" +
   "  --memory-share F        share on a memory resolver, the JWTs preloaded instead of pushed (default 0)\n" +
-  "  --jetstream-share F     share with a JetStream exporter and importers (default 0.2; always on one server)\n";
+  "  --jetstream-share F     share with a JetStream exporter and importers (default 0.2; on a 3-node JetStream\n" +
+  "                          cluster when the cluster or supercluster share picks one, measured on every node)\n";
 
 const { values } = parseOrExit({
   options: {

@@ -170,9 +170,11 @@ export async function createJetStream(server: Reachable, exporter: TestAccount, 
   const nc = await connectAs(server, exporter);
   try {
     const jsm = await jetstreamManager(nc);
+    // Measured again on each node of a cluster: a stream and consumers as new each time.
+    await jsm.streams.delete(STREAM).catch(() => false);
     await jsm.streams.add({ name: STREAM, subjects: [STREAM_SUBJECTS], storage: StorageType.Memory });
     const client = jetstream(nc);
-    for (let i = 0; i < MESSAGES; i++) await client.publish(`jsq.${i}`, `m${i}`);
+    for (let i = 0; i < MESSAGES; i++) await publishWhenReady(client, `jsq.${i}`, `m${i}`);
     for (const c of js!.consumers) {
       await jsm.consumers.add(STREAM, {
         durable_name: c.name,
@@ -183,6 +185,23 @@ export async function createJetStream(server: Reachable, exporter: TestAccount, 
     }
   } finally {
     await nc.close();
+  }
+}
+
+/**
+ * On a cluster the new stream's interest reaches the exporter's node a moment after the stream is
+ * made ("no responders"): publish again until it is stored, deduplicated by message id.
+ */
+async function publishWhenReady(client: ReturnType<typeof jetstream>, subject: string, data: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await client.publish(subject, data, { msgID: data });
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
@@ -328,10 +347,12 @@ export async function measureJetStream(
   importer: TestAccount,
   model: FuzzAccount,
   consumers: FuzzConsumer[],
+  /** Where the exporter's client connects (on a cluster, another node than the importer's); default `server`. */
+  exporterServer: Reachable = server,
 ): Promise<JetStreamTruth> {
   const prefix = apiPrefixOf(model.name);
   const imp = await connectAs(server, importer);
-  const exp = await connectAs(server, exporter);
+  const exp = await connectAs(exporterServer, exporter);
   try {
     const pullC = consumers.find((c) => c.name === pullName(model.name));
     const otherC = consumers.find((c) => c.name === otherName(model.name));

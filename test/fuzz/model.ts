@@ -60,7 +60,16 @@ export interface FuzzSigningKey {
   scoped: boolean;
   /** Used to sign tokens, but no longer listed in the account JWT (a rotated-out key). */
   removed: boolean;
+  /**
+   * No whole Ed25519 key: 16, 31 or 33 bytes, or the identity point (of small order, which "signs"
+   * anything as Go's ed25519 verifies: R the identity, S zero). nkeys v0.4.17 (2.14.10, 2.15.3 on)
+   * refuses a JWT listing one; earlier lines store it. Only a key of small order signs tokens.
+   */
+  odd?: OddKey;
 }
+
+/** A signing key that is no whole key (`FuzzSigningKey.odd`). */
+export type OddKey = 16 | 31 | 33 | "small-order";
 
 /** One entry of an account's subject `mappings`. */
 export interface FuzzMapping {
@@ -108,6 +117,8 @@ export interface FuzzAccount {
   nbf?: number;
   /** `limits.imports` (absent: unlimited). */
   import_limit?: number;
+  /** `cluster_traffic` in its JWT: "", "system" and "owner" are valid, anything else refused from 2.10.24 on. */
+  cluster_traffic?: string | number;
   /** Its JWT and the tokens it holds written with keys in another case (key-case.ts); absent: as jwt writes them. */
   key_case?: FuzzKeyCase;
   signing_keys: FuzzSigningKey[];
@@ -370,6 +381,10 @@ export function generate(seed: number, jetstreamShare = JETSTREAM_SHARE): FuzzDe
     if (acc.pushed && r.chance(0.06)) acc.deleted = true;
     if (r.chance(0.1)) acc.signer = r.pick(["operator-identity", "added-signing-key", "retired-signing-key"] as const);
   }
+  // Signing keys that are no whole key, and cluster_traffic: from a stream of their own, so the
+  // shapes above stay those of earlier runs' seeds; not in a JetStream set (its probes need every
+  // account of the set loaded).
+  addOddClaims(new Rng(seed ^ 0x6f64_646b), d);
   // From a stream of its own, so the shapes above stay those of earlier runs' seeds.
   const js = new Rng(seed ^ 0x4a53_5348);
   if (js.next() < jetstreamShare) addJetStream(js, d);
@@ -377,6 +392,36 @@ export function generate(seed: number, jetstreamShare = JETSTREAM_SHARE): FuzzDe
   const cases = new Rng(seed ^ 0x6b65_7973);
   for (const acc of d.accounts) if (cases.chance(0.15)) acc.key_case = cases.pick(["upper", "title", "fold"] as const);
   return d;
+}
+
+/** The share of accounts given a signing key that is no whole key, and of those given `cluster_traffic`. */
+export const ODD_KEY_SHARE = 0.03;
+export const CLUSTER_TRAFFIC_SHARE = 0.025;
+
+/**
+ * Now and then an account lists a signing key of 16, 31 or 33 bytes or of small order (plain or
+ * scoped, or used and no longer listed), and the tokens it signs for its importers may name a key
+ * of small order as their signer; and now and then its JWT carries a `cluster_traffic` valid or not.
+ * A token naming a key of another length is not made: it verifies on no line, and nats-server
+ * 2.10.29 (nkeys v0.4.11, no length check before Go's ed25519.Verify) panics on the push of an
+ * account JWT holding one (measured: "ed25519: bad public key length: 16"; 2.12.15 refuses the JWT).
+ */
+function addOddClaims(r: Rng, d: FuzzDeployment): void {
+  for (const [i, acc] of d.accounts.entries()) {
+    if (r.chance(ODD_KEY_SHARE)) {
+      const key: FuzzSigningKey = {
+        scoped: r.chance(0.3),
+        removed: r.chance(0.15),
+        odd: r.pick([16, 31, 33, "small-order", "small-order"] as const),
+      };
+      acc.signing_keys.push(key);
+      const n = acc.signing_keys.length - 1;
+      for (const other of d.accounts)
+        for (const imp of other.imports)
+          if (imp.from === i && imp.token && key.odd === "small-order" && r.chance(0.6)) imp.token.signer = n;
+    }
+    if (r.chance(CLUSTER_TRAFFIC_SHARE)) acc.cluster_traffic = r.pick(["system", "owner", "", "bogus", "OWNER", 7]);
+  }
 }
 
 /** A mapping destination for `source`: a literal prefix, then the source's wildcards as references. */

@@ -10,6 +10,7 @@ import {
   TestOperator,
   activation,
   nowSec,
+  signClaims,
   type AccountClaims,
   type ExportClaim,
   type ImportClaim,
@@ -17,7 +18,7 @@ import {
 import { fast } from "../support/fast-keys.js";
 import { JETSTREAM_LIMITS } from "../support/jetstream.js";
 import { withKeysInCase } from "./key-case.js";
-import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping } from "./model.js";
+import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping, type OddKey } from "./model.js";
 
 /** Revocations are this far from the tokens' `iat`, so that signing time never decides. */
 const REVOCATION_MARGIN = 600;
@@ -49,6 +50,43 @@ function keyFrom(r: Rng, prefix: Prefix = Prefix.Account): KeyPair {
   return fast(fromSeed(Codec.encodeSeed(prefix, r.bytes(32))));
 }
 
+/**
+ * A signing key that is no whole key (model.ts `OddKey`): 16, 31 or 33 bytes of 7s, or the identity
+ * point. It "signs" with R the identity and S zero, which Go's ed25519 takes as valid for the identity
+ * point whatever the data; for the other lengths that is 64 zero bytes no verifier can take.
+ */
+function oddKey(kind: OddKey): KeyPair {
+  const raw =
+    kind === "small-order"
+      ? Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0))
+      : new Uint8Array(kind).fill(7);
+  const publicKey = new TextDecoder().decode(Codec.encode(Prefix.Account, raw));
+  const signature = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 && kind === "small-order" ? 1 : 0));
+  // Only what signClaims asks of a signer.
+  return { getPublicKey: () => publicKey, sign: () => signature } as unknown as KeyPair;
+}
+
+/** An activation token "signed" by a key that is no whole key: the claims jwt would write, by hand. */
+async function oddActivation(
+  exporter: TestAccount,
+  importerId: string,
+  subject: string,
+  kind: "stream" | "service",
+  signer: KeyPair,
+  times: { exp?: number; nbf?: number },
+): Promise<string> {
+  return signClaims(
+    {
+      name: subject,
+      sub: importerId,
+      ...(times.exp !== undefined ? { exp: times.exp } : {}),
+      ...(times.nbf !== undefined ? { nbf: times.nbf } : {}),
+      nats: { subject, issuer_account: exporter.id, kind, type: "activation", version: 2 },
+    },
+    signer,
+  );
+}
+
 /** The account's subject mappings as the JWT carries them (placeholders filled). */
 function mappingClaims(
   mappings: FuzzMapping[],
@@ -75,7 +113,8 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
   const op = await TestOperator.create({ signingKey: true });
   const other = keyFrom(r).getPublicKey();
   const accounts = d.accounts.map((a) => new TestAccount(op, a.name, keyFrom(r)));
-  const signingKeys = d.accounts.map((a) => a.signing_keys.map(() => keyFrom(r)));
+  // Odd keys draw nothing, so the other keys stay those of earlier runs' seeds.
+  const signingKeys = d.accounts.map((a) => a.signing_keys.map((k) => (k.odd ? oddKey(k.odd) : keyFrom(r))));
   const stranger = keyFrom(r).getPublicKey();
   const sourceOf = (imp: FuzzImport) => (imp.from === "system" ? op.system : accounts[imp.from]!);
 
@@ -130,17 +169,18 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
         const t = imp.token;
         const keys = imp.from === "system" ? [] : signingKeys[imp.from]!;
         const signer = t.signer === "identity" ? undefined : keys[t.signer];
-        const token = await activation(
-          exporter,
-          t.to === "importer" ? importer.id : stranger,
-          fill(t.subject, importer.id, other),
-          imp.type,
-          {
-            ...(signer ? { signer } : {}),
-            ...(t.exp !== undefined ? { exp: now + t.exp } : {}),
-            ...(t.nbf !== undefined ? { nbf: now + t.nbf } : {}),
-          },
-        );
+        const times = {
+          ...(t.exp !== undefined ? { exp: now + t.exp } : {}),
+          ...(t.nbf !== undefined ? { nbf: now + t.nbf } : {}),
+        };
+        const to = t.to === "importer" ? importer.id : stranger;
+        const subject = fill(t.subject, importer.id, other);
+        const odd =
+          imp.from !== "system" && t.signer !== "identity" && d.accounts[imp.from]!.signing_keys[t.signer]?.odd;
+        const token =
+          odd && signer
+            ? await oddActivation(exporter, to, subject, imp.type, signer, times)
+            : await activation(exporter, to, subject, imp.type, { ...(signer ? { signer } : {}), ...times });
         jwtImport["token"] = a.key_case ? withKeysInCase(token, a.key_case, signer ?? exporter.key) : token;
       }
       claims.push(jwtImport);
@@ -155,6 +195,7 @@ export async function realize(d: FuzzDeployment, seed: number): Promise<Realized
     const nats: AccountClaims = { exports: exportClaims(a.exports) as ExportClaim[], imports: claims as ImportClaim[] };
     if (listed.length > 0) nats.signing_keys = listed as NonNullable<AccountClaims["signing_keys"]>;
     if (a.import_limit !== undefined) nats.limits = { imports: a.import_limit };
+    if (a.cluster_traffic !== undefined) (nats as Record<string, unknown>)["cluster_traffic"] = a.cluster_traffic;
     if (a.jetstream) nats.limits = { ...nats.limits, ...JETSTREAM_LIMITS };
     if (a.mappings && a.mappings.length > 0)
       nats.mappings = mappingClaims(a.mappings, (x) => fill(x, importer.id, other));

@@ -26,7 +26,7 @@ import { signClaims } from "../support/deployment.js";
 import type { TestAccount } from "../support/deployment.js";
 import type { FuzzDeployment, FuzzImport } from "./model.js";
 import { realize, type Realized, type RealizedImport } from "./realize.js";
-import { measure, type NodeTruth } from "./truth.js";
+import { exporterNodeFor, measure, type NodeTruth } from "./truth.js";
 import {
   createJetStream,
   expectations,
@@ -77,8 +77,10 @@ export interface ImportOutcome {
   truth: NodeTruth[];
   engine: Verdict;
   live: Verdict | null;
-  /** For an import of a JetStream set: what the importer's real consumers say it must be (jetstream.ts). */
+  /** For an import of a JetStream set: what the importer's real consumers say it must be (jetstream.ts), on node 0. */
   jetstream?: JetStreamExpectation;
+  /** The same on every node (null where the probes do not isolate the import there). */
+  jetstream_nodes?: (JetStreamExpectation | null)[];
 }
 
 export type Judge = "engine" | "live" | "nodes";
@@ -220,7 +222,8 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     debug: false,
     resolverTimeout: "0.5s",
     allowDelete: r.deleted.length > 0,
-    ...(js ? { jetstream: true } : {}),
+    // A JetStream meta group of 3 takes longer to form on a loaded machine than routes do.
+    ...(js ? { jetstream: true, ...(nodeCount(opts) > 1 ? { readyTimeoutMs: 45_000 } : {}) } : {}),
     ...(js && d.jetstream_domain ? { jetstreamDomain: d.jetstream_domain } : {}),
     // The feature flag exists from 2.14 on; older servers refuse the unknown option.
     ...(js && d.js_ack_v2 && knowsAckV2(version) ? { extraConfig: "feature_flags: { js_ack_fc_v2: true }\n" } : {}),
@@ -239,10 +242,11 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     const isJs = (imp: RealizedImport) => jsExporters.has(imp.exporter);
     const plain = r.imports.filter((imp) => !isJs(imp));
     const measured = await measure(cluster, plain, opts.windowMs, new Set(r.deleted.map((a) => a.id)));
-    const jsTruth = js ? await jetStreamTruth(cluster, r, d) : new Map<RealizedImport, JetStreamExpectation | null>();
-    const truths = r.imports.map((imp) =>
-      isJs(imp) ? jetStreamNodeTruth(jsTruth.get(imp) ?? null) : measured[plain.indexOf(imp)]!,
-    );
+    const jsTruth = js
+      ? await jetStreamTruth(cluster, r, d)
+      : new Map<RealizedImport, (JetStreamExpectation | null)[]>();
+    const jsOf = (imp: RealizedImport) => jsTruth.get(imp) ?? cluster.servers.map(() => null);
+    const truths = r.imports.map((imp) => (isJs(imp) ? jetStreamNodeTruth(jsOf(imp)) : measured[plain.indexOf(imp)]!));
     const engine = engineVerdicts(r, version, js, memory);
     const live = opts.live ? await liveVerdicts(cluster, r) : null;
     const imports: ImportOutcome[] = r.imports.map((imp, k) => {
@@ -259,7 +263,7 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
           message: "the engine has no JWT for this account",
         },
         live: live ? (live[a]![nth] ?? null) : null,
-        ...(isJs(imp) && jsTruth.get(imp) ? { jetstream: jsTruth.get(imp)! } : {}),
+        ...(isJs(imp) && jsOf(imp)[0] ? { jetstream: jsOf(imp)[0]!, jetstream_nodes: jsOf(imp) } : {}),
       };
     });
     return {
@@ -349,40 +353,52 @@ const knowsAckV2 = (version: string) => {
 };
 
 /**
- * The JetStream sets, judged by the importers' real consumers (on node 0): the exporter's stream
- * and consumers are made once everything is pushed, then every importer's probes run.
+ * The JetStream sets, judged by the importers' real consumers on every node: the importer's client
+ * on that node, the exporter's on the next (exporterNodeFor, as for the other probes), the stream
+ * and its consumers made anew before each node's probes (a probe consumes and acks the messages).
  */
 async function jetStreamTruth(
   cluster: Cluster,
   r: Realized,
   d: FuzzDeployment,
-): Promise<Map<RealizedImport, JetStreamExpectation | null>> {
-  const server = { url: cluster.url(0), monitorUrl: cluster.servers[0]!.monitorUrl };
-  const out = new Map<RealizedImport, JetStreamExpectation | null>();
-  for (const [e, exporter] of d.accounts.entries()) {
-    if (!exporter.jetstream) continue;
-    await createJetStream(server, r.accounts[e]!, exporter.jetstream);
-    const importers = d.accounts.flatMap((a, i) => (a.imports.some((imp) => imp.from === e) ? [i] : []));
-    const truths = await Promise.all(
-      importers.map((i) =>
-        measureJetStream(server, r.accounts[e]!, r.accounts[i]!, d.accounts[i]!, exporter.jetstream!.consumers),
-      ),
-    );
-    for (const [k, i] of importers.entries()) {
-      const expected = expectations(d.accounts[i]!, truths[k]!);
-      for (const imp of r.imports)
-        if (imp.importer === r.accounts[i] && imp.exporter === r.accounts[e]) out.set(imp, expected[imp.index] ?? null);
+): Promise<Map<RealizedImport, (JetStreamExpectation | null)[]>> {
+  const out = new Map<RealizedImport, (JetStreamExpectation | null)[]>();
+  for (let node = 0; node < cluster.servers.length; node++) {
+    const server = { url: cluster.url(node), monitorUrl: cluster.servers[node]!.monitorUrl };
+    const exporterServer = { url: cluster.url(exporterNodeFor(cluster, node)) };
+    for (const [e, exporter] of d.accounts.entries()) {
+      if (!exporter.jetstream) continue;
+      await createJetStream(exporterServer, r.accounts[e]!, exporter.jetstream);
+      const importers = d.accounts.flatMap((a, i) => (a.imports.some((imp) => imp.from === e) ? [i] : []));
+      const truths = await Promise.all(
+        importers.map((i) =>
+          measureJetStream(
+            server,
+            r.accounts[e]!,
+            r.accounts[i]!,
+            d.accounts[i]!,
+            exporter.jetstream!.consumers,
+            exporterServer,
+          ),
+        ),
+      );
+      for (const [k, i] of importers.entries()) {
+        const expected = expectations(d.accounts[i]!, truths[k]!);
+        for (const imp of r.imports)
+          if (imp.importer === r.accounts[i] && imp.exporter === r.accounts[e])
+            out.set(imp, [...(out.get(imp) ?? []), expected[imp.index] ?? null]);
+      }
     }
   }
   return out;
 }
 
-function jetStreamNodeTruth(e: JetStreamExpectation | null): NodeTruth[] {
-  if (!e || (e.flows === null && e.gaps === null))
-    return [
-      { node: 0, flows: false, basis: "undecidable", note: e?.note ?? "a JetStream import no consumer probe isolates" },
-    ];
-  return [{ node: 0, flows: e.flows ?? true, basis: "jetstream", note: e.note, expected_gaps: e.gaps }];
+function jetStreamNodeTruth(byNode: (JetStreamExpectation | null)[]): NodeTruth[] {
+  return byNode.map((e, node) =>
+    !e || (e.flows === null && e.gaps === null)
+      ? { node, flows: false, basis: "undecidable", note: e?.note ?? "a JetStream import no consumer probe isolates" }
+      : { node, flows: e.flows ?? true, basis: "jetstream", note: e.note, expected_gaps: e.gaps },
+  );
 }
 
 /** A push reaches every node's resolver asynchronously: wait until each stores what node 0 took. */
@@ -409,10 +425,13 @@ function disagreementsOf(o: ImportOutcome): Disagreement[] {
   const base = { account: o.account, index: o.index, imp: o.imp, truth: o.truth };
   const out: Disagreement[] = [];
   if (o.jetstream) {
-    const e = o.jetstream;
     if (o.truth.some((t) => t.basis === "undecidable")) return [];
-    if (jetStreamMismatch(o.engine, e)) out.push({ ...base, judge: "engine", verdict: o.engine });
-    if (o.live && jetStreamMismatch(o.live, e)) out.push({ ...base, judge: "live", verdict: o.live });
+    // Every node's consumers: a verdict must fit each; nodes that differ in flow are a finding of their own.
+    const each = (o.jetstream_nodes ?? [o.jetstream]).filter((e) => e !== null);
+    if (new Set(o.truth.map((t) => t.flows)).size > 1) out.push({ ...base, judge: "nodes", verdict: o.engine });
+    if (each.some((e) => jetStreamMismatch(o.engine, e))) out.push({ ...base, judge: "engine", verdict: o.engine });
+    if (o.live && each.some((e) => jetStreamMismatch(o.live!, e)))
+      out.push({ ...base, judge: "live", verdict: o.live });
     return out;
   }
   // Identical imports the server lists once: which of them it kept is not observable.
