@@ -169,12 +169,13 @@ export function addJetStream(r: Rng, d: FuzzDeployment): void {
 export async function createJetStream(server: Reachable, exporter: TestAccount, js: FuzzAccount["jetstream"]) {
   const nc = await connectAs(server, exporter);
   try {
-    const jsm = await jetstreamManager(nc);
+    // On a cluster a node enables JetStream for a pushed account a moment after it stores the JWT.
+    const jsm = await retried(() => jetstreamManager(nc));
     // Measured again on each node of a cluster: a stream and consumers as new each time.
     await jsm.streams.delete(STREAM).catch(() => false);
     await jsm.streams.add({ name: STREAM, subjects: [STREAM_SUBJECTS], storage: StorageType.Memory });
     const client = jetstream(nc);
-    for (let i = 0; i < MESSAGES; i++) await publishWhenReady(client, `jsq.${i}`, `m${i}`);
+    for (let i = 0; i < MESSAGES; i++) await retried(() => client.publish(`jsq.${i}`, `m${i}`, { msgID: `m${i}` }));
     for (const c of js!.consumers) {
       await jsm.consumers.add(STREAM, {
         durable_name: c.name,
@@ -189,15 +190,15 @@ export async function createJetStream(server: Reachable, exporter: TestAccount, 
 }
 
 /**
- * On a cluster the new stream's interest reaches the exporter's node a moment after the stream is
- * made ("no responders"): publish again until it is stored, deduplicated by message id.
+ * A cluster settles a moment after a push or a new stream: JetStream not yet enabled for the account
+ * on the exporter's node, the stream's interest not yet there ("no responders"). Tried again for
+ * 10 s; a publish is deduplicated by its message id.
  */
-async function publishWhenReady(client: ReturnType<typeof jetstream>, subject: string, data: string): Promise<void> {
+async function retried<T>(step: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      await client.publish(subject, data, { msgID: data });
-      return;
+      return await step();
     } catch (e) {
       if (Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, 100));
