@@ -14,8 +14,8 @@ export interface Deployment {
   /** The instant the JWTs were read as of (an audit archive's capture), else now. */
   asOf?: Date;
   /**
-   * What the servers are, where known: the versions they report (the oldest one's rules judge the
-   * JWTs; none: the newest line's) and whether they run JetStream or a cluster (the system account
+   * What the servers are, where known: the versions they report (each one's rules judge the JWTs;
+   * none: the newest line's) and whether they run JetStream or a cluster (the system account
    * then exports `$JS.API.>`). From their VARZ (live, audit archive) or the user (--server-version,
    * --jetstream).
    */

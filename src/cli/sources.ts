@@ -11,7 +11,7 @@ import { ConfigError } from "../config.js";
 import type { AccountError } from "../core/report.js";
 import { AccountDirectory, OperatorTrust, serversJudged } from "../core/directory.js";
 import { NEWEST_MODELLED, oldestVersion, versionNumbers } from "../core/validate.js";
-import { rulesForLoaded } from "../core/push-refusal.js";
+import { judgedAsLoaded } from "../core/push-refusal.js";
 import { peekClaims } from "../core/jwt/decode.js";
 import { isPublicKey } from "../core/jwt/nkey.js";
 import { connectOrFail, resolveConnection, shownServers, yesNo, type ConnectionSettings } from "../shell/connection.js";
@@ -153,7 +153,7 @@ export const SOURCE_OPTIONS = {
 
 /** The help lines of the options that say what the servers are, shared by every offline command. */
 export const SERVERS_USAGE = `What the servers are (live servers and audit archives say it themselves; these override):
-  --server-version V       judge by the rules of nats-server V (from 2.10.0; default: the oldest
+  --server-version V       judge by the rules of nats-server V (from 2.10.0; default: every
                            version the servers report, else the newest line modelled, ${NEWEST_MODELLED})
   --jetstream              the servers run JetStream or a cluster (the system account then
                            exports $JS.API.>)
@@ -218,7 +218,7 @@ export async function readSource(
     const versions = d.servers?.versions ?? [];
     if (said.version === null && versions.length > 1)
       note(
-        `the servers run ${versions.join(", ")}: judged by the rules of ${oldestVersion(versions)}, the oldest (an import it refuses is broken there)`,
+        `the servers run ${versions.join(", ")}: judged by the rules of every line; ${oldestVersion(versions)} is the oldest (an import one line breaks is broken on its servers)`,
       );
     return withServersSaid(d, said);
   });
@@ -375,7 +375,6 @@ function trustOf(d: Deployment): OperatorTrust {
   }
   const servers = serversJudged(d.servers?.versions ?? [], d.servers?.jetStreamApi ?? false);
   // JWTs the servers loaded without a push were never put to the push's own checks.
-  trust.rules = d.servers?.loadedWithoutPush ? rulesForLoaded(servers.rules) : servers.rules;
-  trust.jetStreamApi = servers.jetStreamApi;
+  trust.judgeFor(d.servers?.loadedWithoutPush ? judgedAsLoaded(servers) : servers);
   return trust;
 }

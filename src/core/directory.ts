@@ -18,7 +18,7 @@ import {
   CURRENT_RULES,
   oldestVersion,
   rulesFor,
-  validateAccount,
+  validateOnLines,
   type AccountValidation,
   type ServerRules,
 } from "./validate.js";
@@ -74,15 +74,31 @@ export class AccountRejected extends Error {}
 /** The keys that may sign account JWTs: the operators' identities and their signing keys. */
 /** What the servers are, as far as the JWTs' verdicts depend on it. */
 export interface ServersJudged {
-  /** The validation rules of their line. */
+  /** The validation rules of their line: the oldest one's where they run several. */
   rules: ServerRules;
+  /**
+   * The rules of the other lines they run (a rolling upgrade), each different from `rules`: every
+   * line judges, and an import one of them breaks is broken on its servers (the oldest line is not
+   * always the strictest: a mapping function only newer lines build).
+   */
+  otherLines: readonly ServerRules[];
   /** They run JetStream or a cluster, so the system account exports `$JS.API.>`. */
   jetStreamApi: boolean;
 }
 
-/** Servers reporting these versions (the oldest decides; none: the newest line) and that JetStream fact. */
+/** Servers reporting these versions (none: the newest line) and that JetStream fact. */
 export function serversJudged(versions: readonly string[], jetStreamApi: boolean): ServersJudged {
-  return { rules: rulesFor(oldestVersion(versions)), jetStreamApi };
+  const rules = rulesFor(oldestVersion(versions));
+  return { rules, otherLines: distinctRules(versions.map(rulesFor), rules), jetStreamApi };
+}
+
+/** Each rule set once, none the same as `except`. */
+export function distinctRules(all: readonly ServerRules[], except: ServerRules): ServerRules[] {
+  const seen = new Set([JSON.stringify(except)]);
+  return all.filter((r) => {
+    const key = JSON.stringify(r);
+    return !seen.has(key) && seen.add(key) !== null;
+  });
 }
 
 export class OperatorTrust {
@@ -105,6 +121,26 @@ export class OperatorTrust {
   /** The validation rules of the servers the JWTs are judged for (see `rulesFor`): the newest by default. */
   rules: ServerRules = CURRENT_RULES;
 
+  /** The rules of the other lines the servers run, judged too (ServersJudged.otherLines). */
+  otherLines: readonly ServerRules[] = [];
+
+  /** What the servers are, from now on (set before JWTs are added, or recheck them). */
+  judgeFor(servers: ServersJudged): void {
+    this.rules = servers.rules;
+    this.otherLines = servers.otherLines;
+    this.jetStreamApi = servers.jetStreamApi;
+  }
+
+  /** Every line's rules: `rules`, then `otherLines`. */
+  get lines(): readonly ServerRules[] {
+    return this.otherLines.length === 0 ? [this.rules] : [this.rules, ...this.otherLines];
+  }
+
+  /** The account validated as every line the servers run validates it (validateOnLines). */
+  validate(claims: AccountClaims): AccountValidation {
+    return validateOnLines(claims, this.lines);
+  }
+
   /**
    * The servers run JetStream or are clustered, so the system account also exports `$JS.API.>`
    * (system-account.ts). Set before JWTs are added to a directory.
@@ -125,7 +161,7 @@ export class OperatorTrust {
     return (
       tokens(this) === tokens(other) &&
       this.jetStreamApi === other.jetStreamApi &&
-      JSON.stringify(this.rules) === JSON.stringify(other.rules)
+      JSON.stringify(this.lines) === JSON.stringify(other.lines)
     );
   }
 
@@ -137,8 +173,7 @@ export class OperatorTrust {
     this.operators.splice(0, this.operators.length, ...other.operators);
     this.keys.clear();
     for (const k of other.keys) this.keys.add(k);
-    this.rules = other.rules;
-    this.jetStreamApi = other.jetStreamApi;
+    this.judgeFor(other);
   }
 
   /** Does the operator that owns this issuer key demand strict signing-key usage? */
@@ -201,7 +236,7 @@ export class AccountDirectory {
     const previous = this.entries.get(id);
     if (!previous?.claims) throw new Error(`no decodable account ${id} to amend`);
     const claims = edit(previous.claims);
-    const entry: AccountEntry = { ...previous, claims, validation: validateAccount(claims, this.trust.rules) };
+    const entry: AccountEntry = { ...previous, claims, validation: this.trust.validate(claims) };
     entry.problem = this.problemOf(entry);
     this.unindex(previous);
     this.entries.set(id, entry);
@@ -218,7 +253,7 @@ export class AccountDirectory {
       if (!previous.claims) continue;
       const entry: AccountEntry = {
         ...previous,
-        validation: validateAccount(previous.claims, this.trust.rules),
+        validation: this.trust.validate(previous.claims),
         strictSigningKeys: this.trust.strictFor(previous.claims.issuer),
       };
       // Which id the source filed the JWT under is not kept: a misfiled JWT stays misfiled.
@@ -294,7 +329,7 @@ export class AccountDirectory {
       name: claims.name || null,
       digest: claims.digest,
       claims,
-      validation: validateAccount(claims, this.trust.rules),
+      validation: this.trust.validate(claims),
       problem: null,
       strictSigningKeys: this.trust.strictFor(claims.issuer),
     };

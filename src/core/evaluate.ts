@@ -14,7 +14,7 @@ import { iso } from "./time.js";
 import { activationIssues, exporterSubject, timeProblem } from "./validate.js";
 import { implicitlyImported } from "./system-account.js";
 import { cycleOf, MAX_CYCLE_SEARCH_DEPTH, type CycleStep } from "./cycle.js";
-import { mappingReach, soleDestination } from "./mapping.js";
+import { mappingReach, soleDestination, type MappingFunctions } from "./mapping.js";
 import { repliesFinding } from "./replies.js";
 import { causeOf } from "./causes/index.js";
 import type { MappingFinding } from "./causes/cause.js";
@@ -100,15 +100,14 @@ export function evaluateImport(
  * shares leave it to the server's load order. Stream imports are not touched.
  */
 function mappedOutcome(
-  dir: AccountDirectory,
   importer: AccountEntry,
   imp: ImportClaim,
   outcome: StepOutcome,
+  functions: MappingFunctions,
 ): StepOutcome {
   const mappings = importer.claims?.mappings ?? [];
   if (imp.type !== "service" || mappings.length === 0) return outcome;
   const local = imp.localSubject ?? imp.subject;
-  const functions = dir.trust.rules.mappingFunctions;
   const reach = mappingReach(mappings, local, functions);
   const kept = {
     exportClaim: outcome.exportClaim ?? null,
@@ -164,12 +163,32 @@ function mappingsOutcome(
   imp: ImportClaim,
   outcome: StepOutcome,
 ): StepOutcome {
-  const requests = mappedOutcome(dir, importer, imp, outcome);
+  const { rules: oldest, otherLines } = dir.trust;
+  let worst = mappingsOutcomeOn(dir, importer, imp, outcome, oldest.mappingFunctions);
+  // Servers of several lines (a rolling upgrade) may build different mappings: the line that
+  // starves the import most decides, as the import is broken on its servers.
+  for (const rules of otherLines) {
+    if (rules.mappingFunctions === oldest.mappingFunctions) continue;
+    const on = mappingsOutcomeOn(dir, importer, imp, outcome, rules.mappingFunctions);
+    if (severity(on.cause) < severity(worst.cause)) worst = on;
+  }
+  return worst;
+}
+
+/** mappingsOutcome on servers that build these mapping functions. */
+function mappingsOutcomeOn(
+  dir: AccountDirectory,
+  importer: AccountEntry,
+  imp: ImportClaim,
+  outcome: StepOutcome,
+  functions: MappingFunctions,
+): StepOutcome {
+  const requests = mappedOutcome(importer, imp, outcome, functions);
   if (imp.type !== "service") return requests;
   const replies = repliesFinding(
     dir.get(imp.account)?.claims?.mappings ?? [],
     importer.claims?.mappings ?? [],
-    dir.trust.rules.mappingFunctions,
+    functions,
   );
   if (!replies || severity(replies.cause) >= severity(requests.cause)) return requests;
   return fail(replies.cause, null, {

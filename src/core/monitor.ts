@@ -223,8 +223,7 @@ export class ImportMonitor {
   retrust(operatorJwts: string[], now: number, servers: ServersJudged = this.directory.trust): ImportChange[] | null {
     const next = new OperatorTrust();
     for (const jwt of operatorJwts) next.addOperator(jwt);
-    next.rules = servers.rules;
-    next.jetStreamApi = servers.jetStreamApi;
+    next.judgeFor(servers);
     if (this.directory.trust.sameAs(next)) return null;
     this.directory.trust.replaceWith(next);
     this.directory.recheckTrust();

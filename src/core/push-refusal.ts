@@ -5,16 +5,16 @@
  * (claimValidate), and otherwise stores it, whatever its age. It does not check that a trusted
  * operator signed it: that fails only when the account is loaded.
  */
-import type { OperatorTrust } from "./directory.js";
+import { distinctRules, type OperatorTrust, type ServersJudged } from "./directory.js";
 import type { AccountClaims } from "./jwt/claims.js";
-import { validateAccount, type ServerRules } from "./validate.js";
+import type { ServerRules } from "./validate.js";
 
 /** Why the resolver would refuse to store this (decoded) account JWT, or null. */
 export function refusalOnPush(claims: AccountClaims, trust: OperatorTrust): string | null {
   if (trust.operators.some((o) => o.strictSigningKeyUsage && o.subject === claims.issuer)) {
     return "operator requires issuer to be a signing key";
   }
-  const v = validateAccount(claims, trust.rules);
+  const v = trust.validate(claims);
   return [...v.imports.values()][0]?.[0]?.message ?? v.other[0] ?? null;
 }
 
@@ -28,4 +28,10 @@ export function refusalOnPush(claims: AccountClaims, trust: OperatorTrust): stri
  */
 export function rulesForLoaded(rules: ServerRules): ServerRules {
   return rules.refusesUninstallableMappings ? { ...rules, refusesUninstallableMappings: false } : rules;
+}
+
+/** The servers, judging JWTs they loaded without a push (rulesForLoaded on every line). */
+export function judgedAsLoaded(servers: ServersJudged): ServersJudged {
+  const rules = rulesForLoaded(servers.rules);
+  return { ...servers, rules, otherLines: distinctRules(servers.otherLines.map(rulesForLoaded), rules) };
 }

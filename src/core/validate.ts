@@ -310,6 +310,25 @@ function overlappingExports(exports: ExportClaim[]): string[] {
   return [...new Set(issues)];
 }
 
+/**
+ * The account validated by every line the servers run (a rolling upgrade): a JWT one line refuses
+ * is not stored or loaded on its servers, so each line's issues count; each said once.
+ */
+export function validateOnLines(account: AccountClaims, lines: readonly ServerRules[]): AccountValidation {
+  if (lines.length === 1) return validateAccount(account, lines[0]);
+  const merged: AccountValidation = { imports: new Map(), other: [] };
+  for (const rules of lines) {
+    const v = validateAccount(account, rules);
+    for (const [index, issues] of v.imports) {
+      const kept = merged.imports.get(index) ?? [];
+      for (const issue of issues) if (!kept.some((k) => k.message === issue.message)) kept.push(issue);
+      merged.imports.set(index, kept);
+    }
+    for (const issue of v.other) if (!merged.other.includes(issue)) merged.other.push(issue);
+  }
+  return merged;
+}
+
 export function validateAccount(account: AccountClaims, rules: ServerRules = CURRENT_RULES): AccountValidation {
   const imports = new Map<number, ImportIssue[]>();
   const overlaps = overlappingServiceImports(account.imports, rules);

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { ConfigError } from "../config.js";
 import { importSources, OperatorTrust, serversJudged, type ServersJudged } from "../core/directory.js";
 import type { ImportMonitor } from "../core/monitor.js";
-import { rulesForLoaded } from "../core/push-refusal.js";
+import { judgedAsLoaded } from "../core/push-refusal.js";
 import type { Logger } from "../shell/log.js";
 import { NoResolverError, noAnswer, type ResolverClient, type ServerFacts } from "../shell/resolver.js";
 import { readLoadedAccounts, type JwtSource } from "../shell/server-accounts.js";
@@ -39,9 +39,7 @@ export async function initialTrust(
       throw new ConfigError((e as Error).message);
     }
   }
-  const servers = judgedFrom(facts, resolver);
-  trust.rules = servers.rules;
-  trust.jetStreamApi = servers.jetStreamApi;
+  trust.judgeFor(judgedFrom(facts, resolver));
   return trust;
 }
 
@@ -104,9 +102,9 @@ export class AccountLoader {
       : (facts?.operatorJwts ?? []);
     if (jwts.length === 0) return;
     const trust = this.monitor.directory.trust;
-    const judged = facts ? judgedFrom(facts, this.resolver) : { rules: trust.rules, jetStreamApi: trust.jetStreamApi };
+    const judged = facts ? judgedFrom(facts, this.resolver) : trust;
     // JWTs read from the servers' loaded accounts keep the rules of JWTs loaded without a push.
-    const servers = this.source.from === "servers" ? { ...judged, rules: rulesForLoaded(judged.rules) } : judged;
+    const servers = this.source.from === "servers" ? judgedAsLoaded(judged) : judged;
     try {
       const changes = this.monitor.retrust(jwts, nowSeconds(), servers);
       if (changes)
@@ -235,9 +233,9 @@ export class AccountLoader {
     this.source = { from: "servers", unseen_accounts: load.unseen, differing_accounts: load.differing };
     // The servers loaded these JWTs without a push: the push's own checks do not apply to them.
     const trust = this.monitor.directory.trust;
-    const loaded = rulesForLoaded(trust.rules);
-    if (loaded !== trust.rules) {
-      trust.rules = loaded;
+    const loaded = judgedAsLoaded(trust);
+    if (JSON.stringify([loaded.rules, ...loaded.otherLines]) !== JSON.stringify(trust.lines)) {
+      trust.judgeFor(loaded);
       this.monitor.directory.recheckTrust();
     }
     return load.jwts;

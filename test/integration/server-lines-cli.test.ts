@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditReport } from "../../src/cli/audit.js";
 import { TestOperator, type TestAccount } from "../support/deployment.js";
-import { serviceAnswered, streamFlows } from "../support/flow.js";
+import { serviceAnswered, serviceFlows, streamFlows } from "../support/flow.js";
+import { checkUntil, startService, stopStarted } from "../support/live-service.js";
+import type { InsightsApp } from "../../src/app.js";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { pushAll, pushWith, connectSystem, startServer, type RunningServer } from "../support/nats-server.js";
 import { pinnedServers, toolPath } from "../support/tools.js";
@@ -168,33 +171,54 @@ describe.skipIf(!toolPath("nats-server") || !oldest.bin)(
 );
 
 /**
- * A cluster mid-upgrade: one node on the oldest pinned line, one on the newest. `check --server`
- * reads both versions from VARZ and says on stderr which one judges (the oldest).
+ * A cluster mid-upgrade: one node on the oldest pinned line, one on the newest. Every line present
+ * judges (docs/servers.md): an importer that maps its requests with `{{random(1)}}` is answered from
+ * the oldest line's node (2.10 leaves the mapping out) and not from the newest's (which installs
+ * it), so it is inactive although the oldest line alone would say active. `check --server` and the
+ * live service both read the two versions from VARZ; check names them on stderr.
  */
 describe.skipIf(!toolPath("nats-server") || !oldest.bin)(`a cluster of ${oldest.version} and the newest line`, () => {
   let cluster: Cluster;
   let dir: string;
   let exporter: TestAccount;
   let importer: TestAccount;
+  let mapped: TestAccount;
+  let app: InsightsApp | undefined;
+  let sys: NatsConnection | undefined;
 
   beforeAll(async () => {
     const op = await TestOperator.create({ signingKey: true });
     dir = mkdtempSync(join(tmpdir(), "insights-lines-mixed-"));
-    exporter = await op.account("EXP", { exports: [{ name: "pub", subject: "pub.>", type: "stream" }] });
+    exporter = await op.account("EXP", {
+      exports: [
+        { name: "pub", subject: "pub.>", type: "stream" },
+        { name: "svc", subject: "svc.*", type: "service" },
+      ],
+    });
     importer = await op.account("IMP", {
       imports: [{ name: "pub", account: exporter.id, subject: "pub.>", type: "stream" }],
     });
+    mapped = await op.account("MAPPED", {
+      imports: [{ name: "svc", account: exporter.id, subject: "svc.*", type: "service" }],
+      mappings: { "svc.*": [{ subject: "gone.{{random(1)}}" }] },
+    });
     cluster = await startCluster(op, { nodes: 2, binOf: (i) => (i === 0 ? oldest.bin! : undefined) });
-    await cluster.pushAll(0, [exporter, importer]);
+    await cluster.pushAll(0, [exporter, importer, mapped]);
     writeFileSync(join(dir, "sys.creds"), await op.system.userCreds());
-  }, 90_000);
+    app = await startService(op, cluster.urls.join(","), dir, "60");
+    sys = await cluster.connect(1);
+  }, 120_000);
 
-  afterAll(async () => {
-    await cluster?.stopAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopStarted({ app, sys, cluster, dir }));
 
-  it("names both versions and judges by the oldest, with the import flowing on each node", async () => {
+  const verdicts = (imports: { account_name: string | null; status: string; cause: string | null }[]) =>
+    imports.map((d) => [d.account_name, d.status, d.cause]).sort();
+  const expected = [
+    ["IMP", "active", null],
+    ["MAPPED", "inactive", "local_subject_mapped"],
+  ];
+
+  it("the imports flow as each node's line decides", async () => {
     for (const [from, to] of [
       [0, 1],
       [1, 0],
@@ -202,12 +226,23 @@ describe.skipIf(!toolPath("nats-server") || !oldest.bin)(`a cluster of ${oldest.
       const at = { exporter: cluster.servers[from]!, importer: cluster.servers[to]! };
       expect(await streamFlows(at, exporter, importer, "pub.x", "pub.x", 5_000), `${from} → ${to}`).toBe(true);
     }
+    for (const node of [0, 1]) {
+      const at = { exporter: cluster.servers[1 - node]!, importer: cluster.servers[node]! };
+      expect(await serviceFlows(at, exporter, mapped, "svc.*", "svc.x", 3_000), `from node ${node}`).toBe(node === 0);
+    }
+  });
+
+  it("check --server judges by both lines and names them", async () => {
     const r = await cli(["check", "--server", cluster.urls.join(","), "--creds", join(dir, "sys.creds"), "--json"]);
-    expect((JSON.parse(r.stdout) as AuditReport).imports.length).toBe(1);
-    expect(statusOf(r, "pub.>")).toBe("active");
-    const note = /the servers run (.+): judged by the rules of (\S+), the oldest/.exec(r.stderr);
+    expect(verdicts((JSON.parse(r.stdout) as AuditReport).imports)).toEqual(expected);
+    const note = /the servers run (.+): judged by the rules of every line; (\S+) is the oldest/.exec(r.stderr);
     expect(note?.[1]?.split(", ").sort()).toEqual([oldest.version, pinnedServers().at(-1)!.version].sort());
     expect(note?.[2]).toBe(oldest.version);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+  });
+
+  it("the live service judges by both lines", async () => {
+    const reply = await checkUntil(sys!, (r) => r.imports.length === 2);
+    expect(verdicts(reply.imports)).toEqual(expected);
   });
 });

@@ -1,6 +1,6 @@
 /** The live state, without NATS: what a change re-evaluates, what it reports, when time matters. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { OperatorTrust } from "../../src/core/directory.js";
+import { OperatorTrust, serversJudged } from "../../src/core/directory.js";
 import { ImportMonitor } from "../../src/core/monitor.js";
 import { rulesFor } from "../../src/core/validate.js";
 import { activationOf, parseAccount } from "../../src/core/jwt/claims.js";
@@ -166,12 +166,19 @@ describe("ImportMonitor without the JWTs' text", () => {
       ]),
     );
 
-    expect(monitor.retrust([op.jwt], now, { rules: rulesFor("2.10.29"), jetStreamApi: false })).toBeNull();
-    const upgraded = monitor.retrust([op.jwt], now, { rules: rulesFor("2.15.2"), jetStreamApi: false })!;
+    expect(monitor.retrust([op.jwt], now, serversJudged(["2.10.29"], false))).toBeNull();
+    // Mid-upgrade, the 2.15.2 servers install the mapping: broken there, though 2.10.29 is the oldest.
+    const mixed = monitor.retrust([op.jwt], now, serversJudged(["2.10.29", "2.15.2"], false))!;
+    expect(mixed.map((c) => [c.diagnosis.account_name, c.diagnosis.status, c.diagnosis.cause])).toEqual([
+      ["MAPPED", "inactive", "local_subject_mapped"],
+    ]);
+    expect(monitor.directory.trust.rules).toEqual(rulesFor("2.10.29"));
+    expect(monitor.retrust([op.jwt], now, serversJudged(["2.10.29"], false))!.length).toBe(1);
+    const upgraded = monitor.retrust([op.jwt], now, serversJudged(["2.15.2"], false))!;
     expect(upgraded.map((c) => [c.diagnosis.account_name, c.diagnosis.status, c.diagnosis.cause])).toEqual([
       ["MAPPED", "inactive", "local_subject_mapped"],
     ]);
-    const withJs = monitor.retrust([op.jwt], now, { rules: rulesFor("2.15.2"), jetStreamApi: true })!;
+    const withJs = monitor.retrust([op.jwt], now, serversJudged(["2.15.2"], true))!;
     expect(withJs.map((c) => [c.diagnosis.account_name, c.diagnosis.status])).toEqual([["JS", "active"]]);
     expect(monitor.retrust([op.jwt], now)).toBeNull();
   });

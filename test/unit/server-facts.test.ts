@@ -43,9 +43,15 @@ describe("the line the JWTs are judged by", () => {
     expect(oldestVersion([])).toBeNull();
   });
 
-  it("servers of several lines are judged by the oldest; none known, by the newest line", () => {
-    expect(serversJudged(["2.15.2", "2.10.29"], true)).toEqual({ rules: rulesFor("2.10.29"), jetStreamApi: true });
-    expect(serversJudged([], false)).toEqual({ rules: rulesFor(null), jetStreamApi: false });
+  it("servers of several lines are judged by each line, the oldest first; none known, by the newest line", () => {
+    expect(serversJudged(["2.15.2", "2.10.29"], true)).toEqual({
+      rules: rulesFor("2.10.29"),
+      otherLines: [rulesFor("2.15.2")],
+      jetStreamApi: true,
+    });
+    // Versions of the same rules are one line; the oldest's rules are not repeated.
+    expect(serversJudged(["2.10.29", "2.10.28", "2.15.2", "2.15.2"], false).otherLines).toEqual([rulesFor("2.15.2")]);
+    expect(serversJudged([], false)).toEqual({ rules: rulesFor(null), otherLines: [], jetStreamApi: false });
     expect(serversJudged(["2.15.2"], false).rules).not.toEqual(rulesFor("2.10.29"));
   });
 });

@@ -14,7 +14,14 @@ import type {
   ImportClaim,
   MappingClaim,
 } from "../../src/core/jwt/claims.js";
-import { activationIssues, importIssues, rulesFor, timeProblem, validateAccount } from "../../src/core/validate.js";
+import {
+  activationIssues,
+  importIssues,
+  rulesFor,
+  timeProblem,
+  validateAccount,
+  validateOnLines,
+} from "../../src/core/validate.js";
 import { accountClaims, importClaim, exportClaim } from "../support/claims.js";
 import { signClaims } from "../support/deployment.js";
 
@@ -415,6 +422,25 @@ describe("rulesFor: the server line decides", () => {
     for (const key of keys)
       expect(["2.15.2", "2.14.9", "2.15.3", "2.14.10"].map((v) => stored(key, v))).toEqual([true, true, false, false]);
     expect(["2.15.2", "2.15.3"].map((v) => stored(whole, v))).toEqual([true, true]);
+  });
+
+  it("servers of several lines: what any of them refuses is refused, each issue said once", () => {
+    const svc = (index: number, subject: string, from: string) =>
+      importClaim({ type: "service", subject, account: from, index });
+    const claims = account({
+      imports: [svc(0, "a.>", SOURCE), svc(1, "a.b", IMPORTER)],
+      signingKeys: new Map([
+        [new TextDecoder().decode(Codec.encode(Prefix.Account, new Uint8Array(31).fill(7))), "plain"],
+      ]),
+    });
+    const onLines = (...versions: string[]) => {
+      const v = validateOnLines(claims, versions.map(rulesFor));
+      return { overlap: v.imports.has(1), other: v.other.length };
+    };
+    expect(onLines("2.12.4")).toEqual({ overlap: true, other: 0 });
+    expect(onLines("2.15.3")).toEqual({ overlap: false, other: 1 });
+    expect(onLines("2.12.4", "2.15.3")).toEqual({ overlap: true, other: 1 });
+    expect(onLines("2.15.3", "2.14.10")).toEqual({ overlap: false, other: 1 });
   });
 });
 

@@ -18,7 +18,7 @@ import { iso } from "../time.js";
 import { activationOf, parseAccount, type AccountClaims, type ImportClaim } from "../jwt/claims.js";
 import { isPublicKey } from "../jwt/nkey.js";
 import { refusalOnPush } from "../push-refusal.js";
-import { timeProblem, validateAccount } from "../validate.js";
+import { timeProblem } from "../validate.js";
 import { compare, diagnosesByImport, type PredictedChange } from "./changes.js";
 import { refuse, type Refusal } from "../result.js";
 
@@ -85,7 +85,7 @@ function refused(
   refusal: string,
   opts: EvaluationOptions,
 ): PreflightResult {
-  const issues = validateAccount(claims, dir.trust.rules).imports;
+  const issues = dir.trust.validate(claims).imports;
   const importer = standInEntry(claims);
   const hasStored = dir.get(claims.subject) !== undefined;
   const refused_imports = claims.imports.map((imp) => {
