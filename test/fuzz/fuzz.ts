@@ -45,7 +45,8 @@ export function topologyFor(
 ): Pick<RunOptions, "nodes" | "clusters" | "resolver"> {
   const share = (bits: number) => (Math.floor(seed / 2 ** bits) % 1000) / 1000;
   const memory = share(20) < (o.memoryShare ?? 0) ? { resolver: "memory" as const } : {};
-  // JetStream sets on a supercluster: not measured (one meta group across gateways takes too long to form).
+  // JetStream sets on a supercluster: on a 3-node cluster instead (the harness's one-node cluster of
+  // [2, 1] exits at start-up with JetStream; measured on 2.15.3, not investigated).
   if (share(10) < (o.superclusterShare ?? 0) && jetStream) return { nodes: 3, ...memory };
   if (share(10) < (o.superclusterShare ?? 0))
     return { nodes: 3, clusters: Math.floor(seed / 2 ** 30) % 2 === 0 ? [2, 1] : [1, 1, 1], ...memory };
