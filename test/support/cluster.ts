@@ -34,10 +34,9 @@ import { rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
-import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
+import type { ConnectionOptions, NatsConnection } from "@nats-io/nats-core";
 import type { TestAccount, TestOperator } from "./deployment.js";
-import { pushWith, tcpProbe, type PushResult } from "./nats-server.js";
+import { connectAs, pushWith, tcpProbe, type PushResult } from "./nats-server.js";
 import { trackDir, untrackDir } from "./leftovers.js";
 import { harnessKind, launchServer, type ServerProcess } from "./server-process.js";
 import { toolPath } from "./tools.js";
@@ -608,15 +607,7 @@ export async function connectAccount(
   account: TestAccount,
   opts: Partial<ConnectionOptions> = {},
 ): Promise<NatsConnection> {
-  const creds = await account.userCreds();
-  return connect({
-    servers: url,
-    authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
-    name: `test-${account.name}`,
-    reconnect: false,
-    timeout: 5_000,
-    ...opts,
-  });
+  return connectAs({ url }, account, opts);
 }
 
 /** How many servers answer `$SYS.REQ.SERVER.PING` (stops early once `expected` have). */

@@ -306,15 +306,30 @@ export async function connectAs(
   opts: Partial<ConnectionOptions> = {},
 ): Promise<NatsConnection> {
   const creds = await account.userCreds();
-  return connect({
+  const options = {
     servers: server.url,
     authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
     name: `test-${account.name}`,
     reconnect: false,
     timeout: 5_000,
     ...opts,
-  });
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect(options);
+    } catch (e) {
+      // The server closed the socket between its INFO and our CONNECT (nats.js rejects the connect
+      // with the write's EPIPE, or a reset): a server busy loading or stopping, not a refusal. A
+      // fuzz campaign died on one (docs/decisions.md 43).
+      const code = (e as { code?: unknown }).code;
+      if ((code !== "EPIPE" && code !== "ECONNRESET") || attempt === DROPPED_CONNECT_ATTEMPTS) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
 }
+
+/** How often connectAs tries a connection the server dropped before it was made. */
+const DROPPED_CONNECT_ATTEMPTS = 3;
 
 /** A connection as a user of the operator's system account. */
 export function connectSystem(
