@@ -54,6 +54,8 @@ export interface LiveOptions {
   atSpawned?: (pids: { service: number; server: number }) => void;
   /** Stop once the start-up's events are out and the service answers again: no pushes, checks or settling (bench/startup.ts). */
   startOnly?: boolean;
+  /** Each start-up event as it comes (its subject and payload; bench/startup.ts --events-hash). */
+  onStartEvent?: (subject: string, payload: string) => void;
   /** Each push's timeline (PushTimeline), one JSON line per push, is written here. */
   pushTimeline?: string;
   log: (line: string) => void;
@@ -258,7 +260,8 @@ export async function runLive(d: Deployment, opts: LiveOptions): Promise<LiveRes
     let lastEventAt = 0;
     let startEvents = 0;
     const startSub = nc.subscribe("insights.events.imports.>", {
-      callback: () => {
+      callback: (_err, msg) => {
+        if (opts.onStartEvent && msg) opts.onStartEvent(msg.subject, msg.string());
         startEvents++;
         lastEventAt = performance.now();
       },

@@ -2,7 +2,7 @@
  * The service's start-up alone, phase by phase in CPU time per thread (issue 19, decision 38):
  *
  *   npm run build && node dist/bench/startup.js --size 100000 [--seed 1] [--main dist/src/main.js] [--log FILE]
- *     [--server-log FILE] [--node-args="--perf-basic-prof"]
+ *     [--server-log FILE] [--node-args="--perf-basic-prof"] [--events-out FILE]
  *
  * The live bench's set-up (bench/live.ts: a real nats-server with every account JWT in its full
  * resolver, the real service as a child process, its debug log kept), stopped once the start-up's
@@ -105,6 +105,8 @@ async function main(): Promise<void> {
       log: { type: "string" },
       "server-log": { type: "string" },
       "node-args": { type: "string" },
+      /** Write the start-up's events here, one `subject payload` line each, sorted (to compare builds' verdicts). */
+      "events-out": { type: "string" },
     },
   });
   const size = Number(values.size);
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
   let eventsOutAt = 0;
   // nats-server's log is in a directory removed when the bench stops it: an open descriptor keeps it readable.
   let serverLogFd: number | null = null;
+  const events: string[] = [];
   const live = await runLive(dep.deployment, {
     ...builtParts(values.main),
     ...NO_TRAFFIC,
@@ -132,6 +135,9 @@ async function main(): Promise<void> {
     serviceArgs: ["--log-level", "debug"],
     serviceLog,
     startOnly: true,
+    ...(values["events-out"]
+      ? { onStartEvent: (subject: string, payload: string) => events.push(`${subject} ${payload}`) }
+      : {}),
     atSpawned: (pids) => {
       spawnedAt = Date.now();
       if (values["server-log"]) serverLogFd = openServerLog(pids.server);
@@ -154,6 +160,7 @@ async function main(): Promise<void> {
     },
   });
   if (timer) clearInterval(timer);
+  if (values["events-out"]) writeFileSync(values["events-out"], `${events.sort().join("\n")}\n`);
   if (serverLogFd !== null) {
     writeFileSync(values["server-log"]!, readFileSync(serverLogFd));
     closeSync(serverLogFd);
