@@ -15,7 +15,7 @@ import {
   type ExportClaim,
   type ImportClaim,
 } from "../support/deployment.js";
-import { fast } from "../support/fast-keys.js";
+import { fast, identityPointSigner } from "../support/fast-keys.js";
 import { JETSTREAM_LIMITS } from "../support/jetstream.js";
 import { withKeysInCase } from "./key-case.js";
 import { Rng, type FuzzDeployment, type FuzzExport, type FuzzImport, type FuzzMapping, type OddKey } from "./model.js";
@@ -56,12 +56,9 @@ function keyFrom(r: Rng, prefix: Prefix = Prefix.Account): KeyPair {
  * point whatever the data; for the other lengths that is 64 zero bytes no verifier can take.
  */
 function oddKey(kind: OddKey): KeyPair {
-  const raw =
-    kind === "small-order"
-      ? Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0))
-      : new Uint8Array(kind).fill(7);
-  const publicKey = new TextDecoder().decode(Codec.encode(Prefix.Account, raw));
-  const signature = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 && kind === "small-order" ? 1 : 0));
+  if (kind === "small-order") return identityPointSigner();
+  const publicKey = new TextDecoder().decode(Codec.encode(Prefix.Account, new Uint8Array(kind).fill(7)));
+  const signature = new Uint8Array(64);
   // Only what signClaims asks of a signer.
   return { getPublicKey: () => publicKey, sign: () => signature } as unknown as KeyPair;
 }

@@ -24,7 +24,7 @@ import { parseAccount } from "../../src/core/jwt/claims.js";
 import { install } from "../../src/core/mapping.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
 import { defaultAccountLimits, signClaims, TestOperator } from "../support/deployment.js";
-import { fast } from "../support/fast-keys.js";
+import { fast, identityPointSigner } from "../support/fast-keys.js";
 import {
   connectSystem,
   landing,
@@ -175,16 +175,8 @@ for (const { version, bin } of pinnedServers()) {
         // The identity point "signs" anything with R = identity and S = 0 as Go's ed25519 verifies:
         // nkeys before v0.4.17 hands the token to it and the token decodes (the engine refused it on
         // Node 24, whose OpenSSL refuses that signature); v0.4.17 refuses the issuer's key outright.
-        const identity = new TextDecoder().decode(
-          Codec.encode(
-            Prefix.Account,
-            Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
-          ),
-        );
-        const forger = {
-          getPublicKey: () => identity,
-          sign: () => Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0)),
-        };
+        const forger = identityPointSigner();
+        const identity = forger.getPublicKey();
         const exporter = fast(createAccount()).getPublicKey();
         const importer = fast(createAccount()).getPublicKey();
         const token = await signClaims(
@@ -194,7 +186,7 @@ for (const { version, bin } of pinnedServers()) {
             iss: identity,
             nats: { subject: "q", issuer_account: exporter, kind: "service", type: "activation", version: 2 },
           },
-          forger as never,
+          forger,
         );
         const jwt = await signClaims(
           {

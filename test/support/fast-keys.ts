@@ -5,7 +5,7 @@
  * call; encoding one JWT asks for two). Same key, same bytes.
  */
 import { createPrivateKey, createPublicKey, sign } from "node:crypto";
-import type { KeyPair } from "@nats-io/nkeys";
+import { Prefix, type KeyPair } from "@nats-io/nkeys";
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 
 // PKCS#8 DER header of an Ed25519 private key (RFC 8410); the 32 seed bytes follow.
@@ -25,4 +25,20 @@ export function fast(kp: KeyPair): KeyPair {
     sign: (data: Uint8Array) => new Uint8Array(sign(null, data, key)),
     getPublicKey: () => publicKey,
   });
+}
+
+/**
+ * The identity point as an account key, "signing" anything with R = identity and S = 0: Go's
+ * ed25519 (the server's, through nkeys before v0.4.17) takes that signature for any data; libsodium
+ * and nkeys v0.4.17 refuse the key. Only what signClaims asks of a signer.
+ */
+export function identityPointSigner(): KeyPair {
+  const publicKey = new TextDecoder().decode(
+    Codec.encode(
+      Prefix.Account,
+      Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
+    ),
+  );
+  const signature = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0));
+  return { getPublicKey: () => publicKey, sign: () => signature } as unknown as KeyPair;
 }

@@ -5,7 +5,7 @@
  * the mutation run found missing (docs/decisions.md 26).
  */
 import { describe, expect, it } from "vitest";
-import { Prefix, type KeyPair } from "@nats-io/nkeys";
+import { Prefix } from "@nats-io/nkeys";
 import { Codec } from "@nats-io/nkeys/lib/codec.js";
 import type {
   AccountClaims,
@@ -24,6 +24,7 @@ import {
 } from "../../src/core/validate.js";
 import { accountClaims, importClaim, exportClaim } from "../support/claims.js";
 import { signClaims } from "../support/deployment.js";
+import { identityPointSigner } from "../support/fast-keys.js";
 
 const IMPORTER = "AD6LE5XKCEAM4WPC5WAKHDI4XLCYSDZET2YHF5YIE7RJAQJX4VUF6KEZ";
 const SOURCE = "ABBPVMW3SP3XY3UY4KPOCUZX57YXVBRS2RMATBOAZ5BBISGGIOI57MGC";
@@ -445,16 +446,8 @@ describe("rulesFor: the server line decides", () => {
 });
 
 describe("a token signed by a key of small order (the identity point: R = identity, S = 0 verifies as Go does)", () => {
-  const identity = new TextDecoder().decode(
-    Codec.encode(
-      Prefix.Account,
-      Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)),
-    ),
-  );
-  const forger = {
-    getPublicKey: () => identity,
-    sign: () => Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0)),
-  } as unknown as KeyPair;
+  const forger = identityPointSigner();
+  const identity = forger.getPublicKey();
 
   it("decodes where nkeys hands it to Go's ed25519 (to 2.15.2); nkeys v0.4.17 refuses the key (2.14.10, 2.15.3)", async () => {
     const token = await signClaims(
