@@ -5,7 +5,8 @@
  * every cause the offline engine can find is present (the live-only `push_rejected` and
  * `server_state_stale` apart; two exporters import from each other, an import cycle; five import
  * `dia.>` in a diamond, which the server's cycle walk refuses for the sixth; one imports a stream
- * twice, the first on a cycle). Exporters
+ * twice, the first on a cycle; one in fifty imports a service two intersecting exports disagree
+ * about). Exporters
  * have three signing keys and have rotated a fourth out.
  *
  * Same (size, seed, base) → byte-identical JWTs: keys come from hashes of the seed, the layout from a
@@ -24,7 +25,7 @@ import { join } from "node:path";
 import { keyFromSeed, phantomPublicKey, Rng, seedString, signJwt, type BenchKey, type Role } from "./keys.js";
 
 /** Bump when the layout changes: cached deployments of another version are ignored. */
-export const GENERATOR_VERSION = 10;
+export const GENERATOR_VERSION = 11;
 
 const DAY = 86_400;
 /** An expiring-soon token expires this long after `base`: within the service's default warning (7 days). */
@@ -148,6 +149,7 @@ interface PlannedImport {
     | "replies_away"
     | "replies_partly"
     | "replies_overlap"
+    | "exports_overlap"
     | "jetstream_api"
     | "diamond"
     | "cycle_dup_first"
@@ -255,6 +257,9 @@ export function generate(size: number, seed: number, base: number): Deployment {
     const repliesFault = replies[(acc.index % 50) as keyof typeof replies];
     if (acc.profile === "normal" && repliesFault)
       list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: repliesFault });
+    // One in fifty imports a service two intersecting exports contain, one public, one private (no token).
+    if (acc.profile === "normal" && acc.index % 50 === 29)
+      list.push({ kind: "public_service", exporter: pickUnused(rng, liveExporters, used), fault: "exports_overlap" });
     if (acc.profile === "activation_invalid")
       list.push({
         kind: "private_stream",
@@ -310,6 +315,9 @@ export function generate(size: number, seed: number, base: number): Deployment {
       { name: "svc-pub", subject: `${e}.svc.pub.*`, type: "service" },
       { name: "svc-priv", subject: `${e}.svc.priv.*`, type: "service", token_req: true },
       { name: "atp", subject: `${e}.atp.*.data`, type: "stream", account_token_position: 3 },
+      // Intersecting, neither inside the other (jwt accepts them): an import of `.ovl.b.c` matches both.
+      { name: "ovl-pub", subject: `${e}.ovl.*.c`, type: "service" },
+      { name: "ovl-priv", subject: `${e}.ovl.b.*`, type: "service", token_req: true },
       ...(acc.index === jetStreamExporter
         ? [{ name: "js-api", subject: "$JS.API.>", type: "service", response_type: "Stream" }]
         : []),
@@ -385,6 +393,7 @@ export function generate(size: number, seed: number, base: number): Deployment {
       return service(`${e}.svc.pub.${u}`, { name: "partly", local_subject: `partly.${u}` });
     if (p.fault === "mapped_overlap")
       return service(`${e}.svc.pub.${u}`, { name: "overlap", local_subject: `overlap.${u}` });
+    if (p.fault === "exports_overlap") return service(`${e}.ovl.b.c`, { name: "crossed" });
     if (p.fault === "replies_away" || p.fault === "replies_partly" || p.fault === "replies_overlap")
       return service(`${e}.svc.pub.${u}`, { name: "answers" });
     if (p.fault === "wrong_token_subject") {

@@ -5,6 +5,8 @@
  * its imports a server refuses depends on the order it loaded the accounts: the servers' own view
  * says, and turns the verdict into `inactive` or `warning`. For overlapping mappings of the
  * importer, the order a server installed them in decides, and no view shows it: it stays undetermined.
+ * For intersecting exports that disagree about an import, the export a server picked (in its map's
+ * order, drawn anew at each check) decides; its view shows the outcome, as for a cycle.
  */
 export type ImportStatus = "active" | "inactive" | "warning" | "undetermined";
 
@@ -38,6 +40,7 @@ export const CAUSE_CODES = [
   "replies_partly_mapped",
   "replies_mappings_overlap",
   "jetstream_imports_incomplete",
+  "exports_overlap",
 ] as const;
 
 export type CauseCode = (typeof CAUSE_CODES)[number];

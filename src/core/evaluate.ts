@@ -44,11 +44,20 @@ export interface Finding {
   mapping?: MappingFinding | null;
   /** For jetstream_imports_incomplete: what the import's JetStream set lacks. */
   jetstream?: JetStreamSet | null;
+  /** For exports_overlap (only): every export that contains the import's subject, with what each would decide. */
+  exports?: ExportChoice[];
+}
+
+/** One of several exports an import's subject matches, and what the server concludes when it picks that one. */
+export interface ExportChoice {
+  exportClaim: ExportClaim;
+  /** The cause this export gives the import; null: it approves it. */
+  cause: CauseCode | null;
 }
 
 /** What one step of the procedure concludes (no cause: this step passes); not an import's Verdict. */
 type StepOutcome = Pick<Finding, "cause" | "detail"> &
-  Partial<Pick<Finding, "exportClaim" | "activation" | "cycle" | "mapping" | "jetstream">>;
+  Partial<Pick<Finding, "exportClaim" | "activation" | "cycle" | "mapping" | "jetstream" | "exports">>;
 
 const pass = null;
 const fail = (cause: CauseCode, detail: string | null = null, extra: Partial<StepOutcome> = {}): StepOutcome => ({
@@ -80,7 +89,7 @@ export function evaluateImport(
     outcome = starvedAnyway(mappingsOutcome(dir, importer, imp, outcome)) ?? outcome;
   // An import the server honours may still be one piece of an incomplete JetStream set.
   if (outcome.cause === null) outcome = jetStreamOutcome(dir, importer, imp, outcome, opts) ?? outcome;
-  return {
+  const finding: Finding = {
     importer,
     imp,
     cause: outcome.cause,
@@ -91,6 +100,9 @@ export function evaluateImport(
     mapping: outcome.mapping ?? null,
     jetstream: outcome.jetstream ?? null,
   };
+  // Only where intersecting exports disagree: no field more on every other finding (decision 40).
+  if (outcome.exports) finding.exports = outcome.exports;
+  return finding;
 }
 
 /**
@@ -411,26 +423,61 @@ function exportApproves(
   }
   const index = dir.exportsOf(imp.account)!;
   const exporter = dir.get(imp.account)!;
-  const match = matchExport(index, imp.type, subject);
-  if (match) return authorize(match.exportClaim, exporter, importer, imp, match.exact ? null : subject, opts);
-  return noExport(index.all, imp, subject);
+  const { exports, exact } = matchingExports(index, imp.type, subject);
+  if (exports.length === 0) return noExport(index.all, imp, subject);
+  const judged = exports.map((e) => authorize(e, exporter, importer, imp, exact ? null : subject, opts));
+  if (judged.length === 1) return judged[0]!;
+  return chosenByMapOrder(exports, judged);
+}
+
+/**
+ * The outcome of an import whose subject several (wildcard) exports of its type contain. jwt
+ * refuses only exports that contain one another, so intersecting ones (`a.*.c` and `a.b.*`) pass.
+ * nats-server holds the import against the first of them it meets ranging over a Go map of the
+ * exports (checkServiceExportApproved, checkStreamExportApproved), an order drawn anew at every
+ * check: where they do not all approve or all refuse, the JWTs do not decide (docs/decisions.md 45).
+ */
+function chosenByMapOrder(exports: ExportClaim[], judged: StepOutcome[]): StepOutcome {
+  const approving = judged.filter(approved);
+  // All approve: a warning of one (a token expiring soon) is worth saying; all refuse: the first says why.
+  if (approving.length === judged.length) return approving.find((o) => o.cause !== null) ?? approving[0]!;
+  if (approving.length === 0) return judged[0]!;
+  const choices = exports.map((exportClaim, i) => ({ exportClaim, cause: judged[i]!.cause }));
+  return fail("exports_overlap", null, {
+    exportClaim: exports[judged.findIndex((o) => !approved(o))]!,
+    exports: choices,
+  });
 }
 
 /**
  * The export the server holds an import's exporter-side subject against. Like the server: an
- * exact subject match decides alone; otherwise the first export of the same type whose subject
- * contains the import's. Validation forbids overlapping exports of one type, so at most one such
- * export remains in practice.
+ * exact subject match decides alone; otherwise an export of the same type whose subject contains
+ * the import's (the first in the JWT: where several do, see matchingExports).
  */
 export function matchExport(
   index: ExportIndex,
   type: string,
   subject: string,
 ): { exportClaim: ExportClaim; exact: boolean } | null {
+  const { exports, exact } = matchingExports(index, type, subject);
+  return exports.length > 0 ? { exportClaim: exports[0]!, exact } : null;
+}
+
+/**
+ * Every export the server may hold the import against: the exact match alone, or else every
+ * export of the same type whose subject contains the import's, in the JWT's order.
+ */
+export function matchingExports(
+  index: ExportIndex,
+  type: string,
+  subject: string,
+): { exports: ExportClaim[]; exact: boolean } {
   const exact = exactExport(index, type, subject);
-  if (exact) return { exportClaim: exact, exact: true };
-  const match = index.all.find((e) => sameKind(e.type, type) && isSubsetMatch(subject, e.subject));
-  return match ? { exportClaim: match, exact: false } : null;
+  if (exact) return { exports: [exact], exact: true };
+  return {
+    exports: index.all.filter((e) => sameKind(e.type, type) && isSubsetMatch(subject, e.subject)),
+    exact: false,
+  };
 }
 
 const sameKind = (exportType: string, importType: string) => exportTypeOf(exportType) === exportTypeOf(importType);

@@ -29,6 +29,7 @@ export function causeContext(dir: AccountDirectory, finding: Finding, now: numbe
       ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) }
       : {}),
     ...(finding.jetstream ? { jetstream: finding.jetstream } : {}),
+    ...(finding.exports ? { exports: finding.exports } : {}),
   };
 }
 
@@ -202,6 +203,7 @@ function contextOf(d: ImportDiagnosis, imp: ImportClaim, finding: Finding | null
       ? { cycle: finding.cycle.map((s) => ({ account: { id: s.account.id, name: s.account.name }, imp: s.imp })) }
       : {}),
     ...(finding?.jetstream ? { jetstream: finding.jetstream } : {}),
+    ...(finding?.exports ? { exports: finding.exports } : {}),
   };
 }
 

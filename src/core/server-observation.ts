@@ -24,10 +24,11 @@ export interface ServerObservation {
 
 /**
  * Can the servers' view change this verdict's (status, cause)? A valid import can turn out stale,
- * an import on a cycle decided by the servers (honoured or refused); any other dead import only gains the exposure sentence.
+ * an import on a cycle or under intersecting exports decided by the servers (honoured or refused); any other dead
+ * import only gains the exposure sentence.
  */
 export function serverViewCanChange(d: ImportDiagnosis): boolean {
-  return d.status !== "inactive" || d.cause === "import_cycle";
+  return d.status !== "inactive" || d.cause === "import_cycle" || d.cause === "exports_overlap";
 }
 
 export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): ImportDiagnosis {
@@ -39,6 +40,8 @@ export function applyServerView(d: ImportDiagnosis, obs: ServerObservation): Imp
   if (obs.servers === 0) return amended(d, { server });
   if (d.cause === "import_cycle")
     return obs.honouring > 0 ? cycleHonoured(d, obs, server) : cycleRefused(d, obs, server);
+  if (d.cause === "exports_overlap")
+    return obs.honouring > 0 ? overlapHonoured(d, obs, server) : overlapRefused(d, obs, server);
   if (d.cause === "duplicate_of_cycle_import")
     return obs.honouring > 0 ? duplicateHonoured(d, obs, server) : duplicateRefused(d, obs, server);
   // An import starved by the importer's own mappings, or from a deleted source, is listed valid: no exposure.
@@ -85,6 +88,32 @@ function cycleRefused(d: ImportDiagnosis, obs: ServerObservation, server: Import
     ` All ${obs.servers} server(s) that have ${d.account_name ?? d.account} loaded refuse this import: each loaded it first, so its import is the one that closes the cycle there.` +
     ` Loaded in another order (a restart), another import of the cycle dies instead.`;
   return { ...d, server, status: causeOf("import_cycle").statusWhereRefused ?? d.status, message: d.message + note };
+}
+
+/** Servers that picked an export approving the import (in their map order) honour it: until they check it again. */
+function overlapHonoured(
+  d: ImportDiagnosis,
+  obs: ServerObservation,
+  server: ImportDiagnosis["server"],
+): ImportDiagnosis {
+  const note =
+    ` ${obs.honouring} of ${obs.servers} server(s) picked an export that approves it and honour this import.` +
+    ` At their next check (a restart, a push of ${d.account_name ?? d.account}) they may pick a refusing one.`;
+  const cause = causeOf("exports_overlap");
+  return { ...d, server, status: cause.statusWhereHonoured ?? d.status, message: d.message + note };
+}
+
+/** Every server that has the importer loaded picked a refusing export: the import is dead there. */
+function overlapRefused(
+  d: ImportDiagnosis,
+  obs: ServerObservation,
+  server: ImportDiagnosis["server"],
+): ImportDiagnosis {
+  const note =
+    ` All ${obs.servers} server(s) that have ${d.account_name ?? d.account} loaded picked a refusing export and refuse this import.` +
+    ` At their next check (a restart, a push of ${d.account_name ?? d.account}) they may pick an approving one.`;
+  const cause = causeOf("exports_overlap");
+  return { ...d, server, status: cause.statusWhereRefused ?? d.status, message: d.message + note };
 }
 
 /** Servers that refused the earlier import of the cycle added this one: it works there, until another load order. */

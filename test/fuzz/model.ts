@@ -385,6 +385,9 @@ export function generate(seed: number, jetstreamShare = JETSTREAM_SHARE): FuzzDe
   // shapes above stay those of earlier runs' seeds; not in a JetStream set (its probes need every
   // account of the set loaded).
   addOddClaims(new Rng(seed ^ 0x6f64_646b), d);
+  // Intersecting exports that disagree about an import (docs/decisions.md 45): a stream of its own too.
+  const crossing = new Rng(seed ^ 0x6f76_6c70);
+  if (crossing.chance(0.06)) addIntersectingExports(crossing, d);
   // From a stream of its own, so the shapes above stay those of earlier runs' seeds.
   const js = new Rng(seed ^ 0x4a53_5348);
   if (js.next() < jetstreamShare) addJetStream(js, d);
@@ -422,6 +425,36 @@ function addOddClaims(r: Rng, d: FuzzDeployment): void {
     }
     if (r.chance(CLUSTER_TRAFFIC_SHARE)) acc.cluster_traffic = r.pick(["system", "owner", "", "bogus", "OWNER", 7]);
   }
+}
+
+/**
+ * Two exports of one type that intersect without containing each other (`o.*.a` and `o.b.*`, which
+ * jwt accepts), one public and one private or with an account token position, in either order, and
+ * an import of their common subject (a token now and then, so that both approve). nats-server holds
+ * the import against the one its map order gives it at each check.
+ */
+function addIntersectingExports(r: Rng, d: FuzzDeployment): void {
+  const from = r.int(d.accounts.length);
+  const to = (from + 1 + r.int(d.accounts.length - 1)) % d.accounts.length;
+  const type = r.pick(["stream", "service"] as const);
+  const [w1, w2] = [r.pick(WORDS), r.pick(WORDS)];
+  const atp = r.chance(0.3);
+  const guarded: FuzzExport = atp
+    ? { type, subject: `o.*.${w1}`, account_token_position: 2 }
+    : { type, subject: `o.${w2}.*`, token_req: true };
+  const open: FuzzExport = { type, subject: atp ? `o.${w2}.*` : `o.*.${w1}` };
+  const pair = r.chance(0.5) ? [open, guarded] : [guarded, open];
+  const imp: FuzzImport = { name: `io${to}`, from, type, subject: `o.${w2}.${w1}` };
+  if (!atp && r.chance(0.3)) imp.token = { signer: "identity", subject: imp.subject, to: "importer" };
+  const exporter = d.accounts[from]!;
+  const importer = d.accounts[to]!;
+  // Not where the JWTs would turn invalid: an export containing or inside one of these, or a service import colliding.
+  if (exporter.exports.some((e) => e.type === type && pair.some((p) => overlap(e.subject, p.subject)))) return;
+  const local = (x: FuzzImport) => x.to ?? x.local_subject ?? x.subject;
+  if (type === "service" && importer.imports.some((o) => o.type === "service" && overlap(local(o), imp.subject)))
+    return;
+  exporter.exports.push(...pair);
+  importer.imports.push(imp);
 }
 
 /** A mapping destination for `source`: a literal prefix, then the source's wildcards as references. */

@@ -117,9 +117,12 @@ const flowsPerVerdict = (v: Verdict) => v.status !== "inactive";
 
 /**
  * The engine's `undetermined` states no flow: it is right only for an import on a cycle, which
- * the server refuses or not by the order it loaded the accounts (each node its own).
+ * the server refuses or not by the order it loaded the accounts (each node its own), and for one
+ * that intersecting exports disagree about, which each node holds against the export its map order
+ * gave it at its last check (docs/decisions.md 45). The nodes' own views show what they decided.
  */
-const undeterminedCycle = (v: Verdict) => v.status === "undetermined" && v.cause === "import_cycle";
+const undeterminedPerNode = (v: Verdict) =>
+  v.status === "undetermined" && (v.cause === "import_cycle" || v.cause === "exports_overlap");
 
 /**
  * Overlapping mappings (on the importer's local subject, or on either side's reply subject): each
@@ -437,8 +440,9 @@ function disagreementsOf(o: ImportOutcome): Disagreement[] {
   // Identical imports the server lists once: which of them it kept is not observable.
   if (o.truth.some((t) => t.basis === "undecidable")) return [];
   const flows = new Set(o.truth.map((t) => t.flows));
-  // Nodes may refuse different imports of a cycle (each loaded the accounts in its own order).
-  const cycle = undeterminedCycle(o.engine);
+  // Nodes may refuse different imports of a cycle (each loaded the accounts in its own order), or
+  // pick different ones of intersecting exports.
+  const cycle = undeterminedPerNode(o.engine);
   if (flows.size > 1 && !cycle && !mappingOrder(o.engine)) out.push({ ...base, judge: "nodes", verdict: o.engine });
   const truth = o.truth[0]!.flows;
   // An engine without the importer's JWT says nothing; nothing can flow for an unknown account.

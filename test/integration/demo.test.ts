@@ -39,7 +39,7 @@ describe.skipIf(!toolPath("nats-server") || !toolPath("nats"))("npm run demo", (
       (c) => !["server_state_stale", "activation_invalid", "import_invalid"].includes(c),
     );
     for (const cause of expected) expect(stdout).toContain(`  ${cause}\n`);
-    expect(stdout).toMatch(/\d+ accounts, 135 imports: 68 active, 39 inactive, 7 warning, 21 undetermined/);
+    expect(stdout).toMatch(/\d+ accounts, 138 imports: 69 active, 39 inactive, 7 warning, 23 undetermined/);
   });
 
   it("prints a `nats req` command that works as printed", async () => {

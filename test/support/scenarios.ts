@@ -172,6 +172,24 @@ function withToken(
   });
 }
 
+/**
+ * An exporter with several exports (in this order in its JWT) and an importer of the subject they
+ * all contain, without a token: the subject is the exports' tokens with every wildcard filled in.
+ */
+async function intersecting(
+  op: TestOperator,
+  tag: string,
+  exports: { subject: string; type: "stream" | "service"; token_req?: boolean }[],
+): Promise<{ exporter: TestAccount; importer: TestAccount }> {
+  const exporter = await op.account(`${tag}-EXP`, { exports: exports.map((e, i) => ({ name: `${tag}${i}`, ...e })) });
+  const tokens = exports.map((e) => e.subject.split("."));
+  const subject = tokens[0]!.map((_, i) => tokens.map((t) => t[i]!).find((t) => t !== "*") ?? "x").join(".");
+  const importer = await op.account(`${tag}-IMP`, {
+    imports: [{ name: tag, account: exporter.id, subject, type: exports[0]!.type }],
+  });
+  return { exporter, importer };
+}
+
 /** An ordinary account importing a service of the system account the server adds by itself. */
 async function systemImport(
   op: TestOperator,
@@ -1341,6 +1359,45 @@ export const SCENARIOS: Scenario[] = [
         "_INBOX.>": [{ subject: "gone.>" }],
         "*.*.*": [{ subject: "kept.{{wildcard(1)}}", weight: 60 }],
       }),
+  },
+  {
+    name: "service import two intersecting exports contain, a.*.c public and a.b.* private, without a token (the server's map order picks one at each check)",
+    cause: "exports_overlap",
+    build: async (op) =>
+      built(
+        await intersecting(op, "ovlsvc", [
+          { subject: "ovl.*.c", type: "service" },
+          { subject: "ovl.b.*", type: "service", token_req: true },
+        ]),
+        "service",
+        "ovl.b.c",
+      ),
+  },
+  {
+    name: "stream import two intersecting exports contain, *.y private and x.* public, without a token (the server's map order picks one at each check)",
+    cause: "exports_overlap",
+    build: async (op) =>
+      built(
+        await intersecting(op, "ovlstream", [
+          { subject: "*.ovly", type: "stream", token_req: true },
+          { subject: "ovlx.*", type: "stream" },
+        ]),
+        "stream",
+        "ovlx.ovly",
+      ),
+  },
+  {
+    name: "stream import two intersecting public exports contain (whichever the server picks approves it)",
+    cause: null,
+    build: async (op) =>
+      built(
+        await intersecting(op, "ovlpub", [
+          { subject: "ovlp.*", type: "stream" },
+          { subject: "*.ovlq", type: "stream" },
+        ]),
+        "stream",
+        "ovlp.ovlq",
+      ),
   },
   {
     name: "service import the importer maps another subject onto (requests on that subject reach it)",

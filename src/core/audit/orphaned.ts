@@ -1,15 +1,15 @@
 /**
  * Orphaned exports: exports no account's JWT imports. Not an error — an export may wait for its
  * first importer — so the severity is info. An import counts when the server would hold it
- * against that export (the same matching as the evaluator: an exact subject first, else the first
- * export of its type that contains it), whether or not the import works for other reasons. Imports
+ * against that export (the same matching as the evaluator: an exact subject first, else every
+ * export of its type that contains it, since the server may pick any of them), whether or not the import works for other reasons. Imports
  * that come close without matching (a narrower export, the other type) are named: they are often
  * why an export is orphaned. The system account is left out: the server imports its exports into
  * every account by itself, without any JWT declaring it.
  */
 import { arg, label, push } from "../causes/cause.js";
 import type { AccountDirectory, AccountEntry } from "../directory.js";
-import { matchExport, noExport } from "../evaluate.js";
+import { matchingExports, noExport } from "../evaluate.js";
 import { exportTypeOf, type ExportClaim, type ImportClaim } from "../jwt/claims.js";
 import { exporterSubject } from "../validate.js";
 
@@ -78,11 +78,10 @@ function importsByExport(
       const index = dir.exportsOf(imp.account);
       if (!index) continue;
       const subject = exporterSubject(imp);
-      const match = matchExport(index, imp.type, subject);
-      if (match) {
-        used.add(match.exportClaim);
-        continue;
-      }
+      // Every export the server may hold the import against is in use (intersecting exports: each, by map order).
+      const { exports } = matchingExports(index, imp.type, subject);
+      for (const e of exports) used.add(e);
+      if (exports.length > 0) continue;
       const near = noExport(index.all, imp, subject);
       if (near.exportClaim && (near.cause === "subject_mismatch" || near.cause === "export_type_mismatch")) {
         const list = nearMisses.get(near.exportClaim) ?? [];

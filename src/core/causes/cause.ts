@@ -37,6 +37,8 @@ export interface CauseContext {
   mapping?: MappingFinding;
   /** For jetstream_imports_incomplete: the import's JetStream set and what it lacks. */
   jetstream?: JetStreamSet;
+  /** For exports_overlap: every export containing the import's subject, with the cause each gives it (null: approves). */
+  exports?: { exportClaim: ExportClaim; cause: CauseCode | null }[];
 }
 
 /** The importer's mapping of a service import's local subject, as the evaluator found it. */

@@ -13,6 +13,7 @@ import { activationSignerUntrusted } from "./activation-signer-untrusted.js";
 import { duplicateImport } from "./duplicate-import.js";
 import { duplicateOfCycleImport } from "./duplicate-of-cycle-import.js";
 import { exportNotFound } from "./export-not-found.js";
+import { exportsOverlap } from "./exports-overlap.js";
 import { exportTypeMismatch } from "./export-type-mismatch.js";
 import { importCycle } from "./import-cycle.js";
 import { cycleSearchRefused } from "./cycle-search-refused.js";
@@ -63,6 +64,7 @@ const ALL: Cause[] = [
   repliesPartlyMapped,
   repliesMappingsOverlap,
   jetStreamImportsIncomplete,
+  exportsOverlap,
 ];
 
 export const CAUSES: ReadonlyMap<CauseCode, Cause> = new Map(ALL.map((c) => [c.code, c]));
