@@ -7,7 +7,7 @@
  * the order the accounts are loaded in: the one added last. The engine cannot know that order, so
  * it reports every import on a cycle; the servers' own view says which one each refuses.
  */
-import type { AccountDirectory, AccountEntry } from "./directory.js";
+import { installedImports, type AccountDirectory, type AccountEntry } from "./directory.js";
 import type { ImportClaim } from "./jwt/claims.js";
 import { isSubsetMatch, subjectsCollide } from "./subject.js";
 
@@ -120,7 +120,7 @@ function walk(
   )
     return null;
   const keepsNarrowing = dir.trust.rules.cycleWalkKeepsNarrowing;
-  for (const other of account.claims?.imports ?? []) {
+  for (const other of installedImports(account)) {
     if ((other.type === "service") !== (kind === "service")) continue;
     // The subject a request or message reaches the other account on: its import's `to`.
     const { from, to } = serverSubjects(other);

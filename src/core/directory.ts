@@ -10,6 +10,8 @@ import {
   parseOperator,
   type AccountClaims,
   type ExportClaim,
+  type ImportClaim,
+  type MappingClaim,
   type OperatorClaims,
 } from "./jwt/claims.js";
 import { isPublicKey } from "./jwt/nkey.js";
@@ -23,6 +25,7 @@ import {
   type ServerRules,
 } from "./validate.js";
 import { withSystemExports } from "./system-account.js";
+import { installedClaims, type Installed } from "./account-hash.js";
 
 /** Why nats-server would refuse to load an account JWT, time apart. */
 export interface AccountProblem {
@@ -41,6 +44,31 @@ export interface AccountEntry {
   problem: AccountProblem | null;
   /** The operator demands signing keys: the account's own key no longer counts as one. */
   strictSigningKeys: boolean;
+  /**
+   * What the servers install where it differs from the claims (account-scoped functions expanded:
+   * account-hash.ts); absent or null when it does not. Read through installedImports and the like.
+   */
+  installed?: Installed | null;
+}
+
+/** The account's imports as the servers install them (the claims' own where nothing is expanded). */
+export function installedImports(entry: AccountEntry): readonly ImportClaim[] {
+  return entry.installed?.imports ?? entry.claims?.imports ?? [];
+}
+
+/** The account's mappings as the servers install them. */
+export function installedMappings(entry: AccountEntry | undefined): readonly MappingClaim[] {
+  return entry?.installed?.mappings ?? entry?.claims?.mappings ?? [];
+}
+
+/**
+ * The import the servers install for a declared one: itself, its expanded copy, or a string saying
+ * why the server leaves it out (a function it cannot expand).
+ */
+export function installedImport(entry: AccountEntry, imp: ImportClaim): ImportClaim | string {
+  const installed = entry.installed;
+  if (!installed || entry.claims?.imports[imp.index] !== imp) return imp;
+  return installed.skipped.get(imp.index) ?? installed.imports.find((i) => i.index === imp.index) ?? imp;
 }
 
 /**
@@ -236,7 +264,12 @@ export class AccountDirectory {
     const previous = this.entries.get(id);
     if (!previous?.claims) throw new Error(`no decodable account ${id} to amend`);
     const claims = edit(previous.claims);
-    const entry: AccountEntry = { ...previous, claims, validation: this.trust.validate(claims) };
+    const entry: AccountEntry = {
+      ...previous,
+      claims,
+      validation: this.trust.validate(claims),
+      installed: this.installedOf(claims),
+    };
     entry.problem = this.problemOf(entry);
     this.unindex(previous);
     this.entries.set(id, entry);
@@ -254,6 +287,7 @@ export class AccountDirectory {
       const entry: AccountEntry = {
         ...previous,
         validation: this.trust.validate(previous.claims),
+        installed: this.installedOf(previous.claims),
         strictSigningKeys: this.trust.strictFor(previous.claims.issuer),
       };
       // Which id the source filed the JWT under is not kept: a misfiled JWT stays misfiled.
@@ -332,9 +366,15 @@ export class AccountDirectory {
       validation: this.trust.validate(claims),
       problem: null,
       strictSigningKeys: this.trust.strictFor(claims.issuer),
+      installed: this.installedOf(claims),
     };
     entry.problem = this.problemOf(entry, filedUnder);
     return entry;
+  }
+
+  /** Null (nothing differs) unless the servers' line expands the account-scoped functions. */
+  private installedOf(claims: AccountClaims): Installed | null {
+    return this.trust.rules.expandsAccountHash ? installedClaims(claims) : null;
   }
 
   private problemOf(entry: AccountEntry, filedUnder?: string): AccountProblem | null {
@@ -357,10 +397,9 @@ export class AccountDirectory {
     const claims = entry.claims;
     if (!claims) return;
     // The server gives the system account exports its JWT need not declare.
+    const declared = entry.installed?.exports ?? claims.exports;
     const exports =
-      entry.id === this.trust.systemAccount
-        ? withSystemExports(claims.exports, this.trust.jetStreamApi)
-        : claims.exports;
+      entry.id === this.trust.systemAccount ? withSystemExports(declared, this.trust.jetStreamApi) : declared;
     // Most accounts export nothing: they share one empty index (nothing edits an index in place).
     const exact = exports.length === 0 ? NO_EXPORTS : new Map<string, ExportClaim>();
     for (const e of exports) exact.set(exportKey(e.type, e.subject), e);

@@ -4,7 +4,7 @@
  * that fails. Pure: the directory and the clock in, findings out.
  */
 import type { AccountDirectory, AccountEntry, ExportIndex } from "./directory.js";
-import { exactExport } from "./directory.js";
+import { exactExport, installedImport, installedImports, installedMappings } from "./directory.js";
 import type { ActivationClaims, ExportClaim, ImportClaim } from "./jwt/claims.js";
 import { activationOf, exportTypeOf, importActivation } from "./jwt/claims.js";
 import type { CauseCode } from "./diagnosis.js";
@@ -46,6 +46,11 @@ export interface Finding {
   jetstream?: JetStreamSet | null;
   /** For exports_overlap (only): every export that contains the import's subject, with what each would decide. */
   exports?: ExportChoice[];
+  /**
+   * The import as the servers install it, where that differs from `imp` (account-scoped functions
+   * expanded: account-hash.ts); the evaluation judged this one.
+   */
+  installed?: ImportClaim | null;
 }
 
 /** One of several exports an import's subject matches, and what the server concludes when it picks that one. */
@@ -77,10 +82,14 @@ export function evaluate(dir: AccountDirectory, opts: EvaluationOptions, only?: 
 export function evaluateImport(
   dir: AccountDirectory,
   importer: AccountEntry,
-  imp: ImportClaim,
+  declared: ImportClaim,
   opts: EvaluationOptions,
 ): Finding {
-  const activation = activationOf(imp);
+  const activation = activationOf(declared);
+  // The servers judge the import they install: its subjects expanded where their line does that.
+  const imp = installedImport(importer, declared);
+  if (typeof imp === "string")
+    return { importer, imp: declared, cause: "import_invalid", detail: imp, exportClaim: null, activation };
   let outcome = serverOutcome(dir, importer, imp, opts);
   // The server keeps an import the accounts' own mappings starve: what reaches it is decided per message.
   if (approved(outcome)) outcome = mappingsOutcome(dir, importer, imp, outcome);
@@ -91,7 +100,8 @@ export function evaluateImport(
   if (outcome.cause === null) outcome = jetStreamOutcome(dir, importer, imp, outcome, opts) ?? outcome;
   const finding: Finding = {
     importer,
-    imp,
+    imp: declared,
+    ...(imp !== declared ? { installed: imp } : {}),
     cause: outcome.cause,
     detail: outcome.detail,
     exportClaim: outcome.exportClaim ?? null,
@@ -117,7 +127,7 @@ function mappedOutcome(
   outcome: StepOutcome,
   functions: MappingFunctions,
 ): StepOutcome {
-  const mappings = importer.claims?.mappings ?? [];
+  const mappings = installedMappings(importer);
   if (imp.type !== "service" || mappings.length === 0) return outcome;
   const local = imp.localSubject ?? imp.subject;
   const reach = mappingReach(mappings, local, functions);
@@ -197,11 +207,7 @@ function mappingsOutcomeOn(
 ): StepOutcome {
   const requests = mappedOutcome(importer, imp, outcome, functions);
   if (imp.type !== "service") return requests;
-  const replies = repliesFinding(
-    dir.get(imp.account)?.claims?.mappings ?? [],
-    importer.claims?.mappings ?? [],
-    functions,
-  );
+  const replies = repliesFinding(installedMappings(dir.get(imp.account)), installedMappings(importer), functions);
   if (!replies || severity(replies.cause) >= severity(requests.cause)) return requests;
   return fail(replies.cause, null, {
     exportClaim: outcome.exportClaim ?? null,
@@ -249,7 +255,7 @@ function jetStreamOutcome(
 ): StepOutcome | null {
   const exporter = dir.get(imp.account);
   if (!exporter?.claims?.limits.jetStream || imp.account === dir.trust.systemAccount) return null;
-  const siblings = (importer.claims?.imports ?? []).flatMap((other): ActiveSibling[] => {
+  const siblings = installedImports(importer).flatMap((other): ActiveSibling[] => {
     if (other.account !== imp.account) return [];
     const o = other === imp ? outcome : serverOutcome(dir, importer, other, opts);
     return approved(o) ? [{ imp: other, exportClaim: o.exportClaim ?? null }] : [];
@@ -345,7 +351,7 @@ function duplicateOf(
 ): StepOutcome | null {
   if (imp.type === "service") return null;
   let onCycle: ImportClaim | null = null;
-  for (const other of importer.claims?.imports ?? []) {
+  for (const other of installedImports(importer)) {
     if (other.index >= imp.index || other.type === "service") continue;
     if (other.account !== imp.account || other.subject !== imp.subject) continue;
     if (!approved(authorized(dir, importer, other, opts))) continue;

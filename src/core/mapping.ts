@@ -59,7 +59,8 @@ interface Placeholder {
 }
 
 /** Go's regexp `\s` and `.` (no `\n`): JavaScript's are wider. The server's patterns are not anchored. */
-const fnRe = (name: string) => new RegExp(`{{[\\t\\n\\f\\r ]*${name}[\\t\\n\\f\\r ]*\\(([^\\n]*)\\)[\\t\\n\\f\\r ]*}}`);
+export const fnRe = (name: string) =>
+  new RegExp(`{{[\\t\\n\\f\\r ]*${name}[\\t\\n\\f\\r ]*\\(([^\\n]*)\\)[\\t\\n\\f\\r ]*}}`);
 const RE = {
   wildcard: fnRe("[wW]ildcard"),
   partition: fnRe("[pP]artition"),

@@ -14,12 +14,14 @@ import { exporterSubject } from "./validate.js";
 /** What the cause modules (and other command builders) may say about a finding. */
 export function causeContext(dir: AccountDirectory, finding: Finding, now: number): CauseContext {
   const { importer, imp } = finding;
+  // The subjects the server installs (account-scoped functions expanded), where they differ.
+  const served = finding.installed ?? imp;
   return {
     importer: { id: importer.id, name: importer.name },
     exporter: { id: imp.account, name: dir.nameOf(imp.account) },
     imp,
-    exporterSubject: exporterSubject(imp),
-    localSubject: imp.localSubject ?? exporterSubject(imp),
+    exporterSubject: exporterSubject(served),
+    localSubject: served.localSubject ?? exporterSubject(served),
     detail: finding.detail,
     exportClaim: finding.exportClaim,
     activation: finding.activation,
@@ -192,8 +194,8 @@ function contextOf(d: ImportDiagnosis, imp: ImportClaim, finding: Finding | null
     importer: { id: d.account, name: d.account_name },
     exporter: { id: d.source_account, name: d.source_account_name },
     imp,
-    exporterSubject: exporterSubject(imp),
-    localSubject: imp.localSubject ?? exporterSubject(imp),
+    exporterSubject: exporterSubject(finding?.installed ?? imp),
+    localSubject: (finding?.installed ?? imp).localSubject ?? exporterSubject(finding?.installed ?? imp),
     detail: finding?.detail ?? null,
     exportClaim: finding?.exportClaim ?? null,
     activation: finding?.activation ?? null,

@@ -9,6 +9,7 @@ import { importActivation, parseActivation } from "./jwt/claims.js";
 import { isEncodedKey, isPublicKey, isWholeKey } from "./jwt/nkey.js";
 import { hasWildcard, isContainedIn, subjectErrors } from "./subject.js";
 import { install, type MappingFunctions } from "./mapping.js";
+import { expandMapping } from "./account-hash.js";
 import { atoi } from "./atoi.js";
 
 export interface ImportIssue {
@@ -164,6 +165,14 @@ export interface ServerRules {
    * of "bogus" or 7, 2.10.20 stores it.
    */
   checksClusterTraffic: boolean;
+  /**
+   * True: the server replaces the account-scoped mapping functions (`{{account-hash()}}`,
+   * `{{account-hash-import()}}`) in exports, imports and mappings by account hashes when it installs
+   * them (account-hash.ts; nats-server 2.14.10 and 2.15.3 on, by source); earlier lines read them as
+   * literal tokens (a mapping destination's as an unknown function). Measured on 2.14.10, 2.15.2 and
+   * 2.15.3: test/integration/account-hash.test.ts.
+   */
+  expandsAccountHash: boolean;
 }
 
 /** The newest server line modelled: CURRENT_RULES are its rules. */
@@ -178,9 +187,14 @@ export const CURRENT_RULES: ServerRules = Object.freeze({
   mappingWeightsInUint8: false,
   signingKeysNeed32Bytes: true,
   checksClusterTraffic: true,
+  expandsAccountHash: true,
 });
 /** 2.15.2, 2.14.8 and 2.14.9. */
-const BEFORE_2_15_3: ServerRules = Object.freeze({ ...CURRENT_RULES, signingKeysNeed32Bytes: false });
+const BEFORE_2_15_3: ServerRules = Object.freeze({
+  ...CURRENT_RULES,
+  signingKeysNeed32Bytes: false,
+  expandsAccountHash: false,
+});
 /** 2.15.0, 2.15.1 and 2.14.7: `left` and `right`, but a mapping they cannot install is left out. */
 const BEFORE_2_15_2: ServerRules = Object.freeze({ ...BEFORE_2_15_3, refusesUninstallableMappings: false });
 /** 2.12.6 on, and 2.14.0-2.14.6. */
@@ -200,6 +214,7 @@ const BEFORE_2_12: ServerRules = Object.freeze({
   mappingWeightsInUint8: true,
   signingKeysNeed32Bytes: false,
   checksClusterTraffic: true,
+  expandsAccountHash: false,
 });
 /** 2.10.0-2.10.23 (jwt v2.5.8 and before): no `cluster_traffic`. */
 const BEFORE_2_10_24: ServerRules = Object.freeze({ ...BEFORE_2_12, checksClusterTraffic: false });
@@ -346,7 +361,11 @@ export function validateAccount(account: AccountClaims, rules: ServerRules = CUR
     const issues = mappingIssues(m, rules);
     other.push(...issues);
     // Said only of a mapping jwt lets past: one it refuses has its reason already.
-    if (issues.length === 0 && rules.refusesUninstallableMappings && install(m, rules.mappingFunctions) === null)
+    if (issues.length > 0 || !rules.refusesUninstallableMappings) continue;
+    // The server's push check expands the account-scoped functions first, where its line has them.
+    const expanded = rules.expandsAccountHash ? expandMapping(m, account.subject) : { ok: true as const, mapping: m };
+    if (!expanded.ok) other.push(`mapping "${m.source}": the server cannot install it (${expanded.error})`);
+    else if (install(expanded.mapping, rules.mappingFunctions) === null)
       other.push(
         `mapping "${m.source}": the server cannot install it (a destination it cannot build, or one listed twice)`,
       );

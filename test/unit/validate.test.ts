@@ -336,58 +336,62 @@ describe("overlapping service imports", () => {
 describe("rulesFor: the server line decides", () => {
   // From 2.12 on by each release's go.mod and source (jwt v2.8.0 in 2.12.0-2.12.5, v2.8.1 from
   // 2.12.6; left and right from 2.14.7 and 2.15.0; validateAccountClaimMappings from 2.14.8 and
-  // 2.15.2; nkeys v0.4.17 from 2.14.10 and 2.15.3), measured on 2.12.4, 2.12.15, 2.14.10, 2.15.2, 2.15.3.
+  // 2.15.2; nkeys v0.4.17, and the account-hash functions, from 2.14.10 and 2.15.3), measured on 2.12.4, 2.12.15, 2.14.10, 2.15.2, 2.15.3.
   // Before 2.12: the int32 bound from 2.11.8 (97dbe4d), jwt v2.8.1 from 2.11.15; measured on 2.10.20,
   // 2.10.29, 2.11.4 and 2.11.17.
   it.each([
-    ["2.10.20", false, false, "2.10", true, false, false],
-    ["2.10.23", false, false, "2.10", true, false, false],
-    ["2.10.24", false, false, "2.10", true, false, true],
-    ["2.10.29", false, false, "2.10", true, false, true],
-    ["2.11.4", false, false, "2.10", true, false, true],
-    ["2.11.7", false, false, "2.10", true, false, true],
-    ["2.11.8", false, false, "2.11.8", true, false, true],
-    ["v2.11.9", false, false, "2.11.8", true, false, true],
-    ["2.11.14", false, false, "2.11.8", true, false, true],
-    ["2.11.15", true, false, "2.11.8", true, false, true],
-    ["2.11.17", true, false, "2.11.8", true, false, true],
-    ["1.4.0", false, false, "2.10", true, false, false],
-    ["2.12.0", false, false, "2.12", true, false, true],
-    ["2.12.4", false, false, "2.12", true, false, true],
-    ["2.12.5", false, false, "2.12", true, false, true],
-    ["2.12.6", true, false, "2.12", false, false, true],
-    ["2.12.15", true, false, "2.12", false, false, true],
-    ["2.13.0", true, false, "2.12", false, false, true], // never released: read as 2.14.0
-    ["2.14.0", true, false, "2.12", false, false, true],
-    ["2.14.6", true, false, "2.12", false, false, true],
-    ["2.14.7", true, false, "2.15.2", false, false, true],
-    ["2.14.8", true, true, "2.15.2", false, false, true],
-    ["2.14.9", true, true, "2.15.2", false, false, true],
-    ["2.14.10", true, true, "2.15.2", false, true, true],
-    ["v2.14.11-RC.1", true, true, "2.15.2", false, true, true],
-    ["2.15.0", true, false, "2.15.2", false, false, true],
-    ["2.15.1", true, false, "2.15.2", false, false, true],
-    ["2.15.2", true, true, "2.15.2", false, false, true],
-    ["2.15.3", true, true, "2.15.2", false, true, true],
-    ["2.16.0", true, true, "2.15.2", false, true, true],
-    ["3.0.0", true, true, "2.15.2", false, true, true],
-    ["2.15.10", true, true, "2.15.2", false, true, true],
-    ["10.0.0", true, true, "2.15.2", false, true, true],
-    ["release-2.10.0", true, true, "2.15.2", false, true, true], // not a version at its start: the current rules
-    ["", true, true, "2.15.2", false, true, true],
-    [null, true, true, "2.15.2", false, true, true],
-    ["nonsense", true, true, "2.15.2", false, true, true],
-  ])("%s", (version, perSource, refusesMappings, mappingFunctions, keepsNarrowing, keys32, clusterTraffic) => {
-    expect(rulesFor(version)).toEqual({
-      serviceOverlapPerSourceAccount: perSource,
-      refusesUninstallableMappings: refusesMappings,
-      mappingFunctions,
-      cycleWalkKeepsNarrowing: keepsNarrowing,
-      mappingWeightsInUint8: expect.any(Boolean),
-      signingKeysNeed32Bytes: keys32,
-      checksClusterTraffic: clusterTraffic,
-    });
-  });
+    ["2.10.20", false, false, "2.10", true, false, false, false],
+    ["2.10.23", false, false, "2.10", true, false, false, false],
+    ["2.10.24", false, false, "2.10", true, false, true, false],
+    ["2.10.29", false, false, "2.10", true, false, true, false],
+    ["2.11.4", false, false, "2.10", true, false, true, false],
+    ["2.11.7", false, false, "2.10", true, false, true, false],
+    ["2.11.8", false, false, "2.11.8", true, false, true, false],
+    ["v2.11.9", false, false, "2.11.8", true, false, true, false],
+    ["2.11.14", false, false, "2.11.8", true, false, true, false],
+    ["2.11.15", true, false, "2.11.8", true, false, true, false],
+    ["2.11.17", true, false, "2.11.8", true, false, true, false],
+    ["1.4.0", false, false, "2.10", true, false, false, false],
+    ["2.12.0", false, false, "2.12", true, false, true, false],
+    ["2.12.4", false, false, "2.12", true, false, true, false],
+    ["2.12.5", false, false, "2.12", true, false, true, false],
+    ["2.12.6", true, false, "2.12", false, false, true, false],
+    ["2.12.15", true, false, "2.12", false, false, true, false],
+    ["2.13.0", true, false, "2.12", false, false, true, false], // never released: read as 2.14.0
+    ["2.14.0", true, false, "2.12", false, false, true, false],
+    ["2.14.6", true, false, "2.12", false, false, true, false],
+    ["2.14.7", true, false, "2.15.2", false, false, true, false],
+    ["2.14.8", true, true, "2.15.2", false, false, true, false],
+    ["2.14.9", true, true, "2.15.2", false, false, true, false],
+    ["2.14.10", true, true, "2.15.2", false, true, true, true],
+    ["v2.14.11-RC.1", true, true, "2.15.2", false, true, true, true],
+    ["2.15.0", true, false, "2.15.2", false, false, true, false],
+    ["2.15.1", true, false, "2.15.2", false, false, true, false],
+    ["2.15.2", true, true, "2.15.2", false, false, true, false],
+    ["2.15.3", true, true, "2.15.2", false, true, true, true],
+    ["2.16.0", true, true, "2.15.2", false, true, true, true],
+    ["3.0.0", true, true, "2.15.2", false, true, true, true],
+    ["2.15.10", true, true, "2.15.2", false, true, true, true],
+    ["10.0.0", true, true, "2.15.2", false, true, true, true],
+    ["release-2.10.0", true, true, "2.15.2", false, true, true, true], // not a version at its start: the current rules
+    ["", true, true, "2.15.2", false, true, true, true],
+    [null, true, true, "2.15.2", false, true, true, true],
+    ["nonsense", true, true, "2.15.2", false, true, true, true],
+  ])(
+    "%s",
+    (version, perSource, refusesMappings, mappingFunctions, keepsNarrowing, keys32, clusterTraffic, accountHash) => {
+      expect(rulesFor(version)).toEqual({
+        serviceOverlapPerSourceAccount: perSource,
+        refusesUninstallableMappings: refusesMappings,
+        mappingFunctions,
+        cycleWalkKeepsNarrowing: keepsNarrowing,
+        mappingWeightsInUint8: expect.any(Boolean),
+        signingKeysNeed32Bytes: keys32,
+        checksClusterTraffic: clusterTraffic,
+        expandsAccountHash: accountHash,
+      });
+    },
+  );
 
   it('cluster_traffic other than "", system or owner, or not a string: refused from 2.10.24 (jwt v2.7.3)', () => {
     const issue = (clusterTrafficIssue: string | undefined, v: string) =>

@@ -8,7 +8,7 @@
  * every account by itself, without any JWT declaring it.
  */
 import { arg, label, push } from "../causes/cause.js";
-import type { AccountDirectory, AccountEntry } from "../directory.js";
+import { installedImports, type AccountDirectory, type AccountEntry } from "../directory.js";
 import { matchingExports, noExport } from "../evaluate.js";
 import { exportTypeOf, type ExportClaim, type ImportClaim } from "../jwt/claims.js";
 import { exporterSubject } from "../validate.js";
@@ -51,7 +51,10 @@ export function orphanedExports(dir: AccountDirectory, exporterId?: string): Orp
   const exporters = (exporterId !== undefined ? [dir.get(exporterId)] : dir.accounts()).filter(
     (e): e is AccountEntry => !!e?.claims && e.id !== system,
   );
-  const all = exporters.flatMap((e) => e.claims!.exports.map((exp) => ({ exporter: e, exp })));
+  // As the servers install them (account-hash.ts), as the export index holds them.
+  const all = exporters.flatMap((e) =>
+    (e.installed?.exports ?? e.claims!.exports).map((exp) => ({ exporter: e, exp })),
+  );
   const orphaned = all
     .filter(({ exp }) => !used.has(exp))
     .map(({ exporter, exp }) => orphanedExport(exporter, exp, (nearMisses.get(exp) ?? []).slice(0, MAX_NEAR_MISSES)))
@@ -73,7 +76,7 @@ function importsByExport(
   const importers =
     exporterId !== undefined ? [...dir.importersOf(exporterId)].map((id) => dir.get(id)!) : dir.accounts();
   for (const importer of importers) {
-    for (const imp of importer.claims?.imports ?? []) {
+    for (const imp of installedImports(importer)) {
       if (exporterId !== undefined && imp.account !== exporterId) continue;
       const index = dir.exportsOf(imp.account);
       if (!index) continue;

@@ -424,6 +424,20 @@ export function importActivation(imp: ImportClaim): Parsed<ActivationClaims> | n
   return parsed;
 }
 
+/**
+ * A copy of an import with other subjects (as the server installs it: account-hash.ts), keeping
+ * its parsed token (a decodable token's text is not kept, so the copy could not parse it again).
+ */
+export function withSubjects(
+  imp: ImportClaim,
+  subjects: Pick<ImportClaim, "subject" | "localSubject" | "to">,
+): ImportClaim {
+  const copy: ImportClaim = { ...imp, ...subjects };
+  const parsed = importActivation(imp);
+  if (parsed) importTokens.set(copy, parsed);
+  return copy;
+}
+
 /** An import's activation claims, or null when it has no token or it does not decode. */
 export function activationOf(imp: ImportClaim): ActivationClaims | null {
   const parsed = importActivation(imp);
