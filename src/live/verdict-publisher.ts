@@ -116,7 +116,7 @@ export class VerdictPublisher {
     // The servers' view applied (it can change a status); the idle reasons of the last look are not needed.
     for (const [key, judged] of this.monitor.keyed()) {
       const d = this.views.apply(key, judged, this.basis);
-      const q = interestQuestion(d, this.basis.exporterSubject(d));
+      const q = interestQuestion(d, this.basis.exporterSubject(d, key));
       if (!q || this.prefixedStream(d)) continue;
       if (loaded && !loaded.has(q.account)) {
         const idle = idleFrom(q, none, this.servers);

@@ -12,7 +12,7 @@
  */
 import type { ImportDiagnosis } from "../core/diagnosis.js";
 import { applyServerView } from "../core/server-observation.js";
-import type { AccountDirectory } from "../core/directory.js";
+import { installedImport, type AccountDirectory } from "../core/directory.js";
 import { jwtDigest } from "../core/jwt/decode.js";
 import { SYSTEM_IMPORT_SUBJECTS } from "../core/system-account.js";
 import { exporterSubject } from "../core/validate.js";
@@ -36,8 +36,11 @@ export interface VerdictBasis {
   instants(d: ImportDiagnosis): number[];
   /** The accounts an importer imports from. */
   sources(id: string): Iterable<string>;
-  /** The subject the exporter sees (a service import's deprecated `to`, else its subject). */
-  exporterSubject(d: ImportDiagnosis): string;
+  /**
+   * The subject the exporter sees (a service import's deprecated `to`, else its subject), as the
+   * server installs the import under `key` where it is given (account-scoped functions expanded).
+   */
+  exporterSubject(d: ImportDiagnosis, key?: string): string;
   /** The local subject a server lists for the import under `key` (serverLocalSubject), null if not known. */
   localSubject(key: string, d: ImportDiagnosis): string | null;
 }
@@ -199,7 +202,7 @@ export class ServerViews {
     // Servers since 2.9.17 report the exporter-side subject; older ones a service's local subject.
     const wanted = new Set([
       d.type === "service" && d.local_subject ? d.local_subject : d.subject,
-      basis.exporterSubject(d),
+      basis.exporterSubject(d, key),
     ]);
     let local: string | null | undefined;
     // A server that names the local subject must name this import's: another import of the same
@@ -253,6 +256,15 @@ export class ServerViews {
 /** The basis of verdicts made from a directory alone (no pushes pending): its JWTs and their instants. */
 export function directoryBasis(dir: AccountDirectory): VerdictBasis {
   const claims = (id: string) => dir.get(id)?.claims;
+  /** The import declared under `key`, as the servers install it (itself where nothing is expanded). */
+  const installedAt = (key: string, d: ImportDiagnosis): ImportClaim | null => {
+    const entry = dir.get(d.account);
+    const base = key.replace(/#\d+$/, "");
+    const declared = entry?.claims?.imports.find((i) => importKey(d.account, i) === base);
+    if (!entry || !declared) return null;
+    const installed = installedImport(entry, declared);
+    return typeof installed === "string" ? declared : installed;
+  };
   return {
     digest: (id) => dir.get(id)?.digest ?? null,
     instants: (d) => {
@@ -261,7 +273,9 @@ export function directoryBasis(dir: AccountDirectory): VerdictBasis {
       return times.filter((t) => t > 0);
     },
     sources: (id) => new Set((claims(id)?.imports ?? []).map((i) => i.account)),
-    exporterSubject: (d) => {
+    exporterSubject: (d, key) => {
+      const installed = key === undefined ? null : installedAt(key, d);
+      if (installed) return exporterSubject(installed);
       if (d.type !== "service" || d.local_subject !== null) return d.subject;
       const declared = claims(d.account)?.imports?.find(
         (i) =>
@@ -270,9 +284,8 @@ export function directoryBasis(dir: AccountDirectory): VerdictBasis {
       return declared ? exporterSubject(declared) : d.subject;
     },
     localSubject: (key, d) => {
-      const base = key.replace(/#\d+$/, "");
-      const declared = claims(d.account)?.imports?.find((i) => importKey(d.account, i) === base);
-      return declared ? serverLocalSubject(declared) : null;
+      const installed = installedAt(key, d);
+      return installed ? serverLocalSubject(installed) : null;
     },
   };
 }

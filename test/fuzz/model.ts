@@ -394,6 +394,9 @@ export function generate(seed: number, jetstreamShare = JETSTREAM_SHARE): FuzzDe
   // Likewise: keys in another case change no shape.
   const cases = new Rng(seed ^ 0x6b65_7973);
   for (const acc of d.accounts) if (cases.chance(0.15)) acc.key_case = cases.pick(["upper", "title", "fold"] as const);
+  // Account-scoped functions, from a stream of their own too.
+  const hashes = new Rng(seed ^ 0x6168_6173);
+  if (hashes.chance(ACCOUNT_HASH_SHARE)) addAccountHash(hashes, d);
   return d;
 }
 
@@ -455,6 +458,45 @@ function addIntersectingExports(r: Rng, d: FuzzDeployment): void {
     return;
   exporter.exports.push(...pair);
   importer.imports.push(imp);
+}
+
+/** The share of deployments where an export and its imports use the account-scoped functions. */
+export const ACCOUNT_HASH_SHARE = 0.1;
+
+/**
+ * One export's literal token becomes `{{account-hash()}}` (nats-server 2.14.10 and 2.15.3 on make it
+ * the exporter's hash; older lines keep the text), and the imports of it that name that token take
+ * `{{account-hash-import()}}` (the exporter's hash, on those lines), `{{account-hash()}}` (the
+ * importer's) or keep it; a token granting the old subject grants the new one as written, or stays.
+ */
+function addAccountHash(r: Rng, d: FuzzDeployment): void {
+  // Not a JetStream exporter (its set's probes read the subjects as written), nor the intersecting
+  // pair of addIntersectingExports (under `o.`), whose import is judged on its own.
+  const candidates = (a: FuzzAccount) => (a.jetstream ? [] : a.exports.filter((e) => !e.subject.startsWith("o.")));
+  const exporters = d.accounts.flatMap((a, i) => (candidates(a).length > 0 ? [i] : []));
+  if (exporters.length === 0) return;
+  const from = r.pick(exporters);
+  const exp = r.pick(candidates(d.accounts[from]!));
+  const tokens = exp.subject.split(".");
+  const literal = tokens.flatMap((t, k) => (t !== "*" && t !== ">" && k !== 0 ? [k] : []));
+  if (literal.length === 0) return;
+  const at = r.pick(literal);
+  const word = tokens[at]!;
+  const old = exp.subject;
+  tokens[at] = "{{account-hash()}}";
+  exp.subject = tokens.join(".");
+  for (const acc of d.accounts)
+    for (const imp of acc.imports) {
+      const t = imp.subject.split(".");
+      if (imp.from !== from || t[at] !== word) continue;
+      const roll = r.next();
+      if (roll >= 0.8) continue;
+      const before = imp.subject;
+      t[at] = roll < 0.6 ? "{{account-hash-import()}}" : "{{account-hash()}}";
+      imp.subject = t.join(".");
+      if (imp.token && (imp.token.subject === before || imp.token.subject === old) && r.chance(0.5))
+        imp.token.subject = imp.subject;
+    }
 }
 
 /** A mapping destination for `source`: a literal prefix, then the source's wildcards as references. */

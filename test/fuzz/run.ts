@@ -4,6 +4,7 @@
  * over the JWTs that were pushed) and the live service (in-process, over NATS) for their verdicts,
  * and list every disagreement.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -244,7 +245,9 @@ export async function runDeployment(d: FuzzDeployment, seed: number, opts: RunOp
     const jsExporters = new Set(r.accounts.filter((_, i) => d.accounts[i]!.jetstream));
     const isJs = (imp: RealizedImport) => jsExporters.has(imp.exporter);
     const plain = r.imports.filter((imp) => !isJs(imp));
-    const measured = await measure(cluster, plain, opts.windowMs, new Set(r.deleted.map((a) => a.id)));
+    // The probes go where the server installed the imports (account-scoped functions expanded).
+    const probed = hashesAccounts(version) ? plain.map(withAccountHashes) : plain;
+    const measured = await measure(cluster, probed, opts.windowMs, new Set(r.deleted.map((a) => a.id)));
     const jsTruth = js
       ? await jetStreamTruth(cluster, r, d)
       : new Map<RealizedImport, (JetStreamExpectation | null)[]>();
@@ -348,6 +351,40 @@ async function deleteLoaded(cluster: Cluster, r: Realized): Promise<void> {
     if (Date.now() > deadline) throw new Error("a deleted account's JWT is still stored after 5 s");
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/**
+ * nats-server 2.14.10 on and 2.15.3 on expand `{{account-hash()}}` and `{{account-hash-import()}}`
+ * where they install an import or export (read from their source; measured by
+ * test/integration/account-hash.test.ts on 2.14.9, 2.14.10, 2.15.2 and 2.15.3).
+ */
+const hashesAccounts = (version: string) => {
+  const [major, minor, patch] = version.split(/[.-]/).map(Number);
+  if (major !== 2) return major! > 2;
+  return minor! > 15 || (minor === 15 && patch! >= 3) || (minor === 14 && patch! >= 10);
+};
+
+/** The server's getHash of an account key: 8 base-62 digits of its SHA-256. */
+function accountHashOf(id: string): string {
+  const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const sum = createHash("sha256").update(id).digest();
+  return Array.from(sum.subarray(0, 8), (b) => digits[b % 62]).join("");
+}
+
+/** An import as such a server installs it: the importer's hash and the source account's in its subjects. */
+function withAccountHashes(imp: RealizedImport): RealizedImport {
+  const expand = (s: string) =>
+    s
+      .replaceAll("{{account-hash-import()}}", accountHashOf(imp.exporter.id))
+      .replaceAll("{{account-hash()}}", accountHashOf(imp.importer.id));
+  const c = imp.claim;
+  const claim = {
+    ...c,
+    subject: expand(c.subject),
+    ...(c.local_subject !== undefined ? { local_subject: expand(c.local_subject) } : {}),
+    ...(c.to !== undefined ? { to: expand(c.to) } : {}),
+  };
+  return { ...imp, claim };
 }
 
 const knowsAckV2 = (version: string) => {

@@ -10,6 +10,8 @@ import { accountHash, expandAccountFunctions, installedClaims } from "../../src/
 import { AccountDirectory, OperatorTrust } from "../../src/core/directory.js";
 import { diagnoseAll } from "../../src/core/index.js";
 import { orphanedExports } from "../../src/core/audit/orphaned.js";
+import { keyedImports } from "../../src/core/import-key.js";
+import { directoryBasis } from "../../src/shell/server-views.js";
 import { rulesFor, validateAccount } from "../../src/core/validate.js";
 import { activation, TestOperator, nowSec, type TestAccount } from "../support/deployment.js";
 import { accountClaims, exportClaim, importClaim, mappingClaim } from "../support/claims.js";
@@ -176,6 +178,20 @@ describe("evaluation of an account using them", () => {
       "token as written: export_not_found",
       "service: export_not_found",
     ]);
+  });
+
+  it("the live service looks for the import in the servers' INFO under the subjects they installed", () => {
+    const { dir, diagnoses } = judged("2.15.3");
+    const basis = directoryBasis(dir);
+    const keys = keyedImports(imp.id, dir.get(imp.id)!.claims!.imports).map(([key]) => key);
+    const service = diagnoses[4]!;
+    expect(basis.exporterSubject(service, keys[4])).toBe(`sv.${accountHash(exp.id)}.q`);
+    expect(basis.localSubject(keys[4]!, service)).toBe(`mine.${accountHash(imp.id)}.q`);
+    // without the key (or on a line that does not expand them), the subject as written
+    expect(basis.exporterSubject(service)).toBe("sv.{{account-hash-import()}}.q");
+    expect(directoryBasis(judged("2.15.2").dir).exporterSubject(service, keys[4])).toBe(
+      "sv.{{account-hash-import()}}.q",
+    );
   });
 
   it("a change of line expands again (recheckTrust), and the orphaned-exports audit reads the installed exports", () => {
