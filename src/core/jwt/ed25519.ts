@@ -183,8 +183,13 @@ const SMALL_ORDER = [
   "ee" + "ff".repeat(30) + "7f",
 ];
 
+/** The first bytes of SMALL_ORDER: a point whose first byte is none of them is not listed. */
+const SMALL_ORDER_FIRST_BYTES = new Set(SMALL_ORDER.map((hex) => parseInt(hex.slice(0, 2), 16)));
+
 /** Of small order, with the sign bit cleared (libsodium's list). */
 export function isSmallOrder(point: Uint8Array): boolean {
+  // Asked before every verify: nearly every key and R fail the first byte, without a copy or a hex string.
+  if (!SMALL_ORDER_FIRST_BYTES.has(point[0]!)) return false;
   const masked = Buffer.from(point.subarray(0, 32));
   masked[31] = masked[31]! & 0x7f;
   return SMALL_ORDER.includes(masked.toString("hex"));
